@@ -1,0 +1,1 @@
+"""globaltable — see docs/architecture.md."""

@@ -1,0 +1,1 @@
+"""loadgen — see docs/architecture.md."""

@@ -1,0 +1,1 @@
+"""verdict — see docs/architecture.md."""

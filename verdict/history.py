@@ -1,0 +1,186 @@
+"""The record formats every part shares: history records, chaos-log events, and units.
+
+`loadgen` writes history shards, `chaos` writes `chaos.jsonl`, `verdict` reads both; this module
+is the one place their shape is defined (DESIGN §4). It is deliberately dependency-light so
+that `loadgen` and `chaos` can import it without pulling in the checker.
+
+A history shard is a JSON-lines file `history/<worker>.jsonl`. Its first line is a header
+`{"schema": "hothot-history/1", "worker": ..., "started": <unix s>}`; every other line is one
+`Record` (a plain dict, see `FIELDS`). A torn last line (killed run) is tolerated by readers.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from typing import Annotated, Any, TypedDict
+
+import orjson
+from pydantic import BeforeValidator
+
+SCHEMA = "hothot-history/1"
+HISTORY_DIR = "history"
+CHAOS_LOG = "chaos.jsonl"
+TRUTH_FILE = "truth.json"
+
+
+class Op(StrEnum):
+    PUT = "put"
+    UPDATE = "update"
+    DELETE = "delete"
+    GET = "get"
+    #: a replication-lag observation (heartbeat or sampled write), see `Record.lag`
+    PROBE = "probe"
+
+
+class Outcome(StrEnum):
+    OK = "ok"
+    FAIL = "fail"  # the store answered with an error: the write certainly did not happen
+    UNKNOWN = "unknown"  # timeout / connection error: it may or may not have happened
+
+
+class Record(TypedDict, total=False):
+    """One operation. Only `id`, `worker`, `region`, `op`, `outcome`, `t_invoke`,
+    `t_complete` are always present."""
+
+    id: str  # unique across the run: "<worker>:<seq>"
+    worker: str
+    region: str  # the region the operation was sent to (probes: the writing region)
+    workload: str  # the workload's name (its `name:` or its kind); "" for probes
+    key: str  # the item's partition key value (`pk`)
+    op: str  # Op
+    vid: str | None  # writes: the value this write installs; gets: the hh_vid read
+    pred: str | None  # writes: the hh_vid this write replaced (ALL_OLD); None = no item
+    attrs: dict[str, str]  # attribute-level writes: attr -> vid installed; gets: attr -> vid read
+    attr_preds: dict[str, str | None]  # attribute-level writes: attr -> vid replaced
+    value: Any  # small summary: increment, appended element, read count / element ids
+    t_invoke: float  # harness wall clock (time.time()) just before the call
+    t_complete: float  # harness wall clock just after the answer
+    outcome: str  # Outcome
+    error: str  # error code / class, when outcome != ok
+    final: bool  # gets: the post-quiescence read of every touched key in every region
+    consistent: bool  # gets: ConsistentRead was used
+    attempt: int  # guarded writes: 1 for the first try, n for the n-th after condition failures
+    item_bytes: int  # writes: DynamoDB item size of the item written (after image)
+    old_bytes: int  # writes: size of the item replaced (ALL_OLD), 0 if none
+    capacity: float  # ConsumedCapacity.CapacityUnits when the target returned it
+    client_ts: float  # client_lww: the writer's (possibly skewed) clock value written
+    target: str  # probes: the observing region
+    lag: float  # probes: seconds from ack in `region` to first visibility in `target`
+    probe: str  # probes: "heartbeat" | "sample"
+
+
+FIELDS: frozenset[str] = frozenset(Record.__annotations__)
+
+
+def header(worker: str, started: float) -> bytes:
+    return orjson.dumps({"schema": SCHEMA, "worker": worker, "started": started}) + b"\n"
+
+
+def encode(record: Record) -> bytes:
+    """One JSON line (with its newline). orjson: the recorder sits on the hot path."""
+    return orjson.dumps(record) + b"\n"
+
+
+# ---------------------------------------------------------------------------------------
+# chaos.jsonl: one event per line, {"event": "start"|"heal", "id", "fault", "target",
+# "params", "t"}; a start without a heal means the run ended before the heal was logged.
+
+
+class FaultEvent(TypedDict, total=False):
+    event: str  # "start" | "heal"
+    id: str  # unique within the run; pairs a start with its heal
+    fault: str  # registered fault name, e.g. "partition"
+    target: str  # human-readable target: "eu-west-1", "us-east-1<->eu-west-1", "A->B"
+    params: dict[str, Any]
+    t: float  # harness wall clock
+    error: str  # heal events: set when healing failed
+
+
+class FaultWindow(TypedDict):
+    id: str
+    fault: str
+    target: str
+    params: dict[str, Any]
+    start: float
+    heal: float | None
+
+
+def fault_windows(lines: list[bytes] | list[str]) -> list[FaultWindow]:
+    """Pair start/heal events into windows, ordered by start. Bad lines are skipped."""
+    windows: dict[str, FaultWindow] = {}
+    for line in lines:
+        try:
+            ev = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            continue
+        if not isinstance(ev, dict) or "id" not in ev:
+            continue
+        if ev.get("event") == "start":
+            windows[ev["id"]] = FaultWindow(
+                id=ev["id"],
+                fault=ev.get("fault", "?"),
+                target=ev.get("target", ""),
+                params=ev.get("params", {}),
+                start=float(ev.get("t", 0.0)),
+                heal=None,
+            )
+        elif ev.get("event") == "heal" and ev["id"] in windows:
+            windows[ev["id"]]["heal"] = float(ev.get("t", 0.0))
+    return sorted(windows.values(), key=lambda w: w["start"])
+
+
+# ---------------------------------------------------------------------------------------
+# Units of the campaign file. Here because every part's spec needs them and every part may
+# import this module (DESIGN §1).
+
+_DURATION = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
+_DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
+
+
+def parse_duration(value: Any) -> float:
+    """'800ms' / '45s' / '2m' / 1.5 -> seconds. Bare numbers are seconds."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected a duration like 800ms, 45s or 2m, got {value!r}")
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        m = _DURATION.match(value)
+        if m:
+            return float(m.group(1)) * _DURATION_UNITS[m.group(2)]
+    raise ValueError(f"expected a duration like 800ms, 45s or 2m, got {value!r}")
+
+
+def format_duration(seconds: float) -> str:
+    if seconds != 0 and abs(seconds) < 1:
+        return f"{round(seconds * 1000, 3):g}ms"
+    return f"{round(seconds, 3):g}s"
+
+
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(B|KB|KiB|MB|MiB)?\s*$", re.IGNORECASE)
+_SIZE_UNITS = {"b": 1, "kb": 1024, "kib": 1024, "mb": 1024 * 1024, "mib": 1024 * 1024, None: 1}
+
+
+def parse_size(value: Any) -> int:
+    """'1KB' / '0.5KB' / '700B' / 700 -> bytes. 1 KB = 1,024 bytes, as DynamoDB counts."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected a size like 700B or 1.5KB, got {value!r}")
+    if isinstance(value, int | float):
+        return int(value)
+    if isinstance(value, str):
+        m = _SIZE.match(value)
+        if m:
+            unit = m.group(2).lower() if m.group(2) else None
+            return int(round(float(m.group(1)) * _SIZE_UNITS[unit]))
+    raise ValueError(f"expected a size like 700B or 1.5KB, got {value!r}")
+
+
+#: pydantic field types: accept "800ms" or a number of seconds, store float seconds
+Duration = Annotated[float, BeforeValidator(parse_duration)]
+#: accept "1.5KB" or a number of bytes, store int bytes
+Size = Annotated[int, BeforeValidator(parse_size)]
+
+
+def link_name(source: str, target: str) -> str:
+    """The one spelling of a replication link everywhere: verdict.json, budgets, metrics."""
+    return f"{source}->{target}"
