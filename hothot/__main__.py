@@ -1,0 +1,5 @@
+import sys
+
+from hothot.cli import main
+
+sys.exit(main())
