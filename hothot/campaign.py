@@ -1,0 +1,182 @@
+"""The campaign file (DESIGN §6): each part's section model composed into one, loaded with
+file:line:field errors, `--set` overrides, and a resolved copy for the report directory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from chaos.spec import ChaosSpec
+from hothot.target import TargetSpec
+from hothot.yamlpos import PathKey, YamlError, line_of, load_with_lines
+from loadgen.spec import ObserveSpec, WorkloadSpec, WritersSpec
+from verdict.cost import CostSpec
+from verdict.history import Duration
+from verdict.spec import BudgetSpec, VerdictOptions
+
+
+class ReportSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    dir: str = "reports"
+
+
+class Campaign(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    seed: int = 0
+    duration: Duration
+    target: TargetSpec = Field(default_factory=TargetSpec)
+    writers: WritersSpec = Field(default_factory=WritersSpec)
+    workloads: list[WorkloadSpec] = Field(min_length=1)
+    chaos: ChaosSpec = Field(default_factory=ChaosSpec)
+    budgets: list[BudgetSpec] = Field(default_factory=list)
+    observe: ObserveSpec = Field(default_factory=ObserveSpec)
+    report: ReportSpec = Field(default_factory=ReportSpec)
+    verdict: VerdictOptions = Field(default_factory=VerdictOptions)
+    cost: CostSpec = Field(default_factory=CostSpec)
+
+    @field_validator("duration")
+    @classmethod
+    def _positive(cls, v: float) -> float:
+        if not 0 < v <= 7 * 24 * 3600:
+            raise ValueError("duration must be more than 0s and at most a week")
+        return v
+
+
+class CampaignError(ValueError):
+    """Every problem found, one per line, each `file:line: field: message`."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def _loc_text(loc: PathKey) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def _set(data: dict[str, Any], dotted: str, raw: str) -> None:
+    """`--set writers.client=fast` / `--set workloads.0.keys=10`; the value is YAML."""
+    value = yaml.safe_load(raw) if raw.strip() else ""
+    parts: list[str | int] = [int(p) if p.isdigit() else p for p in dotted.split(".")]
+    node: Any = data
+    for i, part in enumerate(parts[:-1]):
+        nxt = parts[i + 1]
+        if isinstance(node, list) and isinstance(part, int) and part < len(node):
+            node = node[part]
+        elif isinstance(node, dict):
+            node = node.setdefault(part, [] if isinstance(nxt, int) else {})
+        else:
+            raise ValueError(f"--set {dotted}: {_loc_text(tuple(parts[: i + 1]))} does not exist")
+    last = parts[-1]
+    if (
+        isinstance(node, list)
+        and isinstance(last, int)
+        and last < len(node)
+        or isinstance(node, dict)
+    ):
+        node[last] = value
+    else:
+        raise ValueError(f"--set {dotted}: cannot set {_loc_text(tuple(parts))}")
+
+
+def _cross_checks(c: Campaign) -> list[tuple[PathKey, str]]:
+    """Rules that span sections (each section's model checks itself)."""
+    from chaos import validate as validate_chaos
+
+    problems: list[tuple[PathKey, str]] = []
+    regions = c.target.regions
+    names = [w.name for w in c.workloads]
+    for i, name in enumerate(names):
+        if names.index(name) != i:
+            problems.append((("workloads", i, "name"), f"workload name {name!r} is used twice"))
+    failover = c.writers.failover
+    if failover not in ("none", "nearest") and failover not in regions:
+        problems.append((("writers", "failover"), f"unknown region {failover!r}"))
+    for i, b in enumerate(c.budgets):
+        if b.workload is not None and b.workload not in names:
+            problems.append(
+                (("budgets", i, "workload"), f"unknown workload {b.workload!r} (have {names})")
+            )
+        if b.region is not None and b.region not in regions:
+            problems.append((("budgets", i, "region"), f"unknown region {b.region!r}"))
+    for msg in validate_chaos(
+        c.chaos,
+        regions=regions,
+        target_kind=c.target.kind,
+        has_control=c.target.kind == "emulator" or c.target.control is not None,
+        allow_real_aws=c.target.allow_real_aws,
+        duration=c.duration,
+    ):
+        field, _, text = msg.partition(": ")
+        loc: PathKey = tuple(int(p) if p.isdigit() else p for p in _split_loc(field))
+        problems.append((loc, text or msg))
+    return problems
+
+
+def _split_loc(field: str) -> list[str]:
+    return [p for p in field.replace("[", ".").replace("]", "").split(".") if p]
+
+
+def parse_campaign(
+    data: Any, *, source: str = "<campaign>", lines: dict[PathKey, int] | None = None
+) -> Campaign:
+    lines = lines or {}
+
+    def where(loc: PathKey) -> str:
+        line = line_of(lines, loc)
+        return f"{source}:{line}" if line else source
+
+    if not isinstance(data, dict):
+        raise CampaignError([f"{source}: a campaign is a YAML mapping (name, duration, ...)"])
+    try:
+        campaign = Campaign.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and "[" in p))
+            problems.append(f"{where(loc)}: {_loc_text(loc)}: {err['msg']}")
+        raise CampaignError(problems) from None
+    cross = _cross_checks(campaign)
+    if cross:
+        raise CampaignError([f"{where(loc)}: {_loc_text(loc)}: {msg}" for loc, msg in cross])
+    return campaign
+
+
+def load_campaign(path: str | Path, overrides: list[str] | None = None) -> Campaign:
+    """Read, override, validate. Raises CampaignError naming file, line and field."""
+    path = Path(path)
+    try:
+        data, lines = load_with_lines(path)
+    except YamlError as exc:
+        raise CampaignError([str(exc)]) from None
+    for item in overrides or []:
+        key, sep, raw = item.partition("=")
+        if not sep or not key:
+            raise CampaignError([f"--set {item!r}: expected key=value"])
+        if not isinstance(data, dict):
+            data = {}
+        try:
+            _set(data, key.strip(), raw)
+        except (ValueError, yaml.YAMLError) as exc:
+            raise CampaignError([str(exc)]) from None
+    return parse_campaign(data, source=str(path), lines=lines)
+
+
+def resolved_yaml(campaign: Campaign) -> str:
+    """The campaign as run: defaults filled in, durations in seconds, ready to replay."""
+    data = campaign.model_dump(mode="json", exclude_none=True)
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+
+def json_schema() -> dict[str, Any]:
+    schema = Campaign.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "hothot campaign"
+    return schema

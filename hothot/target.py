@@ -1,0 +1,180 @@
+"""The `target:` section, and bringing a target up for a run (DESIGN §2)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import IO, Literal
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from verdict.history import Duration
+
+
+class ReplicationSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    delay: Duration = 0.8
+    jitter: Duration = 0.4
+
+
+class TargetSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["emulator", "endpoints", "aws"] = "emulator"
+    regions: list[str] = Field(
+        default_factory=lambda: ["us-east-1", "us-west-2", "eu-west-1"], min_length=1
+    )
+    table: str = "hothot-campaign"
+    #: emulator only: MREC (eventual) or MRSC (strong, exactly three regions)
+    mode: Literal["eventual", "strong"] = "eventual"
+    replication: ReplicationSpec = Field(default_factory=ReplicationSpec)
+    #: endpoints only: region -> URL, plus the hothot emulator's control URL when there is one
+    endpoints: dict[str, str] = Field(default_factory=dict)
+    control: str | None = None
+    #: create the table (pk S, on-demand) when missing; default: yes except on aws
+    create_table: bool | None = None
+    #: aws only: both guards must pass before any call is made
+    allow_real_aws: bool = False
+    table_guard: str = "hothot-"
+
+    @model_validator(mode="after")
+    def _check(self) -> TargetSpec:
+        if len(set(self.regions)) != len(self.regions):
+            raise ValueError(f"regions are listed twice: {self.regions}")
+        if self.kind == "endpoints":
+            missing = [r for r in self.regions if r not in self.endpoints]
+            if missing:
+                raise ValueError(f"kind endpoints needs an endpoint URL for {', '.join(missing)}")
+            extra = [r for r in self.endpoints if r not in self.regions]
+            if extra:
+                raise ValueError(f"endpoints names regions not in target.regions: {extra}")
+        elif self.endpoints or self.control:
+            raise ValueError(f"endpoints/control are only for kind endpoints, not {self.kind}")
+        if self.kind == "aws":
+            if not self.allow_real_aws:
+                raise ValueError(
+                    "kind aws drives a real DynamoDB table: set allow_real_aws: true to confirm"
+                )
+            if not self.table.startswith(self.table_guard):
+                raise ValueError(
+                    f"table {self.table!r} does not start with table_guard {self.table_guard!r}"
+                )
+        if self.mode == "strong" and (self.kind != "emulator" or len(self.regions) != 3):
+            raise ValueError("mode strong (MRSC) needs kind emulator and exactly three regions")
+        return self
+
+    @property
+    def wants_table_created(self) -> bool:
+        return self.create_table if self.create_table is not None else self.kind != "aws"
+
+
+class TargetError(RuntimeError):
+    """The target cannot be used: exit 2, naming the endpoint or table."""
+
+
+@dataclass
+class Target:
+    """A running (or reachable) target: per-region endpoints and maybe a control URL."""
+
+    kind: str
+    endpoints: dict[str, str | None]  # None: the AWS default endpoint of that region
+    control: str | None = None
+    process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+
+    def close(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def start_emulator(spec: TargetSpec, *, seed: int, startup_timeout_s: float = 20.0) -> Target:
+    """`hothot emulate` as a child process on free loopback ports; its banner gives the URLs."""
+    cmd = [
+        sys.executable,
+        "-m",
+        "hothot",
+        "emulate",
+        "--regions",
+        ",".join(spec.regions),
+        "--port",
+        "0",
+        "--control-port",
+        "0",
+        "--mode",
+        spec.mode,
+        "--replication-delay",
+        f"{spec.replication.delay}s",
+        "--replication-jitter",
+        f"{spec.replication.jitter}s",
+        "--seed",
+        str(seed),
+    ]
+    proc = subprocess.Popen(
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        # its own process group: a Ctrl-C at the terminal reaches the runner, which then
+        # heals faults through this emulator before stopping it
+        start_new_session=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    banner: list[bytes] = []
+    reader = threading.Thread(target=lambda: banner.append(proc.stdout.readline()), daemon=True)  # type: ignore[union-attr]
+    reader.start()
+    reader.join(startup_timeout_s)
+    if not banner or not banner[0].strip():
+        proc.kill()
+        err = proc.stderr.read().decode(errors="replace")[-2000:] if proc.stderr else ""
+        raise TargetError(f"the embedded emulator did not start: {err.strip() or 'no banner'}")
+    info = orjson.loads(banner[0])
+    # keep draining the pipes so the child never blocks on a full one
+    for stream in (proc.stdout, proc.stderr):
+        threading.Thread(target=_drain, args=(stream,), daemon=True).start()
+    return Target("emulator", dict(info["regions"]), info.get("control"), proc)
+
+
+def _drain(stream: IO[bytes] | None) -> None:
+    if stream is not None:
+        for _line in stream:
+            pass
+
+
+def open_target(spec: TargetSpec, *, seed: int) -> Target:
+    if spec.kind == "emulator":
+        return start_emulator(spec, seed=seed)
+    if spec.kind == "endpoints":
+        return Target("endpoints", dict(spec.endpoints), spec.control)
+    return Target("aws", dict.fromkeys(spec.regions))
+
+
+def wait_reachable(target: Target, timeout_s: float = 5.0) -> None:
+    """Each region answers HTTP at all (any status) — else name the endpoint."""
+    import urllib.error
+    import urllib.request
+
+    for region, url in target.endpoints.items():
+        if url is None:
+            continue
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                urllib.request.urlopen(url, timeout=2).close()
+                break
+            except urllib.error.HTTPError:
+                break  # it answered: reachable
+            except OSError as exc:
+                if time.monotonic() > deadline:
+                    raise TargetError(
+                        f"region {region}: endpoint {url} is unreachable ({exc})"
+                    ) from exc
+                time.sleep(0.2)
