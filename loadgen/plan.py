@@ -1,0 +1,64 @@
+"""`LoadPlan`: everything the load library needs from a campaign, and nothing of the CLI.
+
+The runner builds one from the campaign; tests build one by hand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from loadgen.client import Boto3Client, DynamoClient
+from loadgen.failover import failover_target
+from loadgen.spec import ObserveSpec, WorkloadSpec, WritersSpec
+
+
+@dataclass
+class LoadPlan:
+    regions: list[str]
+    #: region -> endpoint URL; None means AWS's own endpoint for that region
+    endpoints: dict[str, str | None]
+    table: str
+    seed: int
+    writers: WritersSpec
+    workloads: list[WorkloadSpec]
+    observe: ObserveSpec = field(default_factory=ObserveSpec)
+    #: boto3 credential keywords (aws_access_key_id, ...); None: the standard chain / local dummy
+    credentials: dict[str, str] | None = None
+    #: this process's name in record ids and the shard file name
+    worker: str = "w0"
+
+    def __post_init__(self) -> None:
+        if not self.regions:
+            raise ValueError("a load plan needs at least one region")
+        if len(set(self.regions)) != len(self.regions):
+            raise ValueError(f"regions repeat: {self.regions}")
+        missing = [r for r in self.regions if r not in self.endpoints]
+        if missing:
+            raise ValueError(f"no endpoint given for region(s) {missing}")
+        names = [w.name for w in self.workloads]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise ValueError(f"workload names repeat: {dup}; give each a distinct `name:`")
+        for region in self.regions:  # raises naming a failover region outside the campaign
+            failover_target(self.writers.failover, region, self.regions)
+
+    def client(self, region: str) -> DynamoClient:
+        """A new client for `region` (each user owns its own: no shared connection pools)."""
+        endpoint = self.endpoints[region]
+        if self.writers.client == "fast":
+            from loadgen.fastclient import FastClient  # the fast-client part; optional
+
+            return FastClient(
+                region,
+                endpoint,
+                retries=self.writers.retries,
+                timeout_s=self.writers.timeout,
+                credentials=self.credentials,
+            )
+        return Boto3Client(
+            region,
+            endpoint,
+            retries=self.writers.retries,
+            timeout_s=self.writers.timeout,
+            credentials=self.credentials,
+        )

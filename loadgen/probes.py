@@ -1,0 +1,194 @@
+"""Black-box replication lag (DESIGN §5): heartbeats and sampled writes.
+
+Each region's heartbeat item `hh#hb#<region>` is rewritten every `interval` with a sequence
+number; every other region polls it. A sampled fraction of real writes is polled in the other
+regions until their vid shows. The writer and the observer are this one process and both
+timestamps come from `time.monotonic()`, so clock skew (injected or between machines) cannot
+distort the figure — the flaw of heartbeat tables that compare two machines' wall clocks.
+A sampled write overwritten before it reaches a region is never seen there and yields no
+observation for that region.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from loadgen.client import DynamoClient, OutcomeUnknown, StoreError
+from loadgen.conditions import ClientConditions, ClientFault
+from loadgen.recorder import RecordIds
+from loadgen.recording import VID, Sink, vid_attrs
+from verdict.history import Op, Outcome, Record
+
+HEARTBEAT_PREFIX = "hh#hb#"
+_CALL_ERRORS = (ClientFault, StoreError, OutcomeUnknown)
+
+
+def heartbeat_key(region: str) -> str:
+    return f"{HEARTBEAT_PREFIX}{region}"
+
+
+class LagProbes:
+    """Heartbeat writers, their observers and sampled-write pollers, as daemon threads (green
+    threads under Locust)."""
+
+    def __init__(
+        self,
+        regions: Sequence[str],
+        client_for: Callable[[str], DynamoClient],
+        table: str,
+        ids: RecordIds,
+        sink: Sink,
+        conditions: ClientConditions,
+        *,
+        interval: float = 0.1,
+        sample: float = 0.0,
+        give_up_s: float = 30.0,
+        max_pending: int = 32,
+    ) -> None:
+        self.regions = list(regions)
+        self._client_for = client_for
+        self.table = table
+        self.ids = ids
+        self.sink = sink
+        self.conditions = conditions
+        self.interval = interval
+        self.poll = min(0.02, interval / 4)
+        self.sample = sample
+        self.give_up_s = give_up_s
+        self._pending = threading.BoundedSemaphore(max_pending)
+        self._acks: dict[str, dict[int, tuple[float, float]]] = {r: {} for r in self.regions}
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._rng = random.Random()
+        self._clients: dict[str, DynamoClient] = {}
+        self._clients_lock = threading.Lock()
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def start(self) -> None:
+        if len(self.regions) < 2:
+            return
+        for source in self.regions:
+            self._spawn(self._heartbeat, source)
+            for target in self.regions:
+                if target != source:
+                    self._spawn(self._observe_heartbeat, source, target)
+
+    def stop(self) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=2.0)
+
+    def _shared_client(self, region: str) -> DynamoClient:
+        """Sample pollers share one client per region (clients are costly to build)."""
+        with self._clients_lock:
+            if region not in self._clients:
+                self._clients[region] = self._client_for(region)
+            return self._clients[region]
+
+    def _spawn(self, fn: Callable[..., None], *args: Any) -> None:
+        thread = threading.Thread(target=fn, args=args, daemon=True, name=f"probe-{fn.__name__}")
+        thread.start()
+        self._threads.append(thread)
+
+    # -- calls -------------------------------------------------------------------------------
+    def _get(self, client: DynamoClient, region: str, key: str) -> dict[str, Any] | None:
+        """The item, {} when absent, None when the call failed."""
+        try:
+            self.conditions.check(region)
+            answer = client.call("GetItem", {"TableName": self.table, "Key": {"pk": {"S": key}}})
+        except _CALL_ERRORS:
+            return None
+        return answer.get("Item") or {}
+
+    def _record(
+        self, source: str, target: str, key: str, kind: str, ack: tuple[float, float], seen: float
+    ) -> None:
+        ack_wall, ack_mono = ack
+        lag = max(0.0, seen - ack_mono)
+        self.sink(
+            Record(
+                id=self.ids.next(),
+                worker=self.ids.worker,
+                region=source,
+                target=target,
+                workload="",
+                key=key,
+                op=Op.PROBE.value,
+                outcome=Outcome.OK.value,
+                t_invoke=ack_wall,
+                t_complete=ack_wall + lag,
+                lag=lag,
+                probe=kind,
+            )
+        )
+
+    # -- heartbeats ----------------------------------------------------------------------------
+    def _heartbeat(self, region: str) -> None:
+        client = self._client_for(region)
+        acks = self._acks[region]
+        key, seq = heartbeat_key(region), 0
+        next_at = time.monotonic()
+        while not self._stop.is_set():
+            seq += 1
+            item = {"pk": {"S": key}, "seq": {"N": str(seq)}}
+            try:
+                self.conditions.check(region)
+                client.call("PutItem", {"TableName": self.table, "Item": item})
+            except _CALL_ERRORS:
+                pass
+            else:
+                acks[seq] = (time.time(), time.monotonic())
+                acks.pop(seq - 10_000, None)
+            next_at = max(next_at + self.interval, time.monotonic())
+            self._stop.wait(next_at - time.monotonic())
+
+    def _observe_heartbeat(self, source: str, target: str) -> None:
+        client = self._client_for(target)
+        acks = self._acks[source]
+        key, last = heartbeat_key(source), 0
+        while not self._stop.wait(self.poll):
+            started = time.monotonic()
+            item = self._get(client, target, key)
+            if not item or "seq" not in item:
+                continue
+            seq = int(item["seq"]["N"])
+            if seq > last and seq in acks:
+                last = seq
+                seen = (started + time.monotonic()) / 2
+                self._record(source, target, key, "heartbeat", acks[seq], seen)
+
+    # -- sampled writes --------------------------------------------------------------------------
+    def offer(self, rec: Record) -> None:
+        """Called with every completed record; polls a sampled fraction of ok writes."""
+        if (
+            self.sample <= 0
+            or rec.get("outcome") != Outcome.OK
+            or rec.get("op") not in (Op.PUT, Op.UPDATE)
+            or self._rng.random() >= self.sample
+            or not self._pending.acquire(blocking=False)
+        ):
+            return
+        ack = (time.time(), time.monotonic())
+        self._spawn(self._poll_sample, dict(rec), ack)
+
+    def _poll_sample(self, rec: Record, ack: tuple[float, float]) -> None:
+        try:
+            source, vid, key = rec["region"], rec["id"], rec["key"]
+            waiting = {r: self._shared_client(r) for r in self.regions if r != source}
+            deadline = ack[1] + self.give_up_s
+            while waiting and time.monotonic() < deadline and not self._stop.wait(self.poll):
+                for target, client in list(waiting.items()):
+                    started = time.monotonic()
+                    item = self._get(client, target, key)
+                    if item and (
+                        item.get(VID, {}).get("S") == vid or vid in vid_attrs(item).values()
+                    ):
+                        seen = (started + time.monotonic()) / 2
+                        self._record(source, target, key, "sample", ack, seen)
+                        del waiting[target]
+        finally:
+            self._pending.release()

@@ -1,0 +1,104 @@
+"""The campaign file's `writers`, `workloads` and `observe` sections (DESIGN §6).
+
+`hothot/campaign.py` composes these models; they live here because loadgen is what reads them.
+A workload's own options sit flat beside the common fields (`{kind: split_attributes,
+attributes: [address, phone]}`) and are checked against the workload class's `Options` model,
+so a misspelt option fails validation naming the workload and the option.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from verdict.history import Duration, Size
+
+_REGION_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+
+
+class WritersSpec(BaseModel):
+    """Who writes: Locust users pinned to regions."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    per_region: int = Field(8, ge=0, description="Locust users per region")
+    client: Literal["boto3", "fast"] = "boto3"
+    failover: str = Field(
+        "none",
+        description="where a writer goes when its region is unreachable: none, nearest, or a region",
+    )
+    spawn_rate: float = Field(50.0, gt=0, description="users started per second")
+    retries: int = Field(0, ge=0, description="client retries; 0 keeps the history honest")
+    timeout: Duration = Field(5.0, gt=0, description="per-call connect/read timeout")
+    think_time: Duration = Field(0.0, ge=0, description="pause between a user's operations")
+
+    @field_validator("failover")
+    @classmethod
+    def _failover_shape(cls, value: str) -> str:
+        if not _REGION_NAME.match(value):
+            raise ValueError(f"failover must be none, nearest or a region name, got {value!r}")
+        return value
+
+
+class WorkloadSpec(BaseModel):
+    """One workload of the mix. Unknown fields are the workload kind's own options."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: str = Field(description="a registered workload name or a dotted path to a class")
+    name: str = Field("", description="name in the history and the verdict; default: kind")
+    weight: float = Field(1.0, ge=0)
+    keys: int = Field(100, ge=1, description="number of distinct items")
+    key_distribution: Literal["uniform", "zipf"] = "uniform"
+    zipf_s: float = Field(1.1, gt=0, description="zipf exponent: larger = hotter hot keys")
+    item_size: Size = Field(0, ge=0, description="pad items to about this size (0: no padding)")
+    options: dict[str, Any] = Field(default_factory=dict, description="kind-specific options")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _gather_options(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        common = set(cls.model_fields)
+        extra = {k: v for k, v in data.items() if k not in common}
+        if not extra:
+            return data
+        kept = {k: v for k, v in data.items() if k in common}
+        kept["options"] = {**dict(data.get("options") or {}), **extra}
+        return kept
+
+    @model_validator(mode="after")
+    def _check_kind_and_options(self) -> WorkloadSpec:
+        from loadgen.workloads import resolve  # late: the registry imports this module
+
+        if not self.name:
+            self.name = self.kind.rsplit(".", 1)[-1] if "." in self.kind else self.kind
+        if "#" in self.name:
+            raise ValueError(f"workload name {self.name!r} may not contain '#'")
+        workload_class = resolve(self.kind)
+        try:
+            parsed = workload_class.Options.model_validate(self.options)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc']) or 'options'}: {e['msg']}"
+                for e in exc.errors()
+            )
+            raise ValueError(f"workload {self.name!r} ({self.kind}): {problems}") from None
+        self.options = parsed.model_dump()
+        return self
+
+
+class ObserveSpec(BaseModel):
+    """Live observation: metrics endpoint and lag probes."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    metrics_port: int | None = Field(9646, ge=0, le=65535, description="None: no endpoint")
+    probe_interval: Duration = Field(0.1, gt=0, description="heartbeat period per region")
+    probe_sample: float = Field(
+        0.01, ge=0, le=1, description="fraction of real writes polled until visible elsewhere"
+    )
+    grafana_url: str | None = None
+    pushgateway: str | None = None

@@ -1,0 +1,67 @@
+"""Writes whose value accumulates: counter (ADD) and cart (list_append).
+
+Under MREC replication ships the resulting item, so concurrent increments or appends in two
+regions lose all but one side's — the verdict checks them by value as well as by version.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from loadgen.recording import RecordingClient
+from loadgen.workloads.base import Workload
+from verdict.history import Op
+
+
+class Counter(Workload):
+    """`ADD n :inc` — a like counter or balance incremented in every region."""
+
+    kind = "counter"
+
+    class Options(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        increment: int = Field(1, ge=1)
+
+    def run(self, calls: RecordingClient, key: str, rng: random.Random) -> None:
+        inc = self.options.increment
+        rec = calls.record(self.name, key, Op.UPDATE)
+        rec["value"] = inc
+
+        def after(old: dict[str, Any]) -> dict[str, Any]:
+            return {"n": {"N": str(int(old.get("n", {}).get("N", "0")) + inc)}}
+
+        self.update(
+            calls, rec, {}, extra="ADD n :inc", values={":inc": {"N": str(inc)}}, after=after
+        )
+
+    def summarize(self, item: dict[str, Any]) -> Any:
+        return int(item.get("n", {}).get("N", "0"))
+
+
+class Cart(Workload):
+    """`list_append` of a unique element id (the record id) — a shopping cart."""
+
+    kind = "cart"
+
+    def run(self, calls: RecordingClient, key: str, rng: random.Random) -> None:
+        rec = calls.record(self.name, key, Op.UPDATE)
+        element = rec["id"]
+        rec["value"] = element
+
+        def after(old: dict[str, Any]) -> dict[str, Any]:
+            return {"cart": {"L": [*old.get("cart", {}).get("L", []), {"S": element}]}}
+
+        self.update(
+            calls,
+            rec,
+            {},
+            values={":el": {"L": [{"S": element}]}, ":empty": {"L": []}},
+            after=after,
+            set_raw="cart = list_append(if_not_exists(cart, :empty), :el)",
+        )
+
+    def summarize(self, item: dict[str, Any]) -> Any:
+        return [e.get("S") for e in item.get("cart", {}).get("L", [])]

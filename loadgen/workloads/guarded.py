@@ -1,0 +1,48 @@
+"""Optimistic locking: read, then write only if the version read is still there."""
+
+from __future__ import annotations
+
+import random
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from loadgen.recording import VID, RecordingClient
+from loadgen.workloads.base import Workload
+from verdict.history import Op, Outcome
+
+
+class Guarded(Workload):
+    """ConsistentRead GetItem, then UpdateItem conditioned on the `hh_vid` read. The condition
+    sees only the local replica, so two regions can both pass it: the guard does not prevent
+    cross-region lost updates. Condition failures are retried (re-read) up to `max_attempts`,
+    each try's record carrying its `attempt`."""
+
+    kind = "guarded"
+
+    class Options(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        max_attempts: int = Field(3, ge=1)
+
+    def run(self, calls: RecordingClient, key: str, rng: random.Random) -> None:
+        data = {"S": f"g-{rng.randrange(1_000_000)}"}
+        for attempt in range(1, self.options.max_attempts + 1):
+            read = calls.record(self.name, key, Op.GET)
+            read["consistent"] = True
+            answer = calls.send(
+                read, "GetItem", {"Key": {"pk": {"S": key}}, "ConsistentRead": True}
+            )
+            if answer is None:
+                return
+            seen = read.get("vid")
+            rec = calls.record(self.name, key, Op.UPDATE)
+            rec["attempt"] = attempt
+            if seen is None:
+                condition, values = f"attribute_not_exists({VID})", {}
+            else:
+                condition, values = f"{VID} = :seen", {":seen": {"S": seen}}
+            self.update(calls, rec, {"data": data}, condition=condition, values=values)
+            if (
+                rec["outcome"] != Outcome.FAIL
+                or rec.get("error") != "ConditionalCheckFailedException"
+            ):
+                return

@@ -1,0 +1,95 @@
+"""Whole-item and attribute-level writes: profile, split_attributes, home_region, client_lww."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from loadgen.recording import VID, RecordingClient
+from loadgen.spec import WorkloadSpec
+from loadgen.workloads.base import KeyChooser, Workload
+from verdict.history import Op
+
+
+def _profile_fields(rng: random.Random) -> dict[str, dict[str, str]]:
+    n = rng.randrange(1_000_000)
+    return {"name": {"S": f"user-{n}"}, "email": {"S": f"u{n}@example.com"}}
+
+
+class Profile(Workload):
+    """PutItem of the whole item: a user profile saved from whichever region served the user."""
+
+    kind = "profile"
+
+    def run(self, calls: RecordingClient, key: str, rng: random.Random) -> None:
+        self.put(calls, key, _profile_fields(rng))
+
+
+class SplitAttributes(Workload):
+    """UpdateItem of one attribute; region i mostly writes attribute i (address in one region,
+    phone in another) — per-item LWW then drops one of two concurrent attribute updates."""
+
+    kind = "split_attributes"
+
+    class Options(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        attributes: list[str] = Field(default_factory=lambda: ["address", "phone"], min_length=1)
+        affinity: float = Field(
+            0.8, ge=0, le=1, description="chance a region writes its own attribute"
+        )
+
+    def run(self, calls: RecordingClient, key: str, rng: random.Random) -> None:
+        attributes = self.options.attributes
+        own = attributes[self.regions.index(calls.home) % len(attributes)]
+        draw, other = rng.random(), rng.choice(attributes)
+        attr = own if draw < self.options.affinity else other
+        rec = calls.record(self.name, key, Op.UPDATE)
+        rec["attrs"] = {attr: rec["id"]}
+        value = f"{attr}-{rng.randrange(1_000_000)}"
+        self.update(calls, rec, {attr: {"S": value}, f"{VID}_{attr}": {"S": rec["id"]}})
+
+
+class HomeRegion(Workload):
+    """Each key is owned by one region (key n by region n mod R) and written only there — the
+    classic way to avoid conflicts, until a failover sends writers elsewhere."""
+
+    kind = "home_region"
+
+    def __init__(self, spec: WorkloadSpec, regions: Sequence[str]) -> None:
+        super().__init__(spec, regions)
+        count = len(self.regions)
+        self._owned = {
+            region: KeyChooser(
+                max(1, len(range(i, spec.keys, count))), spec.key_distribution, spec.zipf_s
+            )
+            for i, region in enumerate(self.regions)
+        }
+
+    def choose_key(self, rng: random.Random, home: str) -> str:
+        index = self.regions.index(home)
+        return self.key(self._owned[home].choose(rng) * len(self.regions) + index)
+
+    def run(self, calls: RecordingClient, key: str, rng: random.Random) -> None:
+        self.put(calls, key, _profile_fields(rng))
+
+
+class ClientLww(Workload):
+    """The application's own last-writer-wins: apply only if the writer's timestamp `hh_ts` is
+    newer than the stored one. A skewed writer clock makes stale writes win."""
+
+    kind = "client_lww"
+
+    def run(self, calls: RecordingClient, key: str, rng: random.Random) -> None:
+        rec = calls.record(self.name, key, Op.UPDATE)
+        data = {"S": f"v-{rng.randrange(1_000_000)}"}
+        ts = calls.now()
+        rec["client_ts"] = ts
+        self.update(
+            calls,
+            rec,
+            {"data": data, "hh_ts": {"N": repr(ts)}},
+            condition="attribute_not_exists(hh_ts) OR hh_ts < :ts",
+            values={":ts": {"N": repr(ts)}},
+        )
