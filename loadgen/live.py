@@ -1,0 +1,214 @@
+"""Provisional conflicts and lost updates, computed incrementally from the record stream.
+
+The verdict judges the full version graph after quiescence; an SRE watching Grafana needs a
+signal *during* the run. This module keeps, per key, a small window of the version graph that
+the history reveals (`pred -> vid` edges of acknowledged writes) and what each region was last
+seen holding, and reports:
+
+- a **conflict** as soon as a second acknowledged write names the same `pred` (the two writers
+  did not see each other), one per extra sibling, as the verdict counts them;
+- a **provisional lost update** once a write that sits on a conflicting branch has been
+  superseded by a non-descendant in every region where it was ever seen (written, read, or
+  named as `pred`) — last-writer-wins has discarded it everywhere anyone looked;
+- a **provisional skew-inverted win** when such a lost write was invoked after the sibling
+  that beat it had completed.
+
+Figures are provisional: replication still in flight may yet revive a branch, and
+attribute-level and by-value checks (counters, carts) are left to the verdict, which confirms
+or corrects them. Memory is bounded: at most `max_keys` keys (oldest first out) and
+`max_versions` versions per key; evicted history is never guessed at, so the walk that decides
+"superseded" stops as undecided when it meets a version it no longer knows.
+
+Single-threaded by design: the caller (the runner's master) feeds records from one loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+#: what a `pred` of None (the item was absent) hangs from in the children table
+_ROOT = ""
+_WRITES = frozenset({"put", "update", "delete"})
+
+
+class _Version:
+    """One acknowledged write: where it hangs, where it was seen, its timing."""
+
+    __slots__ = ("parent", "region", "workload", "t_invoke", "t_complete", "deleted", "seen")
+
+    def __init__(self, parent: str | None, record: dict[str, Any]) -> None:
+        self.parent = parent
+        self.region: str = record.get("region", "")
+        self.workload: str = record.get("workload", "")
+        self.t_invoke: float = record.get("t_invoke", 0.0)
+        self.t_complete: float = record.get("t_complete", 0.0)
+        self.deleted = record.get("op") == "delete"
+        self.seen: set[str] = {self.region}
+
+
+class _KeyGraph:
+    """The known window of one key's version graph and each region's last observed head."""
+
+    __slots__ = ("versions", "children", "heads", "candidates")
+
+    def __init__(self) -> None:
+        self.versions: dict[str, _Version] = {}
+        self.children: dict[str, list[str]] = {}
+        self.heads: dict[str, tuple[str, float]] = {}
+        #: versions on a conflicting branch whose fate is not yet decided
+        self.candidates: set[str] = set()
+
+    def ancestry(self, head: str, limit: int) -> tuple[set[str], bool]:
+        """`head` and its known ancestors; False when the walk met a forgotten version."""
+        line: set[str] = set()
+        vid: str | None = head
+        while vid is not None and len(line) <= limit:
+            if vid in line:
+                break
+            line.add(vid)
+            version = self.versions.get(vid)
+            if version is None:
+                return line, False
+            vid = version.parent
+        return line, True
+
+    def forget_oldest(self) -> None:
+        vid, version = next(iter(self.versions.items()))
+        del self.versions[vid]
+        self.candidates.discard(vid)
+        self.children.pop(vid, None)
+        siblings = self.children.get(version.parent or _ROOT)
+        if siblings is not None and vid in siblings and len(siblings) == 1:
+            del self.children[version.parent or _ROOT]
+
+
+Notify = Callable[[str], None]
+
+
+class ProvisionalAnomalies:
+    """Feeds on history records; calls `on_conflict`/`on_lost`/`on_skew(workload)` as found."""
+
+    def __init__(
+        self,
+        on_conflict: Notify,
+        on_lost: Notify,
+        on_skew: Notify,
+        *,
+        max_keys: int = 50_000,
+        max_versions: int = 64,
+    ) -> None:
+        if max_keys < 1 or max_versions < 2:
+            raise ValueError(
+                f"max_keys must be >= 1 and max_versions >= 2, got {max_keys}, {max_versions}"
+            )
+        self._on_conflict = on_conflict
+        self._on_lost = on_lost
+        self._on_skew = on_skew
+        self._max_keys = max_keys
+        self._max_versions = max_versions
+        self._keys: dict[str, _KeyGraph] = {}
+        self.regions: set[str] = set()
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def observe(self, record: dict[str, Any]) -> None:
+        if record.get("outcome") != "ok":
+            return
+        op = record.get("op")
+        key = record.get("key")
+        region = record.get("region")
+        if key is None or region is None:
+            return
+        if op in _WRITES:
+            vid = record.get("vid")
+            if vid is None:
+                return
+            graph = self._graph(key)
+            self.regions.add(region)
+            self._add_write(graph, vid, region, record)
+        elif op == "get":
+            graph = self._keys.get(key)
+            vid = record.get("vid")
+            if graph is None or vid is None:
+                return
+            self._add_read(graph, vid, region, record.get("t_invoke", 0.0))
+        else:
+            return
+        if graph.candidates:
+            self._settle(graph)
+
+    def _graph(self, key: str) -> _KeyGraph:
+        graph = self._keys.get(key)
+        if graph is None:
+            if len(self._keys) >= self._max_keys:
+                del self._keys[next(iter(self._keys))]
+            graph = self._keys[key] = _KeyGraph()
+        return graph
+
+    def _add_write(self, graph: _KeyGraph, vid: str, region: str, record: dict[str, Any]) -> None:
+        parent = record.get("pred")
+        head = graph.heads.get(region)
+        if parent is None and head is not None:
+            # a write after a delete reads no old item; it still follows the tombstone there
+            before = graph.versions.get(head[0])
+            if before is not None and before.deleted:
+                parent = head[0]
+        if vid in graph.versions:
+            return  # the same record twice (a resent batch): count it once
+        if len(graph.versions) >= self._max_versions:
+            graph.forget_oldest()
+        version = graph.versions[vid] = _Version(parent, record)
+        if parent is not None:
+            known = graph.versions.get(parent)
+            if known is not None:
+                known.seen.add(region)
+        siblings = graph.children.setdefault(parent or _ROOT, [])
+        siblings.append(vid)
+        if len(siblings) > 1:
+            self._on_conflict(version.workload)
+            graph.candidates.update(s for s in siblings if s in graph.versions)
+        elif parent in graph.candidates:
+            graph.candidates.add(vid)
+        if head is None or version.t_complete >= head[1] or parent == head[0]:
+            graph.heads[region] = (vid, version.t_complete)
+
+    def _add_read(self, graph: _KeyGraph, vid: str, region: str, t_invoke: float) -> None:
+        version = graph.versions.get(vid)
+        if version is not None:
+            version.seen.add(region)
+        head = graph.heads.get(region)
+        # only a read that began after the last known change moves the region's head
+        if head is None or t_invoke > head[1]:
+            graph.heads[region] = (vid, t_invoke)
+
+    def _settle(self, graph: _KeyGraph) -> None:
+        lines = {
+            region: graph.ancestry(vid, self._max_versions)
+            for region, (vid, _) in graph.heads.items()
+        }
+        for vid in list(graph.candidates):
+            version = graph.versions[vid]
+            if all(r in lines and vid in lines[r][0] for r in self.regions):
+                graph.candidates.discard(vid)  # every region holds it or a descendant
+                continue
+            superseded = all(
+                r in lines and lines[r][1] and vid not in lines[r][0] for r in version.seen
+            )
+            if not superseded:
+                continue
+            graph.candidates.discard(vid)
+            self._on_lost(version.workload)
+            winner = self._winning_sibling(graph, vid, version, lines[version.region][0])
+            if winner is not None and version.t_invoke > winner.t_complete:
+                self._on_skew(version.workload)
+
+    @staticmethod
+    def _winning_sibling(
+        graph: _KeyGraph, vid: str, version: _Version, line: set[str]
+    ) -> _Version | None:
+        for sibling in graph.children.get(version.parent or _ROOT, ()):
+            if sibling != vid and sibling in line:
+                return graph.versions.get(sibling)
+        return None

@@ -1,0 +1,168 @@
+"""LiveMetrics and the provisional conflict / lost-update tracker, on hand-built histories."""
+
+from __future__ import annotations
+
+import subprocess
+import urllib.request
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from loadgen.live import ProvisionalAnomalies
+from loadgen.metrics import LiveMetrics
+from tests.observe_fixtures import PROMTOOL, RecordFactory, sample
+
+
+def test_operations_durations_and_lag_are_counted_per_label() -> None:
+    live = LiveMetrics("demo")
+    rec = RecordFactory()
+    live.observe(rec.write("us", "k1", pred=None, duration=0.004))
+    live.observe(rec.write("us", "k2", pred=None, outcome="fail"))
+    live.observe(rec.get("eu", "k1", vid="w:1"))
+    live.observe({"op": "probe", "region": "us", "target": "eu", "lag": 0.7, "outcome": "ok"})
+    r = live.registry
+    ok = {"campaign": "demo", "region": "us", "workload": "profile", "op": "put", "outcome": "ok"}
+    assert sample(r, "hothot_operations_total", **ok) == 1
+    assert sample(r, "hothot_operations_total", **{**ok, "outcome": "fail"}) == 1
+    timer = {"campaign": "demo", "region": "us", "workload": "profile", "op": "put"}
+    assert sample(r, "hothot_operation_duration_seconds_count", **timer) == 1
+    assert sample(r, "hothot_operation_duration_seconds_bucket", **timer, le="0.005") == 1
+    assert sample(r, "hothot_operation_duration_seconds_bucket", **timer, le="0.0025") == 0
+    link = {"campaign": "demo", "source": "us", "target": "eu"}
+    assert sample(r, "hothot_replication_lag_seconds_bucket", **link, le="0.75") == 1
+    assert sample(r, "hothot_replication_lag_seconds_bucket", **link, le="0.5") == 0
+
+
+def test_faults_and_budgets_are_gauges() -> None:
+    live = LiveMetrics("demo")
+    live.fault("partition", "us<->eu", True)
+    live.budgets([("conflict_rate", 0.02, 0.05), ("replication_lag_p99", 4.0, 3.0)])
+    r = live.registry
+    assert (
+        sample(r, "hothot_fault_active", campaign="demo", fault="partition", target="us<->eu") == 1
+    )
+    live.fault("partition", "us<->eu", False)
+    assert (
+        sample(r, "hothot_fault_active", campaign="demo", fault="partition", target="us<->eu") == 0
+    )
+    assert sample(r, "hothot_budget_observed", campaign="demo", budget="replication_lag_p99") == 4
+    assert sample(r, "hothot_budget_limit", campaign="demo", budget="conflict_rate") == 0.05
+
+
+def test_sibling_writes_are_a_conflict_and_the_discarded_one_is_lost_once_superseded() -> None:
+    live = LiveMetrics("demo")
+    rec = RecordFactory()
+    base = rec.write("us", "k", pred=None)
+    live.observe(base)
+    winner = rec.write("eu", "k", pred=base["vid"], t=10.0)
+    loser = rec.write("us", "k", pred=base["vid"], t=12.0)  # invoked after the winner completed
+    live.observe(winner)
+    live.observe(loser)
+    r = live.registry
+    assert sample(r, "hothot_conflicts_total", campaign="demo", workload="profile") == 1
+    assert sample(r, "hothot_lost_updates_total", campaign="demo", workload="profile") == 0
+    # us now writes on top of eu's version: the loser was replaced by a non-descendant there,
+    # the only region where it was ever seen
+    live.observe(rec.write("us", "k", pred=winner["vid"], t=20.0))
+    assert sample(r, "hothot_lost_updates_total", campaign="demo", workload="profile") == 1
+    assert sample(r, "hothot_skew_inverted_total", campaign="demo", workload="profile") == 1
+    # and it is counted once, however many records follow
+    live.observe(rec.write("eu", "k", pred=winner["vid"], t=30.0))
+    assert sample(r, "hothot_lost_updates_total", campaign="demo", workload="profile") == 1
+
+
+def test_a_write_still_held_somewhere_is_not_lost() -> None:
+    found: list[str] = []
+    tracker = ProvisionalAnomalies(found.append, lambda w: found.append("lost"), found.append)
+    rec = RecordFactory()
+    a = rec.write("us", "k", pred=None, t=1.0)
+    b = rec.write("eu", "k", pred=None, t=1.0)
+    tracker.observe(a)
+    tracker.observe(b)
+    assert found == ["profile"]  # the conflict
+    tracker.observe(rec.get("ap", "k", vid=a["vid"], t=3.0))  # ap saw a
+    tracker.observe(rec.write("us", "k", pred=b["vid"], t=4.0))  # us moved on from b
+    assert "lost" not in found  # ap may still hold a
+    tracker.observe(rec.write("ap", "k", pred=b["vid"], t=5.0))
+    assert found.count("lost") == 1
+
+
+def test_an_overwrite_that_saw_the_old_version_is_not_a_loss() -> None:
+    found: list[str] = []
+    tracker = ProvisionalAnomalies(found.append, found.append, found.append)
+    rec = RecordFactory()
+    vid = None
+    for i in range(50):
+        region = ("us", "eu", "ap")[i % 3]
+        w = rec.write(region, "k", pred=vid, t=float(i))
+        tracker.observe(w)
+        vid = w["vid"]
+    assert found == []
+
+
+def test_a_write_after_a_delete_follows_the_tombstone_and_does_not_lose_it() -> None:
+    found: list[str] = []
+    tracker = ProvisionalAnomalies(found.append, found.append, found.append)
+    rec = RecordFactory()
+    a = rec.write("us", "k", pred=None, t=1.0)
+    tracker.observe(a)
+    tracker.observe(rec.write("us", "k", pred=a["vid"], t=2.0, op="delete"))
+    tracker.observe(rec.write("us", "k", pred=None, t=3.0))
+    assert found == []
+
+
+def test_memory_is_bounded_in_keys_and_versions() -> None:
+    tracker = ProvisionalAnomalies(print, print, print, max_keys=100, max_versions=8)
+    rec = RecordFactory()
+    for i in range(5000):
+        tracker.observe(rec.write("us", f"k{i}", pred=None))
+    assert len(tracker) == 100
+    vid = None
+    for i in range(500):
+        w = rec.write("us", "hot", pred=vid, t=float(i))
+        tracker.observe(w)
+        vid = w["vid"]
+    assert max(len(g.versions) for g in tracker._keys.values()) <= 8
+
+
+def test_bad_bounds_are_refused_with_the_values() -> None:
+    with pytest.raises(ValueError, match="max_versions >= 2, got 100, 1"):
+        ProvisionalAnomalies(print, print, print, max_keys=100, max_versions=1)
+
+
+@given(st.lists(st.sampled_from(["us", "eu", "ap"]), min_size=1, max_size=40))
+def test_a_serial_history_never_reports_anything(regions: list[str]) -> None:
+    """Writes that each saw the previous one (no concurrency) hold no conflict and no loss."""
+    found: list[str] = []
+    tracker = ProvisionalAnomalies(found.append, found.append, found.append)
+    rec = RecordFactory()
+    vid = None
+    for i, region in enumerate(regions):
+        w = rec.write(region, "k", pred=vid, t=float(i))
+        tracker.observe(w)
+        tracker.observe(rec.get(region, "k", vid=w["vid"], t=i + 0.5))
+        vid = w["vid"]
+    assert found == []
+
+
+def test_served_exposition_passes_promtool_check_metrics() -> None:
+    if PROMTOOL is None:
+        pytest.skip("promtool not installed (Debian package prometheus)")
+    live = LiveMetrics("demo")
+    rec = RecordFactory()
+    live.observe(rec.write("us", "k", pred=None))
+    live.observe({"op": "probe", "region": "us", "target": "eu", "lag": 0.3, "outcome": "ok"})
+    live.fault("clock_skew", "eu", True)
+    live.budgets([("conflict_rate", 0.0, 0.05)])
+    port = live.serve(0)
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as answer:
+            text = answer.read()
+    finally:
+        live.close()
+    assert b"hothot_operations_total" in text
+    check = subprocess.run(
+        [PROMTOOL, "check", "metrics"], input=text, capture_output=True, timeout=30
+    )
+    assert check.returncode == 0, check.stdout + check.stderr
