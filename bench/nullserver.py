@@ -1,0 +1,119 @@
+"""A DynamoDB responder that does no work: canned answers per operation, as fast as it can.
+
+The load benchmark needs a server that is never the bottleneck, so a client's cost shows alone;
+the fast client's tests need a server whose answers (errors, 500s, silence) they control.
+Raw asyncio + httptools on uvloop, one process, keep-alive. Prints `{"url": ...}` on stdout once
+it serves.
+
+    python bench/nullserver.py [--port 0] [--script answers.json] [--cpu N]
+
+A script maps an operation name (the part of X-Amz-Target after the dot) or "*" to
+`{"status": 200, "body": {...} | "raw text", "delay_s": 0}`; delay_s < 0 never answers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from typing import Any
+
+import httptools
+import orjson
+import uvloop
+
+#: what a PutItem with ReturnValues=ALL_OLD and ConsumedCapacity=TOTAL answers on a small item
+CANNED_PUT = {
+    "Attributes": {
+        "pk": {"S": "profile#17"},
+        "hh_vid": {"S": "w1:41"},
+        "name": {"S": "Ada"},
+        "n": {"N": "3"},
+    },
+    "ConsumedCapacity": {"TableName": "hothot-bench", "CapacityUnits": 1.0},
+}
+DEFAULT_SCRIPT: dict[str, dict[str, Any]] = {"*": {"status": 200, "body": CANNED_PUT}}
+_REASONS = {200: b"OK", 400: b"Bad Request", 500: b"Internal Server Error", 503: b"Unavailable"}
+
+
+class Answer:
+    """One prepared HTTP response (bytes built once) and how long to wait before sending it."""
+
+    def __init__(self, spec: dict[str, Any]) -> None:
+        self.status = int(spec.get("status", 200))
+        body = spec.get("body", {})
+        payload = body.encode() if isinstance(body, str) else orjson.dumps(body)
+        self.delay_s = float(spec.get("delay_s", 0.0))
+        self.wire = (
+            b"HTTP/1.1 %d %s\r\nContent-Type: application/x-amz-json-1.0\r\n"
+            b"x-amzn-RequestId: null\r\nContent-Length: %d\r\n\r\n"
+            % (self.status, _REASONS.get(self.status, b"X"), len(payload))
+        ) + payload
+
+
+class NullProtocol(asyncio.Protocol):
+    def __init__(self, answers: dict[str, Answer]) -> None:
+        self.answers = answers
+        self.default = answers.get("*") or Answer({"status": 200, "body": CANNED_PUT})
+        self.parser = httptools.HttpRequestParser(self)
+        self.target = ""
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]  # uvloop's own class
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserError:
+            if self.transport is not None:
+                self.transport.close()
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if name.lower() == b"x-amz-target":
+            self.target = value.decode("latin-1").rsplit(".", 1)[-1]
+
+    def on_message_complete(self) -> None:
+        answer = self.answers.get(self.target, self.default)
+        if answer.delay_s == 0:
+            self._send(answer)
+        elif answer.delay_s > 0:
+            asyncio.get_running_loop().call_later(answer.delay_s, self._send, answer)
+        # delay_s < 0: never answer (the client must time out)
+
+    def _send(self, answer: Answer) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.write(answer.wire)
+
+
+async def serve(port: int, script: dict[str, dict[str, Any]]) -> None:
+    answers = {op: Answer(spec) for op, spec in script.items()}
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(lambda: NullProtocol(answers), "127.0.0.1", port)
+    bound = server.sockets[0].getsockname()[1]
+    sys.stdout.write(orjson.dumps({"url": f"http://127.0.0.1:{bound}"}).decode() + "\n")
+    sys.stdout.flush()
+    async with server:
+        await server.serve_forever()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--script", help="JSON file: operation -> {status, body, delay_s}")
+    parser.add_argument("--cpu", type=int, help="pin the server to this CPU")
+    args = parser.parse_args(argv)
+    script = DEFAULT_SCRIPT
+    if args.script:
+        with open(args.script, "rb") as f:
+            script = orjson.loads(f.read())
+        if not isinstance(script, dict) or not all(isinstance(v, dict) for v in script.values()):
+            parser.error(f"{args.script}: expected an object of operation -> {{status, body}}")
+    if args.cpu is not None:
+        os.sched_setaffinity(0, {args.cpu})
+    uvloop.run(serve(args.port, script))
+
+
+if __name__ == "__main__":
+    main()

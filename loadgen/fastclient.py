@@ -1,0 +1,384 @@
+"""A DynamoDB client fast enough to load a store from one core: raw HTTP, same answers as boto3.
+
+boto3 spends about a millisecond of CPU per call (parameter validation, serializers driven by the
+service model, event hooks, signing). A load generator needs the store, not the SDK, to be the
+bottleneck, so this client posts the JSON-protocol body straight over a keep-alive
+geventhttpclient connection pool with a prepared request head per operation, parses with orjson,
+and only fixes up the few types boto3 would convert (blobs, doubles). SigV4 signing runs only
+when the target checks it (real AWS, or `sign=True`), with the signing key cached per day.
+
+Answers equal boto3's low-level client answers (without `ResponseMetadata`); errors map to the
+same `StoreError`/`OutcomeUnknown` classes as `Boto3Client`, so workloads run unchanged on either.
+Differences from boto3, by design: no client-side parameter validation (the store answers
+`ValidationException` instead), a `str` given for a `B` value is sent as is (already base64;
+boto3 would encode its UTF-8 bytes), no CRC32 check of answers, and retries (when asked for)
+cover only throttling and unknown outcomes.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import hashlib
+import hmac
+import random
+from typing import Any
+from urllib.parse import urlsplit
+
+import gevent
+import orjson
+from botocore.model import OperationModel, ServiceModel
+from botocore.parsers import create_parser
+from botocore.session import get_session
+from geventhttpclient.connectionpool import ConnectionPool, SSLConnectionPool
+from geventhttpclient.response import HTTPParseError, HTTPSocketPoolResponse
+
+from loadgen.client import OPERATIONS, OutcomeUnknown, StoreError, Throttled, store_error
+
+TARGET_PREFIX = "DynamoDB_20120810."
+CONTENT_TYPE = "application/x-amz-json-1.0"
+SERVICE = "dynamodb"
+
+#: operations whose answers are fixed up by hand (hot path); the others go through botocore's
+#: own parser, so table descriptions get the same datetime/float types boto3 gives
+DATA_OPERATIONS = frozenset(
+    {"PutItem", "GetItem", "UpdateItem", "DeleteItem", "Query", "Scan"}
+    | {"BatchGetItem", "BatchWriteItem"}
+)
+_CAPACITY_FIELDS = ("CapacityUnits", "ReadCapacityUnits", "WriteCapacityUnits")
+
+
+def aws_endpoint(region: str) -> str:
+    return f"https://dynamodb.{region}.amazonaws.com"
+
+
+def needs_signature(endpoint_url: str) -> bool:
+    """Real AWS checks signatures; local emulators and Alternator (by default) do not."""
+    host = (urlsplit(endpoint_url).hostname or "").lower()
+    return host.endswith((".amazonaws.com", ".amazonaws.com.cn", ".api.aws"))
+
+
+def request_host(endpoint_url: str) -> str:
+    """The Host header exactly as botocore derives it (default ports dropped)."""
+    parts = urlsplit(endpoint_url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    if parts.port is not None and parts.port != {"http": 80, "https": 443}.get(parts.scheme):
+        host = f"{host}:{parts.port}"
+    return host
+
+
+class SigV4Signer:
+    """AWS Signature V4 for DynamoDB POSTs, with the derived signing key cached per day.
+
+    It signs the headers botocore signs for DynamoDB (content-type, host, x-amz-date,
+    x-amz-target, and x-amz-security-token with temporary credentials) and produces the same
+    Authorization value as botocore's `SigV4Auth` for the same request and time."""
+
+    def __init__(self, access_key: str, secret_key: str, region: str, token: str | None = None):
+        self.access_key = access_key
+        self.region = region
+        self.token = token
+        self._secret = ("AWS4" + secret_key).encode()
+        self._day = ""
+        self._key = b""
+        self._signed = "content-type;host;x-amz-date;" + (
+            "x-amz-security-token;x-amz-target" if token else "x-amz-target"
+        )
+
+    def _signing_key(self, day: str) -> bytes:
+        if day != self._day:
+            key = self._secret
+            for part in (day, self.region, SERVICE, "aws4_request"):
+                key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+            self._day, self._key = day, key
+        return self._key
+
+    def headers(self, host: str, target: str, body: bytes, amz_date: str) -> dict[str, str]:
+        """The headers to add to one request: X-Amz-Date, Authorization (and the token)."""
+        day = amz_date[:8]
+        token_line = f"x-amz-security-token:{self.token}\n" if self.token else ""
+        canonical = (
+            f"POST\n/\n\ncontent-type:{CONTENT_TYPE}\nhost:{host}\nx-amz-date:{amz_date}\n"
+            f"{token_line}x-amz-target:{target}\n\n{self._signed}\n"
+            f"{hashlib.sha256(body).hexdigest()}"
+        )
+        scope = f"{day}/{self.region}/{SERVICE}/aws4_request"
+        to_sign = (
+            f"AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n"
+            f"{hashlib.sha256(canonical.encode()).hexdigest()}"
+        )
+        signature = hmac.new(self._signing_key(day), to_sign.encode(), hashlib.sha256).hexdigest()
+        out = {
+            "X-Amz-Date": amz_date,
+            "Authorization": f"AWS4-HMAC-SHA256 Credential={self.access_key}/{scope}, "
+            f"SignedHeaders={self._signed}, Signature={signature}",
+        }
+        if self.token:
+            out["X-Amz-Security-Token"] = self.token
+        return out
+
+
+def amz_now() -> str:
+    return datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+# ---------------------------------------------------------------------------------------
+# Wire <-> boto3 shapes
+
+
+def _encode_blob(value: Any) -> str:
+    """orjson `default`: bytes in requests become base64, as boto3 sends them."""
+    if isinstance(value, bytes | bytearray | memoryview):
+        return base64.b64encode(value).decode("ascii")
+    raise TypeError(f"cannot send a {type(value).__name__} in a DynamoDB request: {value!r}")
+
+
+def encode_request(operation: str, request: dict[str, Any]) -> bytes:
+    try:
+        return orjson.dumps(request, default=_encode_blob)
+    except orjson.JSONEncodeError as exc:
+        reason = exc.__cause__ or exc
+        raise TypeError(f"{operation} request cannot be sent: {reason}") from None
+
+
+def _decode_blobs(node: Any) -> Any:
+    """Turn every AttributeValue {"B": b64} / {"BS": [b64]} into bytes, in place.
+
+    Unambiguous: an item's attribute named B maps to a dict (an AttributeValue), a binary
+    AttributeValue's B to a string."""
+    if isinstance(node, dict):
+        if len(node) == 1:
+            blob = node.get("B")
+            if isinstance(blob, str):
+                node["B"] = base64.b64decode(blob)
+                return node
+            blobs = node.get("BS")
+            if isinstance(blobs, list) and all(isinstance(b, str) for b in blobs):
+                node["BS"] = [base64.b64decode(b) for b in blobs]
+                return node
+        for value in node.values():
+            _decode_blobs(value)
+    elif isinstance(node, list):
+        for value in node:
+            _decode_blobs(value)
+    return node
+
+
+def _float_capacity(capacity: dict[str, Any]) -> None:
+    for name in _CAPACITY_FIELDS:
+        if name in capacity:
+            capacity[name] = float(capacity[name])
+    if isinstance(capacity.get("Table"), dict):
+        _float_capacity(capacity["Table"])
+    for index_kind in ("LocalSecondaryIndexes", "GlobalSecondaryIndexes"):
+        for index in (capacity.get(index_kind) or {}).values():
+            if isinstance(index, dict):
+                _float_capacity(index)
+
+
+def _float_size_estimate(metrics: dict[str, Any]) -> None:
+    if isinstance(metrics.get("SizeEstimateRangeGB"), list):
+        metrics["SizeEstimateRangeGB"] = [float(x) for x in metrics["SizeEstimateRangeGB"]]
+
+
+def decode_data_answer(body: bytes) -> dict[str, Any]:
+    """A data-plane answer as boto3 returns it: doubles as float, blobs as bytes."""
+    answer: dict[str, Any] = orjson.loads(body) if body else {}
+    capacity = answer.get("ConsumedCapacity")
+    if isinstance(capacity, dict):
+        _float_capacity(capacity)
+    elif isinstance(capacity, list):
+        for one in capacity:
+            if isinstance(one, dict):
+                _float_capacity(one)
+    metrics = answer.get("ItemCollectionMetrics")
+    if isinstance(metrics, dict):
+        if "SizeEstimateRangeGB" in metrics or "ItemCollectionKey" in metrics:
+            _float_size_estimate(metrics)
+        else:  # BatchWriteItem: table -> [metrics]
+            for per_table in metrics.values():
+                for one in per_table if isinstance(per_table, list) else ():
+                    if isinstance(one, dict):
+                        _float_size_estimate(one)
+    if b'"B"' in body or b'"BS"' in body:
+        _decode_blobs(answer)
+    return answer
+
+
+_service_model: ServiceModel | None = None
+
+
+def _operation_model(operation: str) -> OperationModel:
+    global _service_model
+    if _service_model is None:
+        _service_model = get_session().get_service_model("dynamodb")
+    return _service_model.operation_model(operation)
+
+
+def decode_control_answer(operation: str, body: bytes, status: int) -> dict[str, Any]:
+    """Rare control-plane answers go through botocore's own parser: exact boto3 types."""
+    parsed: dict[str, Any] = create_parser("json").parse(
+        {"body": body, "headers": {}, "status_code": status},
+        _operation_model(operation).output_shape,
+    )
+    parsed.pop("ResponseMetadata", None)
+    return parsed
+
+
+def error_of(body: bytes, status: int) -> tuple[str, str]:
+    """(code, message) of a DynamoDB error answer; the code is the part after the last '#'."""
+    try:
+        doc = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        doc = None
+    if not isinstance(doc, dict) or not doc.get("__type"):
+        return str(status), body[:200].decode("utf-8", "replace")
+    code = str(doc["__type"]).rsplit("#", 1)[-1]
+    return code, str(doc.get("message", doc.get("Message", "")))
+
+
+# ---------------------------------------------------------------------------------------
+
+
+class FastClient:
+    """geventhttpclient + orjson DynamoDB client for one region (`writers.client: fast`).
+
+    One instance is meant to be shared by the users of a process that talk to one region:
+    `connections` keep-alive sockets, a greenlet waits when all are busy."""
+
+    def __init__(
+        self,
+        region: str,
+        endpoint_url: str | None,
+        *,
+        retries: int = 0,
+        timeout_s: float = 5.0,
+        credentials: dict[str, str] | None = None,
+        sign: bool | None = None,
+        connections: int = 64,
+    ) -> None:
+        if retries < 0:
+            raise ValueError(f"FastClient retries must be >= 0, got {retries}")
+        if timeout_s <= 0:
+            raise ValueError(f"FastClient timeout_s must be > 0, got {timeout_s}")
+        self.region = region
+        self.endpoint_url = endpoint_url or aws_endpoint(region)
+        parts = urlsplit(self.endpoint_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(
+                f"endpoint_url for region {region} must look like http://host:port, "
+                f"got {self.endpoint_url!r}"
+            )
+        self.retries = retries
+        self.host = request_host(self.endpoint_url)
+        self.signer = self._make_signer(
+            credentials, needs_signature(self.endpoint_url) if sign is None else sign
+        )
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        pool_kw: dict[str, Any] = {
+            "size": connections,
+            "connection_timeout": timeout_s,
+            "network_timeout": timeout_s,
+        }
+        self._pool: ConnectionPool = (
+            SSLConnectionPool(parts.hostname, port, parts.hostname, port, **pool_kw)
+            if parts.scheme == "https"
+            else ConnectionPool(parts.hostname, port, parts.hostname, port, **pool_kw)
+        )
+        # unsigned targets still get a well-formed Authorization header: DynamoDB Local keys
+        # its databases by access key and region, and some endpoints require the header
+        access_key = (credentials or {}).get("aws_access_key_id", "hothot")
+        placeholder = (
+            f"Authorization: AWS4-HMAC-SHA256 Credential={access_key}/20000101/{region}/"
+            f"{SERVICE}/aws4_request, SignedHeaders=host, Signature=0\r\n"
+        )
+        self._heads: dict[str, bytes] = {
+            op: (
+                f"POST / HTTP/1.1\r\nHost: {self.host}\r\nContent-Type: {CONTENT_TYPE}\r\n"
+                f"X-Amz-Target: {TARGET_PREFIX}{op}\r\n"
+                f"{'' if self.signer else placeholder}Content-Length: "
+            ).encode("latin-1")
+            for op in OPERATIONS
+        }
+
+    def _make_signer(self, credentials: dict[str, str] | None, sign: bool) -> SigV4Signer | None:
+        if not sign:
+            return None
+        if credentials is None:
+            found = get_session().get_credentials()
+            if found is None:
+                raise ValueError(
+                    f"signing requests to {self.endpoint_url} needs AWS credentials; "
+                    "none found in boto3's standard chain"
+                )
+            frozen = found.get_frozen_credentials()
+            credentials = {"aws_access_key_id": frozen.access_key}
+            credentials["aws_secret_access_key"] = frozen.secret_key
+            if frozen.token:
+                credentials["aws_session_token"] = frozen.token
+        try:
+            return SigV4Signer(
+                credentials["aws_access_key_id"],
+                credentials["aws_secret_access_key"],
+                self.region,
+                credentials.get("aws_session_token"),
+            )
+        except KeyError as exc:
+            raise ValueError(f"FastClient credentials lack {exc.args[0]}") from None
+
+    def close(self) -> None:
+        self._pool.close()
+
+    def call(self, operation: str, request: dict[str, Any]) -> dict[str, Any]:
+        attempt = 0
+        while True:
+            try:
+                return self._call_once(operation, request)
+            except (Throttled, OutcomeUnknown):
+                if attempt >= self.retries:
+                    raise
+                attempt += 1
+                # botocore "standard" mode: full jitter, base 50 ms, capped at 20 s
+                gevent.sleep(random.random() * min(20.0, 0.05 * 2**attempt))
+
+    def _call_once(self, operation: str, request: dict[str, Any]) -> dict[str, Any]:
+        head = self._heads.get(operation)
+        if head is None:
+            raise ValueError(f"operation {operation!r} is not supported by hothot's client")
+        body = encode_request(operation, request)
+        wire = head + str(len(body)).encode() + b"\r\n"
+        if self.signer is not None:
+            extra = self.signer.headers(self.host, TARGET_PREFIX + operation, body, amz_now())
+            wire += "".join(f"{k}: {v}\r\n" for k, v in extra.items()).encode("latin-1")
+        status, answer = self._post(wire + b"\r\n" + body)
+        if status == 200:
+            if operation in DATA_OPERATIONS:
+                return decode_data_answer(answer)
+            return decode_control_answer(operation, answer, status)
+        code, message = error_of(answer, status)
+        if status >= 500:
+            raise OutcomeUnknown(f"{code} (HTTP {status})")
+        raise store_error(code, message)
+
+    def _post(self, wire: bytes) -> tuple[int, bytes]:
+        pool = self._pool
+        try:
+            sock = pool.get_socket()
+        except OSError as exc:
+            raise OutcomeUnknown(f"connect to {self.endpoint_url}: {exc}") from exc
+        try:
+            sock.sendall(wire)
+        except OSError as exc:
+            pool.release_socket(sock)
+            raise OutcomeUnknown(f"send to {self.endpoint_url}: {exc}") from exc
+        try:
+            # the response object hands the socket back to the pool (or closes it) itself
+            response = HTTPSocketPoolResponse(sock, pool, block_size=65536, method="POST")
+            return response.status_code, response.read()
+        except (OSError, HTTPParseError) as exc:
+            raise OutcomeUnknown(f"answer from {self.endpoint_url}: {exc!r}") from exc
+
+
+__all__ = ["FastClient", "SigV4Signer", "StoreError", "OutcomeUnknown"]

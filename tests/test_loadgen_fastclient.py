@@ -1,0 +1,226 @@
+"""The fast client answers and fails exactly like the boto3 client, against a real HTTP server.
+
+The server is `bench/nullserver.py` in a child process, scripted with canned DynamoDB answers
+(shapes from the DynamoDB API reference) and error answers, so both clients parse the same bytes.
+"""
+
+from __future__ import annotations
+
+import datetime
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from loadgen.client import Boto3Client, ConditionFailed, OutcomeUnknown, StoreError, Throttled
+from loadgen.fastclient import FastClient
+
+ROOT = Path(__file__).resolve().parent.parent
+REGION = "us-east-1"
+TABLE = "hothot-test"
+
+ITEM = {
+    "pk": {"S": "profile#1"},
+    "hh_vid": {"S": "w1:7"},
+    "n": {"N": "42.5"},
+    "blob": {"B": "AAEC/w=="},
+    "blobs": {"BS": ["AQ==", "Ag=="]},
+    "tags": {"SS": ["a", "b"]},
+    "nested": {
+        "M": {"B": {"S": "an attribute named B"}, "l": {"L": [{"B": "/w=="}, {"NULL": True}]}}
+    },
+    "ok": {"BOOL": False},
+}
+CAPACITY = {
+    "TableName": TABLE,
+    "CapacityUnits": 2,  # integral on the wire: boto3 still makes it a float
+    "Table": {"CapacityUnits": 1},
+    "GlobalSecondaryIndexes": {"by_vid": {"CapacityUnits": 1, "WriteCapacityUnits": 1}},
+}
+METRICS = {"ItemCollectionKey": {"pk": {"S": "profile#1"}}, "SizeEstimateRangeGB": [0, 1]}
+
+ANSWERS: dict[str, dict[str, Any]] = {
+    "PutItem": {"Attributes": ITEM, "ConsumedCapacity": CAPACITY, "ItemCollectionMetrics": METRICS},
+    "GetItem": {"Item": ITEM, "ConsumedCapacity": {"TableName": TABLE, "CapacityUnits": 0.5}},
+    "UpdateItem": {"Attributes": {"n": {"N": "43"}}, "ConsumedCapacity": CAPACITY},
+    "DeleteItem": {"Attributes": ITEM, "ConsumedCapacity": CAPACITY},
+    "Query": {
+        "Items": [ITEM, {"pk": {"S": "profile#2"}}],
+        "Count": 2,
+        "ScannedCount": 2,
+        "LastEvaluatedKey": {"pk": {"S": "profile#2"}},
+        "ConsumedCapacity": {"TableName": TABLE, "CapacityUnits": 1},
+    },
+    "Scan": {"Items": [], "Count": 0, "ScannedCount": 5, "ConsumedCapacity": CAPACITY},
+    "BatchWriteItem": {
+        "UnprocessedItems": {TABLE: [{"PutRequest": {"Item": ITEM}}]},
+        "ItemCollectionMetrics": {TABLE: [METRICS]},
+        "ConsumedCapacity": [CAPACITY],
+    },
+    "DescribeTable": {
+        "Table": {
+            "TableName": TABLE,
+            "TableStatus": "ACTIVE",
+            "CreationDateTime": 1718000000.25,
+            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+            "TableSizeBytes": 0,
+        }
+    },
+}
+REQUESTS: dict[str, dict[str, Any]] = {
+    "PutItem": {"TableName": TABLE, "Item": {"pk": {"S": "profile#1"}}, "ReturnValues": "ALL_OLD"},
+    "GetItem": {"TableName": TABLE, "Key": {"pk": {"S": "profile#1"}}, "ConsistentRead": True},
+    "UpdateItem": {
+        "TableName": TABLE,
+        "Key": {"pk": {"S": "profile#1"}},
+        "UpdateExpression": "ADD n :one",
+        "ExpressionAttributeValues": {":one": {"N": "1"}},
+        "ReturnValues": "UPDATED_NEW",
+    },
+    "DeleteItem": {
+        "TableName": TABLE,
+        "Key": {"pk": {"S": "profile#1"}},
+        "ReturnValues": "ALL_OLD",
+    },
+    "Query": {
+        "TableName": TABLE,
+        "KeyConditionExpression": "pk = :k",
+        "ExpressionAttributeValues": {":k": {"S": "profile#1"}},
+    },
+    "Scan": {"TableName": TABLE, "Limit": 5},
+    "BatchWriteItem": {"RequestItems": {TABLE: [{"PutRequest": {"Item": {"pk": {"S": "x"}}}}]}},
+    "DescribeTable": {"TableName": TABLE},
+}
+
+
+def _error(code: str, status: int = 400) -> dict[str, Any]:
+    body = {"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": f"says {code}"}
+    return {"status": status, "body": body}
+
+
+ERRORS: dict[str, dict[str, Any]] = {
+    "PutItem": _error("ConditionalCheckFailedException"),
+    "UpdateItem": _error("ProvisionedThroughputExceededException"),
+    "DeleteItem": _error("ValidationException"),
+    "Scan": _error("InternalServerError", 500),
+    "Query": {"status": 503, "body": "<html>overloaded</html>"},
+    "GetItem": {"status": 200, "body": {}, "delay_s": -1},  # never answers
+    "BatchGetItem": {"status": 200, "body": {"Responses": {}}, "delay_s": 1.0},  # answers late
+}
+
+
+def _serve(tmp_path: Path, name: str, script: dict[str, Any]) -> Iterator[str]:
+    path = tmp_path / f"{name}.json"
+    path.write_bytes(orjson.dumps(script))
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "bench" / "nullserver.py"), "--script", str(path)],
+        stdout=subprocess.PIPE,
+    )
+    try:
+        assert proc.stdout is not None
+        yield orjson.loads(proc.stdout.readline())["url"]
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+@pytest.fixture(scope="module")
+def canned_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    script = {op: {"status": 200, "body": body} for op, body in ANSWERS.items()}
+    yield from _serve(tmp_path_factory.mktemp("canned"), "canned", script)
+
+
+@pytest.fixture(scope="module")
+def errors_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    yield from _serve(tmp_path_factory.mktemp("errors"), "errors", ERRORS)
+
+
+@pytest.mark.parametrize("operation", sorted(ANSWERS))
+def test_answers_equal_boto3(canned_url: str, operation: str) -> None:
+    fast = FastClient(REGION, canned_url).call(operation, REQUESTS[operation])
+    boto = Boto3Client(REGION, canned_url).call(operation, REQUESTS[operation])
+    assert fast == boto
+    assert "ResponseMetadata" not in fast
+
+
+def test_answer_types_follow_boto3(canned_url: str) -> None:
+    """Equality alone would let 2 == 2.0 through: the types must match too."""
+    client = FastClient(REGION, canned_url)
+    put = client.call("PutItem", REQUESTS["PutItem"])
+    assert isinstance(put["ConsumedCapacity"]["CapacityUnits"], float)
+    gsi = put["ConsumedCapacity"]["GlobalSecondaryIndexes"]["by_vid"]
+    assert isinstance(gsi["WriteCapacityUnits"], float)
+    assert all(isinstance(x, float) for x in put["ItemCollectionMetrics"]["SizeEstimateRangeGB"])
+    attrs = put["Attributes"]
+    assert attrs["blob"]["B"] == b"\x00\x01\x02\xff"
+    assert attrs["blobs"]["BS"] == [b"\x01", b"\x02"]
+    assert attrs["nested"]["M"]["B"] == {"S": "an attribute named B"}
+    assert attrs["nested"]["M"]["l"]["L"][0]["B"] == b"\xff"
+    assert attrs["n"] == {"N": "42.5"}  # numbers stay strings, as in boto3's low-level client
+    table = client.call("DescribeTable", REQUESTS["DescribeTable"])["Table"]
+    assert isinstance(table["CreationDateTime"], datetime.datetime)
+
+
+def test_error_mapping_equals_boto3(errors_url: str) -> None:
+    cases = {
+        "PutItem": (ConditionFailed, "ConditionalCheckFailedException"),
+        "UpdateItem": (Throttled, "ProvisionedThroughputExceededException"),
+        "DeleteItem": (StoreError, "ValidationException"),
+    }
+    for client in (FastClient(REGION, errors_url), Boto3Client(REGION, errors_url)):
+        for operation, (cls, code) in cases.items():
+            with pytest.raises(cls) as caught:
+                client.call(operation, REQUESTS[operation])
+            assert type(caught.value) is cls, (client, operation)
+            assert caught.value.code == code
+            assert caught.value.message == f"says {code}"
+        for operation in ("Scan", "Query"):  # 500 with an error body, 503 with HTML
+            with pytest.raises(OutcomeUnknown):
+                client.call(operation, REQUESTS[operation])
+
+
+def test_silence_is_an_unknown_outcome_and_the_socket_is_not_reused(errors_url: str) -> None:
+    client = FastClient(REGION, errors_url, timeout_s=0.3, connections=1)
+    with pytest.raises(OutcomeUnknown):
+        client.call("GetItem", REQUESTS["GetItem"])
+    # a late answer must not be read as the answer of the next request on the same pool
+    with pytest.raises(OutcomeUnknown):
+        client.call("BatchGetItem", {"RequestItems": {}})
+    with pytest.raises(ConditionFailed):
+        client.call("PutItem", REQUESTS["PutItem"])
+
+
+def test_connection_refused_is_an_unknown_outcome() -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again before the call: nothing listens
+    with pytest.raises(OutcomeUnknown, match="connect"):
+        FastClient(REGION, f"http://127.0.0.1:{port}").call("GetItem", REQUESTS["GetItem"])
+
+
+def test_retries_stop_after_the_configured_count(errors_url: str) -> None:
+    with pytest.raises(Throttled):
+        FastClient(REGION, errors_url, retries=2).call("UpdateItem", REQUESTS["UpdateItem"])
+
+
+def test_signed_requests_reach_the_server(canned_url: str) -> None:
+    creds = {"aws_access_key_id": "AKID", "aws_secret_access_key": "secret"}
+    client = FastClient(REGION, canned_url, sign=True, credentials=creds)
+    assert client.signer is not None
+    assert client.call("GetItem", REQUESTS["GetItem"])["Item"]["pk"] == {"S": "profile#1"}
+
+
+def test_bad_input_names_what_is_wrong(canned_url: str) -> None:
+    with pytest.raises(ValueError, match="localhost:8000"):
+        FastClient(REGION, "localhost:8000")
+    with pytest.raises(ValueError, match="TransactWriteItems"):
+        FastClient(REGION, canned_url).call("TransactWriteItems", {})
+    with pytest.raises(TypeError, match="PutItem"):
+        FastClient(REGION, canned_url).call("PutItem", {"TableName": TABLE, "Item": {1, 2}})
+    with pytest.raises(ValueError, match="aws_secret_access_key"):
+        FastClient(REGION, canned_url, sign=True, credentials={"aws_access_key_id": "A"})
