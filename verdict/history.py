@@ -195,10 +195,10 @@ def item_size(item: dict[str, Any]) -> int:
     """Bytes DynamoDB bills for a wire-format item `{"name": {"S": "x"}, ...}`.
 
     Sum over attributes of the UTF-8 name plus the value: S = UTF-8 bytes; N = 1 byte per two
-    significant digits + 1; B = raw bytes (base64 text in JSON is decoded); NULL/BOOL = 1;
-    L/M = 3 + per element (1 + element, map keys count their UTF-8 name); SS/NS/BS = sum of
-    elements (AWS leaves sets unclear; hothot's choice). A bad value raises ValueError naming
-    the attribute path.
+    significant digits + 1 (+1 if negative; zero is 1); B = raw bytes (base64 text in JSON is
+    decoded); NULL/BOOL = 1; L/M = 3 + per element (1 + element, map keys count their UTF-8
+    name); SS/NS/BS = sum of elements (AWS leaves sets unclear; hothot's choice). A bad value
+    raises ValueError naming the attribute path.
     """
     import base64
     import math
@@ -206,10 +206,16 @@ def item_size(item: dict[str, Any]) -> int:
 
     def number(text: Any, where: str) -> int:
         try:
-            digits = Decimal(str(text)).normalize().as_tuple().digits
+            parsed = Decimal(str(text))
         except InvalidOperation:
             raise ValueError(f"{where}: {text!r} is not a DynamoDB number") from None
-        return math.ceil(len(digits) / 2) + 1
+        if not parsed.is_finite():
+            raise ValueError(f"{where}: {text!r} is not a DynamoDB number")
+        if not parsed:
+            return 1  # zero: no significant digits
+        # count digits by hand: Decimal.normalize() would round to the context's 28 digits
+        digits = "".join(map(str, parsed.as_tuple().digits)).strip("0")
+        return math.ceil(len(digits) / 2) + 1 + (1 if parsed < 0 else 0)
 
     def binary(data: Any, where: str) -> int:
         if isinstance(data, bytes | bytearray | memoryview):
