@@ -88,10 +88,12 @@ class RecordingClient:
         *,
         after: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
         region: str | None = None,
+        finish: Callable[[Record, dict[str, Any]], None] | None = None,
     ) -> dict[str, Any] | None:
         """Call, complete `rec` and hand it to the sink. Returns the answer, None on failure.
 
-        `after(old_item) -> new_item` lets a write report `item_bytes`.
+        `after(old_item) -> new_item` lets a write report `item_bytes`; `finish(rec, answer)`
+        adds fields from a successful answer before the record is sunk.
         """
         target = region or self.region
         rec["region"] = target
@@ -111,6 +113,8 @@ class RecordingClient:
             rec["t_complete"] = time.time()
             rec["outcome"] = Outcome.OK.value
             self._complete(rec, answer, after)
+            if finish is not None:
+                finish(rec, answer)
         self.sink(rec)
         return answer
 

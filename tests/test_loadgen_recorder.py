@@ -1,0 +1,80 @@
+"""History shards: format, trailer on clean close, at most ~1 s lost on SIGKILL."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import orjson
+import pytest
+
+from loadgen.recorder import RecordIds, ShardWriter
+from verdict.history import SCHEMA
+
+
+def _lines(path: Path) -> list[dict[str, object]]:
+    out = []
+    for line in path.read_bytes().splitlines():
+        try:
+            out.append(orjson.loads(line))
+        except orjson.JSONDecodeError:  # a torn last line
+            pass
+    return out
+
+
+def test_clean_close_writes_header_records_and_trailer(tmp_path: Path) -> None:
+    ids = RecordIds("w3")
+    with ShardWriter(tmp_path, "w3") as shard:
+        for _ in range(5):
+            shard({"id": ids.next(), "op": "put", "outcome": "ok"})
+    lines = _lines(tmp_path / "history" / "w3.jsonl")
+    assert lines[0]["schema"] == SCHEMA and lines[0]["worker"] == "w3"
+    assert [r["id"] for r in lines[1:-1]] == [f"w3:{i}" for i in range(1, 6)]
+    assert lines[-1] == {"end": True, "records": 5}
+    with pytest.raises(ValueError, match="closed"):
+        shard({"id": "x"})
+
+
+def test_worker_names_with_colons_are_refused() -> None:
+    with pytest.raises(ValueError, match="':'"):
+        RecordIds("a:b")
+
+
+CHILD = textwrap.dedent(
+    """
+    import sys, time
+    from loadgen.recorder import RecordIds, ShardWriter
+    shard, ids = ShardWriter(sys.argv[1], "w0"), RecordIds("w0")
+    start = time.time()
+    while True:
+        shard({"id": ids.next(), "op": "put", "outcome": "ok", "t_complete": time.time()})
+        if time.time() - start > 0.3 and start:
+            print("ready", flush=True)
+            start = 0
+        time.sleep(0.002)
+    """
+)
+
+
+@pytest.mark.slow
+def test_sigkill_loses_at_most_about_a_second(tmp_path: Path) -> None:
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(tmp_path)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert child.stdout is not None and child.stdout.readline().strip() == "ready"
+        time.sleep(1.5)
+        killed_at = time.time()
+        os.kill(child.pid, signal.SIGKILL)
+    finally:
+        child.wait(timeout=10)
+    records = [r for r in _lines(tmp_path / "history" / "w0.jsonl")[1:] if "t_complete" in r]
+    assert records, "nothing reached the disk"
+    assert "end" not in records[-1]
+    lost_window = killed_at - float(records[-1]["t_complete"])  # type: ignore[arg-type]
+    assert lost_window < 1.2, f"the last {lost_window:.2f}s of history were lost"
