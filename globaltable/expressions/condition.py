@@ -1,0 +1,202 @@
+"""Condition grammar (ConditionExpression, FilterExpression, KeyConditionExpression): the tree.
+
+Precedence, lowest first, as the DynamoDB developer guide lists it: OR, AND, NOT, then
+parentheses, functions, BETWEEN, IN and comparators. `compile_condition` (in `evaluate.py`)
+turns the tree into closures.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from globaltable.expressions.paths import Path, parse_path
+from globaltable.expressions.tokens import Cursor
+
+COMPARATORS = ("=", "<>", "<", "<=", ">", ">=")
+CONDITION_FUNCTIONS = {
+    "attribute_exists": 1,
+    "attribute_not_exists": 1,
+    "attribute_type": 2,
+    "begins_with": 2,
+    "contains": 2,
+}
+UPDATE_FUNCTIONS = ("if_not_exists", "list_append")
+MAX_IN_OPERANDS = 100
+
+
+@dataclass(frozen=True, slots=True)
+class PathOperand:
+    path: Path
+
+
+@dataclass(frozen=True, slots=True)
+class ValueOperand:
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class SizeOperand:
+    path: Path
+
+
+Operand = PathOperand | ValueOperand | SizeOperand
+
+
+@dataclass(frozen=True, slots=True)
+class Compare:
+    op: str
+    left: Operand
+    right: Operand
+
+
+@dataclass(frozen=True, slots=True)
+class Between:
+    subject: Operand
+    low: Operand
+    high: Operand
+
+
+@dataclass(frozen=True, slots=True)
+class In:
+    subject: Operand
+    options: tuple[Operand, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Function:
+    name: str
+    args: tuple[Operand, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class And:
+    left: Node
+    right: Node
+
+
+@dataclass(frozen=True, slots=True)
+class Or:
+    left: Node
+    right: Node
+
+
+@dataclass(frozen=True, slots=True)
+class Not:
+    inner: Node
+
+
+Node = Compare | Between | In | Function | And | Or | Not
+
+
+class ConditionParser:
+    """Recursive descent over a `Cursor`; one instance parses one expression."""
+
+    def __init__(self, cursor: Cursor) -> None:
+        self.cursor = cursor
+        self._parenthesized: set[int] = set()
+
+    def parse(self) -> Node:
+        node = self.parse_or()
+        self.cursor.finish()
+        return node
+
+    def parse_or(self) -> Node:
+        node = self.parse_and()
+        while self.cursor.accept("OR"):
+            node = Or(node, self.parse_and())
+        return node
+
+    def parse_and(self) -> Node:
+        node = self.parse_not()
+        while self.cursor.accept("AND"):
+            node = And(node, self.parse_not())
+        return node
+
+    def parse_not(self) -> Node:
+        if self.cursor.accept("NOT"):
+            return Not(self.parse_not())
+        return self.parse_primary()
+
+    def parse_primary(self) -> Node:
+        cursor = self.cursor
+        if cursor.accept("("):
+            inner = self.parse_or()
+            cursor.expect(")")
+            if id(inner) in self._parenthesized:
+                raise cursor.error("The expression has redundant parentheses;")
+            self._parenthesized.add(id(inner))
+            return inner
+        token = cursor.peek
+        if token.kind == "ident" and cursor.at("(", 1) and token.text in CONDITION_FUNCTIONS:
+            return self.parse_function()
+        subject = self.parse_operand()
+        if cursor.peek.kind == "op" and cursor.peek.text in COMPARATORS:
+            op = cursor.next().text
+            return Compare(op, subject, self.parse_operand())
+        if cursor.accept("BETWEEN"):
+            low = self.parse_operand()
+            cursor.expect("AND")
+            return Between(subject, low, self.parse_operand())
+        if cursor.accept("IN"):
+            cursor.expect("(")
+            options = [self.parse_operand()]
+            while cursor.accept(","):
+                options.append(self.parse_operand())
+            cursor.expect(")")
+            if len(options) > MAX_IN_OPERANDS:
+                raise cursor.error(
+                    "The IN operator accepts at most 100 operands; "
+                    f"number of operands: {len(options)}"
+                )
+            return In(subject, tuple(options))
+        raise cursor.syntax_error()
+
+    def parse_function(self) -> Function:
+        cursor = self.cursor
+        name = cursor.next().text
+        cursor.expect("(")
+        args = [self.parse_operand()]
+        while cursor.accept(","):
+            args.append(self.parse_operand())
+        cursor.expect(")")
+        if len(args) != CONDITION_FUNCTIONS[name]:
+            raise cursor.error(
+                "Incorrect number of operands for operator or function; "
+                f"operator or function: {name}, number of operands: {len(args)}"
+            )
+        if not isinstance(args[0], PathOperand) and name != "begins_with":
+            raise cursor.error(
+                f"Operator or function requires a document path; operator or function: {name}"
+            )
+        if name == "attribute_type" and not isinstance(args[1], ValueOperand):
+            raise cursor.error(
+                "Incorrect operand type for operator or function; "
+                "operator or function: attribute_type, operand type: path"
+            )
+        return Function(name, tuple(args))
+
+    def parse_operand(self) -> Operand:
+        cursor = self.cursor
+        token = cursor.peek
+        if token.kind == "value":
+            return ValueOperand(cursor.value())
+        if token.kind == "ident" and cursor.at("(", 1):
+            if token.text != "size":
+                raise self.function_error(token.text)
+            cursor.next()
+            cursor.next()
+            if cursor.peek.kind not in ("ident", "name"):
+                raise cursor.error(
+                    "Operator or function requires a document path; operator or function: size"
+                )
+            path = parse_path(cursor)
+            cursor.expect(")")
+            return SizeOperand(path)
+        return PathOperand(parse_path(cursor))
+
+    def function_error(self, name: str) -> Exception:
+        if name in CONDITION_FUNCTIONS or name in UPDATE_FUNCTIONS:
+            return self.cursor.error(
+                f"The function is not allowed to be used this way in an expression; function: {name}"
+            )
+        return self.cursor.error(f"Invalid function name; function: {name}")
