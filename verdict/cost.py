@@ -363,8 +363,8 @@ def answer_line(result: dict[str, Any], regions: int) -> str:
     inp = result["inputs"]
     share = usd["replicated_writes"] / usd["total"] if usd["total"] else 0.0
     return (
-        f"{regions} region(s) x {inp['writes_per_second']:g} writes/s of {inp['item_bytes']} B "
-        f"({inp['write_units_per_write']} WCU each) + {inp['reads_per_second']:g} "
-        f"{inp['read_consistency']} reads/s: ${usd['total']:,.2f}/month {result['mode']}, "
-        f"{share:.0%} of it replicated writes."
+        f"{regions} region{'s' if regions > 1 else ''} x {inp['writes_per_second']:g} "
+        f"writes/s of {inp['item_bytes']} B ({inp['write_units_per_write']} WCU) + "
+        f"{inp['reads_per_second']:g} {inp['read_consistency']} reads/s: "
+        f"${usd['total']:,.2f}/month {result['mode']}, {share:.0%} of it replicated writes."
     )

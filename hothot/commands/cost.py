@@ -91,5 +91,5 @@ def run(args: argparse.Namespace) -> int:
     for advice in result["advice"]:
         console.print(f"- {advice['text']}")
     console.print(f"Prices: {sheet.region} list prices taken {sheet.taken} (verdict/prices.json).")
-    console.print(result["answer"], style="bold", highlight=False)
+    console.print(result["answer"], style="bold", highlight=False, soft_wrap=True)
     return 0

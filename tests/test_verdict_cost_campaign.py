@@ -1,0 +1,197 @@
+"""The campaign's projected bill: CostAccumulator over history records vs the calculator."""
+
+from __future__ import annotations
+
+import itertools
+import re
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from verdict.cost import CostSpec, estimate
+from verdict.cost_campaign import CostAccumulator, CostPerMonth, render_html
+
+REGIONS = ["us-east-1", "us-west-2", "eu-west-1"]
+_ids = itertools.count()
+
+
+def write(region: str, t: float, size: int, old: int = 0, **extra: object) -> dict:
+    return {
+        "id": f"w:{next(_ids)}", "worker": "w", "region": region, "workload": "profile",
+        "key": "profile#1", "op": "put", "outcome": "ok", "t_invoke": t - 0.01,
+        "t_complete": t, "item_bytes": size, "old_bytes": old, **extra,
+    }  # fmt: skip
+
+
+def get(region: str, t: float, size: int, consistent: bool = False, **extra: object) -> dict:
+    return {
+        "id": f"w:{next(_ids)}", "worker": "w", "region": region, "workload": "profile",
+        "key": "profile#1", "op": "get", "outcome": "ok", "t_invoke": t - 0.01,
+        "t_complete": t, "item_bytes": size, "consistent": consistent, **extra,
+    }  # fmt: skip
+
+
+def uniform(acc: CostAccumulator, regions: list[str], duration: int, wps: int, rps: int,
+            size: int, consistent: bool = False) -> None:  # fmt: skip
+    """`wps` writes and `rps` reads of `size` bytes per second in every region, evenly."""
+    for region in regions:
+        for s in range(duration):
+            for i in range(wps):
+                acc.observe(write(region, 1000 + s + i / wps, size))
+            for i in range(rps):
+                acc.observe(get(region, 1000 + s + i / rps, size, consistent))
+
+
+def total(result: dict) -> float:
+    return result["total"]["monthly_usd"]["total"]
+
+
+def test_projection_equals_the_calculator() -> None:
+    # 10 s, 5 writes/s and 10 eventual reads/s of 1500 B per region, at 1/100 of production:
+    # production is 500 writes/s and 1000 reads/s per region; the calculator must agree.
+    acc = CostAccumulator()
+    uniform(acc, REGIONS, duration=10, wps=5, rps=10, size=1500)
+    spec = CostSpec(production_scale=100, storage_gb=50)
+    projected = acc.result(10.0, REGIONS, spec)
+    calc = estimate(writes_per_second=500, reads_per_second=1000, item_size=1500,
+                    regions=REGIONS, spec=spec)  # fmt: skip
+    for region in REGIONS:
+        for line, dollars in calc["regions"][region]["monthly_usd"].items():
+            assert projected["regions"][region]["monthly_usd"][line] == pytest.approx(dollars)
+    assert total(projected) == pytest.approx(total(calc))
+    assert projected["measured"]["us-east-1"]["writes_per_s"] == pytest.approx(5)
+    assert projected["measured"]["us-east-1"]["mean_billed_item_bytes"] == 1500
+    assert "At 100x the campaign's traffic over 3 regions" in projected["answer"]
+
+
+@settings(max_examples=30)
+@given(
+    size=st.integers(0, 400 * 1024),
+    regions=st.integers(1, 4),
+    wps=st.integers(0, 4),
+    rps=st.integers(0, 4),
+    scale=st.floats(0.5, 1000),
+    mode=st.sampled_from(["on-demand", "provisioned"]),
+    consistent=st.booleans(),
+)
+def test_projection_equals_the_calculator_for_any_uniform_traffic(
+    size: int, regions: int, wps: int, rps: int, scale: float, mode: str, consistent: bool
+) -> None:
+    names = REGIONS[:regions] + ["ap-south-1"][: max(0, regions - 3)]
+    acc = CostAccumulator()
+    uniform(acc, names, duration=3, wps=wps, rps=rps, size=size, consistent=consistent)
+    spec = CostSpec(production_scale=scale, mode=mode)
+    projected = acc.result(3.0, names, spec)
+    read_spec = spec.model_copy(update={"read_consistency": "strong" if consistent else "eventual"})
+    calc = estimate(writes_per_second=wps * scale, reads_per_second=rps * scale,
+                    item_size=size, regions=names, spec=read_spec)  # fmt: skip
+    assert total(projected) == pytest.approx(total(calc))
+
+
+def test_updates_bill_the_larger_image_and_capacity_wins() -> None:
+    # one region, 1 s: an update shrinking a 3000 B item to 100 B bills 3 units; a write
+    # whose target returned ConsumedCapacity 7 bills 7 (transactional, say), but it still
+    # replicates at its size's units (1) -> app 10 units, replicated 3 + 1 = 4 units.
+    acc = CostAccumulator()
+    acc.observe(write("a", 1.0, 100, old=3000))
+    acc.observe(write("a", 1.5, 100, capacity=7.0))
+    loads = acc.loads(1.0, ["a", "b"], CostSpec())
+    assert loads[0].write_units == 10
+    assert loads[0].replicated_units == 4
+    assert loads[1].write_units == 0
+
+
+def test_what_counts_and_what_does_not() -> None:
+    acc = CostAccumulator()
+    acc.observe(write("a", 1.0, 100))  # counts: 1 app, 1 replicated
+    acc.observe(write("a", 1.0, 100, outcome="unknown"))  # may have happened: counted
+    acc.observe(write("a", 1.0, 2000, outcome="fail", error="ConditionalCheckFailedException"))
+    # ^ a failed condition consumes 2 units, replicates nothing
+    acc.observe(write("a", 1.0, 100, outcome="fail", error="ValidationException"))  # nothing
+    acc.observe(get("a", 1.0, 100, final=True))  # the harness's final read
+    acc.observe(write("a", 1.0, 100, key="hh#hb#a"))  # a lag heartbeat
+    acc.observe({"op": "probe", "region": "a", "outcome": "ok", "t_complete": 1.0})
+    acc.observe(get("a", 1.0, 100, outcome="fail"))  # a failed read
+    acc.observe(get("a", 1.0, 5000, consistent=True))  # 2 strong units
+    acc.observe(get("a", 1.0, 5000, capacity=0.5))  # ConsumedCapacity as returned
+    (load,) = acc.loads(1.0, ["a"], CostSpec())
+    assert load.write_units == 1 + 1 + 2
+    assert load.replicated_units == 1 + 1
+    assert load.read_units == 2 + 0.5
+    assert acc.tallies["a"].writes == 3 and acc.tallies["a"].reads == 2
+
+
+def test_read_consistency_override_reprices_reads() -> None:
+    # 4 strong reads/s of 5000 B (2 units each) priced as eventual: 4 units/s
+    acc = CostAccumulator()
+    uniform(acc, ["a"], duration=1, wps=0, rps=4, size=5000, consistent=True)
+    as_run = acc.loads(1.0, ["a"], CostSpec())[0].read_units
+    eventual = acc.loads(1.0, ["a"], CostSpec(read_consistency="eventual"))[0].read_units
+    assert (as_run, eventual) == (8, 4)
+
+
+def test_boundary_advice_measures_the_share_just_over() -> None:
+    # 2 regions, 1 s: per region 3 writes of 1100 B (76 B over: 2 units) and 1 of 900 B.
+    # Share just over: 6 / 8. Trimming saves 1 app + 1 replicated unit for each of the 6
+    # writes: 12 units/s for a month on-demand = 12 * 1.6425 = $19.71.
+    acc = CostAccumulator()
+    for region in ("a", "b"):
+        for size in (1100, 1100, 1100, 900):
+            acc.observe(write(region, 1.0, size))
+    result = acc.result(1.0, ["a", "b"], CostSpec())
+    boundary = next(a for a in result["advice"] if a["kind"] == "boundary")
+    assert boundary["share_just_over"] == pytest.approx(0.75)
+    assert boundary["saved_usd"] == pytest.approx(19.71)
+
+
+def test_no_boundary_advice_when_sizes_sit_well_inside_a_unit() -> None:
+    acc = CostAccumulator()
+    uniform(acc, ["a", "b"], duration=2, wps=2, rps=0, size=1500)
+    assert "boundary" not in {a["kind"] for a in acc.result(2.0, ["a", "b"], CostSpec())["advice"]}
+
+
+def test_peak_to_average_from_bursty_traffic() -> None:
+    # inner seconds 1..4 carry 1, 1, 6, 0 writes (the edges are dropped): mean 2, peak 6 -> 3x
+    acc = CostAccumulator()
+    for second, count in enumerate([5, 1, 1, 6, 0, 5]):
+        for i in range(count):
+            acc.observe(write("a", 100 + second + i / 10, 100))
+    assert acc.peak_to_average() == pytest.approx(3.0)
+    mode = next(a for a in acc.result(6.0, ["a"], CostSpec())["advice"] if a["kind"] == "mode")
+    assert mode["peak_to_average"] == pytest.approx(3.0)
+    assert "3.00x the average" in mode["text"]
+
+
+def test_regions_seen_in_the_history_but_not_listed_are_billed_too() -> None:
+    acc = CostAccumulator()
+    acc.observe(write("x-extra-1", 1.0, 100))
+    result = acc.result(1.0, ["a"], CostSpec())
+    assert set(result["regions"]) == {"a", "x-extra-1"}
+
+
+@pytest.mark.parametrize(("duration", "regions"), [(0.0, ["a"]), (1.0, [])])
+def test_bad_result_arguments(duration: float, regions: list[str]) -> None:
+    with pytest.raises(ValueError, match="cost:"):
+        CostAccumulator().result(duration, regions, CostSpec())
+
+
+def test_render_html_is_an_inline_fragment() -> None:
+    acc = CostAccumulator()
+    uniform(acc, ["a", "b"], duration=3, wps=2, rps=2, size=1100)
+    result = acc.result(3.0, ["a", "b"], CostSpec(production_scale=10))
+    fragment = render_html(result)
+    assert fragment.startswith("<section") and fragment.endswith("</section>")
+    assert not re.search(r"<(script|link|img)\b|src=|href=", fragment)
+    assert f"${total(result):,.2f}" in fragment
+    assert "&lt;" not in fragment and "<td>a</td>" in fragment
+    assert "1 KB boundary" in fragment  # the advice is shown
+
+
+def test_cost_per_month_metric_reads_the_verdict() -> None:
+    acc = CostAccumulator()
+    uniform(acc, ["a"], duration=1, wps=10, rps=0, size=1024)
+    result = acc.result(1.0, ["a"], CostSpec())
+    # 10 units/s, one region: 10 * 1.6425 = 16.425
+    assert CostPerMonth().observe({"cost": result}) == pytest.approx(16.425)
+    assert CostPerMonth().observe({}) is None
