@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import itertools
 import re
+from types import SimpleNamespace
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
+from verdict.budgets import METRICS
 from verdict.cost import CostSpec, estimate
-from verdict.cost_campaign import CostAccumulator, CostPerMonth, render_html
+from verdict.cost_campaign import CostAccumulator, render_html
+from verdict.spec import BudgetSpec
 
 REGIONS = ["us-east-1", "us-west-2", "eu-west-1"]
 _ids = itertools.count()
@@ -188,10 +192,17 @@ def test_render_html_is_an_inline_fragment() -> None:
     assert "1 KB boundary" in fragment  # the advice is shown
 
 
-def test_cost_per_month_metric_reads_the_verdict() -> None:
+def test_cost_per_month_budget_metric() -> None:
     acc = CostAccumulator()
-    uniform(acc, ["a"], duration=1, wps=10, rps=0, size=1024)
-    result = acc.result(1.0, ["a"], CostSpec())
-    # 10 units/s, one region: 10 * 1.6425 = 16.425
-    assert CostPerMonth().observe({"cost": result}) == pytest.approx(16.425)
-    assert CostPerMonth().observe({}) is None
+    uniform(acc, ["a", "b"], duration=1, wps=10, rps=0, size=1024)
+    result = acc.result(1.0, ["a", "b"], CostSpec())
+    # per region 10 app + 10 replicated units/s: 20 * 1.6425 = 32.85; both regions 65.70
+    metric = METRICS["cost_per_month"]()
+    findings = SimpleNamespace(cost=result)
+    whole = BudgetSpec.model_validate({"metric": "cost_per_month", "max": 100})
+    one = BudgetSpec.model_validate({"metric": "cost_per_month", "max": 100, "region": "b"})
+    assert metric.observe(findings, whole) == pytest.approx(65.70)  # type: ignore[arg-type]
+    assert metric.observe(findings, one) == pytest.approx(32.85)  # type: ignore[arg-type]
+    assert metric.observe(SimpleNamespace(), whole) is None  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="cannot be filtered by workload"):
+        BudgetSpec.model_validate({"metric": "cost_per_month", "max": 1, "workload": "x"})

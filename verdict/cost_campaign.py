@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 
 from verdict.cost import (
     BOUNDARY_SLACK,
@@ -205,17 +205,3 @@ def render_html(result: dict[str, Any]) -> str:
         f"<p><small>Prices taken {taken} (verdict/prices.json), mode {html.escape(result['mode'])}."
         "</small></p></section>"
     )
-
-
-class CostPerMonth:
-    """Budget metric `cost_per_month`: the projected total dollars per month, from the
-    `cost` section the verdict puts in verdict.json."""
-
-    name: ClassVar[str] = "cost_per_month"
-    unit: ClassVar[str] = "USD/month"
-
-    def observe(self, verdict: dict[str, Any]) -> float | None:
-        cost = verdict.get("cost")
-        if not cost:
-            return None
-        return float(cost["total"]["monthly_usd"]["total"])
