@@ -12,6 +12,7 @@ run, so one Prometheus and one Grafana dashboard serve many campaigns (the dashb
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from typing import Any
 from wsgiref.simple_server import WSGIServer
@@ -39,6 +40,15 @@ DURATION_BUCKETS = (
 )
 #: seconds; AWS documents typical global-table lag of about a second, faults push it further
 LAG_BUCKETS = (0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 7.5, 10.0, 15.0, 30.0, 60.0)
+
+
+def budget_label(metric: str, filters: dict[str, object] | None = None) -> str:
+    """The `budget` label of a budget: its metric, then its filters, e.g.
+    `lost_update_rate{workload=home_region}`. The alert rules match on the metric prefix."""
+    if not filters:
+        return metric
+    inner = ",".join(f"{k}={v}" for k, v in sorted(filters.items()) if v is not None)
+    return f"{metric}{{{inner}}}" if inner else metric
 
 
 class LiveMetrics:
@@ -169,8 +179,12 @@ class LiveMetrics:
             self._budget_observed.labels(self.campaign, name).set(observed)
             self._budget_limit.labels(self.campaign, name).set(limit)
 
-    def serve(self, port: int, host: str = "127.0.0.1") -> int:
-        """Serve `/metrics` in a daemon thread; returns the bound port (`port=0` picks one)."""
+    def serve(self, port: int, host: str | None = None) -> int:
+        """Serve `/metrics` in a daemon thread; returns the bound port (`port=0` picks one).
+
+        The host defaults to `$HOTHOT_METRICS_HOST`, else 127.0.0.1 (loopback unless a
+        container deliberately opens it, as docker-compose.yml does)."""
+        host = host or os.environ.get("HOTHOT_METRICS_HOST", "127.0.0.1")
         self.close()
         self._server, _thread = start_http_server(port, addr=host, registry=self.registry)
         return int(self._server.server_port)
