@@ -1,0 +1,235 @@
+"""`analyze(report_dir)`: read a report directory, judge it, write verdict.json/junit.xml/report.html."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+import yaml
+from pydantic import ValidationError
+
+from verdict.budgets import METRICS
+from verdict.check import Checker, Findings
+from verdict.errors import HistoryError
+from verdict.figures import totals, truth_check, workload_rows
+from verdict.graph import VersionStore
+from verdict.history import CHAOS_LOG, TRUTH_FILE, fault_windows, link_name
+from verdict.junit import junit_xml
+from verdict.reader import ReadStats, read_records
+from verdict.spec import BudgetSpec, VerdictOptions
+
+CAMPAIGN_FILE = "campaign.yaml"
+VERDICT_FILE = "verdict.json"
+JUNIT_FILE = "junit.xml"
+REPORT_FILE = "report.html"
+
+
+@dataclass
+class Verdict:
+    """verdict.json's content, with the exit code the CLI returns (DESIGN §7)."""
+
+    data: dict[str, Any]
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.data["passed"])
+
+    @property
+    def partial(self) -> bool:
+        return bool(self.data["partial"])
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.passed else 1
+
+
+def _error(where: str, err: ValidationError) -> HistoryError:
+    lines = [
+        f"{where}.{'.'.join(map(str, e['loc']))}: {e['msg']}".rstrip(".:") for e in err.errors()
+    ]
+    return HistoryError("\n".join(lines).replace("Value error, ", ""))
+
+
+def load_campaign(report_dir: Path) -> dict[str, Any]:
+    path = report_dir / CAMPAIGN_FILE
+    if not path.exists():
+        return {}
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as e:
+        raise HistoryError(f"{path}: not valid YAML: {e}") from None
+    if not isinstance(data, dict):
+        raise HistoryError(f"{path}: expected a mapping at the top level")
+    return data
+
+
+def parse_budgets(raw: Any, where: str) -> list[BudgetSpec]:
+    """A `budgets:` list -> specs; a bad entry raises HistoryError naming `where[i].field`."""
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise HistoryError(f"{where}: expected a list of budgets")
+    out = []
+    for i, item in enumerate(raw):
+        try:
+            out.append(BudgetSpec.model_validate(item))
+        except ValidationError as e:
+            raise _error(f"{where}[{i}]", e) from None
+    return out
+
+
+def load_budgets_file(path: Path) -> list[BudgetSpec]:
+    """`hothot analyze --budgets FILE`: YAML with a `budgets:` list."""
+    try:
+        data = yaml.safe_load(path.read_text())
+    except OSError as e:
+        raise HistoryError(f"{path}: cannot read budgets file: {e.strerror}") from None
+    except yaml.YAMLError as e:
+        raise HistoryError(f"{path}: not valid YAML: {e}") from None
+    if not isinstance(data, dict) or "budgets" not in data:
+        raise HistoryError(f"{path}: expected a mapping with a `budgets:` list")
+    return parse_budgets(data["budgets"], f"{path}: budgets")
+
+
+def _check_filters(
+    budgets: list[BudgetSpec], store: VersionStore, campaign: dict[str, Any]
+) -> None:
+    """Budgets naming a workload, region or link the run never had are input errors."""
+    workloads = {n for n in store.workloads.names if n}
+    workloads |= {
+        w.get("name") or w.get("kind")
+        for w in campaign.get("workloads") or []
+        if isinstance(w, dict)
+    }
+    regions = set(store.regions.names) | set((campaign.get("target") or {}).get("regions") or [])
+    links = {link_name(a, b) for a in regions for b in regions if a != b}
+    for i, b in enumerate(budgets):
+        for what, value, known in (
+            ("workload", b.workload, workloads),
+            ("region", b.region, regions),
+            ("link", b.link, links),
+        ):
+            if value is not None and value not in known:
+                raise HistoryError(
+                    f"budgets[{i}] ({b.metric}): unknown {what} {value!r}; "
+                    f"the run has: {', '.join(sorted(map(str, known))) or 'none'}"
+                )
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return orjson.loads(path.read_bytes())
+    except orjson.JSONDecodeError as e:
+        raise HistoryError(f"{path}: not valid JSON: {e}") from None
+
+
+def evaluate(budgets: list[BudgetSpec], f: Findings, opts: VerdictOptions) -> list[dict[str, Any]]:
+    out = []
+    for b in budgets:
+        observed = METRICS[b.metric]().observe(f, b)
+        no_data = observed is None
+        passed = (not opts.fail_on_no_data) if no_data else observed <= b.max
+        out.append(
+            {
+                "metric": b.metric,
+                "max": b.max,
+                "observed": observed,
+                "passed": passed,
+                "workload": b.workload,
+                "region": b.region,
+                "link": b.link,
+                "label": b.label,
+                "unit": METRICS[b.metric].unit,
+                "no_data": no_data,
+            }
+        )
+    return out
+
+
+def analyze(
+    report_dir: Path,
+    budgets: list[BudgetSpec] | None = None,
+    *,
+    partial: bool | None = None,
+    write: bool = True,
+) -> Verdict:
+    """Judge a report directory. `budgets` None: the campaign's; `partial` None: detected from
+    shard trailers and the campaign's `partial:` flag."""
+    report_dir = Path(report_dir)
+    started = time.perf_counter()
+    campaign = load_campaign(report_dir)
+    if budgets is None:
+        budgets = parse_budgets(campaign.get("budgets"), f"{report_dir / CAMPAIGN_FILE}: budgets")
+    try:
+        opts = VerdictOptions.model_validate(campaign.get("verdict") or {})
+    except ValidationError as e:
+        raise _error(f"{report_dir / CAMPAIGN_FILE}: verdict", e) from None
+    kinds = {
+        str(w.get("name") or w.get("kind")): str(w.get("kind"))
+        for w in campaign.get("workloads") or []
+        if isinstance(w, dict)
+    }
+    store = VersionStore(value_kinds=kinds)
+    stats = ReadStats()
+    for rec in read_records(report_dir, stats):
+        store.add(rec)
+    _check_filters(budgets, store, campaign)
+    chaos = report_dir / CHAOS_LOG
+    windows = fault_windows(chaos.read_bytes().splitlines()) if chaos.exists() else []
+    truth_path = report_dir / TRUTH_FILE
+    truth = _read_json(truth_path) if truth_path.exists() else None
+    findings = Checker(store, windows, opts.staleness_bound, truth, opts.examples).run()
+    rows = workload_rows(findings)
+    tot = totals(rows)
+    results = evaluate(budgets, findings, opts)
+    if partial is None:
+        partial = bool(stats.unterminated) or bool(campaign.get("partial"))
+    data: dict[str, Any] = {
+        "name": campaign.get("name", report_dir.name),
+        "passed": all(r["passed"] for r in results),
+        "partial": partial,
+        "totals": tot,
+        "workloads": rows,
+        "lag": findings.lag,
+        "budgets": results,
+        "faults": findings.attribution.as_json(),
+        **truth_check(truth, tot, findings),
+        "stale_reads": {
+            "bound_s": opts.staleness_bound,
+            "regions": findings.stale.region_summary(store.regions.names),
+        },
+        "convergence": findings.convergence,
+        "examples": findings.examples,
+        "timeline": findings.timeline,
+        "history": {
+            "shards": len(stats.shards),
+            "records": stats.records,
+            "skipped_lines": stats.skipped,
+            "skipped_examples": stats.skipped_examples,
+            "unterminated_shards": stats.unterminated,
+            "duplicate_writes": store.duplicates,
+            "keys": len(store.keys.names),
+        },
+        "campaign": {
+            "duration": campaign.get("duration"),
+            "regions": (campaign.get("target") or {}).get("regions") or store.regions.names,
+        },
+        "analysis_s": round(time.perf_counter() - started, 3),
+    }
+    verdict = Verdict(data)
+    if write:
+        write_reports(report_dir, verdict)
+    return verdict
+
+
+def write_reports(report_dir: Path, verdict: Verdict) -> None:
+    from verdict.html import render_html
+
+    (report_dir / VERDICT_FILE).write_bytes(
+        orjson.dumps(verdict.data, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS)
+    )
+    (report_dir / JUNIT_FILE).write_bytes(junit_xml(verdict.data))
+    (report_dir / REPORT_FILE).write_text(render_html(verdict.data), encoding="utf-8")

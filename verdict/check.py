@@ -1,0 +1,257 @@
+"""The checker: judge every key, count anomalies per (workload, region), keep evidence.
+
+Linear in the history: each key is judged once from its compact write chain (no search).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from verdict.attribution import Attribution, Examples
+from verdict.graph import DELETE, UNKNOWN, VersionStore
+from verdict.history import FaultWindow
+from verdict.lag import convergence, lag_by_link
+from verdict.lost import ABSENT, KeyJudgement, judge_key
+from verdict.skew import skew_inversions
+from verdict.stale import StaleReads, stale_reads
+from verdict.values import check_values
+
+#: how many keys whose judgement differs from the emulator's truth are quoted
+TRUTH_EXAMPLES = 10
+
+
+@dataclass
+class Cell:
+    """Anomaly counts of one (workload, region): the region is the writer's."""
+
+    conflicts: int = 0
+    lost_updates: int = 0
+    skew_inverted: int = 0
+    unknown_resolved: int = 0
+
+
+@dataclass
+class Findings:
+    """Everything the verdict reports, before budgets."""
+
+    store: VersionStore
+    cells: dict[tuple[int, int], Cell]
+    divergent: Counter[int]  # workload -> divergent keys
+    unjudged: Counter[int]  # workload -> keys without a final read
+    values: dict[str, dict[str, int]]  # workload -> value-check figures
+    attribution: Attribution
+    examples: dict[str, list[Any]]
+    timeline: dict[str, Any]
+    stale: StaleReads
+    lag: dict[str, dict[str, float | int]]
+    convergence: list[dict[str, Any]]
+    truth_keys: dict[str, Any] = field(default_factory=dict)
+
+
+class Checker:
+    def __init__(
+        self,
+        store: VersionStore,
+        windows: list[FaultWindow],
+        staleness_bound: float,
+        truth: dict[str, Any] | None = None,
+        examples: int = 10,
+    ) -> None:
+        self.s = store
+        self.windows = windows
+        self.bound = staleness_bound
+        self.truth = (truth or {}).get("keys") if truth else None
+        self.attr = Attribution(windows)
+        self.ex = Examples(examples)
+        self.cells: dict[tuple[int, int], Cell] = {}
+        self.names = store.vid_names()
+        self.divergent: Counter[int] = Counter()
+        self.unjudged: Counter[int] = Counter()
+        self.values: dict[str, Counter[str]] = {}
+        self.truth_diff: list[dict[str, Any]] = []
+        self.truth_keys_differing = 0
+        span = max(store.t_max - store.t_min, 0.0)
+        self.t0 = store.t_min if span < float("inf") else 0.0
+        self.width = max(1.0, span / 600) if span < float("inf") else 1.0
+        self.series: dict[str, Counter[int]] = {"conflicts": Counter(), "lost_updates": Counter()}
+
+    def cell(self, workload: int, w: int) -> Cell:
+        key = (workload, self.s.w_region[w])
+        c = self.cells.get(key)
+        if c is None:
+            c = self.cells[key] = Cell()
+        return c
+
+    def write(self, w: int, role: str) -> dict[str, Any]:
+        s = self.s
+        p = s.w_pred[w]
+        return {
+            "role": role,
+            "vid": self.names[s.w_vid[w]],
+            "region": s.regions.names[s.w_region[w]],
+            "op": "delete" if s.w_flags[w] & DELETE else "write",
+            "pred": self.names[p] if p >= 0 else None,
+            "t_invoke": s.w_tinv[w],
+            "t_complete": s.w_tcomp[w],
+            "outcome": "unknown" if s.w_flags[w] & UNKNOWN else "ok",
+        }
+
+    def _mark(self, kind: str, t: float) -> list[str]:
+        series = self.series.get(kind)
+        if series is not None:
+            series[int((t - self.t0) // self.width)] += 1
+        return self.attr.add(kind, t)
+
+    def run(self) -> Findings:
+        s = self.s
+        for k in range(len(s.keys.names)):
+            self.judge(judge_key(s, k))
+        stale = stale_reads(s, self.bound)
+        for age, i, by in stale.beyond:
+            t = s.r_t[i]
+            self.attr.add("stale_reads", t)
+            self.ex.add(
+                "stale_read",
+                t,
+                {
+                    "key": s.keys.names[s.r_key[i]],
+                    "region": s.regions.names[s.r_region[i]],
+                    "t": t,
+                    "vid_read": self.names[s.r_vid[i]],
+                    "staleness_s": round(age, 6),
+                    "writes": [self.write(by, "superseded_by")] if by >= 0 else [],
+                    "faults": self.attr.active(t),
+                },
+            )
+        return Findings(
+            store=s,
+            cells=self.cells,
+            divergent=self.divergent,
+            unjudged=self.unjudged,
+            values={wl: dict(c) for wl, c in self.values.items()},
+            attribution=self.attr,
+            examples=self.ex.items(),
+            timeline=self.timeline(),
+            stale=stale,
+            lag=lag_by_link(s),
+            convergence=convergence(s, self.windows),
+            truth_keys={"differing": self.truth_keys_differing, "examples": self.truth_diff},
+        )
+
+    def judge(self, j: KeyJudgement) -> None:
+        s = self.s
+        wl = s.key_workload[j.key]
+        key = s.keys.names[j.key]
+        for w in j.counted:
+            if s.w_flags[w] & UNKNOWN:
+                self.cell(wl, w).unknown_resolved += 1
+        if not j.judged and j.counted:
+            self.unjudged[wl] += 1
+        for group in j.conflicts:
+            group.sort(key=s.w_tinv.__getitem__)
+            for w in group[1:]:
+                self.cell(wl, w).conflicts += 1
+                faults = self._mark("conflicts", s.w_tinv[w])
+            t = s.w_tinv[group[1]]
+            if self.ex.wants("conflict", t):
+                writes = [self.write(w, "sibling") for w in group]
+                self.ex.add("conflict", t, {"key": key, "t": t, "writes": writes, "faults": faults})
+        lost = set(j.lost)
+        for w in j.lost:
+            self.cell(wl, w).lost_updates += 1
+            t = s.w_tinv[w]
+            faults = self._mark("lost_updates", t)
+            if self.ex.wants("lost_update", t):
+                writes = [self.write(w, "lost")] + self._final_writes(j)
+                self.ex.add(
+                    "lost_update", t, {"key": key, "t": t, "writes": writes, "faults": faults}
+                )
+        for loser, winner in skew_inversions(s, j):
+            self.cell(wl, loser).skew_inverted += 1
+            t = s.w_tinv[loser]
+            faults = self._mark("skew_inverted", t)
+            if self.ex.wants("skew_inverted", t):
+                writes = [self.write(loser, "discarded"), self.write(winner, "winner")]
+                self.ex.add(
+                    "skew_inverted", t, {"key": key, "t": t, "writes": writes, "faults": faults}
+                )
+        if j.divergent:
+            self.divergent[wl] += 1
+            self._divergence(j, key)
+        self._values(j, wl, key, lost)
+        if self.truth is not None:
+            self._truth(j, key)
+
+    def _final_writes(self, j: KeyJudgement) -> list[dict[str, Any]]:
+        out = []
+        for vid in sorted(j.final_vids):
+            w = self.s.vid_write[vid] if vid != ABSENT else -1
+            if w >= 0:
+                out.append(self.write(w, "final"))
+        return out
+
+    def _divergence(self, j: KeyJudgement, key: str) -> None:
+        s = self.s
+        finals = s.finals[j.key]
+        t = s.t_max
+        if self.ex.wants("divergence", t):
+            regions = {
+                s.regions.names[f.region]: {
+                    "vid": self.names[f.vid] if f.vid >= 0 else None,
+                    "attrs": {a: self.names[v] for a, v in f.attrs},
+                }
+                for f in finals
+            }
+            self.ex.add("divergence", t, {"key": key, "t": t, "regions": regions, "faults": []})
+
+    def _values(self, j: KeyJudgement, wl: int, key: str, lost: set[int]) -> None:
+        name = self.s.workloads.names[wl]
+        kind = self.s.value_kinds.get(name)
+        if kind is None:
+            return
+        check = check_values(self.s, j, kind)
+        if check is None:
+            return
+        c = self.values.setdefault(name, Counter())
+        c["keys_checked"] += 1
+        c["lost_by_value"] += check.lost_by_value
+        c["lost_by_graph"] += check.lost_by_graph
+        if not check.agrees:
+            c["disagreements"] += 1
+            t = self.s.t_max
+            evidence = {"key": key, "t": t, "kind": kind, "lost_by_value": check.lost_by_value}
+            evidence |= {"lost_by_graph": check.lost_by_graph, **check.detail, "faults": []}
+            self.ex.add("value_mismatch", t, evidence)
+
+    def _truth(self, j: KeyJudgement, key: str) -> None:
+        tk = self.truth.get(key) if self.truth else None
+        ours_lost = sorted(self.names[self.s.w_vid[w]] for w in j.lost)
+        theirs_lost = sorted(tk.get("lost", [])) if tk else []
+        theirs_conf = int(tk.get("conflicts", 0)) if tk else 0
+        if ours_lost != theirs_lost or j.conflict_count != theirs_conf:
+            self.truth_keys_differing += 1
+            if len(self.truth_diff) < TRUTH_EXAMPLES:
+                self.truth_diff.append(
+                    {
+                        "key": key,
+                        "verdict": {"conflicts": j.conflict_count, "lost": ours_lost},
+                        "truth": {"conflicts": theirs_conf, "lost": theirs_lost},
+                    }
+                )
+
+    def timeline(self) -> dict[str, Any]:
+        s = self.s
+        ops: Counter[int] = Counter()
+        t0, width = self.t0, self.width
+        for arr in (s.w_tinv, s.r_t):
+            ops.update(int((t - t0) // width) for t in arr)
+        n = max([*ops, *self.series["conflicts"], *self.series["lost_updates"], 0]) + 1
+        return {
+            "t0": t0,
+            "bucket_s": width,
+            "ops": [ops.get(i, 0) for i in range(n)],
+            "conflicts": [self.series["conflicts"].get(i, 0) for i in range(n)],
+            "lost_updates": [self.series["lost_updates"].get(i, 0) for i in range(n)],
+        }

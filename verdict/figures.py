@@ -1,0 +1,88 @@
+"""Turn the checker's findings into verdict.json's figures (DESIGN §7 plus documented extras)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from verdict.check import Findings
+
+COUNT_FIELDS = ("conflicts", "lost_updates", "skew_inverted", "unknown_resolved")
+
+
+def _rates(row: dict[str, Any]) -> dict[str, Any]:
+    counted = row["writes_ok"] + row["unknown_resolved"]
+    row["conflict_rate"] = row["conflicts"] / counted if counted else 0.0
+    row["lost_update_rate"] = row["lost_updates"] / counted if counted else 0.0
+    return row
+
+
+def workload_rows(f: Findings) -> dict[str, dict[str, Any]]:
+    """{workload: totals + rates + per-region breakdown + value check}."""
+    s = f.store
+    rows: dict[str, dict[str, Any]] = {}
+    for (wl, r), counts in sorted(s.counts.items()):
+        name, region = s.workloads.names[wl], s.regions.names[r]
+        cell = f.cells.get((wl, r))
+        cell_counts = {k: getattr(cell, k) if cell else 0 for k in COUNT_FIELDS}
+        figures = {
+            "writes_ok": counts.writes_ok,
+            "writes_unknown": counts.writes_unknown,
+            "writes_failed": counts.writes_failed,
+            "reads": counts.reads,
+            **cell_counts,
+        }
+        row = rows.setdefault(name, {"regions": {}})
+        row["regions"][region] = _rates(dict(figures))
+        for k, v in figures.items():
+            row[k] = row.get(k, 0) + v
+    for wl, name in enumerate(s.workloads.names):
+        if name not in rows:
+            continue
+        row = rows[name]
+        row["divergent_keys"] = f.divergent.get(wl, 0)
+        row["unjudged_keys"] = f.unjudged.get(wl, 0)
+        if name in f.values:
+            row["value_check"] = f.values[name]
+        _rates(row)
+    return rows
+
+
+def totals(rows: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    t: Counter[str] = Counter()
+    keys = (
+        "writes_ok",
+        "writes_unknown",
+        "writes_failed",
+        "reads",
+        "divergent_keys",
+        "unjudged_keys",
+        *COUNT_FIELDS,
+    )
+    for row in rows.values():
+        for k in keys:
+            t[k] += row.get(k, 0)
+    return _rates({k: t[k] for k in keys})
+
+
+def truth_check(truth: dict[str, Any] | None, tot: dict[str, Any], f: Findings) -> dict[str, Any]:
+    """The emulator's ground truth beside ours; `truth_mismatch` is loud on purpose."""
+    if truth is None:
+        return {}
+    theirs = truth.get("totals", {})
+    fig = {
+        "conflicts": theirs.get("conflicts"),
+        "lost_updates": theirs.get("lost_updates"),
+        "writes": theirs.get("writes"),
+    }
+    mismatch = fig["conflicts"] != tot["conflicts"] or fig["lost_updates"] != tot["lost_updates"]
+    out: dict[str, Any] = {"truth": fig, "truth_mismatch": mismatch}
+    if mismatch or f.truth_keys.get("differing"):
+        out["truth_diff"] = {
+            "verdict": {"conflicts": tot["conflicts"], "lost_updates": tot["lost_updates"]},
+            "truth": {"conflicts": fig["conflicts"], "lost_updates": fig["lost_updates"]},
+            "keys_differing": f.truth_keys.get("differing", 0),
+            "examples": f.truth_keys.get("examples", []),
+            "unresolved_unknown_writes": tot["writes_unknown"] - tot["unknown_resolved"],
+        }
+    return out

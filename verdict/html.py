@@ -1,0 +1,233 @@
+"""report.html: one self-contained page (inline CSS and SVG, no script, no network) that an
+SRE can attach to a release ticket: the gate on top, then what was lost, where, and why."""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+from verdict.history import format_duration
+from verdict.junit import show
+from verdict.plots import lag_svg, timeline_svg
+
+CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:24px auto;max-width:960px;color:#222}
+h1{margin-bottom:4px}h2{margin-top:32px;border-bottom:1px solid #ddd;padding-bottom:4px}
+table{border-collapse:collapse;width:100%;margin:8px 0;font-size:14px}
+th,td{border:1px solid #ddd;padding:4px 8px;text-align:right}th{background:#f4f4f4}
+td:first-child,th:first-child{text-align:left}
+.pass{color:#1a7f37;font-weight:600}.fail{color:#cf222e;font-weight:600}
+.banner{padding:12px 16px;border-radius:6px;font-size:20px;font-weight:700;margin:12px 0}
+.banner.pass{background:#dafbe1}.banner.fail{background:#ffebe9}
+.warn{background:#fff8c5;border:1px solid #d4a72c;padding:8px 12px;border-radius:6px;margin:8px 0}
+.alarm{background:#ffebe9;border:2px solid #cf222e;padding:8px 12px;border-radius:6px;margin:8px 0}
+.muted{color:#777}.legend{font-size:12px;color:#555;margin-bottom:8px}.legend span{margin-right:14px}
+svg.plot{width:100%;height:auto;border:1px solid #eee}
+details{margin:6px 0}summary{cursor:pointer}code{font-size:12px}
+"""
+
+KIND_TITLES = {
+    "lost_update": "Lost updates: acknowledged writes that the final state silently dropped",
+    "conflict": "Conflicts: writes that replaced the same version without seeing each other",
+    "skew_inverted": "Skew-inverted wins: last-writer-wins kept the older write",
+    "divergence": "Divergent keys: regions still disagree after quiescence",
+    "value_mismatch": "Value check disagrees with the version graph (a bug somewhere)",
+    "stale_read": "Stale reads beyond the staleness bound",
+}
+
+
+def _table(head: list[str], rows: list[list[Any]], cls: str = "") -> str:
+    th = "".join(f"<th>{escape(h)}</th>" for h in head)
+    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
+    return f'<table class="{cls}"><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def _t(x: Any) -> str:
+    return f"{x:.3f}" if isinstance(x, float) else escape(str(x))
+
+
+def _budgets(data: dict[str, Any]) -> str:
+    if not data["budgets"]:
+        return '<p class="muted">No budgets: the verdict passes by definition.</p>'
+    rows = []
+    for b in data["budgets"]:
+        status = (
+            '<span class="pass">PASS</span>' if b["passed"] else '<span class="fail">FAIL</span>'
+        )
+        if b["no_data"]:
+            status += ' <span class="muted">(no data)</span>'
+        rows.append(
+            [escape(b["label"]), show(b["observed"], b["unit"]), show(b["max"], b["unit"]), status]
+        )
+    return _table(["budget", "observed", "limit", "result"], rows, "budgets")
+
+
+def _workloads(data: dict[str, Any]) -> str:
+    rows = []
+    for name, w in sorted(data["workloads"].items()):
+        vc = w.get("value_check")
+        value = "—"
+        if vc:
+            value = f"{vc.get('lost_by_value', 0)} by value / {vc.get('lost_by_graph', 0)} by graph"
+            if vc.get("disagreements"):
+                value += f' <span class="fail">({vc["disagreements"]} keys disagree)</span>'
+        rows.append(
+            [
+                escape(name or "(none)"),
+                w["writes_ok"],
+                f"{w['writes_unknown']} ({w['unknown_resolved']} seen)",
+                w["conflicts"],
+                f"{w['conflict_rate']:.4%}",
+                w["lost_updates"],
+                f"{w['lost_update_rate']:.4%}",
+                w["skew_inverted"],
+                w["divergent_keys"],
+                value,
+            ]
+        )
+    head = ["workload", "writes ok", "unknown", "conflicts", "conflict rate", "lost", "lost rate"]
+    return _table([*head, "skew-inverted", "divergent keys", "counter/cart check"], rows)
+
+
+def _faults(data: dict[str, Any]) -> str:
+    conv = {c["window"]: c for c in data["convergence"]}
+    rows = []
+    for w in data["faults"]:
+        a = w["anomalies"]
+        if w["id"] == "outside":
+            when, label, converged = "—", "outside any fault window", "—"
+        else:
+            heal = w["heal"]
+            when = (
+                f"{w['start']:.1f} → {heal:.1f}"
+                if heal is not None
+                else f"{w['start']:.1f} → (not healed)"
+            )
+            label = escape(f"{w['fault']} {w['target']}")
+            c = conv.get(w["id"], {}).get("converged_s")
+            converged = format_duration(c) if c is not None else "—"
+        counts = [
+            a.get(k, 0) for k in ("lost_updates", "conflicts", "skew_inverted", "stale_reads")
+        ]
+        rows.append([label, when, *counts, converged])
+    head = ["fault", "window (unix s)", "lost", "conflicts", "skew-inverted", "stale reads"]
+    return _table([*head, "converged after heal"], rows)
+
+
+def _evidence(kind: str, ex: dict[str, Any]) -> str:
+    summary = escape(f"{ex['key']} at {ex['t']:.3f}")
+    faults = ", ".join(ex.get("faults") or []) or "none"
+    body = f"<p>faults active: {escape(faults)}</p>"
+    if ex.get("writes"):
+        keys = ["role", "vid", "region", "op", "pred", "t_invoke", "t_complete", "outcome"]
+        body += _table(keys, [[_t(w.get(k)) for k in keys] for w in ex["writes"]])
+    if "regions" in ex:
+        body += _table(
+            ["region", "final vid", "attributes"],
+            [[escape(r), _t(v["vid"]), escape(str(v["attrs"]))] for r, v in ex["regions"].items()],
+        )
+    rest = {k: v for k, v in ex.items() if k not in {"key", "t", "writes", "faults", "regions"}}
+    if rest:
+        body += f"<p><code>{escape(str(rest))}</code></p>"
+    return f"<details><summary>{summary}</summary>{body}</details>"
+
+
+def _examples(data: dict[str, Any]) -> str:
+    out = []
+    for kind, title in KIND_TITLES.items():
+        items = data["examples"].get(kind)
+        if items:
+            out.append(f"<h3>{escape(title)}</h3>" + "".join(_evidence(kind, e) for e in items))
+    return "".join(out) or '<p class="pass">No anomalies.</p>'
+
+
+def _truth(data: dict[str, Any]) -> str:
+    if "truth" not in data:
+        return '<p class="muted">No ground truth in this report (the target was not a hothot emulator).</p>'
+    t, tot = data["truth"], data["totals"]
+    rows = [
+        ["conflicts", tot["conflicts"], _t(t["conflicts"])],
+        ["lost updates", tot["lost_updates"], _t(t["lost_updates"])],
+    ]
+    table = _table(["figure", "verdict (client-side history)", "emulator truth"], rows)
+    if data["truth_mismatch"]:
+        diff = data.get("truth_diff", {})
+        return (
+            '<div class="alarm"><b>TRUTH MISMATCH</b>: the history-based verdict and the emulator '
+            "disagree. This is a bug in hothot (recorder, emulator or checker), not a property of "
+            f"the table. Keys differing: {diff.get('keys_differing', '?')}.</div>"
+            + table
+            + f"<p><code>{escape(str(diff.get('examples', [])[:5]))}</code></p>"
+        )
+    return (
+        '<p class="pass">The verdict agrees exactly with the emulator\'s ground truth.</p>' + table
+    )
+
+
+def render_html(data: dict[str, Any]) -> str:
+    ok = data["passed"]
+    banner = f'<div class="banner {"pass" if ok else "fail"}">{"PASSED" if ok else "FAILED"}: '
+    failed = sum(not b["passed"] for b in data["budgets"])
+    banner += f"{len(data['budgets']) - failed} of {len(data['budgets'])} budgets hold</div>"
+    warnings = []
+    if data["partial"]:
+        warnings.append(
+            '<div class="warn">Partial history: the run did not end cleanly; figures cover what was recorded.</div>'
+        )
+    if data.get("truth_mismatch"):
+        warnings.append('<div class="alarm"><b>TRUTH MISMATCH</b>: see "Ground truth" below.</div>')
+    hist = data["history"]
+    if hist["skipped_lines"]:
+        warnings.append(
+            f'<div class="warn">{hist["skipped_lines"]} history lines were unreadable and skipped.</div>'
+        )
+    tot = data["totals"]
+    lag_rows = [
+        [escape(k), *(format_duration(v[q]) for q in ("p50", "p95", "p99", "max")), v["count"]]
+        for k, v in sorted(data["lag"].items())
+    ]
+    stale = data["stale_reads"]
+    stale_rows = [
+        [
+            escape(r),
+            v.get("count", 0),
+            v.get("stale", 0),
+            *(format_duration(v[q]) if q in v else "—" for q in ("p50", "p99", "max")),
+        ]
+        for r, v in stale["regions"].items()
+    ]
+    sections = [
+        f"<h1>hothot verdict: {escape(str(data['name']))}</h1>",
+        f'<p class="muted">regions {escape(", ".join(map(str, data["campaign"]["regions"])))} · '
+        f"{hist['records']} records in {hist['shards']} shards · {hist['keys']} keys</p>",
+        banner,
+        *warnings,
+        "<h2>Budgets</h2>",
+        _budgets(data),
+        "<h2>Per workload</h2>",
+        f"<p>{tot['writes_ok']} acknowledged writes, {tot['conflicts']} conflicts, "
+        f"<b>{tot['lost_updates']} lost updates</b>, {tot['skew_inverted']} skew-inverted wins, "
+        f"{tot['divergent_keys']} divergent keys.</p>",
+        _workloads(data),
+        "<h2>Timeline</h2>",
+        timeline_svg(data["timeline"], data["faults"]),
+        "<h2>Faults and what happened inside them</h2>",
+        _faults(data),
+        "<h2>Replication lag per link</h2>",
+        lag_svg(data["lag"]),
+        _table(["link", "p50", "p95", "p99", "max", "probes"], lag_rows) if lag_rows else "",
+        f"<h2>Stale reads (bound {format_duration(stale['bound_s'])})</h2>",
+        _table(["region", "reads", "stale", "p50 staleness", "p99", "max"], stale_rows)
+        if stale_rows
+        else '<p class="muted">No reads.</p>',
+        "<h2>First examples of each anomaly</h2>",
+        _examples(data),
+        "<h2>Ground truth</h2>",
+        _truth(data),
+    ]
+    body = "\n".join(sections)
+    return (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        f"<title>hothot verdict: {escape(str(data['name']))}</title><style>{CSS}</style></head>"
+        f"<body>{body}</body></html>\n"
+    )

@@ -1,0 +1,119 @@
+"""Conflicts and lost updates of one key, from its version graph (docs/architecture.md).
+
+A conflict is a version replaced by k > 1 counted writes (k - 1 conflicts). A write is lost
+when it is neither the final version nor an ancestor of it; attribute-level writes are
+judged on each attribute's own chain. Because a write's graph edge comes from what *its*
+region replaced, a write that lost last-writer-wins in one region while a descendant won
+elsewhere is an ancestor of the final version, hence not lost.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from verdict.graph import ATTR_LEVEL, DELETE, VersionStore
+
+ABSENT = -1
+
+
+@dataclass
+class KeyJudgement:
+    """The verdict on one key; write numbers index the store's per-write arrays."""
+
+    key: int
+    counted: list[int]
+    unresolved: list[int]  # unknown outcome, never observed: kept apart, never lost
+    conflicts: list[list[int]]  # sibling groups: counted writes replacing the same version
+    lost: list[int]
+    final_vids: set[int]  # the final reads' vids (ABSENT: no item); empty: no final read
+    divergent: bool
+    kept: set[int] = field(default_factory=set)  # writes on the final chain(s)
+
+    @property
+    def judged(self) -> bool:
+        return bool(self.final_vids)
+
+    @property
+    def conflict_count(self) -> int:
+        return sum(len(g) - 1 for g in self.conflicts)
+
+
+def _parents(store: VersionStore, counted: list[int]) -> dict[int, int]:
+    """Each counted write's parent vid. A write that found the item absent after a delete
+    is attached to that delete (the latest one acknowledged before it was invoked, same
+    region first), since the client cannot read a tombstone's vid."""
+    parent = {w: store.w_pred[w] for w in counted}
+    deletes = [w for w in counted if store.w_flags[w] & DELETE]
+    if not deletes:
+        return parent
+    for w in counted:
+        if parent[w] != ABSENT or store.w_flags[w] & DELETE:
+            continue
+        before = [d for d in deletes if store.w_tcomp[d] <= store.w_tinv[w]]
+        same = [d for d in before if store.w_region[d] == store.w_region[w]]
+        pick = same or before
+        if pick:
+            parent[w] = store.w_vid[max(pick, key=store.w_tcomp.__getitem__)]
+    return parent
+
+
+def _chain(store: VersionStore, k: int, vid: int, parent: dict[int, int], kept: set[int]) -> None:
+    w = store.vid_write[vid] if vid >= 0 else -1
+    while w >= 0 and store.w_key[w] == k and w not in kept:
+        kept.add(w)
+        pv = parent.get(w, store.w_pred[w])
+        w = store.vid_write[pv] if pv >= 0 else -1
+
+
+def _attr_kept(
+    store: VersionStore, k: int, finals_attrs: set[tuple[str, int]]
+) -> set[tuple[str, int]]:
+    """(attribute, write) pairs on each attribute's final chain."""
+    kept: set[tuple[str, int]] = set()
+    for a, vid in finals_attrs:
+        w = store.vid_write[vid]
+        while w >= 0 and store.w_key[w] == k and (a, w) not in kept:
+            own_preds = store.w_attrs.get(w)
+            if own_preds is None or a not in own_preds[0]:
+                break
+            kept.add((a, w))
+            pv = own_preds[1][a]
+            w = store.vid_write[pv] if pv >= 0 else -1
+    return kept
+
+
+def judge_key(store: VersionStore, k: int) -> KeyJudgement:
+    writes = store.writes_of(k)
+    counted = [w for w in writes if store.counted(w)]
+    unresolved = [w for w in writes if not store.counted(w)]
+    parent = _parents(store, counted)
+    siblings: dict[int, list[int]] = {}
+    for w in counted:
+        siblings.setdefault(parent[w], []).append(w)
+    conflicts = [g for g in siblings.values() if len(g) > 1]
+    finals = store.finals.get(k, [])
+    final_vids = {f.vid for f in finals}
+    divergent = len({(f.vid, f.attrs) for f in finals}) > 1
+    judgement = KeyJudgement(k, counted, unresolved, conflicts, [], final_vids, divergent)
+    if not finals:
+        return judgement
+    kept = judgement.kept
+    for vid in final_vids:
+        if vid != ABSENT:
+            _chain(store, k, vid, parent, kept)
+    if ABSENT in final_vids:
+        has_child = {parent[w] for w in counted}
+        leaves = [
+            w for w in counted if store.w_flags[w] & DELETE and store.w_vid[w] not in has_child
+        ]
+        if leaves:
+            last = max(leaves, key=store.w_tcomp.__getitem__)
+            _chain(store, k, store.w_vid[last], parent, kept)
+    attr_kept = _attr_kept(store, k, {a for f in finals for a in f.attrs})
+    for w in counted:
+        if store.w_flags[w] & ATTR_LEVEL:
+            if any((a, w) not in attr_kept for a in store.w_attrs[w][0]):
+                judgement.lost.append(w)
+        elif w not in kept:
+            judgement.lost.append(w)
+    return judgement

@@ -1,0 +1,107 @@
+"""Streaming reader of a report directory's history shards.
+
+Shards are read line by line and never held in memory: the checker keeps compact per-key
+state instead of a million dicts. Torn lines (a killed writer) and foreign lines (not a
+record) are skipped and counted so the verdict can say how much it ignored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from verdict.errors import HistoryError
+from verdict.history import HISTORY_DIR, SCHEMA
+
+#: fields every record has (verdict.history.Record); lines without them are foreign
+_REQUIRED = frozenset({"id", "region", "op", "outcome", "t_invoke", "t_complete"})
+#: how many skipped-line locations the verdict quotes
+SKIP_EXAMPLES = 10
+
+
+@dataclass
+class ReadStats:
+    """What the reader saw: shards, lines, skipped lines and shards without a clean trailer."""
+
+    shards: list[str] = field(default_factory=list)
+    records: int = 0
+    skipped: int = 0
+    skipped_examples: list[str] = field(default_factory=list)
+    unterminated: list[str] = field(default_factory=list)
+
+    def skip(self, where: str, why: str) -> None:
+        self.skipped += 1
+        if len(self.skipped_examples) < SKIP_EXAMPLES:
+            self.skipped_examples.append(f"{where}: {why}")
+
+
+def shard_paths(report_dir: Path) -> list[Path]:
+    """The shards of a report directory, or a HistoryError saying why there are none."""
+    hist = report_dir / HISTORY_DIR
+    if not report_dir.is_dir():
+        raise HistoryError(f"{report_dir}: not a report directory")
+    if not hist.is_dir():
+        raise HistoryError(f"{hist}: no history directory in the report")
+    shards = sorted(hist.glob("*.jsonl"))
+    if not shards:
+        raise HistoryError(f"{hist}: no history shards (*.jsonl)")
+    return shards
+
+
+def _header(path: Path, line: bytes) -> None:
+    try:
+        head = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        head = None
+    if not isinstance(head, dict) or "schema" not in head:
+        raise HistoryError(f"{path}:1: not a hothot history shard (no schema header line)")
+    if head["schema"] != SCHEMA:
+        raise HistoryError(
+            f"{path}:1: unknown history schema {head['schema']!r} (this hothot reads {SCHEMA!r})"
+        )
+
+
+def read_records(report_dir: Path, stats: ReadStats) -> Iterator[dict[str, Any]]:
+    """Every record of every shard, in shard order; header and trailer lines are consumed.
+
+    A shard is cleanly closed when its last line is the trailer `{"end": true, "records": n}`;
+    shards without it are listed in `stats.unterminated` (the run was killed: partial).
+    """
+    for path in shard_paths(report_dir):
+        stats.shards.append(path.name)
+        closed = False
+        with path.open("rb") as f:
+            first = f.readline()
+            if not first.strip():
+                stats.unterminated.append(path.name)
+                continue
+            _header(path, first)
+            for n, line in enumerate(f, start=2):
+                try:
+                    rec = orjson.loads(line)
+                except orjson.JSONDecodeError:
+                    stats.skip(f"{path.name}:{n}", "not JSON (torn line?)")
+                    continue
+                if not isinstance(rec, dict):
+                    stats.skip(f"{path.name}:{n}", "not a JSON object")
+                    continue
+                if rec.get("end") is True:
+                    closed = True
+                    continue
+                missing = _REQUIRED.difference(rec)
+                if missing:
+                    stats.skip(
+                        f"{path.name}:{n}", f"not a record (no {', '.join(sorted(missing))})"
+                    )
+                    continue
+                closed = False
+                stats.records += 1
+                yield rec
+        if not closed:
+            stats.unterminated.append(path.name)
+    if stats.records == 0:
+        raise HistoryError(f"{report_dir / HISTORY_DIR}: the history holds no records")

@@ -1,0 +1,74 @@
+"""The terminal summary printed at the end of `hothot run` and by `hothot analyze`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from verdict.junit import show
+
+
+def print_summary(verdict: Any, report_dir: Path, console: Console | None = None) -> None:
+    """Budgets first (the gate), then per-workload figures, then where the report is.
+    `verdict` is a `verdict.analyze.Verdict` (or anything with its `data`)."""
+    data: dict[str, Any] = verdict.data
+    console = console or Console()
+    budgets = Table(title="Budgets", title_justify="left")
+    for col in ("budget", "observed", "limit", "result"):
+        budgets.add_column(col, justify="left" if col == "budget" else "right")
+    for b in data["budgets"]:
+        result = "[green]PASS[/]" if b["passed"] else "[bold red]FAIL[/]"
+        if b["no_data"]:
+            result += " [dim](no data)[/]"
+        budgets.add_row(
+            b["label"], show(b["observed"], b["unit"]), show(b["max"], b["unit"]), result
+        )
+    if data["budgets"]:
+        console.print(budgets)
+    work = Table(title="Workloads", title_justify="left")
+    head = (
+        "workload",
+        "writes",
+        "unknown",
+        "conflicts",
+        "conflict rate",
+        "lost",
+        "lost rate",
+        "skew-inv",
+        "divergent",
+    )
+    for col in head:
+        work.add_column(col, justify="left" if col == "workload" else "right")
+    for name, w in sorted(data["workloads"].items()):
+        lost = f"[red]{w['lost_updates']}[/]" if w["lost_updates"] else "0"
+        work.add_row(
+            name or "(none)",
+            str(w["writes_ok"]),
+            str(w["writes_unknown"] - w["unknown_resolved"]),
+            str(w["conflicts"]),
+            f"{w['conflict_rate']:.2%}",
+            lost,
+            f"{w['lost_update_rate']:.2%}",
+            str(w["skew_inverted"]),
+            str(w["divergent_keys"]),
+        )
+    console.print(work)
+    if data["lag"]:
+        worst = max(data["lag"].items(), key=lambda kv: kv[1]["p99"])
+        console.print(
+            f"replication lag p99, worst link {worst[0]}: {show(worst[1]['p99'], 'seconds')}"
+        )
+    if data.get("truth_mismatch"):
+        t = data["truth"]
+        console.print(
+            f"[bold red]TRUTH MISMATCH[/]: emulator says conflicts={t['conflicts']} "
+            f"lost_updates={t['lost_updates']}; the verdict says conflicts={data['totals']['conflicts']} "
+            f"lost_updates={data['totals']['lost_updates']}"
+        )
+    if data["partial"]:
+        console.print("[yellow]partial history[/]: the run did not end cleanly")
+    verdict_line = "[bold green]PASSED[/]" if data["passed"] else "[bold red]FAILED[/]"
+    console.print(f"{verdict_line}  report: {Path(report_dir) / 'report.html'}")
