@@ -1,0 +1,103 @@
+"""The DynamoDB JSON 1.0 front door of one region: `X-Amz-Target` -> operation, errors in
+DynamoDB's shape, and the region-level faults (outage) applied before anything runs."""
+
+from __future__ import annotations
+
+import inspect
+import sys
+import traceback
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import orjson
+
+from globaltable import itemops, queries, tableops
+from globaltable.engine import GlobalTable
+from globaltable.errors import DynamoError, unavailable, validation
+from globaltable.expressions import ExpressionError
+from globaltable.items import ItemError
+
+TARGET_PREFIX = "DynamoDB_20120810."
+Operation = Callable[[GlobalTable, str, dict[str, Any]], Any]
+
+OPERATIONS: dict[str, Operation] = {
+    "CreateTable": tableops.create_table,
+    "DescribeTable": tableops.describe_table,
+    "ListTables": tableops.list_tables,
+    "DeleteTable": tableops.delete_table,
+    "PutItem": itemops.put_item,
+    "GetItem": itemops.get_item,
+    "UpdateItem": itemops.update_item,
+    "DeleteItem": itemops.delete_item,
+    "BatchGetItem": itemops.batch_get_item,
+    "BatchWriteItem": itemops.batch_write_item,
+    "Query": queries.query,
+    "Scan": queries.scan,
+}
+
+#: (HTTP status, JSON body)
+Reply = tuple[int, bytes]
+
+
+def _error(exc: BaseException) -> Reply:
+    if isinstance(exc, DynamoError):
+        return exc.status, exc.body()
+    if isinstance(exc, ExpressionError | ItemError):
+        err = validation(str(exc))
+        return err.status, err.body()
+    traceback.print_exception(exc, file=sys.stderr)
+    err = DynamoError("InternalServerError", f"internal error: {type(exc).__name__}: {exc}", 500)
+    return err.status, err.body()
+
+
+def _encode(answer: dict[str, Any] | bytes) -> Reply:
+    return 200, answer if isinstance(answer, bytes) else orjson.dumps(answer)
+
+
+async def _settle(pending: Awaitable[Any]) -> Reply:
+    try:
+        return _encode(await pending)
+    except Exception as exc:
+        return _error(exc)
+
+
+def operation_name(target: str | None) -> str:
+    if target is None or not target.startswith(TARGET_PREFIX):
+        return "-"
+    return target[len(TARGET_PREFIX) :]
+
+
+def handle(
+    gt: GlobalTable, region: str, target: str | None, body: bytes, vid: str | None
+) -> Reply | Awaitable[Reply]:
+    """Answer one request; never raises. Async only for MRSC writes."""
+    try:
+        if region in gt.outages:
+            raise unavailable(f"region {region} is unavailable (region_outage fault)")
+        if target is None:
+            raise DynamoError(
+                "MissingAction", "Missing the X-Amz-Target header naming the operation"
+            )
+        op = OPERATIONS.get(operation_name(target))
+        if op is None:
+            raise DynamoError(
+                "UnknownOperationException",
+                f"The hothot emulator does not support the operation {target!r}; it supports {', '.join(OPERATIONS)}",
+            )
+        try:
+            req = orjson.loads(body) if body else {}
+        except orjson.JSONDecodeError as exc:
+            raise DynamoError(
+                "SerializationException", f"Request body is not valid JSON: {exc}"
+            ) from None
+        if not isinstance(req, dict):
+            raise DynamoError("SerializationException", "Request body must be a JSON object")
+        req.pop(itemops.VID_FIELD, None)
+        if vid is not None:
+            req[itemops.VID_FIELD] = vid
+        answer = op(gt, region, req)
+        if inspect.isawaitable(answer):
+            return _settle(answer)
+        return _encode(answer)
+    except Exception as exc:
+        return _error(exc)

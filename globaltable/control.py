@@ -1,0 +1,72 @@
+"""`ControlClient`: the control API from Python, stdlib only (so `chaos` can import it
+without pulling in the emulator)."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+from typing import Any
+
+
+class ControlError(RuntimeError):
+    """The control API refused a call (or could not be reached); carries its message."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class ControlClient:
+    def __init__(self, url: str, timeout_s: float = 10.0) -> None:
+        self.url = url.rstrip("/")
+        self.timeout_s = timeout_s
+
+    def _call(
+        self, method: str, path: str, body: Any = None, timeout_s: float | None = None
+    ) -> Any:
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(self.url + path, data=data, method=method)
+        if data is not None:
+            request.add_header("Content-Type", "application/json")
+        try:
+            with urllib.request.urlopen(request, timeout=timeout_s or self.timeout_s) as answer:
+                return json.loads(answer.read() or b"null")
+        except urllib.error.HTTPError as exc:
+            raw = exc.read()
+            try:
+                message = json.loads(raw).get("error", raw.decode())
+            except (ValueError, AttributeError):
+                message = raw.decode("utf-8", "replace")
+            raise ControlError(f"{method} {path}: {message}", exc.code) from None
+        except (urllib.error.URLError, OSError) as exc:
+            raise ControlError(f"{method} {self.url}{path}: {exc}") from None
+
+    def state(self) -> dict[str, Any]:
+        return self._call("GET", "/state")
+
+    def apply(self, fault: dict[str, Any]) -> str:
+        """Apply a fault (a POST /faults body); returns its id for `heal`."""
+        return self._call("POST", "/faults", fault)["id"]
+
+    def heal(self, fault_id: str) -> None:
+        self._call("DELETE", "/faults/" + urllib.parse.quote(fault_id, safe=""))
+
+    def heal_all(self) -> None:
+        self._call("DELETE", "/faults")
+
+    def quiesce(self, timeout_s: float = 30.0) -> dict[str, Any]:
+        """Wait until every replication backlog is empty: {"converged": bool, "waited_s": s}."""
+        return self._call("POST", "/quiesce", {"timeout_s": timeout_s}, timeout_s + self.timeout_s)
+
+    def truth(self, table: str) -> dict[str, Any]:
+        return self._call("GET", "/truth?" + urllib.parse.urlencode({"table": table}))
+
+    def metrics(self) -> str:
+        request = urllib.request.Request(self.url + "/metrics")
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout_s) as answer:
+                return answer.read().decode()
+        except (urllib.error.URLError, OSError) as exc:
+            raise ControlError(f"GET {self.url}/metrics: {exc}") from None

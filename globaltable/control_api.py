@@ -1,0 +1,115 @@
+"""The control API (DESIGN §3, docs/architecture.md): chaos reaches inside the emulator here,
+and the verdict fetches ground truth. Bad calls get a 400 with a JSON message naming what is
+wrong."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import orjson
+
+from globaltable.engine import GlobalTable
+from globaltable.faults import FaultError
+from globaltable.httpserver import Response
+from globaltable.metrics import EmulatorCollector, exposition
+
+JSON = b"application/json"
+METRICS = b"text/plain; version=0.0.4; charset=utf-8"
+
+
+class ControlError(ValueError):
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def _json(payload: Any, status: int = 200) -> Response:
+    return status, JSON, orjson.dumps(payload)
+
+
+def _body(raw: bytes) -> Any:
+    if not raw.strip():
+        return {}
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise ControlError(f"request body is not valid JSON: {exc}") from None
+
+
+class ControlApi:
+    def __init__(self, gt: GlobalTable) -> None:
+        self.gt = gt
+        self.collector = EmulatorCollector(
+            gt.stats,
+            gt.regions,
+            lambda: {pair: lk.backlog for pair, lk in gt.links.items()},
+            lambda: {r: c.current_offset() for r, c in gt.clocks.items()},
+        )
+
+    def __call__(
+        self, method: bytes, url: bytes, headers: dict[bytes, bytes], body: bytes
+    ) -> Response | Awaitable[Response]:
+        try:
+            return self.route(method.decode(), url.decode("utf-8", "replace"), body)
+        except (ControlError, FaultError) as exc:
+            return _json({"error": str(exc)}, getattr(exc, "status", 400))
+
+    def route(self, method: str, url: str, body: bytes) -> Response | Awaitable[Response]:
+        parts = urlsplit(url)
+        path = parts.path.rstrip("/") or "/"
+        gt = self.gt
+        if (method, path) == ("GET", "/metrics"):
+            return 200, METRICS, exposition(self.collector)
+        if (method, path) == ("GET", "/state"):
+            return _json(gt.state())
+        if (method, path) == ("POST", "/faults"):
+            return _json({"id": gt.apply_fault(_body(body))})
+        if (method, path) == ("DELETE", "/faults"):
+            gt.heal_all()
+            return _json({"healed": "all"})
+        if method == "DELETE" and path.startswith("/faults/"):
+            fault_id = path[len("/faults/") :]
+            gt.heal(fault_id)
+            return _json({"healed": fault_id})
+        if (method, path) == ("POST", "/quiesce"):
+            return self.quiesce(_body(body))
+        if (method, path) == ("GET", "/truth"):
+            return self.truth(parse_qs(parts.query))
+        if (method, path) == ("GET", "/health"):
+            return _json({"ok": True})
+        raise ControlError(
+            f"no control call {method} {path}; calls: GET /state, POST /faults, DELETE /faults[/id], "
+            "POST /quiesce, GET /truth?table=T, GET /metrics",
+            404,
+        )
+
+    def quiesce(self, body: Any) -> Awaitable[Response]:
+        if not isinstance(body, dict):
+            raise ControlError('quiesce body must be a JSON object like {"timeout_s": 30}')
+        timeout = body.get("timeout_s", 30)
+        if (
+            isinstance(timeout, bool)
+            or not isinstance(timeout, int | float)
+            or not 0 <= timeout <= 3600
+        ):
+            raise ControlError(
+                f"quiesce: timeout_s must be a number of seconds in [0, 3600], got {timeout!r}"
+            )
+
+        async def wait() -> Response:
+            return _json(await self.gt.quiesce(float(timeout)))
+
+        return wait()
+
+    def truth(self, query: dict[str, list[str]]) -> Response:
+        names = query.get("table")
+        if not names:
+            raise ControlError("truth: the table query parameter is required (GET /truth?table=T)")
+        table = self.gt.tables.get(names[0])
+        if table is None:
+            raise ControlError(
+                f"truth: no table {names[0]!r}; tables: {sorted(self.gt.tables)}", 404
+            )
+        return _json(self.gt.truth(table))

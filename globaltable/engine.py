@@ -1,0 +1,339 @@
+"""The global table itself: regions, their replicas, clocks and replication links, the write
+path (MREC and MRSC), fault effects and ground truth. Protocol-free: `api` speaks DynamoDB,
+`control_api` speaks the control API, both on top of this."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from itertools import count
+from typing import Any
+
+import orjson
+
+from globaltable.clock import RegionClock
+from globaltable.errors import unavailable, write_conflict
+from globaltable.faults import Fault, FaultEffects, FaultError, parse_fault
+from globaltable.metrics import Stats
+from globaltable.replication import Delivery, ReplicationLink
+from globaltable.store import Entry, Key, KeySchema, Replica
+from globaltable.truth import ATTR_VID, VID, TruthLog, node_for
+
+MODES = ("eventual", "strong")
+#: a local write's timestamp is at least this much above the version it replaces, so a region
+#: whose clock stepped back still orders its own successive writes (and regions converge)
+TS_STEP = 1e-6
+
+
+@dataclass
+class Prepared:
+    """What a write operation decided, before it is committed."""
+
+    item: dict[str, Any] | None  # the new image; None deletes
+    size: int
+    response: dict[str, Any]
+    old_item: dict[str, Any] | None = None  # the replaced image, when the operation parsed it
+    delete_vid: str | None = None
+
+
+@dataclass
+class Table:
+    name: str
+    schema: KeySchema
+    definition: dict[str, Any]  # AttributeDefinitions, KeySchema, BillingMode... as created
+    replicas: dict[str, Replica]
+    created: float = field(default_factory=time.time)
+    truth: TruthLog = field(default_factory=TruthLog)
+
+
+class GlobalTable:
+    def __init__(
+        self,
+        regions: list[str],
+        mode: str = "eventual",
+        delay_s: float = 0.8,
+        jitter_s: float = 0.4,
+        seed: int | None = None,
+    ) -> None:
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+        if len(set(regions)) != len(regions) or not regions:
+            raise ValueError(f"regions must be distinct and non-empty, got {regions}")
+        if mode == "strong" and len(regions) != 3:
+            raise ValueError(f"mode strong (MRSC) needs exactly 3 regions, got {len(regions)}")
+        self.regions = list(regions)
+        self.mode = mode
+        self.strong = mode == "strong"
+        self.rng = random.Random(seed)
+        self.clocks = {r: RegionClock() for r in regions}
+        self.links = {
+            (a, b): ReplicationLink(a, b, delay_s, jitter_s, self.rng)
+            for a in regions
+            for b in regions
+            if a != b
+        }
+        self.out_links = {a: [lk for (s, _), lk in self.links.items() if s == a] for a in regions}
+        self.tables: dict[str, Table] = {}
+        self.stats = Stats()
+        self.faults: dict[str, Fault] = {}
+        self.outages: set[str] = set()
+        self.latency: dict[str, float] = {}
+        self.inflight: dict[tuple[str, Key], tuple[str, asyncio.Future[None]]] = {}
+        self._fault_ids = count(1)
+        self._delete_ids = count(1)
+        self._drain_handle: asyncio.TimerHandle | None = None
+        self._drain_at = float("inf")
+
+    # ---------------------------------------------------------------- writes
+
+    def write(
+        self, table: Table, region: str, key: Key, prepare: Callable[[Entry | None], Prepared]
+    ) -> dict[str, Any] | Awaitable[dict[str, Any]]:
+        """Run one write: `prepare(current version)` decides (and may raise), then commit."""
+        if self.strong:
+            return self._strong_write(table, region, key, prepare)
+        old = table.replicas[region].get(key)
+        prepared = prepare(old)
+        self._commit(table, region, key, old, prepared, ())
+        return prepared.response
+
+    async def _strong_write(
+        self, table: Table, region: str, key: Key, prepare: Callable[[Entry | None], Prepared]
+    ) -> dict[str, Any]:
+        if not self.reachable(region):
+            raise self._isolated(region)
+        ident = (table.name, key)
+        holder = self.inflight.get(ident)
+        while holder is not None:
+            if holder[0] != region:
+                raise write_conflict(holder[0])
+            await holder[1]
+            holder = self.inflight.get(ident)
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.inflight[ident] = (region, done)
+        try:
+            old = self.latest(table, region, key)
+            prepared = prepare(old)
+            peers = self.reachable(region)
+            await asyncio.sleep(min(self.links[(region, p)].sample_delay() for p in peers))
+            peers = self.reachable(region)
+            if not peers:
+                raise self._isolated(region)
+            self._commit(table, region, key, old, prepared, peers)
+        finally:
+            del self.inflight[ident]
+            done.set_result(None)
+        return prepared.response
+
+    def _commit(
+        self,
+        table: Table,
+        region: str,
+        key: Key,
+        old: Entry | None,
+        prepared: Prepared,
+        synced: tuple[str, ...] | list[str],
+    ) -> None:
+        item = prepared.item
+        ts = self.clocks[region].now()
+        if old is not None and ts <= old.ts:
+            ts = old.ts + TS_STEP
+        if item is None:
+            vid = prepared.delete_vid
+            if vid is None and old is not None and old.vid is not None:
+                vid = f"delete:{region}:{next(self._delete_ids)}"
+            entry = Entry(None, 0, ts, region, vid)
+        else:
+            vid_attr = item.get(VID)
+            vid = vid_attr.get("S") if isinstance(vid_attr, dict) else None
+            entry = Entry(orjson.dumps(item), prepared.size, ts, region, vid)
+        table.replicas[region].put(key, entry)
+        self._record_truth(table, key, old, prepared, entry)
+        ack = time.monotonic()
+        for link in self.out_links[region]:
+            if link.target in synced:
+                self._apply(table, link.target, key, entry)
+                self.stats.applied(region, link.target, 0.0)
+            else:
+                link.push(table.name, key, entry, ack)
+                if not link.paused and ack + link.delay_s + link.jitter_s < self._drain_at:
+                    self._schedule_drain()
+
+    def _record_truth(
+        self, table: Table, key: Key, old: Entry | None, prepared: Prepared, entry: Entry
+    ) -> None:
+        item = prepared.item
+        if item is None and entry.vid is None:
+            return
+        if item is not None and entry.vid is None and not any(a.startswith(ATTR_VID) for a in item):
+            return
+        old_item = prepared.old_item
+        wants_old = item is not None and any(a.startswith(ATTR_VID) for a in item)
+        if old_item is None and old is not None and old.image is not None and wants_old:
+            old_item = old.item()
+        # a write over a tombstone follows the delete (as loadgen.live sees it)
+        pred = old.vid if old is not None else None
+        node = node_for(old_item, item, pred, entry.vid if item is None else None)
+        if node is not None:
+            table.truth.record(table.schema.label(key), key, node)
+
+    def _apply(self, table: Table, region: str, key: Key, entry: Entry) -> bool:
+        """Last-writer-wins: the incoming image replaces the stored one only if it is newer."""
+        replica = table.replicas[region]
+        stored = replica.get(key)
+        if stored is None or (entry.ts, entry.region) > (stored.ts, stored.region):
+            replica.put(key, entry)
+            return True
+        if stored is not entry:
+            self.stats.lww_overwrite(region)
+        return False
+
+    # ---------------------------------------------------------------- replication
+
+    def _schedule_drain(self) -> None:
+        due = min(
+            (d for lk in self.links.values() if (d := lk.next_due()) is not None), default=None
+        )
+        if due is None:
+            return
+        if self._drain_handle is not None:
+            if due >= self._drain_at - 0.002:
+                return
+            self._drain_handle.cancel()
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        self._drain_at = due
+        self._drain_handle = loop.call_later(max(0.0, due - time.monotonic()), self._drain)
+
+    def _drain(self) -> None:
+        self._drain_handle = None
+        self._drain_at = float("inf")
+        now = time.monotonic()
+        for link in self.links.values():
+            link.drain(now, self._deliver)
+        self._schedule_drain()
+
+    def _deliver(self, link: ReplicationLink, delivery: Delivery) -> None:
+        name, key, entry, ack = delivery
+        table = self.tables.get(name)
+        if table is None:
+            return
+        self._apply(table, link.target, key, entry)
+        self.stats.applied(link.source, link.target, time.monotonic() - ack)
+
+    def backlog(self) -> int:
+        return sum(lk.backlog for lk in self.links.values())
+
+    async def quiesce(self, timeout_s: float) -> dict[str, Any]:
+        start = time.monotonic()
+        while self.backlog() or self.inflight:
+            if time.monotonic() - start >= timeout_s:
+                return {"converged": False, "waited_s": time.monotonic() - start}
+            self._schedule_drain()
+            await asyncio.sleep(0.01)
+        return {"converged": True, "waited_s": time.monotonic() - start}
+
+    # ---------------------------------------------------------------- reads and reachability
+
+    def reachable(self, region: str) -> list[str]:
+        """Regions this one can complete a synchronous round trip with."""
+        if region in self.outages:
+            return []
+        return [
+            p
+            for p in self.regions
+            if p != region
+            and not self.links[(region, p)].paused
+            and not self.links[(p, region)].paused
+        ]
+
+    def _isolated(self, region: str) -> Exception:
+        return unavailable(
+            f"region {region} reaches no other region; MRSC serves only eventually consistent reads"
+        )
+
+    def latest(self, table: Table, region: str, key: Key) -> Entry | None:
+        """The newest version among this region and those it reaches (MRSC's strong view)."""
+        best = table.replicas[region].get(key)
+        for peer in self.reachable(region):
+            other = table.replicas[peer].get(key)
+            if other is not None and (best is None or other.order() > best.order()):
+                best = other
+        return best
+
+    def read(self, table: Table, region: str, key: Key, consistent: bool) -> Entry | None:
+        if self.strong and consistent:
+            if not self.reachable(region):
+                raise self._isolated(region)
+            return self.latest(table, region, key)
+        return table.replicas[region].get(key)
+
+    def check_consistent(self, region: str, consistent: bool) -> None:
+        if self.strong and consistent and not self.reachable(region):
+            raise self._isolated(region)
+
+    # ---------------------------------------------------------------- faults
+
+    def apply_fault(self, body: Any) -> str:
+        fault = parse_fault(body, self.regions)
+        fault_id = f"f{next(self._fault_ids)}"
+        self.faults[fault_id] = fault
+        self._recompute()
+        return fault_id
+
+    def heal(self, fault_id: str) -> None:
+        if self.faults.pop(fault_id, None) is None:
+            raise FaultError(f"no active fault with id {fault_id!r}; active: {sorted(self.faults)}")
+        self._recompute()
+
+    def heal_all(self) -> None:
+        self.faults.clear()
+        self._recompute()
+
+    def _recompute(self) -> None:
+        fx = FaultEffects(self.regions)
+        for fault in self.faults.values():
+            fault.impose(fx)
+        for region, clock in self.clocks.items():
+            wanted = fx.clocks.get(region, (0.0, 0.0, 0.0))
+            if (clock.offset_s, clock.drift_ppm, clock.strobe_period_s) != wanted:
+                clock.set(*wanted)
+        for pair, link in self.links.items():
+            link.delay_s, link.jitter_s = fx.delays.get(pair, link.default)
+            link.paused = pair in fx.paused
+        self.outages = fx.outages
+        self.latency = fx.latency
+        self._schedule_drain()
+
+    def state(self) -> dict[str, Any]:
+        return {
+            "regions": self.regions,
+            "mode": self.mode,
+            "clocks": {r: c.current_offset() for r, c in self.clocks.items()},
+            "links": {lk.name: lk.state() for lk in self.links.values()},
+            "outages": sorted(self.outages),
+            "latency": dict(self.latency),
+            "faults": {
+                fid: {"fault": f.name, "target": f.target(), **f.model_dump(by_alias=True)}
+                for fid, f in self.faults.items()
+            },
+            "tables": sorted(self.tables),
+        }
+
+    # ---------------------------------------------------------------- truth
+
+    def truth(self, table: Table) -> dict[str, Any]:
+        finals = {}
+        for label, key in table.truth.keys.items():
+            best: Entry | None = None
+            for replica in table.replicas.values():
+                e = replica.get(key)
+                if e is not None and (best is None or e.order() > best.order()):
+                    best = e
+            finals[label] = (None, None) if best is None else (best.vid, best.item())
+        return table.truth.report(finals)

@@ -1,0 +1,159 @@
+"""The faults chaos can apply through the control API. One pydantic model per fault,
+registered in `FAULTS`; `impose` writes the fault's effect into a `FaultEffects`, which the
+engine recomputes from the active faults after every apply or heal (so healing one fault never
+undoes another)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+
+@dataclass
+class FaultEffects:
+    regions: list[str]
+    clocks: dict[str, tuple[float, float, float]] = field(default_factory=dict)
+    delays: dict[tuple[str, str], tuple[float, float]] = field(default_factory=dict)
+    paused: set[tuple[str, str]] = field(default_factory=set)
+    outages: set[str] = field(default_factory=set)
+    latency: dict[str, float] = field(default_factory=dict)
+
+
+class Fault(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    name: ClassVar[str]
+
+    def regions_named(self) -> list[str]:
+        raise NotImplementedError
+
+    def target(self) -> str:
+        raise NotImplementedError
+
+    def impose(self, fx: FaultEffects) -> None:
+        raise NotImplementedError
+
+
+class ClockSkew(Fault):
+    name = "clock_skew"
+    fault: Literal["clock_skew"]
+    region: str
+    offset_s: float
+    drift_ppm: float = 0.0
+    strobe_period_s: float = Field(0.0, ge=0)
+
+    def regions_named(self) -> list[str]:
+        return [self.region]
+
+    def target(self) -> str:
+        return self.region
+
+    def impose(self, fx: FaultEffects) -> None:
+        fx.clocks[self.region] = (self.offset_s, self.drift_ppm, self.strobe_period_s)
+
+
+class ReplicationDelay(Fault):
+    name = "replication_delay"
+    fault: Literal["replication_delay"]
+    source: str = Field(alias="from")
+    dest: str = Field(alias="to")
+    delay_s: float = Field(ge=0)
+    jitter_s: float = Field(0.0, ge=0)
+
+    def regions_named(self) -> list[str]:
+        return [self.source, self.dest]
+
+    def target(self) -> str:
+        return f"{self.source}->{self.dest}"
+
+    def impose(self, fx: FaultEffects) -> None:
+        fx.delays[(self.source, self.dest)] = (self.delay_s, self.jitter_s)
+
+
+class Partition(Fault):
+    name = "partition"
+    fault: Literal["partition"]
+    regions: list[str] = Field(min_length=2, max_length=2)
+    one_way: bool = False
+
+    def regions_named(self) -> list[str]:
+        return list(self.regions)
+
+    def target(self) -> str:
+        a, b = self.regions
+        return f"{a}->{b}" if self.one_way else f"{a}<->{b}"
+
+    def impose(self, fx: FaultEffects) -> None:
+        a, b = self.regions
+        fx.paused.add((a, b))
+        if not self.one_way:
+            fx.paused.add((b, a))
+
+
+class RegionOutage(Fault):
+    name = "region_outage"
+    fault: Literal["region_outage"]
+    region: str
+
+    def regions_named(self) -> list[str]:
+        return [self.region]
+
+    def target(self) -> str:
+        return self.region
+
+    def impose(self, fx: FaultEffects) -> None:
+        fx.outages.add(self.region)
+        for other in fx.regions:
+            if other != self.region:
+                fx.paused.add((self.region, other))
+                fx.paused.add((other, self.region))
+
+
+class RegionLatency(Fault):
+    name = "region_latency"
+    fault: Literal["region_latency"]
+    region: str
+    latency_s: float = Field(ge=0)
+
+    def regions_named(self) -> list[str]:
+        return [self.region]
+
+    def target(self) -> str:
+        return self.region
+
+    def impose(self, fx: FaultEffects) -> None:
+        fx.latency[self.region] = self.latency_s
+
+
+FAULTS: dict[str, type[Fault]] = {
+    cls.name: cls for cls in (ClockSkew, ReplicationDelay, Partition, RegionOutage, RegionLatency)
+}
+
+
+class FaultError(ValueError):
+    """A control call the emulator cannot apply; the message says what and where."""
+
+
+def parse_fault(body: Any, regions: list[str]) -> Fault:
+    if not isinstance(body, dict):
+        raise FaultError('fault body must be a JSON object like {"fault": "partition", ...}')
+    kind = body.get("fault")
+    cls = FAULTS.get(kind) if isinstance(kind, str) else None
+    if cls is None:
+        raise FaultError(f"unknown fault {kind!r}; known faults: {', '.join(FAULTS)}")
+    try:
+        fault = cls.model_validate(body)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'body'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise FaultError(f"fault {kind}: {problems}") from None
+    named = fault.regions_named()
+    for region in named:
+        if region not in regions:
+            raise FaultError(f"fault {kind}: unknown region {region!r}; regions: {regions}")
+    if len(set(named)) != len(named):
+        raise FaultError(f"fault {kind}: a region cannot be paired with itself ({named})")
+    return fault

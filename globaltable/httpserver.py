@@ -1,0 +1,135 @@
+"""A minimal HTTP/1.1 server: asyncio Protocol + httptools, keep-alive, pipelining-safe.
+A framework costs several times the work of the emulator itself per request; this does not."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections import deque
+from collections.abc import Awaitable, Callable
+from http import HTTPStatus
+from itertools import count
+from typing import Any
+
+import httptools
+
+#: (status, content type, body)
+Response = tuple[int, bytes, bytes]
+#: handler(method, path, headers (lower-cased names, only the wanted ones), body)
+Handler = Callable[[bytes, bytes, dict[bytes, bytes], bytes], "Response | Awaitable[Response]"]
+
+_REASONS = {s.value: s.phrase.encode() for s in HTTPStatus}
+_request_ids = count(1)
+
+
+def render(status: int, content_type: bytes, body: bytes, close: bool = False) -> bytes:
+    head = (
+        b"HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %d\r\nx-amzn-RequestId: hh-%d\r\n"
+        % (
+            status,
+            _REASONS.get(status, b"Unknown"),
+            content_type,
+            len(body),
+            next(_request_ids),
+        )
+    )
+    if close:
+        head += b"Connection: close\r\n"
+    return head + b"\r\n" + body
+
+
+class HttpProtocol(asyncio.Protocol):
+    def __init__(self, handler: Handler, wanted: frozenset[bytes]) -> None:
+        self.handler = handler
+        self.wanted = wanted
+        self.transport: asyncio.Transport | None = None
+        self.parser = httptools.HttpRequestParser(self)
+        self.url = b""
+        self.headers: dict[bytes, bytes] = {}
+        self.body: list[bytes] = []
+        self.pending: deque[Any] = deque()
+        self.closing = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.transport = None
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserUpgrade:
+            self._fail(b"upgrade not supported")
+        except httptools.HttpParserError as exc:
+            self._fail(f"malformed HTTP request: {exc}".encode())
+
+    def _fail(self, message: bytes) -> None:
+        if self.transport is not None:
+            self.transport.write(render(400, b"text/plain", message, close=True))
+            self.transport.close()
+            self.transport = None
+
+    # httptools callbacks
+    def on_message_begin(self) -> None:
+        self.url = b""
+        self.headers = {}
+        self.body = []
+
+    def on_url(self, url: bytes) -> None:
+        self.url += url
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        name = name.lower()
+        if name in self.wanted:
+            self.headers[name] = value
+
+    def on_body(self, body: bytes) -> None:
+        self.body.append(body)
+
+    def on_message_complete(self) -> None:
+        keep_alive = self.parser.should_keep_alive()
+        method = self.parser.get_method()
+        try:
+            result = self.handler(method, self.url, self.headers, b"".join(self.body))
+        except Exception as exc:  # a handler bug must not kill the connection loop
+            result = (500, b"text/plain", f"internal error: {exc}".encode())
+        if inspect.isawaitable(result):
+            task = asyncio.ensure_future(result)
+            task.add_done_callback(self._flush)
+            self.pending.append((task, keep_alive))
+        elif self.pending:
+            self.pending.append((result, keep_alive))
+        else:
+            self._write(result, keep_alive)  # type: ignore[arg-type]
+
+    def _write(self, response: Response, keep_alive: bool) -> None:
+        if self.transport is None:
+            return
+        status, content_type, body = response
+        self.transport.write(render(status, content_type, body, close=not keep_alive))
+        if not keep_alive:
+            self.transport.close()
+            self.transport = None
+
+    def _flush(self, _: Any = None) -> None:
+        while self.pending:
+            head, keep_alive = self.pending[0]
+            if isinstance(head, asyncio.Future):
+                if not head.done():
+                    return
+                try:
+                    response = head.result()
+                except Exception as exc:
+                    response = (500, b"text/plain", f"internal error: {exc}".encode())
+            else:
+                response = head
+            self.pending.popleft()
+            self._write(response, keep_alive)
+
+
+async def listen(
+    host: str, port: int, handler: Handler, wanted: frozenset[bytes]
+) -> asyncio.Server:
+    loop = asyncio.get_running_loop()
+    return await loop.create_server(lambda: HttpProtocol(handler, wanted), host, port, backlog=1024)

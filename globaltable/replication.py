@@ -1,0 +1,82 @@
+"""Replication links: one directed queue per region pair, delivering whole item images after
+the link's delay (+ jitter), per-item FIFO, held while the link is paused."""
+
+from __future__ import annotations
+
+import heapq
+import random
+import time
+from collections.abc import Callable
+from typing import Any
+
+from globaltable.store import Entry, Key
+
+#: (table, key, entry, ack time in the source, monotonic)
+Delivery = tuple[str, Key, Entry, float]
+
+
+class ReplicationLink:
+    """Source -> target. Jitter draws uniformly from [delay - jitter, delay + jitter] (never
+    below 0); an item never overtakes an earlier image of itself on the same link."""
+
+    def __init__(
+        self, source: str, target: str, delay_s: float, jitter_s: float, rng: random.Random
+    ) -> None:
+        self.source = source
+        self.target = target
+        self.default = (delay_s, jitter_s)
+        self.delay_s = delay_s
+        self.jitter_s = jitter_s
+        self.paused = False
+        self._rng = rng
+        self._heap: list[tuple[float, int, Delivery]] = []
+        self._last_due: dict[tuple[str, Key], float] = {}
+        self._seq = 0
+
+    @property
+    def name(self) -> str:
+        return f"{self.source}->{self.target}"
+
+    @property
+    def backlog(self) -> int:
+        return len(self._heap)
+
+    def sample_delay(self) -> float:
+        if self.jitter_s <= 0:
+            return self.delay_s
+        return max(0.0, self.delay_s + self._rng.uniform(-self.jitter_s, self.jitter_s))
+
+    def push(self, table: str, key: Key, entry: Entry, ack: float) -> None:
+        due = ack + self.sample_delay()
+        ident = (table, key)
+        last = self._last_due.get(ident)
+        if last is not None and last > due:
+            due = last
+        self._last_due[ident] = due
+        self._seq += 1
+        heapq.heappush(self._heap, (due, self._seq, (table, key, entry, ack)))
+
+    def drain(self, now: float, apply: Callable[[ReplicationLink, Delivery], Any]) -> None:
+        """Deliver every image that is due, in due order (nothing while paused)."""
+        heap = self._heap
+        while heap and not self.paused and heap[0][0] <= now:
+            due, _, delivery = heapq.heappop(heap)
+            ident = (delivery[0], delivery[1])
+            if self._last_due.get(ident) == due:
+                del self._last_due[ident]
+            apply(self, delivery)
+
+    def next_due(self) -> float | None:
+        return self._heap[0][0] if self._heap and not self.paused else None
+
+    def state(self) -> dict[str, Any]:
+        return {
+            "delay_s": self.delay_s,
+            "jitter_s": self.jitter_s,
+            "paused": self.paused,
+            "backlog": self.backlog,
+        }
+
+
+def now() -> float:
+    return time.monotonic()

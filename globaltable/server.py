@@ -1,0 +1,166 @@
+"""Serving the emulator: one loopback port per region plus the control port, all in one
+process and one event loop (uvloop when available)."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import signal
+import sys
+from collections.abc import Awaitable
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from globaltable import api
+from globaltable.control_api import ControlApi
+from globaltable.engine import GlobalTable
+from globaltable.httpserver import Handler, Response, listen
+
+DEFAULT_REGIONS = ("us-east-1", "us-west-2", "eu-west-1")
+#: eventual mode: "typically within a second or less" (reference) -> 0.4 s .. 1.2 s, mean 0.8 s
+DEFAULT_DELAY_S = 0.8
+DEFAULT_JITTER_S = 0.4
+#: strong mode: a write waits one round trip to the nearest region (tens of ms between
+#: regions of one MRSC region set)
+STRONG_DELAY_S = 0.03
+STRONG_JITTER_S = 0.01
+CONTENT_TYPE = b"application/x-amz-json-1.0"
+_WANTED = frozenset({b"x-amz-target", b"x-hothot-vid"})
+
+
+@dataclass
+class ServeOptions:
+    regions: list[str] = field(default_factory=lambda: list(DEFAULT_REGIONS))
+    host: str = "127.0.0.1"
+    port: int = 8000  # region i listens on port + i; 0 = free ports
+    control_port: int = 7999  # 0 = a free port
+    mode: str = "eventual"
+    delay_s: float | None = None  # None: the mode's default
+    jitter_s: float | None = None
+    seed: int | None = None
+
+
+def region_handler(gt: GlobalTable, region: str) -> Handler:
+    def answer(target: str | None, body: bytes, vid: str | None) -> Response | Awaitable[Response]:
+        name = api.operation_name(target)
+        label = name if name in api.OPERATIONS else "unknown"
+        reply = api.handle(gt, region, target, body, vid)
+        if inspect.isawaitable(reply):
+
+            async def settle() -> Response:
+                status, payload = await reply
+                gt.stats.request(region, label, status)
+                return status, CONTENT_TYPE, payload
+
+            return settle()
+        status, payload = reply
+        gt.stats.request(region, label, status)
+        return status, CONTENT_TYPE, payload
+
+    def handle(
+        method: bytes, url: bytes, headers: dict[bytes, bytes], body: bytes
+    ) -> Response | Awaitable[Response]:
+        raw_target = headers.get(b"x-amz-target")
+        target = raw_target.decode("latin-1") if raw_target is not None else None
+        raw_vid = headers.get(b"x-hothot-vid")
+        vid = raw_vid.decode("latin-1") if raw_vid is not None else None
+        latency = gt.latency.get(region)
+        if not latency:
+            return answer(target, body, vid)
+
+        async def delayed() -> Response:
+            await asyncio.sleep(latency)
+            result = answer(target, body, vid)
+            return await result if inspect.isawaitable(result) else result
+
+        return delayed()
+
+    return handle
+
+
+@dataclass
+class Emulator:
+    """A running emulator inside the current event loop."""
+
+    gt: GlobalTable
+    servers: list[asyncio.Server]
+    regions: dict[str, str]
+    control: str
+
+    def banner(self) -> dict[str, Any]:
+        return {
+            "regions": self.regions,
+            "control": self.control,
+            "metrics": self.control + "/metrics",
+        }
+
+    async def close(self) -> None:
+        for server in self.servers:
+            server.close()
+        for server in self.servers:
+            await server.wait_closed()
+
+
+def _url(host: str, server: asyncio.Server) -> str:
+    port = server.sockets[0].getsockname()[1]
+    return f"http://{host}:{port}"
+
+
+async def start(options: ServeOptions) -> Emulator:
+    strong = options.mode == "strong"
+    delay = (
+        options.delay_s
+        if options.delay_s is not None
+        else (STRONG_DELAY_S if strong else DEFAULT_DELAY_S)
+    )
+    jitter = (
+        options.jitter_s
+        if options.jitter_s is not None
+        else (STRONG_JITTER_S if strong else DEFAULT_JITTER_S)
+    )
+    gt = GlobalTable(options.regions, options.mode, delay, jitter, options.seed)
+    servers: list[asyncio.Server] = []
+    regions: dict[str, str] = {}
+    try:
+        for i, region in enumerate(gt.regions):
+            port = options.port + i if options.port else 0
+            server = await listen(options.host, port, region_handler(gt, region), _WANTED)
+            servers.append(server)
+            regions[region] = _url(options.host, server)
+        control = await listen(options.host, options.control_port, ControlApi(gt), frozenset())
+        servers.append(control)
+    except BaseException:
+        for server in servers:
+            server.close()
+        raise
+    return Emulator(gt, servers, regions, _url(options.host, control))
+
+
+async def _serve(options: ServeOptions) -> None:
+    emulator = await start(options)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    sys.stdout.write(orjson.dumps(emulator.banner()).decode() + "\n")
+    sys.stdout.flush()
+    await stop.wait()
+    await emulator.close()
+
+
+def serve(options: ServeOptions) -> int:
+    """Serve until SIGTERM/SIGINT. Returns the exit code."""
+    try:
+        import uvloop
+
+        runner = uvloop.run
+    except ImportError:  # pragma: no cover - uvloop is a dependency off Windows
+        runner = asyncio.run
+    try:
+        runner(_serve(options))
+    except OSError as exc:
+        print(f"hothot emulate: cannot listen: {exc}", file=sys.stderr)
+        return 2
+    return 0

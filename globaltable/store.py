@@ -1,0 +1,184 @@
+"""In-memory replicas: one `Replica` per (table, region), holding item versions.
+
+Items are kept as their serialized JSON image (`bytes`): a stored item costs little more than
+its wire size, GetItem splices it into the answer unparsed, and a replicated version shares
+the same immutable bytes in every region.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import orjson
+
+from globaltable.errors import validation
+
+KEY_TYPES = ("S", "N", "B")
+Key = Any  # hash-only tables: the canonical hash value; ranged tables: (hash, range)
+
+
+class Entry:
+    """One version of an item in one replica. `image is None` marks a tombstone."""
+
+    __slots__ = ("image", "size", "ts", "region", "vid")
+
+    def __init__(self, image: bytes | None, size: int, ts: float, region: str, vid: str | None):
+        self.image = image
+        self.size = size
+        self.ts = ts
+        self.region = region
+        self.vid = vid
+
+    def order(self) -> tuple[float, str]:
+        """Last-writer-wins order: the highest (timestamp, region) wins."""
+        return (self.ts, self.region)
+
+    def item(self) -> dict[str, Any] | None:
+        return None if self.image is None else orjson.loads(self.image)
+
+
+def canonical(type_: str, raw: Any, name: str) -> Any:
+    """A key value as a hashable, correctly ordered Python value (N by value, B by bytes)."""
+    if not isinstance(raw, str):
+        raise validation(f"Invalid value for key attribute {name}: {type_} must be a string")
+    if type_ == "S":
+        if not raw:
+            raise validation(
+                f"One or more parameter values are not valid. The AttributeValue for a key "
+                f"attribute cannot contain an empty string value. Key: {name}"
+            )
+        return raw
+    if type_ == "N":
+        try:
+            value = Decimal(raw)
+        except InvalidOperation:
+            raise validation(f"Invalid number for key attribute {name}: {raw!r}") from None
+        if not value.is_finite():
+            raise validation(f"Invalid number for key attribute {name}: {raw!r}")
+        return value
+    try:
+        data = base64.b64decode(raw, validate=True)
+    except (binascii.Error, ValueError):
+        raise validation(f"Invalid base64 binary for key attribute {name}") from None
+    if not data:
+        raise validation(f"Binary key attribute {name} cannot be empty")
+    return data
+
+
+class KeySchema:
+    """The table's hash key and optional range key, and how to pull a `Key` out of items."""
+
+    def __init__(self, hash_name: str, hash_type: str, range_name: str | None, range_type: str):
+        self.hash_name = hash_name
+        self.hash_type = hash_type
+        self.range_name = range_name
+        self.range_type = range_type
+        self.names = (hash_name,) if range_name is None else (hash_name, range_name)
+
+    def _part(self, item: dict[str, Any], name: str, type_: str, where: str) -> Any:
+        value = item.get(name)
+        if value is None:
+            raise validation(
+                f"One or more parameter values were invalid: Missing the key {name} in the {where}"
+            )
+        if not isinstance(value, dict) or len(value) != 1 or type_ not in value:
+            actual = next(iter(value), "?") if isinstance(value, dict) and value else "?"
+            raise validation(
+                f"One or more parameter values were invalid: Type mismatch for key {name} "
+                f"expected: {type_} actual: {actual}"
+            )
+        return canonical(type_, value[type_], name)
+
+    def of_item(self, item: dict[str, Any], where: str = "item") -> Key:
+        h = self._part(item, self.hash_name, self.hash_type, where)
+        if self.range_name is None:
+            return h
+        return (h, self._part(item, self.range_name, self.range_type, where))
+
+    def of_key(self, key: Any) -> Key:
+        """A request's `Key`: exactly the key attributes, nothing else."""
+        if not isinstance(key, dict):
+            raise validation(
+                "The provided key element does not match the schema: Key must be a map"
+            )
+        if set(key) != set(self.names):
+            raise validation(
+                f"The provided key element does not match the schema: expected "
+                f"{list(self.names)}, got {sorted(key)}"
+            )
+        return self.of_item(key, "key")
+
+    def key_attrs(self, item: dict[str, Any]) -> dict[str, Any]:
+        return {name: item[name] for name in self.names}
+
+    def label(self, key: Key) -> str:
+        """The key as ground truth names it: the partition key value (`|range` if ranged)."""
+        if self.range_name is None:
+            return _text(key)
+        return f"{_text(key[0])}|{_text(key[1])}"
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode()
+    return str(value)
+
+
+class Replica:
+    """One region's copy of one table. Ranged tables nest range keys under each hash key so a
+    Query touches one partition only."""
+
+    __slots__ = ("ranged", "items")
+
+    def __init__(self, ranged: bool) -> None:
+        self.ranged = ranged
+        self.items: dict[Any, Any] = {}
+
+    def get(self, key: Key) -> Entry | None:
+        if not self.ranged:
+            return self.items.get(key)
+        part = self.items.get(key[0])
+        return None if part is None else part.get(key[1])
+
+    def put(self, key: Key, entry: Entry) -> None:
+        if not self.ranged:
+            self.items[key] = entry
+            return
+        part = self.items.get(key[0])
+        if part is None:
+            part = self.items[key[0]] = {}
+        part[key[1]] = entry
+
+    def partition(self, hash_value: Any) -> list[tuple[Any, Entry]]:
+        """(range value, entry) of one partition, in range-key order."""
+        if not self.ranged:
+            entry = self.items.get(hash_value)
+            return [] if entry is None else [(None, entry)]
+        return sorted(self.items.get(hash_value, {}).items(), key=lambda kv: kv[0])
+
+    def ordered(self) -> list[tuple[Key, Entry]]:
+        """Every (key, entry), tombstones included, in key order (Scan's order)."""
+        if not self.ranged:
+            return sorted(self.items.items(), key=lambda kv: kv[0])
+        out: list[tuple[Key, Entry]] = []
+        for h in sorted(self.items):
+            out.extend(((h, r), e) for r, e in sorted(self.items[h].items(), key=lambda kv: kv[0]))
+        return out
+
+    def entries(self) -> list[tuple[Key, Entry]]:
+        """Every (key, entry) in no particular order (cheap)."""
+        if not self.ranged:
+            return list(self.items.items())
+        return [((h, r), e) for h, part in self.items.items() for r, e in part.items()]
+
+    def live(self) -> tuple[int, int]:
+        """(item count, total bytes) of live items."""
+        count = size = 0
+        for _, e in self.entries():
+            if e.image is not None:
+                count += 1
+                size += e.size
+        return count, size

@@ -1,0 +1,94 @@
+"""`hothot emulate`: serve the embedded global table (see docs/emulator.md)."""
+
+from __future__ import annotations
+
+import argparse
+
+from verdict.history import parse_duration
+
+
+def _regions(text: str) -> list[str]:
+    regions = [r.strip() for r in text.split(",") if r.strip()]
+    if not regions:
+        raise argparse.ArgumentTypeError(f"expected regions like us-east-1,eu-west-1, got {text!r}")
+    if len(set(regions)) != len(regions):
+        raise argparse.ArgumentTypeError(f"regions must be distinct, got {text!r}")
+    return regions
+
+
+def _duration(text: str) -> float:
+    try:
+        seconds = parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if seconds < 0:
+        raise argparse.ArgumentTypeError(f"a delay cannot be negative, got {text!r}")
+    return seconds
+
+
+def register(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--regions",
+        type=_regions,
+        default=None,
+        help="comma-separated (default us-east-1,us-west-2,eu-west-1)",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=8000,
+        help="first region's port; region i gets port+i; 0 = free ports",
+    )
+    parser.add_argument(
+        "--control-port",
+        type=int,
+        default=7999,
+        help="control API and /metrics port; 0 = a free port",
+    )
+    parser.add_argument(
+        "--mode",
+        choices=("eventual", "strong"),
+        default="eventual",
+        help="MREC (eventual) or MRSC (strong, exactly 3 regions)",
+    )
+    parser.add_argument(
+        "--replication-delay",
+        type=_duration,
+        default=None,
+        help="mean replication delay per link (default 800ms; strong: 30ms round trip)",
+    )
+    parser.add_argument(
+        "--replication-jitter",
+        type=_duration,
+        default=None,
+        help="uniform jitter around the delay (default 400ms; strong: 10ms)",
+    )
+    parser.add_argument("--seed", type=int, default=None, help="seed of the jitter draws")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from globaltable.server import DEFAULT_REGIONS, ServeOptions, serve
+
+    regions = args.regions or list(DEFAULT_REGIONS)
+    if args.mode == "strong" and len(regions) != 3:
+        print(
+            f"hothot emulate: --mode strong needs exactly 3 regions, got {len(regions)}: {','.join(regions)}"
+        )
+        return 2
+    for name, port in (("--port", args.port), ("--control-port", args.control_port)):
+        if not 0 <= port <= 65535:
+            print(f"hothot emulate: {name} must be in 0..65535, got {port}")
+            return 2
+    options = ServeOptions(
+        regions=regions,
+        host=args.host,
+        port=args.port,
+        control_port=args.control_port,
+        mode=args.mode,
+        delay_s=args.replication_delay,
+        jitter_s=args.replication_jitter,
+        seed=args.seed,
+    )
+    return serve(options)
