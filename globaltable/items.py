@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import base64
 import binascii
-from decimal import Decimal, InvalidOperation
+import re
+from decimal import Context, Decimal
 from functools import lru_cache
 from typing import Any
 
@@ -21,6 +22,9 @@ SCALAR_TYPES = frozenset({"S", "N", "B", "BOOL", "NULL"})
 SET_TYPES = {"SS": "S", "NS": "N", "BS": "B"}
 ALL_TYPES = frozenset({"S", "N", "B", "BOOL", "NULL", "SS", "NS", "BS", "L", "M"})
 _SET_WORDS = {"SS": "string", "NS": "number", "BS": "binary"}
+_NUMBER_TEXT = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+# exact for every storable number (<= 38 digits); the default context would round at 28
+_EXACT = Context(prec=MAX_DIGITS + 2)
 
 
 class ItemError(ValueError):
@@ -38,24 +42,30 @@ class NumberError(ItemError):
 @lru_cache(maxsize=65536)
 def parse_number(text: str) -> Decimal:
     """The Decimal of a wire number, checked against DynamoDB's limits."""
-    if not isinstance(text, str):
+    if not isinstance(text, str) or _NUMBER_TEXT.fullmatch(text) is None:
         raise NumberError(f"The parameter cannot be converted to a numeric value: {text!r}")
-    try:
-        value = Decimal(text.strip())
-    except InvalidOperation:
-        raise NumberError(f"The parameter cannot be converted to a numeric value: {text}") from None
-    if not value.is_finite():
-        raise NumberError(f"The parameter cannot be converted to a numeric value: {text}")
+    value = Decimal(text)
     check_number(value)
     return value
+
+
+def significant_digits(value: Decimal) -> int:
+    """Digits between the first and last non-zero digit (0 for zero)."""
+    digits = value.as_tuple().digits
+    end = len(digits)
+    while end and digits[end - 1] == 0:
+        end -= 1
+    start = 0
+    while start < end and digits[start] == 0:
+        start += 1
+    return end - start
 
 
 def check_number(value: Decimal) -> None:
     """Raise NumberError unless DynamoDB can store `value` exactly."""
     if not value:
         return
-    digits = value.normalize().as_tuple().digits
-    if len(digits) > MAX_DIGITS:
+    if len(value.as_tuple().digits) > MAX_DIGITS and significant_digits(value) > MAX_DIGITS:
         raise NumberError("Attempting to store more than 38 significant digits in a Number")
     exponent = value.adjusted()
     if exponent > 125:
@@ -72,7 +82,7 @@ def format_number(value: Decimal) -> str:
     """DynamoDB's canonical text of a number: plain notation, no trailing zeros."""
     if not value:
         return "0"
-    return format(value.normalize(), "f")
+    return format(value.normalize(_EXACT), "f")
 
 
 def canonical_number(text: str) -> str:
@@ -84,8 +94,7 @@ def _number_size(text: str) -> int:
     value = parse_number(text)
     if not value:
         return 1
-    digits = len(value.normalize().as_tuple().digits)
-    return (digits + 1) // 2 + 1 + (1 if value < 0 else 0)
+    return (significant_digits(value) + 1) // 2 + 1 + (1 if value < 0 else 0)
 
 
 def decode_binary(data: Any) -> bytes:

@@ -8,7 +8,7 @@
 The parsers are hand-written (regex tokenizer + recursive descent, see `tokens.py`): the
 grammar is small, DynamoDB-shaped error messages need exact token positions, and no well-kept
 library parses DynamoDB expressions without pulling in a whole mock framework. Every parsed
-object exposes `names_used` and `values_used` (frozensets of `#n` / `:v` placeholders).
+object exposes `names_used` and `values_used` (sorted tuples of `#n` / `:v` placeholders).
 """
 
 from __future__ import annotations
@@ -53,8 +53,8 @@ class Condition:
         self.tree: Node = ConditionParser(cursor).parse()
         self.expression = expression
         self.label = label
-        self.names_used = frozenset(cursor.names_used)
-        self.values_used = frozenset(cursor.values_used)
+        self.names_used = tuple(sorted(cursor.names_used))
+        self.values_used = tuple(sorted(cursor.values_used))
         self._test = compile_condition(self.tree, label)
 
     def evaluate(

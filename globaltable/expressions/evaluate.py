@@ -99,13 +99,10 @@ def _compile_compare(node: Compare) -> Test:
         return lambda item, names, values: semantics.equal(
             left(item, names, values), right(item, names, values)
         )
-    if node.op == "<>":
-
-        def differs(item: dict, names: dict, values: dict) -> bool:
-            a, b = left(item, names, values), right(item, names, values)
-            return a is not None and b is not None and not semantics.equal(a, b)
-
-        return differs
+    if node.op == "<>":  # a missing operand differs from any value (as DynamoDB, moto, dynalite)
+        return lambda item, names, values: (
+            not semantics.equal(left(item, names, values), right(item, names, values))
+        )
     order = _ORDER[node.op]
 
     def compare(item: dict, names: dict, values: dict) -> bool:

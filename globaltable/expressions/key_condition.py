@@ -55,8 +55,8 @@ class KeyCondition:
             raise cursor.error("KeyConditionExpressions must only contain one condition per key")
         self.expression = expression
         self.parts = tuple(parts)
-        self.names_used = frozenset(cursor.names_used)
-        self.values_used = frozenset(cursor.values_used)
+        self.names_used = tuple(sorted(cursor.names_used))
+        self.values_used = tuple(sorted(cursor.values_used))
 
     @staticmethod
     def _check_part(cursor: Cursor, part: Node) -> None:

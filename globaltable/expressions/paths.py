@@ -49,7 +49,10 @@ def _parse_name(cursor: Cursor) -> str:
 
 def resolve(path: Path, names: dict[str, str]) -> Path:
     """The path with placeholders replaced by their names (all must be defined)."""
-    return tuple(names[e] if isinstance(e, str) and e[0] == "#" else e for e in path)
+    if len(path) == 1:
+        first = path[0]
+        return (names[first],) if first[0] == "#" else path  # type: ignore[index]
+    return tuple([names[e] if e.__class__ is str and e[0] == "#" else e for e in path])  # type: ignore[index]
 
 
 def get(item: dict, path: Path) -> dict | None:
@@ -113,6 +116,9 @@ def _parent(item: dict, path: Path, create_missing: bool) -> Any:
 
 def set_path(item: dict, path: Path, value: dict) -> None:
     """Store `value` at a resolved path of `item` (mutated; its nested values must be copies)."""
+    if len(path) == 1:
+        item[path[0]] = value
+        return
     container = _parent(item, path, create_missing=True)
     last = path[-1]
     if isinstance(container, list):
@@ -173,19 +179,22 @@ def check_disjoint(paths: Sequence[Path], label: str) -> None:
 
 def check_defined(
     label: str,
-    names_used: frozenset[str],
-    values_used: frozenset[str],
+    names_used: Sequence[str],
+    values_used: Sequence[str],
     names: dict[str, str],
     values: dict[str, dict] | None = None,
 ) -> None:
-    """Raise DynamoDB's error for the first placeholder the request does not define."""
-    for name in sorted(names_used):
+    """Raise DynamoDB's error for the first placeholder the request does not define.
+
+    Callers pass the placeholders pre-sorted, so the reported one is stable.
+    """
+    for name in names_used:
         if name not in names:
             raise ExpressionError(
                 f"Invalid {label}: An expression attribute name used in the document path is "
                 f"not defined; attribute name: {name}"
             )
-    for value in sorted(values_used):
+    for value in values_used:
         if values is None or value not in values:
             raise ExpressionError(
                 f"Invalid {label}: An expression attribute value used in expression is not "

@@ -30,17 +30,17 @@ class Projection:
         cursor.finish()
         self.expression = expression
         self.paths: tuple[Path, ...] = tuple(paths)
-        self.names_used = frozenset(cursor.names_used)
+        self.names_used = tuple(sorted(cursor.names_used))
         if not self.names_used:
             check_disjoint(self.paths, LABEL)
         self._flat = all(len(p) == 1 for p in self.paths)
 
-    values_used: frozenset[str] = frozenset()
+    values_used: tuple[str, ...] = ()
 
     def apply(self, item: dict, names: dict[str, str] | None) -> dict:
         names = names or {}
         if self.names_used:
-            check_defined(LABEL, self.names_used, frozenset(), names)
+            check_defined(LABEL, self.names_used, (), names)
             paths = tuple(resolve(p, names) for p in self.paths)
             check_disjoint(paths, LABEL)
         else:

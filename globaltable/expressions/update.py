@@ -8,7 +8,7 @@ are applied to a copy. Target paths may not overlap, as in DynamoDB.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal, localcontext
+from decimal import Context, Decimal
 from functools import lru_cache
 
 from globaltable.expressions.condition import PathOperand, ValueOperand
@@ -43,6 +43,7 @@ _TYPE_WORDS = {
     "BS": "BINARY_SET",
 }
 _SETS = ("SS", "NS", "BS")
+_EXACT = Context(prec=400)  # exact for any two storable numbers; check_number bounds the result
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,9 +173,7 @@ def _read(expr: ValueExpr, item: dict, names: dict, values: dict) -> dict:
 
 
 def _arithmetic(a: Decimal, b: Decimal, op: str) -> str:
-    with localcontext() as context:
-        context.prec = 400  # exact for every pair of storable numbers; check_number bounds it
-        result = a + b if op == "+" else a - b
+    result = _EXACT.add(a, b) if op == "+" else _EXACT.subtract(a, b)
     check_number(result)
     return format_number(result)
 
@@ -220,6 +219,12 @@ def _check_operand(operator: str, operand: dict, allowed: tuple[str, ...]) -> No
         )
 
 
+def _index_last(path: Path) -> int:
+    """Sort key putting list-element removals highest index first, after plain attributes."""
+    last = path[-1]
+    return last if isinstance(last, int) else -1
+
+
 class Update:
     """A parsed UpdateExpression; `apply` returns a new item and the top-level names changed."""
 
@@ -229,8 +234,8 @@ class Update:
         cursor = Cursor(expression, LABEL)
         self.clauses = parse_update(cursor)
         self.expression = expression
-        self.names_used = frozenset(cursor.names_used)
-        self.values_used = frozenset(cursor.values_used)
+        self.names_used = tuple(sorted(cursor.names_used))
+        self.values_used = tuple(sorted(cursor.values_used))
         c = self.clauses
         self._targets = (
             [p for p, _ in c.sets]
@@ -272,12 +277,11 @@ class Update:
         for value in new_values:
             set_path(result, targets[position], value)
             position += 1
-        removes = targets[position : position + len(clauses.removes)]
-        position += len(clauses.removes)
-        for path in sorted(
-            removes, key=lambda p: p[-1] if isinstance(p[-1], int) else -1, reverse=True
-        ):
-            remove_path(result, path)
+        if clauses.removes:
+            removes = targets[position : position + len(clauses.removes)]
+            position += len(clauses.removes)
+            for path in sorted(removes, key=_index_last, reverse=True):
+                remove_path(result, path)
         for _, name in clauses.adds:
             path = targets[position]
             position += 1
