@@ -206,3 +206,13 @@ def test_cost_per_month_budget_metric() -> None:
     assert metric.observe(SimpleNamespace(), whole) is None  # type: ignore[arg-type]
     with pytest.raises(ValidationError, match="cannot be filtered by workload"):
         BudgetSpec.model_validate({"metric": "cost_per_month", "max": 1, "workload": "x"})
+
+
+def test_reads_without_a_size_take_their_units_from_consumed_capacity() -> None:
+    # loadgen records ConsumedCapacity, not the size, on gets: an eventual read that cost 1.5
+    # units (9 KB) is 3 units strong; a strong read that cost 2 is 1 unit eventual.
+    acc = CostAccumulator()
+    acc.observe(get("a", 1.0, 0, capacity=1.5))
+    acc.observe(get("a", 1.0, 0, consistent=True, capacity=2.0))
+    assert acc.loads(1.0, ["a"], CostSpec(read_consistency="strong"))[0].read_units == 3 + 2
+    assert acc.loads(1.0, ["a"], CostSpec(read_consistency="eventual"))[0].read_units == 1.5 + 1

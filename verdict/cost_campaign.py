@@ -78,6 +78,9 @@ class CostAccumulator:
         if op == "get":
             consistent = bool(record.get("consistent"))
             strong, eventual = read_units(size, "strong"), read_units(size, "eventual")
+            if capacity and not size:  # size unrecorded: the store's figure says it
+                strong = float(capacity) * (1 if consistent else 2)
+                eventual = strong / 2
             tally.reads += 1
             tally.read_units += (
                 float(capacity) if capacity else (strong if consistent else eventual)
