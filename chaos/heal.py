@@ -1,0 +1,116 @@
+"""Undo what a killed run left applied, from its report directory's `faults.state`.
+
+Each entry names the injectors that applied the fault and their handles (the control URL and
+fault ids, the FIS experiment and template). Healed entries leave the state file and get a
+`heal` event in `chaos.jsonl`, so the run's fault windows close; failures stay for a retry.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from chaos.faults import FAULTS
+from chaos.injectors import INJECTORS, Injector
+from chaos.timeline import STATE_FILE, write_state
+from verdict.history import CHAOS_LOG, FaultEvent
+
+
+class HealError(Exception):
+    """The report directory or its state file cannot be used; the message says why."""
+
+
+@dataclass
+class HealResult:
+    healed: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+
+
+def newest_report(base: Path) -> Path:
+    """The most recently modified report directory under `base` that has a faults.state."""
+    if not base.is_dir():
+        raise HealError(f"no REPORT_DIR given and {base} is not a directory")
+    candidates = [d for d in base.iterdir() if (d / STATE_FILE).is_file()]
+    if not candidates:
+        raise HealError(f"no report directory with a {STATE_FILE} under {base}")
+    return max(candidates, key=lambda d: (d / STATE_FILE).stat().st_mtime)
+
+
+def read_state(report_dir: Path) -> list[dict[str, Any]]:
+    path = report_dir / STATE_FILE
+    if not path.is_file():
+        raise HealError(f"{path} not found: not a hothot report directory, or nothing was applied")
+    try:
+        entries = orjson.loads(path.read_bytes())
+    except orjson.JSONDecodeError as err:
+        raise HealError(f"{path}: not valid JSON ({err})") from None
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise HealError(f"{path}: expected a JSON list of applied faults")
+    return entries
+
+
+def heal_report(report_dir: Path, injectors: dict[str, Injector] | None = None) -> HealResult:
+    """Heal every fault in `report_dir/faults.state`. `injectors` overrides, by name, the
+    injector used for a kind (tests pass a FIS injector whose client is stubbed)."""
+    result = HealResult()
+    remaining: list[dict[str, Any]] = []
+    for entry in read_state(report_dir):
+        label = f"{entry.get('id', '?')} {entry.get('fault', '?')} {entry.get('target', '')}"
+        try:
+            fault = FAULTS[entry["fault"]].model_validate(entry["spec"])
+        except (KeyError, ValueError) as err:
+            result.failed.append(f"{label}: unreadable entry ({err})")
+            remaining.append(entry)
+            continue
+        left = []
+        for part in entry.get("applied", []):
+            name, handle = part.get("injector"), part.get("handle", {})
+            injector = (injectors or {}).get(name) or _for_healing(name, handle)
+            if injector is None:
+                result.healed.append(f"{label} via {name}: nothing to undo, it ended with the run")
+                continue
+            try:
+                injector.heal(fault, handle)
+            except Exception as err:
+                result.failed.append(f"{label}: {name}: {err}")
+                left.append(part)
+                continue
+            result.healed.append(f"{label} via {name} {_where(handle)}".rstrip())
+        if left:
+            remaining.append(entry | {"applied": left})
+        else:
+            _log_heal(report_dir, entry)
+    write_state(report_dir, remaining)
+    return result
+
+
+def _for_healing(name: str | None, handle: dict[str, Any]) -> Injector | None:
+    if name not in INJECTORS:
+        raise HealError(f"unknown injector {name!r} in {STATE_FILE}")
+    return INJECTORS[name].for_healing(handle)
+
+
+def _where(handle: dict[str, Any]) -> str:
+    if "control" in handle:
+        return f"({handle['control']}, control ids {', '.join(handle.get('ids', []))})"
+    if "experiment_id" in handle:
+        return f"(FIS experiment {handle['experiment_id']} in {handle.get('region')})"
+    return ""
+
+
+def _log_heal(report_dir: Path, entry: dict[str, Any]) -> None:
+    event = FaultEvent(
+        event="heal",
+        id=str(entry.get("id")),
+        fault=str(entry.get("fault")),
+        target=str(entry.get("target", "")),
+        params={k: v for k, v in entry.get("spec", {}).items() if k not in ("at", "for", "fault")},
+        t=time.time(),
+        error="healed late by hothot heal",
+    )
+    with open(report_dir / CHAOS_LOG, "ab") as out:
+        out.write(orjson.dumps(event) + b"\n")

@@ -1,0 +1,255 @@
+"""The timeline: applies each scheduled fault at its time and heals it when its window ends.
+
+Plain threads and `Event.wait`: under Locust the process is gevent-monkey-patched and the
+thread becomes a greenlet; unpatched it is an ordinary thread. Every apply and heal is logged
+to `chaos.jsonl` and mirrored in `faults.state` (what is applied right now, with the handles
+to undo it), so `hothot heal` can clean up after a run killed with SIGKILL.
+
+Healing guarantees: window end (the timeline's thread), run end and crashes (`stop()` from
+the runner's `finally` or the context manager), Ctrl-C and SIGTERM (`install_signal_healing`),
+interpreter exit (atexit). `stop()` is idempotent and re-entrant.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType, TracebackType
+from typing import Any
+
+import orjson
+
+from chaos.injectors.base import Handle, Injector
+from chaos.schedule import ScheduledFault
+from verdict.history import CHAOS_LOG, FaultEvent
+
+STATE_FILE = "faults.state"
+
+log = logging.getLogger("hothot.chaos")
+
+#: on_change(fault name, target label, active)
+OnChange = Callable[[str, str, bool], None]
+
+
+@dataclass
+class AppliedFault:
+    scheduled: ScheduledFault
+    started: float
+    parts: list[tuple[Injector, Handle]] = field(default_factory=list)
+
+    def state_entry(self, regions: list[str]) -> dict[str, Any]:
+        fault = self.scheduled.fault
+        return {
+            "id": self.scheduled.id,
+            "fault": fault.name,
+            "target": fault.target_label(),
+            "spec": fault.campaign_form(),
+            "regions": regions,
+            "t": self.started,
+            "applied": [{"injector": inj.name, "handle": handle} for inj, handle in self.parts],
+        }
+
+
+class Timeline:
+    def __init__(
+        self,
+        schedule: Iterable[ScheduledFault],
+        injectors: Iterable[Injector],
+        report_dir: str | os.PathLike[str],
+        on_change: OnChange | None = None,
+    ) -> None:
+        self.schedule = sorted(schedule, key=lambda s: s.start)
+        self.injectors = list(injectors)
+        self.report_dir = Path(report_dir)
+        self.on_change = on_change
+        self.errors: list[str] = []
+        self._acting = {
+            s.id: [i for i in self.injectors if i.acts_on(s.fault)] for s in self.schedule
+        }
+        missing = [s for s in self.schedule if not self._acting[s.id]]
+        if missing:
+            names = ", ".join(f"{s.id} ({s.fault.name})" for s in missing)
+            have = ", ".join(i.name for i in self.injectors) or "none"
+            raise ValueError(f"no injector can apply {names}; injectors given: {have}")
+        self._regions = self.injectors[0].regions if self.injectors else []
+        self._lock = threading.RLock()
+        self._applied: dict[str, AppliedFault] = {}
+        self._unhealed: list[dict[str, Any]] = []
+        self._stopped = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.t0: float | None = None
+
+    # -- lifecycle --------------------------------------------------------------------
+    def start(self, t0: float | None = None) -> None:
+        """Run the schedule with offsets counted from `t0` (wall clock; default now)."""
+        if self._thread is not None:
+            raise RuntimeError("timeline already started")
+        self.t0 = time.time() if t0 is None else t0
+        self.report_dir.mkdir(parents=True, exist_ok=True)
+        (self.report_dir / CHAOS_LOG).touch()
+        self._write_state()
+        self._thread = threading.Thread(target=self._run, name="hothot-chaos", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Cancel what has not started and heal everything applied. Safe to call twice, from
+        a signal handler, from atexit."""
+        self._stopped.set()
+        with self._lock:
+            for fault_id in list(self._applied):
+                self.heal(fault_id)
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=5.0)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the schedule has run out (every window healed); True if it has."""
+        if self._thread is None:
+            return True
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    def __enter__(self) -> Timeline:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def active(self) -> list[str]:
+        with self._lock:
+            return list(self._applied)
+
+    # -- the schedule -----------------------------------------------------------------
+    def _run(self) -> None:
+        assert self.t0 is not None
+        events = [(s.start, 1, s) for s in self.schedule] + [(s.end, 0, s) for s in self.schedule]
+        events.sort(key=lambda e: (e[0], e[1]))  # at equal times heal before apply
+        for offset, is_apply, scheduled in events:
+            if self._stopped.wait(max(0.0, self.t0 + offset - time.time())):
+                return
+            if is_apply:
+                self.apply(scheduled)
+            else:
+                self.heal(scheduled.id)
+
+    def apply(self, scheduled: ScheduledFault) -> None:
+        fault = scheduled.fault
+        with self._lock:
+            if self._stopped.is_set() or scheduled.id in self._applied:
+                return
+            applied = AppliedFault(scheduled, started=time.time())
+            self._applied[scheduled.id] = applied
+            try:
+                for injector in self._acting[scheduled.id]:
+                    applied.parts.append((injector, injector.apply(fault, scheduled.id)))
+                    self._write_state()
+            except Exception as err:
+                message = f"{scheduled.id} {fault.name} {fault.target_label()}: apply failed: {err}"
+                log.error(message)
+                self.errors.append(message)
+                self._log("start", scheduled, applied.started, error=str(err))
+                self.heal(scheduled.id)
+                return
+            self._log("start", scheduled, applied.started)
+        self._notify(scheduled, True)
+
+    def heal(self, fault_id: str) -> None:
+        """Undo every part of one applied fault; parts that fail to heal stay in faults.state
+        (for `hothot heal`) and in `errors`, and are not retried here."""
+        with self._lock:
+            applied = self._applied.pop(fault_id, None)
+            if applied is None:
+                return
+            failed: list[tuple[Injector, Handle]] = []
+            reasons: list[str] = []
+            for injector, handle in reversed(applied.parts):
+                try:
+                    injector.heal(applied.scheduled.fault, handle)
+                except Exception as err:
+                    failed.append((injector, handle))
+                    reasons.append(f"{injector.name}: {err}")
+            if failed:
+                left = AppliedFault(applied.scheduled, applied.started, failed)
+                self._unhealed.append(left.state_entry(self._regions))
+                message = f"{fault_id}: heal failed: {'; '.join(reasons)}"
+                log.error(message)
+                self.errors.append(message)
+            self._log("heal", applied.scheduled, time.time(), error="; ".join(reasons))
+            self._write_state()
+        self._notify(applied.scheduled, False)
+
+    # -- records ----------------------------------------------------------------------
+    def _log(self, event: str, scheduled: ScheduledFault, t: float, error: str = "") -> None:
+        fault = scheduled.fault
+        record = FaultEvent(
+            event=event,
+            id=scheduled.id,
+            fault=fault.name,
+            target=fault.target_label(),
+            params=fault.params(),
+            t=t,
+        )
+        if error:
+            record["error"] = error
+        with open(self.report_dir / CHAOS_LOG, "ab") as out:
+            out.write(orjson.dumps(record) + b"\n")
+
+    def _write_state(self) -> None:
+        """Atomically replace faults.state with what is applied now, plus failed heals."""
+        entries = [a.state_entry(self._regions) for a in self._applied.values()]
+        write_state(self.report_dir, entries + self._unhealed)
+
+    def _notify(self, scheduled: ScheduledFault, active: bool) -> None:
+        if self.on_change is None:
+            return
+        try:
+            self.on_change(scheduled.fault.name, scheduled.fault.target_label(), active)
+        except Exception:
+            log.exception("on_change failed for %s", scheduled.id)
+
+
+def write_state(report_dir: Path, entries: list[dict[str, Any]]) -> None:
+    path = report_dir / STATE_FILE
+    tmp = path.with_suffix(".tmp")
+    tmp.write_bytes(orjson.dumps(entries, option=orjson.OPT_INDENT_2))
+    os.replace(tmp, path)
+
+
+def install_signal_healing(timeline: Timeline, exit_code: int = 130) -> Callable[[], None]:
+    """Heal on SIGINT/SIGTERM and at interpreter exit. After healing, a signal goes on to the
+    handler that was installed before (Python's Ctrl-C handler raises KeyboardInterrupt);
+    where there was none, SystemExit(exit_code). Returns a function that undoes this.
+    Signal handlers can only be set from the main thread; elsewhere only atexit is used."""
+    atexit.register(timeline.stop)
+    previous: dict[int, Any] = {}
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        timeline.stop()
+        before = previous.get(signum)
+        if callable(before):
+            before(signum, frame)
+            return
+        raise SystemExit(exit_code)
+
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            previous[signum] = signal.signal(signum, on_signal)
+
+    def uninstall() -> None:
+        atexit.unregister(timeline.stop)
+        for signum, before in previous.items():
+            signal.signal(signum, before)
+
+    return uninstall
