@@ -246,8 +246,8 @@ def replica_advice(loads: list[RegionLoad], spec: CostSpec) -> dict[str, Any] | 
         "saved_per_replica_removed_usd": saved,
         "text": (
             f"Routing all writes to one region leaves replicated writes unchanged "
-            f"({units:,.1f} units/s, ${replicated:,.2f}/month): each write still reaches the "
-            f"{len(loads) - 1} other replicas, so it removes conflicts, not cost. Each replica "
+            f"({units:,.1f} units/s, ${replicated:,.2f}/month): each write still reaches every "
+            f"other replica ({len(loads) - 1}), so it removes conflicts, not cost. Each replica "
             f"fewer saves ${saved:,.2f}/month."
         ),
     }
