@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from verdict.history import parse_duration
 
@@ -79,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     for name, port in (("--port", args.port), ("--control-port", args.control_port)):
         if not 0 <= port <= 65535:
-            print(f"hothot emulate: {name} must be in 0..65535, got {port}")
+            print(f"hothot emulate: {name} must be in 0..65535, got {port}", file=sys.stderr)
             return 2
     options = ServeOptions(
         regions=regions,

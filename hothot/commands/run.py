@@ -1,0 +1,73 @@
+"""`hothot run CAMPAIGN`: load, chaos and verdict; exit 0 / 1 budget exceeded / 2 invalid /
+130 interrupted."""
+
+from __future__ import annotations
+
+# Locust runs on gevent: patch before anything imports ssl, sockets or threads.
+from gevent import monkey
+
+monkey.patch_all()
+
+import argparse  # noqa: E402
+import sys  # noqa: E402
+
+from hothot.campaign import CampaignError, load_campaign  # noqa: E402
+
+
+def register(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("campaign", help="campaign YAML file")
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a field, e.g. --set duration=20s --set writers.client=fast",
+    )
+    parser.add_argument(
+        "--report-dir", help="write the report here instead of reports/<name>-<time>"
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        help="run N local Locust worker processes (distributed mode); 0: users in this process",
+    )
+    parser.add_argument(
+        "--master-bind",
+        default="127.0.0.1:5557",
+        metavar="HOST:PORT",
+        help="with --workers: where the master listens for workers (default 127.0.0.1:5557)",
+    )
+    parser.add_argument(
+        "--expect-workers",
+        type=int,
+        default=None,
+        help="with --workers: also wait for this many workers in total (remote ones included)",
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        campaign = load_campaign(args.campaign, args.overrides)
+    except CampaignError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return 2
+    if args.workers < 0:
+        print("--workers: must be 0 or more", file=sys.stderr)
+        return 2
+    if args.workers or args.expect_workers:
+        from hothot.distributed import DistributedRun
+
+        return DistributedRun(
+            campaign,
+            report_dir=args.report_dir,
+            local_workers=args.workers,
+            expect_workers=args.expect_workers,
+            bind=args.master_bind,
+        ).execute()
+    from hothot.runner import CampaignRun
+
+    return CampaignRun(campaign, report_dir=args.report_dir).execute()

@@ -1,0 +1,109 @@
+"""Live terminal progress of a run: elapsed vs duration, ops/s and errors per region, faults.
+
+rich renders it; when stdout is not a terminal (CI logs) a plain line is printed every few
+seconds instead, so logs stay readable.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from rich.console import Console, Group
+from rich.live import Live
+from rich.progress_bar import ProgressBar
+from rich.table import Table
+from rich.text import Text
+
+
+@dataclass
+class RegionCounts:
+    ops: int = 0
+    errors: int = 0
+
+
+@dataclass
+class Snapshot:
+    elapsed: float
+    duration: float
+    regions: Mapping[str, RegionCounts]
+    faults: list[str] = field(default_factory=list)
+
+
+class RunProgress:
+    """Feed it snapshots of cumulative counts; it derives the rates itself."""
+
+    def __init__(self, title: str, console: Console | None = None, plain_every_s: float = 5.0):
+        self.title = title
+        self.console = console or Console(stderr=True)
+        self._live: Live | None = None
+        self._last: dict[str, tuple[float, int, int]] = {}
+        self._rates: dict[str, tuple[float, float]] = {}
+        self._plain_every = plain_every_s
+        self._last_plain = 0.0
+
+    def __enter__(self) -> RunProgress:
+        if self.console.is_terminal:
+            self._live = Live(console=self.console, refresh_per_second=4, transient=False)
+            self._live.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._live is not None:
+            self._live.__exit__(None, None, None)
+            self._live = None
+
+    def _update_rates(self, snap: Snapshot) -> None:
+        now = time.monotonic()
+        for region, counts in snap.regions.items():
+            t, ops, errors = self._last.get(region, (now, counts.ops, counts.errors))
+            dt = now - t
+            if dt >= 0.5:
+                self._rates[region] = ((counts.ops - ops) / dt, (counts.errors - errors) / dt)
+                self._last[region] = (now, counts.ops, counts.errors)
+            elif region not in self._last:
+                self._last[region] = (now, counts.ops, counts.errors)
+
+    def update(self, snap: Snapshot) -> None:
+        self._update_rates(snap)
+        if self._live is not None:
+            self._live.update(self._render(snap))
+            return
+        now = time.monotonic()
+        if now - self._last_plain >= self._plain_every:
+            self._last_plain = now
+            print(self._plain(snap), file=sys.stderr, flush=True)
+
+    def _plain(self, snap: Snapshot) -> str:
+        parts = [f"{self.title} {snap.elapsed:5.1f}/{snap.duration:g}s"]
+        for region, counts in snap.regions.items():
+            rate, err_rate = self._rates.get(region, (0.0, 0.0))
+            parts.append(f"{region} {rate:.0f} ops/s ({counts.errors} err)")
+        parts.append("faults: " + (", ".join(snap.faults) or "none"))
+        return " | ".join(parts)
+
+    def _render(self, snap: Snapshot) -> Group:
+        bar = ProgressBar(
+            total=max(snap.duration, 1e-9), completed=min(snap.elapsed, snap.duration)
+        )
+        head = Text(f"{self.title}  {snap.elapsed:5.1f}s / {snap.duration:g}s")
+        table = Table(box=None, pad_edge=False)
+        for col in ("region", "ops/s", "errors/s", "ops", "errors"):
+            table.add_column(col, justify="right" if col != "region" else "left")
+        for region, counts in snap.regions.items():
+            rate, err_rate = self._rates.get(region, (0.0, 0.0))
+            style = "red" if err_rate > 0 else ""
+            table.add_row(
+                region,
+                f"{rate:,.0f}",
+                Text(f"{err_rate:,.1f}", style=style),
+                f"{counts.ops:,}",
+                f"{counts.errors:,}",
+            )
+        faults = Text(
+            "active faults: " + (", ".join(snap.faults) or "none"),
+            style="bold yellow" if snap.faults else "dim",
+        )
+        return Group(head, bar, table, faults)

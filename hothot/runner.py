@@ -1,0 +1,344 @@
+"""`hothot run`: the campaign end to end, in the order DESIGN §2-§7 gives.
+
+target up → table ready → metrics, history shard, chaos timeline → Locust users for the
+campaign's duration → users stopped → every fault healed → quiesce → final reads → truth →
+verdict. Whatever happens in between (Ctrl-C, SIGTERM, a crash), the `finally` path heals the
+faults and flushes the history before anything else; `faults.state` covers SIGKILL.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import signal
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+from rich.console import Console
+
+import chaos
+from chaos.injectors import build as build_injectors
+from chaos.timeline import Timeline
+from globaltable.control import ControlClient, ControlError
+from hothot.campaign import Campaign, resolved_yaml
+from hothot.progress import RegionCounts, RunProgress, Snapshot
+from hothot.target import Target, TargetError, TargetSpec, open_target, wait_reachable
+from loadgen.client import Boto3Client
+from loadgen.conditions import ClientConditions
+from loadgen.metrics import LiveMetrics
+from loadgen.plan import LoadPlan
+from loadgen.recorder import ShardWriter
+from loadgen.table import TableUnusable, check_table, create_table
+from verdict.analyze import analyze
+from verdict.errors import HistoryError
+from verdict.history import TRUTH_FILE
+from verdict.summary import print_summary
+
+EXIT_OK, EXIT_BUDGET, EXIT_INVALID, EXIT_INTERRUPTED = 0, 1, 2, 130
+#: how long a target without a control API is given to converge before the final reads
+SETTLE_WITHOUT_CONTROL_S = 10.0
+QUIESCE_TIMEOUT_S = 60.0
+
+
+def new_report_dir(campaign: Campaign, explicit: str | Path | None) -> Path:
+    if explicit is not None:
+        path = Path(explicit)
+    else:
+        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+        path = Path(campaign.report.dir) / f"{campaign.name}-{stamp}"
+        n = 1
+        while path.exists():
+            n += 1
+            path = Path(campaign.report.dir) / f"{campaign.name}-{stamp}-{n}"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def load_plan(campaign: Campaign, target: Target, worker: str = "w0") -> LoadPlan:
+    return LoadPlan(
+        regions=list(campaign.target.regions),
+        endpoints=dict(target.endpoints),
+        table=campaign.target.table,
+        seed=campaign.seed,
+        writers=campaign.writers,
+        workloads=list(campaign.workloads),
+        observe=campaign.observe,
+        worker=worker,
+    )
+
+
+def prepare_table(spec: TargetSpec, target: Target) -> None:
+    """Create the table where the campaign asks (once: the emulator makes it global), then
+    check it in every region. Raises TableUnusable naming the region, endpoint and table."""
+    clients = {r: Boto3Client(r, url) for r, url in target.endpoints.items()}
+    if spec.wants_table_created:
+        # a hothot emulator creates a global table from one region; other endpoints are
+        # independent stores, each needing its own
+        once = target.control is not None
+        for region, url in target.endpoints.items():
+            create_table(clients[region], spec.table, url)
+            if once:
+                break
+    for region, url in target.endpoints.items():
+        check_table(clients[region], spec.table, url)
+
+
+@dataclass
+class Interruption:
+    """Ctrl-C / SIGTERM: the first asks for an orderly stop, the second skips the waits."""
+
+    count: int = 0
+    signals: list[str] = field(default_factory=list)
+    _previous: dict[int, Any] = field(default_factory=dict)
+
+    def install(self) -> None:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            self._previous[signum] = signal.signal(signum, self._on_signal)
+
+    def uninstall(self) -> None:
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+        self._previous.clear()
+
+    def _on_signal(self, signum: int, _frame: object) -> None:
+        self.count += 1
+        self.signals.append(signal.Signals(signum).name)
+
+    @property
+    def asked(self) -> bool:
+        return self.count > 0
+
+    @property
+    def hurried(self) -> bool:
+        return self.count > 1
+
+
+class CampaignRun:
+    """One run of a campaign in this process (the distributed master reuses the phases)."""
+
+    def __init__(
+        self,
+        campaign: Campaign,
+        *,
+        report_dir: str | Path | None = None,
+        console: Console | None = None,
+    ) -> None:
+        self.campaign = campaign
+        self.console = console or Console(stderr=True)
+        self.report_dir = new_report_dir(campaign, report_dir)
+        self.schedule = chaos.expand(
+            campaign.chaos, campaign.seed, list(campaign.target.regions), campaign.duration
+        )
+        self.interruption = Interruption()
+        self.target: Target | None = None
+        self.timeline: Timeline | None = None
+        self.metrics = LiveMetrics(campaign.name)
+        self.conditions = ClientConditions()
+        self.shard: ShardWriter | None = None
+        self.notes: list[str] = []
+
+    # -- phases ------------------------------------------------------------------------
+    def write_resolved_campaign(self) -> None:
+        # random chaos is written out as the explicit schedule it drew, so the run replays
+        text = resolved_yaml(self.campaign, chaos=chaos.to_campaign(self.schedule))
+        (self.report_dir / "campaign.yaml").write_text(text, encoding="utf-8")
+
+    def start_target(self) -> Target:
+        self.target = open_target(self.campaign.target, seed=self.campaign.seed)
+        wait_reachable(self.target)
+        prepare_table(self.campaign.target, self.target)
+        return self.target
+
+    def start_metrics(self) -> None:
+        port = self.campaign.observe.metrics_port
+        if port is None:
+            return
+        try:
+            bound = self.metrics.serve(port)
+        except OSError as exc:
+            self.note(f"metrics port {port} is unavailable ({exc.strerror}); metrics not served")
+            return
+        self.console.print(f"[dim]metrics: http://127.0.0.1:{bound}/metrics[/dim]")
+
+    def build_timeline(self) -> Timeline:
+        assert self.target is not None
+        injectors = build_injectors(
+            self.campaign.target.kind,
+            list(self.campaign.target.regions),
+            control_url=self.target.control,
+            conditions=self.conditions,
+            aws=self.campaign.chaos.aws,
+            table=self.campaign.target.table,
+        )
+        self.timeline = Timeline(
+            self.schedule, injectors, self.report_dir, on_change=self._fault_changed()
+        )
+        return self.timeline
+
+    def _fault_changed(self) -> Callable[[str, str, bool], None]:
+        hooks: list[Callable[[str, str, bool], None]] = [self.metrics.fault]
+        url = self.campaign.observe.grafana_url
+        if url:
+            from hothot.observe.grafana import GrafanaAnnotations
+
+            hooks.append(
+                GrafanaAnnotations(
+                    url, os.environ.get("HOTHOT_GRAFANA_TOKEN"), campaign=self.campaign.name
+                ).fault
+            )
+
+        def on_change(fault: str, target: str, active: bool) -> None:
+            for hook in hooks:
+                try:
+                    hook(fault, target, active)
+                except Exception as exc:  # observability must never stop a heal
+                    self.note(f"fault hook failed: {exc}")
+
+        return on_change
+
+    def settle(self) -> None:
+        """Let replication drain before the final reads (DESIGN §5 'quiesced')."""
+        assert self.target is not None
+        if self.interruption.hurried:
+            return
+        if self.target.control is not None:
+            try:
+                answer = ControlClient(self.target.control).quiesce(QUIESCE_TIMEOUT_S)
+            except (ControlError, OSError) as exc:
+                self.note(f"quiesce failed: {exc}")
+                return
+            if not answer.get("converged", False):
+                self.note(f"replication did not drain within {QUIESCE_TIMEOUT_S:g}s")
+            return
+        time.sleep(SETTLE_WITHOUT_CONTROL_S)
+
+    def fetch_truth(self) -> None:
+        assert self.target is not None
+        if self.target.control is None:
+            return
+        try:
+            truth = ControlClient(self.target.control).truth(self.campaign.target.table)
+        except (ControlError, OSError) as exc:
+            self.note(f"could not fetch the emulator's ground truth: {exc}")
+            return
+        (self.report_dir / TRUTH_FILE).write_bytes(orjson.dumps(truth))
+
+    def judge(self, partial: bool) -> int:
+        try:
+            verdict = analyze(self.report_dir, partial=partial or None)
+        except HistoryError as exc:
+            self.console.print(f"[red]verdict: {exc}[/red]")
+            return EXIT_INVALID
+        self.metrics.budgets(
+            (f"{b['metric']}", float(b["observed"] or 0), float(b["max"]))
+            for b in verdict.data.get("budgets", [])
+            if b.get("observed") is not None
+        )
+        print_summary(verdict, self.report_dir, console=self.console)
+        gateway = self.campaign.observe.pushgateway
+        if gateway:
+            from hothot.observe.pushgateway import push_verdict
+
+            try:
+                push_verdict(gateway, "hothot", verdict.data, campaign=self.campaign.name)
+            except Exception as exc:
+                self.note(f"pushgateway {gateway}: {exc}")
+        return verdict.exit_code
+
+    def note(self, text: str) -> None:
+        self.notes.append(text)
+        self.console.print(f"[yellow]note:[/yellow] {text}")
+
+    def close(self) -> None:
+        if self.timeline is not None:
+            self.timeline.stop()
+        if self.shard is not None:
+            self.shard.close()
+        self.metrics.close()
+        if self.target is not None:
+            self.target.close()
+
+    # -- the whole run ---------------------------------------------------------------------
+    def execute(self) -> int:
+        """Run the campaign in this process; returns the exit code of DESIGN §7."""
+        from loadgen.session import LoadSession, read_final  # imports Locust (gevent patching)
+
+        self.write_resolved_campaign()
+        self.interruption.install()
+        session: LoadSession | None = None
+        stopped = False
+        atexit.register(self.close)  # a crash past the finally below still heals
+        try:
+            try:
+                target = self.start_target()
+            except (TargetError, TableUnusable) as exc:
+                self.console.print(f"[red]target unusable:[/red] {exc}")
+                return EXIT_INVALID
+            plan = load_plan(self.campaign, target)
+            self.shard = ShardWriter(self.report_dir, plan.worker)
+            shard, metrics = self.shard, self.metrics
+
+            def sink(record: dict[str, Any]) -> None:
+                shard.append(record)
+                metrics.observe(record)
+
+            self.start_metrics()
+            timeline = self.build_timeline()
+            session = LoadSession(plan, sink, self.conditions)
+            self.console.print(
+                f"[bold]{self.campaign.name}[/bold]: {session.user_count} users on "
+                f"{target.kind} ({', '.join(plan.regions)}) for {self.campaign.duration:g}s, "
+                f"{len(self.schedule)} faults → {self.report_dir}"
+            )
+            t0 = time.time()
+            timeline.start(t0)
+            session.start()
+            self._watch(t0, session.live, timeline)
+            session.stop()
+            stopped = True
+            timeline.stop()
+            self.settle()
+            if not self.interruption.hurried:
+                read_final(
+                    plan, session.touched_keys(), sink, workloads=session.workloads, ids=session.ids
+                )
+            shard.close()
+            self.fetch_truth()
+            code = self.judge(partial=self.interruption.asked)
+            return EXIT_INTERRUPTED if self.interruption.asked else code
+        finally:
+            if session is not None and not stopped:
+                session.stop()
+            self.close()
+            atexit.unregister(self.close)
+            self.interruption.uninstall()
+
+    def _watch(self, t0: float, live: Callable[[], dict[str, Any]], timeline: Timeline) -> None:
+        duration = self.campaign.duration
+        with RunProgress(self.campaign.name, self.console) as progress:
+            while not self.interruption.asked:
+                elapsed = time.time() - t0
+                stats = live()
+                progress.update(
+                    Snapshot(
+                        elapsed=min(elapsed, duration),
+                        duration=duration,
+                        regions={
+                            r: RegionCounts(s.ops, s.errors) for r, s in sorted(stats.items())
+                        },
+                        faults=timeline.active(),
+                    )
+                )
+                if elapsed >= duration:
+                    break
+                time.sleep(min(0.25, max(0.0, duration - elapsed)))
+        if self.interruption.asked:
+            self.console.print(
+                f"[yellow]interrupted ({', '.join(self.interruption.signals)}): stopping users,"
+                " healing faults, flushing the history[/yellow]"
+            )
