@@ -107,9 +107,24 @@ class PrometheusServer:
         except urllib.error.HTTPError as err:  # 400 on a bad expression: keep its message
             return json.loads(err.read())
 
-    def query(self, expr: str) -> dict[str, Any]:
+    def query(self, expr: str, at: float | None = None) -> dict[str, Any]:
         """The API's whole answer (`status`, `data` or `error`) for an instant query."""
-        return self._get("/api/v1/query", query=expr)
+        if at is None:
+            return self._get("/api/v1/query", query=expr)
+        return self._get("/api/v1/query", query=expr, time=f"{at:.3f}")
+
+    def query_range(self, expr: str, start: float, end: float, step: float = 1.0) -> dict:
+        """A range query, as Grafana issues for panels and annotations."""
+        return self._get(
+            "/api/v1/query_range",
+            query=expr,
+            start=f"{start:.3f}",
+            end=f"{end:.3f}",
+            step=str(step),
+        )
+
+    def label_values(self, label: str) -> list[str]:
+        return list(self._get(f"/api/v1/label/{label}/values")["data"])
 
     def targets_up(self) -> dict[str, bool]:
         data = self._get("/api/v1/targets")["data"]["activeTargets"]
