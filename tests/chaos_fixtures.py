@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
 from globaltable.control import ControlClient
+from tests.globaltable_fixtures import RunningEmulator, launch
 
 REGIONS = ["us-east-1", "us-west-2", "eu-west-1"]
 TABLE = "hothot-chaos"
@@ -26,22 +26,20 @@ REPO = Path(__file__).resolve().parent.parent
 
 @dataclass
 class Emulator:
-    process: subprocess.Popen[str]
-    regions: dict[str, str]
-    control_url: str
+    """The shared test emulator, plus what the chaos tests ask of it."""
+
+    running: RunningEmulator
+
+    @property
+    def control_url(self) -> str:
+        return self.running.control
 
     @property
     def control(self) -> ControlClient:
-        return ControlClient(self.control_url)
+        return self.running.control_client
 
     def dynamo(self, region: str) -> Any:
-        return boto3.client(
-            "dynamodb",
-            region_name=region,
-            endpoint_url=self.regions[region],
-            aws_access_key_id="hothot",
-            aws_secret_access_key="hothot",
-        )
+        return self.running.client(region)
 
     def clean(self) -> bool:
         """Nothing applied: no fault, no clock offset, no paused link, no outage."""
@@ -56,41 +54,17 @@ class Emulator:
 
 @contextlib.contextmanager
 def running_emulator(delay: str = "100ms") -> Iterator[Emulator]:
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "hothot",
-            "emulate",
-            "--port",
-            "0",
-            "--control-port",
-            "0",
-            "--replication-delay",
-            delay,
-            "--replication-jitter",
-            "0",
-            "--seed",
-            "1",
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-        cwd=REPO,
-    )
+    running = launch("--replication-delay", delay, "--replication-jitter", "0ms", "--seed", "1")
     try:
-        assert process.stdout is not None
-        banner = json.loads(process.stdout.readline())
-        emulator = Emulator(process, banner["regions"], banner["control"])
-        emulator.dynamo(REGIONS[0]).create_table(
+        running.client(REGIONS[0]).create_table(
             TableName=TABLE,
             KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
             AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
             BillingMode="PAY_PER_REQUEST",
         )
-        yield emulator
+        yield Emulator(running)
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        running.stop()
 
 
 @pytest.fixture(scope="module")

@@ -20,6 +20,14 @@ from verdict.history import CHAOS_LOG, fault_windows
 
 __all__ = ["clean_emulator", "emulator"]  # fixtures
 
+LATENCY = {
+    "at": 0,
+    "for": "10s",
+    "fault": "region_latency",
+    "region": "eu-west-1",
+    "latency": "50ms",
+}
+
 
 class Changes:
     """on_change calls, with the time each arrived."""
@@ -177,15 +185,7 @@ def test_a_failed_heal_stays_in_faults_state(clean_emulator: Emulator, tmp_path:
     emu = clean_emulator
     timeline, changes = run_timeline(
         emu,
-        [
-            {
-                "at": 0,
-                "for": "10s",
-                "fault": "region_latency",
-                "region": "eu-west-1",
-                "latency": "50ms",
-            }
-        ],
+        [LATENCY],
         tmp_path,
     )
     with timeline:
@@ -195,15 +195,7 @@ def test_a_failed_heal_stays_in_faults_state(clean_emulator: Emulator, tmp_path:
     assert timeline.errors == [] and emu.clean()
     timeline, changes = run_timeline(
         emu,
-        [
-            {
-                "at": 0,
-                "for": "10s",
-                "fault": "region_latency",
-                "region": "eu-west-1",
-                "latency": "50ms",
-            }
-        ],
+        [LATENCY],
         tmp_path / "b",
     )
     timeline.start()
