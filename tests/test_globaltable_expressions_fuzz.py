@@ -1,0 +1,176 @@
+"""Fuzzing every expression parser: any input gives a parse result or ExpressionError.
+
+Token soups, mutated valid expressions and raw text go through parse and, where parsing
+succeeds, evaluation/application against a sample item, never raising anything else.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from globaltable.expressions import Condition, ExpressionError, KeyCondition, Projection, Update
+from globaltable.items import ItemError, validate_item
+from tests.test_globaltable_expressions_condition import CASES
+from tests.test_globaltable_expressions_fixtures import ITEM, VALUES
+from tests.test_globaltable_expressions_update import V as UPDATE_VALUES
+
+TOKENS = [
+    "a",
+    "b",
+    "n",
+    "l",
+    "m",
+    "title",
+    "tags",
+    "pk",
+    "sk",
+    "#n",
+    "#m",
+    "#x",
+    ":five",
+    ":one",
+    ":s",
+    ":list",
+    ":tags",
+    ":zz",
+    "0",
+    "1",
+    "2",
+    "99999999999999999999",
+    "=",
+    "<>",
+    "<",
+    "<=",
+    ">",
+    ">=",
+    "(",
+    ")",
+    "[",
+    "]",
+    ",",
+    ".",
+    "+",
+    "-",
+    "AND",
+    "OR",
+    "NOT",
+    "BETWEEN",
+    "IN",
+    "SET",
+    "REMOVE",
+    "ADD",
+    "DELETE",
+    "and",
+    "set",
+    "size",
+    "attribute_exists",
+    "attribute_not_exists",
+    "attribute_type",
+    "begins_with",
+    "contains",
+    "if_not_exists",
+    "list_append",
+    "name",
+    "@",
+    '"',
+    "'",
+    "\\",
+    "#",
+    ":",
+    "é",
+    "\t",
+    "\n",
+]
+VALID = [expr for expr, _ in CASES] + [
+    "SET n = n + :one, title = :s REMOVE m.b ADD tags :tags",
+    "SET l = list_append(if_not_exists(l, :list), :list) DELETE tags :tags",
+    "REMOVE l[1], l[0], #n",
+    "pk = :five AND sk BETWEEN :one AND :five",
+    "l[2].deep, m.b, #n",
+]
+NAME_POOL = {f"#{n}": n for n in ("n", "m", "x", "dt", "size", "t")}
+VALUE_POOL = {**VALUES, **UPDATE_VALUES}
+
+token_soup = st.lists(st.sampled_from(TOKENS), max_size=25).map(" ".join)
+mutated = st.tuples(
+    st.sampled_from(VALID), st.integers(0, 200), st.integers(0, 12), st.sampled_from(TOKENS)
+).map(lambda t: t[0][: t[1]] + t[3] + t[0][t[1] + t[2] :])
+raw_text = st.text(max_size=60)
+inputs = st.one_of(token_soup, mutated, raw_text)
+ALLOWED = (ExpressionError, ItemError)
+
+
+def placeholders(expression: str) -> tuple[dict, dict]:
+    names = {n: NAME_POOL.get(n, "a") for n in re.findall(r"#[A-Za-z0-9_]+", expression)}
+    values = {v: VALUE_POOL.get(v, {"N": "1"}) for v in re.findall(r":[A-Za-z0-9_]+", expression)}
+    return names, values
+
+
+@pytest.mark.timeout(120)
+@settings(max_examples=1200)
+@given(inputs)
+def test_condition_parser_never_crashes(expression: str) -> None:
+    try:
+        parsed = Condition(expression)
+    except ExpressionError:
+        return
+    names, values = placeholders(expression)
+    with contextlib.suppress(*ALLOWED):
+        assert parsed.evaluate(ITEM, names, values) in (True, False)
+
+
+@pytest.mark.timeout(120)
+@settings(max_examples=1200)
+@given(inputs)
+def test_update_parser_never_crashes(expression: str) -> None:
+    try:
+        parsed = Update(expression)
+    except ExpressionError:
+        return
+    names, values = placeholders(expression)
+    try:
+        new, changed = parsed.apply(ITEM, names, values)
+    except ALLOWED:
+        return
+    differing = {a for a in set(new) | set(ITEM) if new.get(a) != ITEM.get(a)}
+    assert differing <= changed  # every attribute that changed is reported
+    validate_item(new)  # an applied update never produces an item DynamoDB would reject
+
+
+@pytest.mark.timeout(120)
+@settings(max_examples=1000)
+@given(inputs)
+def test_projection_parser_never_crashes(expression: str) -> None:
+    try:
+        parsed = Projection(expression)
+    except ExpressionError:
+        return
+    names, _ = placeholders(expression)
+    try:
+        projected = parsed.apply(ITEM, names)
+    except ExpressionError:
+        return
+    assert set(projected) <= set(ITEM)
+
+
+@pytest.mark.timeout(120)
+@settings(max_examples=1000)
+@given(inputs)
+def test_key_condition_parser_never_crashes(expression: str) -> None:
+    try:
+        parsed = KeyCondition(expression)
+    except ExpressionError:
+        return
+    names, values = placeholders(expression)
+    try:
+        _, predicate = parsed.bind(names, values, "pk", "sk")
+    except ExpressionError:
+        return
+    if predicate is not None:
+        assert predicate({"N": "3"}) in (True, False)
+        assert predicate(None) is False
