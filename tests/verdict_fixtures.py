@@ -117,6 +117,6 @@ class HistoryBuilder:
         return self.root
 
 
-@pytest.fixture
-def history(tmp_path: Path) -> HistoryBuilder:
+@pytest.fixture(name="history")
+def history_fixture(tmp_path: Path) -> HistoryBuilder:
     return HistoryBuilder(tmp_path / "report")

@@ -18,7 +18,7 @@ from verdict.figures import totals, truth_check, workload_rows
 from verdict.graph import VersionStore
 from verdict.history import CHAOS_LOG, TRUTH_FILE, fault_windows, link_name
 from verdict.junit import junit_xml
-from verdict.reader import ReadStats, read_records
+from verdict.reader import ReadStats, read_history
 from verdict.spec import BudgetSpec, VerdictOptions
 
 CAMPAIGN_FILE = "campaign.yaml"
@@ -174,8 +174,7 @@ def analyze(
     }
     store = VersionStore(value_kinds=kinds)
     stats = ReadStats()
-    for rec in read_records(report_dir, stats):
-        store.add(rec)
+    read_history(report_dir, stats, store.ingester())
     _check_filters(budgets, store, campaign)
     chaos = report_dir / CHAOS_LOG
     windows = fault_windows(chaos.read_bytes().splitlines()) if chaos.exists() else []

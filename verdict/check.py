@@ -72,7 +72,8 @@ class Checker:
         self.values: dict[str, Counter[str]] = {}
         self.truth_diff: list[dict[str, Any]] = []
         self.truth_keys_differing = 0
-        span = max(store.t_max - store.t_min, 0.0)
+        self.t_end = store.t_max
+        span = max(self.t_end - store.t_min, 0.0)
         self.t0 = store.t_min if span < float("inf") else 0.0
         self.width = max(1.0, span / 600) if span < float("inf") else 1.0
         self.series: dict[str, Counter[int]] = {"conflicts": Counter(), "lost_updates": Counter()}
@@ -144,9 +145,10 @@ class Checker:
         s = self.s
         wl = s.key_workload[j.key]
         key = s.keys.names[j.key]
-        for w in j.counted:
-            if s.w_flags[w] & UNKNOWN:
-                self.cell(wl, w).unknown_resolved += 1
+        if j.unresolved or any(s.w_flags[w] & UNKNOWN for w in j.counted):
+            for w in j.counted:
+                if s.w_flags[w] & UNKNOWN:
+                    self.cell(wl, w).unknown_resolved += 1
         if not j.judged and j.counted:
             self.unjudged[wl] += 1
         for group in j.conflicts:
@@ -195,7 +197,7 @@ class Checker:
     def _divergence(self, j: KeyJudgement, key: str) -> None:
         s = self.s
         finals = s.finals[j.key]
-        t = s.t_max
+        t = self.t_end
         if self.ex.wants("divergence", t):
             regions = {
                 s.regions.names[f.region]: {
@@ -220,7 +222,7 @@ class Checker:
         c["lost_by_graph"] += check.lost_by_graph
         if not check.agrees:
             c["disagreements"] += 1
-            t = self.s.t_max
+            t = self.t_end
             evidence = {"key": key, "t": t, "kind": kind, "lost_by_value": check.lost_by_value}
             evidence |= {"lost_by_graph": check.lost_by_graph, **check.detail, "faults": []}
             self.ex.add("value_mismatch", t, evidence)

@@ -9,8 +9,9 @@ chained through `w_next` (newest first) from `key_head`.
 from __future__ import annotations
 
 from array import array
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 #: w_flags bits
 DELETE = 1
@@ -19,6 +20,8 @@ ATTR_LEVEL = 4  # an attribute-level write: judged per attribute
 
 #: workload kinds whose writes carry a value the checker verifies against the final read
 VALUE_KINDS = frozenset({"counter", "cart"})
+INF = float("inf")
+_KINDS = ("writes_ok", "writes_unknown", "writes_failed", "reads")
 
 
 class Interned:
@@ -36,8 +39,7 @@ class Interned:
         return i
 
 
-@dataclass
-class FinalRead:
+class FinalRead(NamedTuple):
     """The post-quiescence read of one key in one region."""
 
     region: int
@@ -92,10 +94,9 @@ class VersionStore:
     # probes: (source, target) -> lags, and probe times for convergence
     lags: dict[tuple[int, int], array] = field(default_factory=dict)
     probe_t: dict[tuple[int, int], array] = field(default_factory=dict)
-    counts: dict[tuple[int, int], WorkloadCounts] = field(default_factory=dict)
+    #: operation counts by (workload << 18 | region << 2 | kind), see `counts`
+    tally: dict[int, int] = field(default_factory=dict)
     duplicates: int = 0
-    t_min: float = float("inf")
-    t_max: float = float("-inf")
 
     def vid(self, name: str) -> int:
         i = self.vids.get(name)
@@ -109,6 +110,23 @@ class VersionStore:
         """Reverse map of interned vids (built once, at report time)."""
         return list(self.vids)
 
+    @property
+    def t_min(self) -> float:
+        return min(min(self.w_tinv, default=INF), min(self.r_t, default=INF))
+
+    @property
+    def t_max(self) -> float:
+        return max(max(self.w_tinv, default=-INF), max(self.r_t, default=-INF))
+
+    @property
+    def counts(self) -> dict[tuple[int, int], WorkloadCounts]:
+        """Operations by outcome per (workload, region)."""
+        out: dict[tuple[int, int], WorkloadCounts] = {}
+        for code, n in self.tally.items():
+            cell = out.setdefault((code >> 18, (code >> 2) & 0xFFFF), WorkloadCounts())
+            setattr(cell, _KINDS[code & 3], n)
+        return out
+
     def _key(self, name: str, workload: int) -> int:
         k = self.keys.ids.get(name)
         if k is None:
@@ -117,103 +135,145 @@ class VersionStore:
             self.key_workload.append(workload)
         return k
 
-    def _cell(self, workload: int, region: int) -> WorkloadCounts:
-        cell = self.counts.get((workload, region))
-        if cell is None:
-            cell = self.counts[(workload, region)] = WorkloadCounts()
-        return cell
+    def ingester(self) -> Callable[[dict[str, Any]], None]:
+        """A fast `add(record)`: the hot loop of the verdict, so everything it touches is
+        bound to a local once. A record missing an always-present field raises KeyError."""
+        region_of, workload_of, tally = self.regions, self.workloads, self.tally
+        vids, vid, vid_write, seen = self.vids, self.vid, self.vid_write, self.seen
+        key_of, key_ids, key_head = self._key, self.keys.ids, self.key_head
+        w_vid, w_key, w_pred, w_region = self.w_vid, self.w_key, self.w_pred, self.w_region
+        w_workload, w_flags, w_tinv, w_tcomp = (
+            self.w_workload,
+            self.w_flags,
+            self.w_tinv,
+            self.w_tcomp,
+        )
+        w_next, w_attrs, w_value = self.w_next, self.w_attrs, self.w_value
+        r_key, r_vid, r_region, r_t = self.r_key, self.r_vid, self.r_region, self.r_t
+        valued = {w for w, kind in self.value_kinds.items() if kind in VALUE_KINDS}
+        regions_get, workloads_get = region_of.ids.get, workload_of.ids.get
+
+        def add(rec: dict[str, Any]) -> None:
+            op = rec["op"]
+            region = regions_get(rec["region"])
+            if region is None:
+                region = region_of(rec["region"])
+            if op == "probe":
+                self._probe(rec, region)
+                return
+            wname = rec.get("workload") or ""
+            workload = workloads_get(wname)
+            if workload is None:
+                workload = workload_of(wname)
+            outcome = rec["outcome"]
+            code = workload << 18 | region << 2
+            if op == "get":
+                if outcome != "ok":
+                    return
+                vname = rec.get("vid")
+                if "final" in rec and rec["final"]:
+                    self._final(rec, region, workload)
+                    return
+                tally[code | 3] = tally.get(code | 3, 0) + 1
+                if vname:
+                    v = vids.get(vname)
+                    if v is None:
+                        v = vid(vname)
+                    seen[v] = 1
+                    k = key_ids.get(rec["key"])
+                    r_key.append(k if k is not None else key_of(rec["key"], workload))
+                    r_vid.append(v)
+                    r_region.append(region)
+                    r_t.append(rec["t_invoke"])
+                if "attrs" in rec and rec["attrs"]:
+                    for x in rec["attrs"].values():
+                        if x:
+                            seen[vid(x)] = 1
+                return
+            if outcome == "ok":
+                flags = 0
+                tally[code] = tally.get(code, 0) + 1
+            elif outcome == "unknown":
+                flags = UNKNOWN
+                tally[code | 1] = tally.get(code | 1, 0) + 1
+            else:
+                tally[code | 2] = tally.get(code | 2, 0) + 1
+                return
+            vname = rec.get("vid") or rec["id"]
+            v = vids.get(vname)
+            if v is None:
+                v = vid(vname)
+            elif vid_write[v] >= 0:
+                self.duplicates += 1
+                return
+            k = key_ids.get(rec["key"])
+            if k is None:
+                k = key_of(rec["key"], workload)
+            w = len(w_vid)
+            vid_write[v] = w
+            pred = rec.get("pred")
+            if pred:
+                p = vids.get(pred)
+                if p is None:
+                    p = vid(pred)
+                seen[p] = 1
+            else:
+                p = -1
+            if op == "delete":
+                flags |= DELETE
+            if "attrs" in rec and rec["attrs"]:
+                flags |= ATTR_LEVEL
+                w_attrs[w] = self._attrs(rec)
+            w_vid.append(v)
+            w_key.append(k)
+            w_pred.append(p)
+            w_region.append(region)
+            w_workload.append(workload)
+            w_flags.append(flags)
+            w_tinv.append(rec["t_invoke"])
+            w_tcomp.append(rec["t_complete"])
+            w_next.append(key_head[k])
+            key_head[k] = w
+            if valued and wname in valued and "value" in rec:
+                w_value[w] = rec["value"]
+
+        return add
 
     def add(self, rec: dict[str, Any]) -> None:
-        """Ingest one record (already checked to carry the always-present fields)."""
-        op = rec["op"]
-        t = rec["t_invoke"]
-        if "final" not in rec:  # final reads come after the run: keep them off the timeline
-            if t < self.t_min:
-                self.t_min = t
-            if t > self.t_max:
-                self.t_max = t
-        region = self.regions(rec["region"])
-        if op == "probe":
-            self._probe(rec, region)
-            return
-        workload = self.workloads(rec.get("workload") or "")
-        cell = self._cell(workload, region)
-        outcome = rec["outcome"]
-        if op == "get":
-            if outcome == "ok":
-                if not rec.get("final"):
-                    cell.reads += 1
-                self._read(rec, region, workload)
-            return
-        if outcome == "ok":
-            cell.writes_ok += 1
-        elif outcome == "unknown":
-            cell.writes_unknown += 1
-        else:
-            cell.writes_failed += 1
-            return
-        self._write(rec, op, outcome, region, workload)
+        """Ingest one record (slow path; bulk ingestion uses `ingester()`)."""
+        self.ingester()(rec)
 
-    def _write(
-        self, rec: dict[str, Any], op: str, outcome: str, region: int, workload: int
-    ) -> None:
-        v = self.vid(rec.get("vid") or rec["id"])
-        if self.vid_write[v] >= 0:
-            self.duplicates += 1
-            return
-        k = self._key(rec.get("key", ""), workload)
-        w = len(self.w_vid)
-        self.vid_write[v] = w
-        pred = rec.get("pred")
-        if pred:
-            p = self.vid(pred)
-            self.seen[p] = 1
-        else:
-            p = -1
-        flags = (DELETE if op == "delete" else 0) | (UNKNOWN if outcome == "unknown" else 0)
-        attrs = rec.get("attrs")
-        if attrs:
-            flags |= ATTR_LEVEL
-            apreds = rec.get("attr_preds") or {}
-            own = {a: self.vid(x) for a, x in attrs.items()}
-            preds = {}
-            for a in attrs:
-                ap = apreds.get(a)
-                preds[a] = self.vid(ap) if ap else -1
-                if ap:
-                    self.seen[preds[a]] = 1
-            self.w_attrs[w] = (own, preds)
-        self.w_vid.append(v)
-        self.w_key.append(k)
-        self.w_pred.append(p)
-        self.w_region.append(region)
-        self.w_workload.append(workload)
-        self.w_flags.append(flags)
-        self.w_tinv.append(rec["t_invoke"])
-        self.w_tcomp.append(rec["t_complete"])
-        self.w_next.append(self.key_head[k])
-        self.key_head[k] = w
-        if "value" in rec and self.value_kinds.get(self.workloads.names[workload]) in VALUE_KINDS:
-            self.w_value[w] = rec["value"]
+    def _attrs(self, rec: dict[str, Any]) -> tuple[dict[str, int], dict[str, int]]:
+        apreds = rec.get("attr_preds") or {}
+        own = {a: self.vid(x) for a, x in rec["attrs"].items()}
+        preds = {}
+        for a in own:
+            ap = apreds.get(a)
+            preds[a] = self.vid(ap) if ap else -1
+            if ap:
+                self.seen[preds[a]] = 1
+        return own, preds
 
-    def _read(self, rec: dict[str, Any], region: int, workload: int) -> None:
-        vid = rec.get("vid")
-        v = self.vid(vid) if vid else -1
+    def _final(self, rec: dict[str, Any], region: int, workload: int) -> None:
+        vname = rec.get("vid")
+        v = self.vid(vname) if vname else -1
         if v >= 0:
             self.seen[v] = 1
-        attrs = rec.get("attrs") or {}
-        own = tuple(sorted((a, self.vid(x)) for a, x in attrs.items() if x))
-        for _, x in own:
-            self.seen[x] = 1
-        k = self._key(rec.get("key", ""), workload)
-        if rec.get("final"):
-            read = FinalRead(region, v, own, rec.get("value"))
-            self.finals.setdefault(k, []).append(read)
-        elif v >= 0:
-            self.r_key.append(k)
-            self.r_vid.append(v)
-            self.r_region.append(region)
-            self.r_t.append(rec["t_invoke"])
+        attrs = rec.get("attrs")
+        own: tuple[tuple[str, int], ...] = ()
+        if attrs:
+            own = tuple(sorted((a, self.vid(x)) for a, x in attrs.items() if x))
+            for _, x in own:
+                self.seen[x] = 1
+        k = self.keys.ids.get(rec["key"])
+        if k is None:
+            k = self._key(rec["key"], workload)
+        read = FinalRead(region, v, own, rec.get("value"))
+        finals = self.finals.get(k)
+        if finals is None:
+            self.finals[k] = [read]
+        else:
+            finals.append(read)
 
     def _probe(self, rec: dict[str, Any], region: int) -> None:
         lag = rec.get("lag")

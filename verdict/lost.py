@@ -84,13 +84,21 @@ def _attr_kept(
 
 def judge_key(store: VersionStore, k: int) -> KeyJudgement:
     writes = store.writes_of(k)
-    counted = [w for w in writes if store.counted(w)]
-    unresolved = [w for w in writes if not store.counted(w)]
-    parent = _parents(store, counted)
-    siblings: dict[int, list[int]] = {}
-    for w in counted:
-        siblings.setdefault(parent[w], []).append(w)
-    conflicts = [g for g in siblings.values() if len(g) > 1]
+    flags, w_pred = store.w_flags, store.w_pred
+    if any(flags[w] for w in writes):
+        counted = [w for w in writes if store.counted(w)]
+        unresolved = [w for w in writes if not store.counted(w)]
+        parent = _parents(store, counted)
+    else:  # the common case: acknowledged item-level writes only
+        counted, unresolved = writes, []
+        parent = {w: w_pred[w] for w in writes}
+    preds = parent.values()
+    conflicts: list[list[int]] = []
+    if len(set(preds)) < len(counted):
+        siblings: dict[int, list[int]] = {}
+        for w in counted:
+            siblings.setdefault(parent[w], []).append(w)
+        conflicts = [g for g in siblings.values() if len(g) > 1]
     finals = store.finals.get(k, [])
     final_vids = {f.vid for f in finals}
     divergent = len({(f.vid, f.attrs) for f in finals}) > 1
@@ -102,18 +110,17 @@ def judge_key(store: VersionStore, k: int) -> KeyJudgement:
         if vid != ABSENT:
             _chain(store, k, vid, parent, kept)
     if ABSENT in final_vids:
-        has_child = {parent[w] for w in counted}
-        leaves = [
-            w for w in counted if store.w_flags[w] & DELETE and store.w_vid[w] not in has_child
-        ]
+        has_child = set(preds)
+        leaves = [w for w in counted if flags[w] & DELETE and store.w_vid[w] not in has_child]
         if leaves:
             last = max(leaves, key=store.w_tcomp.__getitem__)
             _chain(store, k, store.w_vid[last], parent, kept)
     attr_kept = _attr_kept(store, k, {a for f in finals for a in f.attrs})
+    lost = judgement.lost
     for w in counted:
-        if store.w_flags[w] & ATTR_LEVEL:
+        if flags[w] & ATTR_LEVEL:
             if any((a, w) not in attr_kept for a in store.w_attrs[w][0]):
-                judgement.lost.append(w)
+                lost.append(w)
         elif w not in kept:
-            judgement.lost.append(w)
+            lost.append(w)
     return judgement

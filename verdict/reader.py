@@ -7,7 +7,7 @@ record) are skipped and counted so the verdict can say how much it ignored.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,8 +17,6 @@ import orjson
 from verdict.errors import HistoryError
 from verdict.history import HISTORY_DIR, SCHEMA
 
-#: fields every record has (verdict.history.Record); lines without them are foreign
-_REQUIRED = frozenset({"id", "region", "op", "outcome", "t_invoke", "t_complete"})
 #: how many skipped-line locations the verdict quotes
 SKIP_EXAMPLES = 10
 
@@ -65,15 +63,21 @@ def _header(path: Path, line: bytes) -> None:
         )
 
 
-def read_records(report_dir: Path, stats: ReadStats) -> Iterator[dict[str, Any]]:
-    """Every record of every shard, in shard order; header and trailer lines are consumed.
+def read_history(
+    report_dir: Path, stats: ReadStats, sink: Callable[[dict[str, Any]], None]
+) -> None:
+    """Feed every record of every shard, in shard order, to `sink`; header and trailer lines
+    are consumed. A line `sink` rejects with KeyError/TypeError/ValueError (a field missing
+    or of the wrong type) is skipped as foreign.
 
     A shard is cleanly closed when its last line is the trailer `{"end": true, "records": n}`;
     shards without it are listed in `stats.unterminated` (the run was killed: partial).
     """
+    loads, decode_error = orjson.loads, orjson.JSONDecodeError
     for path in shard_paths(report_dir):
         stats.shards.append(path.name)
         closed = False
+        records = 0
         with path.open("rb") as f:
             first = f.readline()
             if not first.strip():
@@ -82,25 +86,22 @@ def read_records(report_dir: Path, stats: ReadStats) -> Iterator[dict[str, Any]]
             _header(path, first)
             for n, line in enumerate(f, start=2):
                 try:
-                    rec = orjson.loads(line)
-                except orjson.JSONDecodeError:
+                    rec = loads(line)
+                except decode_error:
                     stats.skip(f"{path.name}:{n}", "not JSON (torn line?)")
                     continue
-                if not isinstance(rec, dict):
-                    stats.skip(f"{path.name}:{n}", "not a JSON object")
-                    continue
-                if rec.get("end") is True:
-                    closed = True
-                    continue
-                missing = _REQUIRED.difference(rec)
-                if missing:
-                    stats.skip(
-                        f"{path.name}:{n}", f"not a record (no {', '.join(sorted(missing))})"
-                    )
+                try:
+                    if "end" in rec and rec["end"] is True:
+                        closed = True
+                        continue
+                    sink(rec)
+                except (KeyError, TypeError, ValueError, AttributeError) as e:
+                    why = f"no {e}" if isinstance(e, KeyError) else str(e)
+                    stats.skip(f"{path.name}:{n}", f"not a history record ({why})")
                     continue
                 closed = False
-                stats.records += 1
-                yield rec
+                records += 1
+        stats.records += records
         if not closed:
             stats.unterminated.append(path.name)
     if stats.records == 0:

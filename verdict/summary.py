@@ -29,17 +29,7 @@ def print_summary(verdict: Any, report_dir: Path, console: Console | None = None
     if data["budgets"]:
         console.print(budgets)
     work = Table(title="Workloads", title_justify="left")
-    head = (
-        "workload",
-        "writes",
-        "unknown",
-        "conflicts",
-        "conflict rate",
-        "lost",
-        "lost rate",
-        "skew-inv",
-        "divergent",
-    )
+    head = ("workload", "writes", "unknown", "confl", "c-rate", "lost", "l-rate", "skew", "diverg")
     for col in head:
         work.add_column(col, justify="left" if col == "workload" else "right")
     for name, w in sorted(data["workloads"].items()):

@@ -1,0 +1,121 @@
+"""Benchmark of the verdict: a synthetic 1,000,000-operation history over 100,000 keys.
+
+Prints the analysis time, the time merely to parse the shards (read + orjson per line), their
+ratio (target <= 2) and the analysis's peak memory per operation (target <= 300 bytes),
+measured as the growth of max RSS in a fresh subprocess. Usage:
+
+    python bench/verdict.py [--ops 1000000] [--keys 100000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import orjson
+
+# this file is named like the package it measures: import the package, not this script
+sys.path[0] = str(Path(__file__).resolve().parents[1])
+from verdict.history import HISTORY_DIR, header  # noqa: E402
+
+REGIONS = ("us-east-1", "us-west-2", "eu-west-1")
+WORKERS_PER_REGION = 3
+
+
+def generate(root: Path, ops: int, keys: int, seed: int = 7) -> int:
+    """Writes shards: ~70% writes / 30% reads over `keys` keys, then a final read of every
+    key in every region. A write sees a stale version 10% of the time (a conflict)."""
+    rnd = random.Random(seed)
+    hist = root / HISTORY_DIR
+    hist.mkdir(parents=True)
+    workers = [f"{r}-{i}" for r in REGIONS for i in range(WORKERS_PER_REGION)]
+    files = {w: (hist / f"{w}.jsonl").open("wb") for w in workers}
+    seq = dict.fromkeys(workers, 0)
+    latest: list[str | None] = [None] * keys
+    previous: list[str | None] = [None] * keys
+    body = ops - keys * len(REGIONS)
+    t = 1_700_000_000.0
+    dumps = orjson.dumps
+    for w in workers:
+        files[w].write(header(w, t))
+    for _ in range(body):
+        worker = workers[rnd.randrange(len(workers))]
+        region = worker.rsplit("-", 1)[0]
+        seq[worker] += 1
+        rid = f"{worker}:{seq[worker]}"
+        k = rnd.randrange(keys)
+        t += 0.0002
+        rec = {"id": rid, "worker": worker, "region": region, "workload": "profile", "key": f"profile#{k}"}
+        if rnd.random() < 0.7:
+            pred = previous[k] if rnd.random() < 0.1 and previous[k] else latest[k]
+            rec |= {"op": "put", "vid": rid, "pred": pred}
+            if pred == latest[k]:
+                previous[k], latest[k] = latest[k], rid
+        else:
+            rec |= {"op": "get", "vid": latest[k]}
+        rec |= {"t_invoke": t, "t_complete": t + 0.004, "outcome": "ok"}
+        files[worker].write(dumps(rec) + b"\n")
+    for k in range(keys):
+        for r in REGIONS:
+            worker = f"{r}-0"
+            seq[worker] += 1
+            rid = f"{worker}:{seq[worker]}"
+            rec = {"id": rid, "worker": worker, "region": r, "workload": "profile", "key": f"profile#{k}"}
+            rec |= {"op": "get", "vid": latest[k], "final": True, "t_invoke": t, "t_complete": t, "outcome": "ok"}
+            files[worker].write(dumps(rec) + b"\n")
+    for w, f in files.items():
+        f.write(dumps({"end": True, "records": seq[w]}) + b"\n")
+        f.close()
+    return ops
+
+
+def parse_only(root: Path) -> float:
+    started = time.perf_counter()
+    loads = orjson.loads
+    for path in sorted((root / HISTORY_DIR).glob("*.jsonl")):
+        with path.open("rb") as f:
+            for line in f:
+                loads(line)
+    return time.perf_counter() - started
+
+
+CHILD = """
+import resource, sys, time
+from pathlib import Path
+from verdict.analyze import analyze
+base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+t = time.perf_counter()
+v = analyze(Path(sys.argv[1]))
+took = time.perf_counter() - t
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(took, (peak - base) * 1024, v.data["totals"]["lost_updates"], v.data["totals"]["conflicts"])
+"""
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--ops", type=int, default=1_000_000)
+    ap.add_argument("--keys", type=int, default=100_000)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory(prefix="hothot-bench-") as tmp:
+        root = Path(tmp)
+        t = time.perf_counter()
+        n = generate(root, args.ops, args.keys)
+        print(f"generated {n:,} operations over {args.keys:,} keys in {time.perf_counter() - t:.1f}s")
+        parse = min(parse_only(root) for _ in range(2))
+        out = subprocess.run([sys.executable, "-c", CHILD, tmp], capture_output=True, text=True, check=True)
+        took, grown, lost, conflicts = out.stdout.split()
+        took_s, grown_b = float(took), float(grown)
+        print(f"parse only:   {parse:.2f}s")
+        print(f"analysis:     {took_s:.2f}s  (lost updates {lost}, conflicts {conflicts})")
+        print(f"ratio:        {took_s / parse:.2f}  (target <= 2)")
+        print(f"peak memory:  {grown_b / n:.0f} bytes/operation  (target <= 300; max RSS growth {grown_b / 2**20:.0f} MiB)")
+
+
+if __name__ == "__main__":
+    main()
