@@ -1,0 +1,85 @@
+"""report.html: self-contained, and renders in headless Chromium without console errors."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from verdict_fixtures import HistoryBuilder, history_fixture  # noqa: F401
+
+from verdict.analyze import analyze
+from verdict.spec import BudgetSpec
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def eventful(h: HistoryBuilder) -> Path:
+    """Conflicts and lost updates inside a partition, probes on two links, a stale read."""
+    for i in range(20):
+        key, t = f"profile#{i}", 100.0 + i
+        v0 = h.write("us-east-1", key, None, t)
+        win = h.write("us-east-1", key, v0, t + 0.5)
+        h.write("eu-west-1", key, v0, t + 0.501)
+        h.read("eu-west-1", key, v0, t + 3)
+        h.final(key, {"us-east-1": win, "eu-west-1": win}, t=200.0)
+        h.probe("us-east-1", "eu-west-1", t, 0.2 + i / 50)
+        h.probe("eu-west-1", "us-east-1", t, 0.1)
+    h.fault("f1", "partition", "us-east-1<->eu-west-1", 105.0, 112.0)
+    h.campaign = {"name": "html <check>", "target": {"regions": ["us-east-1", "eu-west-1"]}}
+    return h.save()
+
+
+def test_report_is_self_contained_and_complete(history: HistoryBuilder) -> None:
+    report = eventful(history)
+    analyze(
+        report,
+        [
+            BudgetSpec(metric="lost_updates", max=0),
+            BudgetSpec(metric="replication_lag_p99", max="2s"),
+        ],
+    )
+    html = (report / "report.html").read_text()
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html), "no network resources"
+    assert "<script" not in html
+    assert "html &lt;check&gt;" in html  # campaign text is escaped
+    assert html.count("<svg") == 2 and 'class="fault"' in html
+    assert "lost_updates &lt;= 0" in html and "FAIL" in html and "PASS" in html
+    assert "us-east-1-&gt;eu-west-1" in html  # lag per link
+    assert "Lost updates: acknowledged writes" in html
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    CHROMIUM is None, reason="chromium is not installed (Debian package `chromium`)"
+)
+def test_report_renders_in_headless_chromium(history: HistoryBuilder, tmp_path: Path) -> None:
+    report = eventful(history)
+    analyze(report, [BudgetSpec(metric="lost_updates", max=0)])
+    proc = subprocess.run(
+        [
+            str(CHROMIUM),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--no-first-run",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--enable-logging=stderr",
+            "--v=0",
+            "--dump-dom",
+            (report / "report.html").as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    dom = proc.stdout
+    console = [line for line in proc.stderr.splitlines() if "CONSOLE" in line or "Uncaught" in line]
+    assert console == []
+    assert '<table class="budgets">' in dom and "lost_updates &lt;= 0" in dom
+    assert dom.count("<svg") == 2 and "<polyline" in dom and "<circle" in dom
+    assert "FAILED" in dom
