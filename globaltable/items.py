@@ -39,10 +39,16 @@ class NumberError(ItemError):
     """A number DynamoDB cannot store (bad text, too many digits, out of range)."""
 
 
-@lru_cache(maxsize=65536)
 def parse_number(text: str) -> Decimal:
     """The Decimal of a wire number, checked against DynamoDB's limits."""
-    if not isinstance(text, str) or _NUMBER_TEXT.fullmatch(text) is None:
+    if not isinstance(text, str):
+        raise NumberError(f"The parameter cannot be converted to a numeric value: {text!r}")
+    return _parse_number_text(text)
+
+
+@lru_cache(maxsize=65536)
+def _parse_number_text(text: str) -> Decimal:
+    if _NUMBER_TEXT.fullmatch(text) is None:
         raise NumberError(f"The parameter cannot be converted to a numeric value: {text!r}")
     value = Decimal(text)
     check_number(value)

@@ -174,3 +174,42 @@ def test_key_condition_parser_never_crashes(expression: str) -> None:
     if predicate is not None:
         assert predicate({"N": "3"}) in (True, False)
         assert predicate(None) is False
+
+
+json_like = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+wire_ish = st.one_of(
+    json_like,
+    st.dictionaries(
+        st.sampled_from(["S", "N", "B", "SS", "NS", "BS", "L", "M", "BOOL", "NULL"]),
+        json_like,
+        max_size=2,
+    ),
+)
+
+
+@pytest.mark.timeout(120)
+@settings(max_examples=400)
+@given(st.sampled_from(VALID), wire_ish)
+def test_malformed_values_are_expression_errors(expression: str, value: object) -> None:
+    names, values = placeholders(expression)
+    values = dict.fromkeys(values, value)
+    for parse in (Condition, Update, KeyCondition):
+        try:
+            parsed = parse(expression)
+        except ExpressionError:
+            continue
+        try:
+            if isinstance(parsed, Condition):
+                parsed.evaluate(ITEM, names, values)
+            elif isinstance(parsed, Update):
+                parsed.apply(ITEM, names, values)
+            else:
+                parsed.bind(names, values, "pk", "sk")
+        except ALLOWED:
+            pass

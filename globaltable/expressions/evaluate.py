@@ -29,13 +29,6 @@ from globaltable.items import ALL_TYPES
 Getter = Callable[[dict, dict, dict], dict | None]
 Test = Callable[[dict, dict, dict], bool]
 
-_ORDER: dict[str, Callable[[object, object], bool]] = {
-    "<": lambda a, b: a < b,  # type: ignore[operator]
-    "<=": lambda a, b: a <= b,  # type: ignore[operator]
-    ">": lambda a, b: a > b,  # type: ignore[operator]
-    ">=": lambda a, b: a >= b,  # type: ignore[operator]
-}
-
 
 def path_getter(path: Path) -> Getter:
     """A closure reading `path` from an item, resolving `#name` placeholders per call."""
@@ -103,13 +96,10 @@ def _compile_compare(node: Compare) -> Test:
         return lambda item, names, values: (
             not semantics.equal(left(item, names, values), right(item, names, values))
         )
-    order = _ORDER[node.op]
-
-    def compare(item: dict, names: dict, values: dict) -> bool:
-        pair = semantics.ordered_pair(left(item, names, values), right(item, names, values))
-        return pair is not None and order(*pair)
-
-    return compare
+    op = node.op
+    return lambda item, names, values: semantics.ordered(
+        op, left(item, names, values), right(item, names, values)
+    )
 
 
 def _compile_between(node: Between, label: str) -> Test:
@@ -125,15 +115,7 @@ def _compile_between(node: Between, label: str) -> Test:
                 f"or equal to lower bound; lower bound operand: AttributeValue: {_show(lo)}, "
                 f"upper bound operand: AttributeValue: {_show(hi)}"
             )
-        value = subject(item, names, values)
-        above = semantics.ordered_pair(lo, value)
-        below = semantics.ordered_pair(value, hi)
-        return (
-            above is not None
-            and below is not None
-            and above[0] <= above[1]
-            and below[0] <= below[1]
-        )  # type: ignore[operator]
+        return semantics.between(subject(item, names, values), lo, hi)
 
     return between
 

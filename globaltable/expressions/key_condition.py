@@ -135,27 +135,11 @@ def _range_predicate(part: Node, values: dict[str, dict]) -> RangePredicate:
         low = values[part.low.name]  # type: ignore[union-attr]
         high = values[part.high.name]  # type: ignore[union-attr]
 
-        def between(value: dict | None) -> bool:
-            above, below = semantics.ordered_pair(low, value), semantics.ordered_pair(value, high)
-            return (
-                above is not None
-                and below is not None
-                and above[0] <= above[1]
-                and below[0] <= below[1]
-            )  # type: ignore[operator]
-
-        return between
+        return lambda value: semantics.between(value, low, high)
     assert isinstance(part, Compare)
     bound = values[part.right.name]  # type: ignore[union-attr]
     op = part.op
     if op == "=":
         return lambda value: semantics.equal(value, bound)
 
-    def compare(value: dict | None) -> bool:
-        pair = semantics.ordered_pair(value, bound)
-        if pair is None:
-            return False
-        a, b = pair
-        return {"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[op]  # type: ignore[operator]
-
-    return compare
+    return lambda value: semantics.ordered(op, value, bound)

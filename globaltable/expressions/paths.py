@@ -11,6 +11,7 @@ from typing import Any
 
 from globaltable.expressions.errors import ExpressionError
 from globaltable.expressions.tokens import Cursor
+from globaltable.items import ItemError, validate_value
 
 Element = str | int
 Path = tuple[Element, ...]
@@ -186,7 +187,8 @@ def check_defined(
 ) -> None:
     """Raise DynamoDB's error for the first placeholder the request does not define.
 
-    Callers pass the placeholders pre-sorted, so the reported one is stable.
+    Callers pass the placeholders pre-sorted, so the reported one is stable. Values are
+    validated too, so evaluation never meets a malformed one.
     """
     for name in names_used:
         if name not in names:
@@ -200,3 +202,9 @@ def check_defined(
                 f"Invalid {label}: An expression attribute value used in expression is not "
                 f"defined; attribute value: {value}"
             )
+        try:
+            validate_value(values[value], value)
+        except ItemError as error:
+            raise ExpressionError(
+                f"ExpressionAttributeValues contains invalid value: {error} for key {value}"
+            ) from None

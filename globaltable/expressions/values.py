@@ -6,6 +6,8 @@ between two S, two N or two B values — any other pairing makes `<` etc. false,
 
 from __future__ import annotations
 
+import operator
+from collections.abc import Callable
 from decimal import Decimal
 
 from globaltable.items import decode_binary, parse_number
@@ -57,6 +59,25 @@ def ordered_pair(a: dict | None, b: dict | None) -> tuple[object, object] | None
     if kind == "B":
         return decode_binary(left), decode_binary(right)
     return None
+
+
+ORDER: dict[str, Callable[[object, object], bool]] = {
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
+
+
+def ordered(op: str, a: dict | None, b: dict | None) -> bool:
+    """`a op b` for an ordering comparator; false when the pair has no order."""
+    pair = ordered_pair(a, b)
+    return pair is not None and ORDER[op](*pair)
+
+
+def between(value: dict | None, low: dict | None, high: dict | None) -> bool:
+    """`value BETWEEN low AND high`, inclusive; false unless all three share an ordered type."""
+    return ordered("<=", low, value) and ordered("<=", value, high)
 
 
 def size_of(value: dict | None) -> dict | None:
