@@ -75,7 +75,8 @@ def run(args: argparse.Namespace) -> int:
     regions = args.regions or list(DEFAULT_REGIONS)
     if args.mode == "strong" and len(regions) != 3:
         print(
-            f"hothot emulate: --mode strong needs exactly 3 regions, got {len(regions)}: {','.join(regions)}"
+            f"hothot emulate: --mode strong needs exactly 3 regions, got {len(regions)}: {','.join(regions)}",
+            file=sys.stderr,
         )
         return 2
     for name, port in (("--port", args.port), ("--control-port", args.control_port)):

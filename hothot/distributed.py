@@ -1,0 +1,330 @@
+"""Distributed mode on Locust's master/worker channel (issue 8).
+
+The master (this process) owns everything that must be one: the target, the chaos timeline,
+the lag probes (one monotonic clock), the history shards, live metrics, the final reads and the
+verdict. Workers only run users. They get the resolved campaign over Locust's message channel
+when they connect, stream their records back in paced batches, and apply client-side faults
+the master broadcasts. The verdict therefore needs nothing from the workers' disks.
+
+Messages (all small dicts; history travels as pre-encoded JSON lines):
+  worker → master  hothot_hello       {}                 handlers ready: send the plan
+  master → worker  hothot_plan        {campaign, endpoints, worker}
+  master → worker  hothot_conditions  {method, args}     client-side fault state
+  master → worker  hothot_flush       {}                 send what you hold, then say so
+  worker → master  hothot_history     {worker, lines, produced}
+  worker → master  hothot_flushed     {worker, produced}
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+from rich.console import Console
+
+from hothot.campaign import Campaign
+from hothot.runner import EXIT_INTERRUPTED, EXIT_INVALID, CampaignRun, load_plan
+from hothot.target import TargetError
+from loadgen.conditions import ClientConditions
+from loadgen.recorder import ShardWriter
+from loadgen.session import RegionStats
+from loadgen.table import TableUnusable
+from verdict.history import Op
+
+WORKERS_FILE = "workers.json"
+#: how long the master waits for the expected workers to connect
+CONNECT_TIMEOUT_S = 60.0
+#: how long the master waits for every worker to hand over its last records
+FLUSH_TIMEOUT_S = 15.0
+
+
+def parse_hostport(text: str, default_port: int = 5557) -> tuple[str, int]:
+    host, sep, port = text.rpartition(":")
+    if not sep:
+        return text, default_port
+    if not port.isdigit():
+        raise ValueError(f"expected HOST[:PORT], got {text!r}")
+    return host or "127.0.0.1", int(port)
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
+class BroadcastConditions(ClientConditions):
+    """The master's client conditions: applied locally (the probes run here) and sent to
+    every worker, so the chaos client injector reaches users wherever they run."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.runner: Any = None
+        self._calls: list[tuple[str, list[Any]]] = []
+
+    def _broadcast(self, method: str, *args: Any) -> None:
+        self._calls.append((method, list(args)))
+        if self.runner is not None:
+            self.runner.send_message("hothot_conditions", {"method": method, "args": list(args)})
+
+    def replay_to(self, client_id: str) -> None:
+        """A worker joining late gets the faults already applied."""
+        for method, args in self._calls:
+            self.runner.send_message(
+                "hothot_conditions", {"method": method, "args": args}, client_id=client_id
+            )
+
+    def set_clock(self, region: str, offset_s: float, drift_ppm: float = 0.0,
+                  strobe_period_s: float = 0.0) -> None:  # fmt: skip
+        super().set_clock(region, offset_s, drift_ppm, strobe_period_s)
+        self._broadcast("set_clock", region, offset_s, drift_ppm, strobe_period_s)
+
+    def clear_clock(self, region: str) -> None:
+        super().clear_clock(region)
+        self._broadcast("clear_clock", region)
+
+    def set_outage(self, region: str, on: bool) -> None:
+        super().set_outage(region, on)
+        self._broadcast("set_outage", region, on)
+
+    def set_partition(self, regions: list[str] | tuple[str, ...], on: bool) -> None:
+        super().set_partition(regions, on)
+        self._broadcast("set_partition", list(regions), on)
+
+    def set_latency(self, region: str, seconds: float) -> None:
+        super().set_latency(region, seconds)
+        self._broadcast("set_latency", region, seconds)
+
+
+@dataclass
+class WorkerTally:
+    """What the master knows of one worker's history."""
+
+    received: int = 0
+    produced: int = 0  # as last reported by the worker
+    flushed: bool = False
+
+
+class DistributedRun(CampaignRun):
+    """`hothot run --workers N`: a Locust master plus N local worker processes (and any remote
+    `hothot worker --master HOST:PORT` that joins)."""
+
+    def __init__(
+        self,
+        campaign: Campaign,
+        *,
+        report_dir: str | Path | None = None,
+        local_workers: int = 0,
+        expect_workers: int | None = None,
+        bind: str = "127.0.0.1:5557",
+        console: Console | None = None,
+    ) -> None:
+        super().__init__(campaign, report_dir=report_dir, console=console)
+        self.conditions = BroadcastConditions()
+        self.local_workers = local_workers
+        self.expect = max(local_workers, expect_workers or 0)
+        self.bind_host, self.bind_port = parse_hostport(bind)
+        if self.bind_port == 0:
+            self.bind_port = free_port(self.bind_host)
+        self.tallies: dict[str, WorkerTally] = {}
+        self.shards: dict[str, ShardWriter] = {}
+        self.touched: set[str] = set()
+        self.stats = RegionStats(campaign.target.regions)
+        self.processes: list[subprocess.Popen[bytes]] = []
+
+    # -- the master's side of the channel ----------------------------------------------
+    def _shard(self, worker: str) -> ShardWriter:
+        shard = self.shards.get(worker)
+        if shard is None:
+            shard = self.shards[worker] = ShardWriter(self.report_dir, worker)
+        return shard
+
+    def _on_history(self, environment: Any, msg: Any, **_: Any) -> None:
+        data = msg.data
+        worker = data["worker"]
+        tally = self.tallies.setdefault(worker, WorkerTally())
+        shard = self._shard(worker)
+        observe = self.metrics.observe
+        for line in data["lines"].splitlines():
+            record = orjson.loads(line)
+            shard.append(record)
+            observe(record)
+            self.stats.count(record)
+            if record.get("op") in (Op.PUT, Op.UPDATE, Op.DELETE):
+                self.touched.add(record["key"])
+            tally.received += 1
+        tally.produced = max(tally.produced, int(data.get("produced", 0)))
+
+    def _on_flushed(self, environment: Any, msg: Any, **_: Any) -> None:
+        tally = self.tallies.setdefault(msg.data["worker"], WorkerTally())
+        tally.produced = max(tally.produced, int(msg.data.get("produced", 0)))
+        tally.flushed = True
+
+    def _spawn_local_workers(self) -> None:
+        for _ in range(self.local_workers):
+            self.processes.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "hothot", "worker", "--master",
+                     f"{self.bind_host}:{self.bind_port}"],
+                    stdin=subprocess.DEVNULL,
+                    start_new_session=True,  # Ctrl-C reaches the master, which stops them
+                    env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                )
+            )  # fmt: skip
+
+    def _stop_local_workers(self) -> None:
+        for proc in self.processes:
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in self.processes:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+    def _write_workers_file(self, lost: list[str]) -> None:
+        data = {
+            name: {
+                "records_received": t.received,
+                "records_reported": t.produced,
+                "unsent": max(0, t.produced - t.received),
+                "lost": name in lost or not t.flushed,
+            }
+            for name, t in sorted(self.tallies.items())
+        }
+        (self.report_dir / WORKERS_FILE).write_bytes(orjson.dumps(data, option=orjson.OPT_INDENT_2))
+
+    # -- the whole run ---------------------------------------------------------------------
+    def execute(self) -> int:
+        from locust.env import Environment
+
+        from loadgen.probes import LagProbes
+        from loadgen.recorder import RecordIds
+        from loadgen.session import read_final
+        from loadgen.users import user_classes
+        from loadgen.workloads import build_workloads
+
+        self.write_resolved_campaign()
+        self.interruption.install()
+        runner: Any = None
+        probes: LagProbes | None = None
+        try:
+            try:
+                target = self.start_target()
+            except (TargetError, TableUnusable) as exc:
+                self.console.print(f"[red]target unusable:[/red] {exc}")
+                return EXIT_INVALID
+            plan = load_plan(self.campaign, target, worker="master")
+            master_shard = self._shard("master")
+            metrics = self.metrics
+
+            def sink(record: dict[str, Any]) -> None:
+                master_shard.append(record)
+                metrics.observe(record)
+
+            workloads = build_workloads(plan.workloads, plan.regions)
+            ids = RecordIds("master")
+            classes = user_classes(plan, sink, self.conditions, ids=ids, workloads=workloads)
+            env = Environment(user_classes=classes)
+            runner = env.create_master_runner(
+                master_bind_host=self.bind_host, master_bind_port=self.bind_port
+            )
+            self.conditions.runner = runner
+            runner.register_message("hothot_history", self._on_history)
+            runner.register_message("hothot_flushed", self._on_flushed)
+            resolved = (self.report_dir / "campaign.yaml").read_text(encoding="utf-8")
+
+            def on_hello(environment: Any, msg: Any, **_: Any) -> None:
+                client_id = msg.node_id
+                index = runner.get_worker_index(client_id)
+                runner.send_message(
+                    "hothot_plan",
+                    {"campaign": resolved, "endpoints": target.endpoints,
+                     "worker": f"w{index + 1}"},
+                    client_id=client_id,
+                )  # fmt: skip
+                self.conditions.replay_to(client_id)
+
+            runner.register_message("hothot_hello", on_hello)
+            self.start_metrics()
+            self._spawn_local_workers()
+            if not self._await_workers(runner):
+                return EXIT_INTERRUPTED if self.interruption.asked else EXIT_INVALID
+            timeline = self.build_timeline()
+            probes = LagProbes(
+                plan.regions, plan.client, plan.table, ids, sink, self.conditions,
+                interval=plan.observe.probe_interval, sample=0.0,
+            )  # fmt: skip
+            users = plan.writers.per_region * len(plan.regions)
+            self.console.print(
+                f"[bold]{self.campaign.name}[/bold]: {users} users on {runner.worker_count} "
+                f"workers against {target.kind} ({', '.join(plan.regions)}) for "
+                f"{self.campaign.duration:g}s, {len(self.schedule)} faults → {self.report_dir}"
+            )
+            t0 = time.time()
+            timeline.start(t0)
+            probes.start()
+            runner.start(users, spawn_rate=plan.writers.spawn_rate)
+            self._watch(t0, self.stats.snapshot, timeline)
+            runner.stop()
+            lost = self._collect(runner)
+            probes.stop()
+            probes = None
+            timeline.stop()
+            self.settle()
+            if not self.interruption.hurried:
+                read_final(plan, self.touched, sink, workloads=workloads, ids=ids)
+            for shard in self.shards.values():
+                shard.close()
+            self._write_workers_file(lost)
+            self.fetch_truth()
+            code = self.judge(partial=self.interruption.asked or bool(lost))
+            return EXIT_INTERRUPTED if self.interruption.asked else code
+        finally:
+            if probes is not None:
+                probes.stop()
+            if runner is not None:
+                runner.quit()
+            self._stop_local_workers()
+            for shard in self.shards.values():
+                shard.close()
+            self.close()
+            self.interruption.uninstall()
+
+    def _await_workers(self, runner: Any) -> bool:
+        deadline = time.monotonic() + CONNECT_TIMEOUT_S
+        while runner.worker_count < self.expect:
+            if self.interruption.asked:
+                return False
+            if time.monotonic() > deadline:
+                self.console.print(
+                    f"[red]only {runner.worker_count} of {self.expect} workers connected to "
+                    f"{self.bind_host}:{self.bind_port} within {CONNECT_TIMEOUT_S:g}s[/red]"
+                )
+                return False
+            time.sleep(0.2)
+        return True
+
+    def _collect(self, runner: Any) -> list[str]:
+        """Ask every worker for its last records; a worker that does not answer is lost."""
+        runner.send_message("hothot_flush", {})
+        deadline = time.monotonic() + FLUSH_TIMEOUT_S
+        while time.monotonic() < deadline and not self.interruption.hurried:
+            if self.tallies and all(t.flushed for t in self.tallies.values()):
+                break
+            time.sleep(0.1)
+        lost = [name for name, t in self.tallies.items() if not t.flushed]
+        for name in lost:
+            t = self.tallies[name]
+            self.note(
+                f"worker {name} was lost: {t.received} records received, at least "
+                f"{max(0, t.produced - t.received)} unsent"
+            )
+        return lost

@@ -1,0 +1,104 @@
+"""The worker's side of distributed mode: `hothot worker --master HOST[:PORT]`.
+
+A worker knows nothing until the master sends the resolved campaign; then it builds the same
+user classes, runs the users Locust's master assigns it, and streams every record back in
+paced batches (an unpaced burst of messages starves the master's event loop).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import yaml
+
+from hothot.campaign import parse_campaign
+from hothot.runner import load_plan
+from hothot.target import Target
+from loadgen.conditions import ClientConditions
+from verdict.history import encode
+
+#: records per message, and the pause between messages while a backlog drains
+MAX_BATCH = 2000
+PACE_S = 0.02
+SEND_EVERY_S = 0.1
+
+
+class HistoryStream:
+    """A sink that buffers encoded records and ships them to the master."""
+
+    def __init__(self, runner: Any, worker: str) -> None:
+        self.runner = runner
+        self.worker = worker
+        self.produced = 0
+        self._lines: list[bytes] = []
+
+    def __call__(self, record: dict[str, Any]) -> None:
+        self._lines.append(encode(record))
+        self.produced += 1
+
+    def send_batch(self) -> int:
+        batch, self._lines = self._lines[:MAX_BATCH], self._lines[MAX_BATCH:]
+        if batch:
+            self.runner.send_message(
+                "hothot_history",
+                {"worker": self.worker, "lines": b"".join(batch), "produced": self.produced},
+            )
+        return len(batch)
+
+    def drain(self) -> None:
+        while self.send_batch() == MAX_BATCH:
+            time.sleep(PACE_S)
+
+    def pump_forever(self) -> None:
+        while True:
+            self.drain()
+            time.sleep(SEND_EVERY_S)
+
+
+class WorkerProcess:
+    def __init__(self, master_host: str, master_port: int) -> None:
+        from locust.env import Environment
+
+        self.env = Environment(user_classes=[])
+        self.runner = self.env.create_worker_runner(master_host, master_port)
+        self.conditions = ClientConditions()
+        self.stream: HistoryStream | None = None
+        self.runner.register_message("hothot_plan", self._on_plan)
+        self.runner.register_message("hothot_conditions", self._on_conditions)
+        self.runner.register_message("hothot_flush", self._on_flush, concurrent=True)
+        # only now can the plan be handled: ask for it (a plan sent on connect would arrive
+        # while the runner is still being built, before these handlers exist)
+        self.runner.send_message("hothot_hello", {})
+
+    def _on_plan(self, environment: Any, msg: Any, **_: Any) -> None:
+        from loadgen.recorder import RecordIds
+        from loadgen.users import user_classes
+
+        data = msg.data
+        campaign = parse_campaign(yaml.safe_load(data["campaign"]), source="(from master)")
+        target = Target(campaign.target.kind, dict(data["endpoints"]))
+        plan = load_plan(campaign, target, worker=data["worker"])
+        self.stream = HistoryStream(self.runner, plan.worker)
+        self.env.user_classes = user_classes(
+            plan, self.stream, self.conditions, ids=RecordIds(plan.worker)
+        )
+        import gevent
+
+        gevent.spawn(self.stream.pump_forever)
+
+    def _on_conditions(self, environment: Any, msg: Any, **_: Any) -> None:
+        getattr(self.conditions, msg.data["method"])(*msg.data["args"])
+
+    def _on_flush(self, environment: Any, msg: Any, **_: Any) -> None:
+        if self.stream is None:
+            return
+        # users are stopping: give the last operations a moment to be recorded
+        time.sleep(0.2)
+        self.stream.drain()
+        self.runner.send_message(
+            "hothot_flushed", {"worker": self.stream.worker, "produced": self.stream.produced}
+        )
+
+    def wait(self) -> None:
+        self.runner.greenlet.join()
