@@ -1,0 +1,115 @@
+"""MRSC (`--mode strong`): synchronous replication to a second region, write conflicts,
+strong reads everywhere, and an isolated region that fails writes."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.globaltable_fixtures import RunningEmulator, launch
+
+EAST, EAST2, WEST = "us-east-1", "us-east-2", "us-west-2"
+
+
+@pytest.fixture(scope="module")
+def strong() -> Any:
+    running = launch("--mode", "strong", "--regions", f"{EAST},{EAST2},{WEST}")
+    running.client(EAST).create_table(
+        TableName="mrsc",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    yield running
+    running.stop()
+
+
+@pytest.fixture(autouse=True)
+def _heal(strong: RunningEmulator) -> Any:
+    yield
+    strong.control_client.heal_all()
+
+
+def put(emu: RunningEmulator, region: str, key: str, value: str) -> dict[str, Any]:
+    return emu.client(region).put_item(TableName="mrsc", Item={"pk": {"S": key}, "v": {"S": value}})
+
+
+def read(emu: RunningEmulator, region: str, key: str, consistent: bool = True) -> Any:
+    answer = emu.client(region).get_item(
+        TableName="mrsc", Key={"pk": {"S": key}}, ConsistentRead=consistent
+    )
+    return answer.get("Item", {}).get("v", {}).get("S")
+
+
+def test_strong_reads_agree_everywhere_right_after_the_write(strong):
+    assert strong.control_client.state()["mode"] == "strong"
+    for i, region in enumerate((EAST, EAST2, WEST)):
+        put(strong, region, "k", f"v{i}")
+        assert [read(strong, r, "k") for r in (EAST, EAST2, WEST)] == [f"v{i}"] * 3
+
+
+def test_simultaneous_writes_from_two_regions_conflict(strong):
+    # a slow round trip keeps the first write in flight while the second arrives
+    for a in (EAST, EAST2, WEST):
+        for b in (EAST, EAST2, WEST):
+            if a != b:
+                strong.control_client.apply(
+                    {"fault": "replication_delay", "from": a, "to": b, "delay_s": 0.6}
+                )
+    results: dict[str, Any] = {}
+    clients = {r: strong.client(r) for r in (EAST, WEST)}
+
+    def write(region: str) -> None:
+        try:
+            clients[region].put_item(
+                TableName="mrsc", Item={"pk": {"S": "hot"}, "v": {"S": region}}
+            )
+            results[region] = "ok"
+        except ClientError as exc:
+            results[region] = exc.response["Error"]["Code"]
+
+    first = threading.Thread(target=write, args=(EAST,))
+    first.start()
+    threading.Event().wait(0.2)
+    write(WEST)
+    first.join()
+    assert results == {EAST: "ok", WEST: "ReplicatedWriteConflictException"}
+    assert {read(strong, r, "hot") for r in (EAST, EAST2, WEST)} == {EAST}
+
+
+def test_conditions_see_the_latest_version_across_regions(strong):
+    put(strong, EAST, "cond", "first")
+    with pytest.raises(ClientError) as exc:
+        strong.client(WEST).put_item(
+            TableName="mrsc",
+            Item={"pk": {"S": "cond"}, "v": {"S": "second"}},
+            ConditionExpression="attribute_not_exists(pk)",
+        )
+    assert exc.value.response["Error"]["Code"] == "ConditionalCheckFailedException"
+
+
+def test_isolated_region_fails_writes_and_strong_reads_but_serves_eventual_reads(strong):
+    put(strong, WEST, "iso", "before")
+    for other in (EAST, EAST2):
+        strong.control_client.apply({"fault": "partition", "regions": [WEST, other]})
+    with pytest.raises(ClientError) as exc:
+        put(strong, WEST, "iso", "during")
+    assert exc.value.response["Error"]["Code"] == "ServiceUnavailable"
+    with pytest.raises(ClientError):
+        read(strong, WEST, "iso", consistent=True)
+    assert read(strong, WEST, "iso", consistent=False) == "before"
+    # the majority side keeps working; the isolated region catches up after healing
+    put(strong, EAST, "iso", "majority")
+    assert read(strong, EAST2, "iso") == "majority"
+    assert read(strong, WEST, "iso", consistent=False) == "before"
+    strong.control_client.heal_all()
+    assert strong.control_client.quiesce(10)["converged"]
+    assert read(strong, WEST, "iso", consistent=False) == "majority"
+
+
+def test_strong_mode_needs_three_regions():
+    with pytest.raises(RuntimeError, match="exited with 2"):
+        launch("--mode", "strong", "--regions", "us-east-1,us-west-2")
