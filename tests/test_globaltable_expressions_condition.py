@@ -147,6 +147,9 @@ ERRORS = [
     ("size(:one) = :one", "requires a document path"),
     ("n IN (" + ", ".join([":one"] * 101) + ")", "at most 100 operands"),
     ("n = :" + "x" * 5000, "Expression size has exceeded the maximum allowed size"),
+    ("(" * 101 + "n = :five" + ")" * 101, "nested too deeply"),
+    ("NOT " * 101 + "n = :five", "nested too deeply"),
+    (" AND ".join(["n=:five"] * 301), "too many operators"),
 ]
 
 

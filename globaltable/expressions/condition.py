@@ -22,6 +22,8 @@ CONDITION_FUNCTIONS = {
 }
 UPDATE_FUNCTIONS = ("if_not_exists", "list_append")
 MAX_IN_OPERANDS = 100
+MAX_OPERATORS = 300  # DynamoDB's limit on operators and functions in one expression
+MAX_NESTING = 100  # parentheses/NOT depth; keeps the recursive descent far from Python's limit
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +96,23 @@ class ConditionParser:
     def __init__(self, cursor: Cursor) -> None:
         self.cursor = cursor
         self._parenthesized: set[int] = set()
+        self._operators = 0
+        self._depth = 0
+
+    def _count(self, node: Node) -> Node:
+        self._operators += 1
+        if self._operators > MAX_OPERATORS:
+            raise self.cursor.error(
+                f"The expression contains too many operators; the maximum is {MAX_OPERATORS}"
+            )
+        return node
+
+    def _nest(self) -> None:
+        self._depth += 1
+        if self._depth > MAX_NESTING:
+            raise self.cursor.error(
+                f"The expression is nested too deeply; the maximum is {MAX_NESTING} levels"
+            )
 
     def parse(self) -> Node:
         node = self.parse_or()
@@ -103,32 +122,41 @@ class ConditionParser:
     def parse_or(self) -> Node:
         node = self.parse_and()
         while self.cursor.accept("OR"):
-            node = Or(node, self.parse_and())
+            node = self._count(Or(node, self.parse_and()))
         return node
 
     def parse_and(self) -> Node:
         node = self.parse_not()
         while self.cursor.accept("AND"):
-            node = And(node, self.parse_not())
+            node = self._count(And(node, self.parse_not()))
         return node
 
     def parse_not(self) -> Node:
         if self.cursor.accept("NOT"):
-            return Not(self.parse_not())
+            self._nest()
+            inner = self.parse_not()
+            self._depth -= 1
+            return self._count(Not(inner))
         return self.parse_primary()
 
     def parse_primary(self) -> Node:
         cursor = self.cursor
         if cursor.accept("("):
+            self._nest()
             inner = self.parse_or()
             cursor.expect(")")
+            self._depth -= 1
             if id(inner) in self._parenthesized:
                 raise cursor.error("The expression has redundant parentheses;")
             self._parenthesized.add(id(inner))
             return inner
         token = cursor.peek
         if token.kind == "ident" and cursor.at("(", 1) and token.text in CONDITION_FUNCTIONS:
-            return self.parse_function()
+            return self._count(self.parse_function())
+        return self._count(self.parse_comparison())
+
+    def parse_comparison(self) -> Node:
+        cursor = self.cursor
         subject = self.parse_operand()
         if cursor.peek.kind == "op" and cursor.peek.text in COMPARATORS:
             op = cursor.next().text
