@@ -16,6 +16,7 @@ import atexit
 import logging
 import os
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -108,6 +109,11 @@ class Timeline:
         thread = self._thread
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout=5.0)
+
+    @property
+    def stopped(self) -> bool:
+        """stop() was called (by the runner, a signal, atexit): the schedule will not go on."""
+        return self._stopped.is_set()
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the schedule has run out (every window healed); True if it has."""
@@ -235,13 +241,31 @@ def install_signal_healing(timeline: Timeline, exit_code: int = 130) -> Callable
     atexit.register(timeline.stop)
     previous: dict[int, Any] = {}
 
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        timeline.stop()
+    def interrupt(signum: int, frame: FrameType | None) -> None:
         before = previous.get(signum)
         if callable(before):
             before(signum, frame)
             return
         raise SystemExit(exit_code)
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        hub = _gevent_hub_unless_main()
+        if hub is None:
+            timeline.stop()
+            interrupt(signum, frame)
+            return
+
+        # Under gevent the handler runs in whichever greenlet is current: the event loop,
+        # where nothing may block, or a user's greenlet, which an exception would merely
+        # kill. Heal from a greenlet of our own, then interrupt the main greenlet.
+        def heal_then_interrupt() -> None:
+            timeline.stop()
+            try:
+                interrupt(signum, frame)
+            except BaseException as exc:
+                hub.handle_system_error(type(exc), exc)
+
+        sys.modules["gevent"].spawn(heal_then_interrupt)
 
     if threading.current_thread() is threading.main_thread():
         for signum in (signal.SIGINT, signal.SIGTERM):
@@ -253,3 +277,13 @@ def install_signal_healing(timeline: Timeline, exit_code: int = 130) -> Callable
             signal.signal(signum, before)
 
     return uninstall
+
+
+def _gevent_hub_unless_main() -> Any:
+    """gevent's hub in a monkey-patched process (Locust's) when a greenlet other than the
+    main one is running, else None. gevent is looked up, never imported."""
+    gevent = sys.modules.get("gevent")
+    if gevent is None or not gevent.monkey.is_module_patched("threading"):
+        return None
+    hub = gevent.get_hub()
+    return None if gevent.getcurrent() is hub.parent else hub

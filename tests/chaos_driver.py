@@ -2,19 +2,27 @@
 running emulator, with signal healing installed, and prints "active" once every scheduled
 fault is applied. Exit 130 when interrupted (after healing), 0 when the schedule ran out.
 
-usage: chaos_driver.py CONTROL_URL REPORT_DIR SCHEDULE_JSON
+usage: chaos_driver.py CONTROL_URL REPORT_DIR SCHEDULE_JSON [gevent]
+With `gevent`, the process is monkey-patched first, as Locust's runner process is.
 """
 
 from __future__ import annotations
 
-import json
 import sys
-import threading
 
-from chaos import ChaosSpec, expand
-from chaos.injectors import build
-from chaos.timeline import Timeline, install_signal_healing
-from loadgen.conditions import ClientConditions
+if sys.argv[4:] == ["gevent"]:
+    from gevent import monkey
+
+    monkey.patch_all()
+
+import json  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
+
+from chaos import ChaosSpec, expand  # noqa: E402
+from chaos.injectors import build  # noqa: E402
+from chaos.timeline import Timeline, install_signal_healing  # noqa: E402
+from loadgen.conditions import ClientConditions  # noqa: E402
 
 REGIONS = ["us-east-1", "us-west-2", "eu-west-1"]
 
@@ -39,6 +47,12 @@ def main() -> int:
         timeline.start()
         while not timeline.wait(timeout=0.1):
             pass
+        # stopped by a signal: under gevent the interruption reaches this greenlet only after
+        # the healing greenlet is done, so wait for it rather than exit 0 in between
+        for _ in range(300):
+            if not timeline.stopped:
+                break
+            time.sleep(0.1)
     except KeyboardInterrupt:
         return 130
     finally:

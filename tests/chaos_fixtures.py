@@ -93,7 +93,7 @@ def wait_for(condition: Callable[[], Any], timeout: float = 15.0, every: float =
 
 
 def driver(
-    control_url: str, report_dir: Path, schedule: list[dict[str, Any]]
+    control_url: str, report_dir: Path, schedule: list[dict[str, Any]], gevent: bool = False
 ) -> subprocess.Popen[str]:
     """Start tests/chaos_driver.py: a process running a Timeline against the emulator."""
     return subprocess.Popen(
@@ -103,6 +103,7 @@ def driver(
             control_url,
             str(report_dir),
             json.dumps(schedule),
+            *(["gevent"] if gevent else []),
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -24,8 +24,10 @@ SCHEDULE = [
 ]
 
 
-def start_and_wait_active(emu: Emulator, report_dir: Path) -> subprocess.Popen[str]:
-    process = driver(emu.control_url, report_dir, SCHEDULE)
+def start_and_wait_active(
+    emu: Emulator, report_dir: Path, gevent: bool = False
+) -> subprocess.Popen[str]:
+    process = driver(emu.control_url, report_dir, SCHEDULE, gevent)
     assert process.stdout is not None
     line = process.stdout.readline()
     assert line.strip() == "active", process.stderr.read() if process.stderr else line
@@ -46,12 +48,21 @@ def hothot_heal(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize(
+    ("signum", "gevent"),
+    [
+        (signal.SIGINT, False),
+        (signal.SIGTERM, False),
+        (signal.SIGTERM, True),
+        (signal.SIGINT, True),
+    ],
+    ids=["SIGINT", "SIGTERM", "SIGTERM-gevent", "SIGINT-gevent"],
+)
 def test_interrupted_run_heals_and_exits_130(
-    clean_emulator: Emulator, tmp_path: Path, signum: int
+    clean_emulator: Emulator, tmp_path: Path, signum: int, gevent: bool
 ) -> None:
     emu = clean_emulator
-    process = start_and_wait_active(emu, tmp_path)
+    process = start_and_wait_active(emu, tmp_path, gevent)
     process.send_signal(signum)
     assert process.wait(timeout=30) == 130
     assert emu.clean(), emu.control.state()
