@@ -58,11 +58,12 @@ def _parents(store: VersionStore, counted: list[int]) -> dict[int, int]:
 
 
 def _chain(store: VersionStore, k: int, vid: int, parent: dict[int, int], kept: set[int]) -> None:
-    w = store.vid_write[vid] if vid >= 0 else -1
-    while w >= 0 and store.w_key[w] == k and w not in kept:
+    vid_write, w_key, w_pred = store.vid_write, store.w_key, store.w_pred
+    w = vid_write[vid] if vid >= 0 else -1
+    while w >= 0 and w_key[w] == k and w not in kept:
         kept.add(w)
-        pv = parent.get(w, store.w_pred[w])
-        w = store.vid_write[pv] if pv >= 0 else -1
+        pv = parent[w] if w in parent else w_pred[w]
+        w = vid_write[pv] if pv >= 0 else -1
 
 
 def _attr_kept(
@@ -89,19 +90,18 @@ def judge_key(store: VersionStore, k: int) -> KeyJudgement:
         counted = [w for w in writes if store.counted(w)]
         unresolved = [w for w in writes if not store.counted(w)]
         parent = _parents(store, counted)
-    else:  # the common case: acknowledged item-level writes only
-        counted, unresolved = writes, []
-        parent = {w: w_pred[w] for w in writes}
-    preds = parent.values()
+    else:  # the common case: acknowledged item-level writes only; parents are the preds
+        counted, unresolved, parent = writes, [], {}
+    preds = list(parent.values()) if parent else [w_pred[w] for w in writes]
     conflicts: list[list[int]] = []
     if len(set(preds)) < len(counted):
         siblings: dict[int, list[int]] = {}
-        for w in counted:
-            siblings.setdefault(parent[w], []).append(w)
+        for w, p in zip(counted, preds, strict=True):
+            siblings.setdefault(p, []).append(w)
         conflicts = [g for g in siblings.values() if len(g) > 1]
     finals = store.finals.get(k, [])
     final_vids = {f.vid for f in finals}
-    divergent = len({(f.vid, f.attrs) for f in finals}) > 1
+    divergent = any(f.vid != finals[0].vid or f.attrs != finals[0].attrs for f in finals)
     judgement = KeyJudgement(k, counted, unresolved, conflicts, [], final_vids, divergent)
     if not finals:
         return judgement
@@ -115,8 +115,11 @@ def judge_key(store: VersionStore, k: int) -> KeyJudgement:
         if leaves:
             last = max(leaves, key=store.w_tcomp.__getitem__)
             _chain(store, k, store.w_vid[last], parent, kept)
-    attr_kept = _attr_kept(store, k, {a for f in finals for a in f.attrs})
     lost = judgement.lost
+    if not any(f.attrs for f in finals) and not store.w_attrs:
+        lost.extend(w for w in counted if w not in kept)
+        return judgement
+    attr_kept = _attr_kept(store, k, {a for f in finals for a in f.attrs})
     for w in counted:
         if flags[w] & ATTR_LEVEL:
             if any((a, w) not in attr_kept for a in store.w_attrs[w][0]):
