@@ -10,9 +10,8 @@ Messages (all small dicts; history travels as pre-encoded JSON lines):
   worker → master  hothot_hello       {}                 handlers ready: send the plan
   master → worker  hothot_plan        {campaign, endpoints, worker}
   master → worker  hothot_conditions  {method, args}     client-side fault state
-  master → worker  hothot_flush       {}                 send what you hold, then say so
   worker → master  hothot_history     {worker, lines, produced}
-  worker → master  hothot_flushed     {worker, produced}
+  worker → master  hothot_flushed     {worker, produced}  users stopped, all records sent
 """
 
 from __future__ import annotations
@@ -232,7 +231,9 @@ class DistributedRun(CampaignRun):
             workloads = build_workloads(plan.workloads, plan.regions)
             ids = RecordIds("master")
             classes = user_classes(plan, sink, self.conditions, ids=ids, workloads=workloads)
-            env = Environment(user_classes=classes)
+            # Locust hands this to the workers: a stopping user finishes its operation, so no
+            # write that was sent goes unrecorded
+            env = Environment(user_classes=classes, stop_timeout=plan.writers.timeout * 8 + 1.0)
             runner = env.create_master_runner(
                 master_bind_host=self.bind_host, master_bind_port=self.bind_port
             )
@@ -313,8 +314,8 @@ class DistributedRun(CampaignRun):
         return True
 
     def _collect(self, runner: Any) -> list[str]:
-        """Ask every worker for its last records; a worker that does not answer is lost."""
-        runner.send_message("hothot_flush", {})
+        """Wait for every worker's last records; a worker that does not hand them over is
+        lost (its shard is kept, marked partial, and its unsent count reported)."""
         deadline = time.monotonic() + FLUSH_TIMEOUT_S
         while time.monotonic() < deadline and not self.interruption.hurried:
             if self.tallies and all(t.flushed for t in self.tallies.values()):

@@ -66,7 +66,7 @@ class WorkerProcess:
         self.stream: HistoryStream | None = None
         self.runner.register_message("hothot_plan", self._on_plan)
         self.runner.register_message("hothot_conditions", self._on_conditions)
-        self.runner.register_message("hothot_flush", self._on_flush, concurrent=True)
+        self.env.events.test_stop.add_listener(self._on_test_stop)
         # only now can the plan be handled: ask for it (a plan sent on connect would arrive
         # while the runner is still being built, before these handlers exist)
         self.runner.send_message("hothot_hello", {})
@@ -90,11 +90,12 @@ class WorkerProcess:
     def _on_conditions(self, environment: Any, msg: Any, **_: Any) -> None:
         getattr(self.conditions, msg.data["method"])(*msg.data["args"])
 
-    def _on_flush(self, environment: Any, msg: Any, **_: Any) -> None:
+    def _on_test_stop(self, **_: Any) -> None:
+        """Users have stopped (each finished its operation): hand over every last record.
+        This runs inside the worker's stop; a message from the master would only be read
+        after Locust's post-stop pause, too late."""
         if self.stream is None:
             return
-        # users are stopping: give the last operations a moment to be recorded
-        time.sleep(0.2)
         self.stream.drain()
         self.runner.send_message(
             "hothot_flushed", {"worker": self.stream.worker, "produced": self.stream.produced}
