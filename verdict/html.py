@@ -91,6 +91,7 @@ def _workloads(data: dict[str, Any]) -> str:
 
 def _faults(data: dict[str, Any]) -> str:
     conv = {c["window"]: c for c in data["convergence"]}
+    t0 = data["timeline"]["t0"]
     rows = []
     for w in data["faults"]:
         a = w["anomalies"]
@@ -98,11 +99,8 @@ def _faults(data: dict[str, Any]) -> str:
             when, label, converged = "—", "outside any fault window", "—"
         else:
             heal = w["heal"]
-            when = (
-                f"{w['start']:.1f} → {heal:.1f}"
-                if heal is not None
-                else f"{w['start']:.1f} → (not healed)"
-            )
+            end = f"+{heal - t0:.1f}s" if heal is not None else "(not healed)"
+            when = f"+{w['start'] - t0:.1f}s → {end}"
             label = escape(f"{w['fault']} {w['target']}")
             c = conv.get(w["id"], {}).get("converged_s")
             converged = format_duration(c) if c is not None else "—"
@@ -110,17 +108,22 @@ def _faults(data: dict[str, Any]) -> str:
             a.get(k, 0) for k in ("lost_updates", "conflicts", "skew_inverted", "stale_reads")
         ]
         rows.append([label, when, *counts, converged])
-    head = ["fault", "window (unix s)", "lost", "conflicts", "skew-inverted", "stale reads"]
+    head = ["fault", "window (from run start)", "lost", "conflicts", "skew-inverted", "stale reads"]
     return _table([*head, "converged after heal"], rows)
 
 
-def _evidence(kind: str, ex: dict[str, Any]) -> str:
-    summary = escape(f"{ex['key']} at {ex['t']:.3f}")
+def _evidence(ex: dict[str, Any], t0: float, is_open: bool = False) -> str:
+    """One anomaly with its writes; times are seconds from the run's first operation."""
+    summary = escape(f"{ex['key']} at +{ex['t'] - t0:.3f}s")
     faults = ", ".join(ex.get("faults") or []) or "none"
     body = f"<p>faults active: {escape(faults)}</p>"
     if ex.get("writes"):
         keys = ["role", "vid", "region", "op", "pred", "t_invoke", "t_complete", "outcome"]
-        body += _table(keys, [[_t(w.get(k)) for k in keys] for w in ex["writes"]])
+        rel = [
+            {**w, "t_invoke": w["t_invoke"] - t0, "t_complete": w["t_complete"] - t0}
+            for w in ex["writes"]
+        ]
+        body += _table(keys, [[_t(w.get(k)) for k in keys] for w in rel])
     if "regions" in ex:
         body += _table(
             ["region", "final vid", "attributes"],
@@ -129,16 +132,22 @@ def _evidence(kind: str, ex: dict[str, Any]) -> str:
     rest = {k: v for k, v in ex.items() if k not in {"key", "t", "writes", "faults", "regions"}}
     if rest:
         body += f"<p><code>{escape(str(rest))}</code></p>"
-    return f"<details><summary>{summary}</summary>{body}</details>"
+    return f"<details{' open' if is_open else ''}><summary>{summary}</summary>{body}</details>"
 
 
 def _examples(data: dict[str, Any]) -> str:
-    out = []
+    out = [
+        f'<p class="muted">Times are seconds from the first operation (unix {data["timeline"]["t0"]:.3f}).</p>'
+    ]
+    t0 = data["timeline"]["t0"]
     for kind, title in KIND_TITLES.items():
         items = data["examples"].get(kind)
         if items:
-            out.append(f"<h3>{escape(title)}</h3>" + "".join(_evidence(kind, e) for e in items))
-    return "".join(out) or '<p class="pass">No anomalies.</p>'
+            out.append(
+                f"<h3>{escape(title)}</h3>"
+                + "".join(_evidence(e, t0, i == 0) for i, e in enumerate(items))
+            )
+    return "".join(out) if len(out) > 1 else '<p class="pass">No anomalies.</p>'
 
 
 def _truth(data: dict[str, Any]) -> str:

@@ -8,7 +8,7 @@ from typing import Any
 
 from verdict.history import format_duration
 
-WIDTH, HEIGHT, PAD_L, PAD_R, PAD_T, PAD_B = 900, 260, 56, 56, 16, 34
+WIDTH, HEIGHT, PAD_L, PAD_R, PAD_T, PAD_B = 900, 260, 56, 80, 16, 34
 COLORS = {"ops": "#4477aa", "conflicts": "#ee7733", "lost_updates": "#cc3311", "fault": "#bbbbbb"}
 
 
@@ -60,7 +60,7 @@ def timeline_svg(timeline: dict[str, Any], faults: list[dict[str, Any]]) -> str:
         f'<text x="4" y="{PAD_T + 10}" font-size="11" fill="{COLORS["ops"]}">{left:g} ops</text>'
     )
     parts.append(
-        f'<text x="{WIDTH - PAD_R + 4}" y="{PAD_T + 10}" font-size="11" fill="{COLORS["lost_updates"]}">{right:g}</text>'
+        f'<text x="{WIDTH - PAD_R + 4}" y="{PAD_T + 10}" font-size="11" fill="{COLORS["lost_updates"]}">{right:g} anomalies</text>'
     )
     for i in range(0, 6):
         t = n * width * i / 5
