@@ -37,6 +37,19 @@ def timeline(
     return line, changes
 
 
+def slow_link(source: str, target: str, delay: str, both_ways: bool = False) -> dict[str, Any]:
+    """A minute-long replication delay from the start."""
+    return {
+        "at": 0,
+        "for": "60s",
+        "fault": "replication_delay",
+        "from": source,
+        "to": target,
+        "delay": delay,
+        "both_ways": both_ways,
+    }
+
+
 def put(emu: Emulator, region: str, key: str, value: str) -> None:
     emu.dynamo(region).put_item(TableName=TABLE, Item={"pk": {"S": key}, "v": {"S": value}})
 
@@ -52,15 +65,7 @@ def test_clock_skew_makes_the_earlier_write_win(clean_emulator: Emulator, tmp_pa
     line, changes = timeline(
         emu,
         [
-            {
-                "at": 0,
-                "for": "60s",
-                "fault": "replication_delay",
-                "from": "us-east-1",
-                "to": "eu-west-1",
-                "delay": "2s",
-                "both_ways": True,
-            },
+            slow_link("us-east-1", "eu-west-1", "2s", both_ways=True),
             {"at": 0, "for": "3s", "fault": "clock_skew", "region": "eu-west-1", "offset": "2s"},
         ],
         tmp_path,
@@ -103,16 +108,7 @@ def test_replication_delay_shows_as_visibility_lag(
     emu = clean_emulator
     line, changes = timeline(
         emu,
-        [
-            {
-                "at": 0,
-                "for": "60s",
-                "fault": "replication_delay",
-                "from": "us-west-2",
-                "to": "us-east-1",
-                "delay": "1500ms",
-            }
-        ],
+        [slow_link("us-west-2", "us-east-1", "1500ms")],
         tmp_path,
     )
     with line:
