@@ -255,3 +255,28 @@ def test_no_injector_for_a_fault_is_refused_up_front(tmp_path: Path) -> None:
         match=r"no injector can apply f1-clock_skew \(clock_skew\); injectors given: none",
     ):
         Timeline(expand(spec, 1, REGIONS, 60), [], tmp_path)
+
+
+def test_drift_and_strobe_reach_both_clocks(clean_emulator: Emulator, tmp_path: Path) -> None:
+    emu = clean_emulator
+    conditions = ClientConditions()
+    skew = {
+        "at": 0,
+        "for": "10s",
+        "fault": "clock_skew",
+        "region": "us-west-2",
+        "offset": "-1s",
+        "drift_ppm": 500,
+        "strobe": "4s",
+    }
+    line, changes = run_timeline(emu, [skew], tmp_path, conditions)
+    with line:
+        line.start()
+        wait_for(lambda: changes.active())
+        applied = list(emu.control.state()["faults"].values())
+        writers_offset = conditions.now("us-west-2") - time.time()
+    assert [(f["offset_s"], f["drift_ppm"], f["strobe_period_s"]) for f in applied] == [
+        (-1.0, 500.0, 4.0)
+    ]
+    assert writers_offset == pytest.approx(-1.0, abs=0.3)  # first half of the strobe period
+    assert emu.clean()
