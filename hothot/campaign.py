@@ -172,7 +172,7 @@ def load_campaign(path: str | Path, overrides: list[str] | None = None) -> Campa
 def resolved_yaml(campaign: Campaign, *, chaos: Any = None) -> str:
     """The campaign as run: defaults filled in, durations in seconds, ready to replay.
     `chaos` replaces the chaos section (the runner passes the schedule random mode drew)."""
-    data = campaign.model_dump(mode="json", exclude_none=True, by_alias=True)
+    data = campaign.model_dump(mode="json", by_alias=True)
     if chaos is not None:
         aws = data.get("chaos", {}).get("aws")
         data["chaos"] = {"faults": chaos, "aws": aws} if aws else chaos

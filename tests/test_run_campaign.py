@@ -21,7 +21,9 @@ def partition_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, Path, 
     data = campaign(
         "partition",
         duration="7s",
-        chaos=[{"at": "2s", "for": "3s", "fault": "partition", "regions": ["us-east-1", "eu-west-1"]}],
+        chaos=[
+            {"at": "2s", "for": "3s", "fault": "partition", "regions": ["us-east-1", "eu-west-1"]}
+        ],
         budgets=[
             {"metric": "lost_update_rate", "max": 0, "workload": "home_region"},
             {"metric": "lost_updates", "max": 0},
@@ -54,7 +56,9 @@ def test_verdict_equals_the_emulators_truth(partition_run: tuple[int, Path, str]
     assert not v.get("truth_mismatch")
 
 
-def test_partition_loses_updates_but_home_region_does_not(partition_run: tuple[int, Path, str]) -> None:
+def test_partition_loses_updates_but_home_region_does_not(
+    partition_run: tuple[int, Path, str],
+) -> None:
     code, report, _ = partition_run
     v = verdict(report)
     assert v["totals"]["lost_updates"] > 0, "a partition over hot keys must lose updates"
@@ -70,14 +74,18 @@ def test_partition_loses_updates_but_home_region_does_not(partition_run: tuple[i
     assert any("lost_updates" in name for name in failed)
 
 
-def test_every_record_once_and_final_reads_of_every_key(partition_run: tuple[int, Path, str]) -> None:
+def test_every_record_once_and_final_reads_of_every_key(
+    partition_run: tuple[int, Path, str],
+) -> None:
     _, report, _ = partition_run
     records = history_records(report)
     ids = [r["id"] for r in records]
     assert len(ids) == len(set(ids))
     written = {r["key"] for r in records if r["op"] in ("put", "update", "delete")}
     finals = {(r["key"], r["region"]) for r in records if r.get("final")}
-    assert {(k, region) for k in written for region in ("us-east-1", "us-west-2", "eu-west-1")} <= finals
+    assert {
+        (k, region) for k in written for region in ("us-east-1", "us-west-2", "eu-west-1")
+    } <= finals
     assert any(r["op"] == "probe" for r in records)
 
 
@@ -95,7 +103,9 @@ def test_analyze_with_looser_budgets_flips_the_exit_code(
 def test_invalid_campaign_names_file_line_and_field(tmp_path: Path) -> None:
     data = campaign("bad")
     data["workloads"][1]["keys"] = "many"
-    data["chaos"] = [{"at": "1s", "for": "2s", "fault": "clock_skew", "region": "mars-1", "offset": "1s"}]
+    data["chaos"] = [
+        {"at": "1s", "for": "2s", "fault": "clock_skew", "region": "mars-1", "offset": "1s"}
+    ]
     path = write_campaign(tmp_path, data)
     for command in ("validate", "run"):
         proc = hothot(command, str(path))

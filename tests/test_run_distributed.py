@@ -16,7 +16,9 @@ def test_two_workers_every_operation_once(tmp_path: Path) -> None:
     data = campaign(
         "dist",
         duration="6s",
-        chaos=[{"at": "1s", "for": "3s", "fault": "clock_skew", "region": "eu-west-1", "offset": "2s"}],
+        chaos=[
+            {"at": "1s", "for": "3s", "fault": "clock_skew", "region": "eu-west-1", "offset": "2s"}
+        ],
     )
     report = tmp_path / "report"
     proc = hothot(

@@ -29,7 +29,13 @@ def _endpoint_campaign(emulator: object) -> dict:
         },
         chaos=[
             {"at": "1s", "for": "30s", "fault": "partition", "regions": ["us-east-1", "eu-west-1"]},
-            {"at": "1s", "for": "30s", "fault": "clock_skew", "region": "us-west-2", "offset": "2s"},
+            {
+                "at": "1s",
+                "for": "30s",
+                "fault": "clock_skew",
+                "region": "us-west-2",
+                "offset": "2s",
+            },
         ],
     )
 
