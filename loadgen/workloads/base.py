@@ -102,10 +102,12 @@ class Workload:
         values: dict[str, Any] | None = None,
         condition: str | None = None,
         after: Any = None,
+        pad_basis: dict[str, Any] | None = None,
     ) -> dict[str, Any] | None:
         """UpdateItem `SET hh_vid = :vid[, <set_raw>], <sets> [<extra>]`; `sets` maps
         attribute -> value (names are aliased, so any name works); `after(old)` gives the
-        attributes the store computes (ADD, list_append) for `item_bytes`."""
+        attributes the store computes (ADD, list_append) for `item_bytes`; `pad_basis`: the
+        attributes the full item holds besides `sets`, for sizing the padding."""
         names: dict[str, str] = {}
         vals: dict[str, Any] = {":hh_vid": {"S": rec["id"]}, **(values or {})}
         clauses = [f"{VID} = :hh_vid", *([set_raw] if set_raw else [])]
@@ -114,7 +116,7 @@ class Workload:
             vals[f":s{i}"] = value
             clauses.append(f"#s{i} = :s{i}")
         nominal = {"pk": {"S": rec["key"]}, VID: {"S": rec["id"]}, **sets}
-        padding = self.pad(nominal)
+        padding = self.pad({**(pad_basis or {}), **nominal})
         if padding:
             clauses.append(f"{PAD} = if_not_exists({PAD}, :hh_pad)")
             vals[":hh_pad"] = padding[PAD]

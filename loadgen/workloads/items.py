@@ -47,8 +47,12 @@ class SplitAttributes(Workload):
         attr = own if draw < self.options.affinity else other
         rec = calls.record(self.name, key, Op.UPDATE)
         rec["attrs"] = {attr: rec["id"]}
-        value = f"{attr}-{rng.randrange(1_000_000)}"
-        self.update(calls, rec, {attr: {"S": value}, f"{VID}_{attr}": {"S": rec["id"]}})
+        value = {"S": f"{attr}-{rng.randrange(1_000_000):06d}"}
+        vid = {"S": rec["id"]}
+        basis = {}  # the item holds every attribute once each has been written
+        for a in attributes:
+            basis.update({a: {"S": f"{a}-000000"}, f"{VID}_{a}": vid})
+        self.update(calls, rec, {attr: value, f"{VID}_{attr}": vid}, pad_basis=basis)
 
 
 class HomeRegion(Workload):
