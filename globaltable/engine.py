@@ -26,6 +26,8 @@ MODES = ("eventual", "strong")
 #: a local write's timestamp is at least this much above the version it replaces, so a region
 #: whose clock stepped back still orders its own successive writes (and regions converge)
 TS_STEP = 1e-6
+#: replication applies due images in batches at most this often (bounds timer wakeups)
+DRAIN_EVERY_S = 0.005
 
 
 @dataclass
@@ -158,8 +160,8 @@ class GlobalTable:
                 self._apply(table, link.target, key, entry)
                 self.stats.applied(region, link.target, 0.0)
             else:
-                link.push(table.name, key, entry, ack)
-                if not link.paused and ack + link.delay_s + link.jitter_s < self._drain_at:
+                due = link.push(table.name, key, entry, ack)
+                if not link.paused and due < self._drain_at - 0.002:
                     self._schedule_drain()
 
     def _record_truth(
@@ -208,7 +210,8 @@ class GlobalTable:
         except RuntimeError:
             return
         self._drain_at = due
-        self._drain_handle = loop.call_later(max(0.0, due - time.monotonic()), self._drain)
+        wait = max(DRAIN_EVERY_S, due - time.monotonic())
+        self._drain_handle = loop.call_later(wait, self._drain)
 
     def _drain(self) -> None:
         self._drain_handle = None

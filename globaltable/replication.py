@@ -44,9 +44,10 @@ class ReplicationLink:
     def sample_delay(self) -> float:
         if self.jitter_s <= 0:
             return self.delay_s
-        return max(0.0, self.delay_s + self._rng.uniform(-self.jitter_s, self.jitter_s))
+        return max(0.0, self.delay_s + self.jitter_s * (2.0 * self._rng.random() - 1.0))
 
-    def push(self, table: str, key: Key, entry: Entry, ack: float) -> None:
+    def push(self, table: str, key: Key, entry: Entry, ack: float) -> float:
+        """Queue an image; returns when it is due."""
         due = ack + self.sample_delay()
         ident = (table, key)
         last = self._last_due.get(ident)
@@ -55,6 +56,7 @@ class ReplicationLink:
         self._last_due[ident] = due
         self._seq += 1
         heapq.heappush(self._heap, (due, self._seq, (table, key, entry, ack)))
+        return due
 
     def drain(self, now: float, apply: Callable[[ReplicationLink, Delivery], Any]) -> None:
         """Deliver every image that is due, in due order (nothing while paused)."""

@@ -4,6 +4,7 @@ process and one event loop (uvloop when available)."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import inspect
 import signal
 import sys
@@ -140,6 +141,10 @@ async def start(options: ServeOptions) -> Emulator:
 
 async def _serve(options: ServeOptions) -> None:
     emulator = await start(options)
+    # the store holds millions of long-lived objects: full collections would rescan them all
+    # every few thousand writes, so collect young objects only, and rarely the old ones
+    gc.freeze()
+    gc.set_threshold(50_000, 50, 1000)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

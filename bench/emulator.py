@@ -1,0 +1,210 @@
+"""Benchmark: acknowledged PutItem/s and UpdateItem/s on the emulator with 3-region
+replication, beside the same load tool against a null HTTP responder, as ratios in one run;
+then the replication backlog drain, and memory per stored item.
+
+    python bench/emulator.py [--duration 5] [--connections 32]
+
+Load comes from `wrk` (Debian package) with `bench/emulator_write.lua`, in another process
+on the other core. Everything listens on 127.0.0.1 only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import http.client
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+from globaltable.control import ControlClient  # noqa: E402
+
+LUA = HERE / "emulator_write.lua"
+
+
+def null_responder() -> None:
+    """The fastest server this stack allows: parse the request, answer `{}`."""
+    import httptools
+    import uvloop
+
+    reply = b"HTTP/1.1 200 OK\r\nContent-Type: application/x-amz-json-1.0\r\nContent-Length: 2\r\n\r\n{}"
+
+    class Null(asyncio.Protocol):
+        def connection_made(self, transport: asyncio.BaseTransport) -> None:
+            self.transport = transport
+            self.parser = httptools.HttpRequestParser(self)
+
+        def data_received(self, data: bytes) -> None:
+            self.parser.feed_data(data)
+
+        def on_message_complete(self) -> None:
+            self.transport.write(reply)  # type: ignore[attr-defined]
+
+    async def main() -> None:
+        server = await asyncio.get_running_loop().create_server(Null, "127.0.0.1", 0)
+        print(server.sockets[0].getsockname()[1], flush=True)
+        await asyncio.Event().wait()
+
+    uvloop.run(main())
+
+
+def start(cmd: list[str]) -> tuple[subprocess.Popen[str], str]:
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    return proc, proc.stdout.readline()
+
+
+def wrk(url: str, op: str, seconds: int, connections: int) -> tuple[float, int]:
+    """(acknowledged requests/s, non-2xx answers)."""
+    out = subprocess.run(
+        ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "-s", str(LUA), url],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "OP": op},
+        check=True,
+    ).stdout
+    total = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    elapsed = float(re.search(r"requests in ([\d.]+)s", out).group(1))  # type: ignore[union-attr]
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = int(bad.group(1)) if bad else 0
+    return (total - errors) / elapsed, errors
+
+
+def rss_bytes(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError("no VmRSS")
+
+
+def call(conn: http.client.HTTPConnection, op: str, body: dict) -> dict:
+    conn.request("POST", "/", json.dumps(body), {"X-Amz-Target": f"DynamoDB_20120810.{op}"})
+    answer = conn.getresponse()
+    payload = json.loads(answer.read())
+    if answer.status != 200:
+        raise RuntimeError(f"{op}: {payload}")
+    return payload
+
+
+def create_table(url: str) -> http.client.HTTPConnection:
+    host, port = url.removeprefix("http://").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=30)
+    call(
+        conn,
+        "CreateTable",
+        {
+            "TableName": "bench",
+            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+            "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+            "BillingMode": "PAY_PER_REQUEST",
+        },
+    )
+    return conn
+
+
+def emulator() -> tuple[subprocess.Popen[str], dict]:
+    proc, line = start(
+        [sys.executable, "-m", "hothot", "emulate", "--port", "0", "--control-port", "0"]
+    )
+    return proc, json.loads(line)
+
+
+def memory_per_item(items: int) -> float:
+    proc, banner = emulator()
+    try:
+        conn = create_table(banner["regions"]["us-east-1"])
+        control = ControlClient(banner["control"])
+        time.sleep(0.5)
+        before = rss_bytes(proc.pid)
+        pad = "x" * 460
+        for start_at in range(0, items, 25):
+            call(
+                conn,
+                "BatchWriteItem",
+                {
+                    "RequestItems": {
+                        "bench": [
+                            {
+                                "PutRequest": {
+                                    "Item": {
+                                        "pk": {"S": f"k{i}"},
+                                        "hh_vid": {"S": f"w:{i}"},
+                                        "pad": {"S": pad},
+                                    }
+                                }
+                            }
+                            for i in range(start_at, min(items, start_at + 25))
+                        ]
+                    }
+                },
+            )
+        assert control.quiesce(60)["converged"]
+        return (rss_bytes(proc.pid) - before) / items
+    finally:
+        proc.terminate()
+        proc.wait()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=int, default=5, help="seconds per wrk run")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--items", type=int, default=100_000, help="items for the memory figure")
+    parser.add_argument("--null-responder", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.null_responder:
+        null_responder()
+        return 0
+    if shutil.which("wrk") is None:
+        print("wrk is not installed (apt-get install wrk)", file=sys.stderr)
+        return 2
+    null, port = start([sys.executable, __file__, "--null-responder"])
+    proc, banner = emulator()
+    try:
+        region_url = banner["regions"]["us-east-1"]
+        create_table(region_url).close()
+        control = ControlClient(banner["control"])
+        null_rate, _ = wrk(
+            f"http://127.0.0.1:{port.strip()}", "put", args.duration, args.connections
+        )
+        rows = []
+        for op in ("put", "update"):
+            rate, errors = wrk(region_url, op, args.duration, args.connections)
+            backlog = sum(link["backlog"] for link in control.state()["links"].values())
+            started = time.monotonic()
+            drained = control.quiesce(120)
+            rows.append(
+                (op, rate, errors, backlog, drained["converged"], time.monotonic() - started)
+            )
+    finally:
+        null.terminate()
+        proc.terminate()
+        null.wait()
+        proc.wait()
+    per_item = memory_per_item(args.items)
+    print(
+        f"wrk -t1 -c{args.connections} -d{args.duration}s, 3 regions (us-east-1 -> 2 replicas), ~500 B items"
+    )
+    print(f"null responder              {null_rate:>10,.0f} req/s  (1.00)")
+    for op, rate, errors, backlog, converged, waited in rows:
+        name = "PutItem" if op == "put" else "UpdateItem"
+        print(
+            f"emulator {name:<11} acked {rate:>10,.0f} /s    ({rate / null_rate:.2f} of null)  "
+            f"errors {errors}, backlog after run {backlog}, drained={converged} in {waited:.1f}s"
+        )
+    print(
+        f"memory: {per_item:,.0f} bytes per stored item ({args.items:,} items of ~500 B, each held in 3 regions, RSS delta)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
