@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -20,10 +21,8 @@ from verdict.history import SCHEMA
 def _lines(path: Path) -> list[dict[str, object]]:
     out = []
     for line in path.read_bytes().splitlines():
-        try:
+        with contextlib.suppress(orjson.JSONDecodeError):  # a torn last line
             out.append(orjson.loads(line))
-        except orjson.JSONDecodeError:  # a torn last line
-            pass
     return out
 
 
