@@ -17,7 +17,9 @@ Figures are provisional: replication still in flight may yet revive a branch, an
 attribute-level and by-value checks (counters, carts) are left to the verdict, which confirms
 or corrects them. Memory is bounded: at most `max_keys` keys (oldest first out) and
 `max_versions` versions per key; evicted history is never guessed at, so the walk that decides
-"superseded" stops as undecided when it meets a version it no longer knows.
+"superseded" stops as undecided when it meets a version it no longer knows. A candidate still
+undecided `horizon` versions later (some region never touched the key again) is given up and
+counted in `undecided`, which keeps each record's work to a few short walks.
 
 Single-threaded by design: the caller (the runner's master) feeds records from one loop.
 """
@@ -35,10 +37,21 @@ _WRITES = frozenset({"put", "update", "delete"})
 class _Version:
     """One acknowledged write: where it hangs, where it was seen, its timing."""
 
-    __slots__ = ("parent", "region", "workload", "t_invoke", "t_complete", "deleted", "seen")
+    __slots__ = (
+        "parent",
+        "depth",
+        "region",
+        "workload",
+        "t_invoke",
+        "t_complete",
+        "deleted",
+        "seen",
+    )
 
-    def __init__(self, parent: str | None, record: dict[str, Any]) -> None:
+    def __init__(self, parent: str | None, depth: int | None, record: dict[str, Any]) -> None:
         self.parent = parent
+        #: edges from the root; None while some ancestor was unknown when this one arrived
+        self.depth = depth
         self.region: str = record.get("region", "")
         self.workload: str = record.get("workload", "")
         self.t_invoke: float = record.get("t_invoke", 0.0)
@@ -50,33 +63,57 @@ class _Version:
 class _KeyGraph:
     """The known window of one key's version graph and each region's last observed head."""
 
-    __slots__ = ("versions", "children", "heads", "candidates")
+    __slots__ = ("versions", "children", "heads", "candidates", "deepest", "lost")
 
     def __init__(self) -> None:
+        self.deepest = 0  # the largest known depth
         self.versions: dict[str, _Version] = {}
         self.children: dict[str, list[str]] = {}
         self.heads: dict[str, tuple[str, float]] = {}
-        #: versions on a conflicting branch whose fate is not yet decided
+        #: conflict siblings (branch roots) whose fate is not yet decided
         self.candidates: set[str] = set()
+        #: versions already counted lost (so nested branches are not counted twice)
+        self.lost: set[str] = set()
 
-    def ancestry(self, head: str, limit: int) -> tuple[set[str], bool]:
-        """`head` and its known ancestors; False when the walk met a forgotten version."""
+    def ancestry(self, head: str, floor: int | None, limit: int) -> tuple[set[str], bool]:
+        """`head` and its known ancestors down to depth `floor` (nothing deeper can be a
+        candidate); False when the walk met a version it does not know."""
         line: set[str] = set()
         vid: str | None = head
         while vid is not None and len(line) <= limit:
             if vid in line:
                 break
-            line.add(vid)
             version = self.versions.get(vid)
             if version is None:
+                line.add(vid)
                 return line, False
+            if floor is not None and version.depth is not None and version.depth < floor:
+                break
+            line.add(vid)
             vid = version.parent
         return line, True
+
+    def descendants(self, root: str, depth: int) -> list[str]:
+        """Known versions below `root` (at `depth`), found by short upward walks."""
+        found = []
+        for vid, version in self.versions.items():
+            if version.depth is None or version.depth <= depth:
+                continue
+            above: str | None = version.parent
+            while above is not None and above != root:
+                parent = self.versions.get(above)
+                if parent is None or parent.depth is None or parent.depth <= depth:
+                    break
+                above = parent.parent
+            if above == root:
+                found.append(vid)
+        return found
 
     def forget_oldest(self) -> None:
         vid, version = next(iter(self.versions.items()))
         del self.versions[vid]
         self.candidates.discard(vid)
+        self.lost.discard(vid)
         self.children.pop(vid, None)
         siblings = self.children.get(version.parent or _ROOT)
         if siblings is not None and vid in siblings and len(siblings) == 1:
@@ -97,6 +134,7 @@ class ProvisionalAnomalies:
         *,
         max_keys: int = 50_000,
         max_versions: int = 64,
+        horizon: int = 16,
     ) -> None:
         if max_keys < 1 or max_versions < 2:
             raise ValueError(
@@ -107,6 +145,9 @@ class ProvisionalAnomalies:
         self._on_skew = on_skew
         self._max_keys = max_keys
         self._max_versions = max_versions
+        self._horizon = horizon
+        #: candidates given up on: still undecided `horizon` versions later (left to the verdict)
+        self.undecided = 0
         self._keys: dict[str, _KeyGraph] = {}
         self.regions: set[str] = set()
 
@@ -121,19 +162,20 @@ class ProvisionalAnomalies:
         region = record.get("region")
         if key is None or region is None:
             return
+        self.regions.add(region)
         if op in _WRITES:
             vid = record.get("vid")
             if vid is None:
                 return
             graph = self._graph(key)
-            self.regions.add(region)
             self._add_write(graph, vid, region, record)
         elif op == "get":
             graph = self._keys.get(key)
             vid = record.get("vid")
             if graph is None or vid is None:
                 return
-            self._add_read(graph, vid, region, record.get("t_invoke", 0.0))
+            if not self._add_read(graph, vid, region, record.get("t_invoke", 0.0)):
+                return
         else:
             return
         if graph.candidates:
@@ -159,47 +201,69 @@ class ProvisionalAnomalies:
             return  # the same record twice (a resent batch): count it once
         if len(graph.versions) >= self._max_versions:
             graph.forget_oldest()
-        version = graph.versions[vid] = _Version(parent, record)
+        depth: int | None = 0
         if parent is not None:
             known = graph.versions.get(parent)
+            depth = None
             if known is not None:
                 known.seen.add(region)
+                depth = None if known.depth is None else known.depth + 1
+        version = graph.versions[vid] = _Version(parent, depth, record)
+        if depth is not None and depth > graph.deepest:
+            graph.deepest = depth
         siblings = graph.children.setdefault(parent or _ROOT, [])
         siblings.append(vid)
         if len(siblings) > 1:
             self._on_conflict(version.workload)
             graph.candidates.update(s for s in siblings if s in graph.versions)
-        elif parent in graph.candidates:
-            graph.candidates.add(vid)
         if head is None or version.t_complete >= head[1] or parent == head[0]:
             graph.heads[region] = (vid, version.t_complete)
 
-    def _add_read(self, graph: _KeyGraph, vid: str, region: str, t_invoke: float) -> None:
+    def _add_read(self, graph: _KeyGraph, vid: str, region: str, t_invoke: float) -> bool:
+        """Note what a read saw; True when it moved the region's head."""
         version = graph.versions.get(vid)
         if version is not None:
             version.seen.add(region)
         head = graph.heads.get(region)
         # only a read that began after the last known change moves the region's head
-        if head is None or t_invoke > head[1]:
+        if (head is None or t_invoke > head[1]) and (head is None or head[0] != vid):
             graph.heads[region] = (vid, t_invoke)
+            return True
+        return False
 
     def _settle(self, graph: _KeyGraph) -> None:
+        oldest = graph.deepest - self._horizon
+        stale = [c for c in graph.candidates if (graph.versions[c].depth or oldest) < oldest]
+        if stale:
+            self.undecided += len(stale)
+            graph.candidates.difference_update(stale)
+            if not graph.candidates:
+                return
+        depths = [graph.versions[c].depth for c in graph.candidates]
+        floor = None if None in depths else min(depths)  # type: ignore[type-var]
         lines = {
-            region: graph.ancestry(vid, self._max_versions)
+            region: graph.ancestry(vid, floor, self._max_versions)
             for region, (vid, _) in graph.heads.items()
         }
+        complete = all(done for _, done in lines.values())
         for vid in list(graph.candidates):
             version = graph.versions[vid]
-            if all(r in lines and vid in lines[r][0] for r in self.regions):
-                graph.candidates.discard(vid)  # every region holds it or a descendant
+            holders = sum(1 for line, _ in lines.values() if vid in line)
+            if holders:
+                if holders >= len(self.regions):
+                    graph.candidates.discard(vid)  # every region holds it or a descendant
                 continue
-            superseded = all(
-                r in lines and lines[r][1] and vid not in lines[r][0] for r in version.seen
-            )
-            if not superseded:
+            # no region holds it nor anything built on it, and every region where it was
+            # seen has moved on: last-writer-wins discarded the whole branch
+            if not complete or any(r not in lines for r in version.seen):
                 continue
             graph.candidates.discard(vid)
-            self._on_lost(version.workload)
+            depth = version.depth if version.depth is not None else graph.deepest
+            for lost in (vid, *graph.descendants(vid, depth)):
+                if lost not in graph.lost:
+                    graph.lost.add(lost)
+                    graph.candidates.discard(lost)
+                    self._on_lost(graph.versions[lost].workload)
             winner = self._winning_sibling(graph, vid, version, lines[version.region][0])
             if winner is not None and version.t_invoke > winner.t_complete:
                 self._on_skew(version.workload)

@@ -88,6 +88,37 @@ def test_a_write_still_held_somewhere_is_not_lost() -> None:
     assert found.count("lost") == 1
 
 
+def test_a_discarded_branch_loses_what_was_built_on_it_too() -> None:
+    lost: list[str] = []
+    tracker = ProvisionalAnomalies(lambda w: None, lost.append, lambda w: None)
+    rec = RecordFactory()
+    base = rec.write("us", "k", pred=None, t=0.0)
+    tracker.observe(base)
+    a = rec.write("us", "k", pred=base["vid"], t=1.0)
+    b = rec.write("eu", "k", pred=base["vid"], t=1.0)
+    tracker.observe(a)
+    tracker.observe(b)
+    tracker.observe(rec.write("us", "k", pred=a["vid"], t=2.0))  # built on a
+    tracker.observe(rec.write("us", "k", pred=b["vid"], t=3.0))  # b's image won in us
+    assert lost == ["profile", "profile"]
+
+
+def test_a_branch_still_held_in_a_region_that_built_on_it_is_not_lost() -> None:
+    lost: list[str] = []
+    tracker = ProvisionalAnomalies(lambda w: None, lost.append, lambda w: None)
+    rec = RecordFactory()
+    a = rec.write("us", "k", pred=None, t=1.0)
+    b = rec.write("eu", "k", pred=None, t=1.0)
+    tracker.observe(a)
+    tracker.observe(b)
+    d = rec.write("ap", "k", pred=a["vid"], t=2.0)  # ap got a and wrote on top of it
+    tracker.observe(d)
+    tracker.observe(rec.write("us", "k", pred=b["vid"], t=3.0))
+    assert lost == []  # ap still holds d, built on a
+    tracker.observe(rec.write("ap", "k", pred=b["vid"], t=4.0))
+    assert lost == ["profile", "profile"]  # a and d
+
+
 def test_an_overwrite_that_saw_the_old_version_is_not_a_loss() -> None:
     found: list[str] = []
     tracker = ProvisionalAnomalies(found.append, found.append, found.append)

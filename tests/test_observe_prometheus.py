@@ -171,6 +171,8 @@ def scraped() -> Iterator[
             fault_id = emu.control_client.apply({"fault": "partition", "regions": cut})
             live.fault("partition", "<->".join(cut), True)
             inside = time.time()
+            # hold the fault until a scrape has seen it (a busy machine can delay scrapes)
+            prom.wait_for(f'hothot_fault_active{{campaign="{CAMPAIGN}"}} == 1')
             for _ in range(6):
                 traffic.round()
                 traffic.probe(regions[1], regions[2])
