@@ -48,6 +48,8 @@ class Findings:
     lag: dict[str, dict[str, float | int]]
     convergence: list[dict[str, Any]]
     truth_keys: dict[str, Any] = field(default_factory=dict)
+    #: `verdict.cost_campaign.CostAccumulator.result(...)`, attached by analyze when wired
+    cost: dict[str, Any] | None = None
 
 
 class Checker:

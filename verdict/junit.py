@@ -14,6 +14,8 @@ def show(value: float | None, unit: str) -> str:
         return "no data"
     if unit == "seconds":
         return format_duration(value)
+    if unit == "usd":
+        return f"${value:,.2f}"
     if unit == "rate":
         return f"{value:.6g}"
     return f"{value:g}"
