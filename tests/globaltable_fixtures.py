@@ -14,7 +14,8 @@ Use it from any part's tests:
 
 `start_emulator(*args)` accepts any `hothot emulate` options; it always adds `--port 0
 --control-port 0`. The object has `.regions` {region: url}, `.control` (url),
-`.control_client` (ControlClient), `.client(region, **config)` and `.resource(region)`.
+`.control_client` (ControlClient), `.client(region, retries=0)`, `.resource(region)` and
+`.create_table(name)` (hash key `pk` S, the campaign schema).
 Every emulator is terminated at teardown.
 """
 
@@ -57,6 +58,16 @@ class RunningEmulator:
             config=config,
             **CREDENTIALS,
         )
+
+    def create_table(self, name: str, region: str | None = None) -> str:
+        """A global table with the campaign schema (hash key `pk`, S); returns its name."""
+        self.client(region or next(iter(self.regions))).create_table(
+            TableName=name,
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        return name
 
     def resource(self, region: str) -> Any:
         return boto3.resource(

@@ -23,12 +23,7 @@ def _code(exc: pytest.ExceptionInfo[ClientError]) -> str:
 def table(emulator):  # noqa: F811
     """A fresh hash-only table (pk S), as the resource API sees it."""
     name = f"api-{next(_names)}"
-    emulator.client(REGION).create_table(
-        TableName=name,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    emulator.create_table(name, REGION)
     return emulator.resource(REGION).Table(name)
 
 

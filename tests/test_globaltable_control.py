@@ -21,12 +21,7 @@ EAST, WEST, EU = "us-east-1", "us-west-2", "eu-west-1"
 @pytest.fixture(scope="module")
 def emu() -> Any:
     running = launch("--replication-delay", "20ms", "--replication-jitter", "10ms")
-    running.client(EAST).create_table(
-        TableName="ctl",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    running.create_table("ctl", EAST)
     yield running
     running.stop()
 

@@ -17,12 +17,7 @@ EAST, EAST2, WEST = "us-east-1", "us-east-2", "us-west-2"
 @pytest.fixture(scope="module")
 def strong() -> Any:
     running = launch("--mode", "strong", "--regions", f"{EAST},{EAST2},{WEST}")
-    running.client(EAST).create_table(
-        TableName="mrsc",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    running.create_table("mrsc", EAST)
     yield running
     running.stop()
 

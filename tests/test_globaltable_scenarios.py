@@ -24,12 +24,7 @@ def emu() -> Any:
 @pytest.fixture
 def table(emu: RunningEmulator) -> str:
     name = f"scenario-{next(_tables)}"
-    emu.client(EAST).create_table(
-        TableName=name,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    emu.create_table(name, EAST)
     yield name
     emu.control_client.heal_all()
 
