@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
-from verdict.history import link_name
 from verdict.stats import nearest_rank
 
 if TYPE_CHECKING:
@@ -164,15 +163,25 @@ class _Lag(Metric):
         return max(figures) if figures else None
 
 
-for _field in ("p50", "p95", "p99", "max"):
-    register(
-        type(
-            f"ReplicationLag_{_field}",
-            (_Lag,),
-            {"name": f"replication_lag_{_field}", "field": _field},
-        )
-    )
+@register
+class ReplicationLagP50(_Lag):
+    name = "replication_lag_p50"
+    field = "p50"
 
 
-def known_link(source: str, target: str) -> str:
-    return link_name(source, target)
+@register
+class ReplicationLagP95(_Lag):
+    name = "replication_lag_p95"
+    field = "p95"
+
+
+@register
+class ReplicationLagP99(_Lag):
+    name = "replication_lag_p99"
+    field = "p99"
+
+
+@register
+class ReplicationLagMax(_Lag):
+    name = "replication_lag_max"
+    field = "max"

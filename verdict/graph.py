@@ -239,10 +239,6 @@ class VersionStore:
 
         return add
 
-    def add(self, rec: dict[str, Any]) -> None:
-        """Ingest one record (slow path; bulk ingestion uses `ingester()`)."""
-        self.ingester()(rec)
-
     def _attrs(self, rec: dict[str, Any]) -> tuple[dict[str, int], dict[str, int]]:
         apreds = rec.get("attr_preds") or {}
         own = {a: self.vid(x) for a, x in rec["attrs"].items()}
