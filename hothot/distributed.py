@@ -111,6 +111,55 @@ class WorkerTally:
     flushed: bool = False
 
 
+class HistoryReceiver:
+    """The master's end of the history stream: each worker's records go to its own shard,
+    to the live metrics and to the progress counts; written keys are remembered for the
+    final reads."""
+
+    def __init__(self, report_dir: Path, regions: list[str], observe: Any) -> None:
+        self.report_dir = report_dir
+        self.observe = observe
+        self.tallies: dict[str, WorkerTally] = {}
+        self.shards: dict[str, ShardWriter] = {}
+        self.touched: set[str] = set()
+        self.stats = RegionStats(regions)
+
+    def register(self, runner: Any) -> None:
+        runner.register_message("hothot_history", self.on_history)
+        runner.register_message("hothot_flushed", self.on_flushed)
+
+    def shard(self, worker: str) -> ShardWriter:
+        shard = self.shards.get(worker)
+        if shard is None:
+            shard = self.shards[worker] = ShardWriter(self.report_dir, worker)
+        return shard
+
+    def on_history(self, environment: Any, msg: Any, **_: Any) -> None:
+        data = msg.data
+        worker = data["worker"]
+        tally = self.tallies.setdefault(worker, WorkerTally())
+        append, observe, count = self.shard(worker).append, self.observe, self.stats.count
+        writes = (Op.PUT, Op.UPDATE, Op.DELETE)
+        for line in data["lines"].splitlines():
+            record = orjson.loads(line)
+            append(record)
+            observe(record)
+            count(record)
+            if record.get("op") in writes:
+                self.touched.add(record["key"])
+        tally.received += data["lines"].count(b"\n")
+        tally.produced = max(tally.produced, int(data.get("produced", 0)))
+
+    def on_flushed(self, environment: Any, msg: Any, **_: Any) -> None:
+        tally = self.tallies.setdefault(msg.data["worker"], WorkerTally())
+        tally.produced = max(tally.produced, int(msg.data.get("produced", 0)))
+        tally.flushed = True
+
+    def close(self) -> None:
+        for shard in self.shards.values():
+            shard.close()
+
+
 class DistributedRun(CampaignRun):
     """`hothot run --workers N`: a Locust master plus N local worker processes (and any remote
     `hothot worker --master HOST:PORT` that joins)."""
@@ -132,39 +181,10 @@ class DistributedRun(CampaignRun):
         self.bind_host, self.bind_port = parse_hostport(bind)
         if self.bind_port == 0:
             self.bind_port = free_port(self.bind_host)
-        self.tallies: dict[str, WorkerTally] = {}
-        self.shards: dict[str, ShardWriter] = {}
-        self.touched: set[str] = set()
-        self.stats = RegionStats(campaign.target.regions)
+        self.receiver = HistoryReceiver(
+            self.report_dir, list(campaign.target.regions), self.metrics.observe
+        )
         self.processes: list[subprocess.Popen[bytes]] = []
-
-    # -- the master's side of the channel ----------------------------------------------
-    def _shard(self, worker: str) -> ShardWriter:
-        shard = self.shards.get(worker)
-        if shard is None:
-            shard = self.shards[worker] = ShardWriter(self.report_dir, worker)
-        return shard
-
-    def _on_history(self, environment: Any, msg: Any, **_: Any) -> None:
-        data = msg.data
-        worker = data["worker"]
-        tally = self.tallies.setdefault(worker, WorkerTally())
-        shard = self._shard(worker)
-        observe = self.metrics.observe
-        for line in data["lines"].splitlines():
-            record = orjson.loads(line)
-            shard.append(record)
-            observe(record)
-            self.stats.count(record)
-            if record.get("op") in (Op.PUT, Op.UPDATE, Op.DELETE):
-                self.touched.add(record["key"])
-            tally.received += 1
-        tally.produced = max(tally.produced, int(data.get("produced", 0)))
-
-    def _on_flushed(self, environment: Any, msg: Any, **_: Any) -> None:
-        tally = self.tallies.setdefault(msg.data["worker"], WorkerTally())
-        tally.produced = max(tally.produced, int(msg.data.get("produced", 0)))
-        tally.flushed = True
 
     def _spawn_local_workers(self) -> None:
         for _ in range(self.local_workers):
@@ -196,7 +216,7 @@ class DistributedRun(CampaignRun):
                 "unsent": max(0, t.produced - t.received),
                 "lost": name in lost or not t.flushed,
             }
-            for name, t in sorted(self.tallies.items())
+            for name, t in sorted(self.receiver.tallies.items())
         }
         (self.report_dir / WORKERS_FILE).write_bytes(orjson.dumps(data, option=orjson.OPT_INDENT_2))
 
@@ -221,7 +241,7 @@ class DistributedRun(CampaignRun):
                 self.console.print(f"[red]target unusable:[/red] {exc}")
                 return EXIT_INVALID
             plan = load_plan(self.campaign, target, worker="master")
-            master_shard = self._shard("master")
+            master_shard = self.receiver.shard("master")
             metrics = self.metrics
 
             def sink(record: dict[str, Any]) -> None:
@@ -238,8 +258,7 @@ class DistributedRun(CampaignRun):
                 master_bind_host=self.bind_host, master_bind_port=self.bind_port
             )
             self.conditions.runner = runner
-            runner.register_message("hothot_history", self._on_history)
-            runner.register_message("hothot_flushed", self._on_flushed)
+            self.receiver.register(runner)
             resolved = (self.report_dir / "campaign.yaml").read_text(encoding="utf-8")
 
             def on_hello(environment: Any, msg: Any, **_: Any) -> None:
@@ -273,7 +292,7 @@ class DistributedRun(CampaignRun):
             timeline.start(t0)
             probes.start()
             runner.start(users, spawn_rate=plan.writers.spawn_rate)
-            self._watch(t0, self.stats.snapshot, timeline)
+            self._watch(t0, self.receiver.stats.snapshot, timeline)
             runner.stop()
             lost = self._collect(runner)
             probes.stop()
@@ -281,9 +300,8 @@ class DistributedRun(CampaignRun):
             timeline.stop()
             self.settle()
             if not self.interruption.hurried:
-                read_final(plan, self.touched, sink, workloads=workloads, ids=ids)
-            for shard in self.shards.values():
-                shard.close()
+                read_final(plan, self.receiver.touched, sink, workloads=workloads, ids=ids)
+            self.receiver.close()
             self._write_workers_file(lost)
             self.fetch_truth()
             code = self.judge(partial=self.interruption.asked or bool(lost))
@@ -294,8 +312,7 @@ class DistributedRun(CampaignRun):
             if runner is not None:
                 runner.quit()
             self._stop_local_workers()
-            for shard in self.shards.values():
-                shard.close()
+            self.receiver.close()
             self.close()
             self.interruption.uninstall()
 
@@ -318,12 +335,13 @@ class DistributedRun(CampaignRun):
         lost (its shard is kept, marked partial, and its unsent count reported)."""
         deadline = time.monotonic() + FLUSH_TIMEOUT_S
         while time.monotonic() < deadline and not self.interruption.hurried:
-            if self.tallies and all(t.flushed for t in self.tallies.values()):
+            tallies = self.receiver.tallies
+            if tallies and all(t.flushed for t in tallies.values()):
                 break
             time.sleep(0.1)
-        lost = [name for name, t in self.tallies.items() if not t.flushed]
+        lost = [name for name, t in self.receiver.tallies.items() if not t.flushed]
         for name in lost:
-            t = self.tallies[name]
+            t = self.receiver.tallies[name]
             self.note(
                 f"worker {name} was lost: {t.received} records received, at least "
                 f"{max(0, t.produced - t.received)} unsent"

@@ -40,8 +40,6 @@ from verdict.history import TRUTH_FILE
 from verdict.summary import print_summary
 
 EXIT_OK, EXIT_BUDGET, EXIT_INVALID, EXIT_INTERRUPTED = 0, 1, 2, 130
-#: how long a target without a control API is given to converge before the final reads
-SETTLE_WITHOUT_CONTROL_S = 10.0
 QUIESCE_TIMEOUT_S = 60.0
 
 
@@ -215,7 +213,9 @@ class CampaignRun:
             if not answer.get("converged", False):
                 self.note(f"replication did not drain within {QUIESCE_TIMEOUT_S:g}s")
             return
-        time.sleep(SETTLE_WITHOUT_CONTROL_S)
+        deadline = time.monotonic() + self.campaign.target.settle
+        while time.monotonic() < deadline and not self.interruption.hurried:
+            time.sleep(0.2)
 
     def fetch_truth(self) -> None:
         assert self.target is not None

@@ -40,6 +40,9 @@ class TargetSpec(BaseModel):
     #: aws only: both guards must pass before any call is made
     allow_real_aws: bool = False
     table_guard: str = "hothot-"
+    #: without a control API nothing says when replication has drained: wait this long before
+    #: the final reads (AWS's rule of thumb is ~10x the recent maximum replication latency)
+    settle: Duration = Field(10.0, ge=0, le=600)
 
     @model_validator(mode="after")
     def _check(self) -> TargetSpec:

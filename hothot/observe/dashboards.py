@@ -51,6 +51,11 @@ class Chart:
     width: int = 12
 
 
+def _stat(title: str, unit: str, expr: str) -> Chart:
+    """A quarter-width single-number panel for the top row."""
+    return Chart(title, unit, (("", expr),), kind="stat", width=6)
+
+
 @dataclass(frozen=True)
 class Row:
     title: str
@@ -61,34 +66,10 @@ ROWS: tuple[Row, ...] = (
     Row(
         "At a glance (provisional until the verdict)",
         (
-            Chart(
-                "Operations/s",
-                "ops",
-                (("", f"sum(rate(hothot_operations_total{{{C}, {RG}}}{RATE}))"),),
-                kind="stat",
-                width=6,
-            ),
-            Chart(
-                "Conflicts",
-                "short",
-                (("", f"sum(hothot_conflicts_total{{{C}}})"),),
-                kind="stat",
-                width=6,
-            ),
-            Chart(
-                "Lost updates (provisional)",
-                "short",
-                (("", f"sum(hothot_lost_updates_total{{{C}}})"),),
-                kind="stat",
-                width=6,
-            ),
-            Chart(
-                "Faults active",
-                "short",
-                (("", f"sum(hothot_fault_active{{{C}}})"),),
-                kind="stat",
-                width=6,
-            ),
+            _stat("Operations/s", "ops", f"sum(rate(hothot_operations_total{{{C}, {RG}}}{RATE}))"),
+            _stat("Conflicts", "short", f"sum(hothot_conflicts_total{{{C}}})"),
+            _stat("Lost updates (provisional)", "short", f"sum(hothot_lost_updates_total{{{C}}})"),
+            _stat("Faults active", "short", f"sum(hothot_fault_active{{{C}}})"),
         ),
     ),
     Row(
