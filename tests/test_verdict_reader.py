@@ -61,6 +61,71 @@ def test_torn_and_foreign_lines_are_skipped_and_counted(history: HistoryBuilder)
     assert v["totals"]["writes_ok"] == 1
 
 
+def test_malformed_records_are_skipped_whole(history: HistoryBuilder) -> None:
+    v0 = history.write("a", "profile#1", None, 0.0)
+    history.final("profile#1", {"a": v0, "b": v0})
+    history.probe("a", "b", 1.0, 0.25)
+    report = history.save()
+    shard = report / "history" / "w-a.jsonl"
+    lines = shard.read_bytes().splitlines(keepends=True)
+    bad = [
+        {
+            "id": "x:1",
+            "region": "a",
+            "op": "put",
+            "outcome": "ok",
+            "key": "profile#1",
+            "t_invoke": "soon",
+            "t_complete": 1.0,
+        },
+        {
+            "id": "x:2",
+            "region": "a",
+            "op": "put",
+            "outcome": "ok",
+            "key": "profile#1",
+            "t_invoke": 1.0,
+            "t_complete": 1.1,
+            "attrs": ["address"],
+        },
+        {
+            "id": "x:3",
+            "region": "a",
+            "op": "get",
+            "outcome": "ok",
+            "key": "profile#1",
+            "vid": v0,
+            "t_invoke": None,
+            "t_complete": 1.0,
+        },
+        {
+            "id": "x:4",
+            "region": "a",
+            "op": "probe",
+            "outcome": "ok",
+            "target": "b",
+            "lag": "slow",
+            "t_invoke": 1.0,
+            "t_complete": 1.0,
+        },
+        {
+            "id": "x:5",
+            "region": "a",
+            "op": "put",
+            "outcome": "ok",
+            "t_invoke": 1.0,
+            "t_complete": 1.1,
+        },
+    ]
+    shard.write_bytes(
+        b"".join(lines[:-1]) + b"".join(orjson.dumps(r) + b"\n" for r in bad) + lines[-1]
+    )
+    v = analyze(report).data
+    assert v["history"]["skipped_lines"] == 5
+    assert v["totals"]["writes_ok"] == 1 and v["totals"]["reads"] == 0
+    assert v["lag"]["a->b"]["count"] == 1
+
+
 def test_partial_flag_from_trailers_campaign_and_argument(history: HistoryBuilder) -> None:
     report = small(history)
     assert analyze(report).data["partial"] is False

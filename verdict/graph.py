@@ -174,41 +174,45 @@ class VersionStore:
                 if "final" in rec and rec["final"]:
                     self._final(rec, region, workload)
                     return
-                tally[code | 3] = tally.get(code | 3, 0) + 1
                 if vname:
+                    key, t = rec["key"], rec["t_invoke"] + 0.0  # may reject the record
+                    k = key_ids.get(key)
+                    if k is None:
+                        k = key_of(key, workload)
                     v = vids.get(vname)
                     if v is None:
                         v = vid(vname)
                     seen[v] = 1
-                    k = key_ids.get(rec["key"])
-                    r_key.append(k if k is not None else key_of(rec["key"], workload))
+                    r_t.append(t)
+                    r_key.append(k)
                     r_vid.append(v)
                     r_region.append(region)
-                    r_t.append(rec["t_invoke"])
+                tally[code | 3] = tally.get(code | 3, 0) + 1
                 if "attrs" in rec and rec["attrs"]:
                     for x in rec["attrs"].values():
                         if x:
                             seen[vid(x)] = 1
                 return
+            # everything that can reject a malformed record runs before any state changes
+            t_inv, t_comp = rec["t_invoke"] + 0.0, rec["t_complete"] + 0.0
+            attrs = self._attrs(rec) if "attrs" in rec and rec["attrs"] else None
             if outcome == "ok":
-                flags = 0
-                tally[code] = tally.get(code, 0) + 1
+                flags, kind = 0, 0
             elif outcome == "unknown":
-                flags = UNKNOWN
-                tally[code | 1] = tally.get(code | 1, 0) + 1
+                flags, kind = UNKNOWN, 1
             else:
                 tally[code | 2] = tally.get(code | 2, 0) + 1
                 return
             vname = rec.get("vid") or rec["id"]
+            k = key_ids.get(rec["key"])
+            if k is None:
+                k = key_of(rec["key"], workload)
             v = vids.get(vname)
             if v is None:
                 v = vid(vname)
             elif vid_write[v] >= 0:
                 self.duplicates += 1
                 return
-            k = key_ids.get(rec["key"])
-            if k is None:
-                k = key_of(rec["key"], workload)
             w = len(w_vid)
             vid_write[v] = w
             pred = rec.get("pred")
@@ -221,26 +225,29 @@ class VersionStore:
                 p = -1
             if op == "delete":
                 flags |= DELETE
-            if "attrs" in rec and rec["attrs"]:
+            if attrs is not None:
                 flags |= ATTR_LEVEL
-                w_attrs[w] = self._attrs(rec)
+                w_attrs[w] = attrs
             w_vid.append(v)
             w_key.append(k)
             w_pred.append(p)
             w_region.append(region)
             w_workload.append(workload)
             w_flags.append(flags)
-            w_tinv.append(rec["t_invoke"])
-            w_tcomp.append(rec["t_complete"])
+            w_tinv.append(t_inv)
+            w_tcomp.append(t_comp)
             w_next.append(key_head[k])
             key_head[k] = w
             if valued and wname in valued and "value" in rec:
                 w_value[w] = rec["value"]
+            tally[code | kind] = tally.get(code | kind, 0) + 1
 
         return add
 
     def _attrs(self, rec: dict[str, Any]) -> tuple[dict[str, int], dict[str, int]]:
         apreds = rec.get("attr_preds") or {}
+        if not isinstance(rec["attrs"], dict) or not isinstance(apreds, dict):
+            raise TypeError("attrs and attr_preds must be objects")
         own = {a: self.vid(x) for a, x in rec["attrs"].items()}
         preds = {}
         for a in own:
@@ -276,12 +283,13 @@ class VersionStore:
         target = rec.get("target")
         if rec["outcome"] != "ok" or lag is None or not target:
             return
+        lag, t = float(lag), rec["t_invoke"] + 0.0  # may reject the record
         link = (region, self.regions(target))
         if link not in self.lags:
             self.lags[link] = array("d")
             self.probe_t[link] = array("d")
-        self.lags[link].append(float(lag))
-        self.probe_t[link].append(rec["t_invoke"])
+        self.lags[link].append(lag)
+        self.probe_t[link].append(t)
 
     def writes_of(self, k: int) -> list[int]:
         """Write numbers of key k, oldest ingested first."""

@@ -95,7 +95,7 @@ def read_history(
                         closed = True
                         continue
                     sink(rec)
-                except (KeyError, TypeError, ValueError, AttributeError) as e:
+                except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as e:
                     why = f"no {e}" if isinstance(e, KeyError) else str(e)
                     stats.skip(f"{path.name}:{n}", f"not a history record ({why})")
                     continue
