@@ -233,14 +233,16 @@ class ProvisionalAnomalies:
 
     def _settle(self, graph: _KeyGraph) -> None:
         oldest = graph.deepest - self._horizon
-        stale = [c for c in graph.candidates if (graph.versions[c].depth or oldest) < oldest]
+        depth_of = {c: graph.versions[c].depth for c in graph.candidates}
+        stale = [c for c, d in depth_of.items() if d is not None and d < oldest]
         if stale:
             self.undecided += len(stale)
             graph.candidates.difference_update(stale)
             if not graph.candidates:
                 return
-        depths = [graph.versions[c].depth for c in graph.candidates]
-        floor = None if None in depths else min(depths)  # type: ignore[type-var]
+        depths = [d for c, d in depth_of.items() if c in graph.candidates]
+        known = [d for d in depths if d is not None]
+        floor = min(known) if len(known) == len(depths) else None  # None: walk all the way
         lines = {
             region: graph.ancestry(vid, floor, self._max_versions)
             for region, (vid, _) in graph.heads.items()

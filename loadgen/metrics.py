@@ -51,6 +51,23 @@ def budget_label(metric: str, filters: dict[str, object] | None = None) -> str:
     return f"{metric}{{{inner}}}" if inner else metric
 
 
+#: the live anomaly counters, per workload; the final verdict confirms them
+PROVISIONAL_COUNTERS = (
+    (
+        "hothot_conflicts_total",
+        "Provisional conflicts: extra acknowledged writes on one pred (verdict confirms).",
+    ),
+    (
+        "hothot_lost_updates_total",
+        "Provisional lost updates: superseded by a conflicting branch everywhere seen.",
+    ),
+    (
+        "hothot_skew_inverted_total",
+        "Provisional skew-inverted wins: the lost write began after the winner completed.",
+    ),
+)
+
+
 class LiveMetrics:
     """The loadgen metrics on their own registry, fed by history records and the runner."""
 
@@ -84,23 +101,9 @@ class LiveMetrics:
             buckets=LAG_BUCKETS,
             registry=r,
         )
-        self._conflicts = Counter(
-            "hothot_conflicts_total",
-            "Provisional conflicts: extra acknowledged writes on one pred (verdict confirms).",
-            ["campaign", "workload"],
-            registry=r,
-        )
-        self._lost = Counter(
-            "hothot_lost_updates_total",
-            "Provisional lost updates: superseded by a conflicting branch everywhere seen.",
-            ["campaign", "workload"],
-            registry=r,
-        )
-        self._skew = Counter(
-            "hothot_skew_inverted_total",
-            "Provisional skew-inverted wins: the lost write began after the winner completed.",
-            ["campaign", "workload"],
-            registry=r,
+        self._conflicts, self._lost, self._skew = (
+            Counter(name, help_text, ["campaign", "workload"], registry=r)
+            for name, help_text in PROVISIONAL_COUNTERS
         )
         self._fault = Gauge(
             "hothot_fault_active",

@@ -62,34 +62,25 @@ class RecordFactory:
         op: str = "put",
         outcome: str = "ok",
     ) -> dict[str, Any]:
-        rid = f"{self.worker}:{next(self._seq)}"
+        record = self._record(region, key, op, t, duration, outcome)
+        return {**record, "vid": record["id"], "pred": pred}
+
+    def get(self, region: str, key: str, *, vid: str | None, t: float = 0.0) -> dict[str, Any]:
+        return {**self._record(region, key, "get", t, 0.001, "ok"), "vid": vid}
+
+    def _record(
+        self, region: str, key: str, op: str, t: float, duration: float, outcome: str
+    ) -> dict[str, Any]:
         return {
-            "id": rid,
+            "id": f"{self.worker}:{next(self._seq)}",
             "worker": self.worker,
             "region": region,
             "workload": self.workload,
             "key": key,
             "op": op,
-            "vid": rid,
-            "pred": pred,
             "t_invoke": t,
             "t_complete": t + duration,
             "outcome": outcome,
-        }
-
-    def get(self, region: str, key: str, *, vid: str | None, t: float = 0.0) -> dict[str, Any]:
-        rid = f"{self.worker}:{next(self._seq)}"
-        return {
-            "id": rid,
-            "worker": self.worker,
-            "region": region,
-            "workload": self.workload,
-            "key": key,
-            "op": "get",
-            "vid": vid,
-            "t_invoke": t,
-            "t_complete": t + 0.001,
-            "outcome": "ok",
         }
 
 

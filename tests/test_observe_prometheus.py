@@ -56,11 +56,21 @@ class Traffic:
         self.live = live
         self.seq = 0
 
-    def _record(self, **fields: Any) -> dict[str, Any]:
+    def _record(self, region: str, key: str, op: str, t0: float, **fields: Any) -> None:
         self.seq += 1
-        record = {"id": f"t:{self.seq}", "worker": "t", "workload": "profile", **fields}
-        self.live.observe(record)
-        return record
+        self.live.observe(
+            {
+                "id": f"t:{self.seq}",
+                "worker": "t",
+                "workload": "profile",
+                "region": region,
+                "key": key,
+                "op": op,
+                "t_invoke": t0,
+                "t_complete": time.time(),
+                **fields,
+            }
+        )
 
     def write(self, region: str, key: str) -> None:
         vid = f"t:{self.seq + 1}"
@@ -72,42 +82,16 @@ class Traffic:
                 ReturnValues="ALL_OLD",
             )
         except Exception as err:  # an outage or partition error is part of the history
-            self._record(
-                region=region,
-                key=key,
-                op="put",
-                vid=vid,
-                t_invoke=t0,
-                t_complete=time.time(),
-                outcome="fail",
-                error=type(err).__name__,
-            )
+            self._record(region, key, "put", t0, vid=vid, outcome="fail", error=type(err).__name__)
             return
         old = answer.get("Attributes", {}).get("hh_vid", {}).get("S")
-        self._record(
-            region=region,
-            key=key,
-            op="put",
-            vid=vid,
-            pred=old,
-            t_invoke=t0,
-            t_complete=time.time(),
-            outcome="ok",
-        )
+        self._record(region, key, "put", t0, vid=vid, pred=old, outcome="ok")
 
     def read(self, region: str, key: str) -> None:
         t0 = time.time()
         item = self.clients[region].get_item(TableName=TABLE, Key={"pk": {"S": key}}).get("Item")
         vid = (item or {}).get("hh_vid", {}).get("S")
-        self._record(
-            region=region,
-            key=key,
-            op="get",
-            vid=vid,
-            t_invoke=t0,
-            t_complete=time.time(),
-            outcome="ok",
-        )
+        self._record(region, key, "get", t0, vid=vid, outcome="ok")
 
     def probe(self, source: str, target: str, timeout: float = 5.0) -> None:
         """Write a heartbeat in `source`, poll `target` until it shows: one monotonic clock."""

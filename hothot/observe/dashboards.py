@@ -5,15 +5,14 @@ what Grafana itself expects, and a typo in a builder call is a Python error rath
 silently ignored key. `hothot dashboards build` writes the result under `dashboards/`; a test
 rebuilds it and fails when the committed JSON is stale.
 
-Panels are rows of small declarative `Chart`s (title, unit, PromQL per series) so adding one
-is one line in `ROWS`. `$campaign` and `$region` are template variables; the emulator's own
-metrics carry no campaign label (one emulator serves one run).
+The panels themselves are data in `hothot.observe.panels`. `$campaign` and `$region` are
+template variables; the emulator's own metrics carry no campaign label (one emulator serves
+one run).
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,259 +21,12 @@ from grafana_foundation_sdk.builders import prometheus, stat, timeseries
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from grafana_foundation_sdk.models import dashboard as gm
 
+from hothot.observe.panels import FAULT_ANNOTATION_EXPR, ROWS, Chart
+
 UID = "hothot-campaign"
 FILE_NAME = "hothot-campaign.json"
 DATASOURCE = gm.DataSourceRef(type_val="prometheus", uid="${datasource}")
 GRAFANA = gm.DataSourceRef(type_val="grafana", uid="-- Grafana --")
-
-# label matchers shared by every loadgen / emulator expression
-C = 'campaign=~"$campaign"'
-RG = 'region=~"$region"'
-SRC = 'source=~"$region"'
-RATE = "[$__rate_interval]"
-WRITES = 'op=~"put|update|delete"'
-
-
-def _quantile(q: float, metric: str, by: str, matchers: str) -> str:
-    return f"histogram_quantile({q}, sum by (le, {by}) (rate({metric}_bucket{{{matchers}}}{RATE})))"
-
-
-@dataclass(frozen=True)
-class Chart:
-    """One panel: a title, a unit and `(legend, PromQL)` per series."""
-
-    title: str
-    unit: str
-    series: tuple[tuple[str, str], ...]
-    description: str = ""
-    kind: str = "timeseries"  # or "stat"
-    width: int = 12
-
-
-def _stat(title: str, unit: str, expr: str) -> Chart:
-    """A quarter-width single-number panel for the top row."""
-    return Chart(title, unit, (("", expr),), kind="stat", width=6)
-
-
-@dataclass(frozen=True)
-class Row:
-    title: str
-    charts: tuple[Chart, ...] = field(default_factory=tuple)
-
-
-ROWS: tuple[Row, ...] = (
-    Row(
-        "At a glance (provisional until the verdict)",
-        (
-            _stat("Operations/s", "ops", f"sum(rate(hothot_operations_total{{{C}, {RG}}}{RATE}))"),
-            _stat("Conflicts", "short", f"sum(hothot_conflicts_total{{{C}}})"),
-            _stat("Lost updates (provisional)", "short", f"sum(hothot_lost_updates_total{{{C}}})"),
-            _stat("Faults active", "short", f"sum(hothot_fault_active{{{C}}})"),
-        ),
-    ),
-    Row(
-        "Load",
-        (
-            Chart(
-                "Operations/s by region",
-                "ops",
-                (
-                    (
-                        "{{region}}",
-                        f"sum by (region) (rate(hothot_operations_total{{{C}, {RG}}}{RATE}))",
-                    ),
-                ),
-            ),
-            Chart(
-                "Errors/s by region and outcome",
-                "ops",
-                (
-                    (
-                        "{{region}} {{outcome}}",
-                        "sum by (region, outcome) (rate(hothot_operations_total"
-                        f'{{{C}, {RG}, outcome!="ok"}}{RATE}))',
-                    ),
-                ),
-                "fail: the store refused; unknown: timeout or connection error.",
-            ),
-            Chart(
-                "Write latency p50 / p99 by region",
-                "s",
-                (
-                    (
-                        "{{region}} p50",
-                        _quantile(
-                            0.5,
-                            "hothot_operation_duration_seconds",
-                            "region",
-                            f"{C}, {RG}, {WRITES}",
-                        ),
-                    ),
-                    (
-                        "{{region}} p99",
-                        _quantile(
-                            0.99,
-                            "hothot_operation_duration_seconds",
-                            "region",
-                            f"{C}, {RG}, {WRITES}",
-                        ),
-                    ),
-                ),
-                width=24,
-            ),
-        ),
-    ),
-    Row(
-        "Replication",
-        (
-            Chart(
-                "Replication lag p99 by link: probes beside emulator ground truth",
-                "s",
-                (
-                    (
-                        "{{source}}->{{target}} probe",
-                        _quantile(
-                            0.99, "hothot_replication_lag_seconds", "source, target", f"{C}, {SRC}"
-                        ),
-                    ),
-                    (
-                        "{{source}}->{{target}} emulator",
-                        _quantile(
-                            0.99,
-                            "hothot_emulator_replication_apply_lag_seconds",
-                            "source, target",
-                            SRC,
-                        ),
-                    ),
-                ),
-                "Black-box: write in one region, poll another (one monotonic clock). Ground "
-                "truth: the emulator's apply lag (only when the target is the emulator).",
-            ),
-            Chart(
-                "Replication lag p50 by link",
-                "s",
-                (
-                    (
-                        "{{source}}->{{target}} probe",
-                        _quantile(
-                            0.5, "hothot_replication_lag_seconds", "source, target", f"{C}, {SRC}"
-                        ),
-                    ),
-                    (
-                        "{{source}}->{{target}} emulator",
-                        _quantile(
-                            0.5,
-                            "hothot_emulator_replication_apply_lag_seconds",
-                            "source, target",
-                            SRC,
-                        ),
-                    ),
-                ),
-            ),
-            Chart(
-                "Replication backlog by link (emulator)",
-                "short",
-                (
-                    (
-                        "{{source}}->{{target}}",
-                        f"sum by (source, target) (hothot_emulator_replication_backlog{{{SRC}}})",
-                    ),
-                ),
-                "Writes acknowledged but not yet applied on the link; grows under partitions.",
-            ),
-            Chart(
-                "Clock offset by region (emulator)",
-                "s",
-                (
-                    (
-                        "{{region}}",
-                        f"max by (region) (hothot_emulator_clock_offset_seconds{{{RG}}})",
-                    ),
-                ),
-            ),
-        ),
-    ),
-    Row(
-        "Conflicts and lost updates (provisional; the verdict confirms)",
-        (
-            Chart(
-                "Conflict rate by workload",
-                "percentunit",
-                (
-                    (
-                        "{{workload}}",
-                        f"sum by (workload) (hothot_conflicts_total{{{C}}}) / sum by (workload) "
-                        f'(hothot_operations_total{{{C}, {WRITES}, outcome="ok"}})',
-                    ),
-                ),
-                "Conflicts per acknowledged write since the start, as the conflict_rate budget.",
-            ),
-            Chart(
-                "Lost-update rate by workload",
-                "percentunit",
-                (
-                    (
-                        "{{workload}}",
-                        f"sum by (workload) (hothot_lost_updates_total{{{C}}}) / sum by (workload) "
-                        f'(hothot_operations_total{{{C}, {WRITES}, outcome="ok"}})',
-                    ),
-                ),
-                "A write counts once a conflicting branch superseded it everywhere it was seen.",
-            ),
-            Chart(
-                "Conflicts/s and lost updates/s by workload",
-                "ops",
-                (
-                    (
-                        "{{workload}} conflicts",
-                        f"sum by (workload) (rate(hothot_conflicts_total{{{C}}}{RATE}))",
-                    ),
-                    (
-                        "{{workload}} lost",
-                        f"sum by (workload) (rate(hothot_lost_updates_total{{{C}}}{RATE}))",
-                    ),
-                ),
-            ),
-            Chart(
-                "Skew-inverted wins by workload and LWW overwrites/s",
-                "short",
-                (
-                    (
-                        "{{workload}} skew-inverted",
-                        f"sum by (workload) (hothot_skew_inverted_total{{{C}}})",
-                    ),
-                    (
-                        "{{region}} LWW overwrites/s (emulator)",
-                        f"sum by (region) (rate(hothot_emulator_lww_overwrites_total{{{RG}}}{RATE}))",
-                    ),
-                ),
-                "Skew-inverted: the discarded write began after the winner completed.",
-            ),
-        ),
-    ),
-    Row(
-        "Budgets and faults",
-        (
-            Chart(
-                "Budgets: observed vs limit",
-                "short",
-                (
-                    ("{{budget}} observed", f"hothot_budget_observed{{{C}}}"),
-                    ("{{budget}} limit", f"hothot_budget_limit{{{C}}}"),
-                ),
-            ),
-            Chart(
-                "Faults active",
-                "short",
-                (("{{fault}} {{target}}", f"hothot_fault_active{{{C}}}"),),
-                "1 while the fault is applied; the same windows are shaded as annotations.",
-            ),
-        ),
-    ),
-)
-
-#: fault windows, shaded on every panel: one region per series while it is 1
-FAULT_ANNOTATION_EXPR = f"hothot_fault_active{{{C}}} == 1"
 
 
 def _panel(chart: Chart, panel_id: int) -> Any:
@@ -293,29 +45,26 @@ def _panel(chart: Chart, panel_id: int) -> Any:
     return builder
 
 
-def _variables() -> list[Any]:
-    datasource = gd.DatasourceVariable("datasource").label("Data source").type("prometheus")
-    campaign = (
-        gd.QueryVariable("campaign")
-        .label("Campaign")
+def _label_variable(name: str, query: str) -> Any:
+    """A multi-select variable over a label's values; "All" matches everything."""
+    return (
+        gd.QueryVariable(name)
+        .label(name.capitalize())
         .datasource(DATASOURCE)
-        .query("label_values(hothot_operations_total, campaign)")
+        .query(query)
         .refresh(gm.VariableRefresh.ON_TIME_RANGE_CHANGED)
         .sort(gm.VariableSort.ALPHABETICAL_ASC)
         .multi(True)
         .include_all(True)
         .all_value(".*")
     )
-    region = (
-        gd.QueryVariable("region")
-        .label("Region")
-        .datasource(DATASOURCE)
-        .query('label_values(hothot_operations_total{campaign=~"$campaign"}, region)')
-        .refresh(gm.VariableRefresh.ON_TIME_RANGE_CHANGED)
-        .sort(gm.VariableSort.ALPHABETICAL_ASC)
-        .multi(True)
-        .include_all(True)
-        .all_value(".*")
+
+
+def _variables() -> list[Any]:
+    datasource = gd.DatasourceVariable("datasource").label("Data source").type("prometheus")
+    campaign = _label_variable("campaign", "label_values(hothot_operations_total, campaign)")
+    region = _label_variable(
+        "region", 'label_values(hothot_operations_total{campaign=~"$campaign"}, region)'
     )
     return [datasource, campaign, region]
 
