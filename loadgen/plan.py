@@ -5,11 +5,17 @@ The runner builds one from the campaign; tests build one by hand.
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass, field
 
 from loadgen.client import Boto3Client, DynamoClient
 from loadgen.failover import failover_target
 from loadgen.spec import ObserveSpec, WorkloadSpec, WritersSpec
+
+
+def user_rng(seed: int, region: str, index: int) -> random.Random:
+    """The generator of user `index` of `region` (str seeds hash with SHA-512: stable)."""
+    return random.Random(f"hothot:{seed}:{region}:{index}")
 
 
 @dataclass

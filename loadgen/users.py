@@ -9,22 +9,16 @@ monkey-patches gevent: only the modules that run Locust import it.
 from __future__ import annotations
 
 import itertools
-import random
 from typing import Any, ClassVar
 
 from locust import User, constant, task
 
 from loadgen.conditions import ClientConditions
 from loadgen.failover import failover_target
-from loadgen.plan import LoadPlan
+from loadgen.plan import LoadPlan, user_rng
 from loadgen.recorder import RecordIds
 from loadgen.recording import RecordingClient, Sink
 from loadgen.workloads import Workload, build_workloads
-
-
-def user_rng(seed: int, region: str, index: int) -> random.Random:
-    """The generator of user `index` of `region` (str seeds hash with SHA-512: stable)."""
-    return random.Random(f"hothot:{seed}:{region}:{index}")
 
 
 class RegionWriter(User):

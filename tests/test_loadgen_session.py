@@ -121,14 +121,10 @@ def test_a_seed_replays_each_users_operations(
                 out[r["region"]].append((r["workload"], r["key"], r["op"]))
         return out
 
-    first, again, other = (
-        sequences("t-seed-a", 11),
-        sequences("t-seed-b", 11),
-        sequences("t-seed-c", 12),
-    )
+    first, again = sequences("t-seed-a", 11), sequences("t-seed-b", 11)
+    assert set(first) == set(again) == set(fast_emulator.regions)
     for region, ops in first.items():
         n = min(len(ops), len(again[region]))
         assert n > 20, f"{region}: too few operations to compare ({n})"
         assert ops[:n] == again[region][:n], region
-        m = min(n, len(other[region]))
-        assert ops[:m] != other[region][:m], region
+        assert len({key for _, key, _ in ops[:n]}) > 5, f"{region}: a degenerate sequence"

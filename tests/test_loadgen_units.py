@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from loadgen.conditions import ClientConditions, ClientFault
 from loadgen.failover import failover_target, nearest
-from loadgen.plan import LoadPlan
+from loadgen.plan import LoadPlan, user_rng
 from loadgen.spec import ObserveSpec, WorkloadSpec, WritersSpec
 from loadgen.workloads import KeyChooser, Workload, build_workloads, resolve
 from loadgen.workloads.items import Profile
@@ -128,6 +128,20 @@ def test_key_choice_replays_and_zipf_is_skewed() -> None:
     hot_u = sum(uniform.choose(rng_u) < 5 for _ in range(2000))
     hot_z = sum(zipf.choose(rng_z) < 5 for _ in range(2000))
     assert hot_z > 3 * hot_u
+
+
+def test_user_generators_depend_on_seed_region_and_index() -> None:
+    draws = {
+        args: [user_rng(*args).random() for _ in range(3)]
+        for args in [
+            (7, "us-east-1", 0),
+            (8, "us-east-1", 0),
+            (7, "eu-west-1", 0),
+            (7, "us-east-1", 1),
+        ]
+    }
+    assert len({tuple(v) for v in draws.values()}) == 4
+    assert draws[(7, "us-east-1", 0)] == [user_rng(7, "us-east-1", 0).random() for _ in range(3)]
 
 
 def test_home_region_keys_belong_to_their_region() -> None:
