@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
+from typing import Any
 
 from loadgen.client import Boto3Client, DynamoClient
 from loadgen.failover import failover_target
@@ -51,20 +52,16 @@ class LoadPlan:
     def client(self, region: str) -> DynamoClient:
         """A new client for `region` (each user owns its own: no shared connection pools)."""
         endpoint = self.endpoints[region]
+        make: type[Boto3Client] | Any = Boto3Client
         if self.writers.client == "fast":
-            from loadgen.fastclient import FastClient  # the fast-client part; optional
+            from loadgen.fastclient import FastClient  # imported only when asked for
 
-            return FastClient(
-                region,
-                endpoint,
-                retries=self.writers.retries,
-                timeout_s=self.writers.timeout,
-                credentials=self.credentials,
-            )
-        return Boto3Client(
+            make = FastClient
+        client: DynamoClient = make(
             region,
             endpoint,
             retries=self.writers.retries,
             timeout_s=self.writers.timeout,
             credentials=self.credentials,
         )
+        return client
