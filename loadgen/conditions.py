@@ -29,8 +29,8 @@ class ClientFault(Exception):
 
 @dataclass(frozen=True)
 class SkewedClock:
-    """offset + drift since `since`; with a strobe period the offset is on for the first half
-    of each period and off for the second (Jepsen's clock strobe: time jumps back and forth)."""
+    """offset + drift since `since`; with a strobe period the offset flips between `offset_s`
+    and 0 every period (Jepsen's strobing clock), as the emulator's region clocks do."""
 
     offset_s: float
     drift_ppm: float
