@@ -45,6 +45,7 @@ CORE = {
     ("Lost-update rate by workload", "A"),
     ("Budgets: observed vs limit", "B"),
     ("Conflicts", "A"),
+    ("Emulator requests/s by region and status", "A"),
 }
 
 

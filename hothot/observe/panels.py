@@ -102,7 +102,18 @@ ROWS: tuple[Row, ...] = (
                         ),
                     ),
                 ),
-                width=24,
+            ),
+            Chart(
+                "Emulator requests/s by region and status",
+                "reqps",
+                (
+                    (
+                        "{{region}} {{status}}",
+                        "sum by (region, status) "
+                        f"(rate(hothot_emulator_requests_total{{{RG}}}{RATE}))",
+                    ),
+                ),
+                "What the store saw (only when the target is the emulator).",
             ),
         ),
     ),
