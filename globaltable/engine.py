@@ -41,7 +41,7 @@ class Prepared:
     delete_vid: str | None = None
 
 
-@dataclass
+@dataclass(eq=False)  # identity: a re-created table is another table
 class Table:
     name: str
     schema: KeySchema
@@ -160,7 +160,7 @@ class GlobalTable:
                 self._apply(table, link.target, key, entry)
                 self.stats.applied(region, link.target, 0.0)
             else:
-                due = link.push(table.name, key, entry, ack)
+                due = link.push(table, key, entry, ack)
                 if not link.paused and due < self._drain_at - 0.002:
                     self._schedule_drain()
 
@@ -222,10 +222,9 @@ class GlobalTable:
         self._schedule_drain()
 
     def _deliver(self, link: ReplicationLink, delivery: Delivery) -> None:
-        name, key, entry, ack = delivery
-        table = self.tables.get(name)
-        if table is None:
-            return
+        table, key, entry, ack = delivery
+        if self.tables.get(table.name) is not table:
+            return  # deleted (perhaps re-created) since: its queued images are gone with it
         self._apply(table, link.target, key, entry)
         self.stats.applied(link.source, link.target, time.monotonic() - ack)
 

@@ -17,6 +17,7 @@ from globaltable.expressions import update
 from globaltable.items import ItemError, item_size, validate_value
 from globaltable.request import (
     add_capacity,
+    all_used,
     capacity_mode,
     check_size,
     choice,
@@ -59,6 +60,7 @@ def _plan_put(
     key = table.schema.of_item(item)
     cond = condition_of(req)
     names, values = names_values(req)
+    all_used(names, values, cond)
     rv = choice(req, "ReturnValues", ("NONE", "ALL_OLD"))
 
     def prepare(old: Entry | None) -> Prepared:
@@ -88,6 +90,7 @@ def _plan_delete(
     key = table.schema.of_key(raw_key)
     cond = condition_of(req)
     names, values = names_values(req)
+    all_used(names, values, cond)
     rv = choice(req, "ReturnValues", ("NONE", "ALL_OLD"))
     vid = req.get(VID_FIELD)
 
@@ -126,6 +129,7 @@ def update_item(gt: GlobalTable, region: str, req: dict[str, Any]) -> Answer:
     upd = None if text is None else update(text)
     cond = condition_of(req)
     names, values = names_values(req)
+    all_used(names, values, upd, cond)
     rv = choice(req, "ReturnValues", ("NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"))
     rcc = capacity_mode(req)
     key_names = set(table.schema.names)
@@ -167,7 +171,8 @@ def get_item(gt: GlobalTable, region: str, req: dict[str, Any]) -> Answer:
     key = table.schema.of_key(field(req, "Key", dict, True))
     consistent = bool(field(req, "ConsistentRead", bool))
     proj = projection_of(req)
-    names, _ = names_values(req)
+    names, values = names_values(req)
+    all_used(names, values, proj)
     rcc = capacity_mode(req)
     entry = gt.read(table, region, key, consistent)
     image = None if entry is None else entry.image

@@ -14,6 +14,7 @@ from globaltable.errors import validation
 from globaltable.expressions import key_condition
 from globaltable.request import (
     add_capacity,
+    all_used,
     capacity_mode,
     choice,
     condition_of,
@@ -44,6 +45,7 @@ def _page(
     candidates: Iterable[tuple[Any, Entry]],
     range_match: Any,
     consistent: bool,
+    key_cond: Any = None,
 ) -> dict[str, Any]:
     """Evaluate candidates in order until Limit or 1 MB; filter and project what was read."""
     names, values = names_values(req)
@@ -54,6 +56,7 @@ def _page(
         raise validation("Select ALL_PROJECTED_ATTRIBUTES needs an index; the emulator has none")
     if select == "SPECIFIC_ATTRIBUTES" and proj is None:
         raise validation("Select SPECIFIC_ATTRIBUTES needs a ProjectionExpression")
+    all_used(names, values, filt, proj, key_cond)
     limit = _limit(req)
     rcc = capacity_mode(req)
     range_name = table.schema.range_name
@@ -111,7 +114,7 @@ def query(gt: GlobalTable, region: str, req: dict[str, Any]) -> dict[str, Any]:
             if sk[0] != h:
                 raise validation("ExclusiveStartKey does not belong to the queried partition")
             part = [(r, e) for r, e in part if (r > sk[1] if forward is not False else r < sk[1])]
-    return _page(table, req, part, range_match, consistent)
+    return _page(table, req, part, range_match, consistent, kc)
 
 
 def scan(gt: GlobalTable, region: str, req: dict[str, Any]) -> dict[str, Any]:

@@ -11,8 +11,8 @@ from typing import Any
 
 from globaltable.store import Entry, Key
 
-#: (table, key, entry, ack time in the source, monotonic)
-Delivery = tuple[str, Key, Entry, float]
+#: (table, key, entry, ack time in the source, monotonic); the table is the engine's Table
+Delivery = tuple[Any, Key, Entry, float]
 
 
 class ReplicationLink:
@@ -30,7 +30,7 @@ class ReplicationLink:
         self.paused = False
         self._rng = rng
         self._heap: list[tuple[float, int, Delivery]] = []
-        self._last_due: dict[tuple[str, Key], float] = {}
+        self._last_due: dict[tuple[Any, Key], float] = {}
         self._seq = 0
 
     @property
@@ -46,7 +46,7 @@ class ReplicationLink:
             return self.delay_s
         return max(0.0, self.delay_s + self.jitter_s * (2.0 * self._rng.random() - 1.0))
 
-    def push(self, table: str, key: Key, entry: Entry, ack: float) -> float:
+    def push(self, table: Any, key: Key, entry: Entry, ack: float) -> float:
         """Queue an image; returns when it is due."""
         due = ack + self.sample_delay()
         ident = (table, key)

@@ -8,7 +8,7 @@ from typing import Any
 from globaltable.capacity import consumed
 from globaltable.engine import GlobalTable, Table
 from globaltable.errors import not_found, validation
-from globaltable.expressions import condition, projection
+from globaltable.expressions import check_unused, condition, projection
 
 _TYPE_NAMES = {str: "a string", dict: "a map", list: "a list", bool: "a boolean", int: "an integer"}
 MAX_ITEM_BYTES = 400 * 1024
@@ -79,6 +79,12 @@ def names_values(req: dict[str, Any]) -> tuple[dict[str, str], dict[str, dict[st
                 f"ExpressionAttributeValues: value of {k} must be an attribute value map"
             )
     return names, values
+
+
+def all_used(names: dict[str, str], values: dict[str, Any], *parsed: Any) -> None:
+    """DynamoDB rejects ExpressionAttributeNames/Values that no expression uses."""
+    if names or values:
+        check_unused(names, values, *parsed)
 
 
 def condition_of(req: dict[str, Any], name: str = "ConditionExpression") -> Any:

@@ -319,3 +319,22 @@ def test_errors_raise_boto3_classes(emulator, table):  # noqa: F811
             TransactItems=[{"Put": {"TableName": table.name, "Item": {"pk": {"S": "t"}}}}]
         )
     assert _code(exc) == "UnknownOperationException" and "TransactWriteItems" in str(exc.value)
+
+
+def test_unused_expression_values_are_rejected(table):
+    with pytest.raises(ClientError) as exc:
+        table.put_item(Item={"pk": "u"}, ExpressionAttributeValues={":spare": "x"})
+    assert _code(exc) == "ValidationException" and ":spare" in str(exc.value)
+
+
+def test_recreated_table_gets_none_of_the_old_tables_queued_images(emulator):  # noqa: F811
+    cc = emulator.control_client
+    emulator.create_table("recreated", "us-east-1")
+    cc.apply({"fault": "partition", "regions": ["us-east-1", "eu-west-1"]})
+    emulator.client("us-east-1").put_item(TableName="recreated", Item={"pk": {"S": "old"}})
+    emulator.client("us-east-1").delete_table(TableName="recreated")
+    emulator.create_table("recreated", "us-east-1")
+    cc.heal_all()
+    assert cc.quiesce(10)["converged"]
+    eu = emulator.client("eu-west-1")
+    assert "Item" not in eu.get_item(TableName="recreated", Key={"pk": {"S": "old"}})
