@@ -43,11 +43,10 @@ LAG_BUCKETS = (0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 7.5, 10.0, 1
 
 
 def budget_label(metric: str, filters: dict[str, object] | None = None) -> str:
-    """The `budget` label of a budget: its metric, then its filters, e.g.
-    `lost_update_rate{workload=home_region}`. The alert rules match on the metric prefix."""
-    if not filters:
-        return metric
-    inner = ",".join(f"{k}={v}" for k, v in sorted(filters.items()) if v is not None)
+    """The `budget` label of a budget: its metric, then its filters in the order given, e.g.
+    `lost_update_rate{workload=home_region}` (the verdict's budget label without its limit).
+    The alert rules match on this spelling."""
+    inner = ",".join(f"{k}={v}" for k, v in (filters or {}).items() if v not in (None, ""))
     return f"{metric}{{{inner}}}" if inner else metric
 
 

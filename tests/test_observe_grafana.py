@@ -27,7 +27,11 @@ VERDICT = {
             "observed": 0,
             "passed": True,
             "workload": "home_region",
+            "region": None,
+            "label": "lost_update_rate{workload=home_region} <= 0",
+            "unit": "ratio",
         },
+        {"metric": "replication_lag_p99", "max": 3.0, "observed": None, "passed": True},
     ],
 }
 
@@ -98,6 +102,9 @@ def test_push_verdict_sends_the_figures_grouped_by_campaign() -> None:
     ) in text
     assert 'hothot_verdict_budget_observed{budget="lost_update_rate",campaign="demo"} 0.003' in text
     assert 'budget="lost_update_rate{workload=home_region}"' in text
+    # a budget without data has a limit and a result but no observed sample
+    assert 'hothot_verdict_budget_limit{budget="replication_lag_p99",campaign="demo"} 3.0' in text
+    assert 'hothot_verdict_budget_observed{budget="replication_lag_p99"' not in text
 
 
 @pytest.mark.parametrize(

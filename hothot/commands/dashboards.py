@@ -24,8 +24,8 @@ def register(parser: argparse.ArgumentParser) -> None:
     push.add_argument("--url", required=True, help="Grafana base URL, e.g. http://127.0.0.1:3000")
     push.add_argument(
         "--token",
-        default=os.environ.get("GRAFANA_TOKEN"),
-        help="service-account token (default: $GRAFANA_TOKEN)",
+        default=os.environ.get("HOTHOT_GRAFANA_TOKEN"),
+        help="service-account token (default: $HOTHOT_GRAFANA_TOKEN)",
     )
     push.add_argument("--folder-uid", default=None, help="Grafana folder to put them in")
     push.set_defaults(func=run_push)

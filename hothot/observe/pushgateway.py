@@ -9,7 +9,8 @@ from prometheus_client import CollectorRegistry, Gauge, push_to_gateway
 
 from loadgen.metrics import budget_label
 
-_BUDGET_FIELDS = frozenset({"metric", "max", "observed", "passed"})
+#: a budget's filters in verdict.json, in the order the verdict's own labels spell them
+BUDGET_FILTERS = ("workload", "region", "link")
 
 
 def _number(value: Any, where: str) -> float:
@@ -72,10 +73,9 @@ def verdict_registry(verdict: dict[str, Any], campaign: str = "") -> CollectorRe
     for n, budget in enumerate(_section(verdict, "budgets", list)):
         if not isinstance(budget, dict) or "metric" not in budget:
             raise ValueError(f"verdict budgets[{n}]: expected a dict with 'metric'")
-        name = budget_label(
-            budget["metric"], {k: v for k, v in budget.items() if k not in _BUDGET_FIELDS}
-        )
-        observed.labels(campaign, name).set(_number(budget.get("observed"), f"budgets[{n}]"))
+        name = budget_label(budget["metric"], {f: budget.get(f) for f in BUDGET_FILTERS})
+        if budget.get("observed") is not None:  # None: no data for this budget
+            observed.labels(campaign, name).set(_number(budget["observed"], f"budgets[{n}]"))
         limit.labels(campaign, name).set(_number(budget.get("max"), f"budgets[{n}].max"))
         passed.labels(campaign, name).set(bool(budget.get("passed")))
     return r
