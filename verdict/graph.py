@@ -9,6 +9,7 @@ chained through `w_next` (newest first) from `key_head`.
 from __future__ import annotations
 
 from array import array
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -95,7 +96,7 @@ class VersionStore:
     lags: dict[tuple[int, int], array] = field(default_factory=dict)
     probe_t: dict[tuple[int, int], array] = field(default_factory=dict)
     #: operation counts by (workload << 18 | region << 2 | kind), see `counts`
-    tally: dict[int, int] = field(default_factory=dict)
+    tally: defaultdict[int, int] = field(default_factory=lambda: defaultdict(int))
     duplicates: int = 0
 
     def vid(self, name: str) -> int:
@@ -152,6 +153,7 @@ class VersionStore:
         r_key, r_vid, r_region, r_t = self.r_key, self.r_vid, self.r_region, self.r_t
         valued = {w for w, kind in self.value_kinds.items() if kind in VALUE_KINDS}
         regions_get, workloads_get = region_of.ids.get, workload_of.ids.get
+        vids_setdefault = vids.setdefault
 
         def add(rec: dict[str, Any]) -> None:
             op = rec["op"]
@@ -179,15 +181,18 @@ class VersionStore:
                     k = key_ids.get(key)
                     if k is None:
                         k = key_of(key, workload)
-                    v = vids.get(vname)
-                    if v is None:
-                        v = vid(vname)
-                    seen[v] = 1
+                    n = len(vid_write)
+                    v = vids_setdefault(vname, n)
+                    if v == n:
+                        vid_write.append(-1)
+                        seen.append(1)
+                    else:
+                        seen[v] = 1
                     r_t.append(t)
                     r_key.append(k)
                     r_vid.append(v)
                     r_region.append(region)
-                tally[code | 3] = tally.get(code | 3, 0) + 1
+                tally[code | 3] += 1
                 if "attrs" in rec and rec["attrs"]:
                     for x in rec["attrs"].values():
                         if x:
@@ -201,15 +206,17 @@ class VersionStore:
             elif outcome == "unknown":
                 flags, kind = UNKNOWN, 1
             else:
-                tally[code | 2] = tally.get(code | 2, 0) + 1
+                tally[code | 2] += 1
                 return
             vname = rec.get("vid") or rec["id"]
             k = key_ids.get(rec["key"])
             if k is None:
                 k = key_of(rec["key"], workload)
-            v = vids.get(vname)
-            if v is None:
-                v = vid(vname)
+            n = len(vid_write)
+            v = vids_setdefault(vname, n)
+            if v == n:
+                vid_write.append(-1)
+                seen.append(0)
             elif vid_write[v] >= 0:
                 self.duplicates += 1
                 return
@@ -217,10 +224,13 @@ class VersionStore:
             vid_write[v] = w
             pred = rec.get("pred")
             if pred:
-                p = vids.get(pred)
-                if p is None:
-                    p = vid(pred)
-                seen[p] = 1
+                n = len(vid_write)
+                p = vids_setdefault(pred, n)
+                if p == n:
+                    vid_write.append(-1)
+                    seen.append(1)
+                else:
+                    seen[p] = 1
             else:
                 p = -1
             if op == "delete":
@@ -240,7 +250,7 @@ class VersionStore:
             key_head[k] = w
             if valued and wname in valued and "value" in rec:
                 w_value[w] = rec["value"]
-            tally[code | kind] = tally.get(code | kind, 0) + 1
+            tally[code | kind] += 1
 
         return add
 
