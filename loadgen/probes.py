@@ -6,7 +6,9 @@ regions until their vid shows. The writer and the observer are this one process 
 timestamps come from `time.monotonic()`, so clock skew (injected or between machines) cannot
 distort the figure — the flaw of heartbeat tables that compare two machines' wall clocks.
 A sampled write overwritten before it reaches a region is never seen there and yields no
-observation for that region.
+observation for that region. Visibility is placed midway between the last poll that did not
+see the write (or its ack, if later) and the first that did: unbiased for a poll period `poll`,
+each figure off by at most half of it, so polls can stay sparse (they cost client CPU).
 """
 
 from __future__ import annotations
@@ -25,6 +27,14 @@ from verdict.history import Op, Outcome, Record
 
 HEARTBEAT_PREFIX = "hh#hb#"
 _CALL_ERRORS = (ClientFault, StoreError, OutcomeUnknown)
+
+
+def _visible(previous: float | None, ack: tuple[float, float], now: float) -> float:
+    """Best monotonic estimate of when a write became visible: midway between the last
+    successful poll that did not see it (or its ack, if later) and the first that did."""
+    if previous is None:
+        return now
+    return (max(previous, ack[1]) + now) / 2
 
 
 def heartbeat_key(region: str) -> str:
@@ -56,7 +66,7 @@ class LagProbes:
         self.sink = sink
         self.conditions = conditions
         self.interval = interval
-        self.poll = min(0.02, interval / 4)
+        self.poll = max(0.02, min(0.05, interval / 2))
         self.sample = sample
         self.give_up_s = give_up_s
         self._pending = threading.BoundedSemaphore(max_pending)
@@ -149,17 +159,20 @@ class LagProbes:
     def _observe_heartbeat(self, source: str, target: str) -> None:
         client = self._client_for(target)
         acks = self._acks[source]
-        key, last = heartbeat_key(source), 0
+        key, last, previous = heartbeat_key(source), 0, None
         while not self._stop.wait(self.poll):
             started = time.monotonic()
             item = self._get(client, target, key)
-            if not item or "seq" not in item:
+            if item is None:
                 continue
-            seq = int(item["seq"]["N"])
+            now = (started + time.monotonic()) / 2
+            seq = int(item["seq"]["N"]) if "seq" in item else 0
             if seq > last and seq in acks:
                 last = seq
-                seen = (started + time.monotonic()) / 2
-                self._record(source, target, key, "heartbeat", acks[seq], seen)
+                self._record(
+                    source, target, key, "heartbeat", acks[seq], _visible(previous, acks[seq], now)
+                )
+            previous = now
 
     # -- sampled writes --------------------------------------------------------------------------
     def offer(self, rec: Record) -> None:

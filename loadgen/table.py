@@ -12,7 +12,7 @@ class TableUnusable(Exception):
 
 
 def _where(client: DynamoClient, endpoint: str | None) -> str:
-    return f"region {client.region} ({endpoint or 'AWS'})"
+    return f"region {client.region}" + (f" ({endpoint})" if endpoint else "")
 
 
 def check_table(client: DynamoClient, table: str, endpoint: str | None = None) -> None:

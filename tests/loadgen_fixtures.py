@@ -84,7 +84,7 @@ def _main(config_path: str) -> None:
             per_region=config["per_region"], think_time=config.get("think_time", 0.0)
         ),
         workloads=[WorkloadSpec.model_validate(w) for w in config["workloads"]],
-        observe=ObserveSpec(probe_sample=config.get("probe_sample", 0.0), probe_interval=0.1),
+        observe=ObserveSpec(probe_sample=config.get("probe_sample", 0.0), probe_interval=0.2),
     )
     create_table(plan.client(regions[0]), plan.table, plan.endpoints[regions[0]])
     shard = ShardWriter(config["report_dir"], "w0")
