@@ -154,6 +154,11 @@ def test_home_region_keys_belong_to_their_region() -> None:
         assert all(int(k.split("#")[1]) < 30 for k in keys)
 
 
+def test_home_region_needs_a_key_per_region() -> None:
+    with pytest.raises(ValueError, match="at least one key per region"):
+        build_workloads([WorkloadSpec(kind="home_region", keys=2)], REGIONS)
+
+
 def test_reader_rejects_unknown_targets() -> None:
     specs = [WorkloadSpec(kind="profile"), WorkloadSpec(kind="reader", workloads=["counter"])]
     with pytest.raises(ValueError, match="counter"):

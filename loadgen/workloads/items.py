@@ -64,6 +64,11 @@ class HomeRegion(Workload):
     def __init__(self, spec: WorkloadSpec, regions: Sequence[str]) -> None:
         super().__init__(spec, regions)
         count = len(self.regions)
+        if spec.keys < count:
+            raise ValueError(
+                f"workload {spec.name!r}: home_region needs at least one key per region "
+                f"({count} regions, keys: {spec.keys})"
+            )
         self._owned = {
             region: KeyChooser(
                 max(1, len(range(i, spec.keys, count))), spec.key_distribution, spec.zipf_s
