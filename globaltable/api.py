@@ -3,7 +3,6 @@ DynamoDB's shape, and the region-level faults (outage) applied before anything r
 
 from __future__ import annotations
 
-import inspect
 import sys
 import traceback
 from collections.abc import Awaitable, Callable
@@ -96,8 +95,8 @@ def handle(
         if vid is not None:
             req[itemops.VID_FIELD] = vid
         answer = op(gt, region, req)
-        if inspect.isawaitable(answer):
-            return _settle(answer)
-        return _encode(answer)
+        if type(answer) is dict or type(answer) is bytes:  # the fast path: no isawaitable
+            return _encode(answer)
+        return _settle(answer)
     except Exception as exc:
         return _error(exc)

@@ -78,8 +78,9 @@ class GlobalTable:
             if a != b
         }
         self.out_links = {a: [lk for (s, _), lk in self.links.items() if s == a] for a in regions}
-        self.tables: dict[str, Table] = {}
         self.stats = Stats()
+        self.stats.lag = {pair: link.lag for pair, link in self.links.items()}
+        self.tables: dict[str, Table] = {}
         self.faults: dict[str, Fault] = {}
         self.outages: set[str] = set()
         self.latency: dict[str, float] = {}
@@ -158,7 +159,7 @@ class GlobalTable:
         for link in self.out_links[region]:
             if link.target in synced:
                 self._apply(table, link.target, key, entry)
-                self.stats.applied(region, link.target, 0.0)
+                link.lag.observe(0.0)
             else:
                 due = link.push(table, key, entry, ack)
                 if not link.paused and due < self._drain_at - 0.002:
@@ -168,13 +169,11 @@ class GlobalTable:
         self, table: Table, key: Key, old: Entry | None, prepared: Prepared, entry: Entry
     ) -> None:
         item = prepared.item
-        if item is None and entry.vid is None:
-            return
-        if item is not None and entry.vid is None and not any(a.startswith(ATTR_VID) for a in item):
+        attr_level = item is not None and any(a.startswith(ATTR_VID) for a in item)
+        if entry.vid is None and not attr_level:
             return
         old_item = prepared.old_item
-        wants_old = item is not None and any(a.startswith(ATTR_VID) for a in item)
-        if old_item is None and old is not None and old.image is not None and wants_old:
+        if old_item is None and old is not None and old.image is not None and attr_level:
             old_item = old.item()
         # a write over a tombstone follows the delete (as loadgen.live sees it)
         pred = old.vid if old is not None else None
@@ -221,12 +220,12 @@ class GlobalTable:
             link.drain(now, self._deliver)
         self._schedule_drain()
 
-    def _deliver(self, link: ReplicationLink, delivery: Delivery) -> None:
+    def _deliver(self, link: ReplicationLink, delivery: Delivery, now: float) -> None:
         table, key, entry, ack = delivery
         if self.tables.get(table.name) is not table:
             return  # deleted (perhaps re-created) since: its queued images are gone with it
         self._apply(table, link.target, key, entry)
-        self.stats.applied(link.source, link.target, time.monotonic() - ack)
+        link.lag.observe(now - ack)
 
     def backlog(self) -> int:
         return sum(lk.backlog for lk in self.links.values())

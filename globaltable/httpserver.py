@@ -4,7 +4,6 @@ A framework costs several times the work of the emulator itself per request; thi
 from __future__ import annotations
 
 import asyncio
-import inspect
 from collections import deque
 from collections.abc import Awaitable, Callable
 from http import HTTPStatus
@@ -70,15 +69,7 @@ class HttpProtocol(asyncio.Protocol):
             self.transport.close()
             self.transport = None
 
-    # httptools callbacks
-    def on_message_begin(self) -> None:
-        self.url = b""
-        self.headers = {}
-        self.body = []
-
-    def on_url(self, url: bytes) -> None:
-        self.url += url
-
+    # httptools callbacks (only those defined are called: each costs a Python call)
     def on_header(self, name: bytes, value: bytes) -> None:
         name = name.lower()
         if name in self.wanted:
@@ -90,18 +81,22 @@ class HttpProtocol(asyncio.Protocol):
     def on_message_complete(self) -> None:
         keep_alive = self.parser.should_keep_alive()
         method = self.parser.get_method()
+        chunks = self.body
+        body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        url, headers = self.url, self.headers
+        self.url, self.headers, self.body = b"", {}, []
         try:
-            result = self.handler(method, self.url, self.headers, b"".join(self.body))
+            result = self.handler(method, url, headers, body)
         except Exception as exc:  # a handler bug must not kill the connection loop
             result = (500, b"text/plain", f"internal error: {exc}".encode())
-        if inspect.isawaitable(result):
+        if type(result) is not tuple:
             task = asyncio.ensure_future(result)
             task.add_done_callback(self._flush)
             self.pending.append((task, keep_alive))
         elif self.pending:
             self.pending.append((result, keep_alive))
         else:
-            self._write(result, keep_alive)  # type: ignore[arg-type]
+            self._write(result, keep_alive)
 
     def _write(self, response: Response, keep_alive: bool) -> None:
         if self.transport is None:
@@ -128,8 +123,16 @@ class HttpProtocol(asyncio.Protocol):
             self._write(response, keep_alive)
 
 
+class RoutedHttpProtocol(HttpProtocol):
+    """Also collects the request URL (the control API routes on it; DynamoDB does not)."""
+
+    def on_url(self, url: bytes) -> None:
+        self.url += url
+
+
 async def listen(
-    host: str, port: int, handler: Handler, wanted: frozenset[bytes]
+    host: str, port: int, handler: Handler, wanted: frozenset[bytes], routed: bool = False
 ) -> asyncio.Server:
     loop = asyncio.get_running_loop()
-    return await loop.create_server(lambda: HttpProtocol(handler, wanted), host, port, backlog=1024)
+    protocol = RoutedHttpProtocol if routed else HttpProtocol
+    return await loop.create_server(lambda: protocol(handler, wanted), host, port, backlog=1024)

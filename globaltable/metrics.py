@@ -56,7 +56,7 @@ class Stats:
     def __init__(self) -> None:
         self.requests: dict[tuple[str, str, str], int] = {}
         self.lww_overwrites: dict[str, int] = {}
-        self.lag: dict[tuple[str, str], LagHistogram] = {}
+        self.lag: dict[tuple[str, str], LagHistogram] = {}  # the links' own, set by the engine
 
     def request(self, region: str, operation: str, status: int) -> None:
         key = (region, operation, str(status))
@@ -64,12 +64,6 @@ class Stats:
 
     def lww_overwrite(self, region: str) -> None:
         self.lww_overwrites[region] = self.lww_overwrites.get(region, 0) + 1
-
-    def applied(self, source: str, target: str, lag_s: float) -> None:
-        hist = self.lag.get((source, target))
-        if hist is None:
-            hist = self.lag[(source, target)] = LagHistogram()
-        hist.observe(lag_s)
 
 
 class EmulatorCollector(Collector):

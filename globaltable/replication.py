@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from globaltable.metrics import LagHistogram
 from globaltable.store import Entry, Key
 
 #: (table, key, entry, ack time in the source, monotonic); the table is the engine's Table
@@ -28,6 +29,7 @@ class ReplicationLink:
         self.delay_s = delay_s
         self.jitter_s = jitter_s
         self.paused = False
+        self.lag = LagHistogram()  # ground truth: ack in the source -> applied in the target
         self._rng = rng
         self._heap: list[tuple[float, int, Delivery]] = []
         self._last_due: dict[tuple[Any, Key], float] = {}
@@ -58,7 +60,7 @@ class ReplicationLink:
         heapq.heappush(self._heap, (due, self._seq, (table, key, entry, ack)))
         return due
 
-    def drain(self, now: float, apply: Callable[[ReplicationLink, Delivery], Any]) -> None:
+    def drain(self, now: float, apply: Callable[[ReplicationLink, Delivery, float], Any]) -> None:
         """Deliver every image that is due, in due order (nothing while paused)."""
         heap = self._heap
         while heap and not self.paused and heap[0][0] <= now:
@@ -66,7 +68,7 @@ class ReplicationLink:
             ident = (delivery[0], delivery[1])
             if self._last_due.get(ident) == due:
                 del self._last_due[ident]
-            apply(self, delivery)
+            apply(self, delivery, now)
 
     def next_due(self) -> float | None:
         return self._heap[0][0] if self._heap and not self.paused else None

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import inspect
 import signal
 import sys
 from collections.abc import Awaitable
@@ -48,7 +47,7 @@ def region_handler(gt: GlobalTable, region: str) -> Handler:
         name = api.operation_name(target)
         label = name if name in api.OPERATIONS else "unknown"
         reply = api.handle(gt, region, target, body, vid)
-        if inspect.isawaitable(reply):
+        if type(reply) is not tuple:
 
             async def settle() -> Response:
                 status, payload = await reply
@@ -74,7 +73,7 @@ def region_handler(gt: GlobalTable, region: str) -> Handler:
         async def delayed() -> Response:
             await asyncio.sleep(latency)
             result = answer(target, body, vid)
-            return await result if inspect.isawaitable(result) else result
+            return result if type(result) is tuple else await result
 
         return delayed()
 
@@ -130,7 +129,9 @@ async def start(options: ServeOptions) -> Emulator:
             server = await listen(options.host, port, region_handler(gt, region), _WANTED)
             servers.append(server)
             regions[region] = _url(options.host, server)
-        control = await listen(options.host, options.control_port, ControlApi(gt), frozenset())
+        control = await listen(
+            options.host, options.control_port, ControlApi(gt), frozenset(), routed=True
+        )
         servers.append(control)
     except BaseException:
         for server in servers:
