@@ -164,7 +164,7 @@ class ProvisionalAnomalies:
             return
         self.regions.add(region)
         if op in _WRITES:
-            vid = record.get("vid")
+            vid = record.get("vid") or record.get("id")  # a write's vid is its record id
             if vid is None:
                 return
             graph = self._graph(key)

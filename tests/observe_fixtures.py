@@ -62,8 +62,8 @@ class RecordFactory:
         op: str = "put",
         outcome: str = "ok",
     ) -> dict[str, Any]:
-        record = self._record(region, key, op, t, duration, outcome)
-        return {**record, "vid": record["id"], "pred": pred}
+        # no "vid": as loadgen records them, a write's vid is its record id
+        return {**self._record(region, key, op, t, duration, outcome), "pred": pred}
 
     def get(self, region: str, key: str, *, vid: str | None, t: float = 0.0) -> dict[str, Any]:
         return {**self._record(region, key, "get", t, 0.001, "ok"), "vid": vid}

@@ -55,8 +55,8 @@ def test_sibling_writes_are_a_conflict_and_the_discarded_one_is_lost_once_supers
     rec = RecordFactory()
     base = rec.write("us", "k", pred=None)
     live.observe(base)
-    winner = rec.write("eu", "k", pred=base["vid"], t=10.0)
-    loser = rec.write("us", "k", pred=base["vid"], t=12.0)  # invoked after the winner completed
+    winner = rec.write("eu", "k", pred=base["id"], t=10.0)
+    loser = rec.write("us", "k", pred=base["id"], t=12.0)  # invoked after the winner completed
     live.observe(winner)
     live.observe(loser)
     r = live.registry
@@ -64,11 +64,11 @@ def test_sibling_writes_are_a_conflict_and_the_discarded_one_is_lost_once_supers
     assert sample(r, "hothot_lost_updates_total", campaign="demo", workload="profile") == 0
     # us now writes on top of eu's version: the loser was replaced by a non-descendant there,
     # the only region where it was ever seen
-    live.observe(rec.write("us", "k", pred=winner["vid"], t=20.0))
+    live.observe(rec.write("us", "k", pred=winner["id"], t=20.0))
     assert sample(r, "hothot_lost_updates_total", campaign="demo", workload="profile") == 1
     assert sample(r, "hothot_skew_inverted_total", campaign="demo", workload="profile") == 1
     # and it is counted once, however many records follow
-    live.observe(rec.write("eu", "k", pred=winner["vid"], t=30.0))
+    live.observe(rec.write("eu", "k", pred=winner["id"], t=30.0))
     assert sample(r, "hothot_lost_updates_total", campaign="demo", workload="profile") == 1
 
 
@@ -81,10 +81,10 @@ def test_a_write_still_held_somewhere_is_not_lost() -> None:
     tracker.observe(a)
     tracker.observe(b)
     assert found == ["profile"]  # the conflict
-    tracker.observe(rec.get("ap", "k", vid=a["vid"], t=3.0))  # ap saw a
-    tracker.observe(rec.write("us", "k", pred=b["vid"], t=4.0))  # us moved on from b
+    tracker.observe(rec.get("ap", "k", vid=a["id"], t=3.0))  # ap saw a
+    tracker.observe(rec.write("us", "k", pred=b["id"], t=4.0))  # us moved on from b
     assert "lost" not in found  # ap may still hold a
-    tracker.observe(rec.write("ap", "k", pred=b["vid"], t=5.0))
+    tracker.observe(rec.write("ap", "k", pred=b["id"], t=5.0))
     assert found.count("lost") == 1
 
 
@@ -94,12 +94,12 @@ def test_a_discarded_branch_loses_what_was_built_on_it_too() -> None:
     rec = RecordFactory()
     base = rec.write("us", "k", pred=None, t=0.0)
     tracker.observe(base)
-    a = rec.write("us", "k", pred=base["vid"], t=1.0)
-    b = rec.write("eu", "k", pred=base["vid"], t=1.0)
+    a = rec.write("us", "k", pred=base["id"], t=1.0)
+    b = rec.write("eu", "k", pred=base["id"], t=1.0)
     tracker.observe(a)
     tracker.observe(b)
-    tracker.observe(rec.write("us", "k", pred=a["vid"], t=2.0))  # built on a
-    tracker.observe(rec.write("us", "k", pred=b["vid"], t=3.0))  # b's image won in us
+    tracker.observe(rec.write("us", "k", pred=a["id"], t=2.0))  # built on a
+    tracker.observe(rec.write("us", "k", pred=b["id"], t=3.0))  # b's image won in us
     assert lost == ["profile", "profile"]
 
 
@@ -111,11 +111,11 @@ def test_a_branch_still_held_in_a_region_that_built_on_it_is_not_lost() -> None:
     b = rec.write("eu", "k", pred=None, t=1.0)
     tracker.observe(a)
     tracker.observe(b)
-    d = rec.write("ap", "k", pred=a["vid"], t=2.0)  # ap got a and wrote on top of it
+    d = rec.write("ap", "k", pred=a["id"], t=2.0)  # ap got a and wrote on top of it
     tracker.observe(d)
-    tracker.observe(rec.write("us", "k", pred=b["vid"], t=3.0))
+    tracker.observe(rec.write("us", "k", pred=b["id"], t=3.0))
     assert lost == []  # ap still holds d, built on a
-    tracker.observe(rec.write("ap", "k", pred=b["vid"], t=4.0))
+    tracker.observe(rec.write("ap", "k", pred=b["id"], t=4.0))
     assert lost == ["profile", "profile"]  # a and d
 
 
@@ -128,7 +128,7 @@ def test_an_overwrite_that_saw_the_old_version_is_not_a_loss() -> None:
         region = ("us", "eu", "ap")[i % 3]
         w = rec.write(region, "k", pred=vid, t=float(i))
         tracker.observe(w)
-        vid = w["vid"]
+        vid = w["id"]
     assert found == []
 
 
@@ -138,7 +138,7 @@ def test_a_write_after_a_delete_follows_the_tombstone_and_does_not_lose_it() -> 
     rec = RecordFactory()
     a = rec.write("us", "k", pred=None, t=1.0)
     tracker.observe(a)
-    tracker.observe(rec.write("us", "k", pred=a["vid"], t=2.0, op="delete"))
+    tracker.observe(rec.write("us", "k", pred=a["id"], t=2.0, op="delete"))
     tracker.observe(rec.write("us", "k", pred=None, t=3.0))
     assert found == []
 
@@ -153,7 +153,7 @@ def test_memory_is_bounded_in_keys_and_versions() -> None:
     for i in range(500):
         w = rec.write("us", "hot", pred=vid, t=float(i))
         tracker.observe(w)
-        vid = w["vid"]
+        vid = w["id"]
     assert max(len(g.versions) for g in tracker._keys.values()) <= 8
 
 
@@ -172,8 +172,8 @@ def test_a_serial_history_never_reports_anything(regions: list[str]) -> None:
     for i, region in enumerate(regions):
         w = rec.write(region, "k", pred=vid, t=float(i))
         tracker.observe(w)
-        tracker.observe(rec.get(region, "k", vid=w["vid"], t=i + 0.5))
-        vid = w["vid"]
+        tracker.observe(rec.get(region, "k", vid=w["id"], t=i + 0.5))
+        vid = w["id"]
     assert found == []
 
 
