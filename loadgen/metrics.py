@@ -181,6 +181,12 @@ class LiveMetrics:
             self._budget_observed.labels(self.campaign, name).set(observed)
             self._budget_limit.labels(self.campaign, name).set(limit)
 
+    def limits(self, limits: Iterable[tuple[str, float]]) -> None:
+        """Publish `(name, limit)` per budget at the start, so the alert rules that compare live
+        figures with `hothot_budget_limit` work during the run, not only after the verdict."""
+        for name, limit in limits:
+            self._budget_limit.labels(self.campaign, name).set(limit)
+
     def serve(self, port: int, host: str | None = None) -> int:
         """Serve `/metrics` in a daemon thread; returns the bound port (`port=0` picks one).
 

@@ -48,6 +48,14 @@ def test_faults_and_budgets_are_gauges() -> None:
     )
     assert sample(r, "hothot_budget_observed", campaign="demo", budget="replication_lag_p99") == 4
     assert sample(r, "hothot_budget_limit", campaign="demo", budget="conflict_rate") == 0.05
+    live.limits([("lost_update_rate{workload=home_region}", 0.0), ("divergent_keys", 2)])
+    assert sample(r, "hothot_budget_limit", campaign="demo", budget="divergent_keys") == 2
+    assert (
+        r.get_sample_value(
+            "hothot_budget_observed", {"campaign": "demo", "budget": "divergent_keys"}
+        )
+        is None
+    )  # nothing observed yet: no sample rather than a misleading 0
 
 
 def test_sibling_writes_are_a_conflict_and_the_discarded_one_is_lost_once_superseded() -> None:
