@@ -13,6 +13,7 @@ from chaos.spec import ChaosSpec
 from hothot.target import TargetSpec
 from hothot.yamlpos import PathKey, YamlError, line_of, load_with_lines
 from loadgen.spec import ObserveSpec, WorkloadSpec, WritersSpec
+from loadgen.workloads import build_workloads
 from verdict.cost import CostSpec
 from verdict.history import Duration
 from verdict.spec import BudgetSpec, VerdictOptions
@@ -96,6 +97,11 @@ def _cross_checks(c: Campaign) -> list[tuple[PathKey, str]]:
     for i, name in enumerate(names):
         if names.index(name) != i:
             problems.append((("workloads", i, "name"), f"workload name {name!r} is used twice"))
+    if len(set(names)) == len(names):
+        try:  # what depends on the regions (reader targets, home_region key counts)
+            build_workloads(c.workloads, regions)
+        except ValueError as exc:
+            problems.append((("workloads",), str(exc)))
     failover = c.writers.failover
     if failover not in ("none", "nearest") and failover not in regions:
         problems.append((("writers", "failover"), f"unknown region {failover!r}"))

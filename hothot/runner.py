@@ -30,7 +30,7 @@ from hothot.progress import RegionCounts, RunProgress, Snapshot
 from hothot.target import Target, TargetError, TargetSpec, open_target, wait_reachable
 from loadgen.client import Boto3Client
 from loadgen.conditions import ClientConditions
-from loadgen.metrics import LiveMetrics
+from loadgen.metrics import LiveMetrics, budget_label
 from loadgen.plan import LoadPlan
 from loadgen.recorder import ShardWriter
 from loadgen.table import TableUnusable, check_table, create_table
@@ -153,6 +153,10 @@ class CampaignRun:
         return self.target
 
     def start_metrics(self) -> None:
+        # limits from the start, so alert rules comparing live figures with them work mid-run
+        self.metrics.limits(
+            (_budget_name(b.model_dump()), float(b.max)) for b in self.campaign.budgets
+        )
         port = self.campaign.observe.metrics_port
         if port is None:
             return
@@ -235,7 +239,7 @@ class CampaignRun:
             self.console.print(f"[red]verdict: {exc}[/red]")
             return EXIT_INVALID
         self.metrics.budgets(
-            (f"{b['metric']}", float(b["observed"] or 0), float(b["max"]))
+            (_budget_name(b), float(b["observed"]), float(b["max"]))
             for b in verdict.data.get("budgets", [])
             if b.get("observed") is not None
         )
@@ -342,3 +346,10 @@ class CampaignRun:
                 f"[yellow]interrupted ({', '.join(self.interruption.signals)}): stopping users,"
                 " healing faults, flushing the history[/yellow]"
             )
+
+
+def _budget_name(budget: dict[str, Any]) -> str:
+    """The `budget` label: metric plus filters, as the alert rules and the verdict spell it."""
+    return budget_label(
+        budget["metric"], {f: budget.get(f) for f in ("workload", "region", "link")}
+    )

@@ -13,10 +13,12 @@ from pydantic import ValidationError
 
 from verdict.budgets import METRICS
 from verdict.check import Checker, Findings
+from verdict.cost import CostSpec
+from verdict.cost_campaign import CostAccumulator
 from verdict.errors import HistoryError
 from verdict.figures import totals, truth_check, workload_rows
 from verdict.graph import VersionStore
-from verdict.history import CHAOS_LOG, TRUTH_FILE, fault_windows, link_name
+from verdict.history import CHAOS_LOG, TRUTH_FILE, fault_windows, link_name, parse_duration
 from verdict.junit import junit_xml
 from verdict.reader import ReadStats, read_history
 from verdict.spec import BudgetSpec, VerdictOptions
@@ -25,6 +27,8 @@ CAMPAIGN_FILE = "campaign.yaml"
 VERDICT_FILE = "verdict.json"
 JUNIT_FILE = "junit.xml"
 REPORT_FILE = "report.html"
+#: written by the distributed master: per-worker record counts, and which workers were lost
+WORKERS_FILE = "workers.json"
 
 
 @dataclass
@@ -172,20 +176,36 @@ def analyze(
         for w in campaign.get("workloads") or []
         if isinstance(w, dict)
     }
+    try:
+        cost_spec = CostSpec.model_validate(campaign.get("cost") or {})
+    except ValidationError as e:
+        raise _error(f"{report_dir / CAMPAIGN_FILE}: cost", e) from None
     store = VersionStore(value_kinds=kinds)
     stats = ReadStats()
-    read_history(report_dir, stats, store.ingester())
+    ingest, cost = store.ingester(), CostAccumulator()
+    observe_cost = cost.observe
+
+    def sink(record: dict[str, Any]) -> None:
+        ingest(record)
+        observe_cost(record)
+
+    read_history(report_dir, stats, sink)
     _check_filters(budgets, store, campaign)
     chaos = report_dir / CHAOS_LOG
     windows = fault_windows(chaos.read_bytes().splitlines()) if chaos.exists() else []
     truth_path = report_dir / TRUTH_FILE
     truth = _read_json(truth_path) if truth_path.exists() else None
     findings = Checker(store, windows, opts.staleness_bound, truth, opts.examples).run()
+    regions = (campaign.get("target") or {}).get("regions") or store.regions.names
+    duration = _duration_of(campaign, findings)
+    findings.cost = cost.result(duration, list(regions), cost_spec) if duration else None
+    workers = _read_json(report_dir / WORKERS_FILE) if (report_dir / WORKERS_FILE).exists() else {}
+    lost_workers = sorted(name for name, w in workers.items() if w.get("lost"))
     rows = workload_rows(findings)
     tot = totals(rows)
     results = evaluate(budgets, findings, opts)
     if partial is None:
-        partial = bool(stats.unterminated) or bool(campaign.get("partial"))
+        partial = bool(stats.unterminated) or bool(campaign.get("partial")) or bool(lost_workers)
     data: dict[str, Any] = {
         "name": campaign.get("name", report_dir.name),
         "passed": all(r["passed"] for r in results),
@@ -201,6 +221,8 @@ def analyze(
             "regions": findings.stale.region_summary(store.regions.names),
         },
         "convergence": findings.convergence,
+        "cost": findings.cost,
+        "workers": {"lost": lost_workers, "detail": workers},
         "examples": findings.examples,
         "timeline": findings.timeline,
         "history": {
@@ -222,6 +244,18 @@ def analyze(
     if write:
         write_reports(report_dir, verdict)
     return verdict
+
+
+def _duration_of(campaign: dict[str, Any], findings: Any) -> float:
+    """The run's length in seconds: the campaign's, else the span of the timeline."""
+    raw = campaign.get("duration")
+    if raw is not None:
+        try:
+            return parse_duration(raw)
+        except ValueError:
+            pass
+    timeline = findings.timeline or {}
+    return float(timeline.get("bucket_s", 0.0)) * len(timeline.get("ops", []))
 
 
 def write_reports(report_dir: Path, verdict: Verdict) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
+from verdict.cost_campaign import render_html as render_cost
 from verdict.history import format_duration
 from verdict.junit import show
 from verdict.plots import lag_svg, timeline_svg
@@ -183,6 +184,14 @@ def render_html(data: dict[str, Any]) -> str:
         warnings.append(
             '<div class="warn">Partial history: the run did not end cleanly; figures cover what was recorded.</div>'
         )
+    lost_workers = (data.get("workers") or {}).get("lost") or []
+    if lost_workers:
+        detail = data["workers"]["detail"]
+        unsent = sum(int(detail[w].get("unsent", 0)) for w in lost_workers)
+        warnings.append(
+            f'<div class="warn">Lost workers: {escape(", ".join(lost_workers))} stopped reporting '
+            f"mid-run; at least {unsent} of their operations never reached the master.</div>"
+        )
     if data.get("truth_mismatch"):
         warnings.append('<div class="alarm"><b>TRUTH MISMATCH</b>: see "Ground truth" below.</div>')
     hist = data["history"]
@@ -229,6 +238,10 @@ def render_html(data: dict[str, Any]) -> str:
         _table(["region", "reads", "stale", "p50 staleness", "p99", "max"], stale_rows)
         if stale_rows
         else '<p class="muted">No reads.</p>',
+        "<h2>Projected cost</h2>",
+        render_cost(data["cost"])
+        if data.get("cost")
+        else '<p class="muted">No traffic to price.</p>',
         "<h2>First examples of each anomaly</h2>",
         _examples(data),
         "<h2>Ground truth</h2>",

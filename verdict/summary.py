@@ -51,6 +51,11 @@ def print_summary(verdict: Any, report_dir: Path, console: Console | None = None
         console.print(
             f"replication lag p99, worst link {worst[0]}: {show(worst[1]['p99'], 'seconds')}"
         )
+    if data.get("cost"):
+        console.print(f"cost: {data['cost']['answer']}")
+    lost_workers = (data.get("workers") or {}).get("lost") or []
+    if lost_workers:
+        console.print(f"[yellow]lost workers[/]: {', '.join(lost_workers)} (see verdict.json)")
     if data.get("truth_mismatch"):
         t = data["truth"]
         console.print(

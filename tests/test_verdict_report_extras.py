@@ -1,0 +1,57 @@
+"""What the runner adds to a report directory and the verdict must carry: the projected bill,
+and workers lost mid-run (distributed mode)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.verdict_fixtures import HistoryBuilder
+from verdict.analyze import analyze
+from verdict.cost import CostSpec, estimate
+
+
+def _steady(tmp_path: Path, scale: float) -> HistoryBuilder:
+    """Two regions, 10 s, each region 2 writes/s of 1,500 B items (2 WCU each)."""
+    h = HistoryBuilder(
+        tmp_path,
+        {"name": "c", "duration": 10, "target": {"regions": ["a", "b"]},
+         "cost": {"production_scale": scale}},
+    )  # fmt: skip
+    for region in ("a", "b"):
+        for i in range(20):
+            h.write(region, f"profile#{region}{i}", t=i * 0.5, item_bytes=1500)
+    return h
+
+
+def test_projected_bill_equals_the_calculator(tmp_path: Path) -> None:
+    _steady(tmp_path, scale=50).save()
+    cost = analyze(tmp_path).data["cost"]
+    expected = estimate(
+        writes_per_second=2 * 50, item_size=1500, regions=["a", "b"], spec=CostSpec()
+    )
+    assert cost["total"]["monthly_usd"]["total"] == expected["total"]["monthly_usd"]["total"]
+    assert cost["production_scale"] == 50
+    assert "cost" in json.loads((tmp_path / "verdict.json").read_text())
+    assert "Projected cost" in (tmp_path / "report.html").read_text()
+
+
+def test_cost_budget_gates(tmp_path: Path) -> None:
+    h = _steady(tmp_path, scale=1000)
+    h.campaign["budgets"] = [{"metric": "cost_per_month", "max": 1.0}]
+    h.save()
+    v = analyze(tmp_path)
+    budget = v.data["budgets"][0]
+    assert budget["observed"] > 1.0 and budget["passed"] is False and v.exit_code == 1
+
+
+def test_lost_worker_makes_the_verdict_partial(tmp_path: Path) -> None:
+    _steady(tmp_path, scale=1).save()
+    (tmp_path / "workers.json").write_text(json.dumps({
+        "w1": {"records_received": 20, "records_reported": 20, "unsent": 0, "lost": False},
+        "w2": {"records_received": 5, "records_reported": 9, "unsent": 4, "lost": True},
+    }))  # fmt: skip
+    v = analyze(tmp_path)
+    assert v.partial is True
+    assert v.data["workers"]["lost"] == ["w2"]
+    assert "Lost workers: w2" in (tmp_path / "report.html").read_text()
