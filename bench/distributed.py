@@ -46,16 +46,19 @@ def producer(master: str, rate: float, seconds: float) -> None:
     gevent.spawn(stream.pump_forever)
     t0 = time.monotonic()
     n = 0
+    last: dict[str, str] = {}  # key -> last vid: realistic chains (each write saw the previous)
     while (elapsed := time.monotonic() - t0) < seconds:
         due = int(elapsed * rate)
         while n < due:
             n += 1
+            key, vid = f"profile#{n % 10_000}", f"w1:{n}"
+            now = time.time()
             stream({
-                "id": f"w1:{n}", "worker": "w1", "region": REGIONS[n % 3], "workload": "profile",
-                "key": f"profile#{n % 1000}", "op": "put", "vid": f"w1:{n}", "pred": None,
-                "t_invoke": time.time(), "t_complete": time.time(), "outcome": "ok",
-                "item_bytes": 512, "capacity": 1.0,
+                "id": vid, "worker": "w1", "region": REGIONS[n % 3], "workload": "profile",
+                "key": key, "op": "put", "pred": last.get(key), "t_invoke": now,
+                "t_complete": now, "outcome": "ok", "item_bytes": 512, "capacity": 1.0,
             })  # fmt: skip
+            last[key] = vid
         time.sleep(0.005)
     stream.drain()
     runner.send_message("hothot_flushed", {"worker": "w1", "produced": stream.produced})

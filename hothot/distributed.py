@@ -40,6 +40,8 @@ from verdict.history import Op
 WORKERS_FILE = "workers.json"
 #: how long the master waits for the expected workers to connect
 CONNECT_TIMEOUT_S = 60.0
+#: records handled between yields of the master's receiving greenlet
+YIELD_EVERY = 256
 #: how long the master waits for every worker to hand over its last records
 FLUSH_TIMEOUT_S = 15.0
 
@@ -140,7 +142,9 @@ class HistoryReceiver:
         tally = self.tallies.setdefault(worker, WorkerTally())
         append, observe, count = self.shard(worker).append, self.observe, self.stats.count
         writes = (Op.PUT, Op.UPDATE, Op.DELETE)
-        for line in data["lines"].splitlines():
+        for n, line in enumerate(data["lines"].splitlines(), start=1):
+            if n % YIELD_EVERY == 0:
+                time.sleep(0)  # gevent: let the chaos timeline and the main loop run
             record = orjson.loads(line)
             append(record)
             observe(record)
