@@ -33,7 +33,8 @@ def test_projected_bill_equals_the_calculator(tmp_path: Path) -> None:
     assert cost["total"]["monthly_usd"]["total"] == expected["total"]["monthly_usd"]["total"]
     assert cost["production_scale"] == 50
     assert "cost" in json.loads((tmp_path / "verdict.json").read_text())
-    assert "Projected cost" in (tmp_path / "report.html").read_text()
+    html = (tmp_path / "report.html").read_text()
+    assert html.count("Projected cost") == 1 and cost["answer"] in html
 
 
 def test_cost_budget_gates(tmp_path: Path) -> None:

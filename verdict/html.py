@@ -238,10 +238,9 @@ def render_html(data: dict[str, Any]) -> str:
         _table(["region", "reads", "stale", "p50 staleness", "p99", "max"], stale_rows)
         if stale_rows
         else '<p class="muted">No reads.</p>',
-        "<h2>Projected cost</h2>",
         render_cost(data["cost"])
         if data.get("cost")
-        else '<p class="muted">No traffic to price.</p>',
+        else '<h2>Projected cost</h2><p class="muted">No traffic to price.</p>',
         "<h2>First examples of each anomaly</h2>",
         _examples(data),
         "<h2>Ground truth</h2>",
