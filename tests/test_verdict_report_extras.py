@@ -4,6 +4,7 @@ and workers lost mid-run (distributed mode)."""
 from __future__ import annotations
 
 import json
+from html import escape
 from pathlib import Path
 
 from tests.verdict_fixtures import HistoryBuilder
@@ -34,7 +35,7 @@ def test_projected_bill_equals_the_calculator(tmp_path: Path) -> None:
     assert cost["production_scale"] == 50
     assert "cost" in json.loads((tmp_path / "verdict.json").read_text())
     html = (tmp_path / "report.html").read_text()
-    assert html.count("Projected cost") == 1 and cost["answer"] in html
+    assert html.count("Projected cost") == 1 and escape(cost["answer"]) in html
 
 
 def test_cost_budget_gates(tmp_path: Path) -> None:
