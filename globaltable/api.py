@@ -66,6 +66,12 @@ def operation_name(target: str | None) -> str:
     return target[len(TARGET_PREFIX) :]
 
 
+#: raw `X-Amz-Target` header -> (operation name, operation): the HTTP layer's dispatch
+ROUTES: dict[bytes, tuple[str, Operation]] = {
+    (TARGET_PREFIX + name).encode(): (name, op) for name, op in OPERATIONS.items()
+}
+
+
 def handle(
     gt: GlobalTable, region: str, target: str | None, body: bytes, vid: str | None
 ) -> Reply | Awaitable[Reply]:
@@ -83,20 +89,35 @@ def handle(
                 "UnknownOperationException",
                 f"The hothot emulator does not support the operation {target!r}; it supports {', '.join(OPERATIONS)}",
             )
+    except Exception as exc:
+        return _error(exc)
+    return run(gt, region, op, body, vid)
+
+
+def run(
+    gt: GlobalTable, region: str, op: Operation, body: bytes, vid: str | None
+) -> Reply | Awaitable[Reply]:
+    """Answer one request for a known operation; never raises. Async only for MRSC writes."""
+    try:
+        if region in gt.outages:
+            raise unavailable(f"region {region} is unavailable (region_outage fault)")
         try:
             req = orjson.loads(body) if body else {}
         except orjson.JSONDecodeError as exc:
             raise DynamoError(
                 "SerializationException", f"Request body is not valid JSON: {exc}"
             ) from None
-        if not isinstance(req, dict):
+        if type(req) is not dict:
             raise DynamoError("SerializationException", "Request body must be a JSON object")
-        req.pop(itemops.VID_FIELD, None)
+        if itemops.VID_FIELD in req:
+            del req[itemops.VID_FIELD]
         if vid is not None:
             req[itemops.VID_FIELD] = vid
         answer = op(gt, region, req)
-        if type(answer) is dict or type(answer) is bytes:  # the fast path: no isawaitable
-            return _encode(answer)
+        if type(answer) is dict:  # the fast path: no isawaitable
+            return 200, orjson.dumps(answer)
+        if type(answer) is bytes:
+            return 200, answer
         return _settle(answer)
     except Exception as exc:
         return _error(exc)

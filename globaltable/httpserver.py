@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Awaitable, Callable
+from functools import lru_cache
 from http import HTTPStatus
 from itertools import count
 from typing import Any
@@ -21,16 +22,19 @@ _REASONS = {s.value: s.phrase.encode() for s in HTTPStatus}
 _request_ids = count(1)
 
 
+@lru_cache(maxsize=256)
+def _head(status: int, content_type: bytes) -> bytes:
+    return b"HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: " % (
+        status,
+        _REASONS.get(status, b"Unknown"),
+        content_type,
+    )
+
+
 def render(status: int, content_type: bytes, body: bytes, close: bool = False) -> bytes:
-    head = (
-        b"HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %d\r\nx-amzn-RequestId: hh-%d\r\n"
-        % (
-            status,
-            _REASONS.get(status, b"Unknown"),
-            content_type,
-            len(body),
-            next(_request_ids),
-        )
+    head = _head(status, content_type) + b"%d\r\nx-amzn-RequestId: hh-%d\r\n" % (
+        len(body),
+        next(_request_ids),
     )
     if close:
         head += b"Connection: close\r\n"

@@ -14,7 +14,7 @@ from globaltable.capacity import read_units, write_units
 from globaltable.engine import GlobalTable, Prepared, Table
 from globaltable.errors import condition_failed, validation
 from globaltable.expressions import update
-from globaltable.items import ItemError, item_size, validate_value
+from globaltable.items import validated_size
 from globaltable.request import (
     add_capacity,
     all_used,
@@ -36,15 +36,10 @@ VID_FIELD = "x-hothot-vid"
 
 
 def checked_size(item: Any) -> int:
-    """Validate an item and return its DynamoDB size: `items.validate_item` without its own
-    size pass, so a write sizes its item once (this is the hot path)."""
+    """Validate an item and return its DynamoDB size, in one pass (this is the hot path)."""
     if not isinstance(item, dict):
         raise validation("1 validation error detected: Value at 'Item' must be a map")
-    for name, value in item.items():
-        if not name:
-            raise ItemError("One or more parameter values were invalid: Empty attribute name", "")
-        validate_value(value, name)
-    size = item_size(item)
+    size = validated_size(item)
     check_size(size)
     return size
 

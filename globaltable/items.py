@@ -231,15 +231,33 @@ def _validate_set(kind: str, data: Any, where: str) -> None:
         raise _invalid(f"Input collection [{shown}] contains duplicates", where)
 
 
+def validated_size(item: dict[str, Any]) -> int:
+    """Validate every attribute of `item` and return its size, in one pass (the write hot
+    path). Plain strings are checked and sized inline; any other value, and every error, goes
+    through `validate_value`, so messages are those of the slow path. The 400 KB limit is the
+    caller's (its message differs by operation)."""
+    size = 0
+    for name, value in item.items():
+        if not name:
+            raise ItemError("One or more parameter values were invalid: Empty attribute name", "")
+        size += len(name) if name.isascii() else len(name.encode("utf-8"))
+        if type(value) is dict and len(value) == 1:
+            text = value.get("S")
+            if type(text) is str:
+                size += len(text) if text.isascii() else len(text.encode("utf-8"))
+                continue
+        validate_value(value, name)
+        size += value_size(value)
+    return size
+
+
 def validate_item(item: Any) -> None:
     """Raise ItemError naming the attribute and the fault unless DynamoDB would store `item`."""
     if not isinstance(item, dict):
         raise ItemError("Item must be a map of attribute names to values")
-    for name, value in item.items():
-        if not isinstance(name, str) or not name:
-            raise ItemError("One or more parameter values were invalid: Empty attribute name", "")
-        validate_value(value, name)
-    if item_size(item) > MAX_ITEM_BYTES:
+    if not all(isinstance(name, str) for name in item):
+        raise ItemError("One or more parameter values were invalid: Empty attribute name", "")
+    if validated_size(item) > MAX_ITEM_BYTES:
         raise ItemError("Item size has exceeded the maximum allowed size")
 
 

@@ -4,6 +4,7 @@ Collector turns them into metric families when `/metrics` is scraped."""
 from __future__ import annotations
 
 from bisect import bisect_left
+from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -54,13 +55,14 @@ class Stats:
     """Counters the engine and the HTTP layer bump on the hot path."""
 
     def __init__(self) -> None:
-        self.requests: dict[tuple[str, str, str], int] = {}
+        #: region -> (operation, HTTP status) -> answered requests
+        self.requests: dict[str, Counter[tuple[str, int]]] = {}
         self.lww_overwrites: dict[str, int] = {}
         self.lag: dict[tuple[str, str], LagHistogram] = {}  # the links' own, set by the engine
 
-    def request(self, region: str, operation: str, status: int) -> None:
-        key = (region, operation, str(status))
-        self.requests[key] = self.requests.get(key, 0) + 1
+    def region_requests(self, region: str) -> Counter[tuple[str, int]]:
+        """The request counter of one region, for its HTTP handler to bump directly."""
+        return self.requests.setdefault(region, Counter())
 
     def lww_overwrite(self, region: str) -> None:
         self.lww_overwrites[region] = self.lww_overwrites.get(region, 0) + 1
@@ -87,8 +89,9 @@ class EmulatorCollector(Collector):
             "DynamoDB API requests answered, by region, operation and HTTP status",
             labels=["region", "operation", "status"],
         )
-        for (region, op, status), n in sorted(self.stats.requests.items()):
-            requests.add_metric([region, op, status], n)
+        for region, counts in sorted(self.stats.requests.items()):
+            for (op, status), n in sorted(counts.items()):
+                requests.add_metric([region, op, str(status)], n)
         yield requests
         backlog = GaugeMetricFamily(
             "hothot_emulator_replication_backlog",

@@ -14,6 +14,9 @@ from globaltable.store import Entry, Key
 
 #: (table, key, entry, ack time in the source, monotonic); the table is the engine's Table
 Delivery = tuple[Any, Key, Entry, float]
+#: a queued image: (due, sequence, (table, key), entry, ack); `(table, key)` identifies the
+#: item for the per-item FIFO rule and is built once per image
+Queued = tuple[float, int, tuple[Any, Key], Entry, float]
 
 
 class ReplicationLink:
@@ -31,7 +34,7 @@ class ReplicationLink:
         self.paused = False
         self.lag = LagHistogram()  # ground truth: ack in the source -> applied in the target
         self._rng = rng
-        self._heap: list[tuple[float, int, Delivery]] = []
+        self._heap: list[Queued] = []
         self._last_due: dict[tuple[Any, Key], float] = {}
         self._seq = 0
 
@@ -44,31 +47,44 @@ class ReplicationLink:
         return len(self._heap)
 
     def sample_delay(self) -> float:
-        if self.jitter_s <= 0:
+        jitter = self.jitter_s
+        if jitter <= 0:
             return self.delay_s
-        return max(0.0, self.delay_s + self.jitter_s * (2.0 * self._rng.random() - 1.0))
+        return max(0.0, self.delay_s + jitter * (2.0 * self._rng.random() - 1.0))
 
     def push(self, table: Any, key: Key, entry: Entry, ack: float) -> float:
         """Queue an image; returns when it is due."""
         due = ack + self.sample_delay()
         ident = (table, key)
-        last = self._last_due.get(ident)
+        last_due = self._last_due
+        last = last_due.get(ident)
         if last is not None and last > due:
             due = last
-        self._last_due[ident] = due
+        last_due[ident] = due
         self._seq += 1
-        heapq.heappush(self._heap, (due, self._seq, (table, key, entry, ack)))
+        heapq.heappush(self._heap, (due, self._seq, ident, entry, ack))
         return due
 
-    def drain(self, now: float, apply: Callable[[ReplicationLink, Delivery, float], Any]) -> None:
-        """Deliver every image that is due, in due order (nothing while paused)."""
+    def take_due(self, now: float) -> list[Queued]:
+        """Dequeue every image due by `now`, in due order (nothing while paused)."""
         heap = self._heap
-        while heap and not self.paused and heap[0][0] <= now:
-            due, _, delivery = heapq.heappop(heap)
-            ident = (delivery[0], delivery[1])
-            if self._last_due.get(ident) == due:
-                del self._last_due[ident]
-            apply(self, delivery, now)
+        if self.paused or not heap or heap[0][0] > now:
+            return []
+        last_due = self._last_due
+        pop = heapq.heappop
+        out = []
+        while heap and heap[0][0] <= now:
+            queued = pop(heap)
+            ident = queued[2]
+            if last_due.get(ident) == queued[0]:
+                del last_due[ident]
+            out.append(queued)
+        return out
+
+    def drain(self, now: float, apply: Callable[[ReplicationLink, Delivery, float], Any]) -> None:
+        """Deliver every image that is due, in due order, one `apply` call each."""
+        for _, _, (table, key), entry, ack in self.take_due(now):
+            apply(self, (table, key, entry, ack), now)
 
     def next_due(self) -> float | None:
         return self._heap[0][0] if self._heap and not self.paused else None

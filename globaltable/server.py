@@ -43,36 +43,42 @@ class ServeOptions:
 
 
 def region_handler(gt: GlobalTable, region: str) -> Handler:
-    def answer(target: str | None, body: bytes, vid: str | None) -> Response | Awaitable[Response]:
-        name = api.operation_name(target)
-        label = name if name in api.OPERATIONS else "unknown"
-        reply = api.handle(gt, region, target, body, vid)
+    counts = gt.stats.region_requests(region)
+
+    def answer(
+        raw_target: bytes | None, body: bytes, vid: str | None
+    ) -> Response | Awaitable[Response]:
+        route = api.ROUTES.get(raw_target) if raw_target is not None else None
+        if route is None:
+            label = "unknown"
+            target = raw_target.decode("latin-1") if raw_target is not None else None
+            reply = api.handle(gt, region, target, body, vid)
+        else:
+            label = route[0]
+            reply = api.run(gt, region, route[1], body, vid)
         if type(reply) is not tuple:
 
             async def settle() -> Response:
                 status, payload = await reply
-                gt.stats.request(region, label, status)
+                counts[(label, status)] += 1
                 return status, CONTENT_TYPE, payload
 
             return settle()
-        status, payload = reply
-        gt.stats.request(region, label, status)
-        return status, CONTENT_TYPE, payload
+        counts[(label, reply[0])] += 1
+        return reply[0], CONTENT_TYPE, reply[1]
 
     def handle(
         method: bytes, url: bytes, headers: dict[bytes, bytes], body: bytes
     ) -> Response | Awaitable[Response]:
-        raw_target = headers.get(b"x-amz-target")
-        target = raw_target.decode("latin-1") if raw_target is not None else None
         raw_vid = headers.get(b"x-hothot-vid")
         vid = raw_vid.decode("latin-1") if raw_vid is not None else None
         latency = gt.latency.get(region)
         if not latency:
-            return answer(target, body, vid)
+            return answer(headers.get(b"x-amz-target"), body, vid)
 
         async def delayed() -> Response:
             await asyncio.sleep(latency)
-            result = answer(target, body, vid)
+            result = answer(headers.get(b"x-amz-target"), body, vid)
             return result if type(result) is tuple else await result
 
         return delayed()

@@ -152,6 +152,21 @@ class Replica:
             part = self.items[key[0]] = {}
         part[key[1]] = entry
 
+    def offer(self, key: Key, entry: Entry) -> Entry | None:
+        """Last-writer-wins: store `entry` unless the stored version is at least as new (the
+        highest (timestamp, region) wins). Returns the stored version that won, or None."""
+        if self.ranged:
+            part = self.items.get(key[0])
+            stored = None if part is None else part.get(key[1])
+        else:
+            stored = self.items.get(key)
+        if stored is not None and (
+            entry.ts < stored.ts or (entry.ts == stored.ts and entry.region <= stored.region)
+        ):
+            return stored
+        self.put(key, entry)
+        return None
+
     def partition(self, hash_value: Any) -> list[tuple[Any, Entry]]:
         """(range value, entry) of one partition, in range-key order."""
         if not self.ranged:

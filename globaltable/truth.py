@@ -32,6 +32,15 @@ def _s(item: dict[str, Any] | None, name: str) -> str | None:
     return None
 
 
+def has_attr_vid(item: dict[str, Any]) -> bool:
+    """Whether an image has any hh_vid_<attr> attribute (an attribute-level write). A plain
+    loop: `any()` over a generator costs twice as much on the write path."""
+    for name in item:  # noqa: SIM110
+        if name.startswith(ATTR_VID):
+            return True
+    return False
+
+
 def attr_vids(item: dict[str, Any] | None) -> dict[str, str]:
     """hh_vid_<attr> values of an item image: attr -> vid."""
     if item is None:
