@@ -26,6 +26,8 @@ from loadgen.recording import VID, Sink, vid_attrs
 from verdict.history import Op, Outcome, Record
 
 HEARTBEAT_PREFIX = "hh#hb#"
+#: heartbeats recorded at most per observation (10 min of a 100 ms interval)
+MAX_CATCH_UP = 6_000
 _CALL_ERRORS = (ClientFault, StoreError, OutcomeUnknown)
 
 
@@ -168,10 +170,17 @@ class LagProbes:
             now = (started + time.monotonic()) / 2
             seq = int(item["seq"]["N"]) if "seq" in item else 0
             if seq > last and seq in acks:
+                # per-item order holds on a link, so every heartbeat between the one seen last
+                # time and this one also arrived since the previous poll: after a partition
+                # heals, the held heartbeats' lags (up to the window's length) are observed too
+                first = last + 1 if last else seq
+                for k in range(max(first, seq - MAX_CATCH_UP + 1), seq + 1):
+                    if k in acks:
+                        ack = acks[k]
+                        self._record(
+                            source, target, key, "heartbeat", ack, _visible(previous, ack, now)
+                        )
                 last = seq
-                self._record(
-                    source, target, key, "heartbeat", acks[seq], _visible(previous, acks[seq], now)
-                )
             previous = now
 
     # -- sampled writes --------------------------------------------------------------------------

@@ -141,3 +141,29 @@ def test_table_checks_name_the_table_and_the_endpoint(slow_link: RunningEmulator
     dead = Boto3Client("eu-west-1", "http://127.0.0.1:9", timeout_s=1.0)
     with pytest.raises(TableUnusable, match="cannot reach"):
         check_table(dead, "hothot-made", "http://127.0.0.1:9")
+
+
+@pytest.mark.slow
+def test_heartbeats_held_by_a_partition_show_its_length(slow_link: RunningEmulator) -> None:
+    """A 2 s partition holds the link's heartbeats; after the heal the ones written first
+    arrive ~2 s late, and the probes must report that, not just the newest heartbeat's lag."""
+    regions = list(slow_link.regions)
+    records: list[dict[str, Any]] = []
+    probes = LagProbes(
+        regions, _client_for(slow_link), TABLE, RecordIds("p1"), records.append,
+        ClientConditions(), interval=0.1,
+    )  # fmt: skip
+    probes.start()
+    try:
+        time.sleep(1.5)
+        fault = slow_link.control_client.apply({"fault": "partition", "regions": regions[:2]})
+        time.sleep(2.0)
+        slow_link.control_client.heal(fault)
+        time.sleep(1.5)
+    finally:
+        probes.stop()
+    held = [r["lag"] for r in records if r["region"] == regions[0] and r["target"] == regions[1]]
+    free = [r["lag"] for r in records if r["region"] == regions[0] and r["target"] == regions[2]]
+    assert max(held) >= 2.0  # 2 s held + the 500 ms link
+    assert max(free) < 1.2
+    assert len(held) >= 0.8 * len(free)  # every held heartbeat is observed, not just the last
