@@ -14,7 +14,7 @@ from verdict.graph import DELETE, UNKNOWN, VersionStore
 from verdict.history import FaultWindow
 from verdict.lag import convergence, lag_by_link
 from verdict.lost import ABSENT, KeyJudgement, judge_key
-from verdict.skew import skew_inversions
+from verdict.skew import replication_horizons, skew_inversions
 from verdict.stale import StaleReads, stale_reads
 from verdict.values import check_values
 
@@ -74,6 +74,7 @@ class Checker:
         self.values: dict[str, Counter[str]] = {}
         self.truth_diff: list[dict[str, Any]] = []
         self.truth_keys_differing = 0
+        self.horizons = replication_horizons(store)
         self.t_end = store.t_max
         span = max(self.t_end - store.t_min, 0.0)
         self.t0 = store.t_min if span < float("inf") else 0.0
@@ -172,7 +173,7 @@ class Checker:
                 self.ex.add(
                     "lost_update", t, {"key": key, "t": t, "writes": writes, "faults": faults}
                 )
-        for loser, winner in skew_inversions(s, j):
+        for loser, winner in skew_inversions(s, j, self.horizons):
             self.cell(wl, loser).skew_inverted += 1
             t = s.w_tinv[loser]
             faults = self._mark("skew_inverted", t)
