@@ -228,7 +228,7 @@ class GlobalTable:
         """Apply a link's due images in its target (one tight loop: this runs per write)."""
         tables, target, counts = self.tables, link.target, link.lag.counts
         waited = 0.0
-        for _, _, (table, key), entry, ack in due:
+        for (table, key), entry, ack in due:
             if tables.get(table.name) is not table:
                 continue  # deleted (perhaps re-created) since: its images are gone with it
             stored = table.replicas[target].offer(key, entry)
@@ -241,7 +241,7 @@ class GlobalTable:
     def _deliver(self, link: ReplicationLink, delivery: Delivery, now: float) -> None:
         """Deliver one image (the `ReplicationLink.drain` callback)."""
         table, key, entry, ack = delivery
-        self._deliver_all(link, [(0.0, 0, (table, key), entry, ack)], now)
+        self._deliver_all(link, [((table, key), entry, ack)], now)
 
     def backlog(self) -> int:
         return sum(lk.backlog for lk in self.links.values())

@@ -115,6 +115,19 @@ def _updated(item: dict[str, Any] | None, changed: set[str]) -> dict[str, Any]:
     return {a: item[a] for a in changed if a in item}
 
 
+def _returned(
+    rv: str, old: dict[str, Any] | None, new: dict[str, Any], changed: set[str]
+) -> dict[str, Any] | None:
+    """UpdateItem's `Attributes` for ReturnValues `rv` (None for NONE)."""
+    if rv == "NONE":
+        return None
+    if rv == "ALL_OLD":
+        return old or {}
+    if rv == "ALL_NEW":
+        return new
+    return _updated(old if rv == "UPDATED_OLD" else new, changed)
+
+
 def update_item(gt: GlobalTable, region: str, req: dict[str, Any]) -> Answer:
     no_legacy(req)
     table = table_of(gt, req)
@@ -127,7 +140,7 @@ def update_item(gt: GlobalTable, region: str, req: dict[str, Any]) -> Answer:
     all_used(names, values, upd, cond)
     rv = choice(req, "ReturnValues", ("NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"))
     rcc = capacity_mode(req)
-    key_names = set(table.schema.names)
+    key_names = table.schema.names
 
     def prepare(old: Entry | None) -> Prepared:
         old_item = old.item() if old is not None else None
@@ -138,7 +151,7 @@ def update_item(gt: GlobalTable, region: str, req: dict[str, Any]) -> Answer:
         new = base
         if upd is not None:
             new, changed = upd.apply(base, names, values)
-        touched = changed & key_names
+        touched = changed.intersection(key_names)
         if touched:
             name = sorted(touched)[0]
             raise validation(
@@ -146,12 +159,7 @@ def update_item(gt: GlobalTable, region: str, req: dict[str, Any]) -> Answer:
             )
         size = checked_size(new)
         resp: dict[str, Any] = {}
-        attrs = {
-            "ALL_OLD": old_item or {},
-            "ALL_NEW": new,
-            "UPDATED_OLD": _updated(old_item, changed),
-            "UPDATED_NEW": _updated(new, changed),
-        }.get(rv)
+        attrs = _returned(rv, old_item, new, changed)
         if attrs:
             resp["Attributes"] = attrs
         add_capacity(resp, table.name, write_units(old.size if old else 0, size), rcc, True)

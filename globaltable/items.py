@@ -96,6 +96,7 @@ def canonical_number(text: str) -> str:
     return format_number(parse_number(text))
 
 
+@lru_cache(maxsize=65536)
 def _number_size(text: str) -> int:
     value = parse_number(text)
     if not value:
@@ -246,6 +247,13 @@ def validated_size(item: dict[str, Any]) -> int:
             if type(text) is str:
                 size += len(text) if text.isascii() else len(text.encode("utf-8"))
                 continue
+            text = value.get("N")
+            if type(text) is str:
+                try:
+                    size += _number_size(text)
+                    continue
+                except ItemError:
+                    pass  # validate_value raises it, naming the attribute
         validate_value(value, name)
         size += value_size(value)
     return size

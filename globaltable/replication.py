@@ -14,14 +14,20 @@ from globaltable.store import Entry, Key
 
 #: (table, key, entry, ack time in the source, monotonic); the table is the engine's Table
 Delivery = tuple[Any, Key, Entry, float]
-#: a queued image: (due, sequence, (table, key), entry, ack); `(table, key)` identifies the
-#: item for the per-item FIFO rule and is built once per image
-Queued = tuple[float, int, tuple[Any, Key], Entry, float]
+#: a queued image: ((table, key), entry, ack); `(table, key)` identifies the item for the
+#: per-item FIFO rule and is built once per image
+Queued = tuple[tuple[Any, Key], Entry, float]
+#: images fall due in ticks of this many per second: an image is delivered at the end of the
+#: tick its due time falls in (never early, at most one tick late)
+TICKS_PER_S = 1000
 
 
 class ReplicationLink:
     """Source -> target. Jitter draws uniformly from [delay - jitter, delay + jitter] (never
-    below 0); an item never overtakes an earlier image of itself on the same link."""
+    below 0); an item never overtakes an earlier image of itself on the same link.
+
+    Images wait in one bucket per due tick (a FIFO list), with a heap of the ticks: queueing
+    and delivering an image are list appends and iterations, not heap operations per image."""
 
     def __init__(
         self, source: str, target: str, delay_s: float, jitter_s: float, rng: random.Random
@@ -33,18 +39,15 @@ class ReplicationLink:
         self.jitter_s = jitter_s
         self.paused = False
         self.lag = LagHistogram()  # ground truth: ack in the source -> applied in the target
+        self.backlog = 0  # images queued, not yet delivered
         self._rng = rng
-        self._heap: list[Queued] = []
-        self._last_due: dict[tuple[Any, Key], float] = {}
-        self._seq = 0
+        self._buckets: dict[int, list[Queued]] = {}
+        self._ticks: list[int] = []  # heap of the buckets' ticks
+        self._last_tick: dict[tuple[Any, Key], int] = {}  # per item: its latest queued tick
 
     @property
     def name(self) -> str:
         return f"{self.source}->{self.target}"
-
-    @property
-    def backlog(self) -> int:
-        return len(self._heap)
 
     def sample_delay(self) -> float:
         jitter = self.jitter_s
@@ -54,40 +57,47 @@ class ReplicationLink:
 
     def push(self, table: Any, key: Key, entry: Entry, ack: float) -> float:
         """Queue an image; returns when it is due."""
-        due = ack + self.sample_delay()
+        tick = int((ack + self.sample_delay()) * TICKS_PER_S) + 1
         ident = (table, key)
-        last_due = self._last_due
-        last = last_due.get(ident)
-        if last is not None and last > due:
-            due = last
-        last_due[ident] = due
-        self._seq += 1
-        heapq.heappush(self._heap, (due, self._seq, ident, entry, ack))
-        return due
+        last_tick = self._last_tick
+        last = last_tick.get(ident)
+        if last is not None and last > tick:
+            tick = last  # the same bucket, after the earlier image: per-item FIFO
+        last_tick[ident] = tick
+        bucket = self._buckets.get(tick)
+        if bucket is None:
+            self._buckets[tick] = [(ident, entry, ack)]
+            heapq.heappush(self._ticks, tick)
+        else:
+            bucket.append((ident, entry, ack))
+        self.backlog += 1
+        return tick / TICKS_PER_S
 
     def take_due(self, now: float) -> list[Queued]:
         """Dequeue every image due by `now`, in due order (nothing while paused)."""
-        heap = self._heap
-        if self.paused or not heap or heap[0][0] > now:
+        ticks = self._ticks
+        limit = now * TICKS_PER_S
+        if self.paused or not ticks or ticks[0] > limit:
             return []
-        last_due = self._last_due
-        pop = heapq.heappop
-        out = []
-        while heap and heap[0][0] <= now:
-            queued = pop(heap)
-            ident = queued[2]
-            if last_due.get(ident) == queued[0]:
-                del last_due[ident]
-            out.append(queued)
+        last_tick = self._last_tick
+        out: list[Queued] = []
+        while ticks and ticks[0] <= limit:
+            tick = heapq.heappop(ticks)
+            bucket = self._buckets.pop(tick)
+            for ident, _, _ in bucket:
+                if last_tick.get(ident) == tick:
+                    del last_tick[ident]
+            out += bucket
+        self.backlog -= len(out)
         return out
 
     def drain(self, now: float, apply: Callable[[ReplicationLink, Delivery, float], Any]) -> None:
         """Deliver every image that is due, in due order, one `apply` call each."""
-        for _, _, (table, key), entry, ack in self.take_due(now):
+        for (table, key), entry, ack in self.take_due(now):
             apply(self, (table, key, entry, ack), now)
 
     def next_due(self) -> float | None:
-        return self._heap[0][0] if self._heap and not self.paused else None
+        return self._ticks[0] / TICKS_PER_S if self._ticks and not self.paused else None
 
     def state(self) -> dict[str, Any]:
         return {

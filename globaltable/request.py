@@ -59,7 +59,12 @@ _LEGACY = (
 )
 
 
+_LEGACY_NAMES = frozenset(_LEGACY)
+
+
 def no_legacy(req: dict[str, Any]) -> None:
+    if _LEGACY_NAMES.isdisjoint(req):
+        return
     for name in _LEGACY:
         if name in req:
             raise validation(

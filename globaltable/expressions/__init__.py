@@ -102,15 +102,21 @@ def all_values_used(*parsed: Parsed | None) -> frozenset[str]:
     return frozenset().union(*(p.values_used for p in parsed if p is not None))
 
 
+@lru_cache(maxsize=CACHE_SIZE)
+def _used(parsed: tuple[Parsed | None, ...]) -> tuple[frozenset[str], frozenset[str]]:
+    return all_names_used(*parsed), all_values_used(*parsed)
+
+
 def check_unused(names: dict | None, values: dict | None, *parsed: Parsed | None) -> None:
     """DynamoDB's errors for ExpressionAttributeNames/Values that no expression uses."""
-    unused_names = sorted(set(names or {}) - all_names_used(*parsed))
+    used_names, used_values = _used(parsed)  # parsed objects are cached: hashed by identity
+    unused_names = sorted(set(names or {}) - used_names)
     if unused_names:
         raise ExpressionError(
             "Value provided in ExpressionAttributeNames unused in expressions: "
             f"keys: {{{', '.join(unused_names)}}}"
         )
-    unused_values = sorted(set(values or {}) - all_values_used(*parsed))
+    unused_values = sorted(set(values or {}) - used_values)
     if unused_values:
         raise ExpressionError(
             "Value provided in ExpressionAttributeValues unused in expressions: "
