@@ -1,33 +1,39 @@
 """The projected bill of a campaign: what the tested write pattern costs at production scale.
 
-`CostAccumulator` sees every history record once (the verdict streams them), tallies the
-capacity units each region's own clients consumed, and hands per-region unit rates scaled by
+`CostAccumulator` sees every history record once (the verdict streams them), keeps the few
+numbers a charged record's bill needs in columns, tallies the capacity units each region's own
+clients consumed from those columns at once (numpy), and hands per-region unit rates scaled by
 `cost.production_scale` to `verdict.cost.bill`, the same arithmetic as `hothot cost`.
 """
 
 from __future__ import annotations
 
 import html
-from collections import Counter
+from array import array
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
 
 from verdict.cost import (
     BOUNDARY_SLACK,
     KB,
+    READ_BLOCK,
     CostSpec,
     RegionLoad,
     bill,
     boundary_advice,
     mode_advice,
     price_sheet,
-    read_units,
     replica_advice,
     table_rows,
-    write_units,
 )
 
 WRITE_OPS = frozenset({"put", "update", "delete"})
+#: column flags of a charged record
+_GET, _CONSISTENT, _REPLICATES = 1, 2, 4
+NAN = float("nan")
 
 
 @dataclass
@@ -47,69 +53,152 @@ class RegionTally:
     read_units_eventual: float = 0.0
 
 
-def _charged(record: dict[str, Any]) -> tuple[bool, bool]:
-    """(consumes capacity, replicates). Unknown outcomes count as happened (the bill is an
-    upper bound); a failed condition still consumes write units but replicates nothing."""
-    outcome = record.get("outcome")
-    if outcome in ("ok", "unknown"):
-        return True, True
-    failed_condition = outcome == "fail" and "ConditionalCheck" in str(record.get("error", ""))
-    return failed_condition, False
+def _sum(x: np.ndarray) -> float:
+    """Left-to-right float sum (what `+=` per record gives; numpy's `sum` is pairwise)."""
+    return float(np.cumsum(x)[-1]) if len(x) else 0.0
 
 
 class CostAccumulator:
-    """Feed it every history record with `observe`, then ask for `result`."""
+    """Feed it every history record with `observe`, then ask for `result`.
+
+    `observe` only keeps the few numbers a charged record's bill needs, in columns; the
+    units are computed for all records at once (numpy) when asked, because per-record
+    arithmetic in the verdict's hot loop cost twice the parse of the record itself."""
 
     def __init__(self) -> None:
-        self.tallies: dict[str, RegionTally] = {}
-        self._units_per_second: Counter[int] = Counter()
+        self._region_ids: dict[str, int] = {}
+        self._region = array("H")
+        self._flags = bytearray()
+        self._size = array("q")
+        self._old = array("q")
+        self._capacity = array("d")  # NaN: the store returned no ConsumedCapacity
+        self._t = array("d")
+        self._computed: tuple[int, dict[str, RegionTally], dict[int, float]] | None = None
 
-    def observe(self, record: dict[str, Any]) -> None:
-        op = record.get("op")
-        key = str(record.get("key", ""))
-        if record.get("final") or key.startswith("hh#") or op not in (*WRITE_OPS, "get"):
-            return  # harness traffic (final reads, heartbeats, probes) is not the workload's
-        consumes, replicates = _charged(record)
-        if not consumes or (op == "get" and record.get("outcome") != "ok"):
-            return
-        tally = self.tallies.setdefault(str(record.get("region", "?")), RegionTally())
-        capacity = record.get("capacity")
-        size = int(record.get("item_bytes") or 0)
-        if op == "get":
-            consistent = bool(record.get("consistent"))
-            strong, eventual = read_units(size, "strong"), read_units(size, "eventual")
-            if capacity and not size:  # size unrecorded: the store's figure says it
-                strong = float(capacity) * (1 if consistent else 2)
-                eventual = strong / 2
-            tally.reads += 1
-            tally.read_units += (
-                float(capacity) if capacity else (strong if consistent else eventual)
+        self.observe = self._observer()
+
+    def _observer(self) -> Callable[[dict[str, Any]], None]:
+        """`observe(record)`: called once per history record, so everything it touches is
+        bound to a local once."""
+        region_ids = self._region_ids
+        add_capacity, add_size, add_old = (
+            self._capacity.append,
+            self._size.append,
+            self._old.append,
+        )
+        add_t, add_region, add_flags = self._t.append, self._region.append, self._flags.append
+
+        def observe(record: dict[str, Any]) -> None:
+            get = record.get
+            op = get("op")
+            if op == "get":
+                if get("outcome") != "ok":
+                    return
+                flags = _GET | _CONSISTENT if get("consistent") else _GET
+                old = 0
+            elif op in WRITE_OPS:
+                outcome = get("outcome")
+                if outcome == "ok" or outcome == "unknown":  # may have happened: upper bound
+                    flags = _REPLICATES
+                elif outcome == "fail" and "ConditionalCheck" in str(get("error", "")):
+                    flags = 0  # a failed condition consumes write units, replicates nothing
+                else:
+                    return
+                old = get("old_bytes")
+                old = int(old) if old else 0
+            else:
+                return
+            key = get("key", "")
+            if get("final") or (key if key.__class__ is str else str(key)).startswith("hh#"):
+                return  # harness traffic (final reads, heartbeats) is not the workload's
+            # every conversion that may reject the record runs before any column grows
+            capacity = get("capacity")
+            capacity = float(capacity) if capacity else NAN
+            size = get("item_bytes")
+            size = int(size) if size else 0
+            t = float(get("t_complete", 0.0))
+            region = get("region", "?")
+            r = region_ids.get(region)
+            if r is None:
+                region = str(region)
+                r = region_ids.get(region)
+                if r is None:
+                    r = region_ids[region] = len(region_ids)
+            add_capacity(capacity)
+            add_size(size)
+            add_old(old)
+            add_t(t)
+            add_region(r)
+            add_flags(flags)
+
+        return observe
+
+    def _compute(self) -> tuple[dict[str, RegionTally], dict[int, float]]:
+        """Per-region tallies and units per whole second of completion, from the columns."""
+        n = len(self._flags)
+        if self._computed is not None and self._computed[0] == n:
+            return self._computed[1], self._computed[2]
+        flags = np.frombuffer(bytes(self._flags), dtype=np.uint8)
+        region = np.frombuffer(self._region, dtype=np.uint16)
+        size = np.frombuffer(self._size, dtype=np.int64)
+        cap = np.frombuffer(self._capacity, dtype=np.float64)
+        is_get = (flags & _GET) != 0
+        consistent = (flags & _CONSISTENT) != 0
+        replicates = (flags & _REPLICATES) != 0
+        given = ~np.isnan(cap)
+        # reads: per started 4 KB, at least 1, half if eventual; the store's figure when
+        # the size is unrecorded
+        strong = np.maximum(1, -(-size // READ_BLOCK)).astype(np.float64)
+        from_cap = given & (size == 0)
+        strong = np.where(from_cap, cap * np.where(consistent, 1.0, 2.0), strong)
+        eventual = strong / 2
+        read_units = np.where(given, cap, np.where(consistent, strong, eventual))
+        # writes: the larger image, per started KB, at least 1
+        billed = np.maximum(size, np.frombuffer(self._old, dtype=np.int64))
+        w_units = np.maximum(1, -(-billed // KB))
+        over = billed % KB
+        just_over = (billed > KB) & (over > 0) & (over <= BOUNDARY_SLACK)
+        units = np.where(is_get, np.where(consistent, strong, eventual), w_units)
+        tallies: dict[str, RegionTally] = {}
+        for name, r in self._region_ids.items():
+            mine = region == r
+            g, w = mine & is_get, mine & ~is_get
+            wr = w & replicates
+            tallies[name] = RegionTally(
+                writes=int(w.sum()),
+                write_units=_sum(np.where(given, cap, w_units)[w]),
+                replicated_units=_sum(w_units[wr].astype(np.float64)),
+                replicated_bytes=int(size[wr].sum()),
+                billed_bytes=int(billed[w].sum()),
+                just_over=int(just_over[w].sum()),
+                just_over_replicated=int(just_over[wr].sum()),
+                reads=int(g.sum()),
+                read_units=_sum(read_units[g]),
+                read_units_strong=_sum(strong[g]),
+                read_units_eventual=_sum(eventual[g]),
             )
-            tally.read_units_strong += strong
-            tally.read_units_eventual += eventual
-            units = strong if consistent else eventual
-        else:
-            billed = max(size, int(record.get("old_bytes") or 0))
-            units = write_units(billed)
-            over = billed % KB
-            just_over = billed > KB and 0 < over <= BOUNDARY_SLACK
-            tally.writes += 1
-            tally.billed_bytes += billed
-            tally.write_units += float(capacity) if capacity else units
-            tally.just_over += just_over
-            if replicates:
-                tally.replicated_units += units
-                tally.replicated_bytes += size
-                tally.just_over_replicated += just_over
-        self._units_per_second[int(float(record.get("t_complete", 0.0)))] += units
+        seconds, which = np.unique(
+            np.trunc(np.frombuffer(self._t, dtype=np.float64)).astype(np.int64),
+            return_inverse=True,
+        )
+        per_second = np.bincount(which, weights=units.astype(np.float64), minlength=len(seconds))
+        by_second = dict(zip(seconds.tolist(), per_second.tolist(), strict=True))
+        self._computed = (n, tallies, by_second)
+        return tallies, by_second
+
+    @property
+    def tallies(self) -> dict[str, RegionTally]:
+        """Per-region counts, in the order regions were first charged."""
+        return self._compute()[0]
 
     def peak_to_average(self) -> float | None:
         """Busiest whole second over the mean second, first and last (partial) seconds
         dropped; None when the campaign is too short to say."""
-        if len(self._units_per_second) < 3:
+        by_second = self._compute()[1]
+        if len(by_second) < 3:
             return None
-        first, last = min(self._units_per_second), max(self._units_per_second)
-        inner = [self._units_per_second.get(s, 0.0) for s in range(first + 1, last)]
+        first, last = min(by_second), max(by_second)
+        inner = [by_second.get(s, 0.0) for s in range(first + 1, last)]
         mean = sum(inner) / len(inner)
         return max(inner) / mean if mean > 0 else None
 
