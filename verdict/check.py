@@ -6,14 +6,17 @@ Linear in the history: each key is judged once from its compact write chain (no 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from verdict.attribution import Attribution, Examples
-from verdict.graph import DELETE, UNKNOWN, VersionStore
+from verdict.graph import DELETE, UNKNOWN, VALUE_KINDS, VersionStore
 from verdict.history import FaultWindow
 from verdict.lag import convergence, lag_by_link
-from verdict.lost import ABSENT, KeyJudgement, judge_key
+from verdict.lost import ABSENT, KeyJudgement, clean_keys, judge_key
 from verdict.skew import replication_horizons, skew_inversions
 from verdict.stale import StaleReads, stale_reads
 from verdict.values import check_values
@@ -60,8 +63,11 @@ class Checker:
         staleness_bound: float,
         truth: dict[str, Any] | None = None,
         examples: int = 10,
+        *,
+        fast: bool = True,
     ) -> None:
         self.s = store
+        self.fast = fast
         self.windows = windows
         self.bound = staleness_bound
         self.truth = (truth or {}).get("keys") if truth else None
@@ -110,7 +116,7 @@ class Checker:
 
     def run(self) -> Findings:
         s = self.s
-        for k in range(len(s.keys.names)):
+        for k in self._keys_to_judge():
             self.judge(judge_key(s, k))
         stale = stale_reads(s, self.bound)
         for age, i, by in stale.beyond:
@@ -143,6 +149,18 @@ class Checker:
             convergence=convergence(s, self.windows),
             truth_keys={"differing": self.truth_keys_differing, "examples": self.truth_diff},
         )
+
+    def _keys_to_judge(self) -> Iterable[int]:
+        """Every key, or (fast) only those `clean_keys` cannot clear at once: a clean key
+        adds nothing to any figure, unless the truth or a value check must see it too."""
+        s = self.s
+        if not self.fast or self.truth is not None:
+            return range(len(s.keys.names))
+        rest = ~clean_keys(s)
+        valued = [i for i, w in enumerate(s.workloads.names) if s.value_kinds.get(w) in VALUE_KINDS]
+        if valued:
+            rest |= np.isin(np.frombuffer(s.key_workload, dtype=np.uint16), valued)
+        return np.flatnonzero(rest).tolist()
 
     def judge(self, j: KeyJudgement) -> None:
         s = self.s

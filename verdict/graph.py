@@ -22,6 +22,8 @@ ATTR_LEVEL = 4  # an attribute-level write: judged per attribute
 #: workload kinds whose writes carry a value the checker verifies against the final read
 VALUE_KINDS = frozenset({"counter", "cart"})
 INF = float("inf")
+#: `key_final` values: no final read yet; final reads disagree, found no item or carry attrs
+NO_FINAL, MIXED_FINAL = -2, -3
 _KINDS = ("writes_ok", "writes_unknown", "writes_failed", "reads")
 
 
@@ -87,6 +89,8 @@ class VersionStore:
     key_head: array = field(default_factory=lambda: array("i"))
     key_workload: array = field(default_factory=lambda: array("H"))
     finals: dict[int, list[FinalRead]] = field(default_factory=dict)
+    #: the vid every final read of the key agrees on (no attributes); NO_FINAL / MIXED_FINAL
+    key_final: array = field(default_factory=lambda: array("i"))
     # non-final reads that returned a version
     r_key: array = field(default_factory=lambda: array("i"))
     r_vid: array = field(default_factory=lambda: array("i"))
@@ -134,6 +138,7 @@ class VersionStore:
             k = self.keys(name)
             self.key_head.append(-1)
             self.key_workload.append(workload)
+            self.key_final.append(NO_FINAL)
         return k
 
     def ingester(self) -> Callable[[dict[str, Any]], None]:
@@ -282,6 +287,11 @@ class VersionStore:
         if k is None:
             k = self._key(rec["key"], workload)
         read = FinalRead(region, v, own, rec.get("value"))
+        agreed = self.key_final[k]
+        if own or v < 0 or (agreed != NO_FINAL and agreed != v):
+            self.key_final[k] = MIXED_FINAL
+        elif agreed == NO_FINAL:
+            self.key_final[k] = v
         finals = self.finals.get(k)
         if finals is None:
             self.finals[k] = [read]

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from verdict.graph import ATTR_LEVEL, DELETE, VersionStore
 
 ABSENT = -1
@@ -127,3 +129,42 @@ def judge_key(store: VersionStore, k: int) -> KeyJudgement:
         elif w not in kept:
             lost.append(w)
     return judgement
+
+
+def clean_keys(store: VersionStore) -> np.ndarray:
+    """Per key: True when `judge_key` would find nothing to report, decided for all keys at
+    once with array operations, so only the rest are judged one by one.
+
+    A clean key has only acknowledged item-level writes, final reads that all agree on one
+    of its writes, no two writes replacing the same version, and one chain of preds from
+    that final write through every write of the key. Every link must go back in time
+    (invocation), which rules out cycles, so the chain covers all n writes exactly when
+    there are n - 1 links and the final write replaces nothing newer."""
+    keys, writes = len(store.key_head), len(store.w_vid)
+    if writes == 0 or keys == 0:
+        return np.zeros(keys, dtype=bool)
+    w_key = np.frombuffer(store.w_key, dtype=np.int32).copy()
+    pred = np.frombuffer(store.w_pred, dtype=np.int32).copy()
+    tinv = np.frombuffer(store.w_tinv, dtype=np.float64).copy()
+    vid_write = np.frombuffer(store.vid_write, dtype=np.int32).copy()
+    final = np.frombuffer(store.key_final, dtype=np.int32).copy()
+    bad = np.zeros(keys, dtype=bool)
+    bad[w_key[np.frombuffer(bytes(store.w_flags), dtype=np.uint8) != 0]] = True
+    # siblings: two writes of a key with the same pred (the absent item included)
+    pairs = np.sort(w_key.astype(np.int64) * (len(vid_write) + 1) + (pred + 1))
+    dup = pairs[1:] == pairs[:-1]
+    bad[(pairs[1:][dup] // (len(vid_write) + 1)).astype(np.intp)] = True
+    # links: a write's pred is a write of the same key
+    parent = np.where(pred >= 0, vid_write[np.maximum(pred, 0)], -1)
+    link = parent >= 0
+    link[link] = w_key[parent[link]] == w_key[link]
+    bad[w_key[link & (tinv[np.maximum(parent, 0)] >= tinv)]] = True
+    n = np.bincount(w_key, minlength=keys)
+    links = np.bincount(w_key[link], minlength=keys)
+    has_child = np.zeros(writes, dtype=bool)
+    has_child[parent[link]] = True
+    # the final write: every final read agrees on it, and it is one of the key's writes
+    last = np.where(final >= 0, vid_write[np.maximum(final, 0)], -1)
+    ok = (last >= 0) & ~bad & (n >= 1) & (links == n - 1)
+    ok[ok] = (w_key[last[ok]] == np.flatnonzero(ok)) & ~has_child[last[ok]]
+    return ok
