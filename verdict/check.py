@@ -266,15 +266,14 @@ class Checker:
 
     def timeline(self) -> dict[str, Any]:
         s = self.s
-        ops: Counter[int] = Counter()
         t0, width = self.t0, self.width
-        for arr in (s.w_tinv, s.r_t):
-            ops.update(int((t - t0) // width) for t in arr)
-        n = max([*ops, *self.series["conflicts"], *self.series["lost_updates"], 0]) + 1
+        times = np.concatenate([np.frombuffer(a, dtype=np.float64) for a in (s.w_tinv, s.r_t)])
+        ops = np.bincount(((times - t0) // width).astype(np.int64)).tolist()
+        n = max([len(ops) - 1, *self.series["conflicts"], *self.series["lost_updates"], 0]) + 1
         return {
             "t0": t0,
             "bucket_s": width,
-            "ops": [ops.get(i, 0) for i in range(n)],
+            "ops": ops + [0] * (n - len(ops)),
             "conflicts": [self.series["conflicts"].get(i, 0) for i in range(n)],
             "lost_updates": [self.series["lost_updates"].get(i, 0) for i in range(n)],
         }

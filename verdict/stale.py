@@ -10,7 +10,9 @@ from __future__ import annotations
 from array import array
 from dataclasses import dataclass, field
 
-from verdict.graph import VersionStore
+import numpy as np
+
+from verdict.graph import UNKNOWN, VersionStore
 from verdict.stats import summary
 
 INF = float("inf")
@@ -33,28 +35,41 @@ class StaleReads:
         return out
 
 
+def superseded(store: VersionStore) -> tuple[np.ndarray, np.ndarray]:
+    """Per vid: when the first counted write replacing it completed (INF: never), and that
+    write (-1: none; the earliest recorded one on a tie)."""
+    nv = len(store.vid_write)
+    sup = np.full(nv, INF)
+    by = np.full(nv, -1, dtype=np.int64)
+    pred = np.frombuffer(store.w_pred, dtype=np.int32)
+    if not len(pred):
+        return sup, by
+    unknown = (np.frombuffer(bytes(store.w_flags), dtype=np.uint8) & UNKNOWN) != 0
+    seen = np.frombuffer(bytes(store.seen), dtype=np.uint8)[np.frombuffer(store.w_vid, np.int32)]
+    writes = np.flatnonzero((pred >= 0) & (~unknown | (seen != 0)))
+    tcomp = np.frombuffer(store.w_tcomp, dtype=np.float64)[writes]
+    order = np.lexsort((writes, tcomp, pred[writes]))
+    first = order[np.r_[True, pred[writes][order][1:] != pred[writes][order][:-1]]]
+    sup[pred[writes[first]]] = tcomp[first]
+    by[pred[writes[first]]] = writes[first]
+    return sup, by
+
+
 def stale_reads(store: VersionStore, bound: float, examples: int = 10) -> StaleReads:
-    sup = array("d", [INF]) * len(store.vid_write)
-    by = array("i", [-1]) * len(store.vid_write)
-    pred, tcomp = store.w_pred, store.w_tcomp
-    for w in range(len(store.w_vid)):
-        p = pred[w]
-        if p >= 0 and tcomp[w] < sup[p] and store.counted(w):
-            sup[p] = tcomp[w]
-            by[p] = w
+    sup, by = superseded(store)
     out = StaleReads()
-    beyond: list[tuple[float, int, int]] = []
-    for i, (v, r, t) in enumerate(zip(store.r_vid, store.r_region, store.r_t, strict=True)):
-        age = t - sup[v]
-        if age < 0:
-            age = 0.0
-        vals = out.by_region.get(r)
-        if vals is None:
-            vals = out.by_region[r] = array("d")
-        vals.append(age)
-        if age > bound:
-            out.stale[r] = out.stale.get(r, 0) + 1
-            if len(beyond) < examples:
-                beyond.append((age, i, by[v]))
-    out.beyond = beyond
+    if not len(store.r_vid):
+        return out
+    region = np.frombuffer(store.r_region, dtype=np.uint16)
+    age = np.frombuffer(store.r_t, dtype=np.float64) - sup[np.frombuffer(store.r_vid, np.int32)]
+    age[age < 0] = 0.0
+    regions, first = np.unique(region, return_index=True)
+    for r in regions[np.argsort(first)].tolist():  # in order of first read, like a dict
+        mine = region == r
+        out.by_region[r] = array("d", age[mine].tobytes())
+        stale = int(np.count_nonzero(age[mine] > bound))
+        if stale:
+            out.stale[r] = stale
+    beyond = np.flatnonzero(age > bound)[:examples].tolist()
+    out.beyond = [(float(age[i]), i, int(by[store.r_vid[i]])) for i in beyond]
     return out
