@@ -42,11 +42,11 @@ def superseded(store: VersionStore) -> tuple[np.ndarray, np.ndarray]:
     sup = np.full(nv, INF)
     by = np.full(nv, -1, dtype=np.int64)
     pred = np.frombuffer(store.w_pred, dtype=np.int32)
-    if not len(pred):
-        return sup, by
     unknown = (np.frombuffer(bytes(store.w_flags), dtype=np.uint8) & UNKNOWN) != 0
     seen = np.frombuffer(bytes(store.seen), dtype=np.uint8)[np.frombuffer(store.w_vid, np.int32)]
     writes = np.flatnonzero((pred >= 0) & (~unknown | (seen != 0)))
+    if not len(writes):
+        return sup, by
     tcomp = np.frombuffer(store.w_tcomp, dtype=np.float64)[writes]
     order = np.lexsort((writes, tcomp, pred[writes]))
     first = order[np.r_[True, pred[writes][order][1:] != pred[writes][order][:-1]]]
