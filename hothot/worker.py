@@ -11,6 +11,7 @@ import time
 from typing import Any
 
 import yaml
+from locust.exception import RPCError, RPCSendError
 
 from hothot.campaign import parse_campaign
 from hothot.runner import load_plan
@@ -22,6 +23,8 @@ from verdict.history import encode
 MAX_BATCH = 2000
 PACE_S = 0.02
 SEND_EVERY_S = 0.1
+#: wait after a failed send (the master is busy: its receive queue is full)
+BACKOFF_S = 0.5
 
 
 class HistoryStream:
@@ -38,17 +41,28 @@ class HistoryStream:
         self.produced += 1
 
     def send_batch(self) -> int:
-        batch, self._lines = self._lines[:MAX_BATCH], self._lines[MAX_BATCH:]
-        if batch:
+        """Send up to MAX_BATCH records; on a send failure (the master's queue is full) they
+        stay queued and -1 is returned, so nothing recorded is dropped."""
+        batch = self._lines[:MAX_BATCH]
+        if not batch:
+            return 0
+        try:
             self.runner.send_message(
                 "hothot_history",
                 {"worker": self.worker, "lines": b"".join(batch), "produced": self.produced},
             )
+        except (RPCError, RPCSendError):
+            return -1
+        del self._lines[: len(batch)]
         return len(batch)
 
-    def drain(self) -> None:
-        while self.send_batch() == MAX_BATCH:
-            time.sleep(PACE_S)
+    def drain(self, patience_s: float = 30.0) -> None:
+        deadline = time.monotonic() + patience_s
+        while self._lines and time.monotonic() < deadline:
+            if self.send_batch() < 0:
+                time.sleep(BACKOFF_S)
+            elif self._lines:
+                time.sleep(PACE_S)
 
     def pump_forever(self) -> None:
         while True:
@@ -97,9 +111,15 @@ class WorkerProcess:
         if self.stream is None:
             return
         self.stream.drain()
-        self.runner.send_message(
-            "hothot_flushed", {"worker": self.stream.worker, "produced": self.stream.produced}
-        )
+        for _ in range(20):
+            try:
+                self.runner.send_message(
+                    "hothot_flushed",
+                    {"worker": self.stream.worker, "produced": self.stream.produced},
+                )
+                return
+            except (RPCError, RPCSendError):
+                time.sleep(BACKOFF_S)
 
     def wait(self) -> None:
         self.runner.greenlet.join()

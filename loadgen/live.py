@@ -115,12 +115,20 @@ class _KeyGraph:
         self.candidates.discard(vid)
         self.lost.discard(vid)
         self.children.pop(vid, None)
-        siblings = self.children.get(version.parent or _ROOT)
-        if siblings is not None and vid in siblings and len(siblings) == 1:
-            del self.children[version.parent or _ROOT]
+        # forgotten versions leave their sibling lists too: otherwise a key whose writes
+        # keep replacing one version (every write a create, say) grows a list scanned per record
+        parent = version.parent or _ROOT
+        siblings = self.children.get(parent)
+        if siblings is not None and vid in siblings:
+            siblings.remove(vid)
+            if not siblings:
+                del self.children[parent]
 
 
 Notify = Callable[[str], None]
+#: undecided writes followed per key; a key with more (a storm of concurrent creates) keeps
+#: the newest, so one hot key cannot make the master's per-record cost grow without bound
+MAX_CANDIDATES = 8
 
 
 class ProvisionalAnomalies:
@@ -215,7 +223,15 @@ class ProvisionalAnomalies:
         siblings.append(vid)
         if len(siblings) > 1:
             self._on_conflict(version.workload)
-            graph.candidates.update(s for s in siblings if s in graph.versions)
+            graph.candidates.update(
+                s for s in siblings if s in graph.versions and s not in graph.lost
+            )
+            if len(graph.candidates) > MAX_CANDIDATES:
+                # a storm of siblings: judge the newest, leave the rest to the verdict
+                extra = sorted(graph.candidates, key=lambda c: graph.versions[c].t_complete)
+                for c in extra[: len(extra) - MAX_CANDIDATES]:
+                    graph.candidates.discard(c)
+                    self.undecided += 1
         if head is None or version.t_complete >= head[1] or parent == head[0]:
             graph.heads[region] = (vid, version.t_complete)
 
