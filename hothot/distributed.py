@@ -30,11 +30,9 @@ from rich.console import Console
 
 from hothot.campaign import Campaign
 from hothot.runner import EXIT_INTERRUPTED, EXIT_INVALID, CampaignRun, load_plan
-from hothot.target import TargetError
 from loadgen.conditions import ClientConditions
 from loadgen.recorder import ShardWriter
 from loadgen.session import RegionStats
-from loadgen.table import TableUnusable
 from verdict.history import Op
 
 WORKERS_FILE = "workers.json"
@@ -234,15 +232,12 @@ class DistributedRun(CampaignRun):
         from loadgen.users import user_classes
         from loadgen.workloads import build_workloads
 
-        self.write_resolved_campaign()
         self.interruption.install()
         runner: Any = None
         probes: LagProbes | None = None
         try:
-            try:
-                target = self.start_target()
-            except (TargetError, TableUnusable) as exc:
-                self.console.print(f"[red]target unusable:[/red] {exc}")
+            target = self.begin()
+            if target is None:
                 return EXIT_INVALID
             plan = load_plan(self.campaign, target, worker="master")
             master_shard = self.receiver.shard("master")

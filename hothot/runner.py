@@ -146,6 +146,16 @@ class CampaignRun:
         text = resolved_yaml(self.campaign, chaos=chaos.to_campaign(self.schedule))
         (self.report_dir / "campaign.yaml").write_text(text, encoding="utf-8")
 
+    def begin(self) -> Target | None:
+        """The resolved campaign written, the target up and its table ready; None, after
+        saying why, when the target is unusable (exit 2)."""
+        self.write_resolved_campaign()
+        try:
+            return self.start_target()
+        except (TargetError, TableUnusable) as exc:
+            self.console.print(f"[red]target unusable:[/red] {exc}")
+            return None
+
     def start_target(self) -> Target:
         self.target = open_target(self.campaign.target, seed=self.campaign.seed)
         wait_reachable(self.target)
@@ -272,16 +282,13 @@ class CampaignRun:
         """Run the campaign in this process; returns the exit code of DESIGN §7."""
         from loadgen.session import LoadSession, read_final  # imports Locust (gevent patching)
 
-        self.write_resolved_campaign()
         self.interruption.install()
         session: LoadSession | None = None
         stopped = False
         atexit.register(self.close)  # a crash past the finally below still heals
         try:
-            try:
-                target = self.start_target()
-            except (TargetError, TableUnusable) as exc:
-                self.console.print(f"[red]target unusable:[/red] {exc}")
+            target = self.begin()
+            if target is None:
                 return EXIT_INVALID
             plan = load_plan(self.campaign, target)
             self.shard = ShardWriter(self.report_dir, plan.worker)

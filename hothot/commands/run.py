@@ -11,19 +11,11 @@ monkey.patch_all()
 import argparse  # noqa: E402
 import sys  # noqa: E402
 
-from hothot.campaign import CampaignError, load_campaign  # noqa: E402
+from hothot.commands.campaign_args import add_campaign_arguments, load_or_report  # noqa: E402
 
 
 def register(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("campaign", help="campaign YAML file")
-    parser.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a field, e.g. --set duration=20s --set writers.client=fast",
-    )
+    add_campaign_arguments(parser)
     parser.add_argument(
         "--report-dir", help="write the report here instead of reports/<name>-<time>"
     )
@@ -49,11 +41,8 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        campaign = load_campaign(args.campaign, args.overrides)
-    except CampaignError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
+    campaign = load_or_report(args)
+    if campaign is None:
         return 2
     if args.workers < 0:
         print("--workers: must be 0 or more", file=sys.stderr)

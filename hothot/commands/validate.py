@@ -3,30 +3,18 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
-from hothot.campaign import CampaignError, load_campaign
+from hothot.commands.campaign_args import add_campaign_arguments, load_or_report
 
 
 def register(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("campaign", help="campaign YAML file")
-    parser.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a field, e.g. --set duration=20s (repeatable)",
-    )
+    add_campaign_arguments(parser)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        campaign = load_campaign(args.campaign, args.overrides)
-    except CampaignError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
+    campaign = load_or_report(args)
+    if campaign is None:
         return 2
     regions = ", ".join(campaign.target.regions)
     print(
