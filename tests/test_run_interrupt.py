@@ -6,7 +6,9 @@ from __future__ import annotations
 import json
 import signal
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -49,21 +51,30 @@ def _wait_for_faults(control_client: object, n: int, timeout: float = 40.0) -> N
     raise AssertionError("the run never applied its faults")
 
 
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
-def test_signal_heals_and_exits_130(start_emulator, tmp_path: Path, signum: int) -> None:  # noqa: F811
-    emulator = start_emulator("--replication-delay", "100ms", "--replication-jitter", "0ms")
+def _interrupted_run(
+    launcher: Callable[..., Any], tmp_path: Path, signum: int, pause_s: float
+) -> tuple[Any, Path, int, str]:
+    """Start a run against its own emulator, wait until both faults are applied and
+    `pause_s` more, then send `signum`. Returns (emulator, report dir, exit code, stderr)."""
+    emulator = launcher("--replication-delay", "100ms", "--replication-jitter", "0ms")
     path = write_campaign(tmp_path, _endpoint_campaign(emulator))
     report = tmp_path / "report"
     proc = start_hothot("run", str(path), "--report-dir", str(report))
     try:
         _wait_for_faults(emulator.control_client, 2)
-        time.sleep(1.0)  # load running inside the partition
+        time.sleep(pause_s)
         proc.send_signal(signum)
-        out, err = proc.communicate(timeout=90)
+        _, err = proc.communicate(timeout=90)
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert proc.returncode == 130, err[-3000:]
+    return emulator, report, proc.returncode, err
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_signal_heals_and_exits_130(start_emulator, tmp_path: Path, signum: int) -> None:  # noqa: F811
+    emulator, report, code, err = _interrupted_run(start_emulator, tmp_path, signum, 1.0)
+    assert code == 130, err[-3000:]
     state = emulator.control_client.state()
     assert state["faults"] == {}
     assert state["clocks"]["us-west-2"] == 0.0
@@ -75,18 +86,8 @@ def test_signal_heals_and_exits_130(start_emulator, tmp_path: Path, signum: int)
 
 
 def test_sigkill_leaves_state_that_heal_undoes(start_emulator, tmp_path: Path) -> None:  # noqa: F811
-    emulator = start_emulator("--replication-delay", "100ms", "--replication-jitter", "0ms")
-    path = write_campaign(tmp_path, _endpoint_campaign(emulator))
-    report = tmp_path / "report"
-    proc = start_hothot("run", str(path), "--report-dir", str(report))
-    try:
-        _wait_for_faults(emulator.control_client, 2)
-        time.sleep(1.5)  # > the recorder's flush interval
-        proc.kill()
-        proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    # 1.5 s: more than the recorder's flush interval, so the shard has records on disk
+    emulator, report, _, _ = _interrupted_run(start_emulator, tmp_path, signal.SIGKILL, 1.5)
     assert len(emulator.control_client.state()["faults"]) == 2  # SIGKILL cannot heal
     history = (report / "history").glob("*.jsonl")
     assert sum(len(p.read_text().splitlines()) for p in history) > 10
