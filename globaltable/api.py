@@ -115,7 +115,7 @@ def run(
             req[itemops.VID_FIELD] = vid
         answer = op(gt, region, req)
         if type(answer) is dict:  # the fast path: no isawaitable
-            return 200, orjson.dumps(answer)
+            return 200, orjson.dumps(answer) if answer else b"{}"
         if type(answer) is bytes:
             return 200, answer
         return _settle(answer)

@@ -31,7 +31,7 @@ TS_STEP = 1e-6
 DRAIN_EVERY_S = 0.005
 
 
-@dataclass
+@dataclass(slots=True)
 class Prepared:
     """What a write operation decided, before it is committed."""
 
@@ -157,11 +157,12 @@ class GlobalTable:
         table.replicas[region].put(key, entry)
         self._record_truth(table, key, old, prepared, entry)
         ack = time.monotonic()
+        ident = (table, key)
         for link in self.out_links[region]:
             if synced and link.target in synced:
                 self._apply(table, link.target, key, entry)
                 link.lag.observe(0.0)
-            elif link.push(table, key, entry, ack) < self._drain_at - 0.002 and not link.paused:
+            elif link.push(ident, entry, ack) < self._drain_at - 0.002 and not link.paused:
                 self._schedule_drain()
 
     def _record_truth(

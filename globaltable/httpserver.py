@@ -32,13 +32,13 @@ def _head(status: int, content_type: bytes) -> bytes:
 
 
 def render(status: int, content_type: bytes, body: bytes, close: bool = False) -> bytes:
-    head = _head(status, content_type) + b"%d\r\nx-amzn-RequestId: hh-%d\r\n" % (
+    return b"%s%d\r\nx-amzn-RequestId: hh-%d\r\n%s\r\n%s" % (
+        _head(status, content_type),
         len(body),
         next(_request_ids),
+        b"Connection: close\r\n" if close else b"",
+        body,
     )
-    if close:
-        head += b"Connection: close\r\n"
-    return head + b"\r\n" + body
 
 
 class HttpProtocol(asyncio.Protocol):

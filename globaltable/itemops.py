@@ -44,6 +44,9 @@ def checked_size(item: Any) -> int:
     return size
 
 
+#: PutItem fields that leave the condition, placeholders and ReturnValues at their defaults
+_PLAIN_PUT = frozenset({"TableName", "Item", "ReturnConsumedCapacity", VID_FIELD})
+
 Commit = Callable[[], dict[str, Any] | Awaitable[dict[str, Any]]]
 
 
@@ -53,10 +56,13 @@ def _plan_put(
     """Validate a put completely, and return what commits it (batches validate all first)."""
     size = checked_size(item)
     key = table.schema.of_item(item)
-    cond = condition_of(req)
-    names, values = names_values(req)
-    all_used(names, values, cond)
-    rv = choice(req, "ReturnValues", ("NONE", "ALL_OLD"))
+    if _PLAIN_PUT.issuperset(req):  # no condition, placeholders or ReturnValues: the hot path
+        cond, names, values, rv = None, {}, {}, "NONE"
+    else:
+        cond = condition_of(req)
+        names, values = names_values(req)
+        all_used(names, values, cond)
+        rv = choice(req, "ReturnValues", ("NONE", "ALL_OLD"))
 
     def prepare(old: Entry | None) -> Prepared:
         old_item = None
@@ -67,7 +73,8 @@ def _plan_put(
         resp: dict[str, Any] = {}
         if rv == "ALL_OLD" and old_item is not None:
             resp["Attributes"] = old_item
-        add_capacity(resp, table.name, write_units(old.size if old else 0, size), rcc, True)
+        if rcc != "NONE":
+            add_capacity(resp, table.name, write_units(old.size if old else 0, size), rcc, True)
         return Prepared(item, size, resp, old_item)
 
     return lambda: gt.write(table, region, key, prepare)

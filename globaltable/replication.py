@@ -43,7 +43,8 @@ class ReplicationLink:
         self._rng = rng
         self._buckets: dict[int, list[Queued]] = {}
         self._ticks: list[int] = []  # heap of the buckets' ticks
-        self._last_tick: dict[tuple[Any, Key], int] = {}  # per item: its latest queued tick
+        #: per item: the tick of its latest queued image (or of one already delivered)
+        self._last_tick: dict[tuple[Any, Key], int] = {}
 
     @property
     def name(self) -> str:
@@ -55,10 +56,9 @@ class ReplicationLink:
             return self.delay_s
         return max(0.0, self.delay_s + jitter * (2.0 * self._rng.random() - 1.0))
 
-    def push(self, table: Any, key: Key, entry: Entry, ack: float) -> float:
-        """Queue an image; returns when it is due."""
+    def push(self, ident: tuple[Any, Key], entry: Entry, ack: float) -> float:
+        """Queue an image of the item `ident` = (table, key); returns when it is due."""
         tick = int((ack + self.sample_delay()) * TICKS_PER_S) + 1
-        ident = (table, key)
         last_tick = self._last_tick
         last = last_tick.get(ident)
         if last is not None and last > tick:
@@ -79,16 +79,18 @@ class ReplicationLink:
         limit = now * TICKS_PER_S
         if self.paused or not ticks or ticks[0] > limit:
             return []
-        last_tick = self._last_tick
         out: list[Queued] = []
         while ticks and ticks[0] <= limit:
-            tick = heapq.heappop(ticks)
-            bucket = self._buckets.pop(tick)
-            for ident, _, _ in bucket:
-                if last_tick.get(ident) == tick:
-                    del last_tick[ident]
-            out += bucket
+            out += self._buckets.pop(heapq.heappop(ticks))
         self.backlog -= len(out)
+        # `_last_tick` entries of delivered images are stale but harmless (every new image is
+        # due after them); forget them in bulk rather than one dict operation per image
+        if not self.backlog:
+            self._last_tick.clear()
+        elif len(self._last_tick) > 2 * self.backlog + 4096:
+            self._last_tick = {
+                ident: tick for tick in sorted(self._buckets) for ident, _, _ in self._buckets[tick]
+            }
         return out
 
     def drain(self, now: float, apply: Callable[[ReplicationLink, Delivery, float], Any]) -> None:

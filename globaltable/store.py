@@ -116,6 +116,8 @@ class KeySchema:
 
     def label(self, key: Key) -> str:
         """The key as ground truth names it: the partition key value (`|range` if ranged)."""
+        if type(key) is str:
+            return key
         if self.range_name is None:
             return _text(key)
         return f"{_text(key[0])}|{_text(key[1])}"
