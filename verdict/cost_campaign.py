@@ -34,6 +34,8 @@ WRITE_OPS = frozenset({"put", "update", "delete"})
 #: column flags of a charged record
 _GET, _CONSISTENT, _REPLICATES = 1, 2, 4
 NAN = float("nan")
+#: rows per step of the column arithmetic
+_CHUNK = 1 << 16
 
 
 @dataclass
@@ -53,9 +55,9 @@ class RegionTally:
     read_units_eventual: float = 0.0
 
 
-def _sum(x: np.ndarray) -> float:
-    """Left-to-right float sum (what `+=` per record gives; numpy's `sum` is pairwise)."""
-    return float(np.cumsum(x)[-1]) if len(x) else 0.0
+def _sum(total: float, x: np.ndarray) -> float:
+    """`total` plus x, left to right (what `+=` per record gives; numpy's `sum` is pairwise)."""
+    return float(np.cumsum(np.concatenate(([total], x)))[-1]) if len(x) else total
 
 
 class CostAccumulator:
@@ -134,14 +136,40 @@ class CostAccumulator:
         return observe
 
     def _compute(self) -> tuple[dict[str, RegionTally], dict[int, float]]:
-        """Per-region tallies and units per whole second of completion, from the columns."""
+        """Per-region tallies and units per whole second of completion, from the columns,
+        a chunk at a time so the arithmetic's temporaries stay small."""
         n = len(self._flags)
         if self._computed is not None and self._computed[0] == n:
             return self._computed[1], self._computed[2]
-        flags = np.frombuffer(bytes(self._flags), dtype=np.uint8)
-        region = np.frombuffer(self._region, dtype=np.uint16)
-        size = np.frombuffer(self._size, dtype=np.int64)
-        cap = np.frombuffer(self._capacity, dtype=np.float64)
+        tallies = {name: RegionTally() for name in self._region_ids}
+        by_second: dict[int, float] = {}
+        t = np.frombuffer(self._t, dtype=np.float64)
+        lo = int(np.trunc(t.min())) if n else 0
+        span = int(np.trunc(t.max())) - lo + 1 if n else 0
+        dense = span <= 4 * n + 1024  # else scattered (bogus) times: a dict per second
+        per_second, hit = np.zeros(span if dense else 0), np.zeros(span if dense else 0, bool)
+        for start in range(0, n, _CHUNK):
+            rows = slice(start, start + _CHUNK)
+            units = self._tally_chunk(rows, tallies)
+            sec = np.trunc(t[rows]).astype(np.int64)
+            if dense:
+                np.add.at(per_second, sec - lo, units)  # in record order, like `+=`
+                hit[sec - lo] = True
+            else:
+                for second, u in zip(sec.tolist(), units.tolist(), strict=True):
+                    by_second[second] = by_second.get(second, 0.0) + u
+        if dense:
+            seen = np.flatnonzero(hit)
+            by_second = dict(zip((seen + lo).tolist(), per_second[seen].tolist(), strict=True))
+        self._computed = (n, tallies, by_second)
+        return tallies, by_second
+
+    def _tally_chunk(self, rows: slice, tallies: dict[str, RegionTally]) -> np.ndarray:
+        """Adds the rows' units to `tallies`; returns each row's units (per-second load)."""
+        flags = np.frombuffer(self._flags, dtype=np.uint8)[rows]
+        region = np.frombuffer(self._region, dtype=np.uint16)[rows]
+        size = np.frombuffer(self._size, dtype=np.int64)[rows]
+        cap = np.frombuffer(self._capacity, dtype=np.float64)[rows]
         is_get = (flags & _GET) != 0
         consistent = (flags & _CONSISTENT) != 0
         replicates = (flags & _REPLICATES) != 0
@@ -154,37 +182,28 @@ class CostAccumulator:
         eventual = strong / 2
         read_units = np.where(given, cap, np.where(consistent, strong, eventual))
         # writes: the larger image, per started KB, at least 1
-        billed = np.maximum(size, np.frombuffer(self._old, dtype=np.int64))
-        w_units = np.maximum(1, -(-billed // KB))
+        billed = np.maximum(size, np.frombuffer(self._old, dtype=np.int64)[rows])
+        w_units = np.maximum(1, -(-billed // KB)).astype(np.float64)
         over = billed % KB
         just_over = (billed > KB) & (over > 0) & (over <= BOUNDARY_SLACK)
-        units = np.where(is_get, np.where(consistent, strong, eventual), w_units)
-        tallies: dict[str, RegionTally] = {}
+        app_units = np.where(given, cap, w_units)
         for name, r in self._region_ids.items():
             mine = region == r
             g, w = mine & is_get, mine & ~is_get
             wr = w & replicates
-            tallies[name] = RegionTally(
-                writes=int(w.sum()),
-                write_units=_sum(np.where(given, cap, w_units)[w]),
-                replicated_units=_sum(w_units[wr].astype(np.float64)),
-                replicated_bytes=int(size[wr].sum()),
-                billed_bytes=int(billed[w].sum()),
-                just_over=int(just_over[w].sum()),
-                just_over_replicated=int(just_over[wr].sum()),
-                reads=int(g.sum()),
-                read_units=_sum(read_units[g]),
-                read_units_strong=_sum(strong[g]),
-                read_units_eventual=_sum(eventual[g]),
-            )
-        seconds, which = np.unique(
-            np.trunc(np.frombuffer(self._t, dtype=np.float64)).astype(np.int64),
-            return_inverse=True,
-        )
-        per_second = np.bincount(which, weights=units.astype(np.float64), minlength=len(seconds))
-        by_second = dict(zip(seconds.tolist(), per_second.tolist(), strict=True))
-        self._computed = (n, tallies, by_second)
-        return tallies, by_second
+            tally = tallies[name]
+            tally.writes += int(w.sum())
+            tally.write_units = _sum(tally.write_units, app_units[w])
+            tally.replicated_units = _sum(tally.replicated_units, w_units[wr])
+            tally.replicated_bytes += int(size[wr].sum())
+            tally.billed_bytes += int(billed[w].sum())
+            tally.just_over += int(just_over[w].sum())
+            tally.just_over_replicated += int(just_over[wr].sum())
+            tally.reads += int(g.sum())
+            tally.read_units = _sum(tally.read_units, read_units[g])
+            tally.read_units_strong = _sum(tally.read_units_strong, strong[g])
+            tally.read_units_eventual = _sum(tally.read_units_eventual, eventual[g])
+        return np.where(is_get, np.where(consistent, strong, eventual), w_units)
 
     @property
     def tallies(self) -> dict[str, RegionTally]:

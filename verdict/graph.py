@@ -159,6 +159,7 @@ class VersionStore:
         valued = {w for w, kind in self.value_kinds.items() if kind in VALUE_KINDS}
         regions_get, workloads_get = region_of.ids.get, workload_of.ids.get
         vids_setdefault = vids.setdefault
+        finals, finals_get, key_final = self.finals, self.finals.get, self.key_final
 
         def add(rec: dict[str, Any]) -> None:
             op = rec["op"]
@@ -178,8 +179,32 @@ class VersionStore:
                 if outcome != "ok":
                     return
                 vname = rec.get("vid")
-                if "final" in rec and rec["final"]:
-                    self._final(rec, region, workload)
+                if "final" in rec and rec["final"]:  # inline: a third of all records
+                    v = -1
+                    if vname:
+                        n = len(vid_write)
+                        v = vids_setdefault(vname, n)
+                        if v == n:
+                            vid_write.append(-1)
+                            seen.append(1)
+                        else:
+                            seen[v] = 1
+                    own = self._final_attrs(rec["attrs"]) if "attrs" in rec else ()
+                    key = rec["key"]
+                    k = key_ids.get(key)
+                    if k is None:
+                        k = key_of(key, workload)
+                    read = FinalRead(region, v, own, rec.get("value"))
+                    agreed = key_final[k]
+                    if own or v < 0 or (agreed != NO_FINAL and agreed != v):
+                        key_final[k] = MIXED_FINAL
+                    elif agreed == NO_FINAL:
+                        key_final[k] = v
+                    reads = finals_get(k)
+                    if reads is None:
+                        finals[k] = [read]
+                    else:
+                        reads.append(read)
                     return
                 if vname:
                     key, t = rec["key"], rec["t_invoke"] + 0.0  # may reject the record
@@ -272,31 +297,14 @@ class VersionStore:
                 self.seen[preds[a]] = 1
         return own, preds
 
-    def _final(self, rec: dict[str, Any], region: int, workload: int) -> None:
-        vname = rec.get("vid")
-        v = self.vid(vname) if vname else -1
-        if v >= 0:
-            self.seen[v] = 1
-        attrs = rec.get("attrs")
-        own: tuple[tuple[str, int], ...] = ()
-        if attrs:
-            own = tuple(sorted((a, self.vid(x)) for a, x in attrs.items() if x))
-            for _, x in own:
-                self.seen[x] = 1
-        k = self.keys.ids.get(rec["key"])
-        if k is None:
-            k = self._key(rec["key"], workload)
-        read = FinalRead(region, v, own, rec.get("value"))
-        agreed = self.key_final[k]
-        if own or v < 0 or (agreed != NO_FINAL and agreed != v):
-            self.key_final[k] = MIXED_FINAL
-        elif agreed == NO_FINAL:
-            self.key_final[k] = v
-        finals = self.finals.get(k)
-        if finals is None:
-            self.finals[k] = [read]
-        else:
-            finals.append(read)
+    def _final_attrs(self, attrs: Any) -> tuple[tuple[str, int], ...]:
+        """A final read's `hh_vid_<a>` versions, sorted, each marked seen."""
+        if not attrs:
+            return ()
+        own = tuple(sorted((a, self.vid(x)) for a, x in attrs.items() if x))
+        for _, x in own:
+            self.seen[x] = 1
+        return own
 
     def _probe(self, rec: dict[str, Any], region: int) -> None:
         lag = rec.get("lag")
