@@ -66,4 +66,5 @@ def print_summary(verdict: Any, report_dir: Path, console: Console | None = None
     if data["partial"]:
         console.print("[yellow]partial history[/]: the run did not end cleanly")
     verdict_line = "[bold green]PASSED[/]" if data["passed"] else "[bold red]FAILED[/]"
-    console.print(f"{verdict_line}  report: {Path(report_dir) / 'report.html'}")
+    # soft_wrap: the path stays on one line, whole, for copy-paste (and for log scrapers)
+    console.print(f"{verdict_line}  report: {Path(report_dir) / 'report.html'}", soft_wrap=True)
