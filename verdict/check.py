@@ -166,7 +166,7 @@ class Checker:
         s = self.s
         wl = s.key_workload[j.key]
         key = s.keys.names[j.key]
-        if j.unresolved or any(s.w_flags[w] & UNKNOWN for w in j.counted):
+        if j.flagged and (j.unresolved or any(s.w_flags[w] & UNKNOWN for w in j.counted)):
             for w in j.counted:
                 if s.w_flags[w] & UNKNOWN:
                     self.cell(wl, w).unknown_resolved += 1

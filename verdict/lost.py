@@ -30,6 +30,7 @@ class KeyJudgement:
     final_vids: set[int]  # the final reads' vids (ABSENT: no item); empty: no final read
     divergent: bool
     kept: set[int] = field(default_factory=set)  # writes on the final chain(s)
+    flagged: bool = False  # some write is a delete, attribute-level or of unknown outcome
 
     @property
     def judged(self) -> bool:
@@ -88,7 +89,8 @@ def _attr_kept(
 def judge_key(store: VersionStore, k: int) -> KeyJudgement:
     writes = store.writes_of(k)
     flags, w_pred = store.w_flags, store.w_pred
-    if any(flags[w] for w in writes):
+    flagged = any(flags[w] for w in writes)
+    if flagged:
         counted = [w for w in writes if store.counted(w)]
         unresolved = [w for w in writes if not store.counted(w)]
         parent = _parents(store, counted)
@@ -105,6 +107,7 @@ def judge_key(store: VersionStore, k: int) -> KeyJudgement:
     final_vids = {f.vid for f in finals}
     divergent = any(f.vid != finals[0].vid or f.attrs != finals[0].attrs for f in finals)
     judgement = KeyJudgement(k, counted, unresolved, conflicts, [], final_vids, divergent)
+    judgement.flagged = flagged
     if not finals:
         return judgement
     kept = judgement.kept
