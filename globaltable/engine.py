@@ -13,14 +13,12 @@ from dataclasses import dataclass, field
 from itertools import count
 from typing import Any
 
-import orjson
-
 from globaltable.clock import RegionClock
 from globaltable.errors import unavailable, write_conflict
 from globaltable.faults import Fault, FaultEffects, FaultError, parse_fault
 from globaltable.metrics import LAG_BUCKETS, Stats
 from globaltable.replication import Delivery, Queued, ReplicationLink
-from globaltable.store import Entry, Key, KeySchema, Replica
+from globaltable.store import Entry, Key, KeySchema, Replica, stored_image
 from globaltable.truth import VID, TruthLog, WriteNode, has_attr_vid, node_for
 
 MODES = ("eventual", "strong")
@@ -153,7 +151,7 @@ class GlobalTable:
         else:
             vid_attr = item.get(VID)
             vid = vid_attr.get("S") if isinstance(vid_attr, dict) else None
-            entry = Entry(orjson.dumps(item), prepared.size, ts, region, vid)
+            entry = Entry(stored_image(item), prepared.size, ts, region, vid)
         table.replicas[region].put(key, entry)
         self._record_truth(table, key, old, prepared, entry)
         ack = time.monotonic()

@@ -40,6 +40,12 @@ class Entry:
         return None if self.image is None else orjson.loads(self.image)
 
 
+def stored_image(item: dict[str, Any]) -> bytes:
+    """An item's serialized image, in a right-sized buffer: orjson returns its bytes inside a
+    4 KB allocation, which would cost every stored ~500 B item 4 KB of memory."""
+    return bytes(memoryview(orjson.dumps(item)))
+
+
 def canonical(type_: str, raw: Any, name: str) -> Any:
     """A key value as a hashable, correctly ordered Python value (N by value, B by bytes)."""
     if not isinstance(raw, str):
