@@ -7,6 +7,7 @@ record) are skipped and counted so the verdict can say how much it ignored.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,8 +74,25 @@ def read_history(
     A shard is cleanly closed when its last line is the trailer `{"end": true, "records": n}`;
     shards without it are listed in `stats.unterminated` (the run was killed: partial).
     """
+    paths = shard_paths(report_dir)
+    # Decoded records are acyclic and freed by reference counting, while the sink's store
+    # grows by millions of objects the cyclic collector would rescan for nothing (~10 %).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        _read_shards(paths, stats, sink)
+    finally:
+        if collecting:
+            gc.enable()
+    if stats.records == 0:
+        raise HistoryError(f"{report_dir / HISTORY_DIR}: the history holds no records")
+
+
+def _read_shards(
+    paths: list[Path], stats: ReadStats, sink: Callable[[dict[str, Any]], None]
+) -> None:
     loads, decode_error = orjson.loads, orjson.JSONDecodeError
-    for path in shard_paths(report_dir):
+    for path in paths:
         stats.shards.append(path.name)
         closed = False
         records = 0
@@ -104,5 +122,3 @@ def read_history(
         stats.records += records
         if not closed:
             stats.unterminated.append(path.name)
-    if stats.records == 0:
-        raise HistoryError(f"{report_dir / HISTORY_DIR}: the history holds no records")
