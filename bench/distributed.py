@@ -157,21 +157,19 @@ def one_run(url: str, workers: int, seconds: float, users: int, tmp: Path) -> fl
 
 
 def workers(seconds: float, users: int) -> dict[str, float]:
-    script = tempfile.NamedTemporaryFile("w", suffix=".json", delete=False)
-    json.dump(NULL_SCRIPT, script)
-    script.close()
-    null = subprocess.Popen(
-        [sys.executable, str(ROOT / "bench" / "nullserver.py"), "--script", script.name],
-        stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    try:
-        url = json.loads(null.stdout.readline())["url"]  # type: ignore[union-attr]
-        with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp:
+        script = Path(tmp) / "null.json"
+        script.write_text(json.dumps(NULL_SCRIPT))
+        null = subprocess.Popen(
+            [sys.executable, str(ROOT / "bench" / "nullserver.py"), "--script", str(script)],
+            stdout=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        try:
+            url = json.loads(null.stdout.readline())["url"]  # type: ignore[union-attr]
             one = one_run(url, 1, seconds, users, Path(tmp))
             two = one_run(url, 2, seconds, users, Path(tmp))
-    finally:
-        null.terminate()
-        os.unlink(script.name)
+        finally:
+            null.terminate()
     print(f"workers: 1 worker {one:,.0f} writes/s, 2 workers {two:,.0f} writes/s, "
           f"ratio {two / one if one else float('nan'):.2f} (target >= 1.7)")  # fmt: skip
     return {"one": one, "two": two, "ratio": two / one if one else 0.0}
