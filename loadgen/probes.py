@@ -201,16 +201,21 @@ class LagProbes:
         try:
             source, vid, key = rec["region"], rec["id"], rec["key"]
             waiting = {r: self._shared_client(r) for r in self.regions if r != source}
+            # per target, when the last poll that did not see the write was answered
+            missed: dict[str, float | None] = dict.fromkeys(waiting)
             deadline = ack[1] + self.give_up_s
             while waiting and time.monotonic() < deadline and not self._stop.wait(self.poll):
                 for target, client in list(waiting.items()):
                     started = time.monotonic()
                     item = self._get(client, target, key)
+                    now = (started + time.monotonic()) / 2
                     if item and (
                         item.get(VID, {}).get("S") == vid or vid in vid_attrs(item).values()
                     ):
-                        seen = (started + time.monotonic()) / 2
+                        seen = _visible(missed[target], ack, now)
                         self._record(source, target, key, "sample", ack, seen)
                         del waiting[target]
+                    else:
+                        missed[target] = now
         finally:
             self._pending.release()
