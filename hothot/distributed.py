@@ -184,7 +184,7 @@ class DistributedRun(CampaignRun):
         if self.bind_port == 0:
             self.bind_port = free_port(self.bind_host)
         self.receiver = HistoryReceiver(
-            self.report_dir, list(campaign.target.regions), self.metrics.observe
+            self.report_dir, list(campaign.target.regions), self.live_observer()
         )
         self.processes: list[subprocess.Popen[bytes]] = []
 
@@ -241,11 +241,11 @@ class DistributedRun(CampaignRun):
                 return EXIT_INVALID
             plan = load_plan(self.campaign, target, worker="master")
             master_shard = self.receiver.shard("master")
-            metrics = self.metrics
+            observe = self.live_observer()
 
             def sink(record: dict[str, Any]) -> None:
                 master_shard.append(record)
-                metrics.observe(record)
+                observe(record)
 
             workloads = build_workloads(plan.workloads, plan.regions)
             ids = RecordIds("master")

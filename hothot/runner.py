@@ -162,6 +162,13 @@ class CampaignRun:
         prepare_table(self.campaign.target, self.target)
         return self.target
 
+    def live_observer(self) -> Callable[[dict[str, Any]], None]:
+        """What feeds the live metrics each record: nothing when no endpoint serves them (the
+        provisional conflict tracker is the master's largest per-record cost)."""
+        if self.campaign.observe.metrics_port is None:
+            return _ignore
+        return self.metrics.observe
+
     def start_metrics(self) -> None:
         # limits from the start, so alert rules comparing live figures with them work mid-run
         self.metrics.limits(
@@ -292,11 +299,11 @@ class CampaignRun:
                 return EXIT_INVALID
             plan = load_plan(self.campaign, target)
             self.shard = ShardWriter(self.report_dir, plan.worker)
-            shard, metrics = self.shard, self.metrics
+            shard, observe = self.shard, self.live_observer()
 
             def sink(record: dict[str, Any]) -> None:
                 shard.append(record)
-                metrics.observe(record)
+                observe(record)
 
             self.start_metrics()
             timeline = self.build_timeline()
@@ -353,6 +360,10 @@ class CampaignRun:
                 f"[yellow]interrupted ({', '.join(self.interruption.signals)}): stopping users,"
                 " healing faults, flushing the history[/yellow]"
             )
+
+
+def _ignore(_record: dict[str, Any]) -> None:
+    pass
 
 
 def _budget_name(budget: dict[str, Any]) -> str:
