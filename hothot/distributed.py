@@ -30,6 +30,7 @@ from rich.console import Console
 
 from hothot.campaign import Campaign
 from hothot.runner import EXIT_INTERRUPTED, EXIT_INVALID, CampaignRun, load_plan
+from hothot.target import stop_processes
 from loadgen.conditions import ClientConditions
 from loadgen.recorder import ShardWriter
 from loadgen.session import RegionStats
@@ -200,16 +201,6 @@ class DistributedRun(CampaignRun):
                 )
             )  # fmt: skip
 
-    def _stop_local_workers(self) -> None:
-        for proc in self.processes:
-            if proc.poll() is None:
-                proc.terminate()
-        for proc in self.processes:
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-
     def _write_workers_file(self, lost: list[str]) -> None:
         data = {
             name: {
@@ -310,7 +301,7 @@ class DistributedRun(CampaignRun):
                 probes.stop()
             if runner is not None:
                 runner.quit()
-            self._stop_local_workers()
+            stop_processes(self.processes)
             self.receiver.close()
             self.close()
             self.interruption.uninstall()

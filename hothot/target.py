@@ -8,7 +8,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import IO, Literal
+from typing import IO, Any, Literal
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -89,14 +89,21 @@ class Target:
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     def close(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
+        if self.process is not None:
+            stop_processes([self.process])
+
+
+def stop_processes(processes: list[subprocess.Popen[Any]], timeout_s: float = 10.0) -> None:
+    """SIGTERM all (each heals and flushes on it), then wait; SIGKILL what outlives the wait."""
+    for proc in processes:
+        if proc.poll() is None:
+            proc.terminate()
+    for proc in processes:
         try:
-            self.process.wait(timeout=10)
+            proc.wait(timeout=timeout_s)
         except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+            proc.kill()
+            proc.wait()
 
 
 def start_emulator(spec: TargetSpec, *, seed: int, startup_timeout_s: float = 20.0) -> Target:

@@ -32,6 +32,7 @@ import pytest
 from botocore.config import Config
 
 from globaltable.control import ControlClient
+from hothot.target import stop_processes
 
 CREDENTIALS = {"aws_access_key_id": "hothot", "aws_secret_access_key": "hothot"}
 
@@ -75,13 +76,7 @@ class RunningEmulator:
         )
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_processes([self.process])
 
 
 def launch(*args: str) -> RunningEmulator:
