@@ -22,6 +22,8 @@ from rich.text import Text
 class RegionCounts:
     ops: int = 0
     errors: int = 0
+    ops_per_s: float = 0.0  # over the recent window the load session keeps
+    errors_per_s: float = 0.0
 
 
 @dataclass
@@ -33,14 +35,12 @@ class Snapshot:
 
 
 class RunProgress:
-    """Feed it snapshots of cumulative counts; it derives the rates itself."""
+    """Feed it snapshots (counts and recent rates per region, active faults)."""
 
     def __init__(self, title: str, console: Console | None = None, plain_every_s: float = 5.0):
         self.title = title
         self.console = console or Console(stderr=True)
         self._live: Live | None = None
-        self._last: dict[str, tuple[float, int, int]] = {}
-        self._rates: dict[str, tuple[float, float]] = {}
         self._plain_every = plain_every_s
         self._last_plain = 0.0
 
@@ -55,19 +55,7 @@ class RunProgress:
             self._live.__exit__(None, None, None)
             self._live = None
 
-    def _update_rates(self, snap: Snapshot) -> None:
-        now = time.monotonic()
-        for region, counts in snap.regions.items():
-            t, ops, errors = self._last.get(region, (now, counts.ops, counts.errors))
-            dt = now - t
-            if dt >= 0.5:
-                self._rates[region] = ((counts.ops - ops) / dt, (counts.errors - errors) / dt)
-                self._last[region] = (now, counts.ops, counts.errors)
-            elif region not in self._last:
-                self._last[region] = (now, counts.ops, counts.errors)
-
     def update(self, snap: Snapshot) -> None:
-        self._update_rates(snap)
         if self._live is not None:
             self._live.update(self._render(snap))
             return
@@ -79,8 +67,7 @@ class RunProgress:
     def _plain(self, snap: Snapshot) -> str:
         parts = [f"{self.title} {snap.elapsed:5.1f}/{snap.duration:g}s"]
         for region, counts in snap.regions.items():
-            rate, err_rate = self._rates.get(region, (0.0, 0.0))
-            parts.append(f"{region} {rate:.0f} ops/s ({counts.errors} err)")
+            parts.append(f"{region} {counts.ops_per_s:.0f} ops/s ({counts.errors} err)")
         parts.append("faults: " + (", ".join(snap.faults) or "none"))
         return " | ".join(parts)
 
@@ -93,7 +80,7 @@ class RunProgress:
         for col in ("region", "ops/s", "errors/s", "ops", "errors"):
             table.add_column(col, justify="right" if col != "region" else "left")
         for region, counts in snap.regions.items():
-            rate, err_rate = self._rates.get(region, (0.0, 0.0))
+            rate, err_rate = counts.ops_per_s, counts.errors_per_s
             style = "red" if err_rate > 0 else ""
             table.add_row(
                 region,

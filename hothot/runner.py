@@ -347,7 +347,8 @@ class CampaignRun:
                         elapsed=min(elapsed, duration),
                         duration=duration,
                         regions={
-                            r: RegionCounts(s.ops, s.errors) for r, s in sorted(stats.items())
+                            r: RegionCounts(s.ops, s.errors, s.ops_per_s, s.errors_per_s)
+                            for r, s in sorted(stats.items())
                         },
                         faults=timeline.active(),
                     )
