@@ -41,9 +41,31 @@ def render(status: int, content_type: bytes, body: bytes, close: bool = False) -
     )
 
 
+class Outbox:
+    """Answers rendered during one event-loop iteration, sent together once every ready request
+    has been handled. Under load the largest kernel cost is waking the sleeping client on each
+    send; a burst of sends wakes it once (measured: +50 % PutItem/s, docs/performance.md)."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.queued: list[tuple[HttpProtocol, bytes, bool]] = []
+
+    def put(self, protocol: HttpProtocol, data: bytes, keep_alive: bool) -> None:
+        queued = self.queued
+        queued.append((protocol, data, keep_alive))
+        if len(queued) == 1:
+            self.loop.call_soon(self.send_all)
+
+    def send_all(self) -> None:
+        queued, self.queued = self.queued, []
+        for protocol, data, keep_alive in queued:
+            protocol.send(data, keep_alive)
+
+
 class HttpProtocol(asyncio.Protocol):
-    def __init__(self, handler: Handler, wanted: frozenset[bytes]) -> None:
+    def __init__(self, handler: Handler, wanted: frozenset[bytes], outbox: Outbox) -> None:
         self.handler = handler
+        self.outbox = outbox
         self.wanted = wanted
         self.transport: asyncio.Transport | None = None
         self.parser = httptools.HttpRequestParser(self)
@@ -106,7 +128,12 @@ class HttpProtocol(asyncio.Protocol):
         if self.transport is None:
             return
         status, content_type, body = response
-        self.transport.write(render(status, content_type, body, close=not keep_alive))
+        self.outbox.put(self, render(status, content_type, body, close=not keep_alive), keep_alive)
+
+    def send(self, data: bytes, keep_alive: bool) -> None:
+        if self.transport is None:  # the client went away while its answer waited
+            return
+        self.transport.write(data)
         if not keep_alive:
             self.transport.close()
             self.transport = None
@@ -139,4 +166,7 @@ async def listen(
 ) -> asyncio.Server:
     loop = asyncio.get_running_loop()
     protocol = RoutedHttpProtocol if routed else HttpProtocol
-    return await loop.create_server(lambda: protocol(handler, wanted), host, port, backlog=1024)
+    outbox = Outbox(loop)
+    return await loop.create_server(
+        lambda: protocol(handler, wanted, outbox), host, port, backlog=1024
+    )
