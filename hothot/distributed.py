@@ -10,7 +10,9 @@ Messages (all small dicts; history travels as pre-encoded JSON lines):
   worker → master  hothot_hello       {}                 handlers ready: send the plan
   master → worker  hothot_plan        {campaign, endpoints, worker}
   master → worker  hothot_conditions  {method, args}     client-side fault state
-  worker → master  hothot_history     {worker, lines, produced}
+  worker → master  hothot_history     {worker, lines, regions, keys, produced}
+                   lines: JSON lines; regions: {region: [ops, errors]} of those lines;
+                   keys: written keys first seen in them; produced: the worker's total so far
   worker → master  hothot_flushed     {worker, produced}  users stopped, all records sent
 """
 
@@ -21,6 +23,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,7 +37,6 @@ from hothot.target import stop_processes
 from loadgen.conditions import ClientConditions
 from loadgen.recorder import ShardWriter
 from loadgen.session import RegionStats
-from verdict.history import Op
 
 WORKERS_FILE = "workers.json"
 #: how long the master waits for the expected workers to connect
@@ -113,11 +115,13 @@ class WorkerTally:
 
 
 class HistoryReceiver:
-    """The master's end of the history stream: each worker's records go to its own shard,
-    to the live metrics and to the progress counts; written keys are remembered for the
-    final reads."""
+    """The master's end of the history stream: each worker's batch of JSON lines goes to its
+    shard as it is, its per-region counts to the progress view and its written keys to the
+    final reads. The lines are decoded only to feed live metrics (`observe`), when served."""
 
-    def __init__(self, report_dir: Path, regions: list[str], observe: Any) -> None:
+    def __init__(
+        self, report_dir: Path, regions: list[str], observe: Callable[[Any], None] | None
+    ) -> None:
         self.report_dir = report_dir
         self.observe = observe
         self.tallies: dict[str, WorkerTally] = {}
@@ -137,21 +141,21 @@ class HistoryReceiver:
 
     def on_history(self, environment: Any, msg: Any, **_: Any) -> None:
         data = msg.data
-        worker = data["worker"]
+        worker, lines = data["worker"], data["lines"]
         tally = self.tallies.setdefault(worker, WorkerTally())
-        append, observe, count = self.shard(worker).append, self.observe, self.stats.count
-        writes = (Op.PUT, Op.UPDATE, Op.DELETE)
-        for n, line in enumerate(data["lines"].splitlines(), start=1):
-            if n % YIELD_EVERY == 0:
-                time.sleep(0)  # gevent: let the chaos timeline and the main loop run
-            record = orjson.loads(line)
-            append(record)
-            observe(record)
-            count(record)
-            if record.get("op") in writes:
-                self.touched.add(record["key"])
-        tally.received += data["lines"].count(b"\n")
+        received = lines.count(b"\n")
+        self.shard(worker).append_lines(lines, received)
+        for region, (ops, errors) in data["regions"].items():
+            self.stats.add(region, ops, errors)
+        self.touched.update(data["keys"])
+        tally.received += received
         tally.produced = max(tally.produced, int(data.get("produced", 0)))
+        if self.observe is not None:
+            observe = self.observe
+            for n, line in enumerate(lines.splitlines(), start=1):
+                if n % YIELD_EVERY == 0:
+                    time.sleep(0)  # gevent: let the chaos timeline and the main loop run
+                observe(orjson.loads(line))
 
     def on_flushed(self, environment: Any, msg: Any, **_: Any) -> None:
         tally = self.tallies.setdefault(msg.data["worker"], WorkerTally())
@@ -184,8 +188,10 @@ class DistributedRun(CampaignRun):
         self.bind_host, self.bind_port = parse_hostport(bind)
         if self.bind_port == 0:
             self.bind_port = free_port(self.bind_host)
+        # no live-metrics endpoint: the master never decodes the workers' records
+        served = campaign.observe.metrics_port is not None
         self.receiver = HistoryReceiver(
-            self.report_dir, list(campaign.target.regions), self.live_observer()
+            self.report_dir, list(campaign.target.regions), self.live_observer() if served else None
         )
         self.processes: list[subprocess.Popen[bytes]] = []
 

@@ -7,6 +7,8 @@ paced batches (an unpaced burst of messages starves the master's event loop).
 
 from __future__ import annotations
 
+import collections
+import itertools
 import time
 from typing import Any
 
@@ -17,7 +19,7 @@ from hothot.campaign import parse_campaign
 from hothot.runner import load_plan
 from hothot.target import Target
 from loadgen.conditions import ClientConditions
-from verdict.history import encode
+from verdict.history import Op, Outcome, encode
 
 #: records per message, and the pause between messages while a backlog drains
 MAX_BATCH = 2000
@@ -25,36 +27,62 @@ PACE_S = 0.02
 SEND_EVERY_S = 0.1
 #: wait after a failed send (the master is busy: its receive queue is full)
 BACKOFF_S = 0.5
+WRITES = frozenset({Op.PUT, Op.UPDATE, Op.DELETE})
 
 
 class HistoryStream:
-    """A sink that buffers encoded records and ships them to the master."""
+    """A sink that buffers encoded records and ships them to the master.
+
+    Each batch carries, besides the JSON lines, what the master needs without decoding
+    them: operations and errors per region (the progress view) and the written keys this
+    worker had not reported before (the final reads)."""
 
     def __init__(self, runner: Any, worker: str) -> None:
         self.runner = runner
         self.worker = worker
         self.produced = 0
+        self._sent = 0  # records handed to the master so far
         self._lines: list[bytes] = []
+        self._tags: list[tuple[str, bool]] = []  # (region, failed) per queued record
+        self._known: set[str] = set()  # written keys already queued for the master
+        self._fresh: collections.deque[tuple[int, str]] = collections.deque()  # (record, key)
 
     def __call__(self, record: dict[str, Any]) -> None:
         self._lines.append(encode(record))
+        self._tags.append((record.get("region", ""), record.get("outcome") != Outcome.OK))
+        if record.get("op") in WRITES:
+            key = record["key"]
+            if key not in self._known:
+                self._known.add(key)
+                self._fresh.append((self.produced, key))
         self.produced += 1
 
     def send_batch(self) -> int:
         """Send up to MAX_BATCH records; on a send failure (the master's queue is full) they
         stay queued and -1 is returned, so nothing recorded is dropped."""
-        batch = self._lines[:MAX_BATCH]
-        if not batch:
+        n = min(len(self._lines), MAX_BATCH)
+        if not n:
             return 0
+        end = self._sent + n
+        keys = [key for at, key in itertools.takewhile(lambda f: f[0] < end, self._fresh)]
+        regions: dict[str, list[int]] = {}
+        for (region, failed), count in collections.Counter(self._tags[:n]).items():
+            totals = regions.setdefault(region, [0, 0])
+            totals[0] += count
+            totals[1] += count if failed else 0
         try:
             self.runner.send_message(
                 "hothot_history",
-                {"worker": self.worker, "lines": b"".join(batch), "produced": self.produced},
-            )
+                {"worker": self.worker, "lines": b"".join(self._lines[:n]),
+                 "regions": regions, "keys": keys, "produced": self.produced},
+            )  # fmt: skip
         except (RPCError, RPCSendError):
             return -1
-        del self._lines[: len(batch)]
-        return len(batch)
+        del self._lines[:n], self._tags[:n]
+        for _ in keys:
+            self._fresh.popleft()
+        self._sent = end
+        return n
 
     def drain(self, patience_s: float = 30.0) -> None:
         deadline = time.monotonic() + patience_s

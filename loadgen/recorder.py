@@ -70,6 +70,17 @@ class ShardWriter:
 
     __call__ = append
 
+    def append_lines(self, lines: bytes, count: int) -> None:
+        """`count` records already encoded as JSON lines (a distributed worker's batch),
+        appended as they are: the master need not decode and re-encode them."""
+        if lines and not lines.endswith(b"\n"):
+            raise ValueError(f"history shard {self.path}: a batch must end with a newline")
+        with self._lock:
+            if self._closed.is_set():
+                raise ValueError(f"history shard {self.path} is closed")
+            self._buffer.append(lines)
+            self._records += count
+
     def flush(self) -> None:
         with self._lock:
             pending, self._buffer = self._buffer, []

@@ -44,17 +44,19 @@ class RegionStats:
     def __init__(self, regions: Iterable[str]) -> None:
         self._lock = threading.Lock()
         self._totals = {r: [0, 0] for r in regions}
-        self._recent: collections.deque[tuple[float, str, bool]] = collections.deque()
+        self._recent: collections.deque[tuple[float, str, int, int]] = collections.deque()
 
     def count(self, rec: Record) -> None:
-        region = rec.get("region", "")
-        failed = rec.get("outcome") != Outcome.OK
+        self.add(rec.get("region", ""), 1, int(rec.get("outcome") != Outcome.OK))
+
+    def add(self, region: str, ops: int, errors: int) -> None:
+        """Operations counted elsewhere (a distributed worker's batch), one entry for all."""
         now = time.monotonic()
         with self._lock:
             totals = self._totals.setdefault(region, [0, 0])
-            totals[0] += 1
-            totals[1] += failed
-            self._recent.append((now, region, failed))
+            totals[0] += ops
+            totals[1] += errors
+            self._recent.append((now, region, ops, errors))
 
     def snapshot(self) -> dict[str, RegionRate]:
         now = time.monotonic()
@@ -62,9 +64,9 @@ class RegionStats:
             while self._recent and self._recent[0][0] < now - RATE_WINDOW_S:
                 self._recent.popleft()
             window: dict[str, list[int]] = collections.defaultdict(lambda: [0, 0])
-            for _, region, failed in self._recent:
-                window[region][0] += 1
-                window[region][1] += failed
+            for _, region, ops, errors in self._recent:
+                window[region][0] += ops
+                window[region][1] += errors
             return {
                 region: RegionRate(
                     ops=ops,

@@ -1,17 +1,22 @@
-"""Distributed mode: a master and two local Locust workers on loopback (issue 8)."""
+"""Distributed mode: a master and two local Locust workers on loopback (issue 8), and the
+history stream between them (worker batches to master shards) on its own."""
 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.run_fixtures import campaign, history_records, hothot, verdict, write_campaign
 
-pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.mark.slow
 def test_two_workers_every_operation_once(tmp_path: Path) -> None:
     data = campaign(
         "dist",
@@ -39,3 +44,71 @@ def test_two_workers_every_operation_once(tmp_path: Path) -> None:
     assert v["partial"] is False
     assert v["truth"]["lost_updates"] == v["totals"]["lost_updates"]
     assert v["truth"]["conflicts"] == v["totals"]["conflicts"]
+
+
+def _records(n: int) -> list[dict[str, Any]]:
+    """Writes, reads and failures over three regions and a few keys, as users make them."""
+    regions, ops = ["us-east-1", "us-west-2", "eu-west-1"], ["put", "update", "get", "delete"]
+    return [
+        {"id": f"w1:{i}", "worker": "w1", "region": regions[i % 3], "workload": "profile",
+         "key": f"profile#{i % 7}" if i % 4 != 2 else f"read-only#{i}", "op": ops[i % 4],
+         "outcome": "fail" if i % 5 == 0 else "ok", "t_invoke": 1.0 + i, "t_complete": 1.5 + i}
+        for i in range(n)
+    ]  # fmt: skip
+
+
+def _stream_to_receiver(report_dir: str) -> None:
+    """In a child process (hothot.distributed imports Locust, which patches gevent): a
+    worker's HistoryStream with a channel that fails now and then, into the master's
+    HistoryReceiver; the shard must hold exactly the records, in order, each once."""
+    from locust.exception import RPCSendError
+
+    import hothot.worker
+    from hothot.distributed import HistoryReceiver
+    from verdict.history import encode
+
+    hothot.worker.MAX_BATCH = 7  # many batches, so keys and counts cross batch boundaries
+    receiver = HistoryReceiver(Path(report_dir), ["us-east-1", "us-west-2", "eu-west-1"], None)
+
+    class Channel:
+        """Locust's worker runner as the stream sees it: every third send fails."""
+
+        sends = 0
+
+        def send_message(self, kind: str, data: dict[str, Any]) -> None:
+            self.sends += 1
+            if self.sends % 3 == 0:
+                raise RPCSendError("queue full")
+            receiver.on_history(None, type("Msg", (), {"data": data})())
+
+    stream = hothot.worker.HistoryStream(Channel(), "w1")
+    records = _records(50)
+    for rec in records[:30]:
+        stream(rec)
+    while stream.send_batch() != 0:
+        pass
+    for rec in records[30:]:
+        stream(rec)
+    while stream.send_batch() != 0:
+        pass
+    receiver.close()
+    lines = (Path(report_dir) / "history" / "w1.jsonl").read_bytes().splitlines(keepends=True)
+    assert lines[1:-1] == [encode(r) for r in records]  # header and trailer around them
+    assert json.loads(lines[-1]) == {"end": True, "records": 50}
+    assert receiver.touched == {r["key"] for r in records if r["op"] != "get"}
+    stats = receiver.stats.snapshot()
+    for region in ("us-east-1", "us-west-2", "eu-west-1"):
+        mine = [r for r in records if r["region"] == region]
+        assert stats[region].ops == len(mine)
+        assert stats[region].errors == sum(r["outcome"] != "ok" for r in mine)
+    tally = receiver.tallies["w1"]
+    assert tally.received == tally.produced == 50
+
+
+def test_history_stream_batches_reach_the_shard_exactly(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-c",
+         f"from tests.test_run_distributed import _stream_to_receiver as f; f({str(tmp_path)!r})"],
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
