@@ -14,13 +14,12 @@ from pydantic import ValidationError
 from verdict.budgets import METRICS
 from verdict.check import Checker, Findings
 from verdict.cost import CostSpec
-from verdict.cost_campaign import CostAccumulator
 from verdict.errors import HistoryError
 from verdict.figures import totals, truth_check, workload_rows
 from verdict.graph import VersionStore
 from verdict.history import CHAOS_LOG, TRUTH_FILE, fault_windows, link_name, parse_duration
+from verdict.ingest import ingest_history
 from verdict.junit import junit_xml
-from verdict.reader import ReadStats, read_history
 from verdict.spec import BudgetSpec, VerdictOptions
 
 CAMPAIGN_FILE = "campaign.yaml"
@@ -159,9 +158,11 @@ def analyze(
     *,
     partial: bool | None = None,
     write: bool = True,
+    columns: bool = True,
 ) -> Verdict:
     """Judge a report directory. `budgets` None: the campaign's; `partial` None: detected from
-    shard trailers and the campaign's `partial:` flag."""
+    shard trailers and the campaign's `partial:` flag; `columns` False: read per record
+    (the reference the columnar reader is tested against)."""
     report_dir = Path(report_dir)
     started = time.perf_counter()
     campaign = load_campaign(report_dir)
@@ -180,16 +181,7 @@ def analyze(
         cost_spec = CostSpec.model_validate(campaign.get("cost") or {})
     except ValidationError as e:
         raise _error(f"{report_dir / CAMPAIGN_FILE}: cost", e) from None
-    store = VersionStore(value_kinds=kinds)
-    stats = ReadStats()
-    ingest, cost = store.ingester(), CostAccumulator()
-    observe_cost = cost.observe
-
-    def sink(record: dict[str, Any]) -> None:
-        ingest(record)
-        observe_cost(record)
-
-    read_history(report_dir, stats, sink)
+    store, stats, cost = ingest_history(report_dir, kinds, columns=columns)
     _check_filters(budgets, store, campaign)
     chaos = report_dir / CHAOS_LOG
     windows = fault_windows(chaos.read_bytes().splitlines()) if chaos.exists() else []

@@ -135,6 +135,29 @@ class CostAccumulator:
 
         return observe
 
+    def observe_columns(
+        self, names: list[str], region: np.ndarray, flags: np.ndarray, size: np.ndarray,
+        old: np.ndarray, capacity: np.ndarray, t: np.ndarray,
+    ) -> None:  # fmt: skip
+        """Many charged records at once (`verdict.bulk`), the columns `observe` would keep:
+        `region` indexes `names`, `flags` as `observe` sets them, `capacity` NaN when absent."""
+        if not len(region):
+            return
+        codes, first = np.unique(region, return_index=True)
+        ids = np.zeros(int(codes[-1]) + 1, dtype=np.uint16)
+        for code in codes[np.argsort(first)].tolist():  # in order of first charge
+            name = names[code]
+            r = self._region_ids.get(name)
+            if r is None:
+                r = self._region_ids[name] = len(self._region_ids)
+            ids[code] = r
+        self._region.frombytes(ids[region].tobytes())
+        self._flags.extend(flags.astype(np.uint8).tobytes())
+        self._size.frombytes(size.astype(np.int64).tobytes())
+        self._old.frombytes(old.astype(np.int64).tobytes())
+        self._capacity.frombytes(capacity.astype(np.float64).tobytes())
+        self._t.frombytes(t.astype(np.float64).tobytes())
+
     def _compute(self) -> tuple[dict[str, RegionTally], dict[int, float]]:
         """Per-region tallies and units per whole second of completion, from the columns,
         a chunk at a time so the arithmetic's temporaries stay small."""

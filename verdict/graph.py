@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+import numpy as np
+
 #: w_flags bits
 DELETE = 1
 UNKNOWN = 2  # outcome unknown (timeout): counted only once its vid is seen
@@ -112,8 +114,13 @@ class VersionStore:
         return i
 
     def vid_names(self) -> list[str]:
-        """Reverse map of interned vids (built once, at report time)."""
-        return list(self.vids)
+        """Reverse map of interned vids (built once, at report time). Vids numbered by
+        position (`verdict.bulk`) leave gaps, named None."""
+        if len(self.vids) == len(self.vid_write):
+            return list(self.vids)
+        names = np.full(len(self.vid_write), None, dtype=object)
+        names[np.fromiter(self.vids.values(), np.int64, len(self.vids))] = list(self.vids)
+        return names.tolist()
 
     @property
     def t_min(self) -> float:

@@ -8,7 +8,8 @@ record) are skipped and counted so the verdict can say how much it ignored.
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,7 +52,8 @@ def shard_paths(report_dir: Path) -> list[Path]:
     return shards
 
 
-def _header(path: Path, line: bytes) -> None:
+def header_check(path: Path, line: bytes) -> None:
+    """A HistoryError unless `line` is a shard header of the schema this hothot reads."""
     try:
         head = orjson.loads(line)
     except orjson.JSONDecodeError:
@@ -62,6 +64,19 @@ def _header(path: Path, line: bytes) -> None:
         raise HistoryError(
             f"{path}:1: unknown history schema {head['schema']!r} (this hothot reads {SCHEMA!r})"
         )
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Decoded records are acyclic and freed by reference counting, while the store grows
+    by millions of objects the cyclic collector would rescan for nothing (~10 %)."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def read_history(
@@ -75,15 +90,8 @@ def read_history(
     shards without it are listed in `stats.unterminated` (the run was killed: partial).
     """
     paths = shard_paths(report_dir)
-    # Decoded records are acyclic and freed by reference counting, while the sink's store
-    # grows by millions of objects the cyclic collector would rescan for nothing (~10 %).
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with paused_gc():
         _read_shards(paths, stats, sink)
-    finally:
-        if collecting:
-            gc.enable()
     if stats.records == 0:
         raise HistoryError(f"{report_dir / HISTORY_DIR}: the history holds no records")
 
@@ -101,7 +109,7 @@ def _read_shards(
             if not first.strip():
                 stats.unterminated.append(path.name)
                 continue
-            _header(path, first)
+            header_check(path, first)
             for n, line in enumerate(f, start=2):
                 try:
                     rec = loads(line)

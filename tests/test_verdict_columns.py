@@ -1,0 +1,148 @@
+"""The columnar reader (`verdict.columns` + `verdict.bulk`) against the per-record reader:
+the same verdict.json on generated and hand-made histories, odd lines included."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_verdict_property import plans, simulate
+from verdict_fixtures import HistoryBuilder, history_fixture  # noqa: F401
+
+from verdict.analyze import analyze
+from verdict.bulk import ColumnIngester
+from verdict.columns import read_rows
+from verdict.cost_campaign import CostAccumulator
+from verdict.graph import VersionStore
+from verdict.ingest import judge_record
+from verdict.reader import ReadStats
+
+CAMPAIGN = {
+    "name": "cols",
+    "duration": "10s",
+    "workloads": [{"name": "profile", "kind": "profile"}, {"name": "clicks", "kind": "counter"}],
+    "verdict": {"examples": 1000, "staleness_bound": "50ms"},
+}
+
+
+def both(root: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    fast = analyze(root, write=False).data
+    slow = analyze(root, write=False, columns=False).data
+    fast.pop("analysis_s")
+    slow.pop("analysis_s")
+    return fast, slow
+
+
+def columnar(root: Path) -> bool:
+    """True when the columns took the whole history (no fallback to per-record reading)."""
+    store = VersionStore()
+    try:
+        read_rows(root, ReadStats(), ColumnIngester(store, CostAccumulator()), judge_record({}))
+    except Exception:
+        return False
+    return True
+
+
+extras = st.lists(
+    st.tuples(
+        st.sampled_from(["fail", "cond", "delete", "counter", "get", "harness", "probe"]),
+        st.integers(0, 5),
+        st.integers(0, 2),
+    ),
+    max_size=25,
+)
+
+
+def add_extras(h: HistoryBuilder, extra: list[tuple[str, int, int]]) -> None:
+    """Records of every other kind: failed writes, deletes, counters with values, plain and
+    consistent reads with sizes and capacity, harness keys, probes."""
+    regions = ("r1", "r2", "r3")
+    for i, (kind, key, r) in enumerate(extra):
+        region, t = regions[r], 50.0 + i * 0.01
+        if kind == "fail":
+            h.write(region, f"profile#{key}", None, t, outcome="fail", error="Throttled")
+        elif kind == "cond":
+            h.write(region, f"profile#{key}", None, t, outcome="fail",
+                    error="ConditionalCheckFailedException", item_bytes=900)  # fmt: skip
+        elif kind == "delete":
+            h.write(region, f"gone#{key}", None, t, op="delete", workload="profile")
+        elif kind == "counter":
+            v = h.write(region, f"clicks#{key}", None, t, op="update", value=key + 1,
+                        item_bytes=1500, old_bytes=1400, capacity=2.0)  # fmt: skip
+            h.final(f"clicks#{key}", {region: v}, value=key + 1)
+        elif kind == "get":
+            h.read(region, f"profile#{key}", None, t, consistent=bool(key % 2), item_bytes=5000)
+        elif kind == "harness":
+            h.write(region, f"hh#hb#{key}", None, t, workload="")
+        else:
+            h.probe(region, regions[(r + 1) % 3], t, 0.001 * (key + 1))
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(plan=plans, extra=extras)
+def test_columns_and_records_give_the_same_verdict(
+    tmp_path_factory: Any, plan: list[Any], extra: list[tuple[str, int, int]]
+) -> None:
+    root = Path(tmp_path_factory.mktemp("cols"))
+    h = HistoryBuilder(root, dict(CAMPAIGN))
+    simulate(h, plan)
+    for i, (key, r, *_rest) in enumerate(plan):  # reads, some stale
+        h.read(("r1", "r2", "r3")[r], f"profile#{key}", h.shards[f"w-r{r + 1}"][0]["id"], i)
+    add_extras(h, extra)
+    h.save()
+    assert columnar(root)
+    fast, slow = both(root)
+    assert fast == slow
+
+
+def write_lines(root: Path, shard: str, lines: list[bytes]) -> None:
+    path = root / "history" / f"{shard}.jsonl"
+    path.write_bytes(path.read_bytes() + b"".join(lines))
+
+
+@pytest.mark.parametrize(
+    ("lines", "takes_columns"),
+    [
+        ([b'{"id":"x:1","worker":"x","region":"r1","op":"put","key"\n'], True),  # torn
+        ([b"\n", b"   \n"], True),  # blank lines
+        ([b'{"op":"put","region":"r1"}\n'], False),  # foreign: names a region, then rejected
+        ([b'[1, 2]\n', b'"text"\n', b"17\n"], True),  # JSON, not records
+        ([b'{"end": true, "records": 1}\n'], True),  # a trailer in mid-shard
+        ([b'{"id":"w-r1:900","worker":"w-r1","region":"r1","workload":"profile","key":'
+          b'"profile#1","op":"put","pred":null,"t_invoke":9.0,"t_complete":9.1,'
+          b'"outcome":"ok"}\n'], True),  # a write without vid: its id is the vid
+        ([b'{"id":"w-r1:901","worker":"w-r1","region":"r1","workload":"profile","key":'
+          b'"profile#1","op":"put","vid":"w-r1:1","t_invoke":9.0,"t_complete":9.1,'
+          b'"outcome":"ok"}\n'], True),  # a duplicate write
+        ([b'{"id":"w-r1:902","worker":"w-r1","region":"r1","workload":"profile","key":'
+          b'"profile#1","op":"put","vid":"w-r1:902","t_invoke":true,"t_complete":9.1,'
+          b'"outcome":"ok"}\n'], False),  # a bool time: the per-record reader adds it
+        ([b'{"id":"w-r1:903","worker":"w-r1","region":"r1","workload":"profile","key":'
+          b'"profile#1","op":"get","vid":"w-r1:1","t_invoke":9.0,"outcome":"ok"}'
+          b'{"id":"w-r1:904","worker":"w-r1","region":"r1","workload":"profile","key":'
+          b'"profile#1","op":"get","vid":"w-r1:1","t_invoke":9.0,"outcome":"ok"}\n'], True),
+        ([b'{"id":"w-r1:905","worker":"w-r1","region":"r1","workload":"profile","key":'
+          b'"profile#2","op":"update","vid":"w-r1:905","attrs":{"a":"w-r1:905"},'
+          b'"t_invoke":9.0,"t_complete":9.1,"outcome":"ok"}\n'], False),  # attribute-level
+    ],
+)  # fmt: skip
+def test_odd_lines_are_read_as_the_per_record_reader_reads_them(
+    history: HistoryBuilder, lines: list[bytes], takes_columns: bool
+) -> None:
+    h = history
+    h.campaign = dict(CAMPAIGN)
+    a = h.write("r1", "profile#1", None, 1.0)
+    b = h.write("r2", "profile#1", a, 2.0)
+    h.write("r3", "profile#1", a, 2.5)
+    h.final("profile#1", {"r1": b, "r2": b, "r3": b})
+    root = h.save(terminated=False)
+    write_lines(root, "w-r1", lines)
+    assert columnar(root) is takes_columns
+    fast, slow = both(root)
+    assert fast == slow
+    assert fast["history"]["skipped_lines"] == slow["history"]["skipped_lines"]

@@ -1,0 +1,451 @@
+"""The VersionStore and the cost columns built from blocks of decoded rows with array
+operations: the columnar twin of `VersionStore.ingester` + `CostAccumulator.observe`.
+
+Names are interned in bulk in the order the per-record ingester meets them (regions, then a
+probe's target; workloads; keys; a write's vid then its pred), so every figure, name list and
+tie-break comes out the same. Vids are numbered by their first position in that sequence
+rather than densely: the order is what matters, and it costs one dict probe per occurrence.
+A block the columns cannot take exactly (a field missing where the per-record reader would
+reject the line, a write without vid, attribute-level versions) is refused before any state
+changes; the reader then reads it line by line.
+"""
+
+from __future__ import annotations
+
+import itertools
+from array import array
+from collections.abc import Iterator, Mapping
+from operator import attrgetter, itemgetter
+from typing import Any
+
+import msgspec
+import numpy as np
+
+from verdict.columns import Row
+from verdict.cost_campaign import CostAccumulator
+from verdict.graph import (
+    DELETE,
+    MIXED_FINAL,
+    NO_FINAL,
+    UNKNOWN,
+    VALUE_KINDS,
+    FinalRead,
+    VersionStore,
+)
+
+OPS = {"put": 0, "update": 1, "delete": 2, "get": 3, "probe": 4}
+_DELETE, _GET, _PROBE = 2, 3, 4
+OUTCOMES = {"ok": 0, "unknown": 1, "fail": 2}
+UNSET = msgspec.UNSET
+_count = itertools.count
+
+
+class Growable:
+    """A numpy column that grows by doubling, new slots set to `fill`."""
+
+    def __init__(self, dtype: Any, fill: int) -> None:
+        self.a = np.full(1024, fill, dtype=dtype)
+        self.n = 0
+        self.fill = fill
+
+    def grow_to(self, n: int) -> None:
+        if n > len(self.a):
+            bigger = np.full(max(n, 2 * len(self.a)), self.fill, dtype=self.a.dtype)
+            bigger[: self.n] = self.a[: self.n]
+            self.a = bigger
+        self.n = max(self.n, n)
+
+    @property
+    def view(self) -> np.ndarray:
+        return self.a[: self.n]
+
+
+def _pick(values: list[Any], idx: np.ndarray) -> list[Any]:
+    if len(idx) == len(values):
+        return values
+    if len(idx) == 0:
+        return []
+    if len(idx) == 1:
+        return [values[int(idx[0])]]
+    return list(itemgetter(*idx.tolist())(values))
+
+
+def _first_index(names: list[Any]) -> dict[Any, int]:
+    """name -> its first position in `names` (C-level: later duplicates are overwritten by
+    earlier ones when walking backwards)."""
+    return dict(zip(reversed(names), range(len(names) - 1, -1, -1), strict=True))
+
+
+def _column(rows: list[Row], name: str) -> list[Any]:
+    return list(map(attrgetter(name), rows))
+
+
+def _floats(values: list[Any], missing: Any) -> tuple[np.ndarray, np.ndarray | None]:
+    """A float64 column; `missing` entries (None or UNSET) become NaN and are flagged."""
+    if missing not in values:
+        return np.array(values, dtype=np.float64), None
+    absent = np.fromiter((v is missing for v in values), bool, len(values))
+    obj = np.array(values, dtype=object)
+    obj[absent] = np.nan
+    return obj.astype(np.float64), absent
+
+
+class FinalReads(Mapping[int, list[FinalRead]]):
+    """The final reads in columns; one key's list is built when asked (only keys judged one
+    by one ask)."""
+
+    def __init__(
+        self, keys: int, key: np.ndarray, region: np.ndarray, vid: np.ndarray, values: dict
+    ) -> None:
+        self._order = np.argsort(key, kind="stable")
+        counts = np.bincount(key, minlength=keys)
+        hi = np.cumsum(counts)
+        self._lo, self._hi = (hi - counts).tolist(), hi.tolist()
+        self._keys = np.flatnonzero(counts).tolist()
+        self._region, self._vid, self._values = region, vid, values
+
+    def __getitem__(self, k: int) -> list[FinalRead]:
+        lo, hi = (self._lo[k], self._hi[k]) if 0 <= k < len(self._lo) else (0, 0)
+        if lo == hi:
+            raise KeyError(k)
+        region, vid, values = self._region, self._vid, self._values
+        return [
+            FinalRead(int(region[r]), int(vid[r]), (), values.get(r))
+            for r in self._order[lo:hi].tolist()
+        ]
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+
+class ColumnIngester:
+    """`ingest(rows, present)` for `verdict.columns.read_rows`; `finish()` fills the store."""
+
+    def __init__(self, store: VersionStore, cost: CostAccumulator) -> None:
+        self.s, self.cost = store, cost
+        self.valued = {w for w, kind in store.value_kinds.items() if kind in VALUE_KINDS}
+        self.top = 0  # the next vid number
+        self.vid_write = Growable(np.int32, -1)
+        self.seen = Growable(np.uint8, 0)
+        self.key_head = Growable(np.int32, -1)
+        self.key_workload = Growable(np.uint16, 0)
+        self.writes = 0
+        self.w: dict[str, list[np.ndarray]] = {c: [] for c in _W_COLUMNS}
+        self.r: dict[str, list[np.ndarray]] = {c: [] for c in ("key", "vid", "region", "t")}
+        self.f: dict[str, list[np.ndarray]] = {c: [] for c in ("key", "vid", "region")}
+        self.f_values: dict[int, Any] = {}
+        self.finals = 0
+
+    def __call__(self, rows: list[Row]) -> bool:
+        return self.ingest(rows)
+
+    def ingest(self, rows: list[Row]) -> bool:
+        def has(name: str) -> bool:
+            """Some row carries the field (values equivalent to its absence aside)."""
+            if name == "value":
+                values = _column(rows, name)
+                return values.count(UNSET) != len(values)
+            return any(map(attrgetter(name), rows))
+
+        n = len(rows)
+        if _column(rows, "end").count(UNSET) != n:
+            return False
+        op = np.fromiter(map(OPS.__getitem__, _column(rows, "op")), np.int8, n)
+        outcome = np.fromiter(map(OUTCOMES.__getitem__, _column(rows, "outcome")), np.int8, n)
+        is_get, is_probe, is_write = op == _GET, op == _PROBE, op < _GET
+        ok, fail = outcome == 0, outcome == 2
+        final = np.zeros(n, dtype=bool)
+        if has("final"):
+            final = np.fromiter(map(bool, _column(rows, "final")), bool, n)
+        vids, preds, keys = _column(rows, "vid"), _column(rows, "pred"), _column(rows, "key")
+        has_vid = np.fromiter(map(bool, vids), bool, n)
+        fin = is_get & ok & final
+        read = is_get & ok & ~final & has_vid
+        write = is_write & ~fail
+        probe = np.zeros(n, dtype=bool)
+        lags: list[Any] = []
+        targets: list[Any] = []
+        if is_probe.any():
+            lags, targets = _column(rows, "lag"), _column(rows, "target")
+            probe = is_probe & ok
+            probe &= np.fromiter((x is not None for x in lags), bool, n)
+            probe &= np.fromiter(map(bool, targets), bool, n)
+        t_inv, inv_absent = _floats(_column(rows, "t_invoke"), None)
+        t_comp, comp_absent = _floats(_column(rows, "t_complete"), UNSET)
+        keyed = fin | read | write
+        # refuse, before any state changes, what the per-record reader would judge otherwise
+        if UNSET in keys and np.fromiter((k is UNSET for k in keys), bool, n)[keyed].any():
+            return False
+        if inv_absent is not None and inv_absent[read | is_write | probe].any():
+            return False
+        if comp_absent is not None and comp_absent[is_write].any():
+            return False
+        if (write & ~has_vid).any():
+            return False
+        if has("attrs") and any(_column(rows, "attrs")):
+            return False
+        region = self._regions(rows, probe, targets)
+        workload = self._workloads(rows, is_probe)
+        key = self._keys(keys, keyed, workload)
+        vid, pred, dup = self._vids(vids, preds, fin & has_vid, read, write)
+        self._writes(rows, np.flatnonzero(write)[~dup], op, outcome, key, vid, pred,
+                     region, workload, t_inv, t_comp, has("value"))  # fmt: skip
+        self.s.duplicates += int(dup.sum())
+        self._tally(
+            workload, region, write, dup, outcome == 1, is_write & fail, is_get & ok & ~final
+        )
+        r = np.flatnonzero(read)
+        for name, col in (("key", key), ("vid", vid), ("region", region), ("t", t_inv)):
+            self.r[name].append(col[r])
+        f = np.flatnonzero(fin)
+        for name, col in (("key", key), ("vid", vid), ("region", region)):
+            self.f[name].append(col[f])
+        if has("value"):
+            values = _column(rows, "value")
+            for i, row in enumerate(f.tolist()):
+                if values[row] is not UNSET:
+                    self.f_values[self.finals + i] = values[row]
+        self.finals += len(f)
+        if probe.any():
+            self._probes(np.flatnonzero(probe), region, lags, targets, t_inv)
+        self._cost(rows, has, keys, op, ok, fail, final, region, t_comp, comp_absent)
+        return True
+
+    def _regions(self, rows: list[Row], probe: np.ndarray, targets: list[Any]) -> np.ndarray:
+        """Region codes; new names (and probe targets) interned in record order."""
+        names, interned = _column(rows, "region"), self.s.regions
+        ids = interned.ids
+        codes = np.fromiter(map(ids.get, names, itertools.repeat(-1)), np.int32, len(names))
+        fresh = []
+        if (codes < 0).any():
+            fresh = [x for x in dict.fromkeys(names) if x not in ids]
+        idx = np.flatnonzero(probe).tolist()
+        new_targets = [i for i in idx if targets[i] not in ids]
+        if not fresh and not new_targets:
+            return codes.astype(np.uint16)
+        if fresh or new_targets:
+            firsts = _first_index(names)
+            order = sorted(
+                [(2 * firsts[x], x) for x in fresh] + [(2 * i + 1, targets[i]) for i in new_targets]
+            )
+            for _, name in order:
+                interned(name)
+        return np.fromiter(map(ids.__getitem__, names), np.uint16, len(names))
+
+    def _workloads(self, rows: list[Row], is_probe: np.ndarray) -> np.ndarray:
+        names = [w or "" for w in _column(rows, "workload")]
+        interned = self.s.workloads
+        ids = interned.ids
+        codes = np.fromiter(map(ids.get, names, itertools.repeat(-1)), np.int32, len(names))
+        if (codes[~is_probe] < 0).any():
+            own = _pick(names, np.flatnonzero(~is_probe))
+            for name in dict.fromkeys(own):  # first-seen order within the block
+                interned(name)
+            codes = np.fromiter(map(ids.get, names, itertools.repeat(0)), np.int32, len(names))
+        return np.maximum(codes, 0).astype(np.uint16)
+
+    def _keys(self, keys: list[Any], keyed: np.ndarray, workload: np.ndarray) -> np.ndarray:
+        idx = np.flatnonzero(keyed)
+        mine = _pick(keys, idx)
+        interned = self.s.keys
+        ids = interned.ids
+        codes = np.fromiter(map(ids.get, mine, itertools.repeat(-1)), np.int32, len(mine))
+        new = []
+        if (codes < 0).any():
+            new = [k for k in dict.fromkeys(_pick(mine, np.flatnonzero(codes < 0))) if k not in ids]
+            firsts = _first_index(mine)
+            base = len(interned.names)
+            interned.names.extend(new)
+            ids.update(zip(new, _count(base), strict=False))
+            self.key_head.grow_to(base + len(new))
+            self.key_workload.grow_to(base + len(new))
+            rows = idx[np.fromiter(map(firsts.__getitem__, new), np.int64, len(new))]
+            self.key_workload.a[base : base + len(new)] = workload[rows]
+            codes = np.fromiter(map(ids.__getitem__, mine), np.int32, len(mine))
+        out = np.full(len(keys), -1, dtype=np.int32)
+        out[idx] = codes
+        return out
+
+    def _vids(
+        self, vids: list[Any], preds: list[Any], fin: np.ndarray, read: np.ndarray,
+        write: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+        """Vid and pred numbers (-1: none), and which write rows repeat a recorded vid."""
+        n, table = len(vids), self.s.vids
+        w = np.flatnonzero(write)
+        wv = _pick(vids, w)
+        known = np.fromiter(map(table.get, wv, itertools.repeat(-1)), np.int64, len(wv))
+        dup = known >= 0
+        dup[dup] = self.vid_write.view[known[dup]] >= 0
+        if len(set(wv)) < len(wv):
+            firsts = _first_index(wv)
+            dup |= np.fromiter(map(firsts.__getitem__, wv), np.int64, len(wv)) != np.arange(len(wv))
+        with_pred = np.zeros(n, dtype=bool)
+        with_pred[w[~dup]] = True
+        with_pred &= np.fromiter(map(bool, preds), bool, n)
+        slots = np.empty((n, 2), dtype=object)
+        slots[:, 0] = vids
+        slots[:, 1] = preds
+        used = np.stack([fin | read | write, with_pred], axis=1)
+        seq = slots[used]
+        codes = np.full((n, 2), -1, dtype=np.int64)
+        codes[used] = np.fromiter(map(table.setdefault, seq, _count(self.top)), np.int64, len(seq))
+        self.top += len(seq)
+        self.vid_write.grow_to(self.top)
+        self.seen.grow_to(self.top)
+        vid, pred = codes[:, 0], codes[:, 1]
+        seen = self.seen.a
+        seen[pred[with_pred]] = 1
+        seen[vid[fin | read]] = 1
+        return vid, pred, dup
+
+    def _writes(
+        self, rows: list[Row], w: np.ndarray, op: np.ndarray, outcome: np.ndarray,
+        key: np.ndarray, vid: np.ndarray, pred: np.ndarray, region: np.ndarray,
+        workload: np.ndarray, t_inv: np.ndarray, t_comp: np.ndarray, valued: bool,
+    ) -> None:  # fmt: skip
+        nw = len(w)
+        if not nw:
+            return
+        number = np.arange(self.writes, self.writes + nw, dtype=np.int32)
+        self.vid_write.a[vid[w]] = number
+        flags = np.where(op[w] == _DELETE, DELETE, 0) | np.where(outcome[w] == 1, UNKNOWN, 0)
+        k = key[w]
+        # per-key chain, newest first: each write points at the key's previous write
+        order = np.argsort(k, kind="stable")
+        ks, ws = k[order], number[order]
+        start = np.r_[True, ks[1:] != ks[:-1]]
+        end = np.r_[ks[1:] != ks[:-1], True]
+        prev = np.empty(nw, dtype=np.int32)
+        prev[1:] = ws[:-1]
+        prev[start] = self.key_head.a[ks[start]]
+        nxt = np.empty(nw, dtype=np.int32)
+        nxt[order] = prev
+        self.key_head.a[ks[end]] = ws[end]
+        for name, col in (
+            ("vid", vid[w]), ("key", k), ("pred", pred[w]), ("region", region[w]),
+            ("workload", workload[w]), ("flags", flags), ("tinv", t_inv[w]),
+            ("tcomp", t_comp[w]), ("next", nxt),
+        ):  # fmt: skip
+            self.w[name].append(col)
+        if valued and self.valued:
+            names = self.s.workloads.names
+            for i, row in enumerate(w.tolist()):
+                rec = rows[row]
+                if rec.value is not UNSET and names[workload[row]] in self.valued:
+                    self.s.w_value[self.writes + i] = rec.value
+        self.writes += nw
+
+    def _tally(
+        self, workload: np.ndarray, region: np.ndarray, write: np.ndarray, dup: np.ndarray, unknown: np.ndarray,
+        failed: np.ndarray, reads: np.ndarray,
+    ) -> None:  # fmt: skip
+        kind = np.full(len(workload), -1, dtype=np.int64)
+        counted = np.flatnonzero(write)[~dup]
+        kind[counted] = unknown[counted]
+        kind[failed] = 2
+        kind[reads] = 3
+        return_kind = kind >= 0
+        code = workload.astype(np.int64) << 18 | region.astype(np.int64) << 2 | kind
+        return_codes, counts = np.unique(code[return_kind], return_counts=True)
+        tally = self.s.tally
+        for c, m in zip(return_codes.tolist(), counts.tolist(), strict=True):
+            tally[c] += m
+
+    def _probes(
+        self, idx: np.ndarray, region: np.ndarray, lags: list[Any], targets: list[Any],
+        t_inv: np.ndarray,
+    ) -> None:  # fmt: skip
+        s, ids = self.s, self.s.regions.ids
+        for i in idx.tolist():
+            link = (int(region[i]), ids[targets[i]])
+            if link not in s.lags:
+                s.lags[link] = array("d")
+                s.probe_t[link] = array("d")
+            s.lags[link].append(float(lags[i]))
+            s.probe_t[link].append(float(t_inv[i]))
+
+    def _cost(
+        self, rows: list[Row], has: Any, keys: list[Any], op: np.ndarray, ok: np.ndarray,
+        fail: np.ndarray, final: np.ndarray, region: np.ndarray, t_comp: np.ndarray,
+        comp_absent: np.ndarray | None,
+    ) -> None:  # fmt: skip
+        """The cost columns of the charged rows (CostAccumulator.observe's rules)."""
+        n = len(rows)
+        is_get, is_write = op == _GET, op < _GET
+        gets = is_get & ok
+        replicates = is_write & ~fail
+        failed = np.flatnonzero(is_write & fail)
+        condition = np.zeros(n, dtype=bool)
+        if len(failed) and has("error"):
+            errors = _column(rows, "error")
+            condition[failed] = ["ConditionalCheck" in str(errors[i]) for i in failed.tolist()]
+        charged = (gets | replicates | condition) & ~final
+        named = [k for k in keys if k is not UNSET] if UNSET in keys else keys
+        if "hh#" in "\n".join(named):  # harness keys (heartbeats) somewhere: find them
+            charged &= ~np.fromiter((k is not UNSET and k.startswith("hh#") for k in keys), bool, n)
+        flags = np.where(gets, 1, 0) | np.where(replicates, 4, 0)
+        if has("consistent"):
+            consistent = np.fromiter(map(bool, _column(rows, "consistent")), bool, n)
+            flags |= np.where(gets & consistent, 2, 0)
+        size = np.zeros(n, dtype=np.int64)
+        if has("item_bytes"):
+            size = np.array([x or 0 for x in _column(rows, "item_bytes")], dtype=np.int64)
+        old = np.zeros(n, dtype=np.int64)
+        if has("old_bytes"):
+            old = np.array([x or 0 for x in _column(rows, "old_bytes")], dtype=np.int64)
+            old[~is_write] = 0
+        capacity = np.full(n, np.nan)
+        if has("capacity"):
+            capacity = np.array([x or np.nan for x in _column(rows, "capacity")], np.float64)
+        t = t_comp if comp_absent is None else np.where(comp_absent, 0.0, t_comp)
+        c = np.flatnonzero(charged)
+        self.cost.observe_columns(
+            self.s.regions.names, region[c], flags[c].astype(np.uint8), size[c], old[c],
+            capacity[c], t[c],
+        )  # fmt: skip
+
+    def finish(self) -> None:
+        """Hand the columns to the store as the arrays the checker reads."""
+        s = self.s
+        s.vid_write = array("i", self.vid_write.view.astype(np.int32).tobytes())
+        s.seen = bytearray(self.seen.view.tobytes())
+        for name, typecode in _W_COLUMNS.items():
+            col = np.concatenate(self.w[name]) if self.w[name] else np.empty(0)
+            data = col.astype(_DTYPES[typecode])
+            if name == "flags":
+                s.w_flags = bytearray(data.tobytes())
+            else:
+                setattr(s, f"w_{name}", array(typecode, data.tobytes()))
+        nkeys = len(s.keys.names)
+        s.key_head = array("i", self.key_head.a[:nkeys].astype(np.int32).tobytes())
+        s.key_workload = array("H", self.key_workload.a[:nkeys].astype(np.uint16).tobytes())
+        for name, typecode, dtype in (("key", "i", np.int32), ("vid", "i", np.int32),
+                                      ("region", "H", np.uint16), ("t", "d", np.float64)):  # fmt: skip
+            col = np.concatenate(self.r[name]).astype(dtype) if self.r[name] else np.empty(0, dtype)
+            setattr(s, f"r_{name}", array(typecode, col.tobytes()))
+        fk, fv, fr = (
+            np.concatenate(self.f[c]) if self.f[c] else np.empty(0, np.int64)
+            for c in ("key", "vid", "region")
+        )
+        final = np.full(nkeys, NO_FINAL, dtype=np.int64)
+        if len(fk):
+            lo = np.full(nkeys, np.iinfo(np.int64).max)
+            hi = np.full(nkeys, np.iinfo(np.int64).min)
+            np.minimum.at(lo, fk, fv)
+            np.maximum.at(hi, fk, fv)
+            got = np.bincount(fk, minlength=nkeys) > 0
+            final[got] = MIXED_FINAL
+            agreed = got & (lo == hi) & (lo >= 0)
+            final[agreed] = lo[agreed]
+        s.key_final = array("i", final.astype(np.int32).tobytes())
+        s.finals = FinalReads(nkeys, fk, fr, fv, self.f_values)  # type: ignore[assignment]
+
+
+_DTYPES = {"i": np.int32, "H": np.uint16, "d": np.float64, "B": np.uint8}
+#: per-write columns and their array typecodes
+_W_COLUMNS = {"vid": "i", "key": "i", "pred": "i", "region": "H", "workload": "H",
+              "flags": "B", "tinv": "d", "tcomp": "d", "next": "i"}  # fmt: skip

@@ -1,0 +1,67 @@
+"""The history of a report directory into a VersionStore and a CostAccumulator: in columns
+when every record fits them, per record otherwise (the same figures either way)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from verdict.bulk import ColumnIngester
+from verdict.columns import Irregular, read_rows
+from verdict.cost_campaign import CostAccumulator
+from verdict.errors import HistoryError
+from verdict.graph import VersionStore
+from verdict.history import HISTORY_DIR
+from verdict.reader import ReadStats, paused_gc, read_history
+
+_REJECTS = (KeyError, TypeError, ValueError, AttributeError, OverflowError)
+
+
+def judge_record(kinds: dict[str, str]) -> Any:
+    """What the per-record reader does with one decoded line, on scratch state: raises as
+    its sink would (the line is skipped), or Irregular when the per-record reader would
+    keep part of a line it skips (the columns cannot)."""
+
+    def judge(rec: dict[str, Any]) -> None:
+        store = VersionStore(value_kinds=kinds)
+        try:
+            store.ingester()(rec)
+        except _REJECTS:
+            touched = store.regions.names or store.workloads.names or store.keys.names
+            if touched or len(store.vid_write) or store.lags:
+                raise Irregular("a skipped line that names a region, key or vid") from None
+            raise
+        try:
+            CostAccumulator().observe(rec)
+        except _REJECTS as e:
+            raise Irregular(f"a record the cost model refuses: {e}") from None
+
+    return judge
+
+
+def ingest_history(
+    report_dir: Path, kinds: dict[str, str], *, columns: bool = True
+) -> tuple[VersionStore, ReadStats, CostAccumulator]:
+    """Read every shard once. `columns=False` forces the per-record path (tests compare)."""
+    if columns:
+        store, stats, cost = VersionStore(value_kinds=kinds), ReadStats(), CostAccumulator()
+        ingest = ColumnIngester(store, cost)
+        try:
+            with paused_gc():
+                read_rows(report_dir, stats, ingest, judge_record(kinds))
+        except Irregular:
+            pass
+        else:
+            if stats.records == 0:
+                raise HistoryError(f"{report_dir / HISTORY_DIR}: the history holds no records")
+            ingest.finish()
+            return store, stats, cost
+    store, stats, cost = VersionStore(value_kinds=kinds), ReadStats(), CostAccumulator()
+    add, observe = store.ingester(), cost.observe
+
+    def sink(record: dict[str, Any]) -> None:
+        add(record)
+        observe(record)
+
+    read_history(report_dir, stats, sink)
+    return store, stats, cost
