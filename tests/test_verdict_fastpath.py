@@ -5,12 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from test_verdict_property import plans, simulate
 from verdict_fixtures import HistoryBuilder, history_fixture  # noqa: F401
 
+from verdict.bulk_judge import bulk_judge, simple_keys
 from verdict.check import Checker, Findings
 from verdict.graph import VersionStore
+from verdict.history import FaultWindow
 from verdict.lost import clean_keys
 from verdict.reader import ReadStats, read_history
 
@@ -91,3 +95,52 @@ def test_clean_keys_clears_exactly_the_keys_with_nothing_to_report(
     assert clean_keys(store).tolist() == [True] + [False] * 7
     fast, general = both_paths(store)
     assert fast == general
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(plan=plans, limit=st.integers(1, 4), cuts=st.lists(st.floats(0, 3), max_size=4))
+def test_keys_counted_in_bulk_give_the_per_key_figures(
+    tmp_path_factory: Any, plan: list[Any], limit: int, cuts: list[float]
+) -> None:
+    """Few quoted examples, so most keys with anomalies are counted by `bulk_judge`; fault
+    windows, so its attribution is compared too."""
+    root = Path(tmp_path_factory.mktemp("bulk"))
+    h = HistoryBuilder(root)
+    simulate(h, plan)
+    store = store_of(h.save())
+    windows = [
+        FaultWindow(
+            id=f"f{i}",
+            fault="partition",
+            target="r1",
+            params={},
+            start=a,
+            heal=a + 0.5 if i % 2 else None,
+        )  # fmt: skip
+        for i, a in enumerate(sorted(cuts))
+    ]
+    fast = Checker(store, windows, 0.05, examples=limit, fast=True).run()
+    general = Checker(store, windows, 0.05, examples=limit, fast=False).run()
+    assert figures(fast) == figures(general)
+
+
+def test_bulk_judge_counts_conflicts_lost_and_inversions(history: HistoryBuilder) -> None:
+    h = history
+    for i in range(6):  # six keys alike: a write, then two siblings; the later-invoked is kept
+        key = f"p#{i}"
+        a = h.write("us", key, None, 10.0 * i)
+        h.write("us", key, a, 10.0 * i + 1)  # completes at +1.01: lost, and inverted
+        c = h.write("eu", key, a, 10.0 * i + 0.5, dur=0.1)
+        h.final(key, {"us": c, "eu": c})
+    store = store_of(h.save())
+    simple = simple_keys(store, np.arange(6))
+    bulk = bulk_judge(store, simple, {}, limit=2)
+    assert simple.tolist() == list(range(6))
+    assert len(bulk.conflicts) == len(bulk.lost) == 6
+    assert bulk.exact.tolist() == [0, 1]  # the two earliest of each kind are quoted
+    fast = Checker(store, [], 0.05, examples=2, fast=True).run()
+    general = Checker(store, [], 0.05, examples=2, fast=False).run()
+    assert figures(fast) == figures(general)
+    assert sum(c.skew_inverted for c in fast.cells.values()) == len(bulk.skew)

@@ -11,6 +11,8 @@ import itertools
 from collections import Counter
 from typing import Any
 
+import numpy as np
+
 from verdict.history import FaultWindow
 
 OUTSIDE = "outside"
@@ -33,6 +35,17 @@ class Attribution:
         for wid in ids or [OUTSIDE]:
             self.counts[wid][kind] += n
         return ids
+
+    def add_many(self, kind: str, times: np.ndarray) -> None:
+        """`add(kind, t)` for every t at once."""
+        inside = np.zeros(len(times), dtype=bool)
+        for wid, start, end in self._spans:
+            hit = (times >= start) & (times <= end)
+            if hit.any():
+                self.counts[wid][kind] += int(hit.sum())
+                inside |= hit
+        if not inside.all():
+            self.counts[OUTSIDE][kind] += int((~inside).sum())
 
     def as_json(self) -> list[dict[str, Any]]:
         out = []

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from verdict.attribution import Attribution, Examples
+from verdict.bulk_judge import BulkCounts, bulk_judge, simple_keys
 from verdict.graph import DELETE, UNKNOWN, VALUE_KINDS, VersionStore
 from verdict.history import FaultWindow
 from verdict.lag import convergence, lag_by_link
@@ -151,16 +152,53 @@ class Checker:
         )
 
     def _keys_to_judge(self) -> Iterable[int]:
-        """Every key, or (fast) only those `clean_keys` cannot clear at once: a clean key
-        adds nothing to any figure, unless the truth or a value check must see it too."""
+        """Every key, or (fast) only those neither `clean_keys` clears nor `bulk_judge`
+        counts at once: a clean key adds nothing to any figure, a simple one only counts,
+        unless the truth or a value check must see it too, or it holds a quoted example."""
         s = self.s
         if not self.fast or self.truth is not None:
             return range(len(s.keys.names))
         rest = ~clean_keys(s)
         valued = [i for i, w in enumerate(s.workloads.names) if s.value_kinds.get(w) in VALUE_KINDS]
+        by_value = np.zeros(len(rest), dtype=bool)
         if valued:
-            rest |= np.isin(np.frombuffer(s.key_workload, dtype=np.uint16), valued)
+            by_value = np.isin(np.frombuffer(s.key_workload, dtype=np.uint16), valued)
+        simple = simple_keys(s, np.flatnonzero(rest & ~by_value))
+        bulk = bulk_judge(s, simple, self.horizons, self.ex.limit)
+        self._count_bulk(bulk)
+        rest |= by_value
+        rest[simple] = False
+        rest[bulk.exact] = True
         return np.flatnonzero(rest).tolist()
+
+    def _count_bulk(self, bulk: BulkCounts) -> None:
+        """Add the counts of the keys judged in bulk (but those judged one by one after all)
+        to the cells, the timeline and the fault windows."""
+        s = self.s
+        w_key = np.frombuffer(s.w_key, dtype=np.int32)
+        tinv = np.frombuffer(s.w_tinv, dtype=np.float64)
+        region = np.frombuffer(s.w_region, dtype=np.uint16).astype(np.int64)
+        workload = np.frombuffer(s.key_workload, dtype=np.uint16).astype(np.int64)
+        for kind, writes in (
+            ("conflicts", bulk.conflicts),
+            ("lost_updates", bulk.lost),
+            ("skew_inverted", bulk.skew),
+        ):
+            writes = writes[~np.isin(w_key[writes], bulk.exact)]
+            if not len(writes):
+                continue
+            cells, n = np.unique(workload[w_key[writes]] << 16 | region[writes], return_counts=True)
+            for code, m in zip(cells.tolist(), n.tolist(), strict=True):
+                cell = self.cells.setdefault((code >> 16, code & 0xFFFF), Cell())
+                setattr(cell, kind, getattr(cell, kind) + m)
+            t = tinv[writes]
+            series = self.series.get(kind)
+            if series is not None:
+                buckets, n = np.unique(
+                    ((t - self.t0) // self.width).astype(np.int64), return_counts=True
+                )
+                series.update(dict(zip(buckets.tolist(), n.tolist(), strict=True)))
+            self.attr.add_many(kind, t)
 
     def judge(self, j: KeyJudgement) -> None:
         s = self.s
