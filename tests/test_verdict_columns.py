@@ -118,7 +118,7 @@ def write_lines(root: Path, shard: str, lines: list[bytes]) -> None:
           b'"outcome":"ok"}\n'], True),  # a write without vid: its id is the vid
         ([b'{"id":"w-r1:901","worker":"w-r1","region":"r1","workload":"profile","key":'
           b'"profile#1","op":"put","vid":"w-r1:1","t_invoke":9.0,"t_complete":9.1,'
-          b'"outcome":"ok"}\n'], True),  # a duplicate write
+          b'"outcome":"ok"}\n'], False),  # a duplicate write: read per record
         ([b'{"id":"w-r1:902","worker":"w-r1","region":"r1","workload":"profile","key":'
           b'"profile#1","op":"put","vid":"w-r1:902","t_invoke":true,"t_complete":9.1,'
           b'"outcome":"ok"}\n'], False),  # a bool time: the per-record reader adds it

@@ -21,7 +21,7 @@ from typing import Any
 import msgspec
 import numpy as np
 
-from verdict.columns import Row
+from verdict.columns import Irregular, Row
 from verdict.cost_campaign import CostAccumulator
 from verdict.graph import (
     DELETE,
@@ -78,6 +78,11 @@ def _first_index(names: list[Any]) -> dict[Any, int]:
 
 def _column(rows: list[Row], name: str) -> list[Any]:
     return list(map(attrgetter(name), rows))
+
+
+def _given(values: list[Any]) -> bool:
+    """Some row carries the field (None: absent or null)."""
+    return values.count(None) != len(values)
 
 
 def _floats(values: list[Any], missing: Any) -> tuple[np.ndarray, np.ndarray | None]:
@@ -143,24 +148,16 @@ class ColumnIngester:
         return self.ingest(rows)
 
     def ingest(self, rows: list[Row]) -> bool:
-        def has(name: str) -> bool:
-            """Some row carries the field (values equivalent to its absence aside)."""
-            if name == "value":
-                values = _column(rows, name)
-                return values.count(UNSET) != len(values)
-            return any(map(attrgetter(name), rows))
-
         n = len(rows)
-        if _column(rows, "end").count(UNSET) != n:
-            return False
-        op = np.fromiter(map(OPS.__getitem__, _column(rows, "op")), np.int8, n)
-        outcome = np.fromiter(map(OUTCOMES.__getitem__, _column(rows, "outcome")), np.int8, n)
+        op = np.fromiter(map(OPS.__getitem__, [r.op for r in rows]), np.int8, n)
+        outcome = np.fromiter(map(OUTCOMES.__getitem__, [r.outcome for r in rows]), np.int8, n)
         is_get, is_probe, is_write = op == _GET, op == _PROBE, op < _GET
         ok, fail = outcome == 0, outcome == 2
         final = np.zeros(n, dtype=bool)
-        if has("final"):
-            final = np.fromiter(map(bool, _column(rows, "final")), bool, n)
-        vids, preds, keys = _column(rows, "vid"), _column(rows, "pred"), _column(rows, "key")
+        finals = [r.final for r in rows]
+        if _given(finals):
+            final = np.fromiter(map(bool, finals), bool, n)
+        vids, preds, keys = [r.vid for r in rows], [r.pred for r in rows], [r.key for r in rows]
         has_vid = np.fromiter(map(bool, vids), bool, n)
         fin = is_get & ok & final
         read = is_get & ok & ~final & has_vid
@@ -173,8 +170,8 @@ class ColumnIngester:
             probe = is_probe & ok
             probe &= np.fromiter((x is not None for x in lags), bool, n)
             probe &= np.fromiter(map(bool, targets), bool, n)
-        t_inv, inv_absent = _floats(_column(rows, "t_invoke"), None)
-        t_comp, comp_absent = _floats(_column(rows, "t_complete"), UNSET)
+        t_inv, inv_absent = _floats([r.t_invoke for r in rows], None)
+        t_comp, comp_absent = _floats([r.t_complete for r in rows], UNSET)
         keyed = fin | read | write
         # refuse, before any state changes, what the per-record reader would judge otherwise
         if UNSET in keys and np.fromiter((k is UNSET for k in keys), bool, n)[keyed].any():
@@ -185,25 +182,21 @@ class ColumnIngester:
             return False
         if (write & ~has_vid).any():
             return False
-        if has("attrs") and any(_column(rows, "attrs")):
-            return False
         region = self._regions(rows, probe, targets)
         workload = self._workloads(rows, is_probe)
         key = self._keys(keys, keyed, workload)
-        vid, pred, dup = self._vids(vids, preds, fin & has_vid, read, write)
-        self._writes(rows, np.flatnonzero(write)[~dup], op, outcome, key, vid, pred,
-                     region, workload, t_inv, t_comp, has("value"))  # fmt: skip
-        self.s.duplicates += int(dup.sum())
-        self._tally(
-            workload, region, write, dup, outcome == 1, is_write & fail, is_get & ok & ~final
-        )
+        vid, pred = self._vids(vids, preds, fin & has_vid, read, write)
+        valued = bool(self.valued)
+        self._writes(rows, np.flatnonzero(write), op, outcome, key, vid, pred,
+                     region, workload, t_inv, t_comp, valued)  # fmt: skip
+        self._tally(workload, region, write, outcome == 1, is_write & fail, is_get & ok & ~final)
         r = np.flatnonzero(read)
         for name, col in (("key", key), ("vid", vid), ("region", region), ("t", t_inv)):
             self.r[name].append(col[r])
         f = np.flatnonzero(fin)
         for name, col in (("key", key), ("vid", vid), ("region", region)):
             self.f[name].append(col[f])
-        if has("value"):
+        if valued:
             values = _column(rows, "value")
             for i, row in enumerate(f.tolist()):
                 if values[row] is not UNSET:
@@ -211,7 +204,7 @@ class ColumnIngester:
         self.finals += len(f)
         if probe.any():
             self._probes(np.flatnonzero(probe), region, lags, targets, t_inv)
-        self._cost(rows, has, keys, op, ok, fail, final, region, t_comp, comp_absent)
+        self._cost(rows, keys, op, ok, fail, final, region, t_comp, comp_absent)
         return True
 
     def _regions(self, rows: list[Row], probe: np.ndarray, targets: list[Any]) -> np.ndarray:
@@ -272,35 +265,41 @@ class ColumnIngester:
     def _vids(
         self, vids: list[Any], preds: list[Any], fin: np.ndarray, read: np.ndarray,
         write: np.ndarray,
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
-        """Vid and pred numbers (-1: none), and which write rows repeat a recorded vid."""
-        n, table = len(vids), self.s.vids
-        w = np.flatnonzero(write)
-        wv = _pick(vids, w)
-        known = np.fromiter(map(table.get, wv, itertools.repeat(-1)), np.int64, len(wv))
-        dup = known >= 0
-        dup[dup] = self.vid_write.view[known[dup]] >= 0
-        if len(set(wv)) < len(wv):
-            firsts = _first_index(wv)
-            dup |= np.fromiter(map(firsts.__getitem__, wv), np.int64, len(wv)) != np.arange(len(wv))
-        with_pred = np.zeros(n, dtype=bool)
-        with_pred[w[~dup]] = True
-        with_pred &= np.fromiter(map(bool, preds), bool, n)
-        slots = np.empty((n, 2), dtype=object)
-        slots[:, 0] = vids
-        slots[:, 1] = preds
-        used = np.stack([fin | read | write, with_pred], axis=1)
-        seq = slots[used]
-        codes = np.full((n, 2), -1, dtype=np.int64)
-        codes[used] = np.fromiter(map(table.setdefault, seq, _count(self.top)), np.int64, len(seq))
-        self.top += len(seq)
+    ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+        """Vid and pred numbers (-1: none). A vid is numbered by the position where the
+        per-record ingester first meets it: row i's vid at base + 2i, its pred at 2i + 1.
+        Raises Irregular on a write repeating a recorded vid (the per-record ingester
+        drops it, pred unseen, which these columns do not undo)."""
+        n, table, base = len(vids), self.s.vids, self.top
+        setdefault = table.setdefault
+        at = np.flatnonzero(fin | read | write)
+        vid = np.full(n, -1, dtype=np.int64)
+        vid[at] = np.fromiter(
+            map(setdefault, _pick(vids, at), (base + 2 * at).tolist()), np.int64, len(at)
+        )
+        at_pred = np.flatnonzero(write & np.fromiter(map(bool, preds), bool, n))
+        pred = np.full(n, -1, dtype=np.int64)
+        own = base + 2 * at_pred + 1
+        pred[at_pred] = np.fromiter(
+            map(setdefault, _pick(preds, at_pred), own.tolist()), np.int64, len(at_pred)
+        )
+        late = pred[at_pred] > own  # first met as the vid of a later row: renumber
+        if late.any():
+            for code in np.unique(pred[at_pred][late]).tolist():
+                first = int(own[pred[at_pred] == code].min())
+                table[preds[int(at_pred[pred[at_pred] == code][0])]] = first
+                vid[vid == code] = first
+                pred[pred == code] = first
+        self.top = base + 2 * n
         self.vid_write.grow_to(self.top)
         self.seen.grow_to(self.top)
-        vid, pred = codes[:, 0], codes[:, 1]
+        w = vid[write]
+        if (self.vid_write.a[w] >= 0).any() or len(np.unique(w)) < len(w):
+            raise Irregular("a write repeats a recorded vid")
         seen = self.seen.a
-        seen[pred[with_pred]] = 1
+        seen[pred[at_pred]] = 1
         seen[vid[fin | read]] = 1
-        return vid, pred, dup
+        return vid, pred
 
     def _writes(
         self, rows: list[Row], w: np.ndarray, op: np.ndarray, outcome: np.ndarray,
@@ -340,12 +339,11 @@ class ColumnIngester:
         self.writes += nw
 
     def _tally(
-        self, workload: np.ndarray, region: np.ndarray, write: np.ndarray, dup: np.ndarray, unknown: np.ndarray,
-        failed: np.ndarray, reads: np.ndarray,
+        self, workload: np.ndarray, region: np.ndarray, write: np.ndarray,
+        unknown: np.ndarray, failed: np.ndarray, reads: np.ndarray,
     ) -> None:  # fmt: skip
         kind = np.full(len(workload), -1, dtype=np.int64)
-        counted = np.flatnonzero(write)[~dup]
-        kind[counted] = unknown[counted]
+        kind[write] = unknown[write]
         kind[failed] = 2
         kind[reads] = 3
         return_kind = kind >= 0
@@ -369,7 +367,7 @@ class ColumnIngester:
             s.probe_t[link].append(float(t_inv[i]))
 
     def _cost(
-        self, rows: list[Row], has: Any, keys: list[Any], op: np.ndarray, ok: np.ndarray,
+        self, rows: list[Row], keys: list[Any], op: np.ndarray, ok: np.ndarray,
         fail: np.ndarray, final: np.ndarray, region: np.ndarray, t_comp: np.ndarray,
         comp_absent: np.ndarray | None,
     ) -> None:  # fmt: skip
@@ -380,7 +378,7 @@ class ColumnIngester:
         replicates = is_write & ~fail
         failed = np.flatnonzero(is_write & fail)
         condition = np.zeros(n, dtype=bool)
-        if len(failed) and has("error"):
+        if len(failed):
             errors = _column(rows, "error")
             condition[failed] = ["ConditionalCheck" in str(errors[i]) for i in failed.tolist()]
         charged = (gets | replicates | condition) & ~final
@@ -388,19 +386,23 @@ class ColumnIngester:
         if "hh#" in "\n".join(named):  # harness keys (heartbeats) somewhere: find them
             charged &= ~np.fromiter((k is not UNSET and k.startswith("hh#") for k in keys), bool, n)
         flags = np.where(gets, 1, 0) | np.where(replicates, 4, 0)
-        if has("consistent"):
-            consistent = np.fromiter(map(bool, _column(rows, "consistent")), bool, n)
-            flags |= np.where(gets & consistent, 2, 0)
+        consistent = [r.consistent for r in rows]
+        if _given(consistent):
+            strong = np.fromiter(map(bool, consistent), bool, n)
+            flags |= np.where(gets & strong, 2, 0)
         size = np.zeros(n, dtype=np.int64)
-        if has("item_bytes"):
-            size = np.array([x or 0 for x in _column(rows, "item_bytes")], dtype=np.int64)
+        sizes = [r.item_bytes for r in rows]
+        if _given(sizes):
+            size = np.array([x or 0 for x in sizes], dtype=np.int64)
         old = np.zeros(n, dtype=np.int64)
-        if has("old_bytes"):
-            old = np.array([x or 0 for x in _column(rows, "old_bytes")], dtype=np.int64)
+        olds = [r.old_bytes for r in rows]
+        if _given(olds):
+            old = np.array([x or 0 for x in olds], dtype=np.int64)
             old[~is_write] = 0
         capacity = np.full(n, np.nan)
-        if has("capacity"):
-            capacity = np.array([x or np.nan for x in _column(rows, "capacity")], np.float64)
+        capacities = [r.capacity for r in rows]
+        if _given(capacities):
+            capacity = np.array([x or np.nan for x in capacities], np.float64)
         t = t_comp if comp_absent is None else np.where(comp_absent, 0.0, t_comp)
         c = np.flatnonzero(charged)
         self.cost.observe_columns(
@@ -408,13 +410,30 @@ class ColumnIngester:
             capacity[c], t[c],
         )  # fmt: skip
 
+    def _dense_vids(self) -> np.ndarray:
+        """Number the vids 0, 1, ... in the order first met (the per-record ingester's
+        numbers) and name them; returns position -> number."""
+        s = self.s
+        names = list(s.vids)
+        pos = np.fromiter(s.vids.values(), np.int64, len(names))
+        if len(pos) > 1 and (np.diff(pos) <= 0).any():  # renumbered by `_vids`: sort
+            order = np.argsort(pos, kind="stable")
+            pos, names = pos[order], [names[i] for i in order.tolist()]
+        rank = np.full(max(self.top, 1), -1, dtype=np.int64)
+        rank[pos] = np.arange(len(pos))
+        s.vid_write = array("i", self.vid_write.a[pos].astype(np.int32).tobytes())
+        s.seen = bytearray(self.seen.a[pos].tobytes())
+        s.vids, s.vid_list = {}, names
+        return rank
+
     def finish(self) -> None:
         """Hand the columns to the store as the arrays the checker reads."""
         s = self.s
-        s.vid_write = array("i", self.vid_write.view.astype(np.int32).tobytes())
-        s.seen = bytearray(self.seen.view.tobytes())
+        rank = self._dense_vids()
         for name, typecode in _W_COLUMNS.items():
-            col = np.concatenate(self.w[name]) if self.w[name] else np.empty(0)
+            col = np.concatenate(self.w[name]) if self.w[name] else np.empty(0, np.int64)
+            if name in ("vid", "pred"):
+                col = np.where(col >= 0, rank[np.maximum(col, 0)], -1)
             data = col.astype(_DTYPES[typecode])
             if name == "flags":
                 s.w_flags = bytearray(data.tobytes())
@@ -425,12 +444,14 @@ class ColumnIngester:
         s.key_workload = array("H", self.key_workload.a[:nkeys].astype(np.uint16).tobytes())
         for name, typecode, dtype in (("key", "i", np.int32), ("vid", "i", np.int32),
                                       ("region", "H", np.uint16), ("t", "d", np.float64)):  # fmt: skip
-            col = np.concatenate(self.r[name]).astype(dtype) if self.r[name] else np.empty(0, dtype)
+            col = np.concatenate(self.r[name]) if self.r[name] else np.empty(0, np.int64)
+            col = (rank[col] if name == "vid" else col).astype(dtype)
             setattr(s, f"r_{name}", array(typecode, col.tobytes()))
         fk, fv, fr = (
             np.concatenate(self.f[c]) if self.f[c] else np.empty(0, np.int64)
             for c in ("key", "vid", "region")
         )
+        fv = np.where(fv >= 0, rank[np.maximum(fv, 0)], -1)
         final = np.full(nkeys, NO_FINAL, dtype=np.int64)
         if len(fk):
             lo = np.full(nkeys, np.iinfo(np.int64).max)

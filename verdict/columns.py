@@ -45,7 +45,7 @@ class Row(msgspec.Struct, gc=False):
     t_invoke: float | None = None
     t_complete: float | msgspec.UnsetType = msgspec.UNSET
     final: bool | None = None
-    attrs: Any = None
+    attrs: None = None  # attribute-level versions: read per record
     value: Any = msgspec.UNSET
     target: str | None = None
     lag: float | None = None
@@ -54,7 +54,7 @@ class Row(msgspec.Struct, gc=False):
     item_bytes: int | None = None
     old_bytes: int | None = None
     error: Any = None
-    end: Any = msgspec.UNSET  # a trailer's mark: a row carrying it is refused
+    end: None = None  # a trailer's mark: its block is read line by line
 
 
 _decode_lines = msgspec.json.Decoder(Row).decode_lines

@@ -14,8 +14,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-import numpy as np
-
 #: w_flags bits
 DELETE = 1
 UNKNOWN = 2  # outcome unknown (timeout): counted only once its vid is seen
@@ -73,6 +71,8 @@ class VersionStore:
     keys: Interned = field(default_factory=Interned)
     # per vid (index = interned vid; vid names are not kept, see `vid_names`)
     vids: dict[str, int] = field(default_factory=dict)
+    #: a store built in columns (verdict.bulk) names its vids here and leaves `vids` empty
+    vid_list: list[str] | None = None
     vid_write: array = field(default_factory=lambda: array("i"))  # write number or -1
     seen: bytearray = field(default_factory=bytearray)  # vid observed in a read/pred/final
     # per write
@@ -114,13 +114,8 @@ class VersionStore:
         return i
 
     def vid_names(self) -> list[str]:
-        """Reverse map of interned vids (built once, at report time). Vids numbered by
-        position (`verdict.bulk`) leave gaps, named None."""
-        if len(self.vids) == len(self.vid_write):
-            return list(self.vids)
-        names = np.full(len(self.vid_write), None, dtype=object)
-        names[np.fromiter(self.vids.values(), np.int64, len(self.vids))] = list(self.vids)
-        return names.tolist()
+        """Reverse map of interned vids (built once, at report time)."""
+        return self.vid_list if self.vid_list is not None else list(self.vids)
 
     @property
     def t_min(self) -> float:
