@@ -58,6 +58,49 @@ class Row(msgspec.Struct, gc=False):
 
 
 _decode_lines = msgspec.json.Decoder(Row).decode_lines
+#: beyond this many names, regions and workloads are decoded as plain strings
+_LITERALS = 64
+
+
+class RowDecoder:
+    """`decode_lines` into rows whose region and workload are Literals of the names met so
+    far: msgspec then hands out one string object per name (no allocation, a hash already
+    computed) instead of a fresh string per row. A block naming a new one is decoded as
+    plain `Row`s and teaches the decoder the name."""
+
+    def __init__(self) -> None:
+        self.regions: set[str] = set()
+        self.workloads: set[str] = set()
+        self._decode: Callable[[bytes], list[Row]] | None = None
+
+    def __call__(self, body: bytes) -> list[Row]:
+        if self._decode is not None:
+            try:
+                return self._decode(body)
+            except msgspec.ValidationError:
+                pass
+        rows = _decode_lines(body)
+        regions = self.regions | {r.region for r in rows}
+        workloads = self.workloads | {r.workload for r in rows if r.workload is not None}
+        if (regions, workloads) != (self.regions, self.workloads):
+            self.regions, self.workloads = regions, workloads
+            self._decode = self._specialised()
+        return rows
+
+    def _specialised(self) -> Callable[[bytes], list[Row]] | None:
+        if len(self.regions) + len(self.workloads) > _LITERALS or not self.regions:
+            return None
+        fields: list[Any] = []
+        for f in msgspec.structs.fields(Row):
+            kind: Any = f.type
+            if f.name == "region":
+                kind = Literal[tuple(sorted(self.regions))]
+            elif f.name == "workload":
+                kind = Literal[tuple(sorted(self.workloads))] | None if self.workloads else None
+            required = f.default is msgspec.NODEFAULT
+            fields.append((f.name, kind) if required else (f.name, kind, f.default))
+        named = msgspec.defstruct("Row", fields, gc=False)
+        return msgspec.json.Decoder(named).decode_lines
 
 
 def _is_trailer(rec: Any) -> bool:
@@ -74,6 +117,7 @@ def read_rows(report_dir: Path, stats: ReadStats, consume: Consumer, judge: Judg
     """Feed every record of every shard to `consume` as lists of rows, in shard and line
     order; header and trailer lines are consumed, bad lines skipped and counted in `stats`
     exactly as `verdict.reader.read_history` does."""
+    decode = RowDecoder()
     for path in shard_paths(report_dir):
         stats.shards.append(path.name)
         with path.open("rb") as f:
@@ -82,7 +126,7 @@ def read_rows(report_dir: Path, stats: ReadStats, consume: Consumer, judge: Judg
                 stats.unterminated.append(path.name)
                 continue
             header_check(path, first)
-            closed, records = _read_shard(path, f, stats, consume, judge)
+            closed, records = _read_shard(path, f, stats, consume, judge, decode)
         stats.records += records
         if not closed:
             stats.unterminated.append(path.name)
@@ -102,12 +146,12 @@ def _blocks(f: Any) -> Iterator[bytes]:
 
 
 def _read_shard(
-    path: Path, f: Any, stats: ReadStats, consume: Consumer, judge: Judge
+    path: Path, f: Any, stats: ReadStats, consume: Consumer, judge: Judge, decode: RowDecoder
 ) -> tuple[bool, int]:
     closed, records, line = False, 0, 2
     for data in _blocks(f):
         lines = data.count(b"\n") + (not data.endswith(b"\n"))
-        taken = _whole(data, lines, consume)
+        taken = _whole(data, lines, consume, decode)
         if taken is None:
             got, ended = _by_line(path, data, line, stats, consume, judge)
             records += got
@@ -119,7 +163,9 @@ def _read_shard(
     return closed, records
 
 
-def _whole(data: bytes, lines: int, consume: Consumer) -> tuple[int, bool] | None:
+def _whole(
+    data: bytes, lines: int, consume: Consumer, decode: RowDecoder
+) -> tuple[int, bool] | None:
     """(records, ends with a trailer) when the block is regular and `consume` took it."""
     body, trailer = data, False
     last = data.rfind(b"\n", 0, len(data) - 1) + 1
@@ -132,7 +178,7 @@ def _whole(data: bytes, lines: int, consume: Consumer) -> tuple[int, bool] | Non
             return None
         body, lines = data[:last], lines - 1
     try:
-        rows = _decode_lines(body) if body else []
+        rows = decode(body) if body else []
     except (msgspec.DecodeError, msgspec.ValidationError):
         return None
     if len(rows) != lines or (rows and not consume(rows)):
