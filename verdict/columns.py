@@ -132,7 +132,7 @@ def read_rows(report_dir: Path, stats: ReadStats, consume: Consumer, judge: Judg
             stats.unterminated.append(path.name)
 
 
-def _blocks(f: Any) -> Iterator[bytes]:
+def blocks(f: Any) -> Iterator[bytes]:
     """Complete lines, BLOCK bytes or so at a time (the last may lack its newline)."""
     carry = b""
     while block := f.read(BLOCK):
@@ -149,7 +149,7 @@ def _read_shard(
     path: Path, f: Any, stats: ReadStats, consume: Consumer, judge: Judge, decode: RowDecoder
 ) -> tuple[bool, int]:
     closed, records, line = False, 0, 2
-    for data in _blocks(f):
+    for data in blocks(f):
         lines = data.count(b"\n") + (not data.endswith(b"\n"))
         taken = _whole(data, lines, consume, decode)
         if taken is None:
