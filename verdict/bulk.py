@@ -80,6 +80,13 @@ def _column(rows: list[Row], name: str) -> list[Any]:
     return list(map(attrgetter(name), rows))
 
 
+def _truthy(values: list[Any]) -> np.ndarray:
+    """Per value: truthy (the per-record reader's `if x`), with the all-set case short."""
+    if None not in values and "" not in values and False not in values:
+        return np.ones(len(values), dtype=bool)
+    return np.array(values, dtype=object).astype(bool)
+
+
 def _given(values: list[Any]) -> bool:
     """Some row carries the field (None: absent or null)."""
     return values.count(None) != len(values)
@@ -156,9 +163,9 @@ class ColumnIngester:
         final = np.zeros(n, dtype=bool)
         finals = [r.final for r in rows]
         if _given(finals):
-            final = np.fromiter(map(bool, finals), bool, n)
+            final = _truthy(finals)
         vids, preds, keys = [r.vid for r in rows], [r.pred for r in rows], [r.key for r in rows]
-        has_vid = np.fromiter(map(bool, vids), bool, n)
+        has_vid = _truthy(vids)
         fin = is_get & ok & final
         read = is_get & ok & ~final & has_vid
         write = is_write & ~fail
@@ -169,7 +176,7 @@ class ColumnIngester:
             lags, targets = _column(rows, "lag"), _column(rows, "target")
             probe = is_probe & ok
             probe &= np.fromiter((x is not None for x in lags), bool, n)
-            probe &= np.fromiter(map(bool, targets), bool, n)
+            probe &= _truthy(targets)
         t_inv, inv_absent = _floats([r.t_invoke for r in rows], None)
         t_comp, comp_absent = _floats([r.t_complete for r in rows], UNSET)
         keyed = fin | read | write
@@ -277,7 +284,7 @@ class ColumnIngester:
         vid[at] = np.fromiter(
             map(setdefault, _pick(vids, at), (base + 2 * at).tolist()), np.int64, len(at)
         )
-        at_pred = np.flatnonzero(write & np.fromiter(map(bool, preds), bool, n))
+        at_pred = np.flatnonzero(write & _truthy(preds))
         pred = np.full(n, -1, dtype=np.int64)
         own = base + 2 * at_pred + 1
         pred[at_pred] = np.fromiter(
@@ -388,7 +395,7 @@ class ColumnIngester:
         flags = np.where(gets, 1, 0) | np.where(replicates, 4, 0)
         consistent = [r.consistent for r in rows]
         if _given(consistent):
-            strong = np.fromiter(map(bool, consistent), bool, n)
+            strong = _truthy(consistent)
             flags |= np.where(gets & strong, 2, 0)
         size = np.zeros(n, dtype=np.int64)
         sizes = [r.item_bytes for r in rows]
