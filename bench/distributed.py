@@ -14,18 +14,27 @@ Bounded: every section stops by itself after --seconds (plus start-up and final 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
+
+import orjson
+import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
 # bench/loadgen.py and bench/verdict.py would shadow the packages of the same names
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 REGIONS = ["us-east-1", "us-west-2", "eu-west-1"]
+#: the null responder answers in rounds at most this far apart (see bench/nullserver.py)
+COALESCE_MS = 1.0
 
 
 # -- streaming ------------------------------------------------------------------------------
@@ -127,7 +136,49 @@ NULL_SCRIPT = {
 }  # fmt: skip
 
 
-def one_run(url: str, workers: int, seconds: float, users: int, tmp: Path) -> float:
+class CpuWatch:
+    """CPU seconds of the master, its workers and the responder, sampled twice a second, so
+    each one's share of the machine during the load window can be told afterwards."""
+
+    def __init__(self, master: psutil.Process, responder: psutil.Process) -> None:
+        self.master, self.responder = master, responder
+        self.workers: dict[int, float] = {}  # pid -> last CPU seconds seen (they exit first)
+        self.samples: list[tuple[float, dict[str, float]]] = []
+
+    def sample(self) -> None:
+        with contextlib.suppress(psutil.Error):
+            for child in self.master.children(recursive=True):
+                with contextlib.suppress(psutil.Error):
+                    self.workers[child.pid] = _cpu_s(child)
+            self.samples.append((time.time(), {
+                "workers": sum(self.workers.values()), "master": _cpu_s(self.master),
+                "responder": _cpu_s(self.responder), **_machine_s()}))  # fmt: skip
+
+    def cores(self, start: float, end: float) -> dict[str, float]:
+        """Each role's CPU use in cores between the samples closest inside [start, end]."""
+        inside = [s for s in self.samples if start <= s[0] <= end]
+        if len(inside) < 2:
+            return {}
+        (t0, first), (t1, last) = inside[0], inside[-1]
+        return {role: (last[role] - first[role]) / (t1 - t0) for role in first}
+
+
+def _machine_s() -> dict[str, float]:
+    """CPU seconds of the whole machine: busy (every process, ours or not) and stolen by
+    the hypervisor (a virtual machine's cores are not all its own)."""
+    times = psutil.cpu_times()
+    busy = times.user + times.nice + times.system + times.irq + times.softirq
+    return {"busy": busy, "steal": getattr(times, "steal", 0.0)}
+
+
+def _cpu_s(proc: psutil.Process) -> float:
+    times = proc.cpu_times()
+    return float(times.user + times.system)
+
+
+def one_run(
+    url: str, workers: int, seconds: float, users: int, tmp: Path, responder: psutil.Process
+) -> dict[str, Any]:
     import yaml
 
     campaign = {
@@ -143,36 +194,59 @@ def one_run(url: str, workers: int, seconds: float, users: int, tmp: Path) -> fl
     path = tmp / f"w{workers}.yaml"
     path.write_text(yaml.safe_dump(campaign))
     report = tmp / f"report-w{workers}"
-    subprocess.run(
+    shutil.rmtree(report, ignore_errors=True)
+    proc = subprocess.Popen(
         [sys.executable, "-m", "hothot", "run", str(path), "--workers", str(workers),
          "--master-bind", "127.0.0.1:0", "--report-dir", str(report)],
-        capture_output=True, timeout=seconds + 120, cwd=ROOT,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT,
     )  # fmt: skip
-    ops = 0
-    for shard in (report / "history").glob("w*.jsonl"):
-        for line in shard.open("rb"):
-            if b'"op":"put"' in line or b'"op":"update"' in line:
-                ops += 1
-    return ops / seconds
+    watch = CpuWatch(psutil.Process(proc.pid), responder)
+    deadline = time.monotonic() + seconds + 120
+    while proc.poll() is None and time.monotonic() < deadline:
+        watch.sample()
+        time.sleep(0.5)
+    if proc.poll() is None:
+        proc.kill()
+    invoked = [
+        record["t_invoke"]
+        for shard in (report / "history").glob("w*.jsonl")
+        for record in map(orjson.loads, shard.open("rb"))
+        if record.get("op") in ("put", "update")
+    ]
+    # the load window, a second in from each end (users ramping up, stopping)
+    cores = watch.cores(min(invoked) + 1, max(invoked) - 1) if invoked else {}
+    return {"workers": workers, "writes_per_s": len(invoked) / seconds, "cores": cores}
 
 
-def workers(seconds: float, users: int) -> dict[str, float]:
+def workers(seconds: float, users: int, repeat: int, coalesce_ms: float) -> dict[str, Any]:
+    """1 and 2 workers in turn, `repeat` times, against one responder."""
     with tempfile.TemporaryDirectory() as tmp:
         script = Path(tmp) / "null.json"
         script.write_text(json.dumps(NULL_SCRIPT))
         null = subprocess.Popen(
-            [sys.executable, str(ROOT / "bench" / "nullserver.py"), "--script", str(script)],
+            [sys.executable, str(ROOT / "bench" / "nullserver.py"), "--script", str(script),
+             "--coalesce-ms", str(coalesce_ms)],
             stdout=subprocess.PIPE, text=True,
         )  # fmt: skip
+        ratios = []
         try:
             url = json.loads(null.stdout.readline())["url"]  # type: ignore[union-attr]
-            one = one_run(url, 1, seconds, users, Path(tmp))
-            two = one_run(url, 2, seconds, users, Path(tmp))
+            responder = psutil.Process(null.pid)
+            for _ in range(repeat):
+                pair = [one_run(url, n, seconds, users, Path(tmp), responder) for n in (1, 2)]
+                for run in pair:
+                    cores = ", ".join(f"{k} {v:.2f}" for k, v in run["cores"].items())
+                    print(f"workers: {run['workers']} worker(s) {run['writes_per_s']:,.0f} "
+                          f"writes/s   cores: {cores}   load {os.getloadavg()[0]:.2f}")  # fmt: skip
+                one, two = (run["writes_per_s"] for run in pair)
+                ratios.append(two / one if one else 0.0)
+                print(f"workers: ratio {ratios[-1]:.2f} (target >= 1.7)")
         finally:
             null.terminate()
-    print(f"workers: 1 worker {one:,.0f} writes/s, 2 workers {two:,.0f} writes/s, "
-          f"ratio {two / one if one else float('nan'):.2f} (target >= 1.7)")  # fmt: skip
-    return {"one": one, "two": two, "ratio": two / one if one else 0.0}
+    if repeat > 1:
+        print(f"workers: ratios {', '.join(f'{r:.2f}' for r in ratios)}; "
+              f"median {statistics.median(ratios):.2f} (target >= 1.7)")  # fmt: skip
+    return {"ratios": ratios}
 
 
 def main() -> None:
@@ -181,16 +255,23 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--rate", type=float, default=20_000.0, help="streaming: records/s")
     parser.add_argument("--users", type=int, default=8, help="workers: users per region")
+    parser.add_argument("--repeat", type=int, default=1, help="workers: pairs of runs")
+    parser.add_argument(
+        "--coalesce-ms", type=float, default=COALESCE_MS,
+        help="workers: the null responder's coalescing pause (bench/nullserver.py)",
+    )  # fmt: skip
     parser.add_argument("--role", choices=["bench", "producer"], default="bench")
     parser.add_argument("--master", default="")
     args = parser.parse_args()
     args.seconds = min(max(args.seconds, 1.0), 120.0)
+    if not 1 <= args.repeat <= 10:
+        parser.error(f"--repeat must be between 1 and 10, got {args.repeat}")
     if args.role == "producer":
         producer(args.master, args.rate, args.seconds)
         return
     print(f"machine: {os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}")
     if args.section in ("workers", "all"):
-        workers(args.seconds, args.users)
+        workers(args.seconds, args.users, args.repeat, args.coalesce_ms)
     if args.section in ("streaming", "all"):
         streaming(args.seconds, args.rate)
     sys.stdout.flush()
