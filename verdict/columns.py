@@ -16,12 +16,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, BinaryIO, Literal
 
 import msgspec
 import orjson
 
-from verdict.reader import ReadStats, header_check, shard_paths
+from verdict.reader import SKIPPED, TRAILER, ReadStats, read_shards, shard_paths, take_line
 
 #: bytes read per step; a block is the complete lines among them
 BLOCK = 1 << 20
@@ -118,18 +118,11 @@ def read_rows(report_dir: Path, stats: ReadStats, consume: Consumer, judge: Judg
     order; header and trailer lines are consumed, bad lines skipped and counted in `stats`
     exactly as `verdict.reader.read_history` does."""
     decode = RowDecoder()
-    for path in shard_paths(report_dir):
-        stats.shards.append(path.name)
-        with path.open("rb") as f:
-            first = f.readline()
-            if not first.strip():
-                stats.unterminated.append(path.name)
-                continue
-            header_check(path, first)
-            closed, records = _read_shard(path, f, stats, consume, judge, decode)
-        stats.records += records
-        if not closed:
-            stats.unterminated.append(path.name)
+
+    def read_body(path: Path, f: BinaryIO) -> tuple[bool, int]:
+        return _read_shard(path, f, stats, consume, judge, decode)
+
+    read_shards(shard_paths(report_dir), stats, read_body)
 
 
 def blocks(f: Any) -> Iterator[bytes]:
@@ -196,29 +189,20 @@ def _by_line(
 ) -> tuple[int, bool | None]:
     """The per-line reader's rules on one block: (records, closed after it or None: no
     change)."""
-    loads, decode_error = orjson.loads, orjson.JSONDecodeError
     rows: list[Row] = []
     closed: bool | None = None
+
+    def sink(rec: dict[str, Any]) -> None:
+        judge(rec)
+        rows.append(row_of(rec))
+
     lines = data.split(b"\n")
     if data.endswith(b"\n"):
         lines.pop()
     for n, line in enumerate(lines, start=first_line):
-        try:
-            rec = loads(line)
-        except decode_error:
-            stats.skip(f"{path.name}:{n}", "not JSON (torn line?)")
-            continue
-        try:
-            if "end" in rec and rec["end"] is True:
-                closed = True
-                continue
-            judge(rec)
-        except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as e:
-            why = f"no {e}" if isinstance(e, KeyError) else str(e)
-            stats.skip(f"{path.name}:{n}", f"not a history record ({why})")
-            continue
-        rows.append(row_of(rec))
-        closed = False
+        kind = take_line(path.name, n, line, stats, sink)
+        if kind is not SKIPPED:
+            closed = kind is TRAILER
     if rows and not consume(rows):
         raise Irregular(f"{path.name}: a record the columns cannot hold")
     return len(rows), closed

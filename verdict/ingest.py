@@ -12,9 +12,7 @@ from verdict.cost_campaign import CostAccumulator
 from verdict.errors import HistoryError
 from verdict.graph import VersionStore
 from verdict.history import HISTORY_DIR
-from verdict.reader import ReadStats, paused_gc, read_history
-
-_REJECTS = (KeyError, TypeError, ValueError, AttributeError, OverflowError)
+from verdict.reader import REJECTS, ReadStats, paused_gc, read_history
 
 
 def judge_record(kinds: dict[str, str]) -> Any:
@@ -26,14 +24,14 @@ def judge_record(kinds: dict[str, str]) -> Any:
         store = VersionStore(value_kinds=kinds)
         try:
             store.ingester()(rec)
-        except _REJECTS:
+        except REJECTS:
             touched = store.regions.names or store.workloads.names or store.keys.names
             if touched or len(store.vid_write) or store.lags:
                 raise Irregular("a skipped line that names a region, key or vid") from None
             raise
         try:
             CostAccumulator().observe(rec)
-        except _REJECTS as e:
+        except REJECTS as e:
             raise Irregular(f"a record the cost model refuses: {e}") from None
 
     return judge

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import orjson
 
@@ -91,42 +91,65 @@ def read_history(
     """
     paths = shard_paths(report_dir)
     with paused_gc():
-        _read_shards(paths, stats, sink)
+        read_shards(paths, stats, _by_line(sink, stats))
     if stats.records == 0:
         raise HistoryError(f"{report_dir / HISTORY_DIR}: the history holds no records")
 
 
-def _read_shards(
-    paths: list[Path], stats: ReadStats, sink: Callable[[dict[str, Any]], None]
+#: what a sink raises for a line that is not a history record (a field missing, mistyped)
+REJECTS = (KeyError, TypeError, ValueError, AttributeError, OverflowError)
+#: what `take_line` made of a line
+RECORD, TRAILER, SKIPPED = "record", "trailer", "skipped"
+
+
+def take_line(
+    shard: str, n: int, line: bytes, stats: ReadStats, sink: Callable[[dict[str, Any]], None]
+) -> str:
+    """One shard line by the reader's rules: a record fed to `sink`, the trailer, or a line
+    skipped (not JSON, or refused by `sink`) and counted in `stats` as `shard:n`."""
+    try:
+        rec = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        stats.skip(f"{shard}:{n}", "not JSON (torn line?)")
+        return SKIPPED
+    try:
+        if "end" in rec and rec["end"] is True:
+            return TRAILER
+        sink(rec)
+    except REJECTS as e:
+        why = f"no {e}" if isinstance(e, KeyError) else str(e)
+        stats.skip(f"{shard}:{n}", f"not a history record ({why})")
+        return SKIPPED
+    return RECORD
+
+
+def read_shards(
+    paths: list[Path], stats: ReadStats, read_body: Callable[[Path, BinaryIO], tuple[bool, int]]
 ) -> None:
-    loads, decode_error = orjson.loads, orjson.JSONDecodeError
+    """Each shard's header checked, the rest read by `read_body(path, file)` ->
+    (closed by a trailer, records), and the counts kept in `stats`."""
     for path in paths:
         stats.shards.append(path.name)
-        closed = False
-        records = 0
         with path.open("rb") as f:
             first = f.readline()
             if not first.strip():
                 stats.unterminated.append(path.name)
                 continue
             header_check(path, first)
-            for n, line in enumerate(f, start=2):
-                try:
-                    rec = loads(line)
-                except decode_error:
-                    stats.skip(f"{path.name}:{n}", "not JSON (torn line?)")
-                    continue
-                try:
-                    if "end" in rec and rec["end"] is True:
-                        closed = True
-                        continue
-                    sink(rec)
-                except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as e:
-                    why = f"no {e}" if isinstance(e, KeyError) else str(e)
-                    stats.skip(f"{path.name}:{n}", f"not a history record ({why})")
-                    continue
-                closed = False
-                records += 1
+            closed, records = read_body(path, f)
         stats.records += records
         if not closed:
             stats.unterminated.append(path.name)
+
+
+def _by_line(sink: Callable[[dict[str, Any]], None], stats: ReadStats) -> Any:
+    def read_body(path: Path, f: BinaryIO) -> tuple[bool, int]:
+        closed, records = False, 0
+        for n, line in enumerate(f, start=2):
+            kind = take_line(path.name, n, line, stats, sink)
+            if kind is not SKIPPED:
+                closed = kind is TRAILER
+                records += kind is RECORD
+        return closed, records
+
+    return read_body
