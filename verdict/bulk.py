@@ -3,19 +3,17 @@ operations: the columnar twin of `VersionStore.ingester` + `CostAccumulator.obse
 
 Names are interned in bulk in the order the per-record ingester meets them (regions, then a
 probe's target; workloads; keys; a write's vid then its pred), so every figure, name list and
-tie-break comes out the same. Vids are numbered by their first position in that sequence
-rather than densely: the order is what matters, and it costs one dict probe per occurrence.
+tie-break comes out the same. While reading, a vid is numbered by its position in that
+sequence (one dict probe per occurrence); `finish` renumbers them 0, 1, ... in that order.
 A block the columns cannot take exactly (a field missing where the per-record reader would
-reject the line, a write without vid, attribute-level versions) is refused before any state
-changes; the reader then reads it line by line.
+reject the line, a write without vid) is refused before any state changes; the reader then
+reads it line by line. A write repeating a recorded vid raises `Irregular`.
 """
 
 from __future__ import annotations
 
 import itertools
 from array import array
-from collections.abc import Iterator, Mapping
-from operator import attrgetter, itemgetter
 from typing import Any
 
 import msgspec
@@ -29,8 +27,18 @@ from verdict.graph import (
     NO_FINAL,
     UNKNOWN,
     VALUE_KINDS,
-    FinalRead,
     VersionStore,
+)
+from verdict.row_columns import (
+    FinalReads,
+    Growable,
+    charged_rows,
+    column,
+    first_index,
+    floats,
+    given,
+    pick,
+    truthy,
 )
 
 OPS = {"put": 0, "update": 1, "delete": 2, "get": 3, "probe": 4}
@@ -38,99 +46,6 @@ _DELETE, _GET, _PROBE = 2, 3, 4
 OUTCOMES = {"ok": 0, "unknown": 1, "fail": 2}
 UNSET = msgspec.UNSET
 _count = itertools.count
-
-
-class Growable:
-    """A numpy column that grows by doubling, new slots set to `fill`."""
-
-    def __init__(self, dtype: Any, fill: int) -> None:
-        self.a = np.full(1024, fill, dtype=dtype)
-        self.n = 0
-        self.fill = fill
-
-    def grow_to(self, n: int) -> None:
-        if n > len(self.a):
-            bigger = np.full(max(n, 2 * len(self.a)), self.fill, dtype=self.a.dtype)
-            bigger[: self.n] = self.a[: self.n]
-            self.a = bigger
-        self.n = max(self.n, n)
-
-    @property
-    def view(self) -> np.ndarray:
-        return self.a[: self.n]
-
-
-def _pick(values: list[Any], idx: np.ndarray) -> list[Any]:
-    if len(idx) == len(values):
-        return values
-    if len(idx) == 0:
-        return []
-    if len(idx) == 1:
-        return [values[int(idx[0])]]
-    return list(itemgetter(*idx.tolist())(values))
-
-
-def _first_index(names: list[Any]) -> dict[Any, int]:
-    """name -> its first position in `names` (C-level: later duplicates are overwritten by
-    earlier ones when walking backwards)."""
-    return dict(zip(reversed(names), range(len(names) - 1, -1, -1), strict=True))
-
-
-def _column(rows: list[Row], name: str) -> list[Any]:
-    return list(map(attrgetter(name), rows))
-
-
-def _truthy(values: list[Any]) -> np.ndarray:
-    """Per value: truthy (the per-record reader's `if x`), with the all-set case short."""
-    if None not in values and "" not in values and False not in values:
-        return np.ones(len(values), dtype=bool)
-    return np.array(values, dtype=object).astype(bool)
-
-
-def _given(values: list[Any]) -> bool:
-    """Some row carries the field (None: absent or null)."""
-    return values.count(None) != len(values)
-
-
-def _floats(values: list[Any], missing: Any) -> tuple[np.ndarray, np.ndarray | None]:
-    """A float64 column; `missing` entries (None or UNSET) become NaN and are flagged."""
-    if missing not in values:
-        return np.array(values, dtype=np.float64), None
-    absent = np.fromiter((v is missing for v in values), bool, len(values))
-    obj = np.array(values, dtype=object)
-    obj[absent] = np.nan
-    return obj.astype(np.float64), absent
-
-
-class FinalReads(Mapping[int, list[FinalRead]]):
-    """The final reads in columns; one key's list is built when asked (only keys judged one
-    by one ask)."""
-
-    def __init__(
-        self, keys: int, key: np.ndarray, region: np.ndarray, vid: np.ndarray, values: dict
-    ) -> None:
-        self._order = np.argsort(key, kind="stable")
-        counts = np.bincount(key, minlength=keys)
-        hi = np.cumsum(counts)
-        self._lo, self._hi = (hi - counts).tolist(), hi.tolist()
-        self._keys = np.flatnonzero(counts).tolist()
-        self._region, self._vid, self._values = region, vid, values
-
-    def __getitem__(self, k: int) -> list[FinalRead]:
-        lo, hi = (self._lo[k], self._hi[k]) if 0 <= k < len(self._lo) else (0, 0)
-        if lo == hi:
-            raise KeyError(k)
-        region, vid, values = self._region, self._vid, self._values
-        return [
-            FinalRead(int(region[r]), int(vid[r]), (), values.get(r))
-            for r in self._order[lo:hi].tolist()
-        ]
-
-    def __iter__(self) -> Iterator[int]:
-        return iter(self._keys)
-
-    def __len__(self) -> int:
-        return len(self._keys)
 
 
 class ColumnIngester:
@@ -162,10 +77,10 @@ class ColumnIngester:
         ok, fail = outcome == 0, outcome == 2
         final = np.zeros(n, dtype=bool)
         finals = [r.final for r in rows]
-        if _given(finals):
-            final = _truthy(finals)
+        if given(finals):
+            final = truthy(finals)
         vids, preds, keys = [r.vid for r in rows], [r.pred for r in rows], [r.key for r in rows]
-        has_vid = _truthy(vids)
+        has_vid = truthy(vids)
         fin = is_get & ok & final
         read = is_get & ok & ~final & has_vid
         write = is_write & ~fail
@@ -173,12 +88,12 @@ class ColumnIngester:
         lags: list[Any] = []
         targets: list[Any] = []
         if is_probe.any():
-            lags, targets = _column(rows, "lag"), _column(rows, "target")
+            lags, targets = column(rows, "lag"), column(rows, "target")
             probe = is_probe & ok
             probe &= np.fromiter((x is not None for x in lags), bool, n)
-            probe &= _truthy(targets)
-        t_inv, inv_absent = _floats([r.t_invoke for r in rows], None)
-        t_comp, comp_absent = _floats([r.t_complete for r in rows], UNSET)
+            probe &= truthy(targets)
+        t_inv, inv_absent = floats([r.t_invoke for r in rows], None)
+        t_comp, comp_absent = floats([r.t_complete for r in rows], UNSET)
         keyed = fin | read | write
         # refuse, before any state changes, what the per-record reader would judge otherwise
         if UNSET in keys and np.fromiter((k is UNSET for k in keys), bool, n)[keyed].any():
@@ -204,19 +119,20 @@ class ColumnIngester:
         for name, col in (("key", key), ("vid", vid), ("region", region)):
             self.f[name].append(col[f])
         if valued:
-            values = _column(rows, "value")
+            values = column(rows, "value")
             for i, row in enumerate(f.tolist()):
                 if values[row] is not UNSET:
                     self.f_values[self.finals + i] = values[row]
         self.finals += len(f)
         if probe.any():
             self._probes(np.flatnonzero(probe), region, lags, targets, t_inv)
-        self._cost(rows, keys, op, ok, fail, final, region, t_comp, comp_absent)
+        c, *cost = charged_rows(rows, keys, op, ok, fail, final, t_comp, comp_absent)
+        self.cost.observe_columns(self.s.regions.names, region[c], *cost)
         return True
 
     def _regions(self, rows: list[Row], probe: np.ndarray, targets: list[Any]) -> np.ndarray:
         """Region codes; new names (and probe targets) interned in record order."""
-        names, interned = _column(rows, "region"), self.s.regions
+        names, interned = column(rows, "region"), self.s.regions
         ids = interned.ids
         codes = np.fromiter(map(ids.get, names, itertools.repeat(-1)), np.int32, len(names))
         fresh = []
@@ -227,7 +143,7 @@ class ColumnIngester:
         if not fresh and not new_targets:
             return codes.astype(np.uint16)
         if fresh or new_targets:
-            firsts = _first_index(names)
+            firsts = first_index(names)
             order = sorted(
                 [(2 * firsts[x], x) for x in fresh] + [(2 * i + 1, targets[i]) for i in new_targets]
             )
@@ -236,12 +152,12 @@ class ColumnIngester:
         return np.fromiter(map(ids.__getitem__, names), np.uint16, len(names))
 
     def _workloads(self, rows: list[Row], is_probe: np.ndarray) -> np.ndarray:
-        names = [w or "" for w in _column(rows, "workload")]
+        names = [w or "" for w in column(rows, "workload")]
         interned = self.s.workloads
         ids = interned.ids
         codes = np.fromiter(map(ids.get, names, itertools.repeat(-1)), np.int32, len(names))
         if (codes[~is_probe] < 0).any():
-            own = _pick(names, np.flatnonzero(~is_probe))
+            own = pick(names, np.flatnonzero(~is_probe))
             for name in dict.fromkeys(own):  # first-seen order within the block
                 interned(name)
             codes = np.fromiter(map(ids.get, names, itertools.repeat(0)), np.int32, len(names))
@@ -249,14 +165,14 @@ class ColumnIngester:
 
     def _keys(self, keys: list[Any], keyed: np.ndarray, workload: np.ndarray) -> np.ndarray:
         idx = np.flatnonzero(keyed)
-        mine = _pick(keys, idx)
+        mine = pick(keys, idx)
         interned = self.s.keys
         ids = interned.ids
         codes = np.fromiter(map(ids.get, mine, itertools.repeat(-1)), np.int32, len(mine))
         new = []
         if (codes < 0).any():
-            new = [k for k in dict.fromkeys(_pick(mine, np.flatnonzero(codes < 0))) if k not in ids]
-            firsts = _first_index(mine)
+            new = [k for k in dict.fromkeys(pick(mine, np.flatnonzero(codes < 0))) if k not in ids]
+            firsts = first_index(mine)
             base = len(interned.names)
             interned.names.extend(new)
             ids.update(zip(new, _count(base), strict=False))
@@ -282,13 +198,13 @@ class ColumnIngester:
         at = np.flatnonzero(fin | read | write)
         vid = np.full(n, -1, dtype=np.int64)
         vid[at] = np.fromiter(
-            map(setdefault, _pick(vids, at), (base + 2 * at).tolist()), np.int64, len(at)
+            map(setdefault, pick(vids, at), (base + 2 * at).tolist()), np.int64, len(at)
         )
-        at_pred = np.flatnonzero(write & _truthy(preds))
+        at_pred = np.flatnonzero(write & truthy(preds))
         pred = np.full(n, -1, dtype=np.int64)
         own = base + 2 * at_pred + 1
         pred[at_pred] = np.fromiter(
-            map(setdefault, _pick(preds, at_pred), own.tolist()), np.int64, len(at_pred)
+            map(setdefault, pick(preds, at_pred), own.tolist()), np.int64, len(at_pred)
         )
         late = pred[at_pred] > own  # first met as the vid of a later row: renumber
         if late.any():
@@ -372,50 +288,6 @@ class ColumnIngester:
                 s.probe_t[link] = array("d")
             s.lags[link].append(float(lags[i]))
             s.probe_t[link].append(float(t_inv[i]))
-
-    def _cost(
-        self, rows: list[Row], keys: list[Any], op: np.ndarray, ok: np.ndarray,
-        fail: np.ndarray, final: np.ndarray, region: np.ndarray, t_comp: np.ndarray,
-        comp_absent: np.ndarray | None,
-    ) -> None:  # fmt: skip
-        """The cost columns of the charged rows (CostAccumulator.observe's rules)."""
-        n = len(rows)
-        is_get, is_write = op == _GET, op < _GET
-        gets = is_get & ok
-        replicates = is_write & ~fail
-        failed = np.flatnonzero(is_write & fail)
-        condition = np.zeros(n, dtype=bool)
-        if len(failed):
-            errors = _column(rows, "error")
-            condition[failed] = ["ConditionalCheck" in str(errors[i]) for i in failed.tolist()]
-        charged = (gets | replicates | condition) & ~final
-        named = [k for k in keys if k is not UNSET] if UNSET in keys else keys
-        if "hh#" in "\n".join(named):  # harness keys (heartbeats) somewhere: find them
-            charged &= ~np.fromiter((k is not UNSET and k.startswith("hh#") for k in keys), bool, n)
-        flags = np.where(gets, 1, 0) | np.where(replicates, 4, 0)
-        consistent = [r.consistent for r in rows]
-        if _given(consistent):
-            strong = _truthy(consistent)
-            flags |= np.where(gets & strong, 2, 0)
-        size = np.zeros(n, dtype=np.int64)
-        sizes = [r.item_bytes for r in rows]
-        if _given(sizes):
-            size = np.array([x or 0 for x in sizes], dtype=np.int64)
-        old = np.zeros(n, dtype=np.int64)
-        olds = [r.old_bytes for r in rows]
-        if _given(olds):
-            old = np.array([x or 0 for x in olds], dtype=np.int64)
-            old[~is_write] = 0
-        capacity = np.full(n, np.nan)
-        capacities = [r.capacity for r in rows]
-        if _given(capacities):
-            capacity = np.array([x or np.nan for x in capacities], np.float64)
-        t = t_comp if comp_absent is None else np.where(comp_absent, 0.0, t_comp)
-        c = np.flatnonzero(charged)
-        self.cost.observe_columns(
-            self.s.regions.names, region[c], flags[c].astype(np.uint8), size[c], old[c],
-            capacity[c], t[c],
-        )  # fmt: skip
 
     def _dense_vids(self) -> np.ndarray:
         """Number the vids 0, 1, ... in the order first met (the per-record ingester's

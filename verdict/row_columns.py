@@ -1,0 +1,153 @@
+"""Columns out of lists of decoded rows (`verdict.columns.Row`), and the containers the
+columnar store is built in. Every helper keeps the per-record reader's meaning of a value
+(`if x` truthiness; None or UNSET for absent)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from operator import attrgetter, itemgetter
+from typing import Any
+
+import msgspec
+import numpy as np
+
+from verdict.columns import Row
+from verdict.graph import FinalRead
+
+UNSET = msgspec.UNSET
+_GET = 3  # the code of "get" in verdict.bulk.OPS; writes have lower codes
+
+
+class Growable:
+    """A numpy column that grows by doubling, new slots set to `fill`."""
+
+    def __init__(self, dtype: Any, fill: int) -> None:
+        self.a = np.full(1024, fill, dtype=dtype)
+        self.n = 0
+        self.fill = fill
+
+    def grow_to(self, n: int) -> None:
+        if n > len(self.a):
+            bigger = np.full(max(n, 2 * len(self.a)), self.fill, dtype=self.a.dtype)
+            bigger[: self.n] = self.a[: self.n]
+            self.a = bigger
+        self.n = max(self.n, n)
+
+    @property
+    def view(self) -> np.ndarray:
+        return self.a[: self.n]
+
+
+def pick(values: list[Any], idx: np.ndarray) -> list[Any]:
+    if len(idx) == len(values):
+        return values
+    if len(idx) == 0:
+        return []
+    if len(idx) == 1:
+        return [values[int(idx[0])]]
+    return list(itemgetter(*idx.tolist())(values))
+
+
+def first_index(names: list[Any]) -> dict[Any, int]:
+    """name -> its first position in `names` (C-level: later duplicates are overwritten by
+    earlier ones when walking backwards)."""
+    return dict(zip(reversed(names), range(len(names) - 1, -1, -1), strict=True))
+
+
+def column(rows: list[Row], name: str) -> list[Any]:
+    return list(map(attrgetter(name), rows))
+
+
+def truthy(values: list[Any]) -> np.ndarray:
+    """Per value: truthy (the per-record reader's `if x`), with the all-set case short."""
+    if None not in values and "" not in values and False not in values:
+        return np.ones(len(values), dtype=bool)
+    return np.array(values, dtype=object).astype(bool)
+
+
+def given(values: list[Any]) -> bool:
+    """Some row carries the field (None: absent or null)."""
+    return values.count(None) != len(values)
+
+
+def floats(values: list[Any], missing: Any) -> tuple[np.ndarray, np.ndarray | None]:
+    """A float64 column; `missing` entries (None or UNSET) become NaN and are flagged."""
+    if missing not in values:
+        return np.array(values, dtype=np.float64), None
+    absent = np.fromiter((v is missing for v in values), bool, len(values))
+    obj = np.array(values, dtype=object)
+    obj[absent] = np.nan
+    return obj.astype(np.float64), absent
+
+
+class FinalReads(Mapping[int, list[FinalRead]]):
+    """The final reads in columns; one key's list is built when asked (only keys judged one
+    by one ask)."""
+
+    def __init__(
+        self, keys: int, key: np.ndarray, region: np.ndarray, vid: np.ndarray, values: dict
+    ) -> None:
+        self._order = np.argsort(key, kind="stable")
+        counts = np.bincount(key, minlength=keys)
+        hi = np.cumsum(counts)
+        self._lo, self._hi = (hi - counts).tolist(), hi.tolist()
+        self._keys = np.flatnonzero(counts).tolist()
+        self._region, self._vid, self._values = region, vid, values
+
+    def __getitem__(self, k: int) -> list[FinalRead]:
+        lo, hi = (self._lo[k], self._hi[k]) if 0 <= k < len(self._lo) else (0, 0)
+        if lo == hi:
+            raise KeyError(k)
+        region, vid, values = self._region, self._vid, self._values
+        return [
+            FinalRead(int(region[r]), int(vid[r]), (), values.get(r))
+            for r in self._order[lo:hi].tolist()
+        ]
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+
+def charged_rows(
+    rows: list[Row], keys: list[Any], op: np.ndarray, ok: np.ndarray, fail: np.ndarray,
+    final: np.ndarray, t_comp: np.ndarray, comp_absent: np.ndarray | None,
+) -> tuple[np.ndarray, ...]:  # fmt: skip
+    """The rows the bill charges and their cost columns, by `CostAccumulator.observe`'s
+    rules: (rows, flags, item bytes, old bytes, capacity or NaN, completion time or 0)."""
+    n = len(rows)
+    is_get, is_write = op == _GET, op < _GET
+    gets = is_get & ok
+    replicates = is_write & ~fail
+    failed = np.flatnonzero(is_write & fail)
+    condition = np.zeros(n, dtype=bool)
+    if len(failed):
+        errors = column(rows, "error")
+        condition[failed] = ["ConditionalCheck" in str(errors[i]) for i in failed.tolist()]
+    charged = (gets | replicates | condition) & ~final
+    named = [k for k in keys if k is not UNSET] if UNSET in keys else keys
+    if "hh#" in "\n".join(named):  # harness keys (heartbeats) somewhere: find them
+        charged &= ~np.fromiter((k is not UNSET and k.startswith("hh#") for k in keys), bool, n)
+    flags = np.where(gets, 1, 0) | np.where(replicates, 4, 0)
+    consistent = [r.consistent for r in rows]
+    if given(consistent):
+        strong = truthy(consistent)
+        flags |= np.where(gets & strong, 2, 0)
+    size = np.zeros(n, dtype=np.int64)
+    sizes = [r.item_bytes for r in rows]
+    if given(sizes):
+        size = np.array([x or 0 for x in sizes], dtype=np.int64)
+    old = np.zeros(n, dtype=np.int64)
+    olds = [r.old_bytes for r in rows]
+    if given(olds):
+        old = np.array([x or 0 for x in olds], dtype=np.int64)
+        old[~is_write] = 0
+    capacity = np.full(n, np.nan)
+    capacities = [r.capacity for r in rows]
+    if given(capacities):
+        capacity = np.array([x or np.nan for x in capacities], np.float64)
+    t = t_comp if comp_absent is None else np.where(comp_absent, 0.0, t_comp)
+    c = np.flatnonzero(charged)
+    return c, flags[c].astype(np.uint8), size[c], old[c], capacity[c], t[c]
