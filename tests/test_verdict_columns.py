@@ -146,3 +146,23 @@ def test_odd_lines_are_read_as_the_per_record_reader_reads_them(
     fast, slow = both(root)
     assert fast == slow
     assert fast["history"]["skipped_lines"] == slow["history"]["skipped_lines"]
+
+
+def test_names_met_in_later_blocks_are_learnt(history: HistoryBuilder) -> None:
+    """The decoder types regions and workloads as the names met so far: a shard naming new
+    ones (and rows without a workload) must still be read as the per-record reader reads it."""
+    h = history
+    h.campaign = dict(CAMPAIGN)
+    a = h.write("r1", "profile#1", None, 1.0)
+    b = h.write("r9", "profile#1", a, 2.0, workload="late")
+    h.final("profile#1", {"r1": b, "r9": b})
+    h.probe("r9", "r10", 3.0, 0.2)
+    root = h.save()
+    write_lines(root, "w-r9", [
+        b'{"id":"w-r9:50","worker":"w-r9","region":"r11","key":"k#2","op":"get",'
+        b'"vid":null,"t_invoke":4.0,"t_complete":4.1,"outcome":"ok"}\n'
+    ])  # fmt: skip
+    assert columnar(root)
+    fast, slow = both(root)
+    assert fast == slow
+    assert fast["campaign"]["regions"] == ["r1", "r9", "r10", "r11"]
