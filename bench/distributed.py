@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib.util
 import json
 import os
 import shutil
@@ -31,7 +32,7 @@ import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
 # bench/loadgen.py and bench/verdict.py would shadow the packages of the same names
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
+sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 REGIONS = ["us-east-1", "us-west-2", "eu-west-1"]
 #: the null responder answers in rounds at most this far apart (see bench/nullserver.py)
 COALESCE_MS = 1.0
@@ -218,16 +219,49 @@ def one_run(
     return {"workers": workers, "writes_per_s": len(invoked) / seconds, "cores": cores}
 
 
-def workers(seconds: float, users: int, repeat: int, coalesce_ms: float) -> dict[str, Any]:
+def responder_argv(kind: str, coalesce_ms: float, tmp: Path) -> list[str]:
+    """The null responder's command line: bench/nullserver.c compiled here (the Python
+    responder's interpreter time would come out of the workers' cores), or nullserver.py."""
+    if kind == "c":
+        binary = tmp / "nullserver"
+        build = [
+            os.environ.get("CC", "cc"),
+            "-O2",
+            "-o",
+            str(binary),
+            str(ROOT / "bench" / "nullserver.c"),
+        ]
+        try:
+            subprocess.run(build, check=True, capture_output=True, timeout=60)
+        except (OSError, subprocess.CalledProcessError) as exc:
+            print(f"workers: cannot build bench/nullserver.c ({exc}); using nullserver.py")
+        else:
+            spec = importlib.util.spec_from_file_location(
+                "nullserver", ROOT / "bench" / "nullserver.py"
+            )
+            null = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+            spec.loader.exec_module(null)  # type: ignore[union-attr]
+            argv = [str(binary), str(round(coalesce_ms * 1000))]
+            for op, answer in NULL_SCRIPT.items():
+                wire = tmp / f"answer-{op.strip('*') or 'any'}.http"
+                wire.write_bytes(null.Answer(answer).wire)
+                argv.append(f"{op}={wire}")
+            return argv
+    script = tmp / "null.json"
+    script.write_text(json.dumps(NULL_SCRIPT))
+    return [sys.executable, str(ROOT / "bench" / "nullserver.py"), "--script", str(script),
+            "--coalesce-ms", str(coalesce_ms)]  # fmt: skip
+
+
+def workers(
+    seconds: float, users: int, repeat: int, coalesce_ms: float, kind: str
+) -> dict[str, Any]:
     """1 and 2 workers in turn, `repeat` times, against one responder."""
     with tempfile.TemporaryDirectory() as tmp:
-        script = Path(tmp) / "null.json"
-        script.write_text(json.dumps(NULL_SCRIPT))
-        null = subprocess.Popen(
-            [sys.executable, str(ROOT / "bench" / "nullserver.py"), "--script", str(script),
-             "--coalesce-ms", str(coalesce_ms)],
-            stdout=subprocess.PIPE, text=True,
-        )  # fmt: skip
+        argv = responder_argv(kind, coalesce_ms, Path(tmp))
+        name = "nullserver.py" if argv[0] == sys.executable else "nullserver.c"
+        print(f"workers: responder {name}, coalescing {coalesce_ms:g} ms, {users} users per region")
+        null = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
         ratios = []
         try:
             url = json.loads(null.stdout.readline())["url"]  # type: ignore[union-attr]
@@ -260,6 +294,10 @@ def main() -> None:
         "--coalesce-ms", type=float, default=COALESCE_MS,
         help="workers: the null responder's coalescing pause (bench/nullserver.py)",
     )  # fmt: skip
+    parser.add_argument(
+        "--responder", choices=["c", "python"], default="c",
+        help="workers: bench/nullserver.c (built with $CC, default cc) or bench/nullserver.py",
+    )  # fmt: skip
     parser.add_argument("--role", choices=["bench", "producer"], default="bench")
     parser.add_argument("--master", default="")
     args = parser.parse_args()
@@ -271,7 +309,7 @@ def main() -> None:
         return
     print(f"machine: {os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}")
     if args.section in ("workers", "all"):
-        workers(args.seconds, args.users, args.repeat, args.coalesce_ms)
+        workers(args.seconds, args.users, args.repeat, args.coalesce_ms, args.responder)
     if args.section in ("streaming", "all"):
         streaming(args.seconds, args.rate)
     sys.stdout.flush()
