@@ -1,13 +1,16 @@
 """Distributed mode, measured side by side in one run (issue 8).
 
     python bench/distributed.py [--section streaming|workers|all] [--seconds 10]
+        [--repeat 1] [--responder c|python] [--coalesce-ms 1]
 
 streaming: a real Locust master with hothot's HistoryReceiver (shards + live metrics + counts)
   and one producer process that pushes synthetic records through hothot's HistoryStream as
   fast as the target rate allows. Prints records/s received and the backlog (produced - received)
   every second: a backlog that keeps growing means the master cannot keep up.
 workers: `hothot run` against a null DynamoDB responder (so the target is never the limit) with
-  `--workers 1` and then `--workers 2`, fast client; prints operations/s and the ratio.
+  `--workers 1` and then `--workers 2` (`--repeat` pairs), fast client; prints writes/s, the
+  ratio, and each process's cores during the load window (with the machine's busy and stolen
+  time). The responder is bench/nullserver.c when a C compiler builds it, else nullserver.py.
 Bounded: every section stops by itself after --seconds (plus start-up and final reads).
 """
 
@@ -253,6 +256,19 @@ def responder_argv(kind: str, coalesce_ms: float, tmp: Path) -> list[str]:
             "--coalesce-ms", str(coalesce_ms)]  # fmt: skip
 
 
+def _split(pair: list[dict[str, Any]]) -> str:
+    """The ratio as the workers' cores times their speed per core, 2 workers against 1: how
+    much CPU the two got, and how much slower each write was with both cores busy."""
+    (one, two) = pair
+    if not one["cores"] or not two["cores"] or not one["writes_per_s"]:
+        return ""
+    cores = two["cores"]["workers"] / one["cores"]["workers"]
+    cost = (two["cores"]["workers"] / two["writes_per_s"]) / (
+        one["cores"]["workers"] / one["writes_per_s"]
+    )
+    return f" = workers' cores x{cores:.2f} / CPU per write x{cost:.2f}"
+
+
 def workers(
     seconds: float, users: int, repeat: int, coalesce_ms: float, kind: str
 ) -> dict[str, Any]:
@@ -266,15 +282,19 @@ def workers(
         try:
             url = json.loads(null.stdout.readline())["url"]  # type: ignore[union-attr]
             responder = psutil.Process(null.pid)
-            for _ in range(repeat):
-                pair = [one_run(url, n, seconds, users, Path(tmp), responder) for n in (1, 2)]
+            for i in range(repeat):
+                # ABBA order: a machine slowly speeding up or slowing down (other tenants)
+                # favours neither side of the median
+                order = (1, 2) if i % 2 == 0 else (2, 1)
+                runs = [one_run(url, n, seconds, users, Path(tmp), responder) for n in order]
+                pair = sorted(runs, key=lambda run: run["workers"])
                 for run in pair:
                     cores = ", ".join(f"{k} {v:.2f}" for k, v in run["cores"].items())
                     print(f"workers: {run['workers']} worker(s) {run['writes_per_s']:,.0f} "
                           f"writes/s   cores: {cores}   load {os.getloadavg()[0]:.2f}")  # fmt: skip
                 one, two = (run["writes_per_s"] for run in pair)
                 ratios.append(two / one if one else 0.0)
-                print(f"workers: ratio {ratios[-1]:.2f} (target >= 1.7)")
+                print(f"workers: ratio {ratios[-1]:.2f} (target >= 1.7){_split(pair)}")
         finally:
             null.terminate()
     if repeat > 1:
