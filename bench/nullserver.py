@@ -24,6 +24,9 @@ import httptools
 import orjson
 import uvloop
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from globaltable.httpserver import Outbox  # noqa: E402
+
 #: what a PutItem with ReturnValues=ALL_OLD and ConsumedCapacity=TOTAL answers on a small item
 CANNED_PUT = {
     "Attributes": {
@@ -53,36 +56,24 @@ class Answer:
         ) + payload
 
 
-class Outbox:
-    """The answers of one event-loop iteration, written once every ready request is handled,
-    then (with `pause_s`) a pause in which requests gather, handled together next iteration.
-
-    Answering each request at once costs a wake-up of the sleeping client per answer, and
-    one of this server per request: at a few thousand requests a second, context switches
-    are most of a null answer's cost. Coalesced, a client's answers are all ready when it
-    wakes, and this server wakes once per pause instead of once per request."""
+class PausingOutbox(Outbox):
+    """The emulator's `Outbox` (a loop iteration's answers written together, one wake-up of
+    each client per burst), then, with `pause_s`, a pause in which requests gather and are
+    handled together next iteration: this server then wakes once per pause instead of once
+    per request, which at a few thousand requests a second is most of a null answer's cost."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop, pause_s: float = 0.0) -> None:
-        self.loop = loop
+        super().__init__(loop)
         self.pause_s = pause_s
-        self.pending: list[tuple[asyncio.Transport, bytes]] = []
 
-    def put(self, transport: asyncio.Transport, wire: bytes) -> None:
-        if not self.pending:
-            self.loop.call_soon(self.flush)
-        self.pending.append((transport, wire))
-
-    def flush(self) -> None:
-        pending, self.pending = self.pending, []
-        for transport, wire in pending:
-            if not transport.is_closing():
-                transport.write(wire)
+    def send_all(self) -> None:
+        super().send_all()
         if self.pause_s:
             time.sleep(self.pause_s)  # blocks the loop on purpose: requests gather meanwhile
 
 
 class NullProtocol(asyncio.Protocol):
-    def __init__(self, answers: dict[str, Answer], outbox: Outbox) -> None:
+    def __init__(self, answers: dict[str, Answer], outbox: PausingOutbox) -> None:
         self.answers = answers
         self.outbox = outbox
         self.default = answers.get("*") or Answer({"status": 200, "body": CANNED_PUT})
@@ -114,13 +105,18 @@ class NullProtocol(asyncio.Protocol):
 
     def _send(self, answer: Answer) -> None:
         if self.transport is not None and not self.transport.is_closing():
-            self.outbox.put(self.transport, answer.wire)
+            self.outbox.put(self, answer.wire, True)
+
+    def send(self, data: bytes, keep_alive: bool) -> None:
+        """Called by the outbox when the answer goes out (the client may be gone by then)."""
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.write(data)
 
 
 async def serve(port: int, script: dict[str, dict[str, Any]], pause_s: float = 0.0) -> None:
     answers = {op: Answer(spec) for op, spec in script.items()}
     loop = asyncio.get_running_loop()
-    outbox = Outbox(loop, pause_s)
+    outbox = PausingOutbox(loop, pause_s)
     server = await loop.create_server(lambda: NullProtocol(answers, outbox), "127.0.0.1", port)
     bound = server.sockets[0].getsockname()[1]
     sys.stdout.write(orjson.dumps({"url": f"http://127.0.0.1:{bound}"}).decode() + "\n")

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from functools import lru_cache
 from http import HTTPStatus
 from itertools import count
-from typing import Any
+from typing import Any, Protocol
 
 import httptools
 
@@ -41,6 +41,10 @@ def render(status: int, content_type: bytes, body: bytes, close: bool = False) -
     )
 
 
+class Sender(Protocol):
+    def send(self, data: bytes, keep_alive: bool) -> None: ...
+
+
 class Outbox:
     """Answers rendered during one event-loop iteration, sent together once every ready request
     has been handled. Under load the largest kernel cost is waking the sleeping client on each
@@ -48,9 +52,9 @@ class Outbox:
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
-        self.queued: list[tuple[HttpProtocol, bytes, bool]] = []
+        self.queued: list[tuple[Sender, bytes, bool]] = []
 
-    def put(self, protocol: HttpProtocol, data: bytes, keep_alive: bool) -> None:
+    def put(self, protocol: Sender, data: bytes, keep_alive: bool) -> None:
         queued = self.queued
         queued.append((protocol, data, keep_alive))
         if len(queued) == 1:
@@ -73,7 +77,6 @@ class HttpProtocol(asyncio.Protocol):
         self.headers: dict[bytes, bytes] = {}
         self.body: list[bytes] = []
         self.pending: deque[Any] = deque()
-        self.closing = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
