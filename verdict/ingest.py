@@ -9,10 +9,8 @@ from typing import Any
 from verdict.bulk import ColumnIngester
 from verdict.columns import Irregular, read_rows
 from verdict.cost_campaign import CostAccumulator
-from verdict.errors import HistoryError
 from verdict.graph import VersionStore
-from verdict.history import HISTORY_DIR
-from verdict.reader import REJECTS, ReadStats, paused_gc, read_history
+from verdict.reader import REJECTS, ReadStats, paused_gc, read_history, require_records
 
 
 def judge_record(kinds: dict[str, str]) -> Any:
@@ -50,8 +48,7 @@ def ingest_history(
         except Irregular:
             pass
         else:
-            if stats.records == 0:
-                raise HistoryError(f"{report_dir / HISTORY_DIR}: the history holds no records")
+            require_records(report_dir, stats)
             ingest.finish()
             return store, stats, cost
     store, stats, cost = VersionStore(value_kinds=kinds), ReadStats(), CostAccumulator()

@@ -92,6 +92,11 @@ def read_history(
     paths = shard_paths(report_dir)
     with paused_gc():
         read_shards(paths, stats, _by_line(sink, stats))
+    require_records(report_dir, stats)
+
+
+def require_records(report_dir: Path, stats: ReadStats) -> None:
+    """An empty history is bad input (exit 2), not a clean verdict."""
     if stats.records == 0:
         raise HistoryError(f"{report_dir / HISTORY_DIR}: the history holds no records")
 
