@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import orjson
 
 _PREFIX = "com.amazonaws.dynamodb.v20120810#"
@@ -10,14 +12,18 @@ _PREFIX = "com.amazonaws.dynamodb.v20120810#"
 class DynamoError(Exception):
     """An error answered to the client as `{"__type": ..., "message": ...}`."""
 
-    def __init__(self, code: str, message: str, status: int = 400) -> None:
+    def __init__(
+        self, code: str, message: str, status: int = 400, extra: dict[str, Any] | None = None
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.status = status
+        self.extra = extra  # more top-level body fields (the failed condition's `Item`)
 
     def body(self) -> bytes:
-        return orjson.dumps({"__type": _PREFIX + self.code, "message": self.message})
+        body = {"__type": _PREFIX + self.code, "message": self.message}
+        return orjson.dumps(body if self.extra is None else {**body, **self.extra})
 
 
 def validation(message: str) -> DynamoError:
@@ -30,8 +36,14 @@ def not_found(table: str) -> DynamoError:
     )
 
 
-def condition_failed() -> DynamoError:
-    return DynamoError("ConditionalCheckFailedException", "The conditional request failed")
+def condition_failed(item: dict[str, Any] | None = None) -> DynamoError:
+    """`item`: the current item, returned (as `Item`) for ReturnValuesOnConditionCheckFailure
+    ALL_OLD; DynamoDB leaves `Item` out when there is no item."""
+    return DynamoError(
+        "ConditionalCheckFailedException",
+        "The conditional request failed",
+        extra=None if item is None else {"Item": item},
+    )
 
 
 def unavailable(message: str) -> DynamoError:

@@ -25,6 +25,7 @@ from globaltable.request import (
     field,
     names_values,
     no_legacy,
+    old_on_failure,
     projection_of,
     table_of,
 )
@@ -57,19 +58,20 @@ def _plan_put(
     size = checked_size(item)
     key = table.schema.of_item(item)
     if _PLAIN_PUT.issuperset(req):  # no condition, placeholders or ReturnValues: the hot path
-        cond, names, values, rv = None, {}, {}, "NONE"
+        cond, names, values, rv, old_back = None, {}, {}, "NONE", False
     else:
         cond = condition_of(req)
         names, values = names_values(req)
         all_used(names, values, cond)
         rv = choice(req, "ReturnValues", ("NONE", "ALL_OLD"))
+        old_back = old_on_failure(req)
 
     def prepare(old: Entry | None) -> Prepared:
         old_item = None
         if old is not None and old.image is not None and (cond is not None or rv == "ALL_OLD"):
             old_item = old.item()
         if cond is not None and not cond.evaluate(old_item, names, values):
-            raise condition_failed()
+            raise condition_failed(old_item if old_back else None)
         resp: dict[str, Any] = {}
         if rv == "ALL_OLD" and old_item is not None:
             resp["Attributes"] = old_item
@@ -94,12 +96,13 @@ def _plan_delete(
     names, values = names_values(req)
     all_used(names, values, cond)
     rv = choice(req, "ReturnValues", ("NONE", "ALL_OLD"))
+    old_back = old_on_failure(req)
     vid = req.get(VID_FIELD)
 
     def prepare(old: Entry | None) -> Prepared:
         old_item = old.item() if old is not None else None
         if cond is not None and not cond.evaluate(old_item, names, values):
-            raise condition_failed()
+            raise condition_failed(old_item if old_back else None)
         resp: dict[str, Any] = {}
         if rv == "ALL_OLD" and old_item is not None:
             resp["Attributes"] = old_item
@@ -146,13 +149,14 @@ def update_item(gt: GlobalTable, region: str, req: dict[str, Any]) -> Answer:
     names, values = names_values(req)
     all_used(names, values, upd, cond)
     rv = choice(req, "ReturnValues", ("NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"))
+    old_back = old_on_failure(req)
     rcc = capacity_mode(req)
     key_names = table.schema.names
 
     def prepare(old: Entry | None) -> Prepared:
         old_item = old.item() if old is not None else None
         if cond is not None and not cond.evaluate(old_item, names, values):
-            raise condition_failed()
+            raise condition_failed(old_item if old_back else None)
         base = old_item if old_item is not None else dict(raw_key)
         changed: set[str] = set()
         new = base
@@ -196,8 +200,17 @@ def get_item(gt: GlobalTable, region: str, req: dict[str, Any]) -> Answer:
     return resp
 
 
-def batch_get_item(gt: GlobalTable, region: str, req: dict[str, Any]) -> Answer:
+def _request_items(req: dict[str, Any]) -> dict[str, Any]:
     requests = field(req, "RequestItems", dict, True)
+    if not requests:
+        raise validation(
+            "1 validation error detected: Value '{}' at 'requestItems' failed to satisfy constraint: Member must have length greater than or equal to 1"
+        )
+    return requests
+
+
+def batch_get_item(gt: GlobalTable, region: str, req: dict[str, Any]) -> Answer:
+    requests = _request_items(req)
     rcc = capacity_mode(req)
     total = 0
     responses: dict[str, list[Any]] = {}
@@ -214,6 +227,7 @@ def batch_get_item(gt: GlobalTable, region: str, req: dict[str, Any]) -> Answer:
         consistent = bool(field(spec, "ConsistentRead", bool))
         proj = projection_of(spec)
         names, _ = names_values(spec)
+        all_used(names, {}, proj)
         seen = set()
         found, units = [], 0.0
         for raw in keys:
@@ -236,7 +250,7 @@ def batch_get_item(gt: GlobalTable, region: str, req: dict[str, Any]) -> Answer:
 
 
 def batch_write_item(gt: GlobalTable, region: str, req: dict[str, Any]) -> Answer:
-    requests = field(req, "RequestItems", dict, True)
+    requests = _request_items(req)
     rcc = capacity_mode(req)
     planned: list[tuple[str, Callable[[], Any]]] = []
     for name, writes in requests.items():

@@ -73,8 +73,16 @@ def no_legacy(req: dict[str, Any]) -> None:
 
 
 def names_values(req: dict[str, Any]) -> tuple[dict[str, str], dict[str, dict[str, Any]]]:
-    names = field(req, "ExpressionAttributeNames", dict) or {}
-    values = field(req, "ExpressionAttributeValues", dict) or {}
+    names = field(req, "ExpressionAttributeNames", dict)
+    values = field(req, "ExpressionAttributeValues", dict)
+    if names is None:
+        names = {}
+    elif not names:
+        raise validation("ExpressionAttributeNames must not be empty")
+    if values is None:
+        values = {}
+    elif not values:
+        raise validation("ExpressionAttributeValues must not be empty")
     for k, v in names.items():
         if not isinstance(v, str):
             raise validation(f"ExpressionAttributeNames: value of {k} must be a string")
@@ -95,6 +103,12 @@ def all_used(names: dict[str, str], values: dict[str, Any], *parsed: Any) -> Non
 def condition_of(req: dict[str, Any], name: str = "ConditionExpression") -> Any:
     text = field(req, name, str)
     return None if text is None else condition(text, name)
+
+
+def old_on_failure(req: dict[str, Any]) -> bool:
+    """Whether a failed condition returns the current item (ReturnValuesOnConditionCheckFailure
+    ALL_OLD): optimistic-locking code reads the winning version from the error."""
+    return choice(req, "ReturnValuesOnConditionCheckFailure", ("NONE", "ALL_OLD")) == "ALL_OLD"
 
 
 def projection_of(req: dict[str, Any]) -> Any:

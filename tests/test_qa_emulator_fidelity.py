@@ -1,0 +1,125 @@
+"""DynamoDB behaviours users' boto3 code relies on, driven against a running emulator: the
+current item on a failed condition, empty placeholder maps and batch request maps, unused
+names in BatchGetItem."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.globaltable_fixtures import RunningEmulator, emulator  # noqa: F401
+
+TABLE = "qa_fidelity"
+OLD = {"pk": {"S": "lock"}, "version": {"N": "7"}, "owner": {"S": "us-east-1"}}
+
+
+@pytest.fixture(scope="module")
+def ddb(emulator: RunningEmulator) -> Any:  # noqa: F811
+    emulator.create_table(TABLE)
+    client = emulator.client("us-east-1")
+    client.put_item(TableName=TABLE, Item=OLD)
+    return client
+
+
+def _error(call: Any, **kwargs: Any) -> dict[str, Any]:
+    with pytest.raises(ClientError) as info:
+        call(**kwargs)
+    return info.value.response
+
+
+STALE = {
+    "ConditionExpression": "version = :seen",
+    "ExpressionAttributeValues": {":seen": {"N": "6"}},
+}
+
+
+@pytest.mark.parametrize(
+    ("operation", "request_fields"),
+    [
+        ("put_item", {"Item": {"pk": {"S": "lock"}, "version": {"N": "7"}}}),
+        (
+            "update_item",
+            {
+                "Key": {"pk": {"S": "lock"}},
+                "UpdateExpression": "SET version = :next",
+                "ExpressionAttributeValues": {":seen": {"N": "6"}, ":next": {"N": "7"}},
+            },
+        ),
+        ("delete_item", {"Key": {"pk": {"S": "lock"}}}),
+    ],
+)
+def test_failed_condition_returns_the_current_item_when_asked(
+    ddb: Any, operation: str, request_fields: dict[str, Any]
+) -> None:
+    """ReturnValuesOnConditionCheckFailure=ALL_OLD: optimistic locking reads the winner from
+    the error (`Item`); without it (or with NONE) the error carries no item."""
+    call = getattr(ddb, operation)
+    request = {"TableName": TABLE, **STALE, **request_fields}  # update_item: its own values
+    answer = _error(call, ReturnValuesOnConditionCheckFailure="ALL_OLD", **request)
+    assert answer["Error"]["Code"] == "ConditionalCheckFailedException"
+    assert answer["Item"] == OLD
+    for extra in ({}, {"ReturnValuesOnConditionCheckFailure": "NONE"}):
+        answer = _error(call, **extra, **request)
+        assert answer["Error"]["Code"] == "ConditionalCheckFailedException"
+        assert "Item" not in answer
+    assert ddb.get_item(TableName=TABLE, Key={"pk": {"S": "lock"}})["Item"] == OLD
+
+
+def test_failed_condition_on_a_missing_item_returns_no_item(ddb: Any) -> None:
+    answer = _error(
+        ddb.update_item,
+        TableName=TABLE,
+        Key={"pk": {"S": "never-written"}},
+        UpdateExpression="SET version = :one",
+        ConditionExpression="attribute_exists(pk)",
+        ExpressionAttributeValues={":one": {"N": "1"}},
+        ReturnValuesOnConditionCheckFailure="ALL_OLD",
+    )
+    assert answer["Error"]["Code"] == "ConditionalCheckFailedException"
+    assert "Item" not in answer
+
+
+def test_return_values_on_condition_check_failure_rejects_other_values(ddb: Any) -> None:
+    answer = _error(
+        ddb.delete_item,
+        TableName=TABLE,
+        Key={"pk": {"S": "lock"}},
+        ReturnValuesOnConditionCheckFailure="ALL_NEW",
+    )
+    assert answer["Error"]["Code"] == "ValidationException"
+    assert "ReturnValuesOnConditionCheckFailure" in answer["Error"]["Message"]
+
+
+@pytest.mark.parametrize("which", ["ExpressionAttributeNames", "ExpressionAttributeValues"])
+def test_empty_placeholder_maps_are_rejected(ddb: Any, which: str) -> None:
+    """DynamoDB rejects an empty map (code that builds the maps dynamically hits this)."""
+    answer = _error(
+        ddb.update_item,
+        TableName=TABLE,
+        Key={"pk": {"S": "lock"}},
+        UpdateExpression="SET version = version",
+        **{which: {}},
+    )
+    assert answer["Error"]["Code"] == "ValidationException"
+    assert answer["Error"]["Message"] == f"{which} must not be empty"
+
+
+@pytest.mark.parametrize("operation", ["batch_get_item", "batch_write_item"])
+def test_empty_request_items_are_rejected(ddb: Any, operation: str) -> None:
+    answer = _error(getattr(ddb, operation), RequestItems={})
+    assert answer["Error"]["Code"] == "ValidationException"
+    assert "requestItems" in answer["Error"]["Message"]
+
+
+def test_batch_get_rejects_unused_attribute_names(ddb: Any) -> None:
+    request = {"Keys": [{"pk": {"S": "lock"}}], "ExpressionAttributeNames": {"#v": "version"}}
+    answer = _error(ddb.batch_get_item, RequestItems={TABLE: request})
+    assert answer["Error"]["Code"] == "ValidationException"
+    assert answer["Error"]["Message"] == (
+        "Value provided in ExpressionAttributeNames unused in expressions: keys: {#v}"
+    )
+    request["ProjectionExpression"] = "#v"
+    got = ddb.batch_get_item(RequestItems={TABLE: request})["Responses"][TABLE]
+    assert got == [{"version": {"N": "7"}}]
