@@ -126,6 +126,14 @@ def write_lines(root: Path, shard: str, lines: list[bytes]) -> None:
           b'"profile#1","op":"get","vid":"w-r1:1","t_invoke":9.0,"outcome":"ok"}'
           b'{"id":"w-r1:904","worker":"w-r1","region":"r1","workload":"profile","key":'
           b'"profile#1","op":"get","vid":"w-r1:1","t_invoke":9.0,"outcome":"ok"}\n'], True),
+        ([b'{"id":"w-r1:906","worker":"w-r1","region":"r1","workload":"profile","key":'
+          b'"profile#1","op":"get","vid":"w-r1:1","t_invoke":9.0,"outcome":"ok"}'
+          b'{"id":"w-r1:907","worker":"w-r1","region":"r1","workload":"profile","key":'
+          b'"profile#1","op":"get","vid":"w-r1:1","t_invoke":9.0,"outcome":"ok"}\n',
+          b" \n"], True),  # two objects on a line, a blank line making the count even
+        ([b'{"id":"w-r1:908","worker":"w-r1","region":"r1","workload":"profile","k\\u0065y":'
+          b'"profile#\\u0031","op":"get","op":"put","vid":"w-r1:908","pred":"w-r1:1",'
+          b'"t_invoke":9.0,"t_complete":9.1,"outcome":"ok"}\n'], True),  # escapes, a duplicate key
         ([b'{"id":"w-r1:905","worker":"w-r1","region":"r1","workload":"profile","key":'
           b'"profile#2","op":"update","vid":"w-r1:905","attrs":{"a":"w-r1:905"},'
           b'"t_invoke":9.0,"t_complete":9.1,"outcome":"ok"}\n'], False),  # attribute-level

@@ -2,10 +2,11 @@
 rows, with the per-line reader's rules kept exactly.
 
 A block of complete lines is decoded in one `decode_lines` call when it is plainly regular:
-one JSON object per line, no blank line, no `\\u` escape (so every key is spelt literally and
-orjson's surrogate rules cannot differ), no `"end"` key but a trailer as its last line, and
-every row holding the fields its operation needs. Any other block is read line by line with
-`orjson.loads` and judged by the per-record ingester itself (`VersionStore.ingester` and
+one JSON object per line (every line ends with `}`, so none is blank), a trailer only as its
+last line (a row's `end` must be null), every row holding the fields its operation needs.
+msgspec reads escapes, duplicate keys and lone surrogates as orjson does (an escape-spelt
+key is the same key; the last duplicate wins; a lone surrogate is an error). Any other
+block is read line by line with `orjson.loads` and judged by the per-record ingester itself (`VersionStore.ingester` and
 `CostAccumulator.observe` on scratch state), so torn, foreign and trailer lines are skipped
 and counted with the same messages. A record that the per-record path accepts but a `Row`
 cannot hold the same way (a number given for a string, a null `key`, attribute-level
@@ -170,6 +171,8 @@ def _whole(
         if not trailer:
             return None
         body, lines = data[:last], lines - 1
+    if _closed_lines(body) != lines:  # a blank line or one not ending an object
+        return None
     try:
         rows = decode(body) if body else []
     except (msgspec.DecodeError, msgspec.ValidationError):
@@ -177,6 +180,16 @@ def _whole(
     if len(rows) != lines or (rows and not consume(rows)):
         return None
     return len(rows), trailer
+
+
+def _closed_lines(body: bytes) -> int:
+    """Lines ending with `}`. When every line does, none is blank, so msgspec (which skips
+    blank lines and reads two objects on one line) yields one row per line exactly when it
+    yields as many rows as there are lines."""
+    closed = body.count(b"}\n")
+    if body and not body.endswith(b"\n"):
+        closed += body.endswith(b"}")
+    return closed
 
 
 def _by_line(
