@@ -62,10 +62,14 @@ def _loc_text(loc: PathKey) -> str:
     return out or "(top level)"
 
 
+def _override_path(dotted: str) -> PathKey:
+    return tuple(int(p) if p.isdigit() else p for p in dotted.split("."))
+
+
 def _set(data: dict[str, Any], dotted: str, raw: str) -> None:
     """`--set writers.client=fast` / `--set workloads.0.keys=10`; the value is YAML."""
     value = yaml.safe_load(raw) if raw.strip() else ""
-    parts: list[str | int] = [int(p) if p.isdigit() else p for p in dotted.split(".")]
+    parts = list(_override_path(dotted))
     node: Any = data
     for i, part in enumerate(parts[:-1]):
         nxt = parts[i + 1]
@@ -131,13 +135,26 @@ def _split_loc(field: str) -> list[str]:
 
 
 def parse_campaign(
-    data: Any, *, source: str = "<campaign>", lines: dict[PathKey, int] | None = None
+    data: Any,
+    *,
+    source: str = "<campaign>",
+    lines: dict[PathKey, int] | None = None,
+    overrides: dict[PathKey, str] | None = None,
 ) -> Campaign:
+    """`overrides` maps each `--set` path to its argument, so a problem in an overridden value
+    names the `--set` that caused it, not the file line holding the value it replaced."""
     lines = lines or {}
+    overrides = overrides or {}
 
     def where(loc: PathKey) -> str:
         line = line_of(lines, loc)
-        return f"{source}:{line}" if line else source
+        here = f"{source}:{line}" if line else source
+        for path, item in overrides.items():
+            if loc[: len(path)] == path:
+                return f"--set {item}"
+            if loc and path[: len(loc)] == loc:  # the problem is in a section the --set changed
+                return f"{here} (with --set {item})"
+        return here
 
     if not isinstance(data, dict):
         raise CampaignError([f"{source}: a campaign is a YAML mapping (name, duration, ...)"])
@@ -162,6 +179,7 @@ def load_campaign(path: str | Path, overrides: list[str] | None = None) -> Campa
         data, lines = load_with_lines(path)
     except YamlError as exc:
         raise CampaignError([str(exc)]) from None
+    applied: dict[PathKey, str] = {}
     for item in overrides or []:
         key, sep, raw = item.partition("=")
         if not sep or not key:
@@ -172,7 +190,8 @@ def load_campaign(path: str | Path, overrides: list[str] | None = None) -> Campa
             _set(data, key.strip(), raw)
         except (ValueError, yaml.YAMLError) as exc:
             raise CampaignError([str(exc)]) from None
-    return parse_campaign(data, source=str(path), lines=lines)
+        applied[_override_path(key.strip())] = item
+    return parse_campaign(data, source=str(path), lines=lines, overrides=applied)
 
 
 def resolved_yaml(campaign: Campaign, *, chaos: Any = None) -> str:

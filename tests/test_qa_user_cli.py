@@ -1,0 +1,50 @@
+"""A new user's mistakes on the command line: each names the culprit, not a bystander."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from hothot.cli import main
+from tests.run_fixtures import campaign, write_campaign
+
+
+@pytest.mark.parametrize(
+    ("override", "named"),
+    [
+        ("duration=abc", "--set duration=abc: duration:"),
+        ("duraton=5s", "--set duraton=5s: duraton:"),
+        ("writers.per_region=x", "--set writers.per_region=x: writers.per_region:"),
+    ],
+)
+def test_bad_set_override_names_the_override_not_the_file_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], override: str, named: str
+) -> None:
+    """The file's line holds the value the override replaced: pointing there misleads."""
+    path = write_campaign(tmp_path, campaign())
+    assert main(["validate", str(path), "--set", override]) == 2
+    err = capsys.readouterr().err
+    assert named in err, err
+    assert f"{path}:" not in err, err
+
+
+def test_bad_set_inside_a_list_entry_names_both(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = campaign(budgets=[{"metric": "replication_lag_p99", "max": "3s"}])
+    path = write_campaign(tmp_path, data)
+    assert main(["validate", str(path), "--set", "budgets.0.max=fast"]) == 2
+    err = capsys.readouterr().err
+    assert f"{path}:" in err and "(with --set budgets.0.max=fast)" in err, err
+
+
+def test_file_errors_still_name_file_and_line_beside_an_override(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = campaign()
+    data["writers"]["clinet"] = "fast"
+    path = write_campaign(tmp_path, data)
+    assert main(["validate", str(path), "--set", "duration=20s"]) == 2
+    err = capsys.readouterr().err
+    assert f"{path}:" in err and "writers.clinet" in err and "--set" not in err, err
