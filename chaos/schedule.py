@@ -17,6 +17,14 @@ from chaos.spec import ChaosSpec
 MIN_RANDOM_WINDOW_S = 0.5
 #: bound on random draws, whatever the run's length and mean interval
 MAX_RANDOM_FAULTS = 1000
+#: window ends are rounded to the microsecond, so that windows written in decimal touch:
+#: `at: 100ms, for: 200ms` ends at 0.3, not 0.30000000000000004, where the next one starts
+END_DECIMALS = 6
+
+
+def window_end(fault: FaultSpec) -> float:
+    """Where a fault's window `[at, at + for)` ends, seconds from the run's start."""
+    return round((fault.at or 0.0) + (fault.for_ or 0.0), END_DECIMALS)
 
 
 @dataclass(frozen=True)
@@ -33,13 +41,12 @@ class ScheduledFault:
 
     @property
     def end(self) -> float:
-        return self.start + (self.fault.for_ or 0.0)
+        return window_end(self.fault)
 
 
 def window_overlap(a: FaultSpec, b: FaultSpec) -> bool:
     """Windows are half-open [at, at+for): one may start exactly when another heals."""
-    a0, b0 = a.at or 0.0, b.at or 0.0
-    return a0 < b0 + (b.for_ or 0.0) and b0 < a0 + (a.for_ or 0.0)
+    return (a.at or 0.0) < window_end(b) and (b.at or 0.0) < window_end(a)
 
 
 def contradiction(a: FaultSpec, b: FaultSpec, regions: list[str]) -> str | None:
