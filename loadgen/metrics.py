@@ -122,6 +122,7 @@ class LiveMetrics:
         self._op_children: dict[tuple[str, str, str, str], Any] = {}
         self._duration_children: dict[tuple[str, str, str], Any] = {}
         self._lag_children: dict[tuple[str, str], Any] = {}
+        self._workloads: set[str] = set()
         self._server: WSGIServer | None = None
         self.anomalies = ProvisionalAnomalies(
             self._per_workload(self._conflicts),
@@ -161,6 +162,7 @@ class LiveMetrics:
         child = self._op_children.get(key)
         if child is None:
             child = self._op_children[key] = self._operations.labels(self.campaign, *key)
+            self._zero_anomalies(workload)
         child.inc()
         if outcome != "ok":
             return
@@ -170,6 +172,16 @@ class LiveMetrics:
             timer = self._duration_children[dkey] = self._duration.labels(self.campaign, *dkey)
         timer.observe(max(0.0, record.get("t_complete", 0.0) - record.get("t_invoke", 0.0)))
         self.anomalies.observe(record)
+
+    def _zero_anomalies(self, workload: str) -> None:
+        """A workload's anomaly counters exist at 0 from its first operation on. A series that
+        only appears at its first increment hides that increment from rate() and increase():
+        a single lost update would never show on the dashboard's per-second panel."""
+        if workload in self._workloads:
+            return
+        self._workloads.add(workload)
+        for counter in (self._conflicts, self._lost, self._skew):
+            counter.labels(self.campaign, workload)
 
     def fault(self, fault: str, target: str, active: bool) -> None:
         """Mark a fault window; the dashboard turns 0→1→0 into an annotation region."""
