@@ -127,7 +127,11 @@ class CampaignRun:
         console: Console | None = None,
     ) -> None:
         self.campaign = campaign
-        self.console = console or Console(stderr=True)
+        if console is None:
+            console = Console(stderr=True)
+            # a log, not a screen: keep each line whole (the report path, the cost line)
+            console.soft_wrap = not console.is_terminal
+        self.console = console
         self.report_dir = new_report_dir(campaign, report_dir)
         self.schedule = chaos.expand(
             campaign.chaos, campaign.seed, list(campaign.target.regions), campaign.duration

@@ -3,11 +3,12 @@ SRE can attach to a release ticket: the gate on top, then what was lost, where, 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from html import escape
 from typing import Any
 
 from verdict.cost_campaign import render_html as render_cost
-from verdict.history import format_duration
+from verdict.history import format_duration, parse_duration
 from verdict.junit import show
 from verdict.plots import lag_svg, timeline_svg
 
@@ -44,7 +45,29 @@ def _table(head: list[str], rows: list[list[Any]], cls: str = "") -> str:
 
 
 def _t(x: Any) -> str:
+    if x is None:  # e.g. the pred of a write that found no item
+        return "—"
     return f"{x:.3f}" if isinstance(x, float) else escape(str(x))
+
+
+def _facts(rest: dict[str, Any]) -> str:
+    """An example's remaining fields as words (`staleness 1.708s`), not a Python dict."""
+    parts = []
+    for k, v in rest.items():
+        if k.endswith("_s") and isinstance(v, int | float):
+            parts.append(f"{escape(k[:-2].replace('_', ' '))} {format_duration(v)}")
+        else:
+            parts.append(f"{escape(k.replace('_', ' '))} {_t(v)}")
+    return f"<p>{' · '.join(parts)}</p>"
+
+
+def _overlap(windows: list[dict[str, Any]]) -> bool:
+    spans = sorted(
+        (w["start"], w["heal"] if w["heal"] is not None else float("inf"))
+        for w in windows
+        if w["id"] != "outside"
+    )
+    return any(b[0] < a[1] for a, b in zip(spans, spans[1:], strict=False))
 
 
 def _budgets(data: dict[str, Any]) -> str:
@@ -110,7 +133,13 @@ def _faults(data: dict[str, Any]) -> str:
         ]
         rows.append([label, when, *counts, converged])
     head = ["fault", "window (from run start)", "lost", "conflicts", "skew-inverted", "stale reads"]
-    return _table([*head, "converged after heal"], rows)
+    table = _table([*head, "converged after heal"], rows)
+    if _overlap(data["faults"]):
+        table += (
+            '<p class="muted">Some windows overlap: an anomaly inside two windows counts in '
+            "each, so the rows add up to more than the totals.</p>"
+        )
+    return table
 
 
 def _evidence(ex: dict[str, Any], t0: float, is_open: bool = False) -> str:
@@ -132,7 +161,7 @@ def _evidence(ex: dict[str, Any], t0: float, is_open: bool = False) -> str:
         )
     rest = {k: v for k, v in ex.items() if k not in {"key", "t", "writes", "faults", "regions"}}
     if rest:
-        body += f"<p><code>{escape(str(rest))}</code></p>"
+        body += _facts(rest)
     return f"<details{' open' if is_open else ''}><summary>{summary}</summary>{body}</details>"
 
 
@@ -172,6 +201,19 @@ def _truth(data: dict[str, Any]) -> str:
     return (
         '<p class="pass">The verdict agrees exactly with the emulator\'s ground truth.</p>' + table
     )
+
+
+def _when(data: dict[str, Any]) -> str:
+    """Which run this is, for the release ticket: its start (UTC) and planned duration."""
+    t0 = data["timeline"]["t0"]
+    if not t0:
+        return ""
+    start = datetime.fromtimestamp(t0, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    try:  # a hand-written campaign.yaml may still say `2m`
+        length = f" for {format_duration(parse_duration(data['campaign']['duration']))}"
+    except (KeyError, ValueError):
+        length = ""
+    return f"run of {start}{length} · "
 
 
 def render_html(data: dict[str, Any]) -> str:
@@ -216,8 +258,9 @@ def render_html(data: dict[str, Any]) -> str:
     ]
     sections = [
         f"<h1>hothot verdict: {escape(str(data['name']))}</h1>",
-        f'<p class="muted">regions {escape(", ".join(map(str, data["campaign"]["regions"])))} · '
-        f"{hist['records']} records in {hist['shards']} shards · {hist['keys']} keys</p>",
+        f'<p class="muted">{_when(data)}regions '
+        f"{escape(', '.join(map(str, data['campaign']['regions'])))} · {hist['records']} records "
+        f"in {hist['shards']} shard{'s' if hist['shards'] != 1 else ''} · {hist['keys']} keys</p>",
         banner,
         *warnings,
         "<h2>Budgets</h2>",

@@ -11,6 +11,36 @@ from rich.table import Table
 from verdict.junit import show
 
 
+def _print_unclipped(console: Console, table: Table) -> None:
+    """Off a terminal (CI logs, `| tee`) there is no screen to fit: print the table at its
+    natural width instead of clipping workload names to rich's assumed 80 columns."""
+    natural = console.measure(table, options=console.options.update_width(10_000)).maximum
+    if console.is_terminal or natural <= console.width:
+        console.print(table)
+        return
+    width = console.width
+    console.width = natural  # print() itself clamps any wider width to the console's
+    try:
+        console.print(table)
+    finally:
+        console.width = width
+
+
+def _workload_row(name: str, w: dict[str, Any]) -> list[str]:
+    lost = f"[red]{w['lost_updates']}[/]" if w["lost_updates"] else "0"
+    return [
+        name,
+        str(w["writes_ok"]),
+        str(w["writes_unknown"] - w["unknown_resolved"]),
+        str(w["conflicts"]),
+        f"{w['conflict_rate']:.2%}",
+        lost,
+        f"{w['lost_update_rate']:.2%}",
+        str(w["skew_inverted"]),
+        str(w["divergent_keys"]),
+    ]
+
+
 def print_summary(verdict: Any, report_dir: Path, console: Console | None = None) -> None:
     """Budgets first (the gate), then per-workload figures, then where the report is.
     `verdict` is a `verdict.analyze.Verdict` (or anything with its `data`)."""
@@ -27,32 +57,24 @@ def print_summary(verdict: Any, report_dir: Path, console: Console | None = None
             b["label"], show(b["observed"], b["unit"]), show(b["max"], b["unit"]), result
         )
     if data["budgets"]:
-        console.print(budgets)
+        _print_unclipped(console, budgets)
     work = Table(title="Workloads", title_justify="left")
     head = ("workload", "writes", "unknown", "confl", "c-rate", "lost", "l-rate", "skew", "diverg")
     for col in head:
         work.add_column(col, justify="left" if col == "workload" else "right")
     for name, w in sorted(data["workloads"].items()):
-        lost = f"[red]{w['lost_updates']}[/]" if w["lost_updates"] else "0"
-        work.add_row(
-            name or "(none)",
-            str(w["writes_ok"]),
-            str(w["writes_unknown"] - w["unknown_resolved"]),
-            str(w["conflicts"]),
-            f"{w['conflict_rate']:.2%}",
-            lost,
-            f"{w['lost_update_rate']:.2%}",
-            str(w["skew_inverted"]),
-            str(w["divergent_keys"]),
-        )
-    console.print(work)
+        work.add_row(*_workload_row(name or "(none)", w))
+    if len(data["workloads"]) > 1:  # the budgets' unfiltered figures, to check them against
+        work.add_section()
+        work.add_row(*_workload_row("all", data["totals"]))
+    _print_unclipped(console, work)
     if data["lag"]:
         worst = max(data["lag"].items(), key=lambda kv: kv[1]["p99"])
         console.print(
             f"replication lag p99, worst link {worst[0]}: {show(worst[1]['p99'], 'seconds')}"
         )
     if data.get("cost"):
-        console.print(f"cost: {data['cost']['answer']}")
+        console.print(f"cost: {data['cost']['answer']}", soft_wrap=not console.is_terminal)
     lost_workers = (data.get("workers") or {}).get("lost") or []
     if lost_workers:
         console.print(f"[yellow]lost workers[/]: {', '.join(lost_workers)} (see verdict.json)")

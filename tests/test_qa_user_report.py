@@ -1,0 +1,73 @@
+"""The verdict as a new user meets it: the terminal summary in a CI log, and report.html
+read by someone who was not there when the run happened."""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+from rich.console import Console
+
+from tests.verdict_fixtures import HistoryBuilder
+from verdict.analyze import analyze
+from verdict.summary import print_summary
+
+
+def two_workloads(root: Path, *, overlapping: bool) -> Path:
+    """Lost updates in two workloads with long names, a stale read, and two fault windows."""
+    h = HistoryBuilder(root)
+    for i in range(6):
+        for workload in ("split_attributes", "home_region"):
+            key, t = f"{workload}#{i}", 100.0 + i
+            v0 = h.write("us-east-1", key, None, t)
+            win = h.write("us-east-1", key, v0, t + 0.5)
+            h.write("eu-west-1", key, v0, t + 0.501)
+            h.read("eu-west-1", key, v0, t + 3)
+            h.final(key, {"us-east-1": win, "eu-west-1": win}, t=200.0)
+    h.fault("f1", "partition", "us-east-1<->eu-west-1", 101.0, 104.0)
+    second = 103.0 if overlapping else 104.5
+    h.fault("f2", "clock_skew", "eu-west-1", second, second + 2)
+    h.campaign = {
+        "name": "qa",
+        "duration": "2m",
+        "target": {"regions": ["us-east-1", "eu-west-1"]},
+    }
+    return h.save()
+
+
+def test_summary_in_a_log_keeps_names_whole_and_totals_the_workloads(tmp_path: Path) -> None:
+    """Off a terminal rich assumes 80 columns; a CI log then read `split_a…` and `home_re…`."""
+    verdict = analyze(two_workloads(tmp_path / "r", overlapping=False), [], write=False)
+    out = io.StringIO()
+    print_summary(verdict, tmp_path / "r", Console(file=out, width=80))
+    text = out.getvalue()
+    assert "split_attributes" in text and "home_region" in text, text
+    totals = verdict.data["totals"]
+    all_row = next(line for line in text.splitlines() if re.match(r"\W*all\b", line))
+    cells = [c.strip() for c in re.split(r"[│|]", all_row) if c.strip()]
+    assert cells[:2] == ["all", str(totals["writes_ok"])], all_row
+    assert cells[5] == str(totals["lost_updates"]) and totals["lost_updates"] == 12, all_row
+
+
+def test_report_says_which_run_and_shows_evidence_as_words(tmp_path: Path) -> None:
+    report = two_workloads(tmp_path / "r", overlapping=False)
+    analyze(report, [])
+    html = (report / "report.html").read_text()
+    # the first operation is at unix 100.0: the date an SRE files the report under
+    assert "run of 1970-01-01 00:01:40 UTC for 120s" in html
+    assert "in 2 shards" in html
+    assert "{&#x27;" not in html and "{'" not in html, "a Python dict leaked into the page"
+    assert "staleness 2.49" in html  # the stale read's own figure, as a duration
+    assert "<td>None</td>" not in html  # a write that found no item has no pred
+    assert "Some windows overlap" not in html
+
+
+def test_overlapping_fault_windows_are_explained(tmp_path: Path) -> None:
+    """The per-window rows count an anomaly once per window it fell in, so with overlapping
+    windows they add up to more than the totals: the page says so."""
+    report = two_workloads(tmp_path / "r", overlapping=True)
+    verdict = analyze(report, [])
+    in_windows = sum(w["anomalies"].get("lost_updates", 0) for w in verdict.data["faults"])
+    assert in_windows > verdict.data["totals"]["lost_updates"]
+    assert "Some windows overlap" in (report / "report.html").read_text()
