@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
@@ -48,3 +49,17 @@ def test_file_errors_still_name_file_and_line_beside_an_override(
     assert main(["validate", str(path), "--set", "duration=20s"]) == 2
     err = capsys.readouterr().err
     assert f"{path}:" in err and "writers.clinet" in err and "--set" not in err, err
+
+
+def test_run_output_in_a_log_keeps_lines_whole(tmp_path: Path) -> None:
+    """Under CI (stderr not a terminal) rich wrapped the run's header and the cost line at 80
+    columns, splitting `… 3 \\nfaults → <report dir>` across lines."""
+    from hothot.campaign import load_campaign
+    from hothot.runner import CampaignRun
+
+    c = load_campaign(write_campaign(tmp_path, campaign()))
+    run = CampaignRun(c, report_dir=tmp_path / "report")
+    assert not run.console.is_terminal  # pytest captures stderr
+    run.console.file = out = io.StringIO()
+    run.console.print("x" * 150 + " " + str(tmp_path / "report"))
+    assert out.getvalue().count("\n") == 1, out.getvalue()
