@@ -25,6 +25,7 @@ def two_workloads(root: Path, *, overlapping: bool) -> Path:
             h.write("eu-west-1", key, v0, t + 0.501)
             h.read("eu-west-1", key, v0, t + 3)
             h.final(key, {"us-east-1": win, "eu-west-1": win}, t=200.0)
+    h.write("us-east-1", "split_attributes#0", None, 101.0, outcome="fail", error="Boom")
     h.fault("f1", "partition", "us-east-1<->eu-west-1", 101.0, 104.0)
     second = 103.0 if overlapping else 104.5
     h.fault("f2", "clock_skew", "eu-west-1", second, second + 2)
@@ -46,8 +47,9 @@ def test_summary_in_a_log_keeps_names_whole_and_totals_the_workloads(tmp_path: P
     totals = verdict.data["totals"]
     all_row = next(line for line in text.splitlines() if re.match(r"\W*all\b", line))
     cells = [c.strip() for c in re.split(r"[│|]", all_row) if c.strip()]
-    assert cells[:2] == ["all", str(totals["writes_ok"])], all_row
-    assert cells[5] == str(totals["lost_updates"]) and totals["lost_updates"] == 12, all_row
+    assert cells[:3] == ["all", str(totals["writes_ok"]), "1"], all_row  # 1 failed write
+    assert cells[6] == str(totals["lost_updates"]) and totals["lost_updates"] == 12, all_row
+    assert "stale reads: 12 of 12 reads more than 1s stale" in text, text
 
 
 def test_report_says_which_run_and_shows_evidence_as_words(tmp_path: Path) -> None:
@@ -61,6 +63,7 @@ def test_report_says_which_run_and_shows_evidence_as_words(tmp_path: Path) -> No
     assert "staleness 2.49" in html  # the stale read's own figure, as a duration
     assert "<td>None</td>" not in html  # a write that found no item has no pred
     assert "Some windows overlap" not in html
+    assert "<th>writes failed</th>" in html and "(1 failed)" in html
 
 
 def test_overlapping_fault_windows_are_explained(tmp_path: Path) -> None:

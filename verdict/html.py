@@ -99,6 +99,7 @@ def _workloads(data: dict[str, Any]) -> str:
             [
                 escape(name or "(none)"),
                 w["writes_ok"],
+                w.get("writes_failed", 0),
                 f"{w['writes_unknown']} ({w['unknown_resolved']} seen)",
                 w["conflicts"],
                 f"{w['conflict_rate']:.4%}",
@@ -109,7 +110,8 @@ def _workloads(data: dict[str, Any]) -> str:
                 value,
             ]
         )
-    head = ["workload", "writes ok", "unknown", "conflicts", "conflict rate", "lost", "lost rate"]
+    head = ["workload", "writes ok", "writes failed", "unknown", "conflicts", "conflict rate"]
+    head += ["lost", "lost rate"]
     return _table([*head, "skew-inverted", "divergent keys", "counter/cart check"], rows)
 
 
@@ -266,7 +268,8 @@ def render_html(data: dict[str, Any]) -> str:
         "<h2>Budgets</h2>",
         _budgets(data),
         "<h2>Per workload</h2>",
-        f"<p>{tot['writes_ok']} acknowledged writes, {tot['conflicts']} conflicts, "
+        f"<p>{tot['writes_ok']} acknowledged writes ({tot.get('writes_failed', 0)} failed), "
+        f"{tot['conflicts']} conflicts, "
         f"<b>{tot['lost_updates']} lost updates</b>, {tot['skew_inverted']} skew-inverted wins, "
         f"{tot['divergent_keys']} divergent keys.</p>",
         _workloads(data),

@@ -31,6 +31,7 @@ def _workload_row(name: str, w: dict[str, Any]) -> list[str]:
     return [
         name,
         str(w["writes_ok"]),
+        f"[yellow]{w['writes_failed']}[/]" if w.get("writes_failed") else "0",
         str(w["writes_unknown"] - w["unknown_resolved"]),
         str(w["conflicts"]),
         f"{w['conflict_rate']:.2%}",
@@ -59,7 +60,10 @@ def print_summary(verdict: Any, report_dir: Path, console: Console | None = None
     if data["budgets"]:
         _print_unclipped(console, budgets)
     work = Table(title="Workloads", title_justify="left")
-    head = ("workload", "writes", "unknown", "confl", "c-rate", "lost", "l-rate", "skew", "diverg")
+    head = (
+        "workload", "writes", "failed", "unknown", "confl", "c-rate", "lost", "l-rate", "skew",
+        "diverg",
+    )  # fmt: skip
     for col in head:
         work.add_column(col, justify="left" if col == "workload" else "right")
     for name, w in sorted(data["workloads"].items()):
@@ -72,6 +76,17 @@ def print_summary(verdict: Any, report_dir: Path, console: Console | None = None
         worst = max(data["lag"].items(), key=lambda kv: kv[1]["p99"])
         console.print(
             f"replication lag p99, worst link {worst[0]}: {show(worst[1]['p99'], 'seconds')}"
+        )
+    stale = data.get("stale_reads") or {}
+    reads = {r: v for r, v in (stale.get("regions") or {}).items() if v.get("count")}
+    if reads:
+        worst = max(reads.items(), key=lambda kv: kv[1].get("p99", 0.0))
+        console.print(
+            f"stale reads: {sum(v.get('stale', 0) for v in reads.values())} of "
+            f"{sum(v['count'] for v in reads.values())} reads more than "
+            f"{show(stale['bound_s'], 'seconds')} stale; worst region {worst[0]}: p99 staleness "
+            f"{show(worst[1].get('p99', 0.0), 'seconds')}",
+            soft_wrap=not console.is_terminal,
         )
     if data.get("cost"):
         console.print(f"cost: {data['cost']['answer']}", soft_wrap=not console.is_terminal)
