@@ -10,7 +10,7 @@ from typing import Any
 
 import orjson
 
-from globaltable import itemops, queries, tableops
+from globaltable import itemops, queries, tableops, transactions
 from globaltable.engine import GlobalTable
 from globaltable.errors import DynamoError, unavailable, validation
 from globaltable.expressions import ExpressionError
@@ -32,6 +32,7 @@ OPERATIONS: dict[str, Operation] = {
     "BatchWriteItem": itemops.batch_write_item,
     "Query": queries.query,
     "Scan": queries.scan,
+    "TransactWriteItems": transactions.transact_write_items,
 }
 
 #: (HTTP status, JSON body)

@@ -14,7 +14,7 @@ from itertools import count
 from typing import Any
 
 from globaltable.clock import RegionClock
-from globaltable.errors import unavailable, write_conflict
+from globaltable.errors import unavailable, validation, write_conflict
 from globaltable.faults import Fault, FaultEffects, FaultError, parse_fault
 from globaltable.metrics import LAG_BUCKETS, Stats
 from globaltable.replication import Delivery, Queued, ReplicationLink
@@ -101,6 +101,24 @@ class GlobalTable:
         prepared = prepare(old)
         self._commit(table, region, key, old, prepared, ())
         return prepared.response
+
+    def transact(
+        self,
+        region: str,
+        targets: list[tuple[Table, Key]],
+        decide: Callable[[list[Entry | None]], list[Prepared | None]],
+    ) -> None:
+        """A TransactWriteItems (MREC): `decide(current versions)` judges every item (and
+        raises to cancel, nothing written); then all commit at once. Atomic in this region
+        only: each item replicates on its own, as AWS says (other regions may show a part)."""
+        if self.strong:
+            raise validation(
+                "TransactWriteItems is not supported on multi-Region strongly consistent (MRSC) global tables"
+            )
+        olds = [table.replicas[region].get(key) for table, key in targets]
+        for (table, key), old, prepared in zip(targets, olds, decide(olds), strict=True):
+            if prepared is not None:
+                self._commit(table, region, key, old, prepared, ())
 
     async def _strong_write(
         self, table: Table, region: str, key: Key, prepare: Callable[[Entry | None], Prepared]

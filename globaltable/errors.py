@@ -13,16 +13,22 @@ class DynamoError(Exception):
     """An error answered to the client as `{"__type": ..., "message": ...}`."""
 
     def __init__(
-        self, code: str, message: str, status: int = 400, extra: dict[str, Any] | None = None
+        self,
+        code: str,
+        message: str,
+        status: int = 400,
+        extra: dict[str, Any] | None = None,
+        message_key: str = "message",
     ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.status = status
         self.extra = extra  # more top-level body fields (the failed condition's `Item`)
+        self.message_key = message_key  # TransactionCanceledException spells it `Message`
 
     def body(self) -> bytes:
-        body = {"__type": _PREFIX + self.code, "message": self.message}
+        body: dict[str, Any] = {"__type": _PREFIX + self.code, self.message_key: self.message}
         return orjson.dumps(body if self.extra is None else {**body, **self.extra})
 
 

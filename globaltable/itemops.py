@@ -29,7 +29,7 @@ from globaltable.request import (
     projection_of,
     table_of,
 )
-from globaltable.store import Entry
+from globaltable.store import Entry, Key
 
 Answer = dict[str, Any] | bytes | Awaitable[dict[str, Any]]
 #: the private request field the HTTP layer fills from the `x-hothot-vid` header (deletes)
@@ -48,13 +48,13 @@ def checked_size(item: Any) -> int:
 #: PutItem fields that leave the condition, placeholders and ReturnValues at their defaults
 _PLAIN_PUT = frozenset({"TableName", "Item", "ReturnConsumedCapacity", VID_FIELD})
 
-Commit = Callable[[], dict[str, Any] | Awaitable[dict[str, Any]]]
+Prepare = Callable[[Entry | None], Prepared]
+#: a validated write: its key and what decides it against the current version
+Plan = tuple[Key, Prepare]
 
 
-def _plan_put(
-    gt: GlobalTable, region: str, table: Table, item: Any, req: dict[str, Any], rcc: str
-) -> Commit:
-    """Validate a put completely, and return what commits it (batches validate all first)."""
+def plan_put(table: Table, item: Any, req: dict[str, Any], rcc: str) -> Plan:
+    """Validate a put completely before it runs (batches and transactions validate all first)."""
     size = checked_size(item)
     key = table.schema.of_item(item)
     if _PLAIN_PUT.issuperset(req):  # no condition, placeholders or ReturnValues: the hot path
@@ -79,18 +79,17 @@ def _plan_put(
             add_capacity(resp, table.name, write_units(old.size if old else 0, size), rcc, True)
         return Prepared(item, size, resp, old_item)
 
-    return lambda: gt.write(table, region, key, prepare)
+    return key, prepare
 
 
 def put_item(gt: GlobalTable, region: str, req: dict[str, Any]) -> Answer:
     no_legacy(req)
     table = table_of(gt, req)
-    return _plan_put(gt, region, table, req.get("Item"), req, capacity_mode(req))()
+    key, prepare = plan_put(table, req.get("Item"), req, capacity_mode(req))
+    return gt.write(table, region, key, prepare)
 
 
-def _plan_delete(
-    gt: GlobalTable, region: str, table: Table, raw_key: Any, req: dict[str, Any], rcc: str
-) -> Commit:
+def plan_delete(table: Table, raw_key: Any, req: dict[str, Any], rcc: str) -> Plan:
     key = table.schema.of_key(raw_key)
     cond = condition_of(req)
     names, values = names_values(req)
@@ -109,14 +108,15 @@ def _plan_delete(
         add_capacity(resp, table.name, write_units(old.size if old else 0, 0), rcc, True)
         return Prepared(None, 0, resp, old_item, vid if isinstance(vid, str) else None)
 
-    return lambda: gt.write(table, region, key, prepare)
+    return key, prepare
 
 
 def delete_item(gt: GlobalTable, region: str, req: dict[str, Any]) -> Answer:
     no_legacy(req)
     table = table_of(gt, req)
     raw_key = field(req, "Key", dict, True)
-    return _plan_delete(gt, region, table, raw_key, req, capacity_mode(req))()
+    key, prepare = plan_delete(table, raw_key, req, capacity_mode(req))
+    return gt.write(table, region, key, prepare)
 
 
 def _updated(item: dict[str, Any] | None, changed: set[str]) -> dict[str, Any]:
@@ -141,6 +141,11 @@ def _returned(
 def update_item(gt: GlobalTable, region: str, req: dict[str, Any]) -> Answer:
     no_legacy(req)
     table = table_of(gt, req)
+    key, prepare = plan_update(table, req, capacity_mode(req))
+    return gt.write(table, region, key, prepare)
+
+
+def plan_update(table: Table, req: dict[str, Any], rcc: str) -> Plan:
     raw_key = field(req, "Key", dict, True)
     key = table.schema.of_key(raw_key)
     text = field(req, "UpdateExpression", str)
@@ -150,7 +155,6 @@ def update_item(gt: GlobalTable, region: str, req: dict[str, Any]) -> Answer:
     all_used(names, values, upd, cond)
     rv = choice(req, "ReturnValues", ("NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"))
     old_back = old_on_failure(req)
-    rcc = capacity_mode(req)
     key_names = table.schema.names
 
     def prepare(old: Entry | None) -> Prepared:
@@ -176,7 +180,7 @@ def update_item(gt: GlobalTable, region: str, req: dict[str, Any]) -> Answer:
         add_capacity(resp, table.name, write_units(old.size if old else 0, size), rcc, True)
         return Prepared(new, size, resp, old_item)
 
-    return gt.write(table, region, key, prepare)
+    return key, prepare
 
 
 def get_item(gt: GlobalTable, region: str, req: dict[str, Any]) -> Answer:
@@ -252,7 +256,7 @@ def batch_get_item(gt: GlobalTable, region: str, req: dict[str, Any]) -> Answer:
 def batch_write_item(gt: GlobalTable, region: str, req: dict[str, Any]) -> Answer:
     requests = _request_items(req)
     rcc = capacity_mode(req)
-    planned: list[tuple[str, Callable[[], Any]]] = []
+    planned: list[tuple[Table, Key, Prepare]] = []
     for name, writes in requests.items():
         table = table_of(gt, {"TableName": name})
         if not isinstance(writes, list) or not writes:
@@ -266,20 +270,18 @@ def batch_write_item(gt: GlobalTable, region: str, req: dict[str, Any]) -> Answe
                 item = w["PutRequest"].get("Item")
                 if not isinstance(item, dict):
                     raise validation(f"{where}.PutRequest.Item must be a map")
-                key = table.schema.of_item(item)
-                planned.append((name, _plan_put(gt, region, table, item, {}, rcc)))
+                key, prepare = plan_put(table, item, {}, rcc)
             elif isinstance(w.get("DeleteRequest"), dict):
-                raw = w["DeleteRequest"].get("Key")
-                key = table.schema.of_key(raw)
-                planned.append((name, _plan_delete(gt, region, table, raw, {}, rcc)))
+                key, prepare = plan_delete(table, w["DeleteRequest"].get("Key"), {}, rcc)
             else:
                 raise validation(f"{where} must hold exactly one of PutRequest or DeleteRequest")
             if key in seen:
                 raise validation("Provided list of item keys contains duplicates")
             seen.add(key)
+            planned.append((table, key, prepare))
     if len(planned) > 25:
         raise validation("Too many items requested for the BatchWriteItem call (maximum 25)")
-    results = [(name, run()) for name, run in planned]
+    results = [(t.name, gt.write(t, region, key, prepare)) for t, key, prepare in planned]
 
     def finish(answers: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
         resp: dict[str, Any] = {"UnprocessedItems": {}}

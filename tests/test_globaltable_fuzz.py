@@ -46,6 +46,7 @@ FIELDS = [
     "Limit",
     "ExclusiveStartKey",
     "RequestItems",
+    "TransactItems",
     "ConsistentRead",
     "Select",
     "Segment",
