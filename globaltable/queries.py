@@ -94,6 +94,14 @@ def query(gt: GlobalTable, region: str, req: dict[str, Any]) -> dict[str, Any]:
     kc = key_condition(field(req, "KeyConditionExpression", str, True))
     names, values = names_values(req)
     hash_value, range_match = kc.bind(names, values, schema.hash_name, schema.range_name)
+    filt = condition_of(req, "FilterExpression")
+    if filt is not None:
+        for root in sorted(filt.roots):
+            name = names.get(root, root) if root.startswith("#") else root
+            if name in schema.names:
+                raise validation(
+                    f"Filter Expression can only contain non-primary key attributes: Primary key attribute: {name}"
+                )
     if not isinstance(hash_value, dict) or schema.hash_type not in hash_value:
         raise validation(
             f"Query condition on {schema.hash_name} must compare it with a value of type {schema.hash_type}"

@@ -123,3 +123,71 @@ def test_batch_get_rejects_unused_attribute_names(ddb: Any) -> None:
     request["ProjectionExpression"] = "#v"
     got = ddb.batch_get_item(RequestItems={TABLE: request})["Responses"][TABLE]
     assert got == [{"version": {"N": "7"}}]
+
+
+@pytest.fixture(scope="module")
+def ranged(emulator: RunningEmulator) -> Any:  # noqa: F811
+    client = emulator.client("us-east-1")
+    client.create_table(
+        TableName="qa_ranged",
+        KeySchema=[
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "N"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    for sk in range(4):
+        client.put_item(
+            TableName="qa_ranged",
+            Item={"pk": {"S": "p"}, "sk": {"N": str(sk)}, "odd": {"BOOL": sk % 2 == 1}},
+        )
+    return client
+
+
+@pytest.mark.parametrize(
+    ("filter_expression", "names", "key_attribute"),
+    [
+        ("sk > :one", None, "sk"),
+        ("odd = :yes AND size(#k) >= :one", {"#k": "pk"}, "pk"),
+    ],
+)
+def test_query_refuses_a_filter_on_key_attributes(
+    ranged: Any, filter_expression: str, names: dict[str, str] | None, key_attribute: str
+) -> None:
+    """DynamoDB: key attributes belong in KeyConditionExpression, never in a Query filter."""
+    values = {":p": {"S": "p"}, ":one": {"N": "1"}}
+    if "odd" in filter_expression:
+        values[":yes"] = {"BOOL": True}
+    extra = {"ExpressionAttributeNames": names} if names else {}
+    answer = _error(
+        ranged.query,
+        TableName="qa_ranged",
+        KeyConditionExpression="pk = :p",
+        FilterExpression=filter_expression,
+        ExpressionAttributeValues=values,
+        **extra,
+    )
+    assert answer["Error"]["Code"] == "ValidationException"
+    assert answer["Error"]["Message"] == (
+        "Filter Expression can only contain non-primary key attributes: "
+        f"Primary key attribute: {key_attribute}"
+    )
+    # a Scan may filter on key attributes, and a Query on the others
+    scanned = ranged.scan(
+        TableName="qa_ranged",
+        FilterExpression=filter_expression,
+        ExpressionAttributeValues={k: v for k, v in values.items() if k != ":p"},
+        **extra,
+    )
+    assert scanned["Count"] >= 1
+    odd = ranged.query(
+        TableName="qa_ranged",
+        KeyConditionExpression="pk = :p",
+        FilterExpression="odd = :yes",
+        ExpressionAttributeValues={":p": {"S": "p"}, ":yes": {"BOOL": True}},
+    )
+    assert [i["sk"]["N"] for i in odd["Items"]] == ["1", "3"]

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from globaltable.expressions.condition import ConditionParser, Node
+from globaltable.expressions.condition import ConditionParser, Node, top_level_names
 from globaltable.expressions.errors import ExpressionError
 from globaltable.expressions.evaluate import compile_condition
 from globaltable.expressions.key_condition import KeyCondition
@@ -46,7 +46,7 @@ CACHE_SIZE = 4096
 class Condition:
     """A parsed ConditionExpression or FilterExpression, compiled to closures."""
 
-    __slots__ = ("expression", "label", "tree", "names_used", "values_used", "_test")
+    __slots__ = ("expression", "label", "tree", "names_used", "values_used", "roots", "_test")
 
     def __init__(self, expression: str, label: str = "ConditionExpression") -> None:
         cursor = Cursor(expression, label)
@@ -55,6 +55,7 @@ class Condition:
         self.label = label
         self.names_used = tuple(sorted(cursor.names_used))
         self.values_used = tuple(sorted(cursor.values_used))
+        self.roots = top_level_names(self.tree)  # top-level attributes read (#n unresolved)
         self._test = compile_condition(self.tree, label)
 
     def evaluate(

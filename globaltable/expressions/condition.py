@@ -90,6 +90,24 @@ class Not:
 Node = Compare | Between | In | Function | And | Or | Not
 
 
+def top_level_names(node: Node) -> frozenset[str]:
+    """The first element of every path the condition reads (`a` of `a.b[1]`; placeholders as
+    written): Query refuses a FilterExpression on a key attribute."""
+    if isinstance(node, And | Or):
+        return top_level_names(node.left) | top_level_names(node.right)
+    if isinstance(node, Not):
+        return top_level_names(node.inner)
+    if isinstance(node, Compare):
+        operands: tuple[Operand, ...] = (node.left, node.right)
+    elif isinstance(node, Between):
+        operands = (node.subject, node.low, node.high)
+    elif isinstance(node, In):
+        operands = (node.subject, *node.options)
+    else:
+        operands = node.args
+    return frozenset(str(o.path[0]) for o in operands if isinstance(o, PathOperand | SizeOperand))
+
+
 class ConditionParser:
     """Recursive descent over a `Cursor`; one instance parses one expression."""
 
