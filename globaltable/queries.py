@@ -93,7 +93,9 @@ def query(gt: GlobalTable, region: str, req: dict[str, Any]) -> dict[str, Any]:
     schema = table.schema
     kc = key_condition(field(req, "KeyConditionExpression", str, True))
     names, values = names_values(req)
-    hash_value, range_match = kc.bind(names, values, schema.hash_name, schema.range_name)
+    hash_value, range_match = kc.bind(
+        names, values, schema.hash_name, schema.range_name, schema.range_type
+    )
     filt = condition_of(req, "FilterExpression")
     if filt is not None:
         for root in sorted(filt.roots):

@@ -191,3 +191,46 @@ def test_query_refuses_a_filter_on_key_attributes(
         ExpressionAttributeValues={":p": {"S": "p"}, ":yes": {"BOOL": True}},
     )
     assert [i["sk"]["N"] for i in odd["Items"]] == ["1", "3"]
+
+
+@pytest.mark.parametrize(
+    ("key_condition", "values", "message"),
+    [
+        (
+            "pk = :p AND sk > :v",
+            {":v": {"S": "1"}},
+            "One or more parameter values were invalid: Condition parameter type does not match schema type",
+        ),
+        (
+            "pk = :p AND sk BETWEEN :v AND :w",
+            {":v": {"N": "1"}, ":w": {"S": "3"}},
+            "One or more parameter values were invalid: Condition parameter type does not match schema type",
+        ),
+        (
+            "pk = :p AND begins_with(sk, :v)",
+            {":v": {"N": "1"}},
+            "Invalid KeyConditionExpression: Incorrect operand type for operator or function; "
+            "operator or function: begins_with, operand type: N",
+        ),
+    ],
+)
+def test_query_refuses_sort_key_values_of_the_wrong_type(
+    ranged: Any, key_condition: str, values: dict[str, Any], message: str
+) -> None:
+    """A string bound on a number sort key is an error in DynamoDB, not an empty page."""
+    answer = _error(
+        ranged.query,
+        TableName="qa_ranged",
+        KeyConditionExpression=key_condition,
+        ExpressionAttributeValues={":p": {"S": "p"}, **values},
+    )
+    assert answer["Error"]["Code"] == "ValidationException"
+    assert answer["Error"]["Message"] == message
+    right = {k: {"N": next(iter(v.values()))} for k, v in values.items()}
+    if "begins_with" not in key_condition:
+        page = ranged.query(
+            TableName="qa_ranged",
+            KeyConditionExpression=key_condition,
+            ExpressionAttributeValues={":p": {"S": "p"}, **right},
+        )
+        assert page["Count"] >= 1

@@ -91,8 +91,11 @@ class KeyCondition:
         values: dict[str, dict] | None,
         hash_key: str,
         range_key: str | None,
+        range_type: str | None = None,
     ) -> tuple[dict, RangePredicate | None]:
-        """The hash key's value and a predicate on the range key's value (None: no condition)."""
+        """The hash key's value and a predicate on the range key's value (None: no condition).
+        With `range_type` (S, N or B), values of another type are refused, as DynamoDB does:
+        they would otherwise silently match nothing."""
         names = names or {}
         values = values or {}
         check_defined(LABEL, self.names_used, self.values_used, names, values)
@@ -116,6 +119,8 @@ class KeyCondition:
                     raise ExpressionError("Query key condition not supported")
                 hash_value = values[part.right.name]  # type: ignore[union-attr]
             elif attribute == range_key:
+                if range_type is not None:
+                    _check_range_types(part, values, range_type)
                 predicate = _range_predicate(part, values)
             else:
                 raise ExpressionError(
@@ -125,6 +130,26 @@ class KeyCondition:
         if hash_value is None:
             raise ExpressionError(f"Query condition missed key schema element: {hash_key}")
         return hash_value, predicate
+
+
+def _check_range_types(part: Node, values: dict[str, dict], range_type: str) -> None:
+    if isinstance(part, Function):
+        operands = part.args[1:]
+        if range_type == "N":
+            raise ExpressionError(
+                f"Invalid {LABEL}: Incorrect operand type for operator or function; "
+                "operator or function: begins_with, operand type: N"
+            )
+    elif isinstance(part, Between):
+        operands = (part.low, part.high)
+    else:
+        operands = (part.right,)  # type: ignore[union-attr]
+    for operand in operands:
+        if range_type not in values[operand.name]:  # type: ignore[union-attr]
+            raise ExpressionError(
+                "One or more parameter values were invalid: Condition parameter type does not "
+                "match schema type"
+            )
 
 
 def _range_predicate(part: Node, values: dict[str, dict]) -> RangePredicate:
