@@ -28,7 +28,7 @@ from globaltable.control import ControlClient, ControlError
 from hothot.campaign import Campaign, resolved_yaml
 from hothot.progress import RegionCounts, RunProgress, Snapshot
 from hothot.target import Target, TargetError, TargetSpec, open_target, wait_reachable
-from loadgen.client import Boto3Client
+from loadgen.client import Boto3Client, OutcomeUnknown, StoreError
 from loadgen.conditions import ClientConditions
 from loadgen.metrics import LiveMetrics, budget_label
 from loadgen.plan import LoadPlan
@@ -70,20 +70,36 @@ def load_plan(campaign: Campaign, target: Target, worker: str = "w0") -> LoadPla
     )
 
 
-def prepare_table(spec: TargetSpec, target: Target) -> None:
+def prepare_table(spec: TargetSpec, target: Target) -> bool:
     """Create the table where the campaign asks (once: the emulator makes it global), then
-    check it in every region. Raises TableUnusable naming the region, endpoint and table."""
+    check it in every region. Raises TableUnusable naming the region, endpoint and table.
+    Returns True when a hothot emulator's table held an earlier run's items and was emptied."""
     clients = {r: Boto3Client(r, url) for r, url in target.endpoints.items()}
+    emptied = False
     if spec.wants_table_created:
         # a hothot emulator creates a global table from one region; other endpoints are
         # independent stores, each needing its own
         once = target.control is not None
         for region, url in target.endpoints.items():
-            create_table(clients[region], spec.table, url)
+            created = create_table(clients[region], spec.table, url)
+            if once and not created:
+                # an emulator started by hand outlives runs: the last run's items would count
+                # in /truth (a false TRUTH MISMATCH) and its vids (w0:1, …) recur in this one
+                _drop_table(clients[region], spec.table, url)
+                create_table(clients[region], spec.table, url)
+                emptied = True
             if once:
                 break
     for region, url in target.endpoints.items():
         check_table(clients[region], spec.table, url)
+    return emptied
+
+
+def _drop_table(client: Boto3Client, table: str, url: str | None) -> None:
+    try:
+        client.call("DeleteTable", {"TableName": table})
+    except (StoreError, OutcomeUnknown) as exc:
+        raise TableUnusable(f"cannot empty table {table!r} at {url}: {exc}") from None
 
 
 @dataclass
@@ -163,7 +179,11 @@ class CampaignRun:
     def start_target(self) -> Target:
         self.target = open_target(self.campaign.target, seed=self.campaign.seed)
         wait_reachable(self.target)
-        prepare_table(self.campaign.target, self.target)
+        if prepare_table(self.campaign.target, self.target):
+            self.note(
+                f"table {self.campaign.target.table!r} on the emulator held an earlier run's "
+                "items: recreated it empty, so ground truth counts this run only"
+            )
         return self.target
 
     def live_observer(self) -> Callable[[dict[str, Any]], None]:
