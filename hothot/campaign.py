@@ -164,7 +164,8 @@ def parse_campaign(
         problems = []
         for err in exc.errors():
             loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and "[" in p))
-            problems.append(f"{where(loc)}: {_loc_text(loc)}: {err['msg']}")
+            msg = err["msg"].removeprefix("Value error, ")  # pydantic's wrapper, not the user's
+            problems.append(f"{where(loc)}: {_loc_text(loc)}: {msg}")
         raise CampaignError(problems) from None
     cross = _cross_checks(campaign)
     if cross:
