@@ -97,11 +97,30 @@ def canonical_number(text: str) -> str:
 
 
 @lru_cache(maxsize=65536)
-def _number_size(text: str) -> int:
+def _number_info(text: str) -> tuple[int, str]:
+    """(bytes it counts, canonical text) of a wire number: DynamoDB stores and returns
+    numbers canonically (`00012.500` -> `12.5`, `1E+2` -> `100`, `-0` -> `0`)."""
     value = parse_number(text)
+    canonical = format_number(value)
     if not value:
-        return 1
-    return (significant_digits(value) + 1) // 2 + 1 + (1 if value < 0 else 0)
+        return 1, canonical
+    return (significant_digits(value) + 1) // 2 + 1 + (1 if value < 0 else 0), canonical
+
+
+def _number_size(text: str) -> int:
+    return _number_info(text)[0]
+
+
+def _canonical_numbers(value: dict, kind: str, data: Any) -> None:
+    """Store a valid N or NS value's numbers in canonical text, in place."""
+    if kind == "N":
+        canonical = _number_info(data)[1]
+        if canonical != data:
+            value["N"] = canonical
+    elif kind == "NS":
+        texts = [_number_info(n)[1] for n in data]
+        if texts != data:
+            value["NS"] = texts
 
 
 def decode_binary(data: Any) -> bytes:
@@ -156,7 +175,8 @@ def _invalid(message: str, where: str) -> ItemError:
 
 
 def validate_value(value: Any, where: str, depth: int = 1) -> None:
-    """Check one attribute value; `where` is its document path, used in the message."""
+    """Check one attribute value; `where` is its document path, used in the message. Numbers
+    are rewritten in canonical text, as DynamoDB stores them."""
     if depth > MAX_NESTING:
         raise ItemError(f"Nesting Levels have exceeded supported limits; attribute: {where}", where)
     if not isinstance(value, dict) or not value:
@@ -178,6 +198,7 @@ def validate_value(value: Any, where: str, depth: int = 1) -> None:
         if error.attribute:
             raise
         raise ItemError(f"{error}; attribute: {where}", where) from None
+    _canonical_numbers(value, kind, data)
 
 
 def _validate_payload(kind: str, data: Any, where: str, depth: int) -> None:
@@ -250,10 +271,14 @@ def validated_size(item: dict[str, Any]) -> int:
             text = value.get("N")
             if type(text) is str:
                 try:
-                    size += _number_size(text)
-                    continue
+                    counted, canonical = _number_info(text)
                 except ItemError:
                     pass  # validate_value raises it, naming the attribute
+                else:
+                    size += counted
+                    if canonical != text:
+                        value["N"] = canonical
+                    continue
         validate_value(value, name)
         size += value_size(value)
     return size

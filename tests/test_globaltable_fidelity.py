@@ -234,3 +234,40 @@ def test_query_refuses_sort_key_values_of_the_wrong_type(
             ExpressionAttributeValues={":p": {"S": "p"}, **right},
         )
         assert page["Count"] >= 1
+
+
+def test_numbers_come_back_in_canonical_text(emulator: RunningEmulator) -> None:  # noqa: F811
+    """DynamoDB stores numbers canonically: whatever text was sent, reads (and the other
+    regions' replicas) return `12.5`, `0`, `100` - top level, in sets, lists and maps, in
+    SET values and in a number key."""
+    client = emulator.client("us-east-1")
+    client.create_table(
+        TableName="qa_numbers",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "N"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    client.put_item(
+        TableName="qa_numbers",
+        Item={
+            "pk": {"N": "1.0"},
+            "n": {"N": "00012.500"},
+            "z": {"N": "-0"},
+            "e": {"N": "1E+2"},
+            "ns": {"NS": ["2.50", "3"]},
+            "doc": {"M": {"l": {"L": [{"N": "0.10"}]}}},
+        },
+    )
+    client.update_item(
+        TableName="qa_numbers",
+        Key={"pk": {"N": "1"}},
+        UpdateExpression="SET s = :s",
+        ExpressionAttributeValues={":s": {"N": "7.000"}},
+    )
+    item = client.get_item(TableName="qa_numbers", Key={"pk": {"N": "1.00"}})["Item"]
+    assert item["pk"] == {"N": "1"}
+    assert (item["n"], item["z"], item["e"], item["s"]) == (
+        {"N": "12.5"}, {"N": "0"}, {"N": "100"}, {"N": "7"},
+    )  # fmt: skip
+    assert sorted(item["ns"]["NS"]) == ["2.5", "3"]
+    assert item["doc"] == {"M": {"l": {"L": [{"N": "0.1"}]}}}
