@@ -17,7 +17,14 @@ from verdict.cost import CostSpec
 from verdict.errors import HistoryError
 from verdict.figures import totals, truth_check, workload_rows
 from verdict.graph import VersionStore
-from verdict.history import CHAOS_LOG, TRUTH_FILE, fault_windows, link_name, parse_duration
+from verdict.history import (
+    CHAOS_LOG,
+    TRUTH_FILE,
+    fault_failures,
+    fault_windows,
+    link_name,
+    parse_duration,
+)
 from verdict.ingest import ingest_history
 from verdict.junit import junit_xml
 from verdict.spec import BudgetSpec, VerdictOptions
@@ -46,7 +53,19 @@ class Verdict:
 
     @property
     def exit_code(self) -> int:
+        """2 when the run cannot be trusted: a fault could not be applied or healed (the run
+        did not test what the campaign asked, or left the target faulty), or a complete run's
+        figures disagree with the emulator's ground truth. Else 0 when every budget holds."""
+        if self.data.get("fault_failures") or untrusted_truth(self.data):
+            return 2
         return 0 if self.passed else 1
+
+
+def untrusted_truth(data: dict[str, Any]) -> bool:
+    """A complete run whose conflicts or lost updates differ from the emulator's own count:
+    a bug in hothot or a target that held other writes. A partial run (killed, a lost
+    worker) may legitimately miss writes the emulator saw, so it is only flagged."""
+    return bool(data.get("truth_mismatch")) and not data.get("partial")
 
 
 def _error(where: str, err: ValidationError) -> HistoryError:
@@ -184,7 +203,8 @@ def analyze(
     store, stats, cost = ingest_history(report_dir, kinds, columns=columns)
     _check_filters(budgets, store, campaign)
     chaos = report_dir / CHAOS_LOG
-    windows = fault_windows(chaos.read_bytes().splitlines()) if chaos.exists() else []
+    events = chaos.read_bytes().splitlines() if chaos.exists() else []
+    windows, failures = fault_windows(events), fault_failures(events)
     truth_path = report_dir / TRUTH_FILE
     truth = _read_json(truth_path) if truth_path.exists() else None
     findings = Checker(store, windows, opts.staleness_bound, truth, opts.examples).run()
@@ -200,13 +220,14 @@ def analyze(
         partial = bool(stats.unterminated) or bool(campaign.get("partial")) or bool(lost_workers)
     data: dict[str, Any] = {
         "name": campaign.get("name", report_dir.name),
-        "passed": all(r["passed"] for r in results),
+        "passed": all(r["passed"] for r in results) and not failures,
         "partial": partial,
         "totals": tot,
         "workloads": rows,
         "lag": findings.lag,
         "budgets": results,
         "faults": findings.attribution.as_json(),
+        "fault_failures": failures,
         **truth_check(truth, tot, findings),
         "stale_reads": {
             "bound_s": opts.staleness_bound,
@@ -232,6 +253,7 @@ def analyze(
         },
         "analysis_s": round(time.perf_counter() - started, 3),
     }
+    data["passed"] = data["passed"] and not untrusted_truth(data)
     verdict = Verdict(data)
     if write:
         write_reports(report_dir, verdict)

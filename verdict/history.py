@@ -94,7 +94,7 @@ class FaultEvent(TypedDict, total=False):
     target: str  # human-readable target: "eu-west-1", "us-east-1<->eu-west-1", "A->B"
     params: dict[str, Any]
     t: float  # harness wall clock
-    error: str  # heal events: set when healing failed
+    error: str  # start: the apply failed (a heal follows at once); heal: healing failed
 
 
 class FaultWindow(TypedDict):
@@ -106,17 +106,55 @@ class FaultWindow(TypedDict):
     heal: float | None
 
 
-def fault_windows(lines: list[bytes] | list[str]) -> list[FaultWindow]:
-    """Pair start/heal events into windows, ordered by start. Bad lines are skipped."""
-    windows: dict[str, FaultWindow] = {}
+class FaultFailure(TypedDict):
+    """A fault the target refused to apply (the run did not test it) or failed to heal (it
+    may still be applied: `hothot heal`)."""
+
+    id: str
+    fault: str
+    target: str
+    phase: str  # "apply" | "heal"
+    error: str
+    t: float
+
+
+def _fault_events(lines: list[bytes] | list[str]) -> list[dict[str, Any]]:
+    events = []
     for line in lines:
         try:
             ev = orjson.loads(line)
         except orjson.JSONDecodeError:
             continue
-        if not isinstance(ev, dict) or "id" not in ev:
-            continue
-        if ev.get("event") == "start":
+        if isinstance(ev, dict) and "id" in ev:
+            events.append(ev)
+    return events
+
+
+def fault_failures(lines: list[bytes] | list[str]) -> list[FaultFailure]:
+    """Every apply or heal that logged an error, in log order."""
+    return [
+        FaultFailure(
+            id=str(ev["id"]),
+            fault=str(ev.get("fault", "?")),
+            target=str(ev.get("target", "")),
+            phase="apply" if ev.get("event") == "start" else "heal",
+            error=str(ev["error"]),
+            t=float(ev.get("t", 0.0)),
+        )
+        for ev in _fault_events(lines)
+        if ev.get("error") and ev.get("event") in ("start", "heal")
+    ]
+
+
+def fault_windows(lines: list[bytes] | list[str]) -> list[FaultWindow]:
+    """Pair start/heal events into windows, ordered by start. Bad lines are skipped, and so
+    is a fault whose apply failed: it never acted, so nothing is attributed to it (it is in
+    `fault_failures`)."""
+    windows: dict[str, FaultWindow] = {}
+    for ev in _fault_events(lines):
+        if ev.get("event") == "start" and ev.get("error"):
+            windows.pop(ev["id"], None)
+        elif ev.get("event") == "start":
             windows[ev["id"]] = FaultWindow(
                 id=ev["id"],
                 fault=ev.get("fault", "?"),

@@ -9,7 +9,7 @@ from typing import Any
 
 from verdict.cost_campaign import render_html as render_cost
 from verdict.history import format_duration, parse_duration
-from verdict.junit import show
+from verdict.junit import fault_failure_text, show
 from verdict.plots import lag_svg, timeline_svg
 
 CSS = """
@@ -195,8 +195,14 @@ def _truth(data: dict[str, Any]) -> str:
         diff = data.get("truth_diff", {})
         return (
             '<div class="alarm"><b>TRUTH MISMATCH</b>: the history-based verdict and the emulator '
-            "disagree. This is a bug in hothot (recorder, emulator or checker), not a property of "
-            f"the table. Keys differing: {diff.get('keys_differing', '?')}.</div>"
+            + (
+                "disagree; the history is partial, so the emulator may have seen writes whose "
+                "records were lost."
+                if data["partial"]
+                else "disagree. This is a bug in hothot (recorder, emulator or checker) or a table "
+                "that held other writes, not a property of the table; the gate fails (exit 2)."
+            )
+            + f" Keys differing: {diff.get('keys_differing', '?')}.</div>"
             + table
             + f"<p><code>{escape(str(diff.get('examples', [])[:5]))}</code></p>"
         )
@@ -222,8 +228,20 @@ def render_html(data: dict[str, Any]) -> str:
     ok = data["passed"]
     banner = f'<div class="banner {"pass" if ok else "fail"}">{"PASSED" if ok else "FAILED"}: '
     failed = sum(not b["passed"] for b in data["budgets"])
-    banner += f"{len(data['budgets']) - failed} of {len(data['budgets'])} budgets hold</div>"
-    warnings = []
+    if data["budgets"]:
+        banner += f"{len(data['budgets']) - failed} of {len(data['budgets'])} budgets hold"
+    else:
+        banner += "no budgets set"
+    faulty = data.get("fault_failures") or []
+    if faulty:
+        banner += f", but {len(faulty)} fault{'s' if len(faulty) > 1 else ''} failed"
+    elif data.get("truth_mismatch") and not data["partial"]:
+        banner += ", but the verdict disagrees with the emulator's ground truth"
+    banner += "</div>"
+    warnings = [
+        f'<div class="alarm"><b>FAULT FAILED</b>: {escape(fault_failure_text(f))}</div>'
+        for f in faulty
+    ]
     if data["partial"]:
         warnings.append(
             '<div class="warn">Partial history: the run did not end cleanly; figures cover what was recorded.</div>'

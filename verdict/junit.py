@@ -21,13 +21,26 @@ def show(value: float | None, unit: str) -> str:
     return f"{value:g}"
 
 
+def fault_failure_text(f: dict[str, Any]) -> str:
+    """One failed apply or heal, as the summary, report and junit.xml say it."""
+    if f["phase"] == "apply":
+        return f"{f['fault']} on {f['target']} was never applied (the target refused: {f['error']})"
+    return (
+        f"{f['fault']} on {f['target']} failed to heal ({f['error']}): it may still be applied;"
+        " run `hothot heal REPORT_DIR`"
+    )
+
+
 def junit_xml(data: dict[str, Any]) -> bytes:
     budgets = data["budgets"]
-    failures = sum(not b["passed"] for b in budgets)
+    faulty = data.get("fault_failures") or []
+    untrusted = bool(data.get("truth_mismatch")) and not data.get("partial")
+    failures = sum(not b["passed"] for b in budgets) + bool(faulty) + untrusted
+    tests = len(budgets) + bool(faulty) + untrusted
     suite = ET.Element(
         "testsuite",
         name=f"hothot verdict: {data.get('name', '')}",
-        tests=str(len(budgets)),
+        tests=str(tests),
         failures=str(failures),
         errors="0",
         time=str(data.get("analysis_s", 0)),
@@ -44,6 +57,24 @@ def junit_xml(data: dict[str, Any]) -> bytes:
             ET.SubElement(case, "failure", message=message, type="BudgetExceeded").text = message
         else:
             ET.SubElement(case, "system-out").text = f"observed {observed} <= limit {limit}"
-    suites = ET.Element("testsuites", tests=str(len(budgets)), failures=str(failures))
+    if faulty:  # the run did not test what was asked, or left a fault behind
+        case = ET.SubElement(
+            suite, "testcase", classname="hothot.chaos", name="faults applied and healed"
+        )
+        message = "; ".join(fault_failure_text(f) for f in faulty)
+        ET.SubElement(case, "failure", message=message, type="FaultFailed").text = message
+    if untrusted:
+        diff = data.get("truth_diff", {})
+        ours, theirs = diff.get("verdict", {}), diff.get("truth", {})
+        message = (
+            f"verdict {ours.get('conflicts')} conflicts / {ours.get('lost_updates')} lost updates,"
+            f" emulator {theirs.get('conflicts')} / {theirs.get('lost_updates')}: a bug in hothot"
+            " or a table that held other writes"
+        )
+        case = ET.SubElement(
+            suite, "testcase", classname="hothot.truth", name="verdict agrees with the emulator"
+        )
+        ET.SubElement(case, "failure", message=message, type="TruthMismatch").text = message
+    suites = ET.Element("testsuites", tests=str(tests), failures=str(failures))
     suites.append(suite)
     return ET.tostring(suites, encoding="utf-8", xml_declaration=True)

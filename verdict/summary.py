@@ -8,7 +8,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from verdict.junit import show
+from verdict.junit import fault_failure_text, show
 
 
 def _print_unclipped(console: Console, table: Table) -> None:
@@ -99,6 +99,13 @@ def print_summary(verdict: Any, report_dir: Path, console: Console | None = None
             f"[bold red]TRUTH MISMATCH[/]: emulator says conflicts={t['conflicts']} "
             f"lost_updates={t['lost_updates']}; the verdict says conflicts={data['totals']['conflicts']} "
             f"lost_updates={data['totals']['lost_updates']}"
+            + ("" if data["partial"] else ": a bug in hothot or a table that held other writes"),
+            soft_wrap=not console.is_terminal,
+        )
+    for failure in data.get("fault_failures") or []:
+        console.print(
+            f"[bold red]FAULT FAILED[/]: {fault_failure_text(failure)}",
+            soft_wrap=not console.is_terminal,
         )
     if data["partial"]:
         console.print("[yellow]partial history[/]: the run did not end cleanly")

@@ -1,0 +1,134 @@
+"""Runs whose budgets cannot be trusted fail the gate with exit 2: a fault the target refused
+(the run did not test it), a fault that failed to heal (it may still be applied), and a
+complete run whose figures disagree with the emulator's ground truth."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from verdict_fixtures import HistoryBuilder, history_fixture  # noqa: F401
+
+from verdict.analyze import JUNIT_FILE, Verdict, analyze
+
+
+def conflicted(h: HistoryBuilder) -> str:
+    """One conflict and one lost update on profile#1, written inside [1, 2]."""
+    v0 = h.write("a", "profile#1", None, 0.0)
+    lose = h.write("b", "profile#1", v0, 1.2)
+    win = h.write("a", "profile#1", v0, 1.3)
+    h.final("profile#1", {"a": win, "b": win})
+    return lose
+
+
+def failures_in_junit(root: Path) -> dict[str, str]:
+    tree = ET.parse(root / JUNIT_FILE)
+    return {
+        case.get("name", ""): failure.get("message", "")
+        for case in tree.iter("testcase")
+        for failure in case.iter("failure")
+    }
+
+
+def test_a_refused_fault_is_no_window_and_fails_the_gate(history: HistoryBuilder) -> None:
+    conflicted(history)
+    history.fault("f1", "partition", "a<->b", 1.0, 2.0)
+    history.chaos.append(
+        {"event": "start", "id": "f2", "fault": "clock_skew", "target": "c", "t": 1.1,
+         "error": "unknown region c"}
+    )  # fmt: skip
+    history.chaos.append({"event": "heal", "id": "f2", "t": 1.1})
+    v = analyze(history.save())
+    windows = [w["id"] for w in v.data["faults"]]
+    assert windows == ["f1", "outside"]
+    assert v.data["faults"][0]["anomalies"] == {"conflicts": 1, "lost_updates": 1}
+    assert v.data["fault_failures"] == [
+        {"id": "f2", "fault": "clock_skew", "target": "c", "phase": "apply",
+         "error": "unknown region c", "t": 1.1}
+    ]  # fmt: skip
+    assert v.passed is False and v.exit_code == 2
+    message = failures_in_junit(history.root)["faults applied and healed"]
+    assert "clock_skew on c was never applied" in message and "unknown region c" in message
+
+
+def test_a_fault_that_failed_to_heal_fails_the_gate(history: HistoryBuilder) -> None:
+    conflicted(history)
+    history.fault("f1", "partition", "a<->b", 1.0, None)
+    history.chaos.append(
+        {"event": "heal", "id": "f1", "t": 2.0, "error": "emulator: connection refused"}
+    )
+    v = analyze(history.save())
+    assert [w["id"] for w in v.data["faults"]] == ["f1", "outside"]  # it did act
+    assert [f["phase"] for f in v.data["fault_failures"]] == ["heal"]
+    assert v.exit_code == 2
+    assert "hothot heal" in failures_in_junit(history.root)["faults applied and healed"]
+
+
+def test_clean_faults_leave_the_gate_to_the_budgets(history: HistoryBuilder) -> None:
+    conflicted(history)
+    history.fault("f1", "partition", "a<->b", 1.0, 2.0)
+    v = analyze(history.save())
+    assert v.data["fault_failures"] == []
+    assert v.passed is True and v.exit_code == 0  # no budgets: nothing exceeded
+    assert failures_in_junit(history.root) == {}
+
+
+def truth(lost: int) -> dict:
+    return {"totals": {"writes": 3, "conflicts": 1, "lost_updates": lost}, "keys": {}}
+
+
+def test_a_truth_mismatch_fails_a_complete_run(history: HistoryBuilder) -> None:
+    conflicted(history)
+    history.truth = truth(lost=0)
+    v = analyze(history.save())
+    assert v.data["truth_mismatch"] is True
+    assert v.passed is False and v.exit_code == 2
+    assert "emulator 1 / 0" in failures_in_junit(history.root)["verdict agrees with the emulator"]
+
+
+def test_a_truth_match_and_a_partial_mismatch_leave_the_gate_to_the_budgets(
+    history: HistoryBuilder,
+) -> None:
+    conflicted(history)
+    history.truth = truth(lost=1)
+    v = analyze(history.save())
+    assert v.data["truth_mismatch"] is False and v.exit_code == 0
+    history.truth = truth(lost=0)
+    v = analyze(history.save(terminated=False))  # a killed run: the emulator may know more
+    assert v.data["partial"] is True and v.data["truth_mismatch"] is True
+    assert v.passed is True and v.exit_code == 0
+    assert failures_in_junit(history.root) == {}
+
+
+def test_exit_code_reads_only_the_saved_figures() -> None:
+    """`hothot analyze` and `run` exit from verdict.json's content alone."""
+    base = {"passed": True, "partial": False, "fault_failures": [], "truth_mismatch": False}
+    assert Verdict(base).exit_code == 0
+    assert Verdict({**base, "passed": False}).exit_code == 1
+    assert Verdict({**base, "truth_mismatch": True}).exit_code == 2
+    assert Verdict({**base, "truth_mismatch": True, "partial": True}).exit_code == 0
+
+
+def test_report_and_summary_say_why_the_gate_failed(history: HistoryBuilder) -> None:
+    import io
+
+    from rich.console import Console
+
+    from verdict.analyze import REPORT_FILE
+    from verdict.summary import print_summary
+
+    conflicted(history)
+    history.chaos.append(
+        {"event": "start", "id": "f2", "fault": "clock_skew", "target": "c", "t": 1.1,
+         "error": "unknown region c"}
+    )  # fmt: skip
+    history.chaos.append({"event": "heal", "id": "f2", "t": 1.1})
+    root = history.save()
+    v = analyze(root)
+    page = (root / REPORT_FILE).read_text()
+    assert "FAILED: no budgets set, but 1 fault failed" in page
+    assert "<b>FAULT FAILED</b>: clock_skew on c was never applied" in page
+    out = io.StringIO()
+    print_summary(v, root, Console(file=out, width=200))
+    text = out.getvalue()
+    assert "FAULT FAILED: clock_skew on c was never applied" in text and "FAILED" in text
