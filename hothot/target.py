@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -91,6 +92,8 @@ class Target:
     def close(self) -> None:
         if self.process is not None:
             stop_processes([self.process])
+            if self.process.stdin is not None:
+                self.process.stdin.close()
 
 
 def stop_processes(processes: list[subprocess.Popen[Any]], timeout_s: float = 10.0) -> None:
@@ -110,9 +113,8 @@ def start_emulator(spec: TargetSpec, *, seed: int, startup_timeout_s: float = 20
     """`hothot emulate` as a child process on free loopback ports; its banner gives the URLs."""
     cmd = [
         sys.executable,
-        "-m",
-        "hothot",
-        "emulate",
+        "-c",
+        _CHILD,
         "--regions",
         ",".join(spec.regions),
         "--port",
@@ -132,7 +134,9 @@ def start_emulator(spec: TargetSpec, *, seed: int, startup_timeout_s: float = 20
         cmd,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
+        # never written: its end closes when this process dies, however it dies (SIGKILL
+        # included), and the child then stops itself instead of holding its ports forever
+        stdin=subprocess.PIPE,
         # its own process group: a Ctrl-C at the terminal reaches the runner, which then
         # heals faults through this emulator before stopping it
         start_new_session=True,
@@ -151,6 +155,29 @@ def start_emulator(spec: TargetSpec, *, seed: int, startup_timeout_s: float = 20
     for stream in (proc.stdout, proc.stderr):
         threading.Thread(target=_drain, args=(stream,), daemon=True).start()
     return Target("emulator", dict(info["regions"]), info.get("control"), proc)
+
+
+#: the child's entry: `hothot emulate` with the runner's args, stopping when stdin closes
+_CHILD = "from hothot.target import emulate_until_orphaned as m; raise SystemExit(m())"
+#: how long an orphaned emulator has to stop on SIGTERM before it exits outright
+ORPHAN_GRACE_S = 5.0
+
+
+def emulate_until_orphaned(argv: list[str] | None = None) -> int:
+    """`hothot emulate argv`, which SIGTERMs itself once its stdin reaches end of file: the
+    parent holds the pipe's other end, so this works on every OS and for any parent death."""
+    from hothot.cli import main
+
+    threading.Thread(target=_stop_at_eof, args=(sys.stdin.buffer,), daemon=True).start()
+    return main(["emulate", *(sys.argv[1:] if argv is None else argv)])
+
+
+def _stop_at_eof(stream: IO[bytes]) -> None:
+    while stream.read(4096):
+        pass
+    os.kill(os.getpid(), signal.SIGTERM)
+    time.sleep(ORPHAN_GRACE_S)
+    os._exit(1)
 
 
 def _drain(stream: IO[bytes] | None) -> None:
