@@ -11,12 +11,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from chaos.spec import ChaosSpec
 from hothot.target import TargetSpec
-from hothot.yamlpos import PathKey, YamlError, line_of, load_with_lines
 from loadgen.spec import ObserveSpec, WorkloadSpec, WritersSpec
 from loadgen.workloads import build_workloads
 from verdict.cost import CostSpec
 from verdict.history import Duration
 from verdict.spec import BudgetSpec, VerdictOptions
+from verdict.yamlpos import PathKey, YamlError, line_of, load_with_lines
 
 
 class ReportSpec(BaseModel):

@@ -31,14 +31,28 @@ def test_bad_set_override_names_the_override_not_the_file_line(
     assert "Value error" not in err, err  # pydantic's wrapper says nothing to the user
 
 
-def test_bad_set_inside_a_list_entry_names_both(
+def test_bad_set_of_a_list_entrys_field_names_the_set(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     data = campaign(budgets=[{"metric": "replication_lag_p99", "max": "3s"}])
     path = write_campaign(tmp_path, data)
     assert main(["validate", str(path), "--set", "budgets.0.max=fast"]) == 2
     err = capsys.readouterr().err
-    assert f"{path}:" in err and "(with --set budgets.0.max=fast)" in err, err
+    assert "--set budgets.0.max=fast: budgets[0].max: expected a duration" in err, err
+    assert f"{path}:" not in err, err
+
+
+def test_bad_set_inside_a_list_entry_names_both(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The override made the entry as a whole wrong (a filter its metric does not take)."""
+    data = campaign(budgets=[{"metric": "replication_lag_p99", "max": "3s"}])
+    path = write_campaign(tmp_path, data)
+    override = "budgets.0.workload=profile"
+    assert main(["validate", str(path), "--set", override]) == 2
+    err = capsys.readouterr().err
+    assert f"{path}:" in err and f"(with --set {override})" in err, err
+    assert "cannot be filtered by workload" in err, err
 
 
 def test_file_errors_still_name_file_and_line_beside_an_override(

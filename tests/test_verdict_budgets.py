@@ -168,3 +168,31 @@ def test_cli_exit_codes_and_no_traceback(
     assert "typo.yaml" in err and "lost_updatez" in err and "Traceback" not in err
     assert hothot(["analyze", str(tmp_path / "missing")]) == 2
     assert "not a report directory" in capsys.readouterr().err
+
+
+def test_a_budgets_file_reports_every_problem_at_its_line(
+    history: HistoryBuilder, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report = one_lost(history)
+    bad = tmp_path / "budgets.yaml"
+    bad.write_text(
+        "budgets:\n"
+        "  - {metric: lost_updat_rate, max: 0.5}\n"
+        "  - metric: replication_lag_p99\n"
+        "    max: 12 seconds\n"
+        "  - {metric: conflict_rate, max: 'x%'}\n"
+    )
+    assert hothot(["analyze", str(report), "--budgets", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert f"{bad}:2: budgets[0].metric: unknown budget metric 'lost_updat_rate'" in err, err
+    assert f"{bad}:4: budgets[1].max: expected a duration" in err, err
+    assert f"{bad}:5: budgets[2].max: not a percentage: 'x%'" in err, err
+    assert "Traceback" not in err
+    bad.write_text("budgets: [\n")
+    assert hothot(["analyze", str(report), "--budgets", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert f"{bad}:2: not valid YAML" in err and "<unicode string>" not in err, err
+    bad.write_text("budgets:\n  - {metric: lost_updates, max: 0, workload: nope}\n")
+    assert hothot(["analyze", str(report), "--budgets", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert f"{bad}:2: budgets[0].workload: unknown workload 'nope'" in err, err

@@ -28,6 +28,7 @@ from verdict.history import (
 from verdict.ingest import ingest_history
 from verdict.junit import junit_xml
 from verdict.spec import BudgetSpec, VerdictOptions
+from verdict.yamlpos import PathKey, YamlError, line_of, load_with_lines
 
 CAMPAIGN_FILE = "campaign.yaml"
 VERDICT_FILE = "verdict.json"
@@ -88,32 +89,48 @@ def load_campaign(report_dir: Path) -> dict[str, Any]:
     return data
 
 
-def parse_budgets(raw: Any, where: str) -> list[BudgetSpec]:
-    """A `budgets:` list -> specs; a bad entry raises HistoryError naming `where[i].field`."""
+def parse_budgets(
+    raw: Any, where: str, lines: dict[PathKey, int] | None = None, path: Path | None = None
+) -> list[BudgetSpec]:
+    """A `budgets:` list -> specs. Every bad entry is reported at once, each as
+    `file:line: budgets[i].field: message` when the file's lines are known (`where[i]...`
+    otherwise)."""
     if raw is None:
         return []
+
+    def at(loc: tuple[str | int, ...]) -> str:
+        """`file:line: budgets[i].field`, or `where[i].field` without the file's lines."""
+        suffix = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc)
+        line = line_of(lines, ("budgets", *loc)) if lines is not None else None
+        return f"{path}:{line}: budgets{suffix}" if path is not None and line else where + suffix
+
     if not isinstance(raw, list):
-        raise HistoryError(f"{where}: expected a list of budgets")
-    out = []
+        raise HistoryError(f"{at(())}: expected a list of budgets")
+    out, problems = [], []
     for i, item in enumerate(raw):
         try:
-            out.append(BudgetSpec.model_validate(item))
+            spec = BudgetSpec.model_validate(item)
         except ValidationError as e:
-            raise _error(f"{where}[{i}]", e) from None
+            for err in e.errors():
+                msg = str(err["msg"]).replace("Value error, ", "")
+                problems.append(f"{at((i, *err['loc']))}: {msg}")
+            continue
+        spec._origin = at((i,))
+        out.append(spec)
+    if problems:
+        raise HistoryError("\n".join(problems))
     return out
 
 
 def load_budgets_file(path: Path) -> list[BudgetSpec]:
     """`hothot analyze --budgets FILE`: YAML with a `budgets:` list."""
     try:
-        data = yaml.safe_load(path.read_text())
-    except OSError as e:
-        raise HistoryError(f"{path}: cannot read budgets file: {e.strerror}") from None
-    except yaml.YAMLError as e:
-        raise HistoryError(f"{path}: not valid YAML: {e}") from None
+        data, lines = load_with_lines(path)
+    except YamlError as e:
+        raise HistoryError(str(e)) from None
     if not isinstance(data, dict) or "budgets" not in data:
         raise HistoryError(f"{path}: expected a mapping with a `budgets:` list")
-    return parse_budgets(data["budgets"], f"{path}: budgets")
+    return parse_budgets(data["budgets"], f"{path}: budgets", lines, path)
 
 
 def _check_filters(
@@ -136,8 +153,8 @@ def _check_filters(
         ):
             if value is not None and value not in known:
                 raise HistoryError(
-                    f"budgets[{i}] ({b.metric}): unknown {what} {value!r}; "
-                    f"the run has: {', '.join(sorted(map(str, known))) or 'none'}"
+                    f"{b._origin or f'budgets[{i}]'}.{what}: unknown {what} {value!r} for"
+                    f" {b.metric}; the run has: {', '.join(sorted(map(str, known))) or 'none'}"
                 )
 
 

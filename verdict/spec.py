@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    PrivateAttr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from verdict.budgets import METRICS
 from verdict.history import Duration, format_duration, parse_duration
@@ -30,17 +37,25 @@ class BudgetSpec(BaseModel):
             )
         return v
 
-    @model_validator(mode="before")
+    #: where the budget was written ("budgets.yaml:4: budgets[1]"), for later errors
+    _origin: str = PrivateAttr(default="")
+
+    @field_validator("max", mode="before")
     @classmethod
-    def _units(cls, data: Any) -> Any:
-        if isinstance(data, dict) and data.get("metric") in METRICS and "max" in data:
-            unit = METRICS[data["metric"]].unit
-            raw = data["max"]
-            if unit == "seconds":
-                data = {**data, "max": parse_duration(raw)}
-            elif unit == "rate" and isinstance(raw, str) and raw.strip().endswith("%"):
-                data = {**data, "max": float(raw.strip()[:-1]) / 100}
-        return data
+    def _units(cls, raw: Any, info: ValidationInfo) -> Any:
+        """`max` in the metric's unit: `3s`/`800ms` for seconds, `5%` for rates."""
+        metric = info.data.get("metric")
+        if metric not in METRICS:
+            return raw
+        unit = METRICS[metric].unit
+        if unit == "seconds":
+            return parse_duration(raw)
+        if unit == "rate" and isinstance(raw, str) and raw.strip().endswith("%"):
+            try:
+                return float(raw.strip()[:-1]) / 100
+            except ValueError:
+                raise ValueError(f"not a percentage: {raw!r}") from None
+        return raw
 
     @model_validator(mode="after")
     def _filters(self) -> BudgetSpec:
