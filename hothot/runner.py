@@ -27,7 +27,15 @@ from chaos.timeline import Timeline
 from globaltable.control import ControlClient, ControlError
 from hothot.campaign import Campaign, resolved_yaml
 from hothot.progress import RegionCounts, RunProgress, Snapshot
-from hothot.target import Target, TargetError, TargetSpec, open_target, wait_reachable
+from hothot.target import (
+    Target,
+    TargetError,
+    TargetSpec,
+    check_control_regions,
+    check_served_region,
+    open_target,
+    wait_reachable,
+)
 from loadgen.client import Boto3Client, OutcomeUnknown, StoreError
 from loadgen.conditions import ClientConditions
 from loadgen.metrics import LiveMetrics, budget_label
@@ -92,6 +100,8 @@ def prepare_table(spec: TargetSpec, target: Target) -> bool:
                 break
     for region, url in target.endpoints.items():
         check_table(clients[region], spec.table, url)
+        if target.control is not None:
+            check_served_region(clients[region], spec.table, url)
     return emptied
 
 
@@ -179,6 +189,7 @@ class CampaignRun:
     def start_target(self) -> Target:
         self.target = open_target(self.campaign.target, seed=self.campaign.seed)
         wait_reachable(self.target)
+        check_control_regions(self.target, list(self.campaign.target.regions))
         if prepare_table(self.campaign.target, self.target):
             self.note(
                 f"table {self.campaign.target.table!r} on the emulator held an earlier run's "

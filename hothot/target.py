@@ -14,6 +14,8 @@ from typing import IO, Any, Literal
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from globaltable.control import ControlClient, ControlError
+from loadgen.client import DynamoClient, OutcomeUnknown, StoreError
 from verdict.history import Duration
 
 
@@ -215,3 +217,38 @@ def wait_reachable(target: Target, timeout_s: float = 5.0) -> None:
                         f"region {region}: endpoint {url} is unreachable ({exc})"
                     ) from exc
                 time.sleep(0.2)
+
+
+def check_control_regions(target: Target, regions: list[str]) -> None:
+    """Before the table is touched: the emulator behind `control` serves every campaign region
+    (else faults on the others are refused mid-run). Serving more regions is allowed."""
+    if target.control is None:
+        return
+    try:
+        served = list(ControlClient(target.control).state().get("regions", []))
+    except (ControlError, OSError) as exc:
+        raise TargetError(f"control API {target.control} is unusable: {exc}") from None
+    missing = [r for r in regions if r not in served]
+    if missing:
+        raise TargetError(
+            "; ".join(
+                f"region {r} (endpoint {target.endpoints.get(r)}) is not a region of the emulator"
+                f" at {target.control}, which serves {', '.join(served)}"
+                for r in missing
+            )
+        )
+
+
+def check_served_region(client: DynamoClient, table: str, endpoint: str | None) -> None:
+    """The endpoint serves `client.region`: a hothot emulator names the region it answers
+    for in the table's ARN (as DynamoDB does), which catches URLs swapped between regions."""
+    try:
+        arn = str(client.call("DescribeTable", {"TableName": table})["Table"]["TableArn"])
+    except (StoreError, OutcomeUnknown, KeyError) as exc:
+        raise TargetError(f"region {client.region}: endpoint {endpoint}: {exc}") from None
+    parts = arn.split(":")
+    if len(parts) > 3 and parts[3] and parts[3] != client.region:
+        raise TargetError(
+            f"region {client.region}: endpoint {endpoint} serves region {parts[3]} "
+            f"(table ARN {arn}), not {client.region}"
+        )
