@@ -16,10 +16,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from rich.console import Console
+from rich.markup import escape
 
 import chaos
 from chaos.injectors import build as build_injectors
@@ -46,6 +47,9 @@ from verdict.analyze import analyze
 from verdict.errors import HistoryError
 from verdict.history import TRUTH_FILE
 from verdict.summary import print_summary
+
+if TYPE_CHECKING:
+    from loadgen.users import WorkloadExceptions
 
 EXIT_OK, EXIT_BUDGET, EXIT_INVALID, EXIT_INTERRUPTED = 0, 1, 2, 130
 QUIESCE_TIMEOUT_S = 60.0
@@ -169,6 +173,8 @@ class CampaignRun:
         self.conditions = ClientConditions()
         self.shard: ShardWriter | None = None
         self.notes: list[str] = []
+        #: the workloads that recorded an operation, per the verdict
+        self.judged_workloads: set[str] = set()
 
     # -- phases ------------------------------------------------------------------------
     def write_resolved_campaign(self) -> None:
@@ -290,6 +296,7 @@ class CampaignRun:
         except HistoryError as exc:
             self.console.print(f"[red]verdict: {exc}[/red]")
             return EXIT_INVALID
+        self.judged_workloads = set(verdict.data.get("workloads", {}))
         self.metrics.budgets(
             (_budget_name(b), float(b["observed"]), float(b["max"]))
             for b in verdict.data.get("budgets", [])
@@ -305,6 +312,16 @@ class CampaignRun:
             except Exception as exc:
                 self.note(f"pushgateway {gateway}: {exc}")
         return verdict.exit_code
+
+    def report_raised(self, raised: WorkloadExceptions, code: int) -> int:
+        """A line per workload whose own code raised; exit 2 when one never recorded anything
+        (its PASSED would judge an empty history)."""
+        for line in raised.lines():
+            self.console.print(f"[yellow]{escape(line)}[/yellow]")
+        never = raised.never_ran(self.judged_workloads)
+        for line in never:
+            self.console.print(f"[red]{escape(line)}[/red]")
+        return EXIT_INVALID if never else code
 
     def note(self, text: str) -> None:
         self.notes.append(text)
@@ -362,7 +379,7 @@ class CampaignRun:
                 )
             shard.close()
             self.fetch_truth()
-            code = self.judge(partial=self.interruption.asked)
+            code = self.report_raised(session.raised, self.judge(self.interruption.asked))
             return EXIT_INTERRUPTED if self.interruption.asked else code
         finally:
             if session is not None and not stopped:

@@ -20,7 +20,7 @@ from loadgen.plan import LoadPlan
 from loadgen.probes import LagProbes
 from loadgen.recorder import RecordIds
 from loadgen.recording import RecordingClient, Sink
-from loadgen.users import user_classes
+from loadgen.users import WorkloadExceptions, user_classes
 from loadgen.workloads import Workload, build_workloads
 from verdict.history import Op, Outcome, Record
 
@@ -87,6 +87,7 @@ class LoadSession:
         self.conditions = conditions
         self.ids = RecordIds(plan.worker)
         self.workloads = build_workloads(plan.workloads, plan.regions)
+        self.raised = WorkloadExceptions()
         self.stats = RegionStats(plan.regions)
         self._touched: set[str] = set()
         self._sink = sink
@@ -101,7 +102,12 @@ class LoadSession:
             sample=plan.observe.probe_sample,
         )
         classes = user_classes(
-            plan, self._record, conditions, ids=self.ids, workloads=self.workloads
+            plan,
+            self._record,
+            conditions,
+            ids=self.ids,
+            workloads=self.workloads,
+            raised=self.raised,
         )
         # a stopping user finishes its operation so that no sent write goes unrecorded
         stop_timeout = plan.writers.timeout * 8 + 1.0

@@ -9,9 +9,14 @@ monkey-patches gevent: only the modules that run Locust import it.
 from __future__ import annotations
 
 import itertools
+import logging
+import threading
+from collections.abc import Collection
 from typing import Any, ClassVar
 
+from gevent import GreenletExit
 from locust import User, constant, task
+from locust.exception import InterruptTaskSet, RescheduleTask, StopUser
 
 from loadgen.conditions import ClientConditions
 from loadgen.failover import failover_target
@@ -19,6 +24,59 @@ from loadgen.plan import LoadPlan, user_rng
 from loadgen.recorder import RecordIds
 from loadgen.recording import RecordingClient, Sink
 from loadgen.workloads import Workload, build_workloads
+
+log = logging.getLogger(__name__)
+
+#: how Locust (and the process) steer users: never a workload's own failure
+_CONTROL_FLOW = (GreenletExit, StopUser, InterruptTaskSet, RescheduleTask, KeyboardInterrupt)
+
+
+class WorkloadExceptions:
+    """Exceptions raised by workload code itself (store errors are failed records, not
+    these): counted per workload with the first one kept, each kind logged once, so one
+    buggy workload neither floods the log nor ends the run."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.counts: dict[str, int] = {}
+        self.first: dict[str, str] = {}
+        self._logged: set[tuple[str, type[BaseException]]] = set()
+
+    def note(self, workload: str, exc: BaseException) -> None:
+        kind = (workload, type(exc))
+        with self._lock:
+            self.counts[workload] = self.counts.get(workload, 0) + 1
+            self.first.setdefault(workload, describe_exception(exc))
+            new = kind not in self._logged
+            self._logged.add(kind)
+        if new:
+            log.warning(
+                "workload %s raised %s (each kind is logged once; the run goes on)",
+                workload,
+                describe_exception(exc),
+                exc_info=exc,
+            )
+
+    def lines(self) -> list[str]:
+        """One line per workload that raised, for the end of the run."""
+        return [
+            f"workload {name} raised {n} exception{'s' * (n != 1)} (first: {self.first[name]})"
+            for name, n in sorted(self.counts.items())
+        ]
+
+    def never_ran(self, ran: Collection[str]) -> list[str]:
+        """Why each workload that raised and is not in `ran` (the workloads that recorded an
+        operation) gave the verdict nothing to judge."""
+        return [
+            f"workload {name} never ran: every call raised {self.first[name]}"
+            for name in sorted(self.counts)
+            if name not in ran
+        ]
+
+
+def describe_exception(exc: BaseException) -> str:
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 class RegionWriter(User):
@@ -33,6 +91,7 @@ class RegionWriter(User):
     mix: ClassVar[list[Workload]]
     weights: ClassVar[list[float]]
     indices: ClassVar[itertools.count[int]]
+    raised: ClassVar[WorkloadExceptions]
 
     def __init__(self, environment: Any) -> None:
         super().__init__(environment)
@@ -52,8 +111,13 @@ class RegionWriter(User):
     @task
     def operate(self) -> None:
         workload = self.rng.choices(self.mix, weights=self.weights)[0]
-        key = workload.choose_key(self.rng, self.home)
-        workload.run(self.calls, key, self.rng)
+        try:
+            key = workload.choose_key(self.rng, self.home)
+            workload.run(self.calls, key, self.rng)
+        except _CONTROL_FLOW:
+            raise
+        except BaseException as exc:  # SystemExit too: user code must not end the run
+            type(self).raised.note(workload.name, exc)
 
 
 def user_classes(
@@ -63,8 +127,10 @@ def user_classes(
     *,
     ids: RecordIds | None = None,
     workloads: dict[str, Workload] | None = None,
+    raised: WorkloadExceptions | None = None,
 ) -> list[type[User]]:
-    """One Locust User class per region, `plan.writers.per_region` users each."""
+    """One Locust User class per region, `plan.writers.per_region` users each; exceptions
+    the workloads raise are counted in `raised`."""
     built = workloads if workloads is not None else build_workloads(plan.workloads, plan.regions)
     mix = [w for w in built.values() if w.spec.weight > 0]
     if not mix:
@@ -74,6 +140,7 @@ def user_classes(
         "sink": staticmethod(sink),
         "conditions": conditions,
         "ids": ids or RecordIds(plan.worker),
+        "raised": raised if raised is not None else WorkloadExceptions(),
         "mix": mix,
         "weights": [w.spec.weight for w in mix],
         "wait_time": constant(plan.writers.think_time),

@@ -1,0 +1,82 @@
+"""A user workload whose own code raises (SystemExit included) is counted and reported, never
+ends the run; one that never recorded an operation fails the run with exit 2."""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from loadgen.users import WorkloadExceptions
+from tests.run_fixtures import campaign, history_records, hothot, verdict, write_campaign
+
+WORKLOADS = '''
+import random
+
+from loadgen.workloads import Workload
+
+
+class Quitter(Workload):
+    kind = "quitter"
+
+    def run(self, calls, key, rng: random.Random) -> None:
+        raise SystemExit(3)
+
+
+class Flaky(Workload):
+    """Writes, then raises on every other call."""
+
+    kind = "flaky"
+
+    def run(self, calls, key, rng: random.Random) -> None:
+        self.put(calls, key, {"n": {"N": "1"}})
+        if rng.random() < 0.5:
+            raise ValueError("[bad] state")
+'''
+
+
+@pytest.mark.slow
+def test_raising_workloads_are_counted_and_one_that_never_ran_fails(tmp_path: Path) -> None:
+    (tmp_path / "rr_workloads.py").write_text(textwrap.dedent(WORKLOADS), encoding="utf-8")
+    data = campaign(
+        "raising",
+        duration="3s",
+        workloads=[
+            {"kind": "profile", "weight": 1, "keys": 10},
+            {"kind": "rr_workloads.Quitter", "weight": 1, "keys": 10},
+            {"kind": "rr_workloads.Flaky", "weight": 1, "keys": 10},
+        ],
+    )
+    report = tmp_path / "report"
+    path = write_campaign(tmp_path, data)
+    done = hothot("run", str(path), "--report-dir", str(report), cwd=tmp_path)
+    err = done.stderr
+    assert done.returncode == 2, err[-3000:]
+    assert "workload Quitter never ran: every call raised SystemExit: 3" in err
+    assert "Flaky never ran" not in err
+    summary = r"^workload Flaky raised \d+ exceptions? \(first: ValueError: \[bad\] state\)$"
+    assert len(re.findall(summary, err, re.MULTILINE)) == 1, err[-3000:]
+    # logged once per kind: one traceback for each of the two kinds, however many calls
+    assert err.count("Traceback (most recent call last)") == 2, err[-3000:]
+    # the run ended normally: the history closed with its trailer and the verdict written
+    assert "history shard" not in err
+    workloads = {r["workload"] for r in history_records(report)}
+    assert "Flaky" in workloads and "Quitter" not in workloads
+    assert set(verdict(report)["workloads"]) >= {"profile", "Flaky"}
+
+
+def test_never_ran_names_only_workloads_that_recorded_nothing() -> None:
+    raised = WorkloadExceptions()
+    for _ in range(3):
+        raised.note("a", KeyError("k"))
+    raised.note("b", SystemExit(1))
+    raised.note("b", RuntimeError())
+    assert raised.counts == {"a": 3, "b": 2}
+    assert raised.lines() == [
+        "workload a raised 3 exceptions (first: KeyError: 'k')",
+        "workload b raised 2 exceptions (first: SystemExit: 1)",
+    ]
+    assert raised.never_ran({"a"}) == ["workload b never ran: every call raised SystemExit: 1"]
+    assert raised.never_ran({"a", "b"}) == []
