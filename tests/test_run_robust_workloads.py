@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from loadgen.users import WorkloadExceptions
 from tests.run_fixtures import campaign, history_records, hothot, verdict, write_campaign
+
+pytestmark = pytest.mark.slow  # a whole run, ~7 s
 
 WORKLOADS = '''
 import random
@@ -37,7 +38,6 @@ class Flaky(Workload):
 '''
 
 
-@pytest.mark.slow
 def test_raising_workloads_are_counted_and_one_that_never_ran_fails(tmp_path: Path) -> None:
     (tmp_path / "rr_workloads.py").write_text(textwrap.dedent(WORKLOADS), encoding="utf-8")
     data = campaign(
@@ -65,18 +65,3 @@ def test_raising_workloads_are_counted_and_one_that_never_ran_fails(tmp_path: Pa
     workloads = {r["workload"] for r in history_records(report)}
     assert "Flaky" in workloads and "Quitter" not in workloads
     assert set(verdict(report)["workloads"]) >= {"profile", "Flaky"}
-
-
-def test_never_ran_names_only_workloads_that_recorded_nothing() -> None:
-    raised = WorkloadExceptions()
-    for _ in range(3):
-        raised.note("a", KeyError("k"))
-    raised.note("b", SystemExit(1))
-    raised.note("b", RuntimeError())
-    assert raised.counts == {"a": 3, "b": 2}
-    assert raised.lines() == [
-        "workload a raised 3 exceptions (first: KeyError: 'k')",
-        "workload b raised 2 exceptions (first: SystemExit: 1)",
-    ]
-    assert raised.never_ran({"a"}) == ["workload b never ran: every call raised SystemExit: 1"]
-    assert raised.never_ran({"a", "b"}) == []
