@@ -60,12 +60,20 @@ class RunningEmulator:
             **CREDENTIALS,
         )
 
-    def create_table(self, name: str, region: str | None = None) -> str:
-        """A global table with the campaign schema (hash key `pk`, S); returns its name."""
+    def create_table(
+        self, name: str, region: str | None = None, *, pk: str = "S", sk: str | None = None
+    ) -> str:
+        """A global table with the campaign schema (hash key `pk`, S) unless told otherwise:
+        `pk` the hash key's type, `sk` the type of a range key `sk`. Returns its name."""
+        keys = [{"AttributeName": "pk", "KeyType": "HASH"}]
+        types = [{"AttributeName": "pk", "AttributeType": pk}]
+        if sk is not None:
+            keys.append({"AttributeName": "sk", "KeyType": "RANGE"})
+            types.append({"AttributeName": "sk", "AttributeType": sk})
         self.client(region or next(iter(self.regions))).create_table(
             TableName=name,
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            KeySchema=keys,
+            AttributeDefinitions=types,
             BillingMode="PAY_PER_REQUEST",
         )
         return name

@@ -29,19 +29,7 @@ def table(emulator):  # noqa: F811
 
 @pytest.fixture
 def ranged(emulator):  # noqa: F811
-    name = f"ranged-{next(_names)}"
-    emulator.client(REGION).create_table(
-        TableName=name,
-        KeySchema=[
-            {"AttributeName": "pk", "KeyType": "HASH"},
-            {"AttributeName": "sk", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "N"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    name = emulator.create_table(f"ranged-{next(_names)}", REGION, sk="N")
     return emulator.resource(REGION).Table(name)
 
 

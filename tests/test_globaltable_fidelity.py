@@ -128,18 +128,7 @@ def test_batch_get_rejects_unused_attribute_names(ddb: Any) -> None:
 @pytest.fixture(scope="module")
 def ranged(emulator: RunningEmulator) -> Any:  # noqa: F811
     client = emulator.client("us-east-1")
-    client.create_table(
-        TableName="qa_ranged",
-        KeySchema=[
-            {"AttributeName": "pk", "KeyType": "HASH"},
-            {"AttributeName": "sk", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "N"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    emulator.create_table("qa_ranged", sk="N")
     for sk in range(4):
         client.put_item(
             TableName="qa_ranged",
@@ -240,13 +229,8 @@ def test_numbers_come_back_in_canonical_text(emulator: RunningEmulator) -> None:
     """DynamoDB stores numbers canonically: whatever text was sent, reads (and the other
     regions' replicas) return `12.5`, `0`, `100` - top level, in sets, lists and maps, in
     SET values and in a number key."""
+    emulator.create_table("qa_numbers", pk="N")
     client = emulator.client("us-east-1")
-    client.create_table(
-        TableName="qa_numbers",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "N"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
     client.put_item(
         TableName="qa_numbers",
         Item={
