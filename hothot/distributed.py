@@ -10,10 +10,14 @@ Messages (all small dicts; history travels as pre-encoded JSON lines):
   worker → master  hothot_hello       {}                 handlers ready: send the plan
   master → worker  hothot_plan        {campaign, endpoints, worker}
   master → worker  hothot_conditions  {method, args}     client-side fault state
-  worker → master  hothot_history     {worker, lines, regions, keys, produced}
+  worker → master  hothot_history     {worker, lines, regions, keys, produced, raised}
                    lines: JSON lines; regions: {region: [ops, errors]} of those lines;
-                   keys: written keys first seen in them; produced: the worker's total so far
-  worker → master  hothot_flushed     {worker, produced}  users stopped, all records sent
+                   keys: written keys first seen in them; produced: the worker's total so far;
+                   raised: {workload: [count, first exception]} its workloads' own code
+                   raised so far
+  worker → master  hothot_flushed     {worker, produced, raised}  users stopped, all
+                   records sent (sent after the last batch; the master awaits it before the
+                   verdict)
 """
 
 from __future__ import annotations
@@ -128,6 +132,8 @@ class HistoryReceiver:
         self.shards: dict[str, ShardWriter] = {}
         self.touched: set[str] = set()
         self.stats = RegionStats(regions)
+        #: each worker's latest tally of the exceptions its workloads raised (cumulative)
+        self.raised: dict[str, dict[str, list[Any]]] = {}
 
     def register(self, runner: Any) -> None:
         runner.register_message("hothot_history", self.on_history)
@@ -150,6 +156,7 @@ class HistoryReceiver:
         self.touched.update(data["keys"])
         tally.received += received
         tally.produced = max(tally.produced, int(data.get("produced", 0)))
+        self._note_raised(worker, data)
         if self.observe is not None:
             observe = self.observe
             for n, line in enumerate(lines.splitlines(), start=1):
@@ -161,6 +168,15 @@ class HistoryReceiver:
         tally = self.tallies.setdefault(msg.data["worker"], WorkerTally())
         tally.produced = max(tally.produced, int(msg.data.get("produced", 0)))
         tally.flushed = True
+        self._note_raised(msg.data["worker"], msg.data)
+
+    def _note_raised(self, worker: str, data: dict[str, Any]) -> None:
+        if data.get("raised"):
+            self.raised[worker] = data["raised"]
+
+    def raised_tallies(self) -> list[dict[str, list[Any]]]:
+        """The workers' tallies, in worker order (w1's first exception wins)."""
+        return [self.raised[worker] for worker in sorted(self.raised)]
 
     def close(self) -> None:
         for shard in self.shards.values():
@@ -226,7 +242,7 @@ class DistributedRun(CampaignRun):
         from loadgen.probes import LagProbes
         from loadgen.recorder import RecordIds
         from loadgen.session import read_final
-        from loadgen.users import user_classes
+        from loadgen.users import WorkloadExceptions, user_classes
         from loadgen.workloads import build_workloads
 
         self.interruption.install()
@@ -259,13 +275,15 @@ class DistributedRun(CampaignRun):
 
             def on_hello(environment: Any, msg: Any, **_: Any) -> None:
                 client_id = msg.node_id
-                index = runner.get_worker_index(client_id)
+                worker = f"w{runner.get_worker_index(client_id) + 1}"
+                # known from now on: one that sends no record (every call raised) is still
+                # awaited at the end, with its tally of raised exceptions
+                self.receiver.tallies.setdefault(worker, WorkerTally())
                 runner.send_message(
                     "hothot_plan",
-                    {"campaign": resolved, "endpoints": target.endpoints,
-                     "worker": f"w{index + 1}"},
+                    {"campaign": resolved, "endpoints": target.endpoints, "worker": worker},
                     client_id=client_id,
-                )  # fmt: skip
+                )
                 self.conditions.replay_to(client_id)
 
             runner.register_message("hothot_hello", on_hello)
@@ -301,6 +319,8 @@ class DistributedRun(CampaignRun):
             self._write_workers_file(lost)
             self.fetch_truth()
             code = self.judge(partial=self.interruption.asked or bool(lost))
+            raised = WorkloadExceptions.merged(self.receiver.raised_tallies())
+            code = self.report_raised(raised, code)
             return EXIT_INTERRUPTED if self.interruption.asked else code
         finally:
             if probes is not None:

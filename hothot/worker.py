@@ -10,7 +10,7 @@ from __future__ import annotations
 import collections
 import itertools
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from locust.exception import RPCError, RPCSendError
@@ -20,6 +20,9 @@ from hothot.runner import load_plan
 from hothot.target import Target
 from loadgen.conditions import ClientConditions
 from verdict.history import Op, Outcome, encode
+
+if TYPE_CHECKING:
+    from loadgen.users import WorkloadExceptions
 
 #: records per message, and the pause between messages while a backlog drains
 MAX_BATCH = 2000
@@ -34,12 +37,14 @@ class HistoryStream:
     """A sink that buffers encoded records and ships them to the master.
 
     Each batch carries, besides the JSON lines, what the master needs without decoding
-    them: operations and errors per region (the progress view) and the written keys this
-    worker had not reported before (the final reads)."""
+    them: operations and errors per region (the progress view), the written keys this
+    worker had not reported before (the final reads) and the exceptions its workloads
+    raised so far (so a worker lost later still has them reported)."""
 
-    def __init__(self, runner: Any, worker: str) -> None:
+    def __init__(self, runner: Any, worker: str, raised: WorkloadExceptions | None = None) -> None:
         self.runner = runner
         self.worker = worker
+        self.raised = raised
         self.produced = 0
         self._sent = 0  # records handed to the master so far
         self._lines: list[bytes] = []
@@ -74,7 +79,8 @@ class HistoryStream:
             self.runner.send_message(
                 "hothot_history",
                 {"worker": self.worker, "lines": b"".join(self._lines[:n]),
-                 "regions": regions, "keys": keys, "produced": self.produced},
+                 "regions": regions, "keys": keys, "produced": self.produced,
+                 "raised": self.raised_tally()},
             )  # fmt: skip
         except (RPCError, RPCSendError):
             return -1
@@ -83,6 +89,9 @@ class HistoryStream:
             self._fresh.popleft()
         self._sent = end
         return n
+
+    def raised_tally(self) -> dict[str, tuple[int, str]]:
+        return self.raised.tally() if self.raised is not None else {}
 
     def drain(self, patience_s: float = 30.0) -> None:
         deadline = time.monotonic() + patience_s
@@ -115,15 +124,16 @@ class WorkerProcess:
 
     def _on_plan(self, environment: Any, msg: Any, **_: Any) -> None:
         from loadgen.recorder import RecordIds
-        from loadgen.users import user_classes
+        from loadgen.users import WorkloadExceptions, user_classes
 
         data = msg.data
         campaign = parse_campaign(yaml.safe_load(data["campaign"]), source="(from master)")
         target = Target(campaign.target.kind, dict(data["endpoints"]))
         plan = load_plan(campaign, target, worker=data["worker"])
-        self.stream = HistoryStream(self.runner, plan.worker)
+        raised = WorkloadExceptions()
+        self.stream = HistoryStream(self.runner, plan.worker, raised)
         self.env.user_classes = user_classes(
-            plan, self.stream, self.conditions, ids=RecordIds(plan.worker)
+            plan, self.stream, self.conditions, ids=RecordIds(plan.worker), raised=raised
         )
         import gevent
 
@@ -143,7 +153,11 @@ class WorkerProcess:
             try:
                 self.runner.send_message(
                     "hothot_flushed",
-                    {"worker": self.stream.worker, "produced": self.stream.produced},
+                    {
+                        "worker": self.stream.worker,
+                        "produced": self.stream.produced,
+                        "raised": self.stream.raised_tally(),
+                    },
                 )
                 return
             except (RPCError, RPCSendError):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import logging
 import threading
-from collections.abc import Collection
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any, ClassVar
 
 from gevent import GreenletExit
@@ -56,6 +56,22 @@ class WorkloadExceptions:
                 describe_exception(exc),
                 exc_info=exc,
             )
+
+    def tally(self) -> dict[str, tuple[int, str]]:
+        """Count and first exception per workload, for a distributed worker to send."""
+        with self._lock:
+            return {name: (n, self.first[name]) for name, n in self.counts.items()}
+
+    @classmethod
+    def merged(cls, tallies: Iterable[Mapping[str, Sequence[Any]]]) -> WorkloadExceptions:
+        """Several workers' tallies as one: counts summed, the first exception of the first
+        tally that names the workload."""
+        merged = cls()
+        for tally in tallies:
+            for name, (n, first) in tally.items():
+                merged.counts[name] = merged.counts.get(name, 0) + int(n)
+                merged.first.setdefault(name, str(first))
+        return merged
 
     def lines(self) -> list[str]:
         """One line per workload that raised, for the end of the run."""

@@ -4,6 +4,7 @@ ends the run; one that never recorded an operation fails the run with exit 2."""
 from __future__ import annotations
 
 import re
+import subprocess
 import textwrap
 from pathlib import Path
 
@@ -38,7 +39,9 @@ class Flaky(Workload):
 '''
 
 
-def test_raising_workloads_are_counted_and_one_that_never_ran_fails(tmp_path: Path) -> None:
+def run_raising_campaign(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`hothot run` (with `args`) of a campaign mixing `profile` with Quitter and Flaky, the
+    workloads of WORKLOADS, into `tmp_path/report`."""
     (tmp_path / "rr_workloads.py").write_text(textwrap.dedent(WORKLOADS), encoding="utf-8")
     data = campaign(
         "raising",
@@ -49,19 +52,30 @@ def test_raising_workloads_are_counted_and_one_that_never_ran_fails(tmp_path: Pa
             {"kind": "rr_workloads.Flaky", "weight": 1, "keys": 10},
         ],
     )
-    report = tmp_path / "report"
     path = write_campaign(tmp_path, data)
-    done = hothot("run", str(path), "--report-dir", str(report), cwd=tmp_path)
+    report = tmp_path / "report"
+    return hothot("run", str(path), "--report-dir", str(report), *args, timeout=180, cwd=tmp_path)
+
+
+def check_raising_run(done: subprocess.CompletedProcess[str], report: Path) -> None:
+    """Quitter failed the run (exit 2) in one line, Flaky was summed up in one line, and the
+    run otherwise ended normally."""
     err = done.stderr
     assert done.returncode == 2, err[-3000:]
-    assert "workload Quitter never ran: every call raised SystemExit: 3" in err
+    assert len(re.findall(r"^workload Quitter never ran: every call raised SystemExit: 3$",
+                          err, re.MULTILINE)) == 1, err[-3000:]  # fmt: skip
     assert "Flaky never ran" not in err
     summary = r"^workload Flaky raised \d+ exceptions? \(first: ValueError: \[bad\] state\)$"
     assert len(re.findall(summary, err, re.MULTILINE)) == 1, err[-3000:]
-    # logged once per kind: one traceback for each of the two kinds, however many calls
-    assert err.count("Traceback (most recent call last)") == 2, err[-3000:]
     # the run ended normally: the history closed with its trailer and the verdict written
     assert "history shard" not in err
     workloads = {r["workload"] for r in history_records(report)}
     assert "Flaky" in workloads and "Quitter" not in workloads
     assert set(verdict(report)["workloads"]) >= {"profile", "Flaky"}
+
+
+def test_raising_workloads_are_counted_and_one_that_never_ran_fails(tmp_path: Path) -> None:
+    done = run_raising_campaign(tmp_path)
+    check_raising_run(done, tmp_path / "report")
+    # logged once per kind: one traceback for each of the two kinds, however many calls
+    assert done.stderr.count("Traceback (most recent call last)") == 2, done.stderr[-3000:]
