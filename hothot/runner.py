@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import atexit
 import os
-import signal
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,6 +25,7 @@ from chaos.injectors import build as build_injectors
 from chaos.timeline import Timeline
 from globaltable.control import ControlClient, ControlError
 from hothot.campaign import Campaign, resolved_yaml
+from hothot.interruption import Interruption
 from hothot.progress import RegionCounts, RunProgress, Snapshot
 from hothot.target import (
     Target,
@@ -114,36 +113,6 @@ def _drop_table(client: Boto3Client, table: str, url: str | None) -> None:
         client.call("DeleteTable", {"TableName": table})
     except (StoreError, OutcomeUnknown) as exc:
         raise TableUnusable(f"cannot empty table {table!r} at {url}: {exc}") from None
-
-
-@dataclass
-class Interruption:
-    """Ctrl-C / SIGTERM: the first asks for an orderly stop, the second skips the waits."""
-
-    count: int = 0
-    signals: list[str] = field(default_factory=list)
-    _previous: dict[int, Any] = field(default_factory=dict)
-
-    def install(self) -> None:
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            self._previous[signum] = signal.signal(signum, self._on_signal)
-
-    def uninstall(self) -> None:
-        for signum, handler in self._previous.items():
-            signal.signal(signum, handler)
-        self._previous.clear()
-
-    def _on_signal(self, signum: int, _frame: object) -> None:
-        self.count += 1
-        self.signals.append(signal.Signals(signum).name)
-
-    @property
-    def asked(self) -> bool:
-        return self.count > 0
-
-    @property
-    def hurried(self) -> bool:
-        return self.count > 1
 
 
 class CampaignRun:
