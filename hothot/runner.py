@@ -30,18 +30,16 @@ from hothot.progress import RegionCounts, RunProgress, Snapshot
 from hothot.target import (
     Target,
     TargetError,
-    TargetSpec,
     check_control_regions,
-    check_served_region,
     open_target,
+    prepare_table,
     wait_reachable,
 )
-from loadgen.client import Boto3Client, OutcomeUnknown, StoreError
 from loadgen.conditions import ClientConditions
 from loadgen.metrics import LiveMetrics, budget_label
 from loadgen.plan import LoadPlan
 from loadgen.recorder import ShardWriter
-from loadgen.table import TableUnusable, check_table, create_table
+from loadgen.table import TableUnusable
 from verdict.analyze import analyze
 from verdict.errors import HistoryError
 from verdict.history import TRUTH_FILE
@@ -79,40 +77,6 @@ def load_plan(campaign: Campaign, target: Target, worker: str = "w0") -> LoadPla
         observe=campaign.observe,
         worker=worker,
     )
-
-
-def prepare_table(spec: TargetSpec, target: Target) -> bool:
-    """Create the table where the campaign asks (once: the emulator makes it global), then
-    check it in every region. Raises TableUnusable naming the region, endpoint and table.
-    Returns True when a hothot emulator's table held an earlier run's items and was emptied."""
-    clients = {r: Boto3Client(r, url) for r, url in target.endpoints.items()}
-    emptied = False
-    if spec.wants_table_created:
-        # a hothot emulator creates a global table from one region; other endpoints are
-        # independent stores, each needing its own
-        once = target.control is not None
-        for region, url in target.endpoints.items():
-            created = create_table(clients[region], spec.table, url)
-            if once and not created:
-                # an emulator started by hand outlives runs: the last run's items would count
-                # in /truth (a false TRUTH MISMATCH) and its vids (w0:1, …) recur in this one
-                _drop_table(clients[region], spec.table, url)
-                create_table(clients[region], spec.table, url)
-                emptied = True
-            if once:
-                break
-    for region, url in target.endpoints.items():
-        check_table(clients[region], spec.table, url)
-        if target.control is not None:
-            check_served_region(clients[region], spec.table, url)
-    return emptied
-
-
-def _drop_table(client: Boto3Client, table: str, url: str | None) -> None:
-    try:
-        client.call("DeleteTable", {"TableName": table})
-    except (StoreError, OutcomeUnknown) as exc:
-        raise TableUnusable(f"cannot empty table {table!r} at {url}: {exc}") from None
 
 
 class CampaignRun:

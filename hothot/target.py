@@ -15,7 +15,8 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from globaltable.control import ControlClient, ControlError
-from loadgen.client import DynamoClient, OutcomeUnknown, StoreError
+from loadgen.client import Boto3Client, DynamoClient, OutcomeUnknown, StoreError
+from loadgen.table import TableUnusable, check_table, create_table
 from verdict.history import Duration
 
 
@@ -252,3 +253,37 @@ def check_served_region(client: DynamoClient, table: str, endpoint: str | None) 
             f"region {client.region}: endpoint {endpoint} serves region {parts[3]} "
             f"(table ARN {arn}), not {client.region}"
         )
+
+
+def prepare_table(spec: TargetSpec, target: Target) -> bool:
+    """Create the table where the campaign asks (once: the emulator makes it global), then
+    check it in every region. Raises TableUnusable naming the region, endpoint and table.
+    Returns True when a hothot emulator's table held an earlier run's items and was emptied."""
+    clients = {r: Boto3Client(r, url) for r, url in target.endpoints.items()}
+    emptied = False
+    if spec.wants_table_created:
+        # a hothot emulator creates a global table from one region; other endpoints are
+        # independent stores, each needing its own
+        once = target.control is not None
+        for region, url in target.endpoints.items():
+            created = create_table(clients[region], spec.table, url)
+            if once and not created:
+                # an emulator started by hand outlives runs: the last run's items would count
+                # in /truth (a false TRUTH MISMATCH) and its vids (w0:1, …) recur in this one
+                _drop_table(clients[region], spec.table, url)
+                create_table(clients[region], spec.table, url)
+                emptied = True
+            if once:
+                break
+    for region, url in target.endpoints.items():
+        check_table(clients[region], spec.table, url)
+        if target.control is not None:
+            check_served_region(clients[region], spec.table, url)
+    return emptied
+
+
+def _drop_table(client: Boto3Client, table: str, url: str | None) -> None:
+    try:
+        client.call("DeleteTable", {"TableName": table})
+    except (StoreError, OutcomeUnknown) as exc:
+        raise TableUnusable(f"cannot empty table {table!r} at {url}: {exc}") from None

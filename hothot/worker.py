@@ -19,7 +19,8 @@ from hothot.campaign import parse_campaign
 from hothot.runner import load_plan
 from hothot.target import Target
 from loadgen.conditions import ClientConditions
-from verdict.history import Op, Outcome, encode
+from loadgen.recording import counts_as_error
+from verdict.history import Op, encode
 
 if TYPE_CHECKING:
     from loadgen.users import WorkloadExceptions
@@ -54,7 +55,7 @@ class HistoryStream:
 
     def __call__(self, record: dict[str, Any]) -> None:
         self._lines.append(encode(record))
-        self._tags.append((record.get("region", ""), record.get("outcome") != Outcome.OK))
+        self._tags.append((record.get("region", ""), counts_as_error(record)))
         if record.get("op") in WRITES:
             key = record["key"]
             if key not in self._known:

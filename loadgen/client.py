@@ -41,6 +41,10 @@ class StoreError(Exception):
         self.message = message
 
 
+#: the error code of a write whose condition did not hold
+CONDITION_FAILED = "ConditionalCheckFailedException"
+
+
 class ConditionFailed(StoreError):
     """ConditionalCheckFailedException: a guarded write found the item changed."""
 
@@ -64,7 +68,7 @@ _THROTTLE_CODES = frozenset(
 
 def store_error(code: str, message: str = "") -> StoreError:
     """The exception class for a DynamoDB error code (shared by every client)."""
-    if code == "ConditionalCheckFailedException":
+    if code == CONDITION_FAILED:
         return ConditionFailed(code, message)
     if code in _THROTTLE_CODES:
         return Throttled(code, message)

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from loadgen.client import DynamoClient, OutcomeUnknown, StoreError
+from loadgen.client import CONDITION_FAILED, DynamoClient, OutcomeUnknown, StoreError
 from loadgen.conditions import ClientConditions, ClientFault
 from loadgen.recorder import RecordIds
 from verdict.history import Op, Outcome, Record, item_size
@@ -151,3 +151,10 @@ class RecordingClient:
         rec["old_bytes"] = item_size(old) if old else 0
         if after is not None:
             rec["item_bytes"] = item_size(after(old))
+
+
+def counts_as_error(rec: Record) -> bool:
+    """A failed request, for the progress view. A condition-check rejection is not one: it is
+    the answer guarded and client_lww writes are built to get (the verdict still counts it
+    as a failed write)."""
+    return rec.get("outcome") != Outcome.OK and rec.get("error") != CONDITION_FAILED

@@ -19,10 +19,10 @@ from loadgen.conditions import ClientConditions
 from loadgen.plan import LoadPlan
 from loadgen.probes import LagProbes
 from loadgen.recorder import RecordIds
-from loadgen.recording import RecordingClient, Sink
+from loadgen.recording import RecordingClient, Sink, counts_as_error
 from loadgen.users import WorkloadExceptions, user_classes
 from loadgen.workloads import Workload, build_workloads
-from verdict.history import Op, Outcome, Record
+from verdict.history import Op, Record
 
 #: window of the live ops/s figure
 RATE_WINDOW_S = 5.0
@@ -47,7 +47,7 @@ class RegionStats:
         self._recent: collections.deque[tuple[float, str, int, int]] = collections.deque()
 
     def count(self, rec: Record) -> None:
-        self.add(rec.get("region", ""), 1, int(rec.get("outcome") != Outcome.OK))
+        self.add(rec.get("region", ""), 1, int(counts_as_error(rec)))
 
     def add(self, region: str, ops: int, errors: int) -> None:
         """Operations counted elsewhere (a distributed worker's batch), one entry for all."""

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from hothot.runner import prepare_table
-from hothot.target import Target, TargetSpec
+from hothot.target import Target, TargetSpec, prepare_table
 from tests.globaltable_fixtures import RunningEmulator, emulator  # noqa: F401
 
 

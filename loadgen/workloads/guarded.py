@@ -6,6 +6,7 @@ import random
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from loadgen.client import CONDITION_FAILED
 from loadgen.recording import VID, RecordingClient
 from loadgen.workloads.base import Workload
 from verdict.history import Op, Outcome
@@ -41,8 +42,5 @@ class Guarded(Workload):
             else:
                 condition, values = f"{VID} = :seen", {":seen": {"S": seen}}
             self.update(calls, rec, {"data": data}, condition=condition, values=values)
-            if (
-                rec["outcome"] != Outcome.FAIL
-                or rec.get("error") != "ConditionalCheckFailedException"
-            ):
+            if rec["outcome"] != Outcome.FAIL or rec.get("error") != CONDITION_FAILED:
                 return
