@@ -210,6 +210,11 @@ def test_bad_calculator_input(kwargs: dict, message: str) -> None:
         ({"mode": "reserved"}, "mode"),
         ({"production_scale": 0}, "production_scale"),
         ({"storage": 3}, "storage"),
+        # YAML's .nan/.inf would otherwise print a bill of $nan or $inf
+        ({"prices": {"storage_gb_month": float("nan")}}, "must be a finite number"),
+        ({"prices": {"hours_per_month": float("inf")}}, "must be a finite number"),
+        ({"production_scale": float("inf")}, "(?s)production_scale.*finite"),
+        ({"storage_gb": float("nan")}, "(?s)storage_gb.*finite"),
     ],
 )
 def test_bad_cost_section(raw: dict, message: str) -> None:

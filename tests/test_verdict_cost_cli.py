@@ -58,7 +58,7 @@ def test_storage_and_strong_reads(capsys: pytest.CaptureFixture[str]) -> None:
     # strong reads of 9000 B: 3 units; 10 reads/s * 3 * 0.3285 = 9.855; storage 30 GB with
     # free tier: 5 GB * 0.25 = 1.25. One region, no writes.
     code, out, _ = run(
-        capsys, "--writes-per-second", "0", "--reads-per-second", "10", "--item-size", "9000",
+        capsys, "--writes-per-second", "0", "--reads-per-second", "10", "--item-size", "9000B",
         "--read-consistency", "strong", "--regions", "1", "--storage-gb", "30", "--free-tier",
         "--json",
     )  # fmt: skip
@@ -71,12 +71,25 @@ def test_storage_and_strong_reads(capsys: pytest.CaptureFixture[str]) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--writes-per-second", "-5"], "writes per second"),
-        (["--writes-per-second", "5", "--item-size", "1.5XB"], "1.5XB"),
-        (["--writes-per-second", "5", "--item-size", "500KB"], "400 KB"),
+        (["--writes-per-second", "-5"], "--writes-per-second must be a number >= 0"),
+        (["--writes-per-second", "inf"], "--writes-per-second must be a number >= 0"),
+        (["--writes-per-second", "5", "--reads-per-second", "nan"], "--reads-per-second"),
+        (["--writes-per-second", "5", "--item-size", "1.5XB"], "--item-size: expected a size"),
+        (["--writes-per-second", "5", "--item-size=-1KB"], "--item-size: expected a size"),
+        (["--writes-per-second", "5", "--item-size", "500KB"], "--item-size 500KB: 512000 B"),
+        (["--writes-per-second", "5", "--read-item-size", "500KB"], "--read-item-size 500KB"),
+        # a bare number is more likely meant as KB than as bytes: the unit is required
+        (["--writes-per-second", "5", "--item-size", "1.5"], "--item-size '1.5': give a unit"),
+        (["--writes-per-second", "5", "--read-item-size", "700"], "--read-item-size '700'"),
         (["--writes-per-second", "5", "--regions", "0"], "--regions"),
         (["--writes-per-second", "5", "--storage-gb", "-1"], "--storage-gb"),
-        (["--writes-per-second", "5", "--price", "wcu=1"], "unknown price 'wcu'"),
+        (
+            ["--writes-per-second", "5", "--storage-gb", "inf"],
+            "--storage-gb: Input should be a finite",
+        ),
+        (["--writes-per-second", "5", "--price", "wcu=1"], "--price: unknown price 'wcu'"),
+        (["--writes-per-second", "5", "--price", "transfer_gb=nan"], "must be a finite number"),
+        (["--writes-per-second", "5", "--price", "hours_per_month=inf"], "'hours_per_month'"),
         (["--writes-per-second", "5", "--price", "storage_gb_month"], "key=value"),
     ],
 )

@@ -76,7 +76,10 @@ def parse_price_overrides(pairs: list[str]) -> dict[str, float]:
             out[key.strip()] = float(text)
         except ValueError:
             raise ValueError(f"--price {pair!r}: {text!r} is not a number") from None
-    return CostSpec.check_prices(out)
+    try:
+        return CostSpec.check_prices(out)
+    except ValueError as err:
+        raise ValueError(f"--price: {err}") from None
 
 
 class CostSpec(BaseModel):
@@ -84,12 +87,12 @@ class CostSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     #: the campaign ran at 1/N of production traffic: measured rates are multiplied by N
-    production_scale: float = Field(default=1.0, gt=0)
+    production_scale: float = Field(default=1.0, gt=0, allow_inf_nan=False)
     mode: Mode = "on-demand"
     #: overrides of verdict/prices.json keys, e.g. {storage_gb_month: 0.285}
     prices: dict[str, float] = Field(default_factory=dict)
     #: table size at production scale; every replica stores all of it
-    storage_gb: float = Field(default=0.0, ge=0)
+    storage_gb: float = Field(default=0.0, ge=0, allow_inf_nan=False)
     free_tier: bool = False
     #: price reads as strong/eventual regardless of how the campaign read (None: as recorded)
     read_consistency: Consistency | None = None
@@ -101,6 +104,8 @@ class CostSpec(BaseModel):
         for key, value in v.items():
             if key not in known:
                 raise ValueError(f"unknown price {key!r}; known: {', '.join(sorted(known))}")
+            if not math.isfinite(value):
+                raise ValueError(f"price {key!r} must be a finite number, got {value}")
             if value < 0 or (key == "hours_per_month" and value == 0):
                 raise ValueError(f"price {key!r} must be positive, got {value}")
         return v

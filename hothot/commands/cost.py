@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import math
+import re
 import sys
 
 import orjson
@@ -10,7 +12,14 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from verdict.cost import CostSpec, estimate, parse_price_overrides, price_sheet, table_rows
+from verdict.cost import (
+    MAX_ITEM_BYTES,
+    CostSpec,
+    estimate,
+    parse_price_overrides,
+    price_sheet,
+    table_rows,
+)
 from verdict.history import parse_size
 
 
@@ -45,10 +54,31 @@ def _fail(message: str) -> int:
     return 2
 
 
+def _size(flag: str, text: str) -> int:
+    """A size with its unit: a bare `1.5` is more likely meant as KB than as 2 bytes."""
+    try:
+        size = parse_size(text)
+    except ValueError as err:
+        raise ValueError(f"{flag}: {err}") from None
+    if re.fullmatch(r"[\s\d.]*", text):
+        raise ValueError(f"{flag} {text!r}: give a unit, e.g. {text.strip()}B or {text.strip()}KB")
+    if size > MAX_ITEM_BYTES:
+        raise ValueError(f"{flag} {text}: {size} B exceeds DynamoDB's 400 KB item maximum")
+    return size
+
+
+def _rate(flag: str, value: float) -> float:
+    if not math.isfinite(value) or value < 0:
+        raise ValueError(f"{flag} must be a number >= 0, got {value}")
+    return value
+
+
 def run(args: argparse.Namespace) -> int:
     try:
-        item = parse_size(args.item_size)
-        read_item = parse_size(args.read_item_size) if args.read_item_size else None
+        item = _size("--item-size", args.item_size)
+        read_item = _size("--read-item-size", args.read_item_size) if args.read_item_size else None
+        _rate("--writes-per-second", args.writes_per_second)
+        _rate("--reads-per-second", args.reads_per_second)
         spec = CostSpec(
             mode=args.mode,
             prices=parse_price_overrides(args.price),
