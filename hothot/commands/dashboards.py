@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 
 def register(parser: argparse.ArgumentParser) -> None:
@@ -48,14 +49,32 @@ def run_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def _shown(url: str) -> str:
+    """The URL as printed: a password given in it (http://admin:pw@host) is masked."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return parts._replace(netloc=netloc).geturl()
+
+
 def run_push(args: argparse.Namespace) -> int:
     from hothot.observe.grafana import push_dashboards
 
+    shown = _shown(args.url)
     try:
+        if args.url.startswith(("http://", "https://")) and not urlsplit(args.url).hostname:
+            raise ValueError("the URL names no host, e.g. http://127.0.0.1:3000")
         answers = push_dashboards(args.url, args.token, folder_uid=args.folder_uid)
     except Exception as err:  # the CLI reports any Grafana/transport failure and exits 2
-        print(f"hothot dashboards push: {args.url}: {err}", file=sys.stderr)
+        message = str(err)
+        if shown != args.url:
+            message = message.replace(args.url, shown)
+        print(f"hothot dashboards push: --url {shown}: {message}", file=sys.stderr)
         return 2
     for answer in answers:
-        print(f"{args.url}: {answer.get('status', 'ok')} {answer.get('url', '')}".rstrip())
+        print(f"{shown}: {answer.get('status', 'ok')} {answer.get('url', '')}".rstrip())
     return 0
