@@ -29,13 +29,15 @@ def register(parser: argparse.ArgumentParser) -> None:
         "--master-bind",
         default="127.0.0.1:5557",
         metavar="HOST:PORT",
-        help="with --workers: where the master listens for workers (default 127.0.0.1:5557)",
+        help="with --workers or --expect-workers: where the master listens for workers "
+        "(default 127.0.0.1:5557)",
     )
     parser.add_argument(
         "--expect-workers",
         type=int,
         default=None,
-        help="with --workers: also wait for this many workers in total (remote ones included)",
+        help="wait for this many workers in total (remote ones included) before the load starts; "
+        "alone, it runs the master with no local worker",
     )
     parser.set_defaults(func=run)
 
