@@ -203,10 +203,3 @@ def resolved_yaml(campaign: Campaign, *, chaos: Any = None) -> str:
         aws = data.get("chaos", {}).get("aws")
         data["chaos"] = {"faults": chaos, "aws": aws} if aws else chaos
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
-
-
-def json_schema() -> dict[str, Any]:
-    schema = Campaign.model_json_schema()
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["title"] = "hothot campaign"
-    return schema
