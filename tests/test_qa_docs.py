@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -153,3 +154,31 @@ def test_relative_links_and_anchors_resolve(doc: Path) -> None:
         assert path.exists(), f"{doc.name}: {link}: no such file"
         if anchor:
             assert anchor in _anchors(path), f"{doc.name}: {link}: no such heading"
+
+
+def _listening_ports() -> set[int]:
+    """Container ports of the compose stack that something listens on: the images' own
+    (Grafana 3000, Prometheus's --web.listen-address, Pushgateway 9091), the emulator's
+    --port..+2 and --control-port, the runner's observe.metrics_port, and Locust's web UI
+    (8089) only if hothot ever creates one."""
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
+    services = compose["services"]
+    ports = {3000, 9091}
+    ports |= {int(a.rsplit(":", 1)[1]) for a in services["prometheus"]["command"] if "listen" in a}
+    emulator = dict(a.lstrip("-").split("=", 1) for a in services["emulator"]["command"][1:])
+    ports |= {int(emulator["port"]) + i for i in range(3)} | {int(emulator["control-port"])}
+    runner = [a for a in services["runner"]["command"] if "observe.metrics_port=" in a]
+    ports |= {int(a.rsplit("=", 1)[1]) for a in runner}
+    sources = (ROOT / "hothot").rglob("*.py")
+    if any("create_web_ui" in p.read_text(encoding="utf-8") for p in sources):
+        ports.add(8089)
+    return ports
+
+
+def test_ports_the_compose_docs_point_at_are_served() -> None:
+    block = next(
+        b for b in _code_blocks(ROOT / "docs" / "observability.md") if "docker compose up" in b
+    )
+    shown = {int(p) for p in re.findall(r":(\d{4,5})\b", block)}
+    assert shown, "the compose block names no port: nothing checked"
+    assert shown - _listening_ports() == set()
