@@ -182,3 +182,24 @@ def test_ports_the_compose_docs_point_at_are_served() -> None:
     shown = {int(p) for p in re.findall(r":(\d{4,5})\b", block)}
     assert shown, "the compose block names no port: nothing checked"
     assert shown - _listening_ports() == set()
+
+
+def _kinds_in_table(text: str) -> set[str]:
+    table = text.split("| kind |", 1)[1].split("\n\n", 1)[0]
+    return {m for m in re.findall(r"^\| `(\w+)` \|", table, re.M)}
+
+
+def test_workload_tables_list_every_kind_and_the_quickstart_every_writing_one() -> None:
+    from loadgen.workloads import WORKLOADS
+
+    for doc in (ROOT / "README.md", ROOT / "docs" / "workloads.md"):
+        assert _kinds_in_table(doc.read_text(encoding="utf-8")) == set(WORKLOADS), doc.name
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    row = next(line for line in readme.splitlines() if line.startswith("| `quickstart.yaml`"))
+    campaign = yaml.safe_load((ROOT / "campaigns" / "quickstart.yaml").read_text("utf-8"))
+    kinds = {w["kind"] for w in campaign["workloads"]}
+    claimed = {k for k, cls in WORKLOADS.items() if cls.writes} if "every write" in row else None
+    if "every workload" in row:
+        claimed = set(WORKLOADS)
+    assert claimed is not None, f"README no longer says what the quickstart covers: {row}"
+    assert kinds == claimed
