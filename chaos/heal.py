@@ -16,8 +16,9 @@ import orjson
 
 from chaos.faults import FAULTS
 from chaos.injectors import INJECTORS, Injector
+from chaos.injectors.base import FaultGone
 from chaos.timeline import STATE_FILE, write_state
-from verdict.history import CHAOS_LOG, FaultEvent
+from verdict.history import CHAOS_LOG, LATE_HEAL, FaultEvent
 
 
 class HealError(Exception):
@@ -75,6 +76,9 @@ def heal_report(report_dir: Path, injectors: dict[str, Injector] | None = None) 
                 continue
             try:
                 injector.heal(fault, handle)
+            except FaultGone as gone:
+                result.healed.append(f"{label} via {name}: nothing to undo, {gone}")
+                continue
             except Exception as err:
                 result.failed.append(f"{label}: {name}: {err}")
                 left.append(part)
@@ -110,7 +114,7 @@ def _log_heal(report_dir: Path, entry: dict[str, Any]) -> None:
         target=str(entry.get("target", "")),
         params={k: v for k, v in entry.get("spec", {}).items() if k not in ("at", "for", "fault")},
         t=time.time(),
-        error="healed late by hothot heal",
+        note=LATE_HEAL,
     )
     with open(report_dir / CHAOS_LOG, "ab") as out:
         out.write(orjson.dumps(event) + b"\n")

@@ -27,7 +27,7 @@ from typing import Any
 
 import orjson
 
-from chaos.injectors.base import Handle, Injector
+from chaos.injectors.base import FaultGone, Handle, Injector
 from chaos.schedule import ScheduledFault
 from verdict.history import CHAOS_LOG, FaultEvent
 
@@ -183,6 +183,8 @@ class Timeline:
             for injector, handle in reversed(applied.parts):
                 try:
                     injector.heal(applied.scheduled.fault, handle)
+                except FaultGone:
+                    pass  # healed by someone else: nothing left applied
                 except Exception as err:
                     failed.append((injector, handle))
                     reasons.append(f"{injector.name}: {err}")

@@ -85,6 +85,9 @@ class GlobalTable:
         self.latency: dict[str, float] = {}
         self.inflight: dict[tuple[str, Key], tuple[str, asyncio.Future[None]]] = {}
         self._fault_ids = count(1)
+        #: names this emulator process in /state: fault ids (f1, f2, ...) restart with it, so a
+        #: late heal checks it is still talking to the emulator that applied the fault
+        self.instance = f"{random.getrandbits(64):016x}"
         self._delete_ids = count(1)
         self._drain_handle: asyncio.TimerHandle | None = None
         self._drain_at = float("inf")
@@ -348,6 +351,7 @@ class GlobalTable:
         return {
             "regions": self.regions,
             "mode": self.mode,
+            "instance": self.instance,
             "clocks": {r: c.current_offset() for r, c in self.clocks.items()},
             "links": {lk.name: lk.state() for lk in self.links.values()},
             "outages": sorted(self.outages),

@@ -152,3 +152,49 @@ def test_hothot_heal_refuses_what_it_cannot_use(
     assert "could not heal f1-region_outage region_outage eu-west-1: emulator:" in err
     assert "1 fault(s) still applied" in err
     assert len(json.loads((tmp_path / "faults.state").read_text())) == 1
+
+
+def outage_entry(control: str, handle: dict[str, object]) -> list[dict[str, object]]:
+    """A faults.state left by a killed run: an outage of eu-west-1 applied as `handle`."""
+    spec = {"at": "0s", "for": "5s", "fault": "region_outage", "region": "eu-west-1"}
+    return [
+        {
+            "id": "f1-region_outage",
+            "fault": "region_outage",
+            "target": "eu-west-1",
+            "spec": spec,
+            "applied": [{"injector": "emulator", "handle": {"control": control, **handle}}],
+        }
+    ]
+
+
+def test_hothot_heal_never_heals_a_restarted_emulators_faults(
+    clean_emulator: Emulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Fault ids restart with the emulator: `f1` in an old faults.state names whatever fault
+    a restarted emulator numbered f1 since. hothot heal must leave that one alone."""
+    emu = clean_emulator
+    other = emu.control.apply({"fault": "partition", "regions": ["us-east-1", "us-west-2"]})
+    stale = {"ids": [other], "instance": "0000000000000000"}  # another emulator process
+    (tmp_path / "faults.state").write_text(json.dumps(outage_entry(emu.control_url, stale)))
+    code, out, _ = heal_in_process(capsys, str(tmp_path))
+    assert code == 0
+    assert "nothing to undo, the emulator at" in out and "was restarted" in out, out
+    assert other in emu.control.state()["faults"]  # the unrelated partition is still there
+    assert json.loads((tmp_path / "faults.state").read_text()) == []
+    emu.control.heal(other)
+
+
+def test_hothot_heal_says_when_a_fault_was_already_healed(
+    clean_emulator: Emulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    emu = clean_emulator
+    fid = emu.control.apply({"fault": "region_outage", "region": "eu-west-1"})
+    same = {"ids": [fid], "instance": emu.control.state()["instance"]}
+    (tmp_path / "faults.state").write_text(json.dumps(outage_entry(emu.control_url, same)))
+    code, out, _ = heal_in_process(capsys, str(tmp_path))
+    assert code == 0 and "healed f1-region_outage region_outage eu-west-1 via emulator" in out
+    assert emu.clean()
+    (tmp_path / "faults.state").write_text(json.dumps(outage_entry(emu.control_url, same)))
+    code, out, _ = heal_in_process(capsys, str(tmp_path))
+    assert code == 0 and "nothing to undo, already healed" in out, out

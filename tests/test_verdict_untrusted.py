@@ -10,6 +10,7 @@ from pathlib import Path
 from verdict_fixtures import HistoryBuilder, history_fixture  # noqa: F401
 
 from verdict.analyze import JUNIT_FILE, Verdict, analyze
+from verdict.history import LATE_HEAL
 
 
 def conflicted(h: HistoryBuilder) -> str:
@@ -132,3 +133,16 @@ def test_report_and_summary_say_why_the_gate_failed(history: HistoryBuilder) -> 
     print_summary(v, root, Console(file=out, width=200))
     text = out.getvalue()
     assert "FAULT FAILED: clock_skew on c was never applied" in text and "FAILED" in text
+
+
+def test_a_late_heal_by_hothot_heal_is_no_failure(history: HistoryBuilder) -> None:
+    """A killed run's faults undone afterwards by `hothot heal`: healed, not failed (older
+    versions wrote the same note as `error`)."""
+    conflicted(history)
+    history.fault("f1", "partition", "a<->b", 1.0, None)
+    history.chaos.append({"event": "heal", "id": "f1", "t": 9.0, "note": LATE_HEAL})
+    history.fault("f2", "partition", "a<->c", 1.0, None)
+    history.chaos.append({"event": "heal", "id": "f2", "t": 9.0, "error": LATE_HEAL})
+    v = analyze(history.save())
+    assert v.data["fault_failures"] == [] and v.exit_code == 0
+    assert [w["heal"] for w in v.data["faults"][:2]] == [9.0, 9.0]

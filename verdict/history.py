@@ -95,6 +95,7 @@ class FaultEvent(TypedDict, total=False):
     params: dict[str, Any]
     t: float  # harness wall clock
     error: str  # start: the apply failed (a heal follows at once); heal: healing failed
+    note: str  # heal: LATE_HEAL when `hothot heal` undid it after the run
 
 
 class FaultWindow(TypedDict):
@@ -104,6 +105,10 @@ class FaultWindow(TypedDict):
     params: dict[str, Any]
     start: float
     heal: float | None
+
+
+#: the note of a heal event written by `hothot heal` (older versions wrote it as `error`)
+LATE_HEAL = "healed late by hothot heal"
 
 
 class FaultFailure(TypedDict):
@@ -142,7 +147,7 @@ def fault_failures(lines: list[bytes] | list[str]) -> list[FaultFailure]:
             t=float(ev.get("t", 0.0)),
         )
         for ev in _fault_events(lines)
-        if ev.get("error") and ev.get("event") in ("start", "heal")
+        if ev.get("error") and ev.get("event") in ("start", "heal") and ev["error"] != LATE_HEAL
     ]
 
 

@@ -14,6 +14,10 @@ from chaos.faults import FaultSpec, injectors_for
 Handle = dict[str, Any]
 
 
+class FaultGone(Exception):
+    """Nothing to heal: what the handle names no longer exists (the message says why)."""
+
+
 class Injector(ABC):
     name: ClassVar[str]
 
@@ -32,7 +36,8 @@ class Injector(ABC):
 
     @abstractmethod
     def heal(self, fault: FaultSpec, handle: Handle) -> None:
-        """Undo one `apply`. Healing what is already healed is not an error."""
+        """Undo one `apply`. Healing what is already healed is not an error; an injector may
+        raise FaultGone to say so."""
 
     @classmethod
     def for_healing(cls, handle: Handle) -> Injector | None:

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from chaos.faults import FaultSpec
-from chaos.injectors.base import Handle, Injector
+from chaos.injectors.base import FaultGone, Handle, Injector
 from globaltable.control import ControlClient, ControlError
 
 
@@ -15,32 +15,55 @@ class EmulatorInjector(Injector):
         super().__init__(regions, target_kind, has_control=True)
         self.control_url = control_url
         self.control = ControlClient(control_url)
+        self._instance: str | None = None
 
     def apply(self, fault: FaultSpec, fault_id: str) -> Handle:
         """One control fault per body (a `region: A` partition is one per other region); if
-        one is refused, those already applied are healed before the error propagates."""
+        one is refused, those already applied are healed before the error propagates. The
+        handle names the emulator process (`instance`): its fault ids restart with it."""
         ids: list[str] = []
+        if self._instance is None:
+            self._instance = self.control.state().get("instance")
         try:
             for body in fault.control_bodies(self.regions):
                 ids.append(self.control.apply(body))
         except BaseException:
             self._heal_ids(ids)
             raise
-        return {"control": self.control_url, "ids": ids}
+        handle: Handle = {"control": self.control_url, "ids": ids}
+        if self._instance:
+            handle["instance"] = self._instance
+        return handle
 
     def heal(self, fault: FaultSpec, handle: Handle) -> None:
-        self._heal_ids(list(handle.get("ids", [])))
+        """Heal the handle's control ids. Raises FaultGone when the emulator was restarted
+        since (its faults died with it, and ids now name other faults: never touch them) or
+        when every id was already healed."""
+        applied_by = handle.get("instance")
+        if applied_by:
+            now = self.control.state().get("instance")
+            if now != applied_by:
+                raise FaultGone(
+                    f"the emulator at {self.control_url} was restarted since the fault was "
+                    "applied, and its faults ended with it"
+                )
+        if not self._heal_ids(list(handle.get("ids", []))):
+            raise FaultGone(f"already healed on {self.control_url}")
 
-    def _heal_ids(self, ids: list[str]) -> None:
+    def _heal_ids(self, ids: list[str]) -> int:
+        """Heal each id; returns how many were still applied."""
         failures: list[str] = []
+        healed = 0
         for control_id in ids:
             try:
                 self.control.heal(control_id)
+                healed += 1
             except ControlError as err:
                 if not _already_healed(err):
                     failures.append(f"{control_id}: {err}")
         if failures:
             raise ControlError(f"healing on {self.control_url} failed: {'; '.join(failures)}")
+        return healed
 
     @classmethod
     def for_healing(cls, handle: Handle) -> EmulatorInjector:
