@@ -20,7 +20,7 @@ RUN useradd --create-home --uid 10001 hothot && mkdir /reports && chown hothot /
 USER hothot
 
 # 8000-8002 emulator regions, 7999 emulator control + /metrics, 9646 runner metrics,
-# 8089 Locust web UI, 5557 Locust master <- workers
-EXPOSE 7999 8000 8001 8002 9646 8089 5557
+# 5557 Locust master <- workers (hothot starts no Locust web UI)
+EXPOSE 7999 8000 8001 8002 9646 5557
 ENTRYPOINT ["hothot"]
 CMD ["--help"]

@@ -8,8 +8,8 @@ conflict tracking, reads, probes) and its ratio to the 20k/s target.
 
 from __future__ import annotations
 
+import argparse
 import random
-import sys
 import time
 
 from loadgen.metrics import LiveMetrics
@@ -69,7 +69,9 @@ def records(n: int, seed: int = 7) -> list[dict]:
 
 
 def main() -> None:
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 200_000
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("n", nargs="?", type=int, default=200_000, help="records to observe")
+    n = parser.parse_args().n
     batch = records(n)
     live = LiveMetrics("bench")
     start = time.perf_counter()

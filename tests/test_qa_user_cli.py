@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -78,3 +80,26 @@ def test_run_output_in_a_log_keeps_lines_whole(tmp_path: Path) -> None:
     run.console.file = out = io.StringIO()
     run.console.print("x" * 150 + " " + str(tmp_path / "report"))
     assert out.getvalue().count("\n") == 1, out.getvalue()
+
+
+def test_master_bind_alone_is_refused_not_ignored(tmp_path: Path) -> None:
+    """Without --workers/--expect-workers the run has no master: the address used to be
+    dropped silently and the run went single-process."""
+    path = write_campaign(tmp_path, campaign())
+    # a subprocess: importing the run command gevent-patches the process that does it
+    done = subprocess.run(
+        [sys.executable, "-m", "hothot", "run", str(path), "--master-bind", "127.0.0.1:6000"],
+        capture_output=True, text=True, cwd=tmp_path, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert "--master-bind: only a distributed run has a master" in done.stderr, done.stderr
+    assert not list(tmp_path.glob("reports/*")), "nothing may run"
+
+
+def test_validate_counts_workloads_in_words(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = campaign()
+    data["workloads"] = data["workloads"][:1]
+    assert main(["validate", str(write_campaign(tmp_path, data))]) == 0
+    assert ", 1 workload\n" in capsys.readouterr().out

@@ -27,7 +27,7 @@ def register(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--master-bind",
-        default="127.0.0.1:5557",
+        default=None,
         metavar="HOST:PORT",
         help="with --workers or --expect-workers: where the master listens for workers "
         "(default 127.0.0.1:5557)",
@@ -49,6 +49,13 @@ def run(args: argparse.Namespace) -> int:
     if args.workers < 0:
         print("--workers: must be 0 or more", file=sys.stderr)
         return 2
+    if args.master_bind and not (args.workers or args.expect_workers):
+        print(
+            "--master-bind: only a distributed run has a master; add --workers N and/or"
+            " --expect-workers N",
+            file=sys.stderr,
+        )
+        return 2
     if args.workers or args.expect_workers:
         from hothot.distributed import DistributedRun
 
@@ -57,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
             report_dir=args.report_dir,
             local_workers=args.workers,
             expect_workers=args.expect_workers,
-            bind=args.master_bind,
+            bind=args.master_bind or "127.0.0.1:5557",
         ).execute()
     from hothot.runner import CampaignRun
 

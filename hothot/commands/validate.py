@@ -19,6 +19,7 @@ def run(args: argparse.Namespace) -> int:
     regions = ", ".join(campaign.target.regions)
     print(
         f"{args.campaign}: ok — {campaign.name}, {campaign.duration:g}s on "
-        f"{campaign.target.kind} ({regions}), {len(campaign.workloads)} workloads"
+        f"{campaign.target.kind} ({regions}), {len(campaign.workloads)} workload"
+        f"{'' if len(campaign.workloads) == 1 else 's'}"
     )
     return 0
