@@ -30,14 +30,28 @@ def register(parser: argparse.ArgumentParser) -> None:
         required=True,
         help="write rate each region receives from its own clients",
     )
-    parser.add_argument("--reads-per-second", type=float, default=0.0, help="per region")
-    parser.add_argument("--item-size", default="1KB", help="e.g. 700B, 1KB, 1.5KB (1 KB = 1024 B)")
+    parser.add_argument(
+        "--reads-per-second", type=float, default=0.0, help="per region (default 0)"
+    )
+    parser.add_argument(
+        "--item-size", default="1KB", help="e.g. 700B, 1KB, 1.5KB (1 KB = 1024 B; default 1KB)"
+    )
     parser.add_argument("--read-item-size", help="size of items read (default: --item-size)")
-    parser.add_argument("--read-consistency", choices=("strong", "eventual"), default="eventual")
-    parser.add_argument("--regions", type=int, default=3, help="number of replica regions")
-    parser.add_argument("--storage-gb", type=float, default=0.0, help="table size (each replica)")
+    parser.add_argument(
+        "--read-consistency", choices=("strong", "eventual"), default="eventual",
+        help="default eventual (half a read unit per 4 KB)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--regions", type=int, default=3, help="number of replica regions (default 3)"
+    )
+    parser.add_argument(
+        "--storage-gb", type=float, default=0.0, help="table size, each replica (default 0)"
+    )
     parser.add_argument("--free-tier", action="store_true", help="deduct the free storage")
-    parser.add_argument("--mode", choices=("on-demand", "provisioned"), default="on-demand")
+    parser.add_argument(
+        "--mode", choices=("on-demand", "provisioned"), default="on-demand",
+        help="capacity mode (default on-demand; the answer also prices the other)",
+    )  # fmt: skip
     parser.add_argument(
         "--price",
         action="append",
