@@ -236,6 +236,8 @@ class CampaignRun:
             if b.get("observed") is not None
         )
         print_summary(verdict, self.report_dir, console=self.console)
+        if not self.interruption.asked:
+            self.metrics.last_scrape()
         gateway = self.campaign.observe.pushgateway
         if gateway:
             from hothot.observe.pushgateway import push_verdict

@@ -13,6 +13,7 @@ run, so one Prometheus and one Grafana dashboard serve many campaigns (the dashb
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterable
 from typing import Any
 from wsgiref.simple_server import WSGIServer
@@ -65,6 +66,37 @@ PROVISIONAL_COUNTERS = (
         "Provisional skew-inverted wins: the lost write began after the winner completed.",
     ),
 )
+
+
+class ScrapeClock:
+    """A collector that adds no metric and notes when it is collected: each time is a
+    scrape of `/metrics` (the registry is collected once per scrape)."""
+
+    def __init__(self) -> None:
+        self.times: list[float] = []
+
+    def describe(self) -> list[Any]:
+        return []
+
+    def collect(self) -> Iterable[Any]:
+        self.times.append(time.monotonic())
+        return ()
+
+    def wait_for_next(self, max_wait_s: float) -> bool:
+        """After the run's last figures are set: wait until a scraper that has been
+        collecting takes one more scrape, for at most two of its intervals (and
+        `max_wait_s`). False at once when nothing scrapes."""
+        times = self.times
+        if not times:
+            return False
+        mark = time.monotonic()
+        interval = times[-1] - times[-2] if len(times) > 1 else max_wait_s
+        deadline = mark + min(max_wait_s, 2 * interval + 0.5)
+        while time.monotonic() < deadline:
+            if times[-1] > mark:
+                return True
+            time.sleep(0.05)
+        return False
 
 
 class LiveMetrics:
@@ -124,6 +156,8 @@ class LiveMetrics:
         self._lag_children: dict[tuple[str, str], Any] = {}
         self._workloads: set[str] = set()
         self._server: WSGIServer | None = None
+        self.scrapes = ScrapeClock()
+        self.registry.register(self.scrapes)  # type: ignore[arg-type]
         self.anomalies = ProvisionalAnomalies(
             self._per_workload(self._conflicts),
             self._per_workload(self._lost),
@@ -208,6 +242,12 @@ class LiveMetrics:
         self.close()
         self._server, _thread = start_http_server(port, addr=host, registry=self.registry)
         return int(self._server.server_port)
+
+    def last_scrape(self, max_wait_s: float = 15.0) -> bool:
+        """Keep serving until Prometheus has scraped the final figures (the verdict's
+        budget gauges, the last anomalies): without it a run's end fell between scrapes.
+        Returns at once when not serving or when nothing has been scraping."""
+        return self._server is not None and self.scrapes.wait_for_next(max_wait_s)
 
     def close(self) -> None:
         """Stop serving (no-op when not serving)."""
