@@ -22,7 +22,8 @@ REGIONS = ["us-east-1", "eu-west-1"]
 
 
 @pytest.fixture
-def fis() -> Any:
+def fis(monkeypatch: pytest.MonkeyPatch) -> Any:
+    monkeypatch.setattr(AwsFisInjector, "poll_s", 0.0)
     client = boto3.client(
         "fis", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="x"
     )
@@ -59,6 +60,15 @@ def expect_template(stub: Stubber, targets: dict[str, Any], duration: str) -> No
         {"experiment": {"id": "EXP9xyz", "state": {"status": "initiating"}}},
         {"clientToken": ANY, "experimentTemplateId": "EXT1abc"},
     )
+    expect_status(stub, "running")
+
+
+def expect_status(stub: Stubber, status: str) -> None:
+    stub.add_response(
+        "get_experiment",
+        {"experiment": {"id": "EXP9xyz", "state": {"status": status}}},
+        {"id": "EXP9xyz"},
+    )
 
 
 def expect_heal(stub: Stubber, stop_error: str | None = None) -> None:
@@ -69,8 +79,14 @@ def expect_heal(stub: Stubber, stop_error: str | None = None) -> None:
             "experiment already completed",
             expected_params={"id": "EXP9xyz"},
         )
+        expect_status(stub, "completed")
     else:
-        stub.add_response("stop_experiment", {"experiment": {"id": "EXP9xyz"}}, {"id": "EXP9xyz"})
+        stub.add_response(
+            "stop_experiment",
+            {"experiment": {"id": "EXP9xyz", "state": {"status": "stopping"}}},
+            {"id": "EXP9xyz"},
+        )
+        expect_status(stub, "stopped")
     stub.add_response(
         "delete_experiment_template", {"experimentTemplate": {"id": "EXT1abc"}}, {"id": "EXT1abc"}
     )
@@ -137,7 +153,7 @@ def test_tags_select_the_table_and_a_finished_experiment_still_heals(
             ]
         )
     )
-    expect_heal(stub, stop_error="ConflictException")
+    expect_heal(stub, stop_error="ValidationException")
     result = heal_report(tmp_path, injectors={"aws": injector})
     assert result.failed == []
     assert result.healed == [

@@ -6,20 +6,40 @@ region A is one experiment in A: create a template (target type `aws:dynamodb:gl
 selected by the campaign's tags or the table's ARN), start it; healing stops the experiment
 and deletes the template. The template's `duration` is the window's length, so FIS itself
 ends the pause even if hothot is killed and nobody runs `hothot heal`.
+
+A fault counts as applied only once FIS says the experiment is `running` (an experiment whose
+role may not edit the table's resource policy, or whose target selects nothing, goes to
+`failed` instead), and as healed only once the stopped experiment has left `stopping`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any
+
+from botocore import xform_name
+from botocore.exceptions import ClientError
 
 from chaos.faults import FaultSpec
 from chaos.injectors.base import Handle, Injector
 
 ACTION_ID = "aws:dynamodb:global-table-pause-replication"
 RESOURCE_TYPE = "aws:dynamodb:global-table"
+
+#: experiment states (FIS ExperimentStatus) after which nothing of the experiment is left
+FINISHED = ("completed", "stopped", "failed", "cancelled")
+#: what the identity running hothot needs for each FIS operation (docs/chaos.md)
+PERMISSIONS = {
+    "CreateExperimentTemplate": "fis:CreateExperimentTemplate, fis:TagResource and iam:PassRole",
+    "StartExperiment": "fis:StartExperiment",
+    "GetExperiment": "fis:GetExperiment",
+    "StopExperiment": "fis:StopExperiment",
+    "DeleteExperimentTemplate": "fis:DeleteExperimentTemplate",
+}
 
 #: region -> boto3 FIS client; tests pass clients wrapped in botocore's Stubber
 FisFactory = Callable[[str], Any]
@@ -36,8 +56,17 @@ def iso_duration(seconds: float) -> str:
     return f"PT{max(1, math.ceil(seconds))}S"
 
 
+class FisError(RuntimeError):
+    """An FIS call was refused or an experiment did not run; the message names the FIS
+    operation, the region and, where it matters, the role."""
+
+
 class AwsFisInjector(Injector):
     name = "aws"
+    #: how long FIS may take to start (initiating -> running) and to stop an experiment
+    start_timeout_s = 120.0
+    stop_timeout_s = 120.0
+    poll_s = 2.0
 
     def __init__(
         self,
@@ -89,47 +118,142 @@ class AwsFisInjector(Injector):
         }
 
     def apply(self, fault: FaultSpec, fault_id: str) -> Handle:
+        """Create the template, start the experiment and wait until FIS runs it; whatever
+        fails on the way is undone (experiment stopped, template deleted) before raising."""
         region = self.replica_region(fault)
         fis = self.fis(region)
-        template = fis.create_experiment_template(**self.template_request(fault, fault_id, region))
+        request = self.template_request(fault, fault_id, region)
+        template = self._call(fis, region, "CreateExperimentTemplate", **request)
         template_id = template["experimentTemplate"]["id"]
+        experiment_id = None
         try:
-            started = fis.start_experiment(
-                clientToken=str(uuid.uuid4()), experimentTemplateId=template_id
-            )
+            started = self._call(
+                fis,
+                region,
+                "StartExperiment",
+                clientToken=str(uuid.uuid4()),
+                experimentTemplateId=template_id,
+            )["experiment"]
+            experiment_id = started["id"]
+            self._wait_running(fis, region, experiment_id, _status(started))
         except BaseException:
-            fis.delete_experiment_template(id=template_id)
+            if experiment_id is not None:
+                _quietly(lambda: fis.stop_experiment(id=experiment_id))
+            _quietly(lambda: fis.delete_experiment_template(id=template_id))
             raise
-        return {
-            "region": region,
-            "template_id": template_id,
-            "experiment_id": started["experiment"]["id"],
-        }
+        return {"region": region, "template_id": template_id, "experiment_id": experiment_id}
 
     def heal(self, fault: FaultSpec, handle: Handle) -> None:
-        """Stop the experiment (already finished is fine), then always delete the template."""
-        fis = self.fis(str(handle["region"]))
+        """Stop the experiment (already finished is fine) and wait until it has stopped, then
+        always delete the template; the first failure is raised."""
+        region = str(handle["region"])
+        fis = self.fis(region)
         try:
-            fis.stop_experiment(id=handle["experiment_id"])
-        except Exception as err:
-            if not _already_over(err):
-                raise
+            self._stop(fis, region, str(handle["experiment_id"]))
         finally:
             try:
-                fis.delete_experiment_template(id=handle["template_id"])
-            except Exception as err:
-                if not _already_over(err):
+                self._call(fis, region, "DeleteExperimentTemplate", id=handle["template_id"])
+            except FisError as err:
+                if _code(err) != "ResourceNotFoundException":
                     raise
+
+    # -- FIS calls --------------------------------------------------------------------
+    def _call(self, fis: Any, region: str, operation: str, **params: Any) -> Any:
+        method = getattr(fis, xform_name(operation))
+        try:
+            return method(**params)
+        except ClientError as err:
+            raise FisError(self._explain(err, operation, region)) from err
+
+    def _explain(self, err: ClientError, operation: str, region: str) -> str:
+        error = err.response.get("Error", {})
+        code, message = error.get("Code", "?"), error.get("Message", "")
+        text = f"AWS FIS {operation} in {region} failed: {code}: {message}"
+        if "AccessDenied" in code or "UnauthorizedOperation" in code:
+            who = PERMISSIONS.get(operation, f"fis:{operation}")
+            if operation == "CreateExperimentTemplate":
+                who += f" on the FIS role {self.role_arn or '(chaos.aws.role_arn)'}"
+            text += f" (the identity running hothot needs {who})"
+        return text
+
+    def _wait_running(self, fis: Any, region: str, experiment_id: str, status: str) -> None:
+        deadline = time.monotonic() + self.start_timeout_s
+        while status not in ("running", "completed"):
+            if status in FINISHED or status == "stopping":
+                raise FisError(self._not_run(fis, region, experiment_id))
+            if time.monotonic() >= deadline:
+                raise FisError(
+                    f"FIS experiment {experiment_id} in {region} is still {status!r} after "
+                    f"{self.start_timeout_s:g}s; stopped it instead of counting the fault"
+                )
+            time.sleep(self.poll_s)
+            status = _status(self._experiment(fis, region, experiment_id))
+
+    def _not_run(self, fis: Any, region: str, experiment_id: str) -> str:
+        state = self._experiment(fis, region, experiment_id).get("state", {})
+        error = state.get("error") or {}
+        detail = state.get("reason") or "no reason given"
+        if error.get("code"):
+            detail += (
+                f" ({error['code']}{' at ' + error['location'] if error.get('location') else ''})"
+            )
+        return (
+            f"FIS experiment {experiment_id} in {region} {state.get('status', 'ended')} instead "
+            f"of running: {detail}; check the FIS role {self.role_arn} (chaos.aws.role_arn) and "
+            "that the target selects the table in that region (docs/chaos.md)"
+        )
+
+    def _experiment(self, fis: Any, region: str, experiment_id: str) -> dict[str, Any]:
+        return dict(self._call(fis, region, "GetExperiment", id=experiment_id)["experiment"])
+
+    def _stop(self, fis: Any, region: str, experiment_id: str) -> None:
+        try:
+            status = _status(self._call(fis, region, "StopExperiment", id=experiment_id))
+        except FisError as err:
+            if _code(err) == "ResourceNotFoundException":
+                return
+            if _code(err) not in ("ValidationException", "ConflictException"):
+                raise
+            # FIS refuses to stop an experiment that already ended: ask it which this is
+            try:
+                status = _status(self._experiment(fis, region, experiment_id))
+            except FisError as again:
+                if _code(again) == "ResourceNotFoundException":
+                    return
+                raise err from again
+            if status not in FINISHED and status != "stopping":
+                raise
+        deadline = time.monotonic() + self.stop_timeout_s
+        while status not in FINISHED:
+            if time.monotonic() >= deadline:
+                raise FisError(
+                    f"FIS experiment {experiment_id} in {region} is still {status!r} "
+                    f"{self.stop_timeout_s:g}s after StopExperiment; run hothot heal again"
+                )
+            time.sleep(self.poll_s)
+            status = _status(self._experiment(fis, region, experiment_id))
 
     @classmethod
     def for_healing(cls, handle: Handle) -> AwsFisInjector:
         return cls(role_arn="", table="", regions=[])
 
 
-def _already_over(err: Exception) -> bool:
-    """FIS answers ResourceNotFound for a deleted template and a conflict/validation error for
-    an experiment that already ended: both mean there is nothing left to undo."""
-    code = getattr(err, "response", {}).get("Error", {}).get("Code", "")
-    return code in ("ResourceNotFoundException", "ConflictException") or (
-        code == "ValidationException" and "state" in str(err).lower()
+def _status(answer: dict[str, Any]) -> str:
+    """The status in an experiment, or in an answer holding one; unknown counts as pending."""
+    experiment = answer.get("experiment", answer)
+    return str(experiment.get("state", {}).get("status") or "pending")
+
+
+def _code(err: FisError) -> str:
+    cause = err.__cause__
+    return (
+        str(cause.response.get("Error", {}).get("Code", ""))
+        if isinstance(cause, ClientError)
+        else ""
     )
+
+
+def _quietly(undo: Callable[[], Any]) -> None:
+    """Best-effort cleanup while another error is being raised: that error is the news."""
+    with contextlib.suppress(Exception):
+        undo()
