@@ -66,6 +66,11 @@ class TargetSpec(BaseModel):
                 raise ValueError(
                     "kind aws drives a real DynamoDB table: set allow_real_aws: true to confirm"
                 )
+            if not self.table_guard:
+                raise ValueError(
+                    "table_guard must not be empty: every table name starts with '', so it "
+                    "would guard nothing; give the table's prefix or its full name"
+                )
             if not self.table.startswith(self.table_guard):
                 raise ValueError(
                     f"table {self.table!r} does not start with table_guard {self.table_guard!r}"
@@ -194,7 +199,26 @@ def open_target(spec: TargetSpec, *, seed: int) -> Target:
         return start_emulator(spec, seed=seed)
     if spec.kind == "endpoints":
         return Target("endpoints", dict(spec.endpoints), spec.control)
+    check_aws_credentials()
     return Target("aws", dict.fromkeys(spec.regions))
+
+
+def check_aws_credentials() -> None:
+    """Before the first AWS call: boto3's standard chain finds credentials. Without this the
+    first DescribeTable dies in botocore's signer with a traceback instead of exit 2."""
+    import boto3
+    from botocore.exceptions import BotoCoreError
+
+    try:
+        found = boto3.Session().get_credentials()
+    except BotoCoreError as exc:
+        raise TargetError(f"target kind aws: AWS credentials are unusable: {exc}") from None
+    if found is None:
+        raise TargetError(
+            "target kind aws: boto3's standard chain found no AWS credentials (environment "
+            "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, ~/.aws/credentials or config, "
+            "SSO, or a container/instance role)"
+        )
 
 
 def wait_reachable(target: Target, timeout_s: float = 5.0) -> None:
