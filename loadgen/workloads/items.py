@@ -28,8 +28,9 @@ class Profile(Workload):
 
 
 class SplitAttributes(Workload):
-    """UpdateItem of one attribute; region i mostly writes attribute i (address in one region,
-    phone in another) — per-item LWW then drops one of two concurrent attribute updates."""
+    """UpdateItem of one attribute; region i writes attribute i (address in one region, phone
+    in another) with probability `affinity`, else another one — per-item LWW then drops one
+    of two concurrent attribute updates."""
 
     kind = "split_attributes"
 
@@ -43,7 +44,8 @@ class SplitAttributes(Workload):
     def run(self, calls: RecordingClient, key: str, rng: random.Random) -> None:
         attributes = self.options.attributes
         own = attributes[self.regions.index(calls.home) % len(attributes)]
-        draw, other = rng.random(), rng.choice(attributes)
+        others = [a for a in attributes if a != own] or [own]
+        draw, other = rng.random(), rng.choice(others)
         attr = own if draw < self.options.affinity else other
         rec = calls.record(self.name, key, Op.UPDATE)
         rec["attrs"] = {attr: rec["id"]}
