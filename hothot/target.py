@@ -303,7 +303,43 @@ def prepare_table(spec: TargetSpec, target: Target) -> bool:
         check_table(clients[region], spec.table, url)
         if target.control is not None:
             check_served_region(clients[region], spec.table, url)
+        if target.kind == "aws":
+            check_replicas(clients[region], spec.table, list(target.endpoints))
     return emptied
+
+
+#: the global tables version hothot models (2017.11.29 "Legacy" replicates differently)
+GLOBAL_TABLE_VERSION = "2019.11.21"
+
+
+def check_replicas(client: DynamoClient, table: str, regions: list[str]) -> None:
+    """On AWS, same-named tables in each region need not be one global table: the table seen
+    from `client.region` must list an ACTIVE replica in every other campaign region, else
+    writes never replicate and every verdict would be about a table that is not there."""
+    try:
+        description = client.call("DescribeTable", {"TableName": table})["Table"]
+    except (StoreError, OutcomeUnknown, KeyError) as exc:
+        raise TargetError(f"region {client.region}: table {table!r}: {exc}") from None
+    where = f"table {table!r} in region {client.region}"
+    version = description.get("GlobalTableVersion")
+    if version and version != GLOBAL_TABLE_VERSION:
+        raise TargetError(
+            f"{where} is a version {version} (Legacy) global table; hothot and FIS need "
+            f"version {GLOBAL_TABLE_VERSION}"
+        )
+    replicas = {
+        r.get("RegionName"): r.get("ReplicaStatus") for r in description.get("Replicas", [])
+    }
+    missing = [r for r in regions if r != client.region and r not in replicas]
+    if missing:
+        raise TargetError(
+            f"{where} has no replica in {', '.join(missing)} (its replicas: "
+            f"{', '.join(sorted(map(str, replicas))) or 'none'}): it is not one global table "
+            "across target.regions"
+        )
+    idle = [f"{r} is {replicas[r]}" for r in regions if r in replicas and replicas[r] != "ACTIVE"]
+    if idle:
+        raise TargetError(f"{where}: replicas not ACTIVE: {'; '.join(idle)}")
 
 
 def _drop_table(client: Boto3Client, table: str, url: str | None) -> None:

@@ -11,8 +11,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from botocore.stub import Stubber
 
-from hothot.target import TargetError, TargetSpec, open_target
+import hothot.target as target_module
+from hothot.target import (
+    Target,
+    TargetError,
+    TargetSpec,
+    check_replicas,
+    open_target,
+    prepare_table,
+)
+from loadgen.client import Boto3Client
 
 AWS_ENV = (
     "AWS_ACCESS_KEY_ID",
@@ -105,3 +115,81 @@ def test_an_empty_table_guard_is_refused_not_taken_as_any_table() -> None:
     assert aws_spec(table="orders-prod", table_guard="orders-prod").table == "orders-prod"
     with pytest.raises(ValueError, match="does not start with table_guard"):
         aws_spec(table="prod-orders")
+
+
+def described(region: str, **table: Any) -> Any:
+    """A Boto3Client whose DescribeTable answers `table` (checked against DynamoDB's model)."""
+    client = Boto3Client(
+        region,
+        "http://127.0.0.1:9",
+        credentials={"aws_access_key_id": "x", "aws_secret_access_key": "x"},
+    )
+    stub = Stubber(client._client)
+    stub.add_response(
+        "describe_table",
+        {"Table": {"TableName": "hothot-t", "TableStatus": "ACTIVE"} | table},
+        {"TableName": "hothot-t"},
+    )
+    stub.activate()
+    return client
+
+
+REGIONS3 = ["us-east-1", "us-west-2", "eu-west-1"]
+ACTIVE = [{"RegionName": r, "ReplicaStatus": "ACTIVE"} for r in REGIONS3]
+
+
+def test_one_global_table_across_the_regions_passes() -> None:
+    check_replicas(
+        described("us-east-1", GlobalTableVersion="2019.11.21", Replicas=ACTIVE[1:]),
+        "hothot-t",
+        REGIONS3,
+    )
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ({}, r"no replica in us-west-2, eu-west-1 \(its replicas: none\)"),
+        (
+            {"GlobalTableVersion": "2019.11.21", "Replicas": ACTIVE[:2]},
+            "no replica in eu-west-1",
+        ),
+        (
+            {
+                "GlobalTableVersion": "2019.11.21",
+                "Replicas": [*ACTIVE[:2], {"RegionName": "eu-west-1", "ReplicaStatus": "CREATING"}],
+            },
+            "replicas not ACTIVE: eu-west-1 is CREATING",
+        ),
+        ({"GlobalTableVersion": "2017.11.29", "Replicas": ACTIVE}, "version 2017.11.29"),
+    ],
+)
+def test_tables_that_are_not_one_global_table_are_refused(
+    table: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(TargetError, match=message):
+        check_replicas(described("us-east-1", **table), "hothot-t", REGIONS3)
+
+
+def test_prepare_table_checks_the_replicas_on_aws(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two same-named single-region tables pass check_table; the aws target refuses them."""
+    answers = {"TableName": "hothot-t", "TableStatus": "ACTIVE"} | {
+        "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}]
+    }
+
+    def client(region: str, url: str | None) -> Any:
+        made = Boto3Client(
+            region,
+            "http://127.0.0.1:9",
+            credentials={"aws_access_key_id": "x", "aws_secret_access_key": "x"},
+        )
+        stub = Stubber(made._client)
+        for _ in range(2):
+            stub.add_response("describe_table", {"Table": answers}, {"TableName": "hothot-t"})
+        stub.activate()
+        return made
+
+    monkeypatch.setattr(target_module, "Boto3Client", client)
+    spec = aws_spec(table="hothot-t")
+    with pytest.raises(TargetError, match="table 'hothot-t' in region us-east-1 has no replica"):
+        prepare_table(spec, Target("aws", dict.fromkeys(spec.regions)))
