@@ -93,3 +93,90 @@ def test_split_attributes_affinity_is_the_chance_of_writing_the_own_attribute(em
     sent = harness.run("half", "us-west-2", 200, seed=5)  # region 1 owns `phone`
     own = sum(req["ExpressionAttributeNames"]["#s0"] == "phone" for _, req in sent)
     assert 70 <= own <= 130, own  # 0.5 of 200 (sd 7); it was 0.75 (150) before
+
+
+def _common(req: dict[str, Any]) -> None:
+    assert req["ReturnValues"] == "ALL_OLD"
+    assert req["ReturnConsumedCapacity"] == "TOTAL"
+
+
+def test_each_kind_sends_its_documented_operation(emulator) -> None:
+    harness = Harness(
+        emulator,
+        [
+            {"kind": "profile", "keys": 3},
+            {"kind": "split_attributes", "keys": 3},
+            {"kind": "counter", "keys": 3, "increment": 3},
+            {"kind": "cart", "keys": 3},
+            {"kind": "home_region", "keys": 9},
+            {"kind": "reader", "workloads": ["home_region"], "consistent": True},
+        ],
+    )
+    for op, req in harness.run("profile", "us-east-1", 3):
+        assert op == "PutItem" and "hh_vid" in req["Item"] and "name" in req["Item"]
+        _common(req)
+    for op, req in harness.run("split_attributes", "us-east-1", 3):
+        names = req["ExpressionAttributeNames"]
+        assert op == "UpdateItem" and len(names) == 2  # one attribute and its hh_vid_<attr>
+        assert names["#s1"] == f"hh_vid_{names['#s0']}"
+        assert req["UpdateExpression"].startswith("SET hh_vid = :hh_vid, ")
+        _common(req)
+    for op, req in harness.run("counter", "us-west-2", 4):
+        assert op == "UpdateItem" and req["UpdateExpression"].endswith(" ADD n :inc")
+        assert req["ExpressionAttributeValues"][":inc"] == {"N": "3"}
+    assert {r["value"] for r in harness.records if r["workload"] == "counter"} == {3}
+    for op, req in harness.run("cart", "eu-west-1", 3):
+        assert op == "UpdateItem" and "list_append(" in req["UpdateExpression"]
+        [element] = req["ExpressionAttributeValues"][":el"]["L"]
+        assert element == req["ExpressionAttributeValues"][":hh_vid"]  # the record id
+    home = harness.run("home_region", "us-west-2", 12)
+    assert {int(req["Item"]["pk"]["S"].split("#")[1]) % 3 for _, req in home} == {1}
+    reads = harness.run("reader", "us-west-2", 12)
+    assert {op for op, _ in reads} == {"GetItem"}
+    assert all(req["ConsistentRead"] for _, req in reads)
+    homes = {int(req["Key"]["pk"]["S"].split("#")[1]) % 3 for _, req in reads}
+    assert homes and 1 not in homes  # keys homed in other regions than the reader's
+
+
+def test_guarded_conditions_on_the_version_it_read_and_retries(emulator) -> None:
+    harness = Harness(emulator, [{"kind": "guarded", "keys": 1, "max_attempts": 2}])
+    first = harness.run("guarded", "us-east-1", 1)
+    assert [op for op, _ in first] == ["GetItem", "UpdateItem"]
+    assert first[0][1]["ConsistentRead"] is True
+    assert first[1][1]["ConditionExpression"] == "attribute_not_exists(hh_vid)"
+    vid = first[1][1]["ExpressionAttributeValues"][":hh_vid"]
+    second = harness.run("guarded", "us-east-1", 1, seed=2)
+    assert second[1][1]["ConditionExpression"] == "hh_vid = :seen"
+    assert second[1][1]["ExpressionAttributeValues"][":seen"] == vid
+    # a write slipped in between the read and the conditional write: re-read, retry, give up
+    workload, calls = harness.workloads["guarded"], harness.calls["us-east-1"]
+    original_send = calls.send
+
+    def interfering_send(rec, operation, request, **kw):
+        if operation == "UpdateItem":
+            harness.workloads["guarded"].put(calls, rec["key"], {})
+        return original_send(rec, operation, request, **kw)
+
+    calls.send = interfering_send  # type: ignore[method-assign]
+    workload.run(calls, "guarded#0", random.Random(3))
+    tries = [r for r in harness.records if r["op"] == "update"][-2:]
+    assert [(r["attempt"], r["outcome"], r["error"]) for r in tries] == [
+        (1, "fail", "ConditionalCheckFailedException"),
+        (2, "fail", "ConditionalCheckFailedException"),
+    ]
+
+
+def test_client_lww_writes_the_writers_skewed_clock_and_its_condition(emulator) -> None:
+    harness = Harness(emulator, [{"kind": "client_lww", "keys": 1}])
+    harness.conditions.set_clock("eu-west-1", 30.0)
+    [(op, ahead)] = harness.run("client_lww", "eu-west-1", 1)
+    assert op == "UpdateItem"
+    assert ahead["ConditionExpression"] == "attribute_not_exists(hh_ts) OR hh_ts < :ts"
+    ts_ahead = float(ahead["ExpressionAttributeValues"][":ts"]["N"])
+    [(_, later)] = harness.run("client_lww", "eu-west-1", 1)  # same region: sees the first
+    harness.conditions.clear_clock("eu-west-1")
+    [(_, behind)] = harness.run("client_lww", "eu-west-1", 1)
+    assert float(behind["ExpressionAttributeValues"][":ts"]["N"]) < ts_ahead - 25
+    outcomes = [(r["outcome"], r.get("error")) for r in harness.records]
+    assert outcomes == [("ok", None), ("ok", None), ("fail", "ConditionalCheckFailedException")]
+    assert harness.records[0]["client_ts"] == ts_ahead
