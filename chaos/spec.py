@@ -17,6 +17,7 @@ from pydantic import (
     PrivateAttr,
     ValidationError,
     ValidatorFunctionWrapHandler,
+    field_validator,
     model_validator,
 )
 from pydantic_core import InitErrorDetails
@@ -44,13 +45,26 @@ class RandomChaos(BaseModel):
 
 
 class AwsChaos(BaseModel):
-    """What the FIS injector needs: the role FIS assumes, and how to find the table."""
+    """What the FIS injector needs: the role FIS assumes, and the table's ARN when it is not
+    the one built from the role's account, the region and `target.table`."""
 
     model_config = ConfigDict(extra="forbid")
 
     role_arn: str | None = None
     tags: dict[str, str] = Field(default_factory=dict)
     table_arn: str | None = None
+
+    @field_validator("tags")
+    @classmethod
+    def _no_tag_selection(cls, v: dict[str, str]) -> dict[str, str]:
+        if v:
+            raise ValueError(
+                "selecting the table by tags is refused: FIS would pause replication of every "
+                "table carrying these tags in the region, not only the campaign's; hothot selects "
+                "the campaign's table by its ARN (set chaos.aws.table_arn if it is not "
+                "arn:<partition>:dynamodb:<region>:<role's account>:table/<target.table>)"
+            )
+        return v
 
 
 class ChaosSpec(BaseModel):

@@ -168,6 +168,10 @@ class Timeline:
                 self._log("start", scheduled, applied.started, error=str(err))
                 self.heal(scheduled.id)
                 return
+            # the window opens once every injector has applied it: an FIS experiment may take
+            # a while to run, and anomalies before that are not this fault's
+            applied.started = time.time()
+            self._write_state()
             self._log("start", scheduled, applied.started)
         self._notify(scheduled, True)
 

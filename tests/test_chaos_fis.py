@@ -10,6 +10,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.stub import ANY, Stubber
+from pydantic import ValidationError
 
 from chaos import ChaosSpec, expand
 from chaos.heal import heal_report
@@ -126,14 +127,13 @@ def test_timeline_partition_creates_starts_stops_and_deletes(fis: Any, tmp_path:
     assert windows[0]["heal"] is not None and timeline.errors == []
 
 
-def test_tags_select_the_table_and_a_finished_experiment_still_heals(
+def test_a_given_table_arn_selects_the_table_and_a_finished_experiment_still_heals(
     fis: Any, tmp_path: Path
 ) -> None:
     client, stub = fis
-    expect_template(stub, {"resourceTags": {"app": "hothot"}}, "PT90S")
-    injector = AwsFisInjector(
-        ROLE, "hothot-t", REGIONS, tags={"app": "hothot"}, fis=lambda r: client
-    )
+    arn = "arn:aws:dynamodb:eu-west-1:999999999999:table/elsewhere"
+    expect_template(stub, {"resourceArns": [arn]}, "PT90S")
+    injector = AwsFisInjector(ROLE, "hothot-t", REGIONS, table_arn=arn, fis=lambda r: client)
     fault = ChaosSpec.model_validate(
         [{"at": 0, "for": "89.5s", "fault": "partition", "regions": ["eu-west-1", "us-east-1"]}]
     ).faults[0]
@@ -181,3 +181,10 @@ def test_a_real_stop_failure_is_reported_and_kept(fis: Any, tmp_path: Path) -> N
     handle = injector.apply(fault, "f1")
     with pytest.raises(Exception, match="AccessDenied"):
         injector.heal(fault, handle)
+
+
+def test_a_tag_selection_is_refused_before_any_aws_call() -> None:
+    """FIS selects every table carrying the tags in the region: replication of tables that
+    are not the campaign's would be paused."""
+    with pytest.raises(ValidationError, match="selecting the table by tags is refused"):
+        ChaosSpec.model_validate({"faults": [], "aws": {"role_arn": ROLE, "tags": {"app": "x"}}})

@@ -280,3 +280,28 @@ def test_drift_and_strobe_reach_both_clocks(clean_emulator: Emulator, tmp_path: 
     ]
     assert writers_offset == pytest.approx(-1.0, abs=0.3)  # first half of the strobe period
     assert emu.clean()
+
+
+def test_a_window_opens_when_its_fault_is_applied(clean_emulator: Emulator, tmp_path: Path) -> None:
+    """An injector can take long to apply (an FIS experiment starting): the window starts
+    when the apply returned, not when it began, so earlier anomalies are not the fault's."""
+    emu = clean_emulator
+    returned: list[float] = []
+
+    class SlowInjector(EmulatorInjector):
+        def apply(self, fault: Any, fault_id: str) -> Any:
+            time.sleep(0.3)
+            handle = super().apply(fault, fault_id)
+            returned.append(time.time())
+            return handle
+
+    spec = ChaosSpec.model_validate([LATENCY])
+    schedule = expand(spec, seed=1, regions=REGIONS, duration=60)
+    timeline = Timeline(schedule, [SlowInjector(emu.control_url, REGIONS)], tmp_path)
+    with timeline:
+        timeline.start()
+        wait_for(lambda: bool(returned))
+        wait_for(lambda: (tmp_path / CHAOS_LOG).exists())
+    windows = fault_windows((tmp_path / CHAOS_LOG).read_bytes().splitlines())
+    assert windows[0]["start"] >= returned[0]
+    assert emu.clean()

@@ -38,7 +38,7 @@ def build(
     if conditions is not None:
         out.append(ClientInjector(conditions, regions, target_kind, has_control))
     if target_kind == "aws" and aws is not None and aws.role_arn:
-        out.append(AwsFisInjector(aws.role_arn, table, regions, aws.tags, aws.table_arn, fis))
+        out.append(AwsFisInjector(aws.role_arn, table, regions, aws.table_arn, fis))
     return out
 
 

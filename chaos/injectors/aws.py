@@ -3,7 +3,7 @@
 FIS action `aws:dynamodb:global-table-pause-replication` pauses replication to and from the
 replica in the experiment's region (reference: FIS actions reference). A partition isolating
 region A is one experiment in A: create a template (target type `aws:dynamodb:global-table`,
-selected by the campaign's tags or the table's ARN), start it; healing stops the experiment
+selected by the table's ARN), start it; healing stops the experiment
 and deletes the template. The template's `duration` is the window's length, so FIS itself
 ends the pause even if hothot is killed and nobody runs `hothot heal`.
 
@@ -73,14 +73,12 @@ class AwsFisInjector(Injector):
         role_arn: str,
         table: str,
         regions: list[str],
-        tags: dict[str, str] | None = None,
         table_arn: str | None = None,
         fis: FisFactory = default_fis,
     ) -> None:
         super().__init__(regions, "aws", has_control=False)
         self.role_arn = role_arn
         self.table = table
-        self.tags = dict(tags or {})
         self.table_arn = table_arn
         self.fis = fis
 
@@ -96,11 +94,12 @@ class AwsFisInjector(Injector):
         return f"arn:{partition}:dynamodb:{region}:{account}:table/{self.table}"
 
     def template_request(self, fault: FaultSpec, fault_id: str, region: str) -> dict[str, Any]:
-        target: dict[str, Any] = {"resourceType": RESOURCE_TYPE, "selectionMode": "ALL"}
-        if self.tags:
-            target["resourceTags"] = self.tags
-        else:
-            target["resourceArns"] = [self.table_arn_in(region)]
+        # by ARN only: a tag selection would pause every table carrying the tags
+        target: dict[str, Any] = {
+            "resourceType": RESOURCE_TYPE,
+            "selectionMode": "ALL",
+            "resourceArns": [self.table_arn_in(region)],
+        }
         return {
             "clientToken": str(uuid.uuid4()),
             "description": f"hothot {fault_id}: {fault.name} {fault.target_label()}",
