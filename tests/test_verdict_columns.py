@@ -174,3 +174,33 @@ def test_names_met_in_later_blocks_are_learnt(history: HistoryBuilder) -> None:
     fast, slow = both(root)
     assert fast == slow
     assert fast["campaign"]["regions"] == ["r1", "r9", "r10", "r11"]
+
+
+def test_a_key_belongs_to_its_writers_workload_even_when_a_reader_came_first(
+    history: HistoryBuilder,
+) -> None:
+    """A reader workload's get can be the first record naming a key (in its shard, or in a
+    shard read earlier): the key's conflicts, lost updates and value check still belong to
+    the workload that writes it, in both readers."""
+    h = history
+    v0 = h.write("b", "profile#1", None, 1.0)
+    lose = h.write("b", "profile#1", v0, 2.0)
+    win = h.write("c", "profile#1", v0, 2.5)
+    h.final("profile#1", {"b": win, "c": win})
+    c0 = h.write("b", "counter#1", None, 1.0, op="update", value=1)
+    c1 = h.write("c", "counter#1", c0, 2.0, op="update", value=2)
+    h.write("b", "counter#1", c0, 2.1, op="update", value=2)
+    h.final("counter#1", {"b": c1, "c": c1}, value=2)
+    for key, seen in (("counter#1", c0), ("profile#1", v0)):  # shard w-a is read first
+        h.read("a", key, seen, 2.2, workload="reader")
+    h.campaign = {"name": "t", "workloads": [{"kind": "counter"}, {"kind": "profile"}]}
+    root = h.save()
+    assert columnar(root)
+    fast, slow = both(root)
+    assert fast == slow
+    work = fast["workloads"]
+    assert (work["profile"]["conflicts"], work["profile"]["lost_updates"]) == (1, 1)
+    assert work["counter"]["lost_updates"] == 1
+    assert work["counter"]["value_check"]["keys_checked"] == 1
+    assert lose in str(fast["examples"])
+    assert all(work.get("reader", {}).get(k, 0) == 0 for k in ("conflicts", "lost_updates"))

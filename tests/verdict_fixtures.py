@@ -60,10 +60,19 @@ class HistoryBuilder:
             rec["attrs"] = dict.fromkeys(extra["attrs"], rec["id"])
         return rec["id"]
 
-    def read(self, region: str, key: str, vid: str | None, t: float, **extra: Any) -> None:
+    def read(
+        self,
+        region: str,
+        key: str,
+        vid: str | None,
+        t: float,
+        *,
+        workload: str | None = None,
+        **extra: Any,
+    ) -> None:
         self._rec(
             region,
-            workload=key.split("#")[0],
+            workload=workload or key.split("#")[0],
             key=key,
             op="get",
             vid=vid,

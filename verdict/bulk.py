@@ -244,6 +244,9 @@ class ColumnIngester:
         prev = np.empty(nw, dtype=np.int32)
         prev[1:] = ws[:-1]
         prev[start] = self.key_head.a[ks[start]]
+        owner = start.copy()  # a key's first write ever: its workload owns the key
+        owner[start] = prev[start] < 0
+        self.key_workload.a[ks[owner]] = workload[w][order][owner]
         nxt = np.empty(nw, dtype=np.int32)
         nxt[order] = prev
         self.key_head.a[ks[end]] = ws[end]

@@ -135,6 +135,8 @@ class VersionStore:
         return out
 
     def _key(self, name: str, workload: int) -> int:
+        """The key's number; a new key is first credited to the workload that names it,
+        until its first write (a reader's get may come first) hands it to the writer's."""
         k = self.keys.ids.get(name)
         if k is None:
             k = self.keys(name)
@@ -149,6 +151,7 @@ class VersionStore:
         region_of, workload_of, tally = self.regions, self.workloads, self.tally
         vids, vid, vid_write, seen = self.vids, self.vid, self.vid_write, self.seen
         key_of, key_ids, key_head = self._key, self.keys.ids, self.key_head
+        key_workload = self.key_workload
         w_vid, w_key, w_pred, w_region = self.w_vid, self.w_key, self.w_pred, self.w_region
         w_workload, w_flags, w_tinv, w_tcomp = (
             self.w_workload,
@@ -279,6 +282,8 @@ class VersionStore:
             w_tinv.append(t_inv)
             w_tcomp.append(t_comp)
             w_next.append(key_head[k])
+            if key_head[k] < 0:  # the key's first write: its workload owns the key
+                key_workload[k] = workload
             key_head[k] = w
             if valued and wname in valued and "value" in rec:
                 w_value[w] = rec["value"]
