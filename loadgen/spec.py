@@ -73,8 +73,8 @@ class WorkloadSpec(BaseModel):
     def _check_kind_and_options(self) -> WorkloadSpec:
         from loadgen.workloads import resolve  # late: the registry imports this module
 
-        if not self.name:
-            self.name = self.kind.rsplit(".", 1)[-1] if "." in self.kind else self.kind
+        if not self.name:  # a dotted kind (`pkg.mod.Class` or `pkg.mod:Class`): the class name
+            self.name = re.split(r"[.:]", self.kind)[-1]
         if "#" in self.name:
             raise ValueError(f"workload name {self.name!r} may not contain '#'")
         workload_class = resolve(self.kind)

@@ -60,6 +60,7 @@ def test_user_class_by_dotted_path() -> None:
     assert resolve(f"{__name__}:Custom") is Custom
     spec = WorkloadSpec.model_validate({"kind": f"{__name__}.Custom"})
     assert spec.name == "Custom"
+    assert WorkloadSpec.model_validate({"kind": f"{__name__}:Custom"}).name == "Custom"
     assert isinstance(build_workloads([spec], REGIONS)["Custom"], Workload)
 
 
