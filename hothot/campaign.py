@@ -63,7 +63,8 @@ def _loc_text(loc: PathKey) -> str:
 
 
 def _override_path(dotted: str) -> PathKey:
-    return tuple(int(p) if p.isdigit() else p for p in dotted.split("."))
+    """`chaos.0.at`, or `chaos[0].at` as error messages spell the same place."""
+    return tuple(int(p) if p.isdigit() else p for p in _split_loc(dotted))
 
 
 def _set(data: dict[str, Any], dotted: str, raw: str) -> None:

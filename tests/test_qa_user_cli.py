@@ -103,3 +103,14 @@ def test_validate_counts_workloads_in_words(
     data["workloads"] = data["workloads"][:1]
     assert main(["validate", str(write_campaign(tmp_path, data))]) == 0
     assert ", 1 workload\n" in capsys.readouterr().out
+
+
+def test_set_accepts_the_bracket_paths_errors_print(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Errors say `budgets[0].max`; a user pasting that into --set meant budgets.0.max."""
+    data = campaign(budgets=[{"metric": "replication_lag_p99", "max": "3s"}])
+    path = write_campaign(tmp_path, data)
+    assert main(["validate", str(path), "--set", "budgets[0].max=5s"]) == 0
+    assert main(["validate", str(path), "--set", "budgets[0].max=fast"]) == 2
+    assert "--set budgets[0].max=fast: budgets[0].max" in capsys.readouterr().err
