@@ -263,3 +263,15 @@ def test_truth_mismatch_is_flagged_loudly(history: HistoryBuilder) -> None:
     assert v["truth_mismatch"] is True
     assert v["truth_diff"]["keys_differing"] == 1
     assert v["truth_diff"]["examples"][0]["verdict"]["lost"] == [lose]
+
+
+def test_a_lost_update_example_names_the_write_that_replaced_it(history: HistoryBuilder) -> None:
+    v0 = history.write("a", "profile#1", None, 0.0)
+    lose = history.write("b", "profile#1", v0, 1.2)
+    win = history.write("a", "profile#1", v0, 1.3)
+    after = history.write("a", "profile#1", win, 2.0)
+    history.final("profile#1", {"a": after, "b": after})
+    example = verdict_of(history)["examples"]["lost_update"][0]
+    assert [(w["role"], w["vid"]) for w in example["writes"]] == [
+        ("lost", lose), ("overwritten by", win), ("final", after),
+    ]  # fmt: skip

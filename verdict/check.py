@@ -225,7 +225,7 @@ class Checker:
             t = s.w_tinv[w]
             faults = self._mark("lost_updates", t)
             if self.ex.wants("lost_update", t):
-                writes = [self.write(w, "lost")] + self._final_writes(j)
+                writes = [self.write(w, "lost"), *self._overwriters(j, w), *self._final_writes(j)]
                 self.ex.add(
                     "lost_update", t, {"key": key, "t": t, "writes": writes, "faults": faults}
                 )
@@ -244,6 +244,14 @@ class Checker:
         self._values(j, wl, key, lost)
         if self.truth is not None:
             self._truth(j, key)
+
+    def _overwriters(self, j: KeyJudgement, w: int) -> list[dict[str, Any]]:
+        """The sibling of lost write `w` (same pred) on the surviving branch: the write whose
+        branch replaced it, which is what explains the loss."""
+        for group in j.conflicts:
+            if w in group:
+                return [self.write(x, "overwritten by") for x in group if x != w and x in j.kept]
+        return []
 
     def _final_writes(self, j: KeyJudgement) -> list[dict[str, Any]]:
         out = []
