@@ -46,7 +46,13 @@ CONDITION_FAILED = "ConditionalCheckFailedException"
 
 
 class ConditionFailed(StoreError):
-    """ConditionalCheckFailedException: a guarded write found the item changed."""
+    """ConditionalCheckFailedException: a guarded write found the item changed. `item` is
+    the item the condition was checked against, when the request asked for it
+    (ReturnValuesOnConditionCheckFailure=ALL_OLD) and the item existed; else None."""
+
+    def __init__(self, code: str, message: str = "", item: dict[str, Any] | None = None) -> None:
+        super().__init__(code, message)
+        self.item = item
 
 
 class Throttled(StoreError):
@@ -66,10 +72,11 @@ _THROTTLE_CODES = frozenset(
 )
 
 
-def store_error(code: str, message: str = "") -> StoreError:
-    """The exception class for a DynamoDB error code (shared by every client)."""
+def store_error(code: str, message: str = "", item: Any = None) -> StoreError:
+    """The exception class for a DynamoDB error code (shared by every client); `item`: the
+    error's `Item` (a condition failure's current item), kept only when it is an item."""
     if code == CONDITION_FAILED:
-        return ConditionFailed(code, message)
+        return ConditionFailed(code, message, item if isinstance(item, dict) else None)
     if code in _THROTTLE_CODES:
         return Throttled(code, message)
     return StoreError(code, message)
@@ -133,7 +140,8 @@ class Boto3Client:
             code = str(err.get("Code", "Unknown"))
             if status >= 500:
                 raise OutcomeUnknown(f"{code} (HTTP {status})") from exc
-            raise store_error(code, str(err.get("Message", ""))) from exc
+            message = str(err.get("Message", ""))
+            raise store_error(code, message, exc.response.get("Item")) from exc
         except (
             botocore.exceptions.ConnectionError,
             botocore.exceptions.HTTPClientError,

@@ -227,16 +227,21 @@ def decode_control_answer(operation: str, body: bytes, status: int) -> dict[str,
     return parsed
 
 
-def error_of(body: bytes, status: int) -> tuple[str, str]:
-    """(code, message) of a DynamoDB error answer; the code is the part after the last '#'."""
+def error_of(body: bytes, status: int) -> tuple[str, str, Any]:
+    """(code, message, item) of a DynamoDB error answer; the code is the part after the last
+    '#'; item: the error's `Item` (a condition failure's current item, blobs as bytes) or
+    None."""
     try:
         doc = orjson.loads(body)
     except orjson.JSONDecodeError:
         doc = None
     if not isinstance(doc, dict) or not doc.get("__type"):
-        return str(status), body[:200].decode("utf-8", "replace")
+        return str(status), body[:200].decode("utf-8", "replace"), None
     code = str(doc["__type"]).rsplit("#", 1)[-1]
-    return code, str(doc.get("message", doc.get("Message", "")))
+    item = doc.get("Item")
+    if isinstance(item, dict) and (b'"B"' in body or b'"BS"' in body):
+        _decode_blobs(item)
+    return code, str(doc.get("message", doc.get("Message", ""))), item
 
 
 # ---------------------------------------------------------------------------------------
@@ -357,10 +362,10 @@ class FastClient:
             if operation in DATA_OPERATIONS:
                 return decode_data_answer(answer)
             return decode_control_answer(operation, answer, status)
-        code, message = error_of(answer, status)
+        code, message, item = error_of(answer, status)
         if status >= 500:
             raise OutcomeUnknown(f"{code} (HTTP {status})")
-        raise store_error(code, message)
+        raise store_error(code, message, item)
 
     def _post(self, wire: bytes) -> tuple[int, bytes]:
         pool = self._pool

@@ -12,7 +12,13 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from loadgen.client import CONDITION_FAILED, DynamoClient, OutcomeUnknown, StoreError
+from loadgen.client import (
+    CONDITION_FAILED,
+    ConditionFailed,
+    DynamoClient,
+    OutcomeUnknown,
+    StoreError,
+)
 from loadgen.conditions import ClientConditions, ClientFault
 from loadgen.recorder import RecordIds
 from verdict.history import Op, Outcome, Record, item_size
@@ -107,6 +113,9 @@ class RecordingClient:
             self._fail(rec, Outcome.FAIL, exc.code, target, unreachable=exc.fault == "outage")
         except StoreError as exc:
             self._fail(rec, Outcome.FAIL, exc.code, target, unreachable=False)
+            blocker = item_vid(exc.item) if isinstance(exc, ConditionFailed) else None
+            if blocker:  # asked with ReturnValuesOnConditionCheckFailure=ALL_OLD
+                rec["blocked_by"] = blocker
         except OutcomeUnknown as exc:
             self._fail(rec, Outcome.UNKNOWN, exc.reason, target, unreachable=True)
         else:

@@ -65,6 +65,9 @@ class Record(TypedDict, total=False):
     old_bytes: int  # writes: size of the item replaced (ALL_OLD), 0 if none
     capacity: float  # ConsumedCapacity.CapacityUnits when the target returned it
     client_ts: float  # client_lww: the writer's (possibly skewed) clock value written
+    #: client_lww, a write its condition rejected: the hh_vid of the item that rejected it
+    #: (ReturnValuesOnConditionCheckFailure=ALL_OLD); the verdict's app-level skew_inverted
+    blocked_by: str
     target: str  # probes: the observing region
     lag: float  # probes: seconds from ack in `region` to first visibility in `target`
     probe: str  # probes: "heartbeat" | "sample"

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from loadgen.recording import VID, RecordingClient
 from loadgen.spec import WorkloadSpec
 from loadgen.workloads.base import KeyChooser, Workload
-from verdict.history import Op
+from verdict.history import Op, Record
 
 
 def _profile_fields(rng: random.Random) -> dict[str, dict[str, str]]:
@@ -86,9 +87,23 @@ class HomeRegion(Workload):
         self.put(calls, key, _profile_fields(rng))
 
 
+class _AskingForWinner:
+    """`calls` whose requests also ask for the current item when their condition fails
+    (ReturnValuesOnConditionCheckFailure=ALL_OLD), so a rejection records `blocked_by`."""
+
+    def __init__(self, calls: RecordingClient) -> None:
+        self._calls = calls
+
+    def send(self, rec: Record, operation: str, request: dict[str, Any], **kw: Any) -> Any:
+        request = {**request, "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}
+        return self._calls.send(rec, operation, request, **kw)
+
+
 class ClientLww(Workload):
     """The application's own last-writer-wins: apply only if the writer's timestamp `hh_ts` is
-    newer than the stored one. A skewed writer clock makes stale writes win."""
+    newer than the stored one. A skewed writer clock makes stale writes win; a rejected
+    write records the vid of the write that beat it (`blocked_by`), which the verdict
+    checks against the harness clock."""
 
     kind = "client_lww"
 
@@ -98,7 +113,7 @@ class ClientLww(Workload):
         ts = calls.now()
         rec["client_ts"] = ts
         self.update(
-            calls,
+            _AskingForWinner(calls),  # type: ignore[arg-type]
             rec,
             {"data": data, "hh_ts": {"N": repr(ts)}},
             condition="attribute_not_exists(hh_ts) OR hh_ts < :ts",

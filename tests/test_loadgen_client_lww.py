@@ -1,0 +1,80 @@
+"""client_lww's rejected writes name the write that beat them (`blocked_by`), read from the
+item a ConditionalCheckFailedException returns, on both clients against a real emulator."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from loadgen.client import Boto3Client, ConditionFailed, DynamoClient
+from loadgen.conditions import ClientConditions
+from loadgen.fastclient import FastClient
+from loadgen.recorder import RecordIds
+from loadgen.recording import RecordingClient
+from loadgen.spec import WorkloadSpec
+from loadgen.workloads import build_workloads
+from tests.globaltable_fixtures import RunningEmulator, launch
+
+REGIONS = ["us-east-1", "us-west-2", "eu-west-1"]
+TABLE = "hothot-client-lww"
+CLIENTS = {"boto3": Boto3Client, "fast": FastClient}
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[RunningEmulator]:
+    running = launch("--replication-delay", "20ms", "--replication-jitter", "0ms")
+    running.create_table(TABLE)
+    yield running
+    running.stop()
+
+
+def client(emulator: RunningEmulator, kind: str, region: str = "eu-west-1") -> DynamoClient:
+    return CLIENTS[kind](region, emulator.regions[region])  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("kind", sorted(CLIENTS))
+def test_condition_failure_carries_the_current_item_when_asked(
+    emulator: RunningEmulator, kind: str
+) -> None:
+    ddb = client(emulator, kind)
+    key = {"pk": {"S": f"item-{kind}"}}
+    item = {**key, "hh_vid": {"S": "w:1"}, "b": {"B": b"\x00\xff"}}
+    ddb.call("PutItem", {"TableName": TABLE, "Item": item})
+    guarded: dict[str, Any] = {"TableName": TABLE, "Item": item}
+    guarded["ConditionExpression"] = "attribute_not_exists(pk)"
+    with pytest.raises(ConditionFailed) as plain:
+        ddb.call("PutItem", guarded)
+    assert plain.value.item is None
+    with pytest.raises(ConditionFailed) as asked:
+        ddb.call("PutItem", {**guarded, "ReturnValuesOnConditionCheckFailure": "ALL_OLD"})
+    assert asked.value.item == item
+
+
+@pytest.mark.parametrize("kind", sorted(CLIENTS))
+def test_a_rejected_client_lww_write_records_the_write_that_beat_it(
+    emulator: RunningEmulator, kind: str
+) -> None:
+    records: list[dict[str, Any]] = []
+    conditions = ClientConditions()
+    spec = WorkloadSpec(kind="client_lww", keys=1, name=f"lww-{kind}")
+    workload = build_workloads([spec], REGIONS)[spec.name]
+    calls = RecordingClient(
+        home="eu-west-1",
+        table=TABLE,
+        ids=RecordIds(f"t-{kind}"),
+        sink=records.append,
+        conditions=conditions,
+        client_for=lambda region: client(emulator, kind, region),
+    )
+    rng = random.Random(1)
+    conditions.set_clock("eu-west-1", 30.0)
+    workload.run(calls, workload.key(0), rng)  # stores a timestamp 30 s ahead
+    conditions.clear_clock("eu-west-1")
+    workload.run(calls, workload.key(0), rng)  # truly later, yet older on the client clock
+    ahead, rejected = records
+    assert ahead["outcome"] == "ok" and "blocked_by" not in ahead
+    assert (rejected["outcome"], rejected["error"]) == ("fail", "ConditionalCheckFailedException")
+    assert rejected["blocked_by"] == ahead["id"]
