@@ -28,6 +28,7 @@ from verdict.graph import (
     UNKNOWN,
     VALUE_KINDS,
     VersionStore,
+    rejection,
 )
 from verdict.row_columns import (
     FinalReads,
@@ -112,6 +113,10 @@ class ColumnIngester:
         self._writes(rows, np.flatnonzero(write), op, outcome, key, vid, pred,
                      region, workload, t_inv, t_comp, valued)  # fmt: skip
         self._tally(workload, region, write, outcome == 1, is_write & fail, is_get & ok & ~final)
+        blocked = [r.blocked_by for r in rows]
+        if given(blocked):  # client_lww rejections: rare, and absent from most histories
+            self._rejections(blocked, np.flatnonzero(is_write & fail), keys, workload, region,
+                             t_inv, t_comp)  # fmt: skip
         r = np.flatnonzero(read)
         for name, col in (("key", key), ("vid", vid), ("region", region), ("t", t_inv)):
             self.r[name].append(col[r])
@@ -278,6 +283,16 @@ class ColumnIngester:
         tally = self.s.tally
         for c, m in zip(return_codes.tolist(), counts.tolist(), strict=True):
             tally[c] += m
+
+    def _rejections(
+        self, blocked: list[Any], failed: np.ndarray, keys: list[Any], workload: np.ndarray,
+        region: np.ndarray, t_inv: np.ndarray, t_comp: np.ndarray,
+    ) -> None:  # fmt: skip
+        for i in failed.tolist():
+            r = rejection(int(workload[i]), int(region[i]), keys[i], float(t_inv[i]),
+                          float(t_comp[i]), blocked[i])  # fmt: skip
+            if r is not None:
+                self.s.rejections.append(r)
 
     def _probes(
         self, idx: np.ndarray, region: np.ndarray, lags: list[Any], targets: list[Any],

@@ -119,6 +119,8 @@ class Checker:
         s = self.s
         for k in self._keys_to_judge():
             self.judge(judge_key(s, k))
+        if s.rejections:
+            self._inverted_rejections()
         stale = stale_reads(s, self.bound)
         for age, i, by in stale.beyond:
             t = s.r_t[i]
@@ -252,6 +254,39 @@ class Checker:
             if w in group:
                 return [self.write(x, "overwritten by") for x in group if x != w and x in j.kept]
         return []
+
+    def _inverted_rejections(self) -> None:
+        """The application's own last-writer-wins picking the wrong winner (client_lww): a
+        write rejected by an item whose write had completed before it was invoked (harness
+        clock) was truly later, yet lost on the client clocks — skew_inverted for the
+        rejected write's workload and region. A blocker not recorded, or with an unknown
+        outcome (it may have applied later than its timeout), proves nothing."""
+        s = self.s
+        wanted = {r.blocked_by for r in s.rejections}
+        vids = {name: v for v, name in enumerate(self.names) if name in wanted}
+        for r in s.rejections:
+            v = vids.get(r.blocked_by)
+            w = s.vid_write[v] if v is not None else -1
+            if w < 0 or s.w_flags[w] & UNKNOWN or s.w_tcomp[w] >= r.t_invoke:
+                continue
+            cell = self.cells.setdefault((r.workload, r.region), Cell())
+            cell.skew_inverted += 1
+            t = r.t_invoke
+            faults = self._mark("skew_inverted", t)
+            if self.ex.wants("skew_inverted", t):
+                rejected = {
+                    "role": "rejected",
+                    "vid": None,
+                    "region": s.regions.names[r.region],
+                    "op": "write",
+                    "pred": r.blocked_by,
+                    "t_invoke": t,
+                    "t_complete": r.t_complete,
+                    "outcome": "fail",
+                }
+                writes = [rejected, self.write(w, "winner")]
+                evidence = {"key": r.key, "t": t, "writes": writes, "faults": faults}
+                self.ex.add("skew_inverted", t, evidence)
 
     def _final_writes(self, j: KeyJudgement) -> list[dict[str, Any]]:
         out = []

@@ -55,6 +55,7 @@ class Row(msgspec.Struct, gc=False):
     item_bytes: int | None = None
     old_bytes: int | None = None
     error: Any = None
+    blocked_by: Any = None  # client_lww rejections (verdict.graph.rejection judges it)
     end: None = None  # a trailer's mark: its block is read line by line
 
 

@@ -51,6 +51,29 @@ class FinalRead(NamedTuple):
     value: Any
 
 
+class Rejection(NamedTuple):
+    """A write its own condition rejected, naming the write whose item rejected it
+    (`blocked_by`, client_lww): failed writes are otherwise only tallied."""
+
+    workload: int
+    region: int
+    key: str | None
+    t_invoke: float
+    t_complete: float
+    blocked_by: str
+
+
+def rejection(
+    workload: int, region: int, key: Any, t_inv: float, t_comp: float, blocked_by: Any
+) -> Rejection | None:
+    """The Rejection of a failed write, None unless `blocked_by` names a vid (both readers
+    build them here, so they keep the same ones)."""
+    if not isinstance(blocked_by, str) or not blocked_by:
+        return None
+    return Rejection(workload, region, key if isinstance(key, str) else None, t_inv, t_comp,
+                     blocked_by)  # fmt: skip
+
+
 @dataclass
 class WorkloadCounts:
     """Operations by outcome for one (workload, region) cell."""
@@ -104,6 +127,8 @@ class VersionStore:
     #: operation counts by (workload << 18 | region << 2 | kind), see `counts`
     tally: defaultdict[int, int] = field(default_factory=lambda: defaultdict(int))
     duplicates: int = 0
+    #: failed writes that name the write that rejected them, in record order
+    rejections: list[Rejection] = field(default_factory=list)
 
     def vid(self, name: str) -> int:
         i = self.vids.get(name)
@@ -242,6 +267,11 @@ class VersionStore:
                 flags, kind = UNKNOWN, 1
             else:
                 tally[code | 2] += 1
+                if "blocked_by" in rec:
+                    r = rejection(workload, region, rec.get("key"), t_inv, t_comp,
+                                  rec["blocked_by"])  # fmt: skip
+                    if r is not None:
+                        self.rejections.append(r)
                 return
             vname = rec.get("vid") or rec["id"]
             k = key_ids.get(rec["key"])
