@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +18,7 @@ from loadgen.recording import RecordingClient
 from loadgen.spec import WorkloadSpec
 from loadgen.workloads import build_workloads
 from tests.globaltable_fixtures import RunningEmulator, launch
+from tests.run_fixtures import campaign, hothot, verdict, write_campaign
 
 REGIONS = ["us-east-1", "us-west-2", "eu-west-1"]
 TABLE = "hothot-client-lww"
@@ -78,3 +80,40 @@ def test_a_rejected_client_lww_write_records_the_write_that_beat_it(
     assert ahead["outcome"] == "ok" and "blocked_by" not in ahead
     assert (rejected["outcome"], rejected["error"]) == ("fail", "ConditionalCheckFailedException")
     assert rejected["blocked_by"] == ahead["id"]
+
+
+def lww_run(tmp_path: Path, emulator: RunningEmulator, name: str, chaos: list[Any]) -> Any:
+    """A short client_lww campaign on `emulator` as plain endpoints (no control URL: a
+    clock_skew moves only the writers' clocks, as on AWS); its verdict."""
+    data = campaign(
+        name,
+        duration="3s",
+        target={"kind": "endpoints", "regions": REGIONS, "table": f"hothot-{name}",
+                "endpoints": emulator.regions, "settle": "0.5s"},
+        writers={"per_region": 1, "client": "fast"},
+        workloads=[{"kind": "client_lww", "keys": 3}],
+        chaos=chaos,
+    )  # fmt: skip
+    report = tmp_path / name
+    proc = hothot("run", str(write_campaign(tmp_path, data, f"{name}.yaml")), "--report-dir",
+                  str(report), timeout=60)  # fmt: skip
+    assert proc.returncode in (0, 1), proc.stderr[-3000:]
+    return verdict(report)
+
+
+@pytest.mark.slow
+def test_writer_clock_skew_makes_client_lww_pick_wrong_winners_on_endpoints(
+    tmp_path: Path, emulator: RunningEmulator
+) -> None:
+    """eu-west-1's writers run 5 s ahead for 1.5 s: their timestamps beat the truly later
+    writes of every region (rejected, blocked by an earlier-completed write) — counted as
+    skew_inverted, and never without the skew."""
+    skew = {"at": "0.5s", "for": "1.5s", "fault": "clock_skew", "region": "eu-west-1",
+            "offset": "5s"}  # fmt: skip
+    skewed = lww_run(tmp_path, emulator, "lww-skewed", [skew])
+    plain = lww_run(tmp_path, emulator, "lww-plain", [])
+    assert skewed["workloads"]["client_lww"]["skew_inverted"] > 0
+    [window] = [w for w in skewed["faults"] if w.get("fault") == "clock_skew"]
+    assert window["anomalies"].get("skew_inverted", 0) > 0
+    assert plain["workloads"]["client_lww"]["writes_ok"] > 0
+    assert plain["workloads"]["client_lww"]["skew_inverted"] == 0
