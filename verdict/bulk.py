@@ -113,10 +113,9 @@ class ColumnIngester:
         self._writes(rows, np.flatnonzero(write), op, outcome, key, vid, pred,
                      region, workload, t_inv, t_comp, valued)  # fmt: skip
         self._tally(workload, region, write, outcome == 1, is_write & fail, is_get & ok & ~final)
-        blocked = [r.blocked_by for r in rows]
-        if given(blocked):  # client_lww rejections: rare, and absent from most histories
-            self._rejections(blocked, np.flatnonzero(is_write & fail), keys, workload, region,
-                             t_inv, t_comp)  # fmt: skip
+        failed = np.flatnonzero(is_write & fail)
+        if len(failed):  # client_lww rejections name their blocker; only failed writes can
+            self._rejections(rows, failed, keys, workload, region, t_inv, t_comp)
         r = np.flatnonzero(read)
         for name, col in (("key", key), ("vid", vid), ("region", region), ("t", t_inv)):
             self.r[name].append(col[r])
@@ -285,12 +284,14 @@ class ColumnIngester:
             tally[c] += m
 
     def _rejections(
-        self, blocked: list[Any], failed: np.ndarray, keys: list[Any], workload: np.ndarray,
+        self, rows: list[Row], failed: np.ndarray, keys: list[Any], workload: np.ndarray,
         region: np.ndarray, t_inv: np.ndarray, t_comp: np.ndarray,
     ) -> None:  # fmt: skip
         for i in failed.tolist():
+            if rows[i].blocked_by is None:
+                continue
             r = rejection(int(workload[i]), int(region[i]), keys[i], float(t_inv[i]),
-                          float(t_comp[i]), blocked[i])  # fmt: skip
+                          float(t_comp[i]), rows[i].blocked_by)  # fmt: skip
             if r is not None:
                 self.s.rejections.append(r)
 
