@@ -18,9 +18,6 @@ cover only throttling and unknown outcomes.
 from __future__ import annotations
 
 import base64
-import datetime
-import hashlib
-import hmac
 import random
 from typing import Any
 from urllib.parse import urlsplit
@@ -34,10 +31,9 @@ from geventhttpclient.connectionpool import ConnectionPool, SSLConnectionPool
 from geventhttpclient.response import HTTPParseError, HTTPSocketPoolResponse
 
 from loadgen.client import OPERATIONS, OutcomeUnknown, StoreError, Throttled, store_error
+from loadgen.sigv4 import CONTENT_TYPE, SERVICE, SigV4Signer, amz_now, as_dict
 
 TARGET_PREFIX = "DynamoDB_20120810."
-CONTENT_TYPE = "application/x-amz-json-1.0"
-SERVICE = "dynamodb"
 
 #: operations whose answers are fixed up by hand (hot path); the others go through botocore's
 #: own parser, so table descriptions get the same datetime/float types boto3 gives
@@ -67,65 +63,6 @@ def request_host(endpoint_url: str) -> str:
     if parts.port is not None and parts.port != {"http": 80, "https": 443}.get(parts.scheme):
         host = f"{host}:{parts.port}"
     return host
-
-
-class SigV4Signer:
-    """AWS Signature V4 for DynamoDB POSTs, with the derived signing key cached per day.
-
-    It signs the headers botocore signs for DynamoDB (content-type, host, x-amz-date,
-    x-amz-target, and x-amz-security-token with temporary credentials) and produces the same
-    Authorization value as botocore's `SigV4Auth` for the same request and time."""
-
-    def __init__(self, access_key: str, secret_key: str, region: str, token: str | None = None):
-        self.access_key = access_key
-        self.region = region
-        self.token = token
-        self._secret = ("AWS4" + secret_key).encode()
-        self._day = ""
-        self._key = b""
-        self._signed = "content-type;host;x-amz-date;" + (
-            "x-amz-security-token;x-amz-target" if token else "x-amz-target"
-        )
-
-    def _signing_key(self, day: str) -> bytes:
-        if day != self._day:
-            key = self._secret
-            for part in (day, self.region, SERVICE, "aws4_request"):
-                key = hmac.new(key, part.encode(), hashlib.sha256).digest()
-            self._day, self._key = day, key
-        return self._key
-
-    def headers(self, host: str, target: str, body: bytes, amz_date: str) -> dict[str, str]:
-        """The headers to add to one request: X-Amz-Date, Authorization (and the token)."""
-        day = amz_date[:8]
-        token_line = f"x-amz-security-token:{self.token}\n" if self.token else ""
-        canonical = (
-            f"POST\n/\n\ncontent-type:{CONTENT_TYPE}\nhost:{host}\nx-amz-date:{amz_date}\n"
-            f"{token_line}x-amz-target:{target}\n\n{self._signed}\n"
-            f"{hashlib.sha256(body).hexdigest()}"
-        )
-        scope = f"{day}/{self.region}/{SERVICE}/aws4_request"
-        to_sign = (
-            f"AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n"
-            f"{hashlib.sha256(canonical.encode()).hexdigest()}"
-        )
-        signature = hmac.new(self._signing_key(day), to_sign.encode(), hashlib.sha256).hexdigest()
-        out = {
-            "X-Amz-Date": amz_date,
-            "Authorization": f"AWS4-HMAC-SHA256 Credential={self.access_key}/{scope}, "
-            f"SignedHeaders={self._signed}, Signature={signature}",
-        }
-        if self.token:
-            out["X-Amz-Security-Token"] = self.token
-        return out
-
-
-def amz_now() -> str:
-    return datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
-
-
-# ---------------------------------------------------------------------------------------
-# Wire <-> boto3 shapes
 
 
 def _encode_blob(value: Any) -> str:
@@ -278,6 +215,7 @@ class FastClient:
             )
         self.retries = retries
         self.host = request_host(self.endpoint_url)
+        self._source: Any = None  # botocore credentials to re-read, when taken from the chain
         self.signer = self._make_signer(
             credentials, needs_signature(self.endpoint_url) if sign is None else sign
         )
@@ -318,11 +256,10 @@ class FastClient:
                     f"signing requests to {self.endpoint_url} needs AWS credentials; "
                     "none found in boto3's standard chain"
                 )
-            frozen = found.get_frozen_credentials()
-            credentials = {"aws_access_key_id": frozen.access_key}
-            credentials["aws_secret_access_key"] = frozen.secret_key
-            if frozen.token:
-                credentials["aws_session_token"] = frozen.token
+            # temporary credentials (SSO, an assumed role) expire mid-run: keep the source,
+            # which botocore refreshes, and re-read it before each signature
+            self._source = found
+            credentials = as_dict(found.get_frozen_credentials())
         try:
             return SigV4Signer(
                 credentials["aws_access_key_id"],
@@ -332,6 +269,20 @@ class FastClient:
             )
         except KeyError as exc:
             raise ValueError(f"FastClient credentials lack {exc.args[0]}") from None
+
+    def _current_signer(self) -> None:
+        """Re-sign with the chain's credentials when botocore has refreshed them (cheap when
+        they are unchanged: a tuple of three strings compared)."""
+        frozen = self._source.get_frozen_credentials()  # type: ignore[union-attr]
+        if (
+            self.signer is not None
+            and (frozen.access_key, frozen.secret_key, frozen.token) != self.signer.identity
+        ):
+            fresh = as_dict(frozen)
+            self.signer = SigV4Signer(
+                fresh["aws_access_key_id"], fresh["aws_secret_access_key"], self.region,
+                fresh.get("aws_session_token"),
+            )  # fmt: skip
 
     def close(self) -> None:
         self._pool.close()
@@ -355,6 +306,8 @@ class FastClient:
         body = encode_request(operation, request)
         wire = head + str(len(body)).encode() + b"\r\n"
         if self.signer is not None:
+            if self._source is not None:
+                self._current_signer()
             extra = self.signer.headers(self.host, TARGET_PREFIX + operation, body, amz_now())
             wire += "".join(f"{k}: {v}\r\n" for k, v in extra.items()).encode("latin-1")
         status, answer = self._post(wire + b"\r\n" + body)

@@ -224,3 +224,33 @@ def test_bad_input_names_what_is_wrong(canned_url: str) -> None:
         FastClient(REGION, canned_url).call("PutItem", {"TableName": TABLE, "Item": {1, 2}})
     with pytest.raises(ValueError, match="aws_secret_access_key"):
         FastClient(REGION, canned_url, sign=True, credentials={"aws_access_key_id": "A"})
+
+
+def test_credentials_from_the_chain_are_reread_when_botocore_refreshes_them(
+    canned_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SSO or assumed-role credentials expire during a long run: the client signs with what
+    botocore's refreshable source holds now, not with what it held when built."""
+    from botocore.credentials import Credentials
+
+    import loadgen.fastclient
+
+    class Refreshing:  # stands in for botocore's RefreshableCredentials
+        def __init__(self) -> None:
+            self.now = Credentials("ASIA1", "secret1", "token1")
+
+        def get_frozen_credentials(self) -> object:
+            return self.now.get_frozen_credentials()
+
+    source = Refreshing()
+    monkeypatch.setattr(
+        loadgen.fastclient,
+        "get_session",
+        lambda: type("S", (), {"get_credentials": lambda _: source})(),
+    )
+    client = FastClient(REGION, canned_url, sign=True)
+    client.call("GetItem", REQUESTS["GetItem"])
+    assert client.signer is not None and client.signer.access_key == "ASIA1"
+    source.now = Credentials("ASIA2", "secret2", "token2")  # botocore refreshed them
+    assert client.call("GetItem", REQUESTS["GetItem"])["Item"]["pk"] == {"S": "profile#1"}
+    assert client.signer.identity == ("ASIA2", "secret2", "token2")
