@@ -8,7 +8,7 @@ import asyncio
 import random
 import time
 from bisect import bisect_left
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from itertools import count
 from typing import Any
@@ -310,9 +310,31 @@ class GlobalTable:
             return self.latest(table, region, key)
         return table.replicas[region].get(key)
 
-    def check_consistent(self, region: str, consistent: bool) -> None:
-        if self.strong and consistent and not self.reachable(region):
+    def _read_replicas(self, table: Table, region: str, consistent: bool) -> list[Replica]:
+        """The replicas a read merges: its own, plus under MRSC (strongly consistent) those it
+        reaches, so a Query/Scan sees the latest write from any region as GetItem does."""
+        if not (self.strong and consistent):
+            return [table.replicas[region]]
+        peers = self.reachable(region)
+        if not peers:
             raise self._isolated(region)
+        return [table.replicas[r] for r in (region, *peers)]
+
+    def read_partition(
+        self, table: Table, region: str, hash_value: Any, consistent: bool
+    ) -> list[tuple[Any, Entry]]:
+        """One partition's (range value, entry) in range-key order, as `region` reads it."""
+        replicas = self._read_replicas(table, region, consistent)
+        if len(replicas) == 1:
+            return replicas[0].partition(hash_value)
+        return _newest(rep.partition(hash_value) for rep in replicas)
+
+    def read_all(self, table: Table, region: str, consistent: bool) -> list[tuple[Key, Entry]]:
+        """Every (key, entry), tombstones included, in key order (Scan's), as `region` reads it."""
+        replicas = self._read_replicas(table, region, consistent)
+        if len(replicas) == 1:
+            return replicas[0].ordered()
+        return _newest(rep.entries() for rep in replicas)
 
     # ---------------------------------------------------------------- faults
 
@@ -375,3 +397,14 @@ class GlobalTable:
                     best = e
             finals[label] = (None, None) if best is None else (best.vid, best.item())
         return table.truth.report(finals)
+
+
+def _newest(sources: Iterable[Iterable[tuple[Any, Entry]]]) -> list[tuple[Any, Entry]]:
+    """Merge (key, entry) lists: the newest version of each key wins; in key order."""
+    merged: dict[Any, Entry] = {}
+    for pairs in sources:
+        for k, entry in pairs:
+            best = merged.get(k)
+            if best is None or entry.order() > best.order():
+                merged[k] = entry
+    return sorted(merged.items(), key=lambda kv: kv[0])

@@ -110,9 +110,8 @@ def query(gt: GlobalTable, region: str, req: dict[str, Any]) -> dict[str, Any]:
         )
     h = canonical(schema.hash_type, hash_value[schema.hash_type], schema.hash_name)
     consistent = bool(field(req, "ConsistentRead", bool))
-    gt.check_consistent(region, consistent)
     forward = field(req, "ScanIndexForward", bool)
-    part = table.replicas[region].partition(h)
+    part = gt.read_partition(table, region, h, consistent)
     if forward is False:
         part.reverse()
     start = field(req, "ExclusiveStartKey", dict)
@@ -133,8 +132,7 @@ def scan(gt: GlobalTable, region: str, req: dict[str, Any]) -> dict[str, Any]:
     if "IndexName" in req:
         raise validation("IndexName: the hothot emulator has no secondary indexes")
     consistent = bool(field(req, "ConsistentRead", bool))
-    gt.check_consistent(region, consistent)
-    entries: list[tuple[Any, Entry]] = table.replicas[region].ordered()
+    entries: list[tuple[Any, Entry]] = gt.read_all(table, region, consistent)
     total = field(req, "TotalSegments", int)
     segment = field(req, "Segment", int)
     if (total is None) != (segment is None):

@@ -108,3 +108,37 @@ def test_isolated_region_fails_writes_and_strong_reads_but_serves_eventual_reads
 def test_strong_mode_needs_three_regions():
     with pytest.raises(RuntimeError, match="exited with 2"):
         launch("--mode", "strong", "--regions", "us-east-1,us-west-2")
+
+
+def test_strong_query_and_scan_see_the_latest_write_from_any_region(strong):
+    ranged = strong.create_table("mrsc-ranged", EAST, sk="S")
+    east, west = strong.client(EAST), strong.client(WEST)
+    row = {"pk": {"S": "q"}, "sk": {"S": "b"}, "v": {"S": "before"}}
+    east.put_item(TableName=ranged, Item=row)
+    # WEST misses EAST's next writes (their link is cut) but reaches EAST2, which has them
+    strong.control_client.apply({"fault": "partition", "regions": [WEST, EAST]})
+    new_a = {"pk": {"S": "q"}, "sk": {"S": "a"}, "v": {"S": "from-east"}}
+    new_b = {**row, "v": {"S": "updated"}}
+    east.put_item(TableName=ranged, Item=new_a)
+    east.put_item(TableName=ranged, Item=new_b)
+    query = {"TableName": ranged, "KeyConditionExpression": "pk = :k"}
+    query["ExpressionAttributeValues"] = {":k": {"S": "q"}}
+    assert west.query(**query)["Items"] == [row]  # eventual: WEST's own stale copy
+    assert west.query(**query, ConsistentRead=True)["Items"] == [new_a, new_b]
+    backwards = west.query(**query, ConsistentRead=True, ScanIndexForward=False)["Items"]
+    assert backwards == [new_b, new_a]
+    assert west.scan(TableName=ranged, ConsistentRead=True)["Items"] == [new_a, new_b]
+    # a delete is a version too: strong reads stop seeing the item at once
+    east.delete_item(TableName=ranged, Key={"pk": {"S": "q"}, "sk": {"S": "b"}})
+    assert west.query(**query, ConsistentRead=True)["Items"] == [new_a]
+    assert west.scan(TableName=ranged, ConsistentRead=True)["Items"] == [new_a]
+    assert west.scan(TableName=ranged)["Items"] == [row]
+    # hash-only tables too
+    put(strong, EAST, "q1", "from-east")
+    hashed = west.query(
+        TableName="mrsc",
+        KeyConditionExpression="pk = :k",
+        ExpressionAttributeValues={":k": {"S": "q1"}},
+        ConsistentRead=True,
+    )
+    assert hashed["Items"] == [{"pk": {"S": "q1"}, "v": {"S": "from-east"}}]
