@@ -4,6 +4,7 @@ strong reads everywhere, and an isolated region that fails writes."""
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -142,3 +143,16 @@ def test_strong_query_and_scan_see_the_latest_write_from_any_region(strong):
         ConsistentRead=True,
     )
     assert hashed["Items"] == [{"pk": {"S": "q1"}, "v": {"S": "from-east"}}]
+
+
+def test_the_mrsc_campaign_runs_at_mrsc_write_latency():
+    """`hothot run` passes the campaign's replication delay to the emulator; left at the MREC
+    default (0.8 s) every MRSC write would wait ~0.8 s instead of one regional round trip."""
+    from globaltable.server import STRONG_DELAY_S, STRONG_JITTER_S
+    from hothot.campaign import load_campaign
+
+    campaign = load_campaign(Path(__file__).parent.parent / "campaigns" / "mrsc.yaml")
+    assert campaign.target.mode == "strong"
+    replication = campaign.target.replication
+    assert (replication.delay, replication.jitter) == (STRONG_DELAY_S, STRONG_JITTER_S)
+    assert {(b.metric, b.max) for b in campaign.budgets} >= {("lost_updates", 0), ("conflicts", 0)}
