@@ -140,12 +140,19 @@ class GlobalTable:
         try:
             old = self.latest(table, region, key)
             prepared = prepare(old)
-            peers = self.reachable(region)
-            await asyncio.sleep(min(self.links[(region, p)].sample_delay() for p in peers))
+            # one round trip to the nearest region; the third gets it through its link queue
+            reach = self.reachable(region)  # may have changed while queued behind a write
+            if not reach:
+                raise self._isolated(region)
+            delays = {p: self.links[(region, p)].sample_delay() for p in reach}
+            nearest = min(delays, key=delays.__getitem__)
+            await asyncio.sleep(delays[nearest])
             peers = self.reachable(region)
             if not peers:
                 raise self._isolated(region)
-            self._commit(table, region, key, old, prepared, peers)
+            self._commit(
+                table, region, key, old, prepared, (nearest if nearest in peers else peers[0],)
+            )
         finally:
             del self.inflight[ident]
             done.set_result(None)

@@ -116,6 +116,7 @@ def test_strong_query_and_scan_see_the_latest_write_from_any_region(strong):
     east, west = strong.client(EAST), strong.client(WEST)
     row = {"pk": {"S": "q"}, "sk": {"S": "b"}, "v": {"S": "before"}}
     east.put_item(TableName=ranged, Item=row)
+    assert strong.control_client.quiesce(10)["converged"]  # every region has `row`
     # WEST misses EAST's next writes (their link is cut) but reaches EAST2, which has them
     strong.control_client.apply({"fault": "partition", "regions": [WEST, EAST]})
     new_a = {"pk": {"S": "q"}, "sk": {"S": "a"}, "v": {"S": "from-east"}}
@@ -143,6 +144,46 @@ def test_strong_query_and_scan_see_the_latest_write_from_any_region(strong):
         ConsistentRead=True,
     )
     assert hashed["Items"] == [{"pk": {"S": "q1"}, "v": {"S": "from-east"}}]
+
+
+def test_a_write_waits_for_the_nearest_region_only_the_third_catches_up(strong):
+    # EAST -> WEST is slow, so EAST2 is EAST's nearest region: the write waits for EAST2 only
+    strong.control_client.apply(
+        {"fault": "replication_delay", "from": EAST, "to": WEST, "delay_s": 1.5}
+    )
+    put(strong, EAST, "third", "new")
+    assert read(strong, EAST2, "third", consistent=False) == "new"
+    assert read(strong, WEST, "third", consistent=False) is None  # not there yet
+    assert read(strong, WEST, "third") == "new"  # a strong read still sees it
+    assert strong.control_client.quiesce(10)["converged"]
+    assert read(strong, WEST, "third", consistent=False) == "new"
+
+
+def test_writes_queued_in_a_region_that_gets_isolated_fail_as_unavailable(strong):
+    for other in (EAST2, WEST):
+        strong.control_client.apply(
+            {"fault": "replication_delay", "from": EAST, "to": other, "delay_s": 0.8}
+        )
+    codes: list[str] = []
+    clients = [strong.client(EAST), strong.client(EAST)]
+
+    def write(i: int) -> None:
+        try:
+            clients[i].put_item(TableName="mrsc", Item={"pk": {"S": "queued"}, "v": {"S": "x"}})
+            codes.append("ok")
+        except ClientError as exc:
+            codes.append(exc.response["Error"]["Code"])
+
+    writers = [threading.Thread(target=write, args=(i,)) for i in range(2)]
+    writers[0].start()
+    threading.Event().wait(0.2)
+    writers[1].start()  # queues behind the first (same region, same item)
+    threading.Event().wait(0.2)
+    for other in (EAST2, WEST):
+        strong.control_client.apply({"fault": "partition", "regions": [EAST, other]})
+    for w in writers:
+        w.join()
+    assert codes == ["ServiceUnavailable", "ServiceUnavailable"]
 
 
 def test_the_mrsc_campaign_runs_at_mrsc_write_latency():
