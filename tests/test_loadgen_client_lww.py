@@ -17,7 +17,7 @@ from loadgen.recorder import RecordIds
 from loadgen.recording import RecordingClient
 from loadgen.spec import WorkloadSpec
 from loadgen.workloads import build_workloads
-from tests.globaltable_fixtures import RunningEmulator, launch
+from tests.globaltable_fixtures import RunningEmulator, quick_emulator
 from tests.run_fixtures import campaign, hothot, verdict, write_campaign
 
 REGIONS = ["us-east-1", "us-west-2", "eu-west-1"]
@@ -27,10 +27,7 @@ CLIENTS = {"boto3": Boto3Client, "fast": FastClient}
 
 @pytest.fixture(scope="module")
 def emulator() -> Iterator[RunningEmulator]:
-    running = launch("--replication-delay", "20ms", "--replication-jitter", "0ms")
-    running.create_table(TABLE)
-    yield running
-    running.stop()
+    yield from quick_emulator(TABLE)
 
 
 def client(emulator: RunningEmulator, kind: str, region: str = "eu-west-1") -> DynamoClient:

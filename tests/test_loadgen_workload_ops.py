@@ -16,7 +16,7 @@ from loadgen.recorder import RecordIds
 from loadgen.recording import RecordingClient
 from loadgen.spec import WorkloadSpec
 from loadgen.workloads import build_workloads
-from tests.globaltable_fixtures import RunningEmulator, launch
+from tests.globaltable_fixtures import RunningEmulator, quick_emulator
 
 REGIONS = ["us-east-1", "us-west-2", "eu-west-1"]
 TABLE = "hothot-qa-workloads"
@@ -38,10 +38,7 @@ class CapturingClient:
 @pytest.fixture(scope="module")
 def emulator() -> Iterator[RunningEmulator]:
     """One emulator with fast replication, shared by the module."""
-    running = launch("--replication-delay", "20ms", "--replication-jitter", "0ms")
-    running.create_table(TABLE)
-    yield running
-    running.stop()
+    yield from quick_emulator(TABLE)
 
 
 class Harness:
