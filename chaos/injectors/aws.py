@@ -176,14 +176,28 @@ class AwsFisInjector(Injector):
         return text
 
     def _wait_running(self, fis: Any, region: str, experiment_id: str, status: str) -> None:
-        deadline = time.monotonic() + self.start_timeout_s
-        while status not in ("running", "completed"):
-            if status in FINISHED or status == "stopping":
+        def check(now: str) -> None:
+            if now in FINISHED or now == "stopping":
                 raise FisError(self._not_run(fis, region, experiment_id))
+
+        self._poll(
+            fis, region, experiment_id, status, ("running", "completed"), self.start_timeout_s,
+            "stopped it instead of counting the fault", check,
+        )  # fmt: skip
+
+    def _poll(
+        self, fis: Any, region: str, experiment_id: str, status: str, until: tuple[str, ...],
+        timeout_s: float, advice: str, check: Any = None,
+    ) -> None:  # fmt: skip
+        """Poll GetExperiment until its status is one of `until`; `check` may raise first."""
+        deadline = time.monotonic() + timeout_s
+        while status not in until:
+            if check is not None:
+                check(status)
             if time.monotonic() >= deadline:
                 raise FisError(
                     f"FIS experiment {experiment_id} in {region} is still {status!r} after "
-                    f"{self.start_timeout_s:g}s; stopped it instead of counting the fault"
+                    f"{timeout_s:g}s; {advice}"
                 )
             time.sleep(self.poll_s)
             status = _status(self._experiment(fis, region, experiment_id))
@@ -222,15 +236,10 @@ class AwsFisInjector(Injector):
                 raise err from again
             if status not in FINISHED and status != "stopping":
                 raise
-        deadline = time.monotonic() + self.stop_timeout_s
-        while status not in FINISHED:
-            if time.monotonic() >= deadline:
-                raise FisError(
-                    f"FIS experiment {experiment_id} in {region} is still {status!r} "
-                    f"{self.stop_timeout_s:g}s after StopExperiment; run hothot heal again"
-                )
-            time.sleep(self.poll_s)
-            status = _status(self._experiment(fis, region, experiment_id))
+        self._poll(
+            fis, region, experiment_id, status, FINISHED, self.stop_timeout_s,
+            "it was asked to stop; run hothot heal again",
+        )  # fmt: skip
 
     @classmethod
     def for_healing(cls, handle: Handle) -> AwsFisInjector:
