@@ -162,7 +162,7 @@ def test_a_write_waits_for_the_nearest_region_only_the_third_catches_up(strong):
 def test_writes_queued_in_a_region_that_gets_isolated_fail_as_unavailable(strong):
     for other in (EAST2, WEST):
         strong.control_client.apply(
-            {"fault": "replication_delay", "from": EAST, "to": other, "delay_s": 0.8}
+            {"fault": "replication_delay", "from": EAST, "to": other, "delay_s": 1.5}
         )
     codes: list[str] = []
     clients = [strong.client(EAST), strong.client(EAST)]
