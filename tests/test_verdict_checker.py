@@ -275,3 +275,23 @@ def test_a_lost_update_example_names_the_write_that_replaced_it(history: History
     assert [(w["role"], w["vid"]) for w in example["writes"]] == [
         ("lost", lose), ("overwritten by", win), ("final", after),
     ]  # fmt: skip
+
+
+def test_examples_also_come_from_inside_each_fault_window(history: HistoryBuilder) -> None:
+    """The earliest anomalies of a busy run are start-up races: the report must also quote
+    what happened during each fault."""
+    for i in range(12):  # twelve early lost updates, before any fault
+        v0 = history.write("a", f"profile#{i}", None, float(i))
+        history.write("b", f"profile#{i}", v0, i + 0.2)
+        win = history.write("a", f"profile#{i}", v0, i + 0.3)
+        history.final(f"profile#{i}", {"a": win, "b": win})
+    history.fault("f1", "partition", "a<->b", 50.0, 60.0)
+    v0 = history.write("a", "profile#50", None, 40.0)
+    inside = history.write("b", "profile#50", v0, 55.0)
+    win = history.write("a", "profile#50", v0, 55.5)
+    history.final("profile#50", {"a": win, "b": win})
+    data = verdict_of(history)
+    lost = data["examples"]["lost_update"]
+    assert len(lost) == 11 and lost[-1]["writes"][0]["vid"] == inside
+    assert lost[-1]["faults"] == ["f1"]
+    assert [e["t"] for e in lost] == sorted(e["t"] for e in lost)

@@ -56,28 +56,55 @@ class Attribution:
 
 
 class Examples:
-    """The `limit` earliest examples of each anomaly kind, by time; payloads are built by the
-    caller only for the ones kept."""
+    """The earliest examples of each anomaly kind, by time, overall and inside each fault
+    window; payloads are built by the caller only for the ones kept."""
 
-    def __init__(self, limit: int = 10) -> None:
+    def __init__(
+        self, limit: int = 10, spans: list[tuple[float, float]] | None = None, per_span: int = 3
+    ) -> None:
+        """`limit` earliest of each kind overall, plus the `per_span` earliest inside each
+        fault window (`spans`: start, end): in a busy run the earliest overall are often
+        start-up races, and the report must also show what each fault did."""
         self.limit = limit
-        self._heaps: dict[str, list[tuple[float, int, Any]]] = {}
+        self.spans = list(spans or [])
+        self.per_span = per_span if self.spans else 0
+        self._heaps: dict[tuple[str, int], list[tuple[float, int, Any]]] = {}
         self._seq = itertools.count()
 
+    def _slots(self, kind: str, t: float) -> list[tuple[tuple[str, int], int]]:
+        """(heap, capacity) for `t`: the overall heap (-1), then each window holding `t`."""
+        slots = [((kind, -1), self.limit)]
+        if self.per_span:
+            slots += [
+                ((kind, i), self.per_span)
+                for i, (start, end) in enumerate(self.spans)
+                if start <= t <= end
+            ]
+        return slots
+
+    def _open(self, heap_key: tuple[str, int], cap: int, t: float) -> bool:
+        heap = self._heaps.get(heap_key)
+        return heap is None or len(heap) < cap or -heap[0][0] > t
+
     def wants(self, kind: str, t: float) -> bool:
-        heap = self._heaps.get(kind)
-        return heap is None or len(heap) < self.limit or -heap[0][0] > t
+        return any(self._open(key, cap, t) for key, cap in self._slots(kind, t))
 
     def add(self, kind: str, t: float, payload: Any) -> None:
-        heap = self._heaps.setdefault(kind, [])
         item = (-t, next(self._seq), payload)
-        if len(heap) < self.limit:
-            heapq.heappush(heap, item)
-        elif -heap[0][0] > t:
-            heapq.heapreplace(heap, item)
+        for key, cap in self._slots(kind, t):
+            heap = self._heaps.setdefault(key, [])
+            if len(heap) < cap:
+                heapq.heappush(heap, item)
+            elif -heap[0][0] > t:
+                heapq.heapreplace(heap, item)
 
     def items(self) -> dict[str, list[Any]]:
+        """Per kind, every example any heap kept, once, by time."""
+        kept: dict[str, dict[int, tuple[float, Any]]] = {}
+        for (kind, _), heap in self._heaps.items():
+            for neg_t, seq, payload in heap:
+                kept.setdefault(kind, {})[seq] = (-neg_t, payload)
         return {
-            kind: [p for _, _, p in sorted(heap, key=lambda x: (-x[0], x[1]))]
-            for kind, heap in self._heaps.items()
+            kind: [pay for _, (_, pay) in sorted(found.items(), key=lambda x: (x[1][0], x[0]))]
+            for kind, found in kept.items()
         }

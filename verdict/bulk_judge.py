@@ -77,9 +77,16 @@ def _kept(store: VersionStore, keys: np.ndarray) -> np.ndarray:
 
 
 def bulk_judge(
-    store: VersionStore, keys: np.ndarray, horizons: dict[tuple[int, int], float], limit: int
+    store: VersionStore,
+    keys: np.ndarray,
+    horizons: dict[tuple[int, int], float],
+    limit: int,
+    spans: list[tuple[float, float]] | None = None,
+    per_span: int = 0,
 ) -> BulkCounts:
-    """Conflicts, lost updates and skew inversions of `keys` (all simple)."""
+    """Conflicts, lost updates and skew inversions of `keys` (all simple). Keys holding an
+    anomaly the report may quote (the `limit` earliest of a kind, or the `per_span` earliest
+    inside a fault window) are listed in `exact`, to be judged one by one."""
     empty = np.zeros(0, dtype=np.int64)
     key_of = np.frombuffer(store.w_key, dtype=np.int32)
     mine = np.zeros(len(store.key_head), dtype=bool)
@@ -105,8 +112,12 @@ def bulk_judge(
     starts = np.flatnonzero(~same)
     sizes = np.diff(np.r_[starts, len(order)])
     seconds = order[starts[sizes > 1] + 1]
-    quoted = [_earliest(tinv, seconds, limit), _earliest(tinv, lost, limit)]
-    quoted.append(_earliest(tinv, skew, limit))
+    quoted = []
+    for writes in (seconds, lost, skew):
+        quoted.append(_earliest(tinv, writes, limit))
+        for start, end in (spans or []) if per_span else []:
+            t = tinv[writes]
+            quoted.append(_earliest(tinv, writes[(t >= start) & (t <= end)], per_span))
     counts.exact = np.unique(key_of[np.concatenate(quoted)]).astype(np.int64)
     return counts
 

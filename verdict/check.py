@@ -25,6 +25,9 @@ from verdict.values import check_values
 #: how many keys whose judgement differs from the emulator's truth are quoted
 TRUTH_EXAMPLES = 10
 
+#: examples of each kind kept inside each fault window, beside the earliest overall
+PER_WINDOW = 3
+
 
 @dataclass
 class Cell:
@@ -73,7 +76,8 @@ class Checker:
         self.bound = staleness_bound
         self.truth = (truth or {}).get("keys") if truth else None
         self.attr = Attribution(windows)
-        self.ex = Examples(examples)
+        self.spans = [(w["start"], w["heal"] or float("inf")) for w in windows]
+        self.ex = Examples(examples, self.spans, per_span=min(PER_WINDOW, examples))
         self.cells: dict[tuple[int, int], Cell] = {}
         self.names = store.vid_names()
         self.divergent: Counter[int] = Counter()
@@ -166,7 +170,7 @@ class Checker:
         if valued:
             by_value = np.isin(np.frombuffer(s.key_workload, dtype=np.uint16), valued)
         simple = simple_keys(s, np.flatnonzero(rest & ~by_value))
-        bulk = bulk_judge(s, simple, self.horizons, self.ex.limit)
+        bulk = bulk_judge(s, simple, self.horizons, self.ex.limit, self.spans, self.ex.per_span)
         self._count_bulk(bulk)
         rest |= by_value
         rest[simple] = False
