@@ -21,9 +21,12 @@ from verdict.history import Duration
 
 
 class ReplicationSpec(BaseModel):
+    """The emulator's links; unset: the emulator's default for its mode (eventual: 800ms
+    +- 400ms; strong: a 30ms +- 10ms round trip to the nearest region)."""
+
     model_config = ConfigDict(extra="forbid")
-    delay: Duration = 0.8
-    jitter: Duration = 0.4
+    delay: Duration | None = None
+    jitter: Duration | None = None
 
 
 class TargetSpec(BaseModel):
@@ -131,13 +134,15 @@ def start_emulator(spec: TargetSpec, *, seed: int, startup_timeout_s: float = 20
         "0",
         "--mode",
         spec.mode,
-        "--replication-delay",
-        f"{spec.replication.delay}s",
-        "--replication-jitter",
-        f"{spec.replication.jitter}s",
         "--seed",
         str(seed),
     ]
+    for flag, value in (
+        ("--replication-delay", spec.replication.delay),
+        ("--replication-jitter", spec.replication.jitter),
+    ):
+        if value is not None:
+            cmd += [flag, f"{value}s"]
     proc = subprocess.Popen(
         cmd,
         stdout=subprocess.PIPE,
