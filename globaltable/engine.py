@@ -14,11 +14,12 @@ from itertools import count
 from typing import Any
 
 from globaltable.clock import RegionClock
-from globaltable.errors import unavailable, validation, write_conflict
+from globaltable.errors import unavailable, validation
 from globaltable.faults import Fault, FaultEffects, FaultError, parse_fault
 from globaltable.metrics import LAG_BUCKETS, Stats
 from globaltable.replication import Delivery, Queued, ReplicationLink
 from globaltable.store import Entry, Key, KeySchema, Replica, stored_image
+from globaltable.strong import strong_write
 from globaltable.truth import VID, TruthLog, WriteNode, has_attr_vid, node_for
 
 MODES = ("eventual", "strong")
@@ -99,10 +100,10 @@ class GlobalTable:
     ) -> dict[str, Any] | Awaitable[dict[str, Any]]:
         """Run one write: `prepare(current version)` decides (and may raise), then commit."""
         if self.strong:
-            return self._strong_write(table, region, key, prepare)
+            return strong_write(self, table, region, key, prepare)
         old = table.replicas[region].get(key)
         prepared = prepare(old)
-        self._commit(table, region, key, old, prepared, ())
+        self.commit(table, region, key, old, prepared, ())
         return prepared.response
 
     def transact(
@@ -121,44 +122,9 @@ class GlobalTable:
         olds = [table.replicas[region].get(key) for table, key in targets]
         for (table, key), old, prepared in zip(targets, olds, decide(olds), strict=True):
             if prepared is not None:
-                self._commit(table, region, key, old, prepared, ())
+                self.commit(table, region, key, old, prepared, ())
 
-    async def _strong_write(
-        self, table: Table, region: str, key: Key, prepare: Callable[[Entry | None], Prepared]
-    ) -> dict[str, Any]:
-        if not self.reachable(region):
-            raise self._isolated(region)
-        ident = (table.name, key)
-        holder = self.inflight.get(ident)
-        while holder is not None:
-            if holder[0] != region:
-                raise write_conflict(holder[0])
-            await holder[1]
-            holder = self.inflight.get(ident)
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self.inflight[ident] = (region, done)
-        try:
-            old = self.latest(table, region, key)
-            prepared = prepare(old)
-            # one round trip to the nearest region; the third gets it through its link queue
-            reach = self.reachable(region)  # may have changed while queued behind a write
-            if not reach:
-                raise self._isolated(region)
-            delays = {p: self.links[(region, p)].sample_delay() for p in reach}
-            nearest = min(delays, key=delays.__getitem__)
-            await asyncio.sleep(delays[nearest])
-            peers = self.reachable(region)
-            if not peers:
-                raise self._isolated(region)
-            self._commit(
-                table, region, key, old, prepared, (nearest if nearest in peers else peers[0],)
-            )
-        finally:
-            del self.inflight[ident]
-            done.set_result(None)
-        return prepared.response
-
-    def _commit(
+    def commit(
         self,
         table: Table,
         region: str,
@@ -296,7 +262,7 @@ class GlobalTable:
             and not self.links[(p, region)].paused
         ]
 
-    def _isolated(self, region: str) -> Exception:
+    def isolated(self, region: str) -> Exception:
         return unavailable(
             f"region {region} reaches no other region; MRSC serves only eventually consistent reads"
         )
@@ -313,7 +279,7 @@ class GlobalTable:
     def read(self, table: Table, region: str, key: Key, consistent: bool) -> Entry | None:
         if self.strong and consistent:
             if not self.reachable(region):
-                raise self._isolated(region)
+                raise self.isolated(region)
             return self.latest(table, region, key)
         return table.replicas[region].get(key)
 
@@ -324,7 +290,7 @@ class GlobalTable:
             return [table.replicas[region]]
         peers = self.reachable(region)
         if not peers:
-            raise self._isolated(region)
+            raise self.isolated(region)
         return [table.replicas[r] for r in (region, *peers)]
 
     def read_partition(
