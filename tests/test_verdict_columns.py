@@ -204,3 +204,23 @@ def test_a_key_belongs_to_its_writers_workload_even_when_a_reader_came_first(
     assert work["counter"]["value_check"]["keys_checked"] == 1
     assert lose in str(fast["examples"])
     assert all(work.get("reader", {}).get(k, 0) == 0 for k in ("conflicts", "lost_updates"))
+
+
+def test_failed_writes_are_counted_by_the_error_the_target_gave(history: HistoryBuilder) -> None:
+    """MRSC's whole point is writes that fail loudly: the verdict says with which error."""
+    h = history
+    h.campaign = dict(CAMPAIGN)
+    v0 = h.write("r1", "profile#1", None, 1.0)
+    h.final("profile#1", {"r1": v0})
+    for i, error in enumerate(["ReplicatedWriteConflictException"] * 3 + ["Throttled", None]):
+        h.write("r2", "profile#1", v0, 2.0 + i, outcome="fail", error=error)
+    h.write("r3", "profile#1", v0, 9.0, outcome="fail", error={"code": 7})
+    root = h.save()
+    assert columnar(root)
+    fast, slow = both(root)
+    assert fast == slow
+    assert fast["totals"]["failed_by_error"] == {
+        "ReplicatedWriteConflictException": 3, "(no error given)": 1, "Throttled": 1,
+        "{'code': 7}": 1,
+    }  # fmt: skip
+    assert fast["workloads"]["profile"]["failed_by_error"] == fast["totals"]["failed_by_error"]

@@ -63,7 +63,7 @@ def test_report_says_which_run_and_shows_evidence_as_words(tmp_path: Path) -> No
     assert "staleness 2.49" in html  # the stale read's own figure, as a duration
     assert "<td>None</td>" not in html  # a write that found no item has no pred
     assert "Some windows overlap" not in html
-    assert "<th>writes failed</th>" in html and "(1 failed)" in html
+    assert "<th>writes failed</th>" in html and "(1 failed: Boom 1)" in html
 
 
 def test_overlapping_fault_windows_are_explained(tmp_path: Path) -> None:

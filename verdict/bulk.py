@@ -28,6 +28,7 @@ from verdict.graph import (
     UNKNOWN,
     VALUE_KINDS,
     VersionStore,
+    error_name,
     rejection,
 )
 from verdict.row_columns import (
@@ -116,6 +117,9 @@ class ColumnIngester:
         failed = np.flatnonzero(is_write & fail)
         if len(failed):  # client_lww rejections name their blocker; only failed writes can
             self._rejections(rows, failed, keys, workload, region, t_inv, t_comp)
+            errors = self.s.failed_errors
+            for i in failed.tolist():
+                errors[int(workload[i]), error_name(rows[i].error)] += 1
         r = np.flatnonzero(read)
         for name, col in (("key", key), ("vid", vid), ("region", region), ("t", t_inv)):
             self.r[name].append(col[r])

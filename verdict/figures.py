@@ -36,10 +36,15 @@ def workload_rows(f: Findings) -> dict[str, dict[str, Any]]:
         row["regions"][region] = _rates(dict(figures))
         for k, v in figures.items():
             row[k] = row.get(k, 0) + v
+    failed: dict[str, Counter[str]] = {}
+    for (wl, error), n in s.failed_errors.items():
+        failed.setdefault(s.workloads.names[wl], Counter())[error] += n
     for wl, name in enumerate(s.workloads.names):
         if name not in rows:
             continue
         row = rows[name]
+        if name in failed:
+            row["failed_by_error"] = top_errors(failed[name])
         row["divergent_keys"] = f.divergent.get(wl, 0)
         row["unjudged_keys"] = f.unjudged.get(wl, 0)
         if name in f.values:
@@ -59,10 +64,29 @@ def totals(rows: dict[str, dict[str, Any]]) -> dict[str, Any]:
         "unjudged_keys",
         *COUNT_FIELDS,
     )
+    errors: Counter[str] = Counter()
     for row in rows.values():
         for k in keys:
             t[k] += row.get(k, 0)
-    return _rates({k: t[k] for k in keys})
+        errors.update(row.get("failed_by_error", {}))
+    out = _rates({k: t[k] for k in keys})
+    if errors:
+        out["failed_by_error"] = top_errors(errors)
+    return out
+
+
+#: distinct error labels listed per workload (the rest are summed as "other")
+TOP_ERRORS = 8
+
+
+def top_errors(errors: Counter[str]) -> dict[str, int]:
+    """Most frequent first; beyond TOP_ERRORS labels, the rest summed as `other`."""
+    ranked = sorted(errors.items(), key=lambda kv: (-kv[1], kv[0]))
+    out = dict(ranked[:TOP_ERRORS])
+    rest = sum(n for _, n in ranked[TOP_ERRORS:])
+    if rest:
+        out["other"] = out.get("other", 0) + rest
+    return out
 
 
 def truth_check(truth: dict[str, Any] | None, tot: dict[str, Any], f: Findings) -> dict[str, Any]:

@@ -9,7 +9,7 @@ chained through `w_next` (newest first) from `key_head`.
 from __future__ import annotations
 
 from array import array
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -61,6 +61,13 @@ class Rejection(NamedTuple):
     t_invoke: float
     t_complete: float
     blocked_by: str
+
+
+def error_name(error: Any) -> str:
+    """A failed write's `error` as one label (both readers): the code the target answered."""
+    if error is None:
+        return "(no error given)"
+    return (error if isinstance(error, str) else str(error))[:120]
 
 
 def rejection(
@@ -129,6 +136,8 @@ class VersionStore:
     duplicates: int = 0
     #: failed writes that name the write that rejected them, in record order
     rejections: list[Rejection] = field(default_factory=list)
+    #: failed writes by (workload, error): what the target said when it refused them
+    failed_errors: Counter[tuple[int, str]] = field(default_factory=Counter)
 
     def vid(self, name: str) -> int:
         i = self.vids.get(name)
@@ -174,6 +183,7 @@ class VersionStore:
         """A fast `add(record)`: the hot loop of the verdict, so everything it touches is
         bound to a local once. A record missing an always-present field raises KeyError."""
         region_of, workload_of, tally = self.regions, self.workloads, self.tally
+        failed_errors = self.failed_errors
         vids, vid, vid_write, seen = self.vids, self.vid, self.vid_write, self.seen
         key_of, key_ids, key_head = self._key, self.keys.ids, self.key_head
         key_workload = self.key_workload
@@ -267,6 +277,7 @@ class VersionStore:
                 flags, kind = UNKNOWN, 1
             else:
                 tally[code | 2] += 1
+                failed_errors[workload, error_name(rec.get("error"))] += 1
                 if "blocked_by" in rec:
                     r = rejection(workload, region, rec.get("key"), t_inv, t_comp,
                                   rec["blocked_by"])  # fmt: skip

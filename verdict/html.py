@@ -211,6 +211,12 @@ def _truth(data: dict[str, Any]) -> str:
     )
 
 
+def _failed_why(tot: dict[str, Any]) -> str:
+    """`: ReplicatedWriteConflictException 455, …` - what the target said, when it refused."""
+    failed = tot.get("failed_by_error") or {}
+    return (": " + ", ".join(f"{escape(e)} {n}" for e, n in failed.items())) if failed else ""
+
+
 def _when(data: dict[str, Any]) -> str:
     """Which run this is, for the release ticket: its start (UTC) and planned duration."""
     t0 = data["timeline"]["t0"]
@@ -286,7 +292,8 @@ def render_html(data: dict[str, Any]) -> str:
         "<h2>Budgets</h2>",
         _budgets(data),
         "<h2>Per workload</h2>",
-        f"<p>{tot['writes_ok']} acknowledged writes ({tot.get('writes_failed', 0)} failed), "
+        f"<p>{tot['writes_ok']} acknowledged writes ({tot.get('writes_failed', 0)} failed"
+        f"{_failed_why(tot)}), "
         f"{tot['conflicts']} conflicts, "
         f"<b>{tot['lost_updates']} lost updates</b>, {tot['skew_inverted']} skew-inverted wins, "
         f"{tot['divergent_keys']} divergent keys.</p>",

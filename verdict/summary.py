@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from verdict.junit import fault_failure_text, show
@@ -86,6 +87,13 @@ def print_summary(verdict: Any, report_dir: Path, console: Console | None = None
             f"{sum(v['count'] for v in reads.values())} reads more than "
             f"{show(stale['bound_s'], 'seconds')} stale; worst region {worst[0]}: p99 staleness "
             f"{show(worst[1].get('p99', 0.0), 'seconds')}",
+            soft_wrap=not console.is_terminal,
+        )
+    failed = data["totals"].get("failed_by_error") or {}
+    if failed:
+        reasons = ", ".join(f"{error} {n}" for error, n in failed.items())
+        console.print(
+            f"failed writes: {data['totals']['writes_failed']} ({escape(reasons)})",
             soft_wrap=not console.is_terminal,
         )
     if data.get("cost"):
