@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import collections
 import itertools
+import math
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -109,9 +110,17 @@ class HistoryStream:
 
 
 class WorkerProcess:
-    def __init__(self, master_host: str, master_port: int) -> None:
+    def __init__(self, master_host: str, master_port: int, patience_s: float = 60.0) -> None:
+        """Connects, waiting up to `patience_s` for the master's answer (ConnectionError when
+        none comes: Locust's own wait, 60 tries of 5 s, is silent and would end in a
+        traceback)."""
+        import locust.runners
         from locust.env import Environment
 
+        locust.runners.CONNECT_TIMEOUT = min(5.0, patience_s)  # seconds per try
+        locust.runners.CONNECT_RETRY_COUNT = (
+            math.ceil(patience_s / locust.runners.CONNECT_TIMEOUT) - 1
+        )
         self.env = Environment(user_classes=[])
         self.runner = self.env.create_worker_runner(master_host, master_port)
         self.conditions = ClientConditions()
@@ -146,7 +155,10 @@ class WorkerProcess:
     def _on_test_stop(self, **_: Any) -> None:
         """Users have stopped (each finished its operation): hand over every last record.
         This runs inside the worker's stop; a message from the master would only be read
-        after Locust's post-stop pause, too late."""
+        after Locust's post-stop pause, too late. That pause (the users' stop timeout again)
+        is dropped: the users are already stopped, and a worker deaf to the master for it
+        would outlive the run it served (the master's quit read only after ~40 s)."""
+        self.env.stop_timeout = 0.0  # the next run's spawn message sets it again
         if self.stream is None:
             return
         self.stream.drain()

@@ -1,0 +1,86 @@
+"""Distributed mode when things go wrong around it: a master that is not there, a bad
+--master or --master-bind, and a remote worker that must leave when its master does."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.run_fixtures import campaign, hothot, start_hothot, write_campaign
+
+pytestmark = pytest.mark.slow  # each starts hothot processes (gevent + Locust imports)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _one_clear_line(proc: subprocess.CompletedProcess[str], words: str) -> None:
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 2, out
+    assert "Traceback" not in out, out
+    assert words in out, out
+
+
+def test_remote_worker_leaves_when_the_run_ends(tmp_path: Path) -> None:
+    """Locust's worker pauses its message loop for the users' stop timeout after a stop
+    (41 s with the default 5 s call timeout): the master's quit must not wait for it."""
+    port = _free_port()
+    report = tmp_path / "report"
+    master = start_hothot(
+        "run", str(write_campaign(tmp_path, campaign("dist", duration="3s"))),
+        "--expect-workers", "1", "--master-bind", f"127.0.0.1:{port}",
+        "--report-dir", str(report),
+    )  # fmt: skip
+    worker = start_hothot("worker", "--master", f"127.0.0.1:{port}")
+    try:
+        out, err = master.communicate(timeout=90)
+        assert master.returncode in (0, 1), out + err
+        workers = json.loads((report / "workers.json").read_text())
+        assert [w["lost"] for w in workers.values()] == [False], workers
+        try:
+            worker.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pytest.fail("the remote worker outlived its master's run by more than 10 s")
+        assert worker.returncode == 0, worker.stderr.read() if worker.stderr else ""
+    finally:
+        for proc in (master, worker):
+            if proc.poll() is None:
+                proc.kill()
+            proc.communicate()
+
+
+def test_worker_gives_up_on_a_master_that_is_not_there() -> None:
+    port = _free_port()  # nothing listens there
+    proc = hothot("worker", "--master", f"127.0.0.1:{port}", "--connect-timeout", "2s", timeout=30)
+    _one_clear_line(proc, f"no master answered at 127.0.0.1:{port} within 2s")
+
+
+@pytest.mark.parametrize(
+    ("master", "words"),
+    [
+        ("127.0.0.1:99999", "expected HOST[:PORT] with PORT in 0..65535, got '127.0.0.1:99999'"),
+        ("bad host name:5557", "cannot resolve host 'bad host name'"),
+    ],
+)
+def test_worker_rejects_an_unusable_master_address(master: str, words: str) -> None:
+    _one_clear_line(hothot("worker", "--master", master, timeout=30), f"--master: {words}")
+
+
+def test_master_bind_on_a_taken_port_is_an_unusable_setup(tmp_path: Path) -> None:
+    path = str(write_campaign(tmp_path, campaign("dist", duration="3s")))
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        bind = f"127.0.0.1:{taken.getsockname()[1]}"
+        proc = hothot("run", path, "--expect-workers", "1", "--master-bind", bind,
+                      "--report-dir", str(tmp_path / "r"), timeout=60)  # fmt: skip
+    _one_clear_line(proc, f"--master-bind {bind}: Socket bind failure: Address already in use")
+    proc = hothot("run", path, "--workers", "1", "--master-bind", "127.0.0.1:70000", timeout=30)
+    _one_clear_line(proc, "--master-bind: expected HOST[:PORT]")
