@@ -52,11 +52,12 @@ FLUSH_TIMEOUT_S = 15.0
 
 
 def parse_hostport(text: str, default_port: int = 5557) -> tuple[str, int]:
+    """HOST[:PORT] (an empty HOST is loopback); PORT 0 only means "any free port" to a bind."""
     host, sep, port = text.rpartition(":")
     if not sep:
-        return text, default_port
-    if not port.isdigit():
-        raise ValueError(f"expected HOST[:PORT], got {text!r}")
+        host, port = text, str(default_port)
+    if not port.isdigit() or int(port) > 65535 or not (host or sep) or host.strip() != host:
+        raise ValueError(f"expected HOST[:PORT] with PORT in 0..65535, got {text!r}")
     return host or "127.0.0.1", int(port)
 
 
@@ -201,9 +202,15 @@ class DistributedRun(CampaignRun):
         self.conditions = BroadcastConditions()
         self.local_workers = local_workers
         self.expect = max(local_workers, expect_workers or 0)
-        self.bind_host, self.bind_port = parse_hostport(bind)
-        if self.bind_port == 0:
-            self.bind_port = free_port(self.bind_host)
+        #: why the master cannot listen where asked (told by `execute`, before any target)
+        self.bind_error = ""
+        try:
+            self.bind_host, self.bind_port = parse_hostport(bind)
+            if self.bind_port == 0:
+                self.bind_port = free_port(self.bind_host)
+        except (ValueError, OSError) as exc:
+            self.bind_host, self.bind_port = bind, 0
+            self.bind_error = f"--master-bind: {exc}"
         # no live-metrics endpoint: the master never decodes the workers' records
         served = campaign.observe.metrics_port is not None
         self.receiver = HistoryReceiver(
@@ -238,6 +245,7 @@ class DistributedRun(CampaignRun):
     # -- the whole run ---------------------------------------------------------------------
     def execute(self) -> int:
         from locust.env import Environment
+        from locust.exception import RPCError
 
         from loadgen.probes import LagProbes
         from loadgen.recorder import RecordIds
@@ -245,6 +253,9 @@ class DistributedRun(CampaignRun):
         from loadgen.users import WorkloadExceptions, user_classes
         from loadgen.workloads import build_workloads
 
+        if self.bind_error:
+            self.console.print(f"[red]{self.bind_error}[/red]")
+            return EXIT_INVALID
         self.interruption.install()
         runner: Any = None
         probes: LagProbes | None = None
@@ -266,9 +277,15 @@ class DistributedRun(CampaignRun):
             # Locust hands this to the workers: a stopping user finishes its operation, so no
             # write that was sent goes unrecorded
             env = Environment(user_classes=classes, stop_timeout=plan.writers.timeout * 8 + 1.0)
-            runner = env.create_master_runner(
-                master_bind_host=self.bind_host, master_bind_port=self.bind_port
-            )
+            try:
+                runner = env.create_master_runner(
+                    master_bind_host=self.bind_host, master_bind_port=self.bind_port
+                )
+            except RPCError as exc:  # the port is taken, or the host is not this machine's
+                self.console.print(
+                    f"[red]--master-bind {self.bind_host}:{self.bind_port}: {exc}[/red]"
+                )
+                return EXIT_INVALID
             self.conditions.runner = runner
             self.receiver.register(runner)
             resolved = (self.report_dir / "campaign.yaml").read_text(encoding="utf-8")
