@@ -323,7 +323,7 @@ class DistributedRun(CampaignRun):
             timeline.start(t0)
             probes.start()
             runner.start(users, spawn_rate=plan.writers.spawn_rate)
-            self._watch(t0, self.receiver.stats.snapshot, timeline)
+            self._watch(t0, self.receiver.stats.snapshot, timeline, lambda: _no_worker_left(runner))
             runner.stop()
             lost = self._collect(runner)
             probes.stop()
@@ -380,3 +380,11 @@ class DistributedRun(CampaignRun):
                 f"{max(0, t.produced - t.received)} unsent"
             )
         return lost
+
+
+def _no_worker_left(runner: Any) -> str | None:
+    """Why to end the load early: every worker is gone, so nothing is writing any more
+    (the rest of the run would measure nothing; the verdict is marked partial)."""
+    if runner.worker_count == 0:
+        return "every worker was lost: ending the load now (the verdict will be partial)"
+    return None

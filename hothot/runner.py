@@ -323,7 +323,15 @@ class CampaignRun:
             atexit.unregister(self.close)
             self.interruption.uninstall()
 
-    def _watch(self, t0: float, live: Callable[[], dict[str, Any]], timeline: Timeline) -> None:
+    def _watch(
+        self,
+        t0: float,
+        live: Callable[[], dict[str, Any]],
+        timeline: Timeline,
+        stop_early: Callable[[], str | None] = lambda: None,
+    ) -> None:
+        """Show progress until the campaign's duration has passed, an interruption, or
+        `stop_early` gives a reason (printed) to end the load now."""
         duration = self.campaign.duration
         with RunProgress(self.campaign.name, self.console) as progress:
             while not self.interruption.asked:
@@ -341,6 +349,10 @@ class CampaignRun:
                     )
                 )
                 if elapsed >= duration:
+                    break
+                reason = stop_early()
+                if reason:
+                    self.console.print(f"[red]{escape(reason)}[/red]")
                     break
                 time.sleep(min(0.25, max(0.0, duration - elapsed)))
         if self.interruption.asked:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import socket
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -84,3 +85,34 @@ def test_master_bind_on_a_taken_port_is_an_unusable_setup(tmp_path: Path) -> Non
     _one_clear_line(proc, f"--master-bind {bind}: Socket bind failure: Address already in use")
     proc = hothot("run", path, "--workers", "1", "--master-bind", "127.0.0.1:70000", timeout=30)
     _one_clear_line(proc, "--master-bind: expected HOST[:PORT]")
+
+
+def test_the_load_ends_early_when_every_worker_is_lost(tmp_path: Path) -> None:
+    """With its only worker gone the master used to print 0 ops/s until the campaign's end:
+    it now ends the load, heals, and judges what was recorded (partial)."""
+    port = _free_port()
+    report = tmp_path / "report"
+    master = start_hothot(
+        "run", str(write_campaign(tmp_path, campaign("dist", duration="120s"))),
+        "--expect-workers", "1", "--master-bind", f"127.0.0.1:{port}",
+        "--report-dir", str(report),
+    )  # fmt: skip
+    worker = start_hothot("worker", "--master", f"127.0.0.1:{port}")
+    try:
+        for _ in range(300):  # the run has begun once the worker's shard has records
+            shards = list((report / "history").glob("*.jsonl")) if report.exists() else []
+            if any(p.name != "master.jsonl" and p.stat().st_size > 2000 for p in shards):
+                break
+            time.sleep(0.1)
+        worker.kill()
+        out, err = master.communicate(timeout=90)  # far less than the campaign's 120 s
+        assert "every worker was lost: ending the load now" in out + err, out + err
+        assert master.returncode in (0, 1), out + err
+        verdict = json.loads((report / "verdict.json").read_text())
+        assert verdict["partial"] is True
+        assert json.loads((report / "faults.state").read_text()) == []
+    finally:
+        for proc in (master, worker):
+            if proc.poll() is None:
+                proc.kill()
+            proc.communicate()
