@@ -7,19 +7,38 @@ import json
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
+from tests.observe_fixtures import free_port
 from tests.run_fixtures import campaign, hothot, start_hothot, write_campaign
 
 pytestmark = pytest.mark.slow  # each starts hothot processes (gevent + Locust imports)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+@contextmanager
+def remote_run(
+    tmp_path: Path, duration: str
+) -> Iterator[tuple[subprocess.Popen[str], subprocess.Popen[str]]]:
+    """A master waiting for one remote worker, and that worker; both ended afterwards. The
+    report goes to tmp_path/report."""
+    port = free_port()
+    master = start_hothot(
+        "run", str(write_campaign(tmp_path, campaign("dist", duration=duration))),
+        "--expect-workers", "1", "--master-bind", f"127.0.0.1:{port}",
+        "--report-dir", str(tmp_path / "report"),
+    )  # fmt: skip
+    worker = start_hothot("worker", "--master", f"127.0.0.1:{port}")
+    try:
+        yield master, worker
+    finally:
+        for proc in (master, worker):
+            if proc.poll() is None:
+                proc.kill()
+            proc.communicate()
 
 
 def _one_clear_line(proc: subprocess.CompletedProcess[str], words: str) -> None:
@@ -32,15 +51,8 @@ def _one_clear_line(proc: subprocess.CompletedProcess[str], words: str) -> None:
 def test_remote_worker_leaves_when_the_run_ends(tmp_path: Path) -> None:
     """Locust's worker pauses its message loop for the users' stop timeout after a stop
     (41 s with the default 5 s call timeout): the master's quit must not wait for it."""
-    port = _free_port()
     report = tmp_path / "report"
-    master = start_hothot(
-        "run", str(write_campaign(tmp_path, campaign("dist", duration="3s"))),
-        "--expect-workers", "1", "--master-bind", f"127.0.0.1:{port}",
-        "--report-dir", str(report),
-    )  # fmt: skip
-    worker = start_hothot("worker", "--master", f"127.0.0.1:{port}")
-    try:
+    with remote_run(tmp_path, "3s") as (master, worker):
         out, err = master.communicate(timeout=90)
         assert master.returncode in (0, 1), out + err
         workers = json.loads((report / "workers.json").read_text())
@@ -50,15 +62,10 @@ def test_remote_worker_leaves_when_the_run_ends(tmp_path: Path) -> None:
         except subprocess.TimeoutExpired:
             pytest.fail("the remote worker outlived its master's run by more than 10 s")
         assert worker.returncode == 0, worker.stderr.read() if worker.stderr else ""
-    finally:
-        for proc in (master, worker):
-            if proc.poll() is None:
-                proc.kill()
-            proc.communicate()
 
 
 def test_worker_gives_up_on_a_master_that_is_not_there() -> None:
-    port = _free_port()  # nothing listens there
+    port = free_port()  # nothing listens there
     proc = hothot("worker", "--master", f"127.0.0.1:{port}", "--connect-timeout", "2s", timeout=30)
     _one_clear_line(proc, f"no master answered at 127.0.0.1:{port} within 2s")
 
@@ -90,15 +97,8 @@ def test_master_bind_on_a_taken_port_is_an_unusable_setup(tmp_path: Path) -> Non
 def test_the_load_ends_early_when_every_worker_is_lost(tmp_path: Path) -> None:
     """With its only worker gone the master used to print 0 ops/s until the campaign's end:
     it now ends the load, heals, and judges what was recorded (partial)."""
-    port = _free_port()
     report = tmp_path / "report"
-    master = start_hothot(
-        "run", str(write_campaign(tmp_path, campaign("dist", duration="120s"))),
-        "--expect-workers", "1", "--master-bind", f"127.0.0.1:{port}",
-        "--report-dir", str(report),
-    )  # fmt: skip
-    worker = start_hothot("worker", "--master", f"127.0.0.1:{port}")
-    try:
+    with remote_run(tmp_path, "120s") as (master, worker):
         for _ in range(300):  # the run has begun once the worker's shard has records
             shards = list((report / "history").glob("*.jsonl")) if report.exists() else []
             if any(p.name != "master.jsonl" and p.stat().st_size > 2000 for p in shards):
@@ -111,8 +111,3 @@ def test_the_load_ends_early_when_every_worker_is_lost(tmp_path: Path) -> None:
         verdict = json.loads((report / "verdict.json").read_text())
         assert verdict["partial"] is True
         assert json.loads((report / "faults.state").read_text()) == []
-    finally:
-        for proc in (master, worker):
-            if proc.poll() is None:
-                proc.kill()
-            proc.communicate()
