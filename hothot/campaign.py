@@ -16,7 +16,7 @@ from loadgen.workloads import build_workloads
 from verdict.cost import CostSpec
 from verdict.history import Duration
 from verdict.spec import BudgetSpec, VerdictOptions
-from verdict.yamlpos import PathKey, YamlError, line_of, load_with_lines
+from verdict.yamlpos import PathKey, YamlError, line_of, load_with_lines, loc_text
 
 
 class ReportSpec(BaseModel):
@@ -55,13 +55,6 @@ class CampaignError(ValueError):
         self.problems = problems
 
 
-def _loc_text(loc: PathKey) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "(top level)"
-
-
 def _override_path(dotted: str) -> PathKey:
     """`chaos.0.at`, or `chaos[0].at` as error messages spell the same place."""
     return tuple(int(p) if p.isdigit() else p for p in _split_loc(dotted))
@@ -79,7 +72,7 @@ def _set(data: dict[str, Any], dotted: str, raw: str) -> None:
         elif isinstance(node, dict):
             node = node.setdefault(part, [] if isinstance(nxt, int) else {})
         else:
-            raise ValueError(f"--set {dotted}: {_loc_text(tuple(parts[: i + 1]))} does not exist")
+            raise ValueError(f"--set {dotted}: {loc_text(tuple(parts[: i + 1]))} does not exist")
     last = parts[-1]
     if (
         isinstance(node, list)
@@ -89,7 +82,7 @@ def _set(data: dict[str, Any], dotted: str, raw: str) -> None:
     ):
         node[last] = value
     else:
-        raise ValueError(f"--set {dotted}: cannot set {_loc_text(tuple(parts))}")
+        raise ValueError(f"--set {dotted}: cannot set {loc_text(tuple(parts))}")
 
 
 def _cross_checks(c: Campaign) -> list[tuple[PathKey, str]]:
@@ -166,11 +159,11 @@ def parse_campaign(
         for err in exc.errors():
             loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and "[" in p))
             msg = err["msg"].removeprefix("Value error, ")  # pydantic's wrapper, not the user's
-            problems.append(f"{where(loc)}: {_loc_text(loc)}: {msg}")
+            problems.append(f"{where(loc)}: {loc_text(loc)}: {msg}")
         raise CampaignError(problems) from None
     cross = _cross_checks(campaign)
     if cross:
-        raise CampaignError([f"{where(loc)}: {_loc_text(loc)}: {msg}" for loc, msg in cross])
+        raise CampaignError([f"{where(loc)}: {loc_text(loc)}: {msg}" for loc, msg in cross])
     return campaign
 
 

@@ -28,7 +28,7 @@ from verdict.history import (
 from verdict.ingest import ingest_history
 from verdict.junit import junit_xml
 from verdict.spec import BudgetSpec, VerdictOptions
-from verdict.yamlpos import PathKey, YamlError, line_of, load_with_lines
+from verdict.yamlpos import PathKey, YamlError, line_of, load_with_lines, loc_text
 
 CAMPAIGN_FILE = "campaign.yaml"
 VERDICT_FILE = "verdict.json"
@@ -90,19 +90,16 @@ def load_campaign(report_dir: Path) -> dict[str, Any]:
 
 
 def parse_budgets(
-    raw: Any, where: str, lines: dict[PathKey, int] | None = None, path: Path | None = None
+    raw: Any, source: str | Path, lines: dict[PathKey, int] | None = None
 ) -> list[BudgetSpec]:
     """A `budgets:` list -> specs. Every bad entry is reported at once, each as
-    `file:line: budgets[i].field: message` when the file's lines are known (`where[i]...`
-    otherwise)."""
+    `source:line: budgets[i].field: message` (without `:line` when the lines are unknown)."""
     if raw is None:
         return []
 
     def at(loc: tuple[str | int, ...]) -> str:
-        """`file:line: budgets[i].field`, or `where[i].field` without the file's lines."""
-        suffix = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc)
         line = line_of(lines, ("budgets", *loc)) if lines is not None else None
-        return f"{path}:{line}: budgets{suffix}" if path is not None and line else where + suffix
+        return f"{source}{f':{line}' if line else ''}: {loc_text(('budgets', *loc))}"
 
     if not isinstance(raw, list):
         raise HistoryError(f"{at(())}: expected a list of budgets")
@@ -130,7 +127,7 @@ def load_budgets_file(path: Path) -> list[BudgetSpec]:
         raise HistoryError(str(e)) from None
     if not isinstance(data, dict) or "budgets" not in data:
         raise HistoryError(f"{path}: expected a mapping with a `budgets:` list")
-    return parse_budgets(data["budgets"], f"{path}: budgets", lines, path)
+    return parse_budgets(data["budgets"], path, lines)
 
 
 def _check_filters(
@@ -203,7 +200,7 @@ def analyze(
     started = time.perf_counter()
     campaign = load_campaign(report_dir)
     if budgets is None:
-        budgets = parse_budgets(campaign.get("budgets"), f"{report_dir / CAMPAIGN_FILE}: budgets")
+        budgets = parse_budgets(campaign.get("budgets"), report_dir / CAMPAIGN_FILE)
     try:
         opts = VerdictOptions.model_validate(campaign.get("verdict") or {})
     except ValidationError as e:

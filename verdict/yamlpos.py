@@ -56,3 +56,11 @@ def line_of(lines: dict[PathKey, int], loc: PathKey) -> int | None:
         if loc[:n] in lines:
             return lines[loc[:n]]
     return None
+
+
+def loc_text(loc: PathKey) -> str:
+    """A field path as messages print it: `budgets[0].max`, `(top level)` for the root."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
