@@ -15,7 +15,7 @@ from verdict.budgets import METRICS
 from verdict.check import Checker, Findings
 from verdict.cost import CostSpec
 from verdict.errors import HistoryError
-from verdict.figures import totals, truth_check, workload_rows
+from verdict.figures import totals, truth_check, untrusted_truth, workload_rows
 from verdict.graph import VersionStore
 from verdict.history import (
     CHAOS_LOG,
@@ -60,13 +60,6 @@ class Verdict:
         if self.data.get("fault_failures") or untrusted_truth(self.data):
             return 2
         return 0 if self.passed else 1
-
-
-def untrusted_truth(data: dict[str, Any]) -> bool:
-    """A complete run whose conflicts or lost updates differ from the emulator's own count:
-    a bug in hothot or a target that held other writes. A partial run (killed, a lost
-    worker) may legitimately miss writes the emulator saw, so it is only flagged."""
-    return bool(data.get("truth_mismatch")) and not data.get("partial")
 
 
 def _error(where: str, err: ValidationError) -> HistoryError:

@@ -110,3 +110,10 @@ def truth_check(truth: dict[str, Any] | None, tot: dict[str, Any], f: Findings) 
             "unresolved_unknown_writes": tot["writes_unknown"] - tot["unknown_resolved"],
         }
     return out
+
+
+def untrusted_truth(data: dict[str, Any]) -> bool:
+    """A complete run whose conflicts or lost updates differ from the emulator's own count:
+    a bug in hothot or a target that held other writes. A partial run (killed, a lost
+    worker) may legitimately miss writes the emulator saw, so it is only flagged."""
+    return bool(data.get("truth_mismatch")) and not data.get("partial")

@@ -8,6 +8,7 @@ from html import escape
 from typing import Any
 
 from verdict.cost_campaign import render_html as render_cost
+from verdict.figures import untrusted_truth
 from verdict.history import format_duration, parse_duration
 from verdict.junit import fault_failure_text, show
 from verdict.plots import lag_svg, timeline_svg
@@ -241,7 +242,7 @@ def render_html(data: dict[str, Any]) -> str:
     faulty = data.get("fault_failures") or []
     if faulty:
         banner += f", but {len(faulty)} fault{'s' if len(faulty) > 1 else ''} failed"
-    elif data.get("truth_mismatch") and not data["partial"]:
+    elif untrusted_truth(data):
         banner += ", but the verdict disagrees with the emulator's ground truth"
     banner += "</div>"
     warnings = [

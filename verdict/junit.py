@@ -5,6 +5,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from typing import Any
 
+from verdict.figures import untrusted_truth
 from verdict.history import format_duration
 
 
@@ -34,7 +35,7 @@ def fault_failure_text(f: dict[str, Any]) -> str:
 def junit_xml(data: dict[str, Any]) -> bytes:
     budgets = data["budgets"]
     faulty = data.get("fault_failures") or []
-    untrusted = bool(data.get("truth_mismatch")) and not data.get("partial")
+    untrusted = untrusted_truth(data)
     failures = sum(not b["passed"] for b in budgets) + bool(faulty) + untrusted
     tests = len(budgets) + bool(faulty) + untrusted
     suite = ET.Element(
