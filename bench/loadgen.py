@@ -259,7 +259,7 @@ def section_sign(args: argparse.Namespace) -> None:
     from botocore.awsrequest import AWSRequest
     from botocore.credentials import Credentials
 
-    from loadgen.fastclient import SigV4Signer, amz_now
+    from loadgen.sigv4 import SigV4Signer, amz_now
 
     body, n = orjson.dumps(REQUEST), 3000
     signer = SigV4Signer("AKID", "secret", REGION)

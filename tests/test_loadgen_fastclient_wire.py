@@ -14,14 +14,13 @@ from botocore.serialize import create_serializer
 from botocore.session import get_session
 
 from loadgen.fastclient import (
-    CONTENT_TYPE,
     DATA_OPERATIONS,
     TARGET_PREFIX,
-    SigV4Signer,
     encode_request,
     needs_signature,
     request_host,
 )
+from loadgen.sigv4 import CONTENT_TYPE, SigV4Signer
 
 MODEL = get_session().get_service_model("dynamodb")
 FIXED = datetime.datetime(2024, 6, 10, 12, 34, 56)
