@@ -101,13 +101,16 @@ class Workload:
         extra: str = "",
         values: dict[str, Any] | None = None,
         condition: str | None = None,
+        winner_on_failure: bool = False,
         after: Any = None,
         pad_basis: dict[str, Any] | None = None,
     ) -> dict[str, Any] | None:
         """UpdateItem `SET hh_vid = :vid[, <set_raw>], <sets> [<extra>]`; `sets` maps
         attribute -> value (names are aliased, so any name works); `after(old)` gives the
         attributes the store computes (ADD, list_append) for `item_bytes`; `pad_basis`: the
-        attributes the full item holds besides `sets`, for sizing the padding."""
+        attributes the full item holds besides `sets`, for sizing the padding;
+        `winner_on_failure`: a failed condition returns the current item
+        (ReturnValuesOnConditionCheckFailure), so the rejection records `blocked_by`."""
         names: dict[str, str] = {}
         vals: dict[str, Any] = {":hh_vid": {"S": rec["id"]}, **(values or {})}
         clauses = [f"{VID} = :hh_vid", *([set_raw] if set_raw else [])]
@@ -131,6 +134,8 @@ class Workload:
             request["ExpressionAttributeNames"] = names
         if condition:
             request["ConditionExpression"] = condition
+        if winner_on_failure:
+            request["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
 
         def image(old: dict[str, Any]) -> dict[str, Any]:
             new = {**old, **nominal, **(after(old) if after else {})}

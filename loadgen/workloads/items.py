@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from loadgen.recording import VID, RecordingClient
 from loadgen.spec import WorkloadSpec
 from loadgen.workloads.base import KeyChooser, Workload
-from verdict.history import Op, Record
+from verdict.history import Op
 
 
 def _profile_fields(rng: random.Random) -> dict[str, dict[str, str]]:
@@ -87,18 +86,6 @@ class HomeRegion(Workload):
         self.put(calls, key, _profile_fields(rng))
 
 
-class _AskingForWinner:
-    """`calls` whose requests also ask for the current item when their condition fails
-    (ReturnValuesOnConditionCheckFailure=ALL_OLD), so a rejection records `blocked_by`."""
-
-    def __init__(self, calls: RecordingClient) -> None:
-        self._calls = calls
-
-    def send(self, rec: Record, operation: str, request: dict[str, Any], **kw: Any) -> Any:
-        request = {**request, "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}
-        return self._calls.send(rec, operation, request, **kw)
-
-
 class ClientLww(Workload):
     """The application's own last-writer-wins: apply only if the writer's timestamp `hh_ts` is
     newer than the stored one. A skewed writer clock makes stale writes win; a rejected
@@ -113,9 +100,10 @@ class ClientLww(Workload):
         ts = calls.now()
         rec["client_ts"] = ts
         self.update(
-            _AskingForWinner(calls),  # type: ignore[arg-type]
+            calls,
             rec,
             {"data": data, "hh_ts": {"N": repr(ts)}},
             condition="attribute_not_exists(hh_ts) OR hh_ts < :ts",
             values={":ts": {"N": repr(ts)}},
+            winner_on_failure=True,
         )
