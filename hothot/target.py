@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import threading
@@ -124,8 +123,10 @@ def start_emulator(spec: TargetSpec, *, seed: int, startup_timeout_s: float = 20
     """`hothot emulate` as a child process on free loopback ports; its banner gives the URLs."""
     cmd = [
         sys.executable,
-        "-c",
-        _CHILD,
+        "-m",
+        "hothot",
+        "emulate",
+        "--stop-when-stdin-closes",
         "--regions",
         ",".join(spec.regions),
         "--port",
@@ -168,29 +169,6 @@ def start_emulator(spec: TargetSpec, *, seed: int, startup_timeout_s: float = 20
     for stream in (proc.stdout, proc.stderr):
         threading.Thread(target=_drain, args=(stream,), daemon=True).start()
     return Target("emulator", dict(info["regions"]), info.get("control"), proc)
-
-
-#: the child's entry: `hothot emulate` with the runner's args, stopping when stdin closes
-_CHILD = "from hothot.target import emulate_until_orphaned as m; raise SystemExit(m())"
-#: how long an orphaned emulator has to stop on SIGTERM before it exits outright
-ORPHAN_GRACE_S = 5.0
-
-
-def emulate_until_orphaned(argv: list[str] | None = None) -> int:
-    """`hothot emulate argv`, which SIGTERMs itself once its stdin reaches end of file: the
-    parent holds the pipe's other end, so this works on every OS and for any parent death."""
-    from hothot.cli import main
-
-    threading.Thread(target=_stop_at_eof, args=(sys.stdin.buffer,), daemon=True).start()
-    return main(["emulate", *(sys.argv[1:] if argv is None else argv)])
-
-
-def _stop_at_eof(stream: IO[bytes]) -> None:
-    while stream.read(4096):
-        pass
-    os.kill(os.getpid(), signal.SIGTERM)
-    time.sleep(ORPHAN_GRACE_S)
-    os._exit(1)
 
 
 def _drain(stream: IO[bytes] | None) -> None:

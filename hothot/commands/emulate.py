@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
+import threading
+import time
+from typing import IO
 
 from verdict.history import parse_duration
 
@@ -66,7 +71,25 @@ def register(parser: argparse.ArgumentParser) -> None:
         help="uniform jitter around the delay (default 400ms; strong: 10ms)",
     )
     parser.add_argument("--seed", type=int, default=None, help="seed of the jitter draws")
+    parser.add_argument(
+        "--stop-when-stdin-closes",
+        action="store_true",
+        help="stop once stdin reaches end of file: `hothot run` holds the pipe, so the emulator "
+        "it starts dies with it however it dies (SIGKILL included)",
+    )
     parser.set_defaults(func=run)
+
+
+#: how long an orphaned emulator has to stop on SIGTERM before it exits outright
+ORPHAN_GRACE_S = 5.0
+
+
+def _stop_at_eof(stream: IO[bytes]) -> None:
+    while stream.read(4096):
+        pass
+    os.kill(os.getpid(), signal.SIGTERM)
+    time.sleep(ORPHAN_GRACE_S)
+    os._exit(1)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -83,6 +106,8 @@ def run(args: argparse.Namespace) -> int:
         if not 0 <= port <= 65535:
             print(f"hothot emulate: {name} must be in 0..65535, got {port}", file=sys.stderr)
             return 2
+    if args.stop_when_stdin_closes:
+        threading.Thread(target=_stop_at_eof, args=(sys.stdin.buffer,), daemon=True).start()
     options = ServeOptions(
         regions=regions,
         host=args.host,
