@@ -180,7 +180,9 @@ def fault_windows(lines: list[bytes] | list[str]) -> list[FaultWindow]:
 # Units of the campaign file. Here because every part's spec needs them and every part may
 # import this module (DESIGN §1).
 
-_DURATION = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
+#: what a duration may be written as (also the campaign JSON Schema's pattern)
+DURATION_PATTERN = r"^\s*(-?\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$"
+_DURATION = re.compile(DURATION_PATTERN)
 _DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
 
 
@@ -203,7 +205,9 @@ def format_duration(seconds: float) -> str:
     return f"{round(seconds, 3):g}s"
 
 
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(B|KB|KiB|MB|MiB)?\s*$", re.IGNORECASE)
+#: what a size may be written as, any case (also the campaign JSON Schema's pattern)
+SIZE_PATTERN = r"^\s*(\d+(?:\.\d+)?)\s*([Bb]|[KkMm][Bb]|[KkMm][Ii][Bb])?\s*$"
+_SIZE = re.compile(SIZE_PATTERN)
 _SIZE_UNITS = {"b": 1, "kb": 1024, "kib": 1024, "mb": 1024 * 1024, "mib": 1024 * 1024, None: 1}
 
 

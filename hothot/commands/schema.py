@@ -14,11 +14,11 @@ from chaos.spec import ChaosSpec, _name_to_template
 from hothot.campaign import Campaign
 from loadgen.spec import WorkloadSpec
 from loadgen.workloads import WORKLOADS
-from verdict.history import parse_duration, parse_size
+from verdict.history import DURATION_PATTERN, SIZE_PATTERN, parse_duration, parse_size
 from verdict.spec import BudgetSpec
 
-_DURATION_TEXT = {"type": "string", "pattern": r"^\s*-?\d+(\.\d+)?\s*(ms|s|m|h)?\s*$"}
-_SIZE_TEXT = {"type": "string", "pattern": r"^\s*\d+(\.\d+)?\s*([Bb]|[KkMm][Bb]|[KkMm]i[Bb])?\s*$"}
+_DURATION_TEXT = {"type": "string", "pattern": DURATION_PATTERN}
+_SIZE_TEXT = {"type": "string", "pattern": SIZE_PATTERN}
 
 
 class CampaignJsonSchema(GenerateJsonSchema):
