@@ -184,11 +184,12 @@ def analyze(
     *,
     partial: bool | None = None,
     write: bool = True,
-    columns: bool = True,
+    reader: str = "native",
 ) -> Verdict:
     """Judge a report directory. `budgets` None: the campaign's; `partial` None: detected from
-    shard trailers and the campaign's `partial:` flag; `columns` False: read per record
-    (the reference the columnar reader is tested against)."""
+    shard trailers and the campaign's `partial:` flag; `reader`: the first of
+    `verdict.ingest.READERS` to try ("records" is the reference the others are tested
+    against)."""
     report_dir = Path(report_dir)
     started = time.perf_counter()
     campaign = load_campaign(report_dir)
@@ -207,7 +208,7 @@ def analyze(
         cost_spec = CostSpec.model_validate(campaign.get("cost") or {})
     except ValidationError as e:
         raise _error(f"{report_dir / CAMPAIGN_FILE}: cost", e) from None
-    store, stats, cost = ingest_history(report_dir, kinds, columns=columns)
+    store, stats, cost = ingest_history(report_dir, kinds, reader=reader)
     _check_filters(budgets, store, campaign)
     chaos = report_dir / CHAOS_LOG
     events = chaos.read_bytes().splitlines() if chaos.exists() else []
@@ -253,6 +254,8 @@ def analyze(
             "unterminated_shards": stats.unterminated,
             "duplicate_writes": store.duplicates,
             "keys": len(store.keys.names),
+            "reader": stats.reader,
+            "reader_refusals": stats.refusals,
         },
         "campaign": {
             "duration": campaign.get("duration"),

@@ -32,10 +32,11 @@ from verdict.graph import (
     rejection,
 )
 from verdict.row_columns import (
+    Block,
     FinalReads,
     Growable,
-    charged_rows,
     column,
+    cost_columns,
     first_index,
     floats,
     given,
@@ -72,6 +73,7 @@ class ColumnIngester:
         return self.ingest(rows)
 
     def ingest(self, rows: list[Row]) -> bool:
+        """Take decoded rows: False (nothing changed) when a row needs the per-record path."""
         n = len(rows)
         op = np.fromiter(map(OPS.__getitem__, [r.op for r in rows]), np.int8, n)
         outcome = np.fromiter(map(OUTCOMES.__getitem__, [r.outcome for r in rows]), np.int8, n)
@@ -110,33 +112,64 @@ class ColumnIngester:
         workload = self._workloads(rows, is_probe)
         key = self._keys(keys, keyed, workload)
         vid, pred = self._vids(vids, preds, fin & has_vid, read, write)
+        w = vid[write]
+        self.vid_write.a[w] = np.arange(self.writes, self.writes + len(w), dtype=np.int32)
+        target = np.full(n, -1, dtype=np.int32)
+        lag = np.full(n, np.nan)
+        p = np.flatnonzero(probe).tolist()
+        if p:
+            ids = self.s.regions.ids
+            target[p] = [ids[targets[i]] for i in p]
+            lag[p] = [float(lags[i]) for i in p]
+        self.apply(Block(
+            op, outcome, final, region, workload, key, vid, pred, t_inv,
+            np.where(comp_absent, 0.0, t_comp) if comp_absent is not None else t_comp,
+            probe, target, lag, *cost_columns(rows, keys), rows.__getitem__,
+        ))  # fmt: skip
+        return True
+
+    def apply(self, b: Block) -> None:
+        """Everything after interning, shared by every way a block's columns are read."""
+        is_get, is_write = b.op == _GET, b.op < _GET
+        ok, fail = b.outcome == 0, b.outcome == 2
+        fin = is_get & ok & b.final
+        read = is_get & ok & ~b.final & (b.vid >= 0)
+        write = is_write & ~fail
         valued = bool(self.valued)
-        self._writes(rows, np.flatnonzero(write), op, outcome, key, vid, pred,
-                     region, workload, t_inv, t_comp, valued)  # fmt: skip
-        self._tally(workload, region, write, outcome == 1, is_write & fail, is_get & ok & ~final)
+        self._writes(b, np.flatnonzero(write), valued)
+        self._tally(
+            b.workload, b.region, write, b.outcome == 1, is_write & fail, is_get & ok & ~b.final
+        )
         failed = np.flatnonzero(is_write & fail)
+        condition = np.zeros(len(b.op), dtype=bool)
         if len(failed):  # client_lww rejections name their blocker; only failed writes can
-            self._rejections(rows, failed, keys, workload, region, t_inv, t_comp)
             errors = self.s.failed_errors
             for i in failed.tolist():
-                errors[int(workload[i]), error_name(rows[i].error)] += 1
+                row = b.row(i)
+                errors[int(b.workload[i]), error_name(row.error)] += 1
+                condition[i] = "ConditionalCheck" in str(row.error)
+                if row.blocked_by is not None:
+                    self._rejection(b, i, row)
         r = np.flatnonzero(read)
-        for name, col in (("key", key), ("vid", vid), ("region", region), ("t", t_inv)):
+        for name, col in (("key", b.key), ("vid", b.vid), ("region", b.region), ("t", b.t_inv)):
             self.r[name].append(col[r])
         f = np.flatnonzero(fin)
-        for name, col in (("key", key), ("vid", vid), ("region", region)):
+        for name, col in (("key", b.key), ("vid", b.vid), ("region", b.region)):
             self.f[name].append(col[f])
         if valued:
-            values = column(rows, "value")
             for i, row in enumerate(f.tolist()):
-                if values[row] is not UNSET:
-                    self.f_values[self.finals + i] = values[row]
+                value = b.row(row).value
+                if value is not UNSET:
+                    self.f_values[self.finals + i] = value
         self.finals += len(f)
-        if probe.any():
-            self._probes(np.flatnonzero(probe), region, lags, targets, t_inv)
-        c, *cost = charged_rows(rows, keys, op, ok, fail, final, t_comp, comp_absent)
-        self.cost.observe_columns(self.s.regions.names, region[c], *cost)
-        return True
+        if b.probe.any():
+            self._probes(b)
+        gets, replicates = is_get & ok, write
+        charged = np.flatnonzero((gets | replicates | condition) & ~b.final & ~b.harness)
+        flags = np.where(gets, 1, 0) | np.where(replicates, 4, 0) | np.where(gets & b.strong, 2, 0)
+        old = np.where(is_write, b.old, 0)
+        self.cost.observe_columns(self.s.regions.names, b.region[charged], flags[charged].astype(np.uint8),
+                                  b.size[charged], old[charged], b.capacity[charged], b.t_comp[charged])  # fmt: skip
 
     def _regions(self, rows: list[Row], probe: np.ndarray, targets: list[Any]) -> np.ndarray:
         """Region codes; new names (and probe targets) interned in record order."""
@@ -232,17 +265,13 @@ class ColumnIngester:
         seen[vid[fin | read]] = 1
         return vid, pred
 
-    def _writes(
-        self, rows: list[Row], w: np.ndarray, op: np.ndarray, outcome: np.ndarray,
-        key: np.ndarray, vid: np.ndarray, pred: np.ndarray, region: np.ndarray,
-        workload: np.ndarray, t_inv: np.ndarray, t_comp: np.ndarray, valued: bool,
-    ) -> None:  # fmt: skip
+    def _writes(self, b: Block, w: np.ndarray, valued: bool) -> None:
         nw = len(w)
         if not nw:
             return
         number = np.arange(self.writes, self.writes + nw, dtype=np.int32)
-        self.vid_write.a[vid[w]] = number
-        flags = np.where(op[w] == _DELETE, DELETE, 0) | np.where(outcome[w] == 1, UNKNOWN, 0)
+        key, vid, pred, region, workload = b.key, b.vid, b.pred, b.region, b.workload
+        flags = np.where(b.op[w] == _DELETE, DELETE, 0) | np.where(b.outcome[w] == 1, UNKNOWN, 0)
         k = key[w]
         # per-key chain, newest first: each write points at the key's previous write
         order = np.argsort(k, kind="stable")
@@ -260,16 +289,17 @@ class ColumnIngester:
         self.key_head.a[ks[end]] = ws[end]
         for name, col in (
             ("vid", vid[w]), ("key", k), ("pred", pred[w]), ("region", region[w]),
-            ("workload", workload[w]), ("flags", flags), ("tinv", t_inv[w]),
-            ("tcomp", t_comp[w]), ("next", nxt),
+            ("workload", workload[w]), ("flags", flags), ("tinv", b.t_inv[w]),
+            ("tcomp", b.t_comp[w]), ("next", nxt),
         ):  # fmt: skip
             self.w[name].append(col)
         if valued and self.valued:
             names = self.s.workloads.names
             for i, row in enumerate(w.tolist()):
-                rec = rows[row]
-                if rec.value is not UNSET and names[workload[row]] in self.valued:
-                    self.s.w_value[self.writes + i] = rec.value
+                if names[workload[row]] in self.valued:
+                    value = b.row(row).value
+                    if value is not UNSET:
+                        self.s.w_value[self.writes + i] = value
         self.writes += nw
 
     def _tally(
@@ -287,30 +317,21 @@ class ColumnIngester:
         for c, m in zip(return_codes.tolist(), counts.tolist(), strict=True):
             tally[c] += m
 
-    def _rejections(
-        self, rows: list[Row], failed: np.ndarray, keys: list[Any], workload: np.ndarray,
-        region: np.ndarray, t_inv: np.ndarray, t_comp: np.ndarray,
-    ) -> None:  # fmt: skip
-        for i in failed.tolist():
-            if rows[i].blocked_by is None:
-                continue
-            r = rejection(int(workload[i]), int(region[i]), keys[i], float(t_inv[i]),
-                          float(t_comp[i]), rows[i].blocked_by)  # fmt: skip
-            if r is not None:
-                self.s.rejections.append(r)
+    def _rejection(self, b: Block, i: int, row: Row) -> None:
+        r = rejection(int(b.workload[i]), int(b.region[i]), row.key, float(b.t_inv[i]),
+                      float(b.t_comp[i]), row.blocked_by)  # fmt: skip
+        if r is not None:
+            self.s.rejections.append(r)
 
-    def _probes(
-        self, idx: np.ndarray, region: np.ndarray, lags: list[Any], targets: list[Any],
-        t_inv: np.ndarray,
-    ) -> None:  # fmt: skip
-        s, ids = self.s, self.s.regions.ids
-        for i in idx.tolist():
-            link = (int(region[i]), ids[targets[i]])
+    def _probes(self, b: Block) -> None:
+        s = self.s
+        for i in np.flatnonzero(b.probe).tolist():
+            link = (int(b.region[i]), int(b.target[i]))
             if link not in s.lags:
                 s.lags[link] = array("d")
                 s.probe_t[link] = array("d")
-            s.lags[link].append(float(lags[i]))
-            s.probe_t[link].append(float(t_inv[i]))
+            s.lags[link].append(float(b.lag[i]))
+            s.probe_t[link].append(float(b.t_inv[i]))
 
     def _dense_vids(self) -> np.ndarray:
         """Number the vids 0, 1, ... in the order first met (the per-record ingester's

@@ -267,7 +267,7 @@ class Checker:
         outcome (it may have applied later than its timeout), proves nothing."""
         s = self.s
         wanted = {r.blocked_by for r in s.rejections}
-        vids = {name: v for v, name in enumerate(self.names) if name in wanted}
+        vids = s.vid_numbers(wanted)
         for r in s.rejections:
             v = vids.get(r.blocked_by)
             w = s.vid_write[v] if v is not None else -1

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, BinaryIO, Literal
+from typing import Any, BinaryIO, Literal, Protocol
 
 import msgspec
 import orjson
@@ -115,14 +115,49 @@ Consumer = Callable[[list[Row]], bool]
 Judge = Callable[[dict[str, Any]], None]
 
 
-def read_rows(report_dir: Path, stats: ReadStats, consume: Consumer, judge: Judge) -> None:
-    """Feed every record of every shard to `consume` as lists of rows, in shard and line
-    order; header and trailer lines are consumed, bad lines skipped and counted in `stats`
-    exactly as `verdict.reader.read_history` does."""
-    decode = RowDecoder()
+class BlockTaker(Protocol):
+    """How a block's records reach the store: `whole(body)` takes a plainly regular block,
+    one record a line (records taken, one per line, or None: nothing changed, read it line by
+    line); `kept(lines, recs)` takes the lines the per-line rules kept (False: a record the
+    columns cannot hold)."""
+
+    def whole(self, body: bytes) -> int | None: ...
+
+    def kept(self, lines: list[bytes], recs: list[dict[str, Any]]) -> bool: ...
+
+
+class RowTaker:
+    """Blocks decoded by msgspec into Rows, handed to `consume`."""
+
+    def __init__(self, consume: Consumer) -> None:
+        self.consume, self.decode = consume, RowDecoder()
+
+    def whole(self, body: bytes) -> int | None:
+        lines = line_count(body)
+        if _closed_lines(body) != lines:  # a blank line or one not ending an object
+            return None
+        try:
+            rows = self.decode(body)
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            return None
+        if len(rows) != lines or (rows and not self.consume(rows)):
+            return None
+        return len(rows)
+
+    def kept(self, lines: list[bytes], recs: list[dict[str, Any]]) -> bool:
+        return not recs or self.consume([row_of(rec) for rec in recs])
+
+
+def read_rows(
+    report_dir: Path, stats: ReadStats, consume: Consumer | BlockTaker, judge: Judge
+) -> None:
+    """Feed every record of every shard to `consume` (lists of rows, or a BlockTaker), in
+    shard and line order; header and trailer lines are consumed, bad lines skipped and
+    counted in `stats` exactly as `verdict.reader.read_history` does."""
+    taker = consume if hasattr(consume, "whole") else RowTaker(consume)  # type: ignore[arg-type]
 
     def read_body(path: Path, f: BinaryIO) -> tuple[bool, int]:
-        return _read_shard(path, f, stats, consume, judge, decode)
+        return _read_shard(path, f, stats, taker, judge)
 
     read_shards(shard_paths(report_dir), stats, read_body)
 
@@ -141,27 +176,29 @@ def blocks(f: Any) -> Iterator[bytes]:
 
 
 def _read_shard(
-    path: Path, f: Any, stats: ReadStats, consume: Consumer, judge: Judge, decode: RowDecoder
+    path: Path, f: Any, stats: ReadStats, taker: BlockTaker, judge: Judge
 ) -> tuple[bool, int]:
     closed, records, line = False, 0, 2
     for data in blocks(f):
-        lines = data.count(b"\n") + (not data.endswith(b"\n"))
-        taken = _whole(data, lines, consume, decode)
+        taken = _whole(data, taker)
         if taken is None:
-            got, ended = _by_line(path, data, line, stats, consume, judge)
+            got, ended = _by_line(path, data, line, stats, taker, judge)
             records += got
             closed = ended if ended is not None else closed
+            line += line_count(data)
         else:
             records += taken[0]
             closed = taken[1] or (closed and not taken[0])
-        line += lines
+            line += taken[0] + taken[1]  # a taken block is one record a line, then the trailer
     return closed, records
 
 
-def _whole(
-    data: bytes, lines: int, consume: Consumer, decode: RowDecoder
-) -> tuple[int, bool] | None:
-    """(records, ends with a trailer) when the block is regular and `consume` took it."""
+def line_count(data: bytes) -> int:
+    return data.count(b"\n") + (not data.endswith(b"\n"))
+
+
+def _whole(data: bytes, taker: BlockTaker) -> tuple[int, bool] | None:
+    """(records, ends with a trailer) when the block is regular and `taker` took it whole."""
     body, trailer = data, False
     last = data.rfind(b"\n", 0, len(data) - 1) + 1
     if b'"end"' in data[last:]:
@@ -171,16 +208,9 @@ def _whole(
             return None
         if not trailer:
             return None
-        body, lines = data[:last], lines - 1
-    if _closed_lines(body) != lines:  # a blank line or one not ending an object
-        return None
-    try:
-        rows = decode(body) if body else []
-    except (msgspec.DecodeError, msgspec.ValidationError):
-        return None
-    if len(rows) != lines or (rows and not consume(rows)):
-        return None
-    return len(rows), trailer
+        body = data[:last]
+    taken = taker.whole(body) if body else 0
+    return None if taken is None else (taken, trailer)
 
 
 def _closed_lines(body: bytes) -> int:
@@ -198,28 +228,31 @@ def _by_line(
     data: bytes,
     first_line: int,
     stats: ReadStats,
-    consume: Consumer,
+    taker: BlockTaker,
     judge: Judge,
 ) -> tuple[int, bool | None]:
     """The per-line reader's rules on one block: (records, closed after it or None: no
     change)."""
-    rows: list[Row] = []
+    recs: list[dict[str, Any]] = []
+    kept: list[bytes] = []
     closed: bool | None = None
-
-    def sink(rec: dict[str, Any]) -> None:
-        judge(rec)
-        rows.append(row_of(rec))
 
     lines = data.split(b"\n")
     if data.endswith(b"\n"):
         lines.pop()
     for n, line in enumerate(lines, start=first_line):
+
+        def sink(rec: dict[str, Any], line: bytes = line) -> None:
+            judge(rec)
+            recs.append(rec)
+            kept.append(line)
+
         kind = take_line(path.name, n, line, stats, sink)
         if kind is not SKIPPED:
             closed = kind is TRAILER
-    if rows and not consume(rows):
+    if not taker.kept(kept, recs):
         raise Irregular(f"{path.name}: a record the columns cannot hold")
-    return len(rows), closed
+    return len(recs), closed
 
 
 def row_of(rec: dict[str, Any]) -> Row:

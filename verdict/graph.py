@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from array import array
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -102,7 +102,7 @@ class VersionStore:
     # per vid (index = interned vid; vid names are not kept, see `vid_names`)
     vids: dict[str, int] = field(default_factory=dict)
     #: a store built in columns (verdict.bulk) names its vids here and leaves `vids` empty
-    vid_list: list[str] | None = None
+    vid_list: Sequence[str] | None = None
     vid_write: array = field(default_factory=lambda: array("i"))  # write number or -1
     seen: bytearray = field(default_factory=bytearray)  # vid observed in a read/pred/final
     # per write
@@ -147,9 +147,19 @@ class VersionStore:
             self.seen.append(0)
         return i
 
-    def vid_names(self) -> list[str]:
+    def vid_names(self) -> Sequence[str]:
         """Reverse map of interned vids (built once, at report time)."""
         return self.vid_list if self.vid_list is not None else list(self.vids)
+
+    def vid_numbers(self, wanted: set[str]) -> dict[str, int]:
+        """name -> number of the vids named in `wanted`."""
+        if self.vids:
+            return {name: self.vids[name] for name in wanted if name in self.vids}
+        names = self.vid_names()
+        numbers = getattr(names, "numbers", None)  # verdict.scanned.VidNames finds by hash
+        if numbers is not None:
+            return numbers(wanted)
+        return {name: v for v, name in enumerate(names) if name in wanted}
 
     @property
     def t_min(self) -> float:

@@ -32,6 +32,9 @@ class ReadStats:
     skipped: int = 0
     skipped_examples: list[str] = field(default_factory=list)
     unterminated: list[str] = field(default_factory=list)
+    #: the reader that read the history (verdict.ingest.READERS), and why faster ones refused
+    reader: str = "records"
+    refusals: list[str] = field(default_factory=list)
 
     def skip(self, where: str, why: str) -> None:
         self.skipped += 1

@@ -4,9 +4,9 @@ columnar store is built in. Every helper keeps the per-record reader's meaning o
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from operator import attrgetter, itemgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 import numpy as np
@@ -15,7 +15,6 @@ from verdict.columns import Row
 from verdict.graph import FinalRead
 
 UNSET = msgspec.UNSET
-_GET = 3  # the code of "get" in verdict.bulk.OPS; writes have lower codes
 
 
 class Growable:
@@ -111,30 +110,45 @@ class FinalReads(Mapping[int, list[FinalRead]]):
         return len(self._keys)
 
 
-def charged_rows(
-    rows: list[Row], keys: list[Any], op: np.ndarray, ok: np.ndarray, fail: np.ndarray,
-    final: np.ndarray, t_comp: np.ndarray, comp_absent: np.ndarray | None,
-) -> tuple[np.ndarray, ...]:  # fmt: skip
-    """The rows the bill charges and their cost columns, by `CostAccumulator.observe`'s
-    rules: (rows, flags, item bytes, old bytes, capacity or NaN, completion time or 0)."""
+class Block(NamedTuple):
+    """One block's columns after interning, however they were read (msgspec rows or the
+    native scanner): what `ColumnIngester.apply` needs. Codes index the store's tables;
+    -1 where a row has none."""
+
+    op: np.ndarray
+    outcome: np.ndarray
+    final: np.ndarray  # bool: the `final` flag
+    region: np.ndarray
+    workload: np.ndarray
+    key: np.ndarray
+    vid: np.ndarray
+    pred: np.ndarray
+    t_inv: np.ndarray  # NaN: absent
+    t_comp: np.ndarray  # 0.0: absent
+    probe: np.ndarray  # bool: a probe with a lag and a target
+    target: np.ndarray  # a probe's target region
+    lag: np.ndarray
+    harness: np.ndarray  # bool: the key is the harness's own (hh#...), never charged
+    strong: np.ndarray  # bool: a strongly consistent read
+    size: np.ndarray  # item bytes, 0 when absent
+    old: np.ndarray  # the replaced item's bytes, 0 when absent
+    capacity: np.ndarray  # consumed capacity, NaN when absent or 0
+    #: row(i) -> the Row of line i, for the rare fields kept out of the columns
+    row: Callable[[int], Row]
+
+
+def cost_columns(rows: list[Row], keys: list[Any]) -> tuple[np.ndarray, ...]:
+    """The columns the bill reads, by `CostAccumulator.observe`'s rules: (harness key,
+    strong read, item bytes, old bytes, capacity or NaN)."""
     n = len(rows)
-    is_get, is_write = op == _GET, op < _GET
-    gets = is_get & ok
-    replicates = is_write & ~fail
-    failed = np.flatnonzero(is_write & fail)
-    condition = np.zeros(n, dtype=bool)
-    if len(failed):
-        errors = column(rows, "error")
-        condition[failed] = ["ConditionalCheck" in str(errors[i]) for i in failed.tolist()]
-    charged = (gets | replicates | condition) & ~final
+    harness = np.zeros(n, dtype=bool)
     named = [k for k in keys if k is not UNSET] if UNSET in keys else keys
     if "hh#" in "\n".join(named):  # harness keys (heartbeats) somewhere: find them
-        charged &= ~np.fromiter((k is not UNSET and k.startswith("hh#") for k in keys), bool, n)
-    flags = np.where(gets, 1, 0) | np.where(replicates, 4, 0)
+        harness = np.fromiter((k is not UNSET and k.startswith("hh#") for k in keys), bool, n)
+    strong = np.zeros(n, dtype=bool)
     consistent = [r.consistent for r in rows]
     if given(consistent):
         strong = truthy(consistent)
-        flags |= np.where(gets & strong, 2, 0)
     size = np.zeros(n, dtype=np.int64)
     sizes = [r.item_bytes for r in rows]
     if given(sizes):
@@ -143,11 +157,8 @@ def charged_rows(
     olds = [r.old_bytes for r in rows]
     if given(olds):
         old = np.array([x or 0 for x in olds], dtype=np.int64)
-        old[~is_write] = 0
     capacity = np.full(n, np.nan)
     capacities = [r.capacity for r in rows]
     if given(capacities):
         capacity = np.array([x or np.nan for x in capacities], np.float64)
-    t = t_comp if comp_absent is None else np.where(comp_absent, 0.0, t_comp)
-    c = np.flatnonzero(charged)
-    return c, flags[c].astype(np.uint8), size[c], old[c], capacity[c], t[c]
+    return harness, strong, size, old, capacity

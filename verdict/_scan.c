@@ -1,0 +1,976 @@
+/* verdict._scan: the history reader's hot loop in one native pass.
+ *
+ * A block of history lines is parsed, checked and interned in C: each line is one JSON
+ * object whose fields are those of verdict.columns.Row; regions, workloads, keys and vids are
+ * numbered in the order the per-record ingester meets them (verdict.bulk explains the order),
+ * and the block comes back as typed columns (bytes objects the caller views with numpy).
+ *
+ * Anything this pass does not read exactly as msgspec + verdict.bulk would (an escape in a
+ * name, a \u escape anywhere, a duplicate field, a type the Row refuses, a line that is not
+ * one object, ...) raises Refused before any table changes: the caller then reads the block
+ * line by line and scans the lines the per-record rules keep. A refusal after the tables
+ * changed (a write repeating a recorded vid) raises Spoiled: the caller reads the whole
+ * history again with the Python readers. So this file only has to be right about what it
+ * accepts.
+ *
+ * Hand-written because no maintained library fuses JSON parsing with interning into columns:
+ * see docs/verdict.md ("The native reader").
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+static PyObject *Refused, *Spoiled; /* Spoiled: refused after the tables changed */
+
+/* ---------- intern tables: bytes -> dense id, first-seen order ---------- */
+
+typedef struct {
+    uint32_t tag, id1; /* id1: id + 1; 0: an empty slot */
+    uint32_t start, len; /* the name in the arena: a hit costs one more cache line, not two */
+} Slot;
+
+typedef struct {
+    char *arena;
+    size_t arena_len, arena_cap;
+    uint32_t *start; /* per id: offset in arena (the arena stays < 4 GiB) */
+    uint32_t *len;
+    uint64_t *hash; /* per id: its hash, so growing the slots rehashes nothing */
+    uint32_t count, cap;
+    Slot *slots;
+    uint64_t mask;
+} Table;
+
+static uint64_t hash_bytes(const char *s, size_t n) {
+    uint64_t h = 0x9E3779B97F4A7C15ULL ^ (n * 0xFF51AFD7ED558CCDULL);
+    while (n >= 8) {
+        uint64_t w;
+        memcpy(&w, s, 8);
+        h = (h ^ w) * 0xC4CEB9FE1A85EC53ULL;
+        h ^= h >> 29;
+        s += 8;
+        n -= 8;
+    }
+    uint64_t w = 0;
+    memcpy(&w, s, n);
+    h = (h ^ w) * 0xC4CEB9FE1A85EC53ULL;
+    h ^= h >> 32;
+    h *= 0xFF51AFD7ED558CCDULL;
+    h ^= h >> 33;
+    return h;
+}
+
+static void table_free(Table *t) {
+    free(t->arena);
+    free(t->start);
+    free(t->len);
+    free(t->hash);
+    free(t->slots);
+    memset(t, 0, sizeof(*t));
+}
+
+static int table_rehash(Table *t, uint64_t nslots) {
+    Slot *slots = calloc(nslots, sizeof(Slot));
+    if (!slots) return -1;
+    uint64_t mask = nslots - 1;
+    for (uint32_t id = 0; id < t->count; id++) {
+        uint64_t h = t->hash[id];
+        uint64_t i = h & mask;
+        while (slots[i].id1) i = (i + 1) & mask;
+        slots[i] = (Slot){(uint32_t)(h >> 32), id + 1, t->start[id], t->len[id]};
+    }
+    free(t->slots);
+    t->slots = slots;
+    t->mask = mask;
+    return 0;
+}
+
+/* memcmp for the short names of a history, without a call */
+static inline int same(const char *a, const char *b, size_t n) {
+    while (n >= 8) {
+        uint64_t x, y;
+        memcpy(&x, a, 8);
+        memcpy(&y, b, 8);
+        if (x != y) return 0;
+        a += 8, b += 8, n -= 8;
+    }
+    while (n--)
+        if (*a++ != *b++) return 0;
+    return 1;
+}
+
+/* Hints for a lookup a few rows ahead: its slot, then (once the slot is in cache) its name. */
+static inline void prefetch_slot(const Table *t, uint64_t h) {
+    if (t->slots) __builtin_prefetch(&t->slots[h & t->mask]);
+}
+
+static inline void prefetch_name(const Table *t, uint64_t h) {
+    if (!t->slots) return;
+    const Slot *e = &t->slots[h & t->mask];
+    if (e->id1 && e->tag == (uint32_t)(h >> 32)) __builtin_prefetch(t->arena + e->start);
+}
+
+/* The id of s[0:n] (hash h), added when new (*fresh set). -1: out of memory. */
+static int64_t table_intern(Table *t, const char *s, size_t n, uint64_t h, int *fresh) {
+    if (!t->slots && table_rehash(t, 1024) < 0) return -1;
+    uint32_t tag = (uint32_t)(h >> 32);
+    uint64_t i = h & t->mask;
+    for (;;) {
+        Slot *e = &t->slots[i];
+        if (!e->id1) break;
+        if (e->tag == tag && e->len == n && same(t->arena + e->start, s, n)) {
+            *fresh = 0;
+            return e->id1 - 1;
+        }
+        i = (i + 1) & t->mask;
+    }
+    if (t->count == t->cap) {
+        uint32_t cap = t->cap ? t->cap * 2 : 1024;
+        uint32_t *st = realloc(t->start, cap * sizeof(uint32_t));
+        if (!st) return -1;
+        t->start = st;
+        uint32_t *ln = realloc(t->len, cap * sizeof(uint32_t));
+        if (!ln) return -1;
+        t->len = ln;
+        uint64_t *hs = realloc(t->hash, cap * sizeof(uint64_t));
+        if (!hs) return -1;
+        t->hash = hs;
+        t->cap = cap;
+    }
+    if (t->arena_len + n > t->arena_cap) {
+        size_t cap = t->arena_cap ? t->arena_cap * 2 : 65536;
+        while (cap < t->arena_len + n) cap *= 2;
+        if (cap > UINT32_MAX) return -1;
+        char *a = realloc(t->arena, cap);
+        if (!a) return -1;
+        t->arena = a;
+        t->arena_cap = cap;
+    }
+    uint32_t id = t->count++;
+    memcpy(t->arena + t->arena_len, s, n);
+    t->start[id] = (uint32_t)t->arena_len;
+    t->len[id] = (uint32_t)n;
+    t->hash[id] = h;
+    t->slots[i] = (Slot){tag, id + 1, (uint32_t)t->arena_len, (uint32_t)n};
+    t->arena_len += n;
+    *fresh = 1;
+    if ((uint64_t)t->count * 2 > t->mask + 1 && table_rehash(t, (t->mask + 1) * 2) < 0) return -1;
+    return id;
+}
+
+static int64_t table_find(const Table *t, const char *s, size_t n) {
+    if (!t->slots) return -1;
+    uint64_t h = hash_bytes(s, n);
+    uint32_t tag = (uint32_t)(h >> 32);
+    for (uint64_t i = h & t->mask;; i = (i + 1) & t->mask) {
+        const Slot *e = &t->slots[i];
+        if (!e->id1) return -1;
+        if (e->tag == tag && e->len == n && same(t->arena + e->start, s, n)) return e->id1 - 1;
+    }
+}
+
+/* ---------- strict JSON pieces ---------- */
+
+typedef struct {
+    const char *p, *end;
+    const char *why; /* set on refusal */
+} Cursor;
+
+#define REFUSE(c, msg) \
+    do {               \
+        (c)->why = (msg); \
+        return -1;     \
+    } while (0)
+
+static inline void skip_ws(Cursor *c) {
+    while (c->p < c->end && (*c->p == ' ' || *c->p == '\t' || *c->p == '\r')) c->p++;
+}
+
+/* One UTF-8 sequence at c->p (first byte >= 0x80), as orjson and msgspec accept it. */
+static int utf8_seq(Cursor *c) {
+    const unsigned char *s = (const unsigned char *)c->p, *e = (const unsigned char *)c->end;
+    unsigned char b = s[0];
+    int n;
+    uint32_t cp;
+    if (b >= 0xC2 && b <= 0xDF) n = 2, cp = b & 0x1F;
+    else if (b >= 0xE0 && b <= 0xEF) n = 3, cp = b & 0x0F;
+    else if (b >= 0xF0 && b <= 0xF4) n = 4, cp = b & 0x07;
+    else REFUSE(c, "invalid UTF-8");
+    if (e - s < n) REFUSE(c, "invalid UTF-8");
+    for (int i = 1; i < n; i++) {
+        if ((s[i] & 0xC0) != 0x80) REFUSE(c, "invalid UTF-8");
+        cp = cp << 6 | (s[i] & 0x3F);
+    }
+    if ((n == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+        (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
+        REFUSE(c, "invalid UTF-8");
+    c->p += n;
+    return 0;
+}
+
+/* A string at c->p (on its quote): its body span; *escaped when it holds an escape. */
+static int parse_string(Cursor *c, const char **s, size_t *n, int *escaped) {
+    c->p++;
+    const char *from = c->p;
+    *escaped = 0;
+    while (c->p < c->end) {
+        if (c->end - c->p >= 8) { /* eight plain bytes at a time: none special, none high */
+            uint64_t x;
+            memcpy(&x, c->p, 8);
+            const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+            uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
+            uint64_t special = ((q - ones) & ~q) | ((b - ones) & ~b) | (x - ones * 0x20) | x;
+            if (!(special & highs)) {
+                c->p += 8;
+                continue;
+            }
+        }
+        unsigned char ch = (unsigned char)*c->p;
+        if (ch >= 0x20 && ch < 0x80 && ch != '"' && ch != '\\') {
+            c->p++;
+            continue;
+        }
+        if (ch == '"') {
+            *s = from;
+            *n = (size_t)(c->p - from);
+            c->p++;
+            return 0;
+        }
+        if (ch < 0x20) REFUSE(c, "a control character in a string");
+        if (ch == '\\') {
+            if (c->p + 1 >= c->end) REFUSE(c, "a torn escape");
+            char x = c->p[1];
+            if (x == 'u') REFUSE(c, "a \\u escape");
+            if (!strchr("\"\\/bfnrt", x) || !x) REFUSE(c, "an invalid escape");
+            *escaped = 1;
+            c->p += 2;
+            continue;
+        }
+        if (ch >= 0x80) {
+            if (utf8_seq(c) < 0) return -1;
+            continue;
+        }
+        c->p++;
+    }
+    REFUSE(c, "an unterminated string");
+}
+
+/* A JSON number at c->p: *integral when it has no fraction or exponent. */
+static int parse_number(Cursor *c, const char **s, size_t *n, int *integral) {
+    const char *p = c->p, *e = c->end, *from = p;
+    *integral = 1;
+    if (p < e && *p == '-') p++;
+    if (p >= e) REFUSE(c, "a torn number");
+    if (*p == '0') p++;
+    else if (*p >= '1' && *p <= '9')
+        while (p < e && *p >= '0' && *p <= '9') p++;
+    else REFUSE(c, "not a number");
+    if (p < e && *p == '.') {
+        *integral = 0;
+        p++;
+        if (p >= e || *p < '0' || *p > '9') REFUSE(c, "a number without fraction digits");
+        while (p < e && *p >= '0' && *p <= '9') p++;
+    }
+    if (p < e && (*p == 'e' || *p == 'E')) {
+        *integral = 0;
+        p++;
+        if (p < e && (*p == '+' || *p == '-')) p++;
+        if (p >= e || *p < '0' || *p > '9') REFUSE(c, "a number without exponent digits");
+        while (p < e && *p >= '0' && *p <= '9') p++;
+    }
+    *s = from;
+    *n = (size_t)(p - from);
+    c->p = p;
+    return 0;
+}
+
+static int literal(Cursor *c, const char *word) {
+    size_t n = strlen(word);
+    if ((size_t)(c->end - c->p) < n || memcmp(c->p, word, n) != 0) REFUSE(c, "not JSON");
+    c->p += n;
+    return 0;
+}
+
+/* Any JSON value, checked and stepped over (depth-limited). */
+static int skip_value(Cursor *c, int depth) {
+    if (depth > 64) REFUSE(c, "nested too deep");
+    if (c->p >= c->end) REFUSE(c, "a missing value");
+    const char *s;
+    size_t n;
+    int flag;
+    switch (*c->p) {
+    case '"':
+        return parse_string(c, &s, &n, &flag);
+    case 't':
+        return literal(c, "true");
+    case 'f':
+        return literal(c, "false");
+    case 'n':
+        return literal(c, "null");
+    case '[':
+        c->p++;
+        skip_ws(c);
+        if (c->p < c->end && *c->p == ']') {
+            c->p++;
+            return 0;
+        }
+        for (;;) {
+            skip_ws(c);
+            if (skip_value(c, depth + 1) < 0) return -1;
+            skip_ws(c);
+            if (c->p < c->end && *c->p == ',') {
+                c->p++;
+                continue;
+            }
+            if (c->p < c->end && *c->p == ']') {
+                c->p++;
+                return 0;
+            }
+            REFUSE(c, "a broken array");
+        }
+    case '{':
+        c->p++;
+        skip_ws(c);
+        if (c->p < c->end && *c->p == '}') {
+            c->p++;
+            return 0;
+        }
+        for (;;) {
+            skip_ws(c);
+            if (c->p >= c->end || *c->p != '"') REFUSE(c, "a broken object");
+            if (parse_string(c, &s, &n, &flag) < 0) return -1;
+            skip_ws(c);
+            if (c->p >= c->end || *c->p != ':') REFUSE(c, "a broken object");
+            c->p++;
+            skip_ws(c);
+            if (skip_value(c, depth + 1) < 0) return -1;
+            skip_ws(c);
+            if (c->p < c->end && *c->p == ',') {
+                c->p++;
+                continue;
+            }
+            if (c->p < c->end && *c->p == '}') {
+                c->p++;
+                return 0;
+            }
+            REFUSE(c, "a broken object");
+        }
+    default:
+        return parse_number(c, &s, &n, &flag);
+    }
+}
+
+/* ---------- one line into a row ---------- */
+
+enum {
+    F_OP, F_REGION, F_OUTCOME, F_WORKLOAD, F_KEY, F_VID, F_PRED, F_T_INVOKE, F_T_COMPLETE,
+    F_FINAL, F_ATTRS, F_VALUE, F_TARGET, F_LAG, F_CONSISTENT, F_CAPACITY, F_ITEM_BYTES,
+    F_OLD_BYTES, F_ERROR, F_BLOCKED_BY, F_END, F_ID, NFIELDS
+};
+static const char *FIELD_NAMES[NFIELDS] = {
+    "op", "region", "outcome", "workload", "key", "vid", "pred", "t_invoke", "t_complete",
+    "final", "attrs", "value", "target", "lag", "consistent", "capacity", "item_bytes",
+    "old_bytes", "error", "blocked_by", "end", "id"};
+
+/* bits of a row's `bits` column (verdict/native.py names them) */
+enum {
+    B_FINAL = 1, B_VID = 2, B_PRED = 4, B_CONSISTENT = 8, B_VALUE = 16, B_ERROR = 32,
+    B_BLOCKED = 64, B_HARNESS = 128, B_KEY = 256, B_LAG = 512, B_TARGET = 1024
+};
+enum { OP_PUT, OP_UPDATE, OP_DELETE, OP_GET, OP_PROBE };
+enum { OUT_OK, OUT_UNKNOWN, OUT_FAIL };
+
+typedef struct {
+    const char *s;
+    uint32_t n;
+    int8_t set; /* 1: a string, 0: absent or null */
+    uint64_t h; /* hash of the name (keys and vids: hashed while the line is in cache) */
+} Span;
+
+typedef struct {
+    int8_t op, outcome;
+    uint16_t bits;
+    Span region, workload, key, vid, pred, target, id;
+    double t_inv, t_comp, lag, capacity;
+    int64_t item_bytes, old_bytes;
+} Row;
+
+static size_t FIELD_LEN[NFIELDS];
+
+/* The field a name is, or -1: by length and first letter, then one memcmp. */
+static int field_of(const char *s, size_t n) {
+    if (n < 2 || n > 10) return -1;
+    for (int f = 0; f < NFIELDS; f++)
+        if (FIELD_LEN[f] == n && FIELD_NAMES[f][0] == s[0] && same(FIELD_NAMES[f], s, n)) return f;
+    return -1;
+}
+
+static int is_null(Cursor *c) {
+    if (c->end - c->p >= 4 && memcmp(c->p, "null", 4) == 0) {
+        c->p += 4;
+        return 1;
+    }
+    return 0;
+}
+
+/* A name: a string without escapes (null allowed when nullable). */
+static int name_value(Cursor *c, Span *out, int nullable) {
+    if (is_null(c)) {
+        if (!nullable) REFUSE(c, "a null where a string is required");
+        out->set = 0;
+        return 0;
+    }
+    if (c->p >= c->end || *c->p != '"') REFUSE(c, "a name that is not a string");
+    const char *s;
+    size_t n;
+    int escaped;
+    if (parse_string(c, &s, &n, &escaped) < 0) return -1;
+    if (escaped) REFUSE(c, "an escape in a name");
+    out->s = s;
+    out->n = (uint32_t)n;
+    out->set = 1;
+    return 0;
+}
+
+static int float_value(Cursor *c, double *out, int nullable, int *present) {
+    *present = 0;
+    if (is_null(c)) {
+        if (!nullable) REFUSE(c, "a null where a number is required");
+        *out = NAN;
+        return 0;
+    }
+    const char *s;
+    size_t n;
+    int integral;
+    if (c->p >= c->end || !(*c->p == '-' || (*c->p >= '0' && *c->p <= '9')))
+        REFUSE(c, "not a number");
+    if (parse_number(c, &s, &n, &integral) < 0) return -1;
+    if (n >= 40 || (integral && n > 17)) REFUSE(c, "a long number");
+    char buf[48];
+    memcpy(buf, s, n);
+    buf[n] = 0;
+    double x = strtod(buf, NULL);
+    if (!isfinite(x)) REFUSE(c, "a number out of range");
+    *out = x;
+    *present = 1;
+    return 0;
+}
+
+static int int_value(Cursor *c, int64_t *out) {
+    if (is_null(c)) {
+        *out = 0;
+        return 0;
+    }
+    const char *s;
+    size_t n;
+    int integral;
+    if (c->p >= c->end || !(*c->p == '-' || (*c->p >= '0' && *c->p <= '9')))
+        REFUSE(c, "not an integer");
+    if (parse_number(c, &s, &n, &integral) < 0) return -1;
+    if (!integral || n > 18) REFUSE(c, "not a small integer");
+    char buf[24];
+    memcpy(buf, s, n);
+    buf[n] = 0;
+    *out = strtoll(buf, NULL, 10);
+    return 0;
+}
+
+static int bool_value(Cursor *c, int *truth) {
+    *truth = 0;
+    if (is_null(c)) return 0;
+    if (c->end - c->p >= 4 && memcmp(c->p, "true", 4) == 0) {
+        c->p += 4;
+        *truth = 1;
+        return 0;
+    }
+    if (c->end - c->p >= 5 && memcmp(c->p, "false", 5) == 0) {
+        c->p += 5;
+        return 0;
+    }
+    REFUSE(c, "not a boolean");
+}
+
+/* A nullable Any: stepped over; *given when it is not null. */
+static int any_value(Cursor *c, int *given) {
+    *given = !is_null(c);
+    return *given ? skip_value(c, 0) : 0;
+}
+
+static int choice(Cursor *c, const char *const *words, int count, int8_t *out) {
+    Span sp = {0};
+    if (name_value(c, &sp, 0) < 0) return -1;
+    for (int i = 0; i < count; i++)
+        if (strlen(words[i]) == sp.n && memcmp(words[i], sp.s, sp.n) == 0) {
+            *out = (int8_t)i;
+            return 0;
+        }
+    REFUSE(c, "an unknown op or outcome");
+}
+
+static const char *const OPS[] = {"put", "update", "delete", "get", "probe"};
+static const char *const OUTCOMES[] = {"ok", "unknown", "fail"};
+
+static int parse_row(Cursor *c, Row *r) {
+    uint32_t seen = 0;
+    int flag, present;
+    memset(r, 0, sizeof(*r));
+    r->t_inv = r->t_comp = r->lag = r->capacity = NAN;
+    skip_ws(c);
+    if (c->p >= c->end || *c->p != '{') REFUSE(c, "a line that is not an object");
+    c->p++;
+    skip_ws(c);
+    if (c->p < c->end && *c->p == '}') REFUSE(c, "an empty object");
+    for (;;) {
+        skip_ws(c);
+        if (c->p >= c->end || *c->p != '"') REFUSE(c, "a broken object");
+        const char *s;
+        size_t n;
+        int escaped;
+        if (parse_string(c, &s, &n, &escaped) < 0) return -1;
+        if (escaped) REFUSE(c, "an escape in a field name");
+        skip_ws(c);
+        if (c->p >= c->end || *c->p != ':') REFUSE(c, "a broken object");
+        c->p++;
+        skip_ws(c);
+        int f = field_of(s, n);
+        if (f >= 0) {
+            if (seen & (1u << f)) REFUSE(c, "a field given twice");
+            seen |= 1u << f;
+        }
+        int rc = 0;
+        switch (f) {
+        case F_OP: rc = choice(c, OPS, 5, &r->op); break;
+        case F_OUTCOME: rc = choice(c, OUTCOMES, 3, &r->outcome); break;
+        case F_REGION: rc = name_value(c, &r->region, 0); break;
+        case F_WORKLOAD: rc = name_value(c, &r->workload, 1); break;
+        case F_KEY: rc = name_value(c, &r->key, 0); break;
+        case F_VID: rc = name_value(c, &r->vid, 1); break;
+        case F_PRED: rc = name_value(c, &r->pred, 1); break;
+        case F_TARGET: rc = name_value(c, &r->target, 1); break;
+        case F_T_INVOKE: rc = float_value(c, &r->t_inv, 1, &present); break;
+        case F_T_COMPLETE: rc = float_value(c, &r->t_comp, 0, &present); break;
+        case F_LAG:
+            rc = float_value(c, &r->lag, 1, &present);
+            if (present) r->bits |= B_LAG;
+            break;
+        case F_CAPACITY:
+            rc = float_value(c, &r->capacity, 1, &present);
+            if (r->capacity == 0.0) r->capacity = NAN; /* `x or nan`: 0 is no figure */
+            break;
+        case F_ITEM_BYTES: rc = int_value(c, &r->item_bytes); break;
+        case F_OLD_BYTES: rc = int_value(c, &r->old_bytes); break;
+        case F_FINAL:
+            rc = bool_value(c, &flag);
+            if (flag) r->bits |= B_FINAL;
+            break;
+        case F_CONSISTENT:
+            rc = bool_value(c, &flag);
+            if (flag) r->bits |= B_CONSISTENT;
+            break;
+        case F_ATTRS:
+        case F_END:
+            if (!is_null(c)) REFUSE(c, "attributes or an end mark");
+            break;
+        case F_VALUE: /* null is a value here: only absence differs */
+            rc = skip_value(c, 0);
+            r->bits |= B_VALUE;
+            break;
+        case F_ERROR:
+            rc = any_value(c, &flag);
+            if (flag) r->bits |= B_ERROR;
+            break;
+        case F_BLOCKED_BY:
+            rc = any_value(c, &flag);
+            if (flag) r->bits |= B_BLOCKED;
+            break;
+        case F_ID: /* a write without vid is named by its id (verdict.columns.row_of) */
+            if (c->p < c->end && *c->p == '"') {
+                const char *from = c->p;
+                rc = name_value(c, &r->id, 0);
+                if (rc < 0 && c->why && strcmp(c->why, "an escape in a name") == 0) {
+                    c->p = from; /* an id spelt with escapes: only its absence as a name */
+                    r->id.set = 0;
+                    rc = skip_value(c, 0);
+                }
+            } else {
+                rc = skip_value(c, 0);
+            }
+            break;
+        default: rc = skip_value(c, 0);
+        }
+        if (rc < 0) return -1;
+        skip_ws(c);
+        if (c->p < c->end && *c->p == ',') {
+            c->p++;
+            continue;
+        }
+        if (c->p < c->end && *c->p == '}') {
+            c->p++;
+            break;
+        }
+        REFUSE(c, "a broken object");
+    }
+    if (c->p != c->end) REFUSE(c, "more after the object");
+    const uint32_t required = 1u << F_OP | 1u << F_REGION | 1u << F_OUTCOME;
+    if ((seen & required) != required) REFUSE(c, "a required field missing");
+    if (!(r->vid.set && r->vid.n) && r->op < OP_GET && r->outcome != OUT_FAIL && r->id.set)
+        r->vid = r->id;
+    if (r->vid.set && r->vid.n) r->bits |= B_VID;
+    if (r->bits & B_VID) r->vid.h = hash_bytes(r->vid.s, r->vid.n);
+    if (r->pred.set && r->pred.n) r->pred.h = hash_bytes(r->pred.s, r->pred.n);
+    if (r->pred.set && r->pred.n) r->bits |= B_PRED;
+    if (r->target.set && r->target.n) r->bits |= B_TARGET;
+    if (seen & 1u << F_KEY) {
+        r->bits |= B_KEY;
+        r->key.h = hash_bytes(r->key.s, r->key.n);
+        if (r->key.n >= 3 && memcmp(r->key.s, "hh#", 3) == 0) r->bits |= B_HARNESS;
+    }
+    if (!(seen & 1u << F_T_COMPLETE)) r->t_comp = NAN;
+    return 0;
+}
+
+/* ---------- the scanner ---------- */
+
+enum { T_REGION, T_WORKLOAD, T_KEY, T_VID, NTABLES };
+
+typedef struct {
+    PyObject_HEAD
+    Table tables[NTABLES];
+    int32_t *vid_write; /* per vid: its write's number or -1 */
+    uint8_t *seen;      /* per vid: observed in a read, a pred or a final read */
+    uint32_t vid_cap;
+    int64_t writes;
+} Scanner;
+
+static void Scanner_dealloc(Scanner *self) {
+    for (int i = 0; i < NTABLES; i++) table_free(&self->tables[i]);
+    free(self->vid_write);
+    free(self->seen);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+/* A small table's name (regions, workloads: hashed here). */
+static int64_t intern(Scanner *self, int table, const Span *s, int *fresh) {
+    const char *name = s->set ? s->s : "";
+    size_t n = s->set ? s->n : 0;
+    return table_intern(&self->tables[table], name, n, hash_bytes(name, n), fresh);
+}
+
+/* A vid's number; a new vid gets vid_write -1 and seen 0. */
+static int64_t vid_of(Scanner *self, const Span *s) {
+    int fresh;
+    int64_t v = table_intern(&self->tables[T_VID], s->s, s->n, s->h, &fresh);
+    if (v < 0) return -1;
+    if (fresh) {
+        if ((uint32_t)v >= self->vid_cap) {
+            uint32_t cap = self->vid_cap ? self->vid_cap * 2 : 4096;
+            int32_t *w = realloc(self->vid_write, cap * sizeof(int32_t));
+            if (!w) return -1;
+            self->vid_write = w;
+            uint8_t *sn = realloc(self->seen, cap);
+            if (!sn) return -1;
+            self->seen = sn;
+            self->vid_cap = cap;
+        }
+        self->vid_write[v] = -1;
+        self->seen[v] = 0;
+    }
+    return v;
+}
+
+#define COLUMN(name, type) type *name = (type *)PyBytes_AS_STRING(cols[name##_AT])
+enum {
+    op_AT, outcome_AT, bits_AT, region_AT, target_AT, workload_AT, key_AT, vid_AT, pred_AT,
+    t_inv_AT, t_comp_AT, lag_AT, capacity_AT, item_bytes_AT, old_bytes_AT, line_AT, NCOLUMNS
+};
+static const size_t WIDTH[NCOLUMNS] = {1, 1, 2, 2, 2, 2, 4, 4, 4, 8, 8, 8, 8, 8, 8, 8};
+
+/* rows between a slot's prefetch and its lookup */
+#define AHEAD 16
+
+static PyObject *refuse(Py_ssize_t line, const char *why) {
+    PyErr_Format(Refused, "line %zd of the block: %s", line + 1, why);
+    return NULL;
+}
+
+static PyObject *Scanner_scan(Scanner *self, PyObject *arg) {
+    if (!PyBytes_Check(arg)) {
+        PyErr_SetString(PyExc_TypeError, "scan() takes bytes");
+        return NULL;
+    }
+    const char *body = PyBytes_AS_STRING(arg), *end = body + PyBytes_GET_SIZE(arg);
+    if (PyBytes_GET_SIZE(arg) >= (Py_ssize_t)UINT32_MAX) return refuse(0, "a block too large");
+    Py_ssize_t n = 0;
+    for (const char *p = body; p < end; n++) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        p = nl ? nl + 1 : end;
+    }
+    Row *rows = PyMem_Malloc((size_t)(n ? n : 1) * sizeof(Row));
+    if (!rows) return PyErr_NoMemory();
+    PyObject *cols[NCOLUMNS] = {0};
+    PyObject *out = NULL;
+    for (int i = 0; i < NCOLUMNS; i++) {
+        cols[i] = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)WIDTH[i] * (n + (i == line_AT)));
+        if (!cols[i]) goto done;
+    }
+    COLUMN(line, int64_t);
+    /* parse every line before any table changes */
+    Py_BEGIN_ALLOW_THREADS
+    const char *p = body;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *stop = nl ? nl : end;
+        Cursor c = {p, stop, NULL};
+        line[i] = p - body;
+        if (parse_row(&c, &rows[i]) < 0) {
+            n = -(i + 1);
+            rows[0].region.s = c.why; /* carried out of the loop */
+            break;
+        }
+        p = nl ? nl + 1 : end;
+    }
+    Py_END_ALLOW_THREADS
+    if (n < 0) {
+        refuse(-n - 1, rows[0].region.s);
+        goto done;
+    }
+    line[n] = end - body;
+    COLUMN(op, int8_t);
+    COLUMN(outcome, int8_t);
+    COLUMN(bits, uint16_t);
+    COLUMN(region, uint16_t);
+    COLUMN(target, uint16_t);
+    COLUMN(workload, uint16_t);
+    COLUMN(key, int32_t);
+    COLUMN(vid, int32_t);
+    COLUMN(pred, int32_t);
+    COLUMN(t_inv, double);
+    COLUMN(t_comp, double);
+    COLUMN(lag, double);
+    COLUMN(capacity, double);
+    COLUMN(item_bytes, int64_t);
+    COLUMN(old_bytes, int64_t);
+    /* the checks verdict.bulk makes before it changes any state */
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Row *r = &rows[i];
+        int is_write = r->op < OP_GET, ok = r->outcome == OUT_OK, fail = r->outcome == OUT_FAIL;
+        int fin = r->op == OP_GET && ok && (r->bits & B_FINAL);
+        int read = r->op == OP_GET && ok && !(r->bits & B_FINAL) && (r->bits & B_VID);
+        int write = is_write && !fail;
+        int probe = r->op == OP_PROBE && ok && (r->bits & B_LAG) && (r->bits & B_TARGET);
+        if ((fin || read || write) && !(r->bits & B_KEY)) {
+            refuse(i, "a keyed record without key");
+            goto done;
+        }
+        if ((read || is_write || probe) && isnan(r->t_inv)) {
+            refuse(i, "no t_invoke");
+            goto done;
+        }
+        if (is_write && isnan(r->t_comp)) {
+            refuse(i, "a write without t_complete");
+            goto done;
+        }
+        if (write && !(r->bits & B_VID)) {
+            refuse(i, "a write without vid");
+            goto done;
+        }
+    }
+    int fresh;
+    Table *workloads = &self->tables[T_WORKLOAD];
+    const Table *keys = &self->tables[T_KEY], *vids = &self->tables[T_VID];
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Row *r = &rows[i];
+        if (i + AHEAD < n) { /* the big tables miss the cache: ask for the slots early */
+            const Row *a = &rows[i + AHEAD];
+            prefetch_slot(keys, a->key.h);
+            prefetch_slot(vids, a->vid.h);
+            prefetch_slot(vids, a->pred.h);
+        }
+        if (i + AHEAD / 2 < n) { /* and, their slots arrived, for the names to compare */
+            const Row *a = &rows[i + AHEAD / 2];
+            prefetch_name(keys, a->key.h);
+            prefetch_name(vids, a->vid.h);
+            prefetch_name(vids, a->pred.h);
+        }
+        int is_write = r->op < OP_GET, ok = r->outcome == OUT_OK, fail = r->outcome == OUT_FAIL;
+        int fin = r->op == OP_GET && ok && (r->bits & B_FINAL);
+        int read = r->op == OP_GET && ok && !(r->bits & B_FINAL) && (r->bits & B_VID);
+        int write = is_write && !fail;
+        int probe = r->op == OP_PROBE && ok && (r->bits & B_LAG) && (r->bits & B_TARGET);
+        int64_t x = intern(self, T_REGION, &r->region, &fresh);
+        if (x < 0 || x > 0xFFFE) goto full;
+        region[i] = (uint16_t)x;
+        target[i] = 0xFFFF;
+        if (probe) {
+            if ((x = intern(self, T_REGION, &r->target, &fresh)) < 0 || x > 0xFFFE) goto full;
+            target[i] = (uint16_t)x;
+        }
+        if (r->op != OP_PROBE) {
+            if ((x = intern(self, T_WORKLOAD, &r->workload, &fresh)) < 0 || x > 0xFFFE) goto full;
+            workload[i] = (uint16_t)x;
+        }
+        key[i] = vid[i] = pred[i] = -1;
+        if (fin || read || write) {
+            x = table_intern(&self->tables[T_KEY], r->key.s, r->key.n, r->key.h, &fresh);
+            if (x < 0 || x >= INT32_MAX) goto full;
+            key[i] = (int32_t)x;
+        }
+        if ((fin && (r->bits & B_VID)) || read || write) {
+            if ((x = vid_of(self, &r->vid)) < 0 || x >= INT32_MAX) goto full;
+            vid[i] = (int32_t)x;
+            if (write) {
+                if (self->vid_write[x] >= 0) {
+                    PyErr_Format(Spoiled, "line %zd of the block: a write repeats a recorded vid",
+                                 i + 1);
+                    goto done;
+                }
+                self->vid_write[x] = (int32_t)self->writes++;
+            } else {
+                self->seen[x] = 1;
+            }
+        }
+        if (write && (r->bits & B_PRED)) {
+            if ((x = vid_of(self, &r->pred)) < 0 || x >= INT32_MAX) goto full;
+            pred[i] = (int32_t)x;
+            self->seen[x] = 1;
+        }
+        op[i] = r->op;
+        outcome[i] = r->outcome;
+        bits[i] = r->bits;
+        t_inv[i] = r->t_inv;
+        t_comp[i] = r->t_comp;
+        lag[i] = r->lag;
+        capacity[i] = r->capacity;
+        item_bytes[i] = r->item_bytes;
+        old_bytes[i] = r->old_bytes;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) /* a probe's workload: one named in the block, or 0 */
+        if (rows[i].op == OP_PROBE) {
+            const Span *w = &rows[i].workload;
+            int64_t x = table_find(workloads, w->set ? w->s : "", w->set ? w->n : 0);
+            workload[i] = x < 0 ? 0 : (uint16_t)x;
+        }
+    out = PyTuple_New(NCOLUMNS);
+    if (!out) goto done;
+    for (int i = 0; i < NCOLUMNS; i++) {
+        PyTuple_SET_ITEM(out, i, cols[i]);
+        cols[i] = NULL;
+    }
+    goto done;
+full:
+    PyErr_SetString(Spoiled, "more names than the columns hold, or out of memory");
+done:
+    for (int i = 0; i < NCOLUMNS; i++) Py_XDECREF(cols[i]);
+    PyMem_Free(rows);
+    return out;
+}
+
+static PyObject *name_at(const Table *t, uint32_t id) {
+    return PyUnicode_DecodeUTF8(t->arena + t->start[id], t->len[id], "strict");
+}
+
+/* names(table, start=0): the names of one table from `start` on, in id order */
+static PyObject *Scanner_names(Scanner *self, PyObject *args) {
+    int table;
+    Py_ssize_t start = 0;
+    if (!PyArg_ParseTuple(args, "i|n", &table, &start)) return NULL;
+    if (table < 0 || table >= NTABLES) {
+        PyErr_SetString(PyExc_ValueError, "no such table");
+        return NULL;
+    }
+    const Table *t = &self->tables[table];
+    if (start < 0) start = 0;
+    Py_ssize_t count = (Py_ssize_t)t->count - start;
+    PyObject *out = PyList_New(count > 0 ? count : 0);
+    for (Py_ssize_t i = 0; out && i < count; i++) {
+        PyObject *s = name_at(t, (uint32_t)(start + i));
+        if (!s) {
+            Py_CLEAR(out);
+            break;
+        }
+        PyList_SET_ITEM(out, i, s);
+    }
+    return out;
+}
+
+static PyObject *Scanner_name(Scanner *self, PyObject *args) {
+    int table;
+    Py_ssize_t id;
+    if (!PyArg_ParseTuple(args, "in", &table, &id)) return NULL;
+    if (table < 0 || table >= NTABLES || id < 0 || id >= (Py_ssize_t)self->tables[table].count) {
+        PyErr_SetString(PyExc_IndexError, "no such name");
+        return NULL;
+    }
+    return name_at(&self->tables[table], (uint32_t)id);
+}
+
+/* find(table, name) -> its id, or -1 */
+static PyObject *Scanner_find(Scanner *self, PyObject *args) {
+    int table;
+    const char *s;
+    Py_ssize_t n;
+    if (!PyArg_ParseTuple(args, "is#", &table, &s, &n)) return NULL;
+    if (table < 0 || table >= NTABLES) {
+        PyErr_SetString(PyExc_ValueError, "no such table");
+        return NULL;
+    }
+    return PyLong_FromLongLong(table_find(&self->tables[table], s, (size_t)n));
+}
+
+static PyObject *Scanner_count(Scanner *self, PyObject *arg) {
+    long table = PyLong_AsLong(arg);
+    if (table == -1 && PyErr_Occurred()) return NULL;
+    if (table < 0 || table >= NTABLES) {
+        PyErr_SetString(PyExc_ValueError, "no such table");
+        return NULL;
+    }
+    return PyLong_FromUnsignedLong(self->tables[table].count);
+}
+
+/* vids(): (vid_write int32 bytes, seen bytes) for every vid, in number order */
+static PyObject *Scanner_vids(Scanner *self, PyObject *Py_UNUSED(ignored)) {
+    uint32_t n = self->tables[T_VID].count;
+    return Py_BuildValue("(y#y#)", (const char *)self->vid_write, (Py_ssize_t)n * 4,
+                         (const char *)self->seen, (Py_ssize_t)n);
+}
+
+static PyMethodDef Scanner_methods[] = {
+    {"scan", (PyCFunction)Scanner_scan, METH_O,
+     "scan(block) -> columns; raises Refused for anything not read exactly"},
+    {"names", (PyCFunction)Scanner_names, METH_VARARGS, "names(table, start=0) -> list[str]"},
+    {"name", (PyCFunction)Scanner_name, METH_VARARGS, "name(table, id) -> str"},
+    {"find", (PyCFunction)Scanner_find, METH_VARARGS, "find(table, name) -> id or -1"},
+    {"count", (PyCFunction)Scanner_count, METH_O, "count(table) -> names interned"},
+    {"vids", (PyCFunction)Scanner_vids, METH_NOARGS, "vids() -> (vid_write, seen)"},
+    {NULL, NULL, 0, NULL}};
+
+static PyTypeObject ScannerType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "verdict._scan.Scanner",
+    .tp_basicsize = sizeof(Scanner),
+    .tp_dealloc = (destructor)Scanner_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "Interning state shared by the blocks of one history.",
+    .tp_methods = Scanner_methods,
+    .tp_new = PyType_GenericNew,
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "verdict._scan",
+                                    "The history reader's native pass.", -1, NULL, NULL, NULL, NULL, NULL};
+
+PyMODINIT_FUNC PyInit__scan(void) {
+    for (int f = 0; f < NFIELDS; f++) FIELD_LEN[f] = strlen(FIELD_NAMES[f]);
+    if (PyType_Ready(&ScannerType) < 0) return NULL;
+    PyObject *m = PyModule_Create(&module);
+    if (!m) return NULL;
+    Refused = PyErr_NewException("verdict._scan.Refused", PyExc_ValueError, NULL);
+    if (!Refused || PyModule_AddObject(m, "Refused", Refused) < 0) return NULL;
+    Py_INCREF(Refused);
+    Spoiled = PyErr_NewException("verdict._scan.Spoiled", Refused, NULL);
+    if (!Spoiled || PyModule_AddObject(m, "Spoiled", Spoiled) < 0) return NULL;
+    Py_INCREF(&ScannerType);
+    if (PyModule_AddObject(m, "Scanner", (PyObject *)&ScannerType) < 0) return NULL;
+    if (PyModule_AddIntConstant(m, "NCOLUMNS", NCOLUMNS) < 0) return NULL;
+    return m;
+}

@@ -1,0 +1,159 @@
+"""The native reader: `verdict._scan` parses, checks and interns a block in one C pass, and
+`ScannedIngester` hands its columns to the same `ColumnIngester.apply` the msgspec rows go
+through. The scanner refuses anything it would not read exactly as msgspec + verdict.bulk
+(docs/verdict.md, "The native reader"); a refusal raises `Unscannable` and the caller reads
+the history again with the Python readers."""
+
+from __future__ import annotations
+
+import os
+from array import array
+from collections.abc import Sequence
+from typing import Any
+
+import msgspec
+import numpy as np
+
+from verdict.bulk import ColumnIngester
+from verdict.columns import Irregular, Row
+from verdict.cost_campaign import CostAccumulator
+from verdict.graph import VersionStore
+from verdict.row_columns import Block
+
+try:
+    from verdict import _scan
+except ImportError:  # built without a C compiler: the Python readers only
+    _scan = None  # type: ignore[assignment]
+
+#: the scanner's tables and its `bits` column (verdict/_scan.c)
+REGION, WORKLOAD, KEY, VID = range(4)
+B_FINAL, B_CONSISTENT, B_HARNESS = 1, 8, 128
+#: the scanner's columns, in order, and their types
+COLUMNS = (("op", np.int8), ("outcome", np.int8), ("bits", np.uint16), ("region", np.uint16),
+           ("target", np.uint16), ("workload", np.uint16), ("key", np.int32),
+           ("vid", np.int32), ("pred", np.int32), ("t_inv", np.float64),
+           ("t_comp", np.float64), ("lag", np.float64), ("capacity", np.float64),
+           ("item_bytes", np.int64), ("old_bytes", np.int64), ("line", np.int64))  # fmt: skip
+_decode_row = msgspec.json.Decoder(Row).decode
+
+
+def available() -> bool:
+    """The native reader is built, and not switched off by HOTHOT_NATIVE=0."""
+    return not unavailable()
+
+
+def unavailable() -> str:
+    """Why the native reader is not used ("" when it is)."""
+    if _scan is None:
+        return "not built (no C compiler when hothot was installed)"
+    if os.environ.get("HOTHOT_NATIVE", "1") == "0":
+        return "switched off by HOTHOT_NATIVE=0"
+    return ""
+
+
+class Unscannable(Irregular):
+    """A block the native scanner refused: read the history with the Python readers."""
+
+
+class VidNames(Sequence[str]):
+    """The vids' names, made one at a time from the scanner's tables when asked (a report
+    names a few dozen of a million)."""
+
+    def __init__(self, scanner: Any) -> None:
+        self._scanner, self._n = scanner, scanner.count(VID)
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(self._n))]
+        if i < 0:
+            i += self._n
+        return self._scanner.name(VID, i)
+
+    def numbers(self, wanted: set[str]) -> dict[str, int]:
+        """name -> number for the names in `wanted` that are vids (one hash probe each)."""
+        found = {name: self._scanner.find(VID, name) for name in wanted}
+        return {name: v for name, v in found.items() if v >= 0}
+
+
+class ScannedIngester(ColumnIngester):
+    """A BlockTaker (verdict.columns) whose blocks go through the native scanner."""
+
+    def __init__(self, store: VersionStore, cost: CostAccumulator) -> None:
+        super().__init__(store, cost)
+        self.scanner = _scan.Scanner()
+
+    def whole(self, body: bytes) -> int | None:
+        """The block's records, or None (nothing changed): read it line by line. The
+        scanner refuses a blank line or one that is not exactly one object."""
+        try:
+            return self._take(body)
+        except _scan.Refused:
+            return None
+
+    def kept(self, lines: list[bytes], recs: list[dict[str, Any]]) -> bool:
+        """The lines the per-line rules kept, scanned together: a refusal here is final."""
+        try:
+            return not lines or self._take(b"\n".join(lines) + b"\n") == len(lines)
+        except _scan.Refused as e:
+            raise Unscannable(str(e)) from None
+
+    def _take(self, body: bytes) -> int:
+        """Scan a block into the store; raises _scan.Refused (nothing changed) or
+        Unscannable (the scanner's tables changed: start again with another reader)."""
+        try:
+            columns = self.scanner.scan(body)
+        except _scan.Spoiled as e:
+            raise Unscannable(str(e)) from None
+        c = {name: np.frombuffer(col, kind) for (name, kind), col in zip(COLUMNS, columns, strict=True)}
+        line = c["line"]
+        self._learn_names(c["key"], c["workload"])
+        bits = c["bits"]
+        t_comp = c["t_comp"]
+
+        def row(i: int) -> Row:
+            return _decode_row(body[line[i] : line[i + 1]])
+
+        self.apply(Block(
+            c["op"], c["outcome"], (bits & B_FINAL) > 0, c["region"], c["workload"], c["key"],
+            c["vid"], c["pred"], c["t_inv"], np.where(np.isnan(t_comp), 0.0, t_comp),
+            c["target"] != 0xFFFF, c["target"], c["lag"], (bits & B_HARNESS) > 0,
+            (bits & B_CONSISTENT) > 0, c["item_bytes"], c["old_bytes"], c["capacity"], row,
+        ))  # fmt: skip
+        return len(line) - 1
+
+    def _learn_names(self, key: np.ndarray, workload: np.ndarray) -> None:
+        """New regions and workloads into the store's tables (the scanner numbered them in
+        the order the per-record ingester does); a new key's first workload."""
+        s, scanner = self.s, self.scanner
+        for interned, table in ((s.regions, REGION), (s.workloads, WORKLOAD)):
+            for name in scanner.names(table, len(interned.names)):
+                interned(name)
+        nkeys = scanner.count(KEY)
+        if nkeys > self.key_head.n:
+            base = self.key_head.n
+            self.key_head.grow_to(nkeys)
+            self.key_workload.grow_to(nkeys)
+            codes, first = np.unique(key[key >= base], return_index=True)
+            rows = np.flatnonzero(key >= base)[first]
+            self.key_workload.a[codes] = workload[rows]
+
+    def finish(self) -> None:
+        s, scanner = self.s, self.scanner
+        s.keys.names = scanner.names(KEY)
+        s.keys.ids = dict(zip(s.keys.names, range(len(s.keys.names)), strict=True))
+        vid_write, seen = scanner.vids()
+        self.vid_write.a = np.frombuffer(vid_write, np.int32)
+        self.seen.a = np.frombuffer(seen, np.uint8)
+        self.top = len(seen)
+        super().finish()
+
+    def _dense_vids(self) -> np.ndarray:
+        """The scanner numbered the vids densely, in the order first met."""
+        s = self.s
+        s.vid_write = array("i", self.vid_write.a.tobytes())
+        s.seen = bytearray(self.seen.a.tobytes())
+        s.vids, s.vid_list = {}, VidNames(self.scanner)
+        return np.arange(max(self.top, 1), dtype=np.int64)
