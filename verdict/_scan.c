@@ -434,6 +434,72 @@ static int name_value(Cursor *c, Span *out, int nullable) {
     return 0;
 }
 
+/* w / 10^k correctly rounded, for the plain decimals a history is made of (timestamps with
+ * 17 significant digits defeat the classic exact fast path): a first guess, then checked and
+ * nudged with exact 128-bit integer comparisons against the midpoints to its neighbours.
+ * -1: outside what 128 bits decide (the caller uses strtod). */
+static int decimal_quotient(uint64_t w, int k, double *out) {
+    static const uint64_t P10[20] = {1ULL, 10ULL, 100ULL, 1000ULL, 10000ULL, 100000ULL,
+        1000000ULL, 10000000ULL, 100000000ULL, 1000000000ULL, 10000000000ULL,
+        100000000000ULL, 1000000000000ULL, 10000000000000ULL, 100000000000000ULL,
+        1000000000000000ULL, 10000000000000000ULL, 100000000000000000ULL,
+        1000000000000000000ULL, 10000000000000000000ULL};
+    if (k < 1 || k > 19 || w == 0) return -1;
+    int wbits = 64 - __builtin_clzll(w);
+    double d = (double)w / (double)P10[k];
+    for (int step = 0; step < 4; step++) {
+        int ex;
+        double f = frexp(d, &ex); /* d = f * 2^ex, f in [0.5, 1) */
+        uint64_t m = (uint64_t)ldexp(f, 53);
+        int q = ex - 53, shift = 1 - q;
+        /* a power of two has a closer neighbour below; tiny or huge: leave it to strtod */
+        if (m == (1ULL << 52) || q > -1 || shift + wbits > 126) return -1;
+        unsigned __int128 x = (unsigned __int128)w << shift; /* w/10^k * 2^(1-q) * 10^k */
+        unsigned __int128 hi = (unsigned __int128)(2 * m + 1) * P10[k];
+        unsigned __int128 lo = (unsigned __int128)(2 * m - 1) * P10[k];
+        if (x > hi || (x == hi && (m & 1))) {
+            d = nextafter(d, INFINITY);
+        } else if (x < lo || (x == lo && (m & 1))) {
+            d = nextafter(d, 0.0);
+        } else {
+            *out = d;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* A checked JSON number's value as msgspec reads it (correctly rounded). */
+static double number_value(const char *s, size_t n) {
+    const char *p = s, *e = s + n;
+    int negative = *p == '-';
+    p += negative;
+    uint64_t w = 0;
+    int digits = 0, k = 0;
+    for (; p < e && *p >= '0' && *p <= '9'; p++) {
+        if (w || *p != '0') digits++;
+        w = w * 10 + (uint64_t)(*p - '0');
+        if (digits > 19) goto slow;
+    }
+    if (p < e && *p == '.')
+        for (p++; p < e && *p >= '0' && *p <= '9'; p++) {
+            if (w || *p != '0') digits++;
+            w = w * 10 + (uint64_t)(*p - '0');
+            k++;
+            if (digits > 19) goto slow;
+        }
+    if (p < e) goto slow; /* an exponent */
+    double d;
+    if (k == 0 && w <= (1ULL << 53)) d = (double)w;
+    else if (decimal_quotient(w, k, &d) < 0) goto slow;
+    return negative ? -d : d;
+slow:;
+    char buf[48];
+    memcpy(buf, s, n);
+    buf[n] = 0;
+    return strtod(buf, NULL);
+}
+
 static int float_value(Cursor *c, double *out, int nullable, int *present) {
     *present = 0;
     if (is_null(c)) {
@@ -448,10 +514,7 @@ static int float_value(Cursor *c, double *out, int nullable, int *present) {
         REFUSE(c, "not a number");
     if (parse_number(c, &s, &n, &integral) < 0) return -1;
     if (n >= 40 || (integral && n > 17)) REFUSE(c, "a long number");
-    char buf[48];
-    memcpy(buf, s, n);
-    buf[n] = 0;
-    double x = strtod(buf, NULL);
+    double x = number_value(s, n);
     if (!isfinite(x)) REFUSE(c, "a number out of range");
     *out = x;
     *present = 1;
