@@ -3,6 +3,7 @@ the same verdict.json on generated and hand-made histories, odd lines included."
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -231,3 +232,55 @@ def test_failed_writes_are_counted_by_the_error_the_target_gave(history: History
         "{'code': 7}": 1,
     }  # fmt: skip
     assert fast["workloads"]["profile"]["failed_by_error"] == fast["totals"]["failed_by_error"]
+
+
+def test_the_native_reader_is_built() -> None:
+    """`pip install` builds verdict._scan wherever a C compiler is (CI's machine has gcc); a
+    build that silently fell back would keep every figure and lose the speed. Set
+    HOTHOT_NATIVE=0 to run the suite as on a machine without a compiler."""
+    if os.environ.get("HOTHOT_NATIVE") == "0":
+        pytest.skip("HOTHOT_NATIVE=0: the Python readers only")
+    assert scanned.available(), scanned.unavailable()
+
+
+def test_without_the_native_reader_the_columns_read_and_say_why(
+    history: HistoryBuilder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    h = history
+    h.campaign = dict(CAMPAIGN)
+    a = h.write("r1", "profile#1", None, 1.0)
+    h.write("r2", "profile#1", a, 2.0)
+    h.final("profile#1", {"r1": a, "r2": a})
+    root = h.save()
+    monkeypatch.setenv("HOTHOT_NATIVE", "0")
+    data = analyze(root, write=False).data["history"]
+    assert (data["reader"], data["reader_refusals"]) == (
+        "columns", ["native: switched off by HOTHOT_NATIVE=0"])  # fmt: skip
+    monkeypatch.delenv("HOTHOT_NATIVE")
+    if scanned.available():
+        data = analyze(root, write=False).data["history"]
+        assert (data["reader"], data["reader_refusals"]) == ("native", [])
+
+
+def test_a_refused_history_names_the_line_the_native_reader_refused(
+    history: HistoryBuilder,
+) -> None:
+    """The native scanner leaves an escape-spelt name to msgspec; verdict.json says so."""
+    if not scanned.available():
+        pytest.skip(scanned.unavailable())
+    h = history
+    h.campaign = dict(CAMPAIGN)
+    a = h.write("r1", "caf\u00e9#1", None, 1.0)
+    h.final("caf\u00e9#1", {"r1": a})
+    root = h.save()
+    assert reader_of(root) == "native"  # plain UTF-8 is read natively
+    write_lines(root, "w-r1", [
+        b'{"id":"w-r1:77","worker":"w-r1","region":"r1","workload":"profile","key":'
+        b'"caf\\u00e9#1","op":"get","vid":null,"t_invoke":4.0,"outcome":"ok"}\n'
+    ])  # fmt: skip
+    data = analyze(root, write=False).data["history"]
+    assert data["reader"] == "columns"
+    assert len(data["reader_refusals"]) == 1
+    assert data["reader_refusals"] == ["native: w-r1.jsonl:5: a \\u escape"]
+    fast, slow = both(root)
+    assert fast == slow

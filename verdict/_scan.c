@@ -753,10 +753,17 @@ static const size_t WIDTH[NCOLUMNS] = {1, 1, 2, 2, 2, 2, 4, 4, 4, 8, 8, 8, 8, 8,
 /* rows between a slot's prefetch and its lookup */
 #define AHEAD 16
 
-static PyObject *refuse(Py_ssize_t line, const char *why) {
-    PyErr_Format(Refused, "line %zd of the block: %s", line + 1, why);
+/* Refused (or Spoiled) with args (why, the index of the record refused) */
+static PyObject *raise_at(PyObject *kind, Py_ssize_t line, const char *why) {
+    PyObject *args = Py_BuildValue("(sn)", why, line);
+    if (args) {
+        PyErr_SetObject(kind, args);
+        Py_DECREF(args);
+    }
     return NULL;
 }
+
+static PyObject *refuse(Py_ssize_t line, const char *why) { return raise_at(Refused, line, why); }
 
 static PyObject *Scanner_scan(Scanner *self, PyObject *arg) {
     if (!PyBytes_Check(arg)) {
@@ -885,8 +892,7 @@ static PyObject *Scanner_scan(Scanner *self, PyObject *arg) {
             vid[i] = (int32_t)x;
             if (write) {
                 if (self->vid_write[x] >= 0) {
-                    PyErr_Format(Spoiled, "line %zd of the block: a write repeats a recorded vid",
-                                 i + 1);
+                    raise_at(Spoiled, i, "a write repeats a recorded vid");
                     goto done;
                 }
                 self->vid_write[x] = (int32_t)self->writes++;
@@ -923,7 +929,7 @@ static PyObject *Scanner_scan(Scanner *self, PyObject *arg) {
     }
     goto done;
 full:
-    PyErr_SetString(Spoiled, "more names than the columns hold, or out of memory");
+    raise_at(Spoiled, 0, "more names than the columns hold, or out of memory");
 done:
     for (int i = 0; i < NCOLUMNS; i++) Py_XDECREF(cols[i]);
     PyMem_Free(rows);

@@ -113,17 +113,19 @@ def _is_trailer(rec: Any) -> bool:
 Consumer = Callable[[list[Row]], bool]
 #: the per-record judge of one decoded line: raises what the per-record reader's sink raises
 Judge = Callable[[dict[str, Any]], None]
+#: where(i) -> "shard.jsonl:line" of a block's i-th record, for messages
+Where = Callable[[int], str]
 
 
 class BlockTaker(Protocol):
-    """How a block's records reach the store: `whole(body)` takes a plainly regular block,
-    one record a line (records taken, one per line, or None: nothing changed, read it line by
-    line); `kept(lines, recs)` takes the lines the per-line rules kept (False: a record the
-    columns cannot hold)."""
+    """How a block's records reach the store: `whole(body, where)` takes a plainly regular
+    block, one record a line (records taken, or None: nothing changed, read it line by line);
+    `kept(lines, recs, where)` takes the lines the per-line rules kept (False: a record the
+    columns cannot hold). `where(i)` names the shard line of the block's i-th record."""
 
-    def whole(self, body: bytes) -> int | None: ...
+    def whole(self, body: bytes, where: Where) -> int | None: ...
 
-    def kept(self, lines: list[bytes], recs: list[dict[str, Any]]) -> bool: ...
+    def kept(self, lines: list[bytes], recs: list[dict[str, Any]], where: Where) -> bool: ...
 
 
 class RowTaker:
@@ -132,7 +134,7 @@ class RowTaker:
     def __init__(self, consume: Consumer) -> None:
         self.consume, self.decode = consume, RowDecoder()
 
-    def whole(self, body: bytes) -> int | None:
+    def whole(self, body: bytes, where: Where) -> int | None:
         lines = line_count(body)
         if _closed_lines(body) != lines:  # a blank line or one not ending an object
             return None
@@ -144,7 +146,7 @@ class RowTaker:
             return None
         return len(rows)
 
-    def kept(self, lines: list[bytes], recs: list[dict[str, Any]]) -> bool:
+    def kept(self, lines: list[bytes], recs: list[dict[str, Any]], where: Where) -> bool:
         return not recs or self.consume([row_of(rec) for rec in recs])
 
 
@@ -180,7 +182,7 @@ def _read_shard(
 ) -> tuple[bool, int]:
     closed, records, line = False, 0, 2
     for data in blocks(f):
-        taken = _whole(data, taker)
+        taken = _whole(data, taker, lambda i, first=line: f"{path.name}:{first + i}")
         if taken is None:
             got, ended = _by_line(path, data, line, stats, taker, judge)
             records += got
@@ -197,7 +199,7 @@ def line_count(data: bytes) -> int:
     return data.count(b"\n") + (not data.endswith(b"\n"))
 
 
-def _whole(data: bytes, taker: BlockTaker) -> tuple[int, bool] | None:
+def _whole(data: bytes, taker: BlockTaker, where: Where) -> tuple[int, bool] | None:
     """(records, ends with a trailer) when the block is regular and `taker` took it whole."""
     body, trailer = data, False
     last = data.rfind(b"\n", 0, len(data) - 1) + 1
@@ -209,7 +211,7 @@ def _whole(data: bytes, taker: BlockTaker) -> tuple[int, bool] | None:
         if not trailer:
             return None
         body = data[:last]
-    taken = taker.whole(body) if body else 0
+    taken = taker.whole(body, where) if body else 0
     return None if taken is None else (taken, trailer)
 
 
@@ -235,6 +237,7 @@ def _by_line(
     change)."""
     recs: list[dict[str, Any]] = []
     kept: list[bytes] = []
+    numbers: list[int] = []
     closed: bool | None = None
 
     lines = data.split(b"\n")
@@ -242,15 +245,16 @@ def _by_line(
         lines.pop()
     for n, line in enumerate(lines, start=first_line):
 
-        def sink(rec: dict[str, Any], line: bytes = line) -> None:
+        def sink(rec: dict[str, Any], line: bytes = line, n: int = n) -> None:
             judge(rec)
             recs.append(rec)
             kept.append(line)
+            numbers.append(n)
 
         kind = take_line(path.name, n, line, stats, sink)
         if kind is not SKIPPED:
             closed = kind is TRAILER
-    if not taker.kept(kept, recs):
+    if not taker.kept(kept, recs, lambda i: f"{path.name}:{numbers[i]}"):
         raise Irregular(f"{path.name}: a record the columns cannot hold")
     return len(recs), closed
 

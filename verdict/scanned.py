@@ -15,7 +15,7 @@ import msgspec
 import numpy as np
 
 from verdict.bulk import ColumnIngester
-from verdict.columns import Irregular, Row
+from verdict.columns import Irregular, Row, Where
 from verdict.cost_campaign import CostAccumulator
 from verdict.graph import VersionStore
 from verdict.row_columns import Block
@@ -55,6 +55,12 @@ class Unscannable(Irregular):
     """A block the native scanner refused: read the history with the Python readers."""
 
 
+def refusal(e: Exception, where: Where) -> str:
+    """The scanner's (why, record index) as 'shard.jsonl:line: why'."""
+    why, index = e.args
+    return f"{where(index)}: {why}"
+
+
 class VidNames(Sequence[str]):
     """The vids' names, made one at a time from the scanner's tables when asked (a report
     names a few dozen of a million)."""
@@ -85,28 +91,28 @@ class ScannedIngester(ColumnIngester):
         super().__init__(store, cost)
         self.scanner = _scan.Scanner()
 
-    def whole(self, body: bytes) -> int | None:
+    def whole(self, body: bytes, where: Where) -> int | None:
         """The block's records, or None (nothing changed): read it line by line. The
         scanner refuses a blank line or one that is not exactly one object."""
         try:
-            return self._take(body)
+            return self._take(body, where)
         except _scan.Refused:
             return None
 
-    def kept(self, lines: list[bytes], recs: list[dict[str, Any]]) -> bool:
+    def kept(self, lines: list[bytes], recs: list[dict[str, Any]], where: Where) -> bool:
         """The lines the per-line rules kept, scanned together: a refusal here is final."""
         try:
-            return not lines or self._take(b"\n".join(lines) + b"\n") == len(lines)
+            return not lines or self._take(b"\n".join(lines) + b"\n", where) == len(lines)
         except _scan.Refused as e:
-            raise Unscannable(str(e)) from None
+            raise Unscannable(refusal(e, where)) from None
 
-    def _take(self, body: bytes) -> int:
+    def _take(self, body: bytes, where: Where) -> int:
         """Scan a block into the store; raises _scan.Refused (nothing changed) or
         Unscannable (the scanner's tables changed: start again with another reader)."""
         try:
             columns = self.scanner.scan(body)
         except _scan.Spoiled as e:
-            raise Unscannable(str(e)) from None
+            raise Unscannable(refusal(e, where)) from None
         c = {name: np.frombuffer(col, kind) for (name, kind), col in zip(COLUMNS, columns, strict=True)}
         line = c["line"]
         self._learn_names(c["key"], c["workload"])
