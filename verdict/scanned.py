@@ -113,7 +113,10 @@ class ScannedIngester(ColumnIngester):
             columns = self.scanner.scan(body)
         except _scan.Spoiled as e:
             raise Unscannable(refusal(e, where)) from None
-        c = {name: np.frombuffer(col, kind) for (name, kind), col in zip(COLUMNS, columns, strict=True)}
+        c = {
+            name: np.frombuffer(col, kind)
+            for (name, kind), col in zip(COLUMNS, columns, strict=True)
+        }
         line = c["line"]
         self._learn_names(c["key"], c["workload"])
         bits = c["bits"]
