@@ -1,6 +1,7 @@
 """Benchmark of the verdict: a synthetic 1,000,000-operation history over 100,000 keys.
 
-Prints the analysis CPU time, the CPU time merely to parse the shards (read + orjson per line), their
+Prints the analysis CPU time (and, in another process, the same analysis with the Python
+readers only, HOTHOT_NATIVE=0), the CPU time merely to parse the shards (read + orjson per line), their
 ratio (target <= 2), the CPU time of the verdict's own decoder alone (msgspec, and the ratio
 to it), the decoder plus exact interning of every key/vid/pred string and nothing else (the
 floor of any exact reader built on Python strings), and the analysis's peak memory per operation (target <= 300 bytes),
@@ -111,7 +112,18 @@ took = time.process_time() - t
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 # after the memory figure: its tables would raise the high-water mark analyze is measured by
 floor = min(intern_floor(Path(sys.argv[1])) for _ in range(2))
-print(parse, decode, floor, took, (peak - base) * 1024, v.data["totals"]["lost_updates"], v.data["totals"]["conflicts"])
+print(parse, decode, floor, took, (peak - base) * 1024, v.data["totals"]["lost_updates"], v.data["totals"]["conflicts"], v.data["history"]["reader"])
+"""
+
+#: the same analysis with the Python readers only (as on a machine without a C compiler)
+PYTHON_READERS = """
+import os, sys, time
+from pathlib import Path
+os.environ["HOTHOT_NATIVE"] = "0"
+from verdict.analyze import analyze
+t = time.process_time()
+v = analyze(Path(sys.argv[1]))
+print(time.process_time() - t, v.data["history"]["reader"], v.data["totals"]["lost_updates"])
 """
 
 
@@ -130,7 +142,9 @@ def main() -> None:
         here = str(Path(__file__).resolve().parent)
         child = [sys.executable, "-c", CHILD, tmp, here]
         out = subprocess.run(child, capture_output=True, text=True, check=True)
-        parse_s, decode_s, floor_s, took, grown, lost, conflicts = out.stdout.split()
+        parse_s, decode_s, floor_s, took, grown, lost, conflicts, reader = out.stdout.split()
+        py = subprocess.run([sys.executable, "-c", PYTHON_READERS, tmp], capture_output=True,
+                            text=True, check=True).stdout.split()  # fmt: skip
         parse, decode, floor, took_s = float(parse_s), float(decode_s), float(floor_s), float(took)
         grown_b = float(grown)
         print(f"parse only:   {parse:.2f}s  (orjson.loads per line)")
@@ -139,7 +153,13 @@ def main() -> None:
             f"decode+intern: {floor:.2f}s  (ratio {floor / parse:.2f}: decoder plus one dict probe per"
             " key/vid/pred, nothing judged - the floor of an exact reader on Python strings)"
         )
-        print(f"analysis:     {took_s:.2f}s  (lost updates {lost}, conflicts {conflicts})")
+        print(
+            f"analysis:     {took_s:.2f}s  (lost updates {lost}, conflicts {conflicts}; read by the {reader} reader)"
+        )
+        print(
+            f"python readers: {float(py[0]):.2f}s  (ratio {float(py[0]) / parse:.2f}: the same analysis"
+            f" with HOTHOT_NATIVE=0, read by the {py[1]} reader; lost updates {py[2]})"
+        )
         print(
             f"ratio:        {took_s / parse:.2f}  (target <= 2; vs decode only {took_s / decode:.2f})"
         )

@@ -8,6 +8,8 @@ the first run:
 - `orjson`: `orjson.loads` per line (the baseline of bench/verdict.py);
 - `msgspec`: the verdict's decoder (msgspec rows per ~1 MB block), and `msgspec+intern`: the
   same plus one dict probe per key/vid/pred (the floor of an exact reader on Python strings);
+- `native`: the verdict's native scanner (verdict._scan): parsing, checking and exact interning
+  into columns in one C pass (what the verdict now reads with);
 - `pyarrow`, `polars`, `duckdb`: their NDJSON readers into columns, when installed (none is a
   hothot dependency); `duckdb+intern` also numbers keys and vids exactly in first-seen order
   with SQL (aggregate, window, joins back) and fetches the numbers as numpy arrays.
@@ -52,6 +54,9 @@ def run():
     elif name == "msgspec+intern":
         from bench_parse import intern_floor
         intern_floor(root)
+    elif name == "native":
+        from bench_parse import native_scan
+        native_scan(root)
     elif name == "pyarrow":
         import pyarrow as pa, pyarrow.json as pj
         pa.set_cpu_count(1)
@@ -106,7 +111,8 @@ print(min(best, time.process_time() - t), grown * 1024)
 """
 
 CANDIDATES = (
-    "orjson", "msgspec", "msgspec+intern", "pyarrow", "polars", "duckdb", "duckdb+intern",
+    "orjson", "msgspec", "msgspec+intern", "native", "pyarrow", "polars", "duckdb",
+    "duckdb+intern",
 )  # fmt: skip
 
 
