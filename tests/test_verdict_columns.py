@@ -42,6 +42,10 @@ def both(root: Path) -> tuple[dict[str, Any], dict[str, Any]]:
 FASTEST = "native" if scanned.available() else "columns"
 
 
+#: attribute-level versions: read natively, else only per record (the columns refuse them)
+NATIVE_OR_RECORDS = "native" if scanned.available() else "records"
+
+
 def reader_of(root: Path) -> str:
     """The reader that took the whole history (the others refused it)."""
     return analyze(root, write=False).data["history"]["reader"]
@@ -142,7 +146,7 @@ def write_lines(root: Path, shard: str, lines: list[bytes]) -> None:
           b'"t_invoke":9.0,"t_complete":9.1,"outcome":"ok"}\n'], "columns"),  # escapes, a duplicate key
         ([b'{"id":"w-r1:905","worker":"w-r1","region":"r1","workload":"profile","key":'
           b'"profile#2","op":"update","vid":"w-r1:905","attrs":{"a":"w-r1:905"},'
-          b'"t_invoke":9.0,"t_complete":9.1,"outcome":"ok"}\n'], "records"),  # attribute-level
+          b'"t_invoke":9.0,"t_complete":9.1,"outcome":"ok"}\n'], NATIVE_OR_RECORDS),  # attribute-level
     ],
 )  # fmt: skip
 def test_odd_lines_are_read_as_the_per_record_reader_reads_them(
@@ -284,3 +288,49 @@ def test_a_refused_history_names_the_line_the_native_reader_refused(
     assert data["reader_refusals"] == ["native: w-r1.jsonl:5: a \\u escape"]
     fast, slow = both(root)
     assert fast == slow
+
+
+attribute_plans = st.lists(
+    st.tuples(
+        st.integers(0, 2), st.sampled_from(["address", "phone"]), st.integers(0, 2), st.booleans()
+    ),  # fmt: skip
+    min_size=1,
+    max_size=30,
+)
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(plan=attribute_plans, failed=st.integers(0, 3))
+def test_attribute_level_histories_read_natively_give_the_per_record_verdict(
+    tmp_path_factory: Any, plan: list[tuple[int, str, int, bool]], failed: int
+) -> None:
+    """split_attributes writes name a version per attribute (`attrs`, `attr_preds`) and its
+    final reads one per attribute: the native reader numbers and keeps them as the
+    per-record reader does (the msgspec columns refuse them)."""
+    root = Path(tmp_path_factory.mktemp("attrs"))
+    h = HistoryBuilder(root, {"name": "attrs", "workloads": [{"kind": "split_attributes"}]})
+    regions = ("r1", "r2", "r3")
+    latest: dict[tuple[int, str], str | None] = {}
+    for i, (key, attr, r, stale) in enumerate(plan):
+        k = f"split_attributes#{key}"
+        pred = None if stale else latest.get((key, attr))
+        v = h.write(regions[r], k, None, 1.0 + i * 0.01, op="update", attrs=[attr],
+                    attr_preds={attr: pred})  # fmt: skip
+        latest[(key, attr)] = v
+        if i % 4 == 1:  # a plain read that saw the attribute versions so far
+            seen = {a: latest.get((key, a)) for a in ("address", "phone")}
+            h.read(regions[(r + 1) % 3], k, v, 1.005 + i * 0.01, attrs=seen)
+    for i in range(failed):
+        h.write("r1", "split_attributes#0", None, 5.0 + i, op="update", outcome="fail",
+                attrs=["phone"], error="ConditionalCheckFailedException")  # fmt: skip
+    for key in sorted({key for key, *_ in plan}):
+        versions = {a: latest.get((key, a)) for a in ("address", "phone")}
+        newest = max((x for x in versions.values() if x), key=lambda x: int(x.split(":")[1]))
+        h.final(f"split_attributes#{key}", dict.fromkeys(regions, newest), attrs=versions)
+    h.save()
+    assert reader_of(root) == NATIVE_OR_RECORDS
+    fast, slow = both(root)
+    assert fast == slow
+    assert fast["totals"]["writes_ok"] == len(plan)

@@ -367,17 +367,18 @@ static int skip_value(Cursor *c, int depth) {
 enum {
     F_OP, F_REGION, F_OUTCOME, F_WORKLOAD, F_KEY, F_VID, F_PRED, F_T_INVOKE, F_T_COMPLETE,
     F_FINAL, F_ATTRS, F_VALUE, F_TARGET, F_LAG, F_CONSISTENT, F_CAPACITY, F_ITEM_BYTES,
-    F_OLD_BYTES, F_ERROR, F_BLOCKED_BY, F_END, F_ID, NFIELDS
+    F_OLD_BYTES, F_ERROR, F_BLOCKED_BY, F_END, F_ID, F_ATTR_PREDS, NFIELDS
 };
 static const char *FIELD_NAMES[NFIELDS] = {
     "op", "region", "outcome", "workload", "key", "vid", "pred", "t_invoke", "t_complete",
     "final", "attrs", "value", "target", "lag", "consistent", "capacity", "item_bytes",
-    "old_bytes", "error", "blocked_by", "end", "id"};
+    "old_bytes", "error", "blocked_by", "end", "id", "attr_preds"};
 
 /* bits of a row's `bits` column (verdict/native.py names them) */
 enum {
     B_FINAL = 1, B_VID = 2, B_PRED = 4, B_CONSISTENT = 8, B_VALUE = 16, B_ERROR = 32,
-    B_BLOCKED = 64, B_HARNESS = 128, B_KEY = 256, B_LAG = 512, B_TARGET = 1024
+    B_BLOCKED = 64, B_HARNESS = 128, B_KEY = 256, B_LAG = 512, B_TARGET = 1024,
+    B_ATTRS = 2048 /* a non-empty `attrs` object: attribute-level versions */
 };
 enum { OP_PUT, OP_UPDATE, OP_DELETE, OP_GET, OP_PROBE };
 enum { OUT_OK, OUT_UNKNOWN, OUT_FAIL };
@@ -395,13 +396,18 @@ typedef struct {
     Span region, workload, key, vid, pred, target, id;
     double t_inv, t_comp, lag, capacity;
     int64_t item_bytes, old_bytes;
+    /* `attrs` and `attr_preds` members: (name, version) span pairs in the block's Members */
+    uint32_t attrs_at, preds_at;
+    uint8_t nattrs, npreds;
 } Row;
+
+
 
 static size_t FIELD_LEN[NFIELDS];
 
 /* The field a name is, or -1: by length and first letter, then one memcmp. */
 static int field_of(const char *s, size_t n) {
-    if (n < 2 || n > 10) return -1;
+    if (n < 2 || n > 10) return -1; /* the names' lengths: 2 ("op", "id") to 10 */
     for (int f = 0; f < NFIELDS; f++)
         if (FIELD_LEN[f] == n && FIELD_NAMES[f][0] == s[0] && same(FIELD_NAMES[f], s, n)) return f;
     return -1;
@@ -572,10 +578,70 @@ static int choice(Cursor *c, const char *const *words, int count, int8_t *out) {
     REFUSE(c, "an unknown op or outcome");
 }
 
+/* The members of the block's `attrs` and `attr_preds` objects, kept beside the rows. */
+typedef struct {
+    Span *span;
+    size_t len, cap;
+} Members;
+
+#define MAX_MEMBERS 32
+
+/* An object of name -> version (string or null), as `attrs` and `attr_preds` hold; names
+ * and versions without escapes, no name twice. */
+static int members_value(Cursor *c, Members *m, uint32_t *at, uint8_t *count) {
+    *count = 0;
+    *at = (uint32_t)m->len;
+    if (is_null(c)) return 0;
+    if (c->p >= c->end || *c->p != '{') REFUSE(c, "attrs that are not an object");
+    c->p++;
+    skip_ws(c);
+    if (c->p < c->end && *c->p == '}') {
+        c->p++;
+        return 0;
+    }
+    for (;;) {
+        if (*count >= MAX_MEMBERS) REFUSE(c, "too many attributes");
+        if (m->len + 2 > m->cap) {
+            size_t cap = m->cap ? m->cap * 2 : 256;
+            Span *sp = realloc(m->span, cap * sizeof(Span));
+            if (!sp) REFUSE(c, "out of memory");
+            m->span = sp;
+            m->cap = cap;
+        }
+        Span *name = &m->span[m->len], *version = &m->span[m->len + 1];
+        memset(name, 0, 2 * sizeof(Span));
+        skip_ws(c);
+        if (name_value(c, name, 0) < 0) return -1;
+        for (uint8_t j = 0; j < *count; j++) {
+            const Span *other = &m->span[*at + 2 * j];
+            if (other->n == name->n && memcmp(other->s, name->s, name->n) == 0)
+                REFUSE(c, "an attribute given twice");
+        }
+        skip_ws(c);
+        if (c->p >= c->end || *c->p != ':') REFUSE(c, "a broken object");
+        c->p++;
+        skip_ws(c);
+        if (name_value(c, version, 1) < 0) return -1;
+        if (version->set) version->h = hash_bytes(version->s, version->n);
+        m->len += 2;
+        (*count)++;
+        skip_ws(c);
+        if (c->p < c->end && *c->p == ',') {
+            c->p++;
+            continue;
+        }
+        if (c->p < c->end && *c->p == '}') {
+            c->p++;
+            return 0;
+        }
+        REFUSE(c, "a broken object");
+    }
+}
+
 static const char *const OPS[] = {"put", "update", "delete", "get", "probe"};
 static const char *const OUTCOMES[] = {"ok", "unknown", "fail"};
 
-static int parse_row(Cursor *c, Row *r) {
+static int parse_row(Cursor *c, Row *r, Members *m) {
     uint32_t seen = 0;
     int flag, present;
     memset(r, 0, sizeof(*r));
@@ -633,8 +699,12 @@ static int parse_row(Cursor *c, Row *r) {
             if (flag) r->bits |= B_CONSISTENT;
             break;
         case F_ATTRS:
+            rc = members_value(c, m, &r->attrs_at, &r->nattrs);
+            if (r->nattrs) r->bits |= B_ATTRS;
+            break;
+        case F_ATTR_PREDS: rc = members_value(c, m, &r->preds_at, &r->npreds); break;
         case F_END:
-            if (!is_null(c)) REFUSE(c, "attributes or an end mark");
+            if (!is_null(c)) REFUSE(c, "an end mark in mid-shard");
             break;
         case F_VALUE: /* null is a value here: only absence differs */
             rc = skip_value(c, 0);
@@ -743,6 +813,27 @@ static int64_t vid_of(Scanner *self, const Span *s) {
     return v;
 }
 
+/* An attribute-level write's versions, in VersionStore._attrs' order: each attribute's own
+ * version, then each attribute's pred (attr_preds) when it names one, marked seen. */
+static int write_attrs(Scanner *self, const Row *r, const Span *m) {
+    for (uint8_t j = 0; j < r->nattrs; j++)
+        if (vid_of(self, &m[r->attrs_at + 2 * j + 1]) < 0) return -1;
+    for (uint8_t j = 0; j < r->nattrs; j++) {
+        const Span *name = &m[r->attrs_at + 2 * j];
+        for (uint8_t k = 0; k < r->npreds; k++) {
+            const Span *other = &m[r->preds_at + 2 * k], *pred = other + 1;
+            if (other->n != name->n || memcmp(other->s, name->s, name->n) != 0) continue;
+            if (pred->set && pred->n) {
+                int64_t x = vid_of(self, pred);
+                if (x < 0) return -1;
+                self->seen[x] = 1;
+            }
+            break;
+        }
+    }
+    return 0;
+}
+
 #define COLUMN(name, type) type *name = (type *)PyBytes_AS_STRING(cols[name##_AT])
 enum {
     op_AT, outcome_AT, bits_AT, region_AT, target_AT, workload_AT, key_AT, vid_AT, pred_AT,
@@ -778,6 +869,7 @@ static PyObject *Scanner_scan(Scanner *self, PyObject *arg) {
         p = nl ? nl + 1 : end;
     }
     Row *rows = PyMem_Malloc((size_t)(n ? n : 1) * sizeof(Row));
+    Members members = {NULL, 0, 0};
     if (!rows) return PyErr_NoMemory();
     PyObject *cols[NCOLUMNS] = {0};
     PyObject *out = NULL;
@@ -794,7 +886,7 @@ static PyObject *Scanner_scan(Scanner *self, PyObject *arg) {
         const char *stop = nl ? nl : end;
         Cursor c = {p, stop, NULL};
         line[i] = p - body;
-        if (parse_row(&c, &rows[i]) < 0) {
+        if (parse_row(&c, &rows[i], &members) < 0) {
             n = -(i + 1);
             rows[0].region.s = c.why; /* carried out of the loop */
             break;
@@ -846,6 +938,11 @@ static PyObject *Scanner_scan(Scanner *self, PyObject *arg) {
             refuse(i, "a write without vid");
             goto done;
         }
+        for (uint8_t j = 0; is_write && (r->bits & B_ATTRS) && j < r->nattrs; j++)
+            if (!members.span[r->attrs_at + 2 * j + 1].set) {
+                refuse(i, "a write's attribute without a version");
+                goto done;
+            }
     }
     int fresh;
     Table *workloads = &self->tables[T_WORKLOAD];
@@ -882,6 +979,9 @@ static PyObject *Scanner_scan(Scanner *self, PyObject *arg) {
             workload[i] = (uint16_t)x;
         }
         key[i] = vid[i] = pred[i] = -1;
+        if (is_write && (r->bits & B_ATTRS)) { /* before the write's own vid, as graph.py */
+            if (write_attrs(self, r, members.span) < 0) goto full;
+        }
         if (fin || read || write) {
             x = table_intern(&self->tables[T_KEY], r->key.s, r->key.n, r->key.h, &fresh);
             if (x < 0 || x >= INT32_MAX) goto full;
@@ -904,6 +1004,14 @@ static PyObject *Scanner_scan(Scanner *self, PyObject *arg) {
             if ((x = vid_of(self, &r->pred)) < 0 || x >= INT32_MAX) goto full;
             pred[i] = (int32_t)x;
             self->seen[x] = 1;
+        }
+        if (r->op == OP_GET && ok && (r->bits & B_ATTRS)) { /* the versions a read saw */
+            for (uint8_t j = 0; j < r->nattrs; j++) {
+                const Span *v = &members.span[r->attrs_at + 2 * j + 1];
+                if (!v->set || !v->n) continue;
+                if ((x = vid_of(self, v)) < 0 || x >= INT32_MAX) goto full;
+                self->seen[x] = 1;
+            }
         }
         op[i] = r->op;
         outcome[i] = r->outcome;
@@ -933,6 +1041,7 @@ full:
 done:
     for (int i = 0; i < NCOLUMNS; i++) Py_XDECREF(cols[i]);
     PyMem_Free(rows);
+    free(members.span);
     return out;
 }
 

@@ -67,6 +67,8 @@ class ColumnIngester:
         self.r: dict[str, list[np.ndarray]] = {c: [] for c in ("key", "vid", "region", "t")}
         self.f: dict[str, list[np.ndarray]] = {c: [] for c in ("key", "vid", "region")}
         self.f_values: dict[int, Any] = {}
+        #: final read number -> its attribute versions, ((name, vid), ...) sorted
+        self.f_attrs: dict[int, tuple[tuple[str, int], ...]] = {}
         self.finals = 0
 
     def __call__(self, rows: list[Row]) -> bool:
@@ -385,8 +387,10 @@ class ColumnIngester:
             final[got] = MIXED_FINAL
             agreed = got & (lo == hi) & (lo >= 0)
             final[agreed] = lo[agreed]
+            if self.f_attrs:  # attribute versions: judged per attribute, never one vid
+                final[fk[list(self.f_attrs)]] = MIXED_FINAL
         s.key_final = array("i", final.astype(np.int32).tobytes())
-        s.finals = FinalReads(nkeys, fk, fr, fv, self.f_values)  # type: ignore[assignment]
+        s.finals = FinalReads(nkeys, fk, fr, fv, self.f_values, self.f_attrs)  # type: ignore[assignment]
 
 
 _DTYPES = {"i": np.int32, "H": np.uint16, "d": np.float64, "B": np.uint8}

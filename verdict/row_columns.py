@@ -84,22 +84,23 @@ class FinalReads(Mapping[int, list[FinalRead]]):
     by one ask)."""
 
     def __init__(
-        self, keys: int, key: np.ndarray, region: np.ndarray, vid: np.ndarray, values: dict
-    ) -> None:
+        self, keys: int, key: np.ndarray, region: np.ndarray, vid: np.ndarray, values: dict,
+        attrs: dict,
+    ) -> None:  # fmt: skip
         self._order = np.argsort(key, kind="stable")
         counts = np.bincount(key, minlength=keys)
         hi = np.cumsum(counts)
         self._lo, self._hi = (hi - counts).tolist(), hi.tolist()
         self._keys = np.flatnonzero(counts).tolist()
-        self._region, self._vid, self._values = region, vid, values
+        self._region, self._vid, self._values, self._attrs = region, vid, values, attrs
 
     def __getitem__(self, k: int) -> list[FinalRead]:
         lo, hi = (self._lo[k], self._hi[k]) if 0 <= k < len(self._lo) else (0, 0)
         if lo == hi:
             raise KeyError(k)
-        region, vid, values = self._region, self._vid, self._values
+        region, vid, values, attrs = self._region, self._vid, self._values, self._attrs
         return [
-            FinalRead(int(region[r]), int(vid[r]), (), values.get(r))
+            FinalRead(int(region[r]), int(vid[r]), attrs.get(r, ()), values.get(r))
             for r in self._order[lo:hi].tolist()
         ]
 

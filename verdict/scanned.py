@@ -17,7 +17,7 @@ import numpy as np
 from verdict.bulk import ColumnIngester
 from verdict.columns import Irregular, Row, Where
 from verdict.cost_campaign import CostAccumulator
-from verdict.graph import VersionStore
+from verdict.graph import ATTR_LEVEL, VersionStore
 from verdict.row_columns import Block
 
 try:
@@ -27,14 +27,23 @@ except ImportError:  # built without a C compiler: the Python readers only
 
 #: the scanner's tables and its `bits` column (verdict/_scan.c)
 REGION, WORKLOAD, KEY, VID = range(4)
-B_FINAL, B_CONSISTENT, B_HARNESS = 1, 8, 128
+B_FINAL, B_CONSISTENT, B_HARNESS, B_ATTRS = 1, 8, 128, 2048
 #: the scanner's columns, in order, and their types
 COLUMNS = (("op", np.int8), ("outcome", np.int8), ("bits", np.uint16), ("region", np.uint16),
            ("target", np.uint16), ("workload", np.uint16), ("key", np.int32),
            ("vid", np.int32), ("pred", np.int32), ("t_inv", np.float64),
            ("t_comp", np.float64), ("lag", np.float64), ("capacity", np.float64),
            ("item_bytes", np.int64), ("old_bytes", np.int64), ("line", np.int64))  # fmt: skip
-_decode_row = msgspec.json.Decoder(Row).decode
+
+
+class ScannedRow(Row, gc=False):
+    """A Row as the native reader accepts it: attribute-level versions included."""
+
+    attrs: Any = None
+    attr_preds: Any = None
+
+
+_decode_row = msgspec.json.Decoder(ScannedRow).decode
 
 
 def available() -> bool:
@@ -125,13 +134,38 @@ class ScannedIngester(ColumnIngester):
         def row(i: int) -> Row:
             return _decode_row(body[line[i] : line[i + 1]])
 
+        writes, finals = self.writes, self.finals
         self.apply(Block(
             c["op"], c["outcome"], (bits & B_FINAL) > 0, c["region"], c["workload"], c["key"],
             c["vid"], c["pred"], c["t_inv"], np.where(np.isnan(t_comp), 0.0, t_comp),
             c["target"] != 0xFFFF, c["target"], c["lag"], (bits & B_HARNESS) > 0,
             (bits & B_CONSISTENT) > 0, c["item_bytes"], c["old_bytes"], c["capacity"], row,
         ))  # fmt: skip
+        if (bits & B_ATTRS).any():
+            self._attributes(c, row, writes, finals)
         return len(line) - 1
+
+    def _attributes(self, c: dict[str, np.ndarray], row: Any, writes: int, finals: int) -> None:
+        """Attribute-level versions of the block's writes and final reads, as
+        `VersionStore._attrs` and `_final_attrs` keep them (the scanner numbered them)."""
+        op, outcome, has = c["op"], c["outcome"], (c["bits"] & B_ATTRS) > 0
+        final = (c["bits"] & B_FINAL) > 0
+        number = self.scanner.find
+        write = (op < 3) & (outcome != 2)
+        flags = self.w["flags"][-1] if write.any() else None
+        for j, i in enumerate(np.flatnonzero(write).tolist()):
+            if has[i]:
+                r = row(i)
+                own = {a: number(VID, x) for a, x in r.attrs.items()}
+                ap = r.attr_preds or {}
+                preds = {a: number(VID, ap[a]) if ap.get(a) else -1 for a in own}
+                self.s.w_attrs[writes + j] = (own, preds)
+                flags[j] |= ATTR_LEVEL  # type: ignore[index]
+        fin = (op == 3) & (outcome == 0) & final
+        for j, i in enumerate(np.flatnonzero(fin).tolist()):
+            if has[i]:
+                attrs = row(i).attrs.items()
+                self.f_attrs[finals + j] = tuple(sorted((a, number(VID, x)) for a, x in attrs if x))
 
     def _learn_names(self, key: np.ndarray, workload: np.ndarray) -> None:
         """New regions and workloads into the store's tables (the scanner numbered them in
