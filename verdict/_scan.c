@@ -293,6 +293,31 @@ static int literal(Cursor *c, const char *word) {
     return 0;
 }
 
+/* After an opening bracket: 1 when `close` follows at once (stepped over: empty). */
+static int empty(Cursor *c, char close) {
+    c->p++;
+    skip_ws(c);
+    if (c->p < c->end && *c->p == close) {
+        c->p++;
+        return 1;
+    }
+    return 0;
+}
+
+/* After a member or element: 1 at ',' (another follows), 0 at `close` (stepped over). */
+static int next_member(Cursor *c, char close, const char *why) {
+    skip_ws(c);
+    if (c->p < c->end && *c->p == ',') {
+        c->p++;
+        return 1;
+    }
+    if (c->p < c->end && *c->p == close) {
+        c->p++;
+        return 0;
+    }
+    REFUSE(c, why);
+}
+
 /* Any JSON value, checked and stepped over (depth-limited). */
 static int skip_value(Cursor *c, int depth) {
     if (depth > 64) REFUSE(c, "nested too deep");
@@ -310,34 +335,16 @@ static int skip_value(Cursor *c, int depth) {
     case 'n':
         return literal(c, "null");
     case '[':
-        c->p++;
-        skip_ws(c);
-        if (c->p < c->end && *c->p == ']') {
-            c->p++;
-            return 0;
-        }
-        for (;;) {
+        if (empty(c, ']')) return 0;
+        for (int more = 1; more;) {
             skip_ws(c);
             if (skip_value(c, depth + 1) < 0) return -1;
-            skip_ws(c);
-            if (c->p < c->end && *c->p == ',') {
-                c->p++;
-                continue;
-            }
-            if (c->p < c->end && *c->p == ']') {
-                c->p++;
-                return 0;
-            }
-            REFUSE(c, "a broken array");
+            if ((more = next_member(c, ']', "a broken array")) < 0) return -1;
         }
+        return 0;
     case '{':
-        c->p++;
-        skip_ws(c);
-        if (c->p < c->end && *c->p == '}') {
-            c->p++;
-            return 0;
-        }
-        for (;;) {
+        if (empty(c, '}')) return 0;
+        for (int more = 1; more;) {
             skip_ws(c);
             if (c->p >= c->end || *c->p != '"') REFUSE(c, "a broken object");
             if (parse_string(c, &s, &n, &flag) < 0) return -1;
@@ -346,17 +353,9 @@ static int skip_value(Cursor *c, int depth) {
             c->p++;
             skip_ws(c);
             if (skip_value(c, depth + 1) < 0) return -1;
-            skip_ws(c);
-            if (c->p < c->end && *c->p == ',') {
-                c->p++;
-                continue;
-            }
-            if (c->p < c->end && *c->p == '}') {
-                c->p++;
-                return 0;
-            }
-            REFUSE(c, "a broken object");
+            if ((more = next_member(c, '}', "a broken object")) < 0) return -1;
         }
+        return 0;
     default:
         return parse_number(c, &s, &n, &flag);
     }
@@ -593,13 +592,8 @@ static int members_value(Cursor *c, Members *m, uint32_t *at, uint8_t *count) {
     *at = (uint32_t)m->len;
     if (is_null(c)) return 0;
     if (c->p >= c->end || *c->p != '{') REFUSE(c, "attrs that are not an object");
-    c->p++;
-    skip_ws(c);
-    if (c->p < c->end && *c->p == '}') {
-        c->p++;
-        return 0;
-    }
-    for (;;) {
+    if (empty(c, '}')) return 0;
+    for (int more = 1; more;) {
         if (*count >= MAX_MEMBERS) REFUSE(c, "too many attributes");
         if (m->len + 2 > m->cap) {
             size_t cap = m->cap ? m->cap * 2 : 256;
@@ -625,17 +619,9 @@ static int members_value(Cursor *c, Members *m, uint32_t *at, uint8_t *count) {
         if (version->set) version->h = hash_bytes(version->s, version->n);
         m->len += 2;
         (*count)++;
-        skip_ws(c);
-        if (c->p < c->end && *c->p == ',') {
-            c->p++;
-            continue;
-        }
-        if (c->p < c->end && *c->p == '}') {
-            c->p++;
-            return 0;
-        }
-        REFUSE(c, "a broken object");
+        if ((more = next_member(c, '}', "a broken object")) < 0) return -1;
     }
+    return 0;
 }
 
 static const char *const OPS[] = {"put", "update", "delete", "get", "probe"};
@@ -648,10 +634,8 @@ static int parse_row(Cursor *c, Row *r, Members *m) {
     r->t_inv = r->t_comp = r->lag = r->capacity = NAN;
     skip_ws(c);
     if (c->p >= c->end || *c->p != '{') REFUSE(c, "a line that is not an object");
-    c->p++;
-    skip_ws(c);
-    if (c->p < c->end && *c->p == '}') REFUSE(c, "an empty object");
-    for (;;) {
+    if (empty(c, '}')) REFUSE(c, "an empty object");
+    for (int more = 1; more;) {
         skip_ws(c);
         if (c->p >= c->end || *c->p != '"') REFUSE(c, "a broken object");
         const char *s;
@@ -733,17 +717,7 @@ static int parse_row(Cursor *c, Row *r, Members *m) {
             break;
         default: rc = skip_value(c, 0);
         }
-        if (rc < 0) return -1;
-        skip_ws(c);
-        if (c->p < c->end && *c->p == ',') {
-            c->p++;
-            continue;
-        }
-        if (c->p < c->end && *c->p == '}') {
-            c->p++;
-            break;
-        }
-        REFUSE(c, "a broken object");
+        if (rc < 0 || (more = next_member(c, '}', "a broken object")) < 0) return -1;
     }
     if (c->p != c->end) REFUSE(c, "more after the object");
     const uint32_t required = 1u << F_OP | 1u << F_REGION | 1u << F_OUTCOME;
