@@ -150,13 +150,10 @@ class RowTaker:
         return not recs or self.consume([row_of(rec) for rec in recs])
 
 
-def read_rows(
-    report_dir: Path, stats: ReadStats, consume: Consumer | BlockTaker, judge: Judge
-) -> None:
-    """Feed every record of every shard to `consume` (lists of rows, or a BlockTaker), in
-    shard and line order; header and trailer lines are consumed, bad lines skipped and
-    counted in `stats` exactly as `verdict.reader.read_history` does."""
-    taker = consume if hasattr(consume, "whole") else RowTaker(consume)  # type: ignore[arg-type]
+def read_rows(report_dir: Path, stats: ReadStats, taker: BlockTaker, judge: Judge) -> None:
+    """Feed every record of every shard to `taker` a block at a time, in shard and line
+    order; header and trailer lines are consumed, bad lines skipped and counted in `stats`
+    exactly as `verdict.reader.read_history` does."""
 
     def read_body(path: Path, f: BinaryIO) -> tuple[bool, int]:
         return _read_shard(path, f, stats, taker, judge)

@@ -8,7 +8,7 @@ from typing import Any
 
 from verdict import scanned
 from verdict.bulk import ColumnIngester
-from verdict.columns import Irregular, read_rows
+from verdict.columns import Irregular, RowTaker, read_rows
 from verdict.cost_campaign import CostAccumulator
 from verdict.graph import VersionStore
 from verdict.reader import REJECTS, ReadStats, paused_gc, read_history, require_records
@@ -53,10 +53,14 @@ def ingest_history(
             refusals.append(f"native: {scanned.unavailable()}")
             continue
         store, stats, cost = VersionStore(value_kinds=kinds), ReadStats(), CostAccumulator()
-        ingest = (scanned.ScannedIngester if name == "native" else ColumnIngester)(store, cost)
+        if name == "native":
+            ingest = taker = scanned.ScannedIngester(store, cost)
+        else:
+            ingest = ColumnIngester(store, cost)
+            taker = RowTaker(ingest)
         try:
             with paused_gc():
-                read_rows(report_dir, stats, ingest, judge_record(kinds))
+                read_rows(report_dir, stats, taker, judge_record(kinds))
         except Irregular as e:
             refusals.append(f"{name}: {e}")
             continue

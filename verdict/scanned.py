@@ -152,7 +152,7 @@ class ScannedIngester(ColumnIngester):
         final = (c["bits"] & B_FINAL) > 0
         number = self.scanner.find
         write = (op < 3) & (outcome != 2)
-        flags = self.w["flags"][-1] if write.any() else None
+        flags = self.w["flags"][-1] if write.any() else None  # this block's, appended by apply
         for j, i in enumerate(np.flatnonzero(write).tolist()):
             if has[i]:
                 r = row(i)
