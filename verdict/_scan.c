@@ -318,6 +318,17 @@ static int next_member(Cursor *c, char close, const char *why) {
     REFUSE(c, why);
 }
 
+static double number_value(const char *s, size_t n);
+
+/* msgspec rejects a number that rounds out of a double's range (1e400) even inside an Any
+ * value, and orjson anywhere; integers it reads as Python ints whatever their length. A
+ * plain decimal under 300 digits is always in range; a long one is refused, being rare. */
+static int number_in_range(const char *s, size_t n, int integral) {
+    if (integral) return 1;
+    if (!memchr(s, 'e', n) && !memchr(s, 'E', n)) return n < 300;
+    return n < 40 && isfinite(number_value(s, n));
+}
+
 /* Any JSON value, checked and stepped over (depth-limited). */
 static int skip_value(Cursor *c, int depth) {
     if (depth > 64) REFUSE(c, "nested too deep");
@@ -357,7 +368,9 @@ static int skip_value(Cursor *c, int depth) {
         }
         return 0;
     default:
-        return parse_number(c, &s, &n, &flag);
+        if (parse_number(c, &s, &n, &flag) < 0) return -1;
+        if (!number_in_range(s, n, flag)) REFUSE(c, "a number out of range");
+        return 0;
     }
 }
 
@@ -495,8 +508,10 @@ static double number_value(const char *s, size_t n) {
         }
     if (p < e) goto slow; /* an exponent */
     double d;
-    if (k == 0 && w <= (1ULL << 53)) d = (double)w;
-    else if (decimal_quotient(w, k, &d) < 0) goto slow;
+    if (k == 0 && w <= (1ULL << 53)) {
+        d = (double)w;
+        return negative && w ? -d : d; /* msgspec reads the integer -0 as 0, then 0.0 */
+    } else if (decimal_quotient(w, k, &d) < 0) goto slow;
     return negative ? -d : d;
 slow:;
     char buf[48];
@@ -719,6 +734,7 @@ static int parse_row(Cursor *c, Row *r, Members *m) {
         }
         if (rc < 0 || (more = next_member(c, '}', "a broken object")) < 0) return -1;
     }
+    skip_ws(c); /* a CRLF line's '\r' */
     if (c->p != c->end) REFUSE(c, "more after the object");
     const uint32_t required = 1u << F_OP | 1u << F_REGION | 1u << F_OUTCOME;
     if ((seen & required) != required) REFUSE(c, "a required field missing");
@@ -1084,8 +1100,9 @@ static PyObject *Scanner_count(Scanner *self, PyObject *arg) {
 /* vids(): (vid_write int32 bytes, seen bytes) for every vid, in number order */
 static PyObject *Scanner_vids(Scanner *self, PyObject *Py_UNUSED(ignored)) {
     uint32_t n = self->tables[T_VID].count;
-    return Py_BuildValue("(y#y#)", (const char *)self->vid_write, (Py_ssize_t)n * 4,
-                         (const char *)self->seen, (Py_ssize_t)n);
+    /* no vid yet: empty bytes, not None (y# makes None of a NULL buffer) */
+    return Py_BuildValue("(y#y#)", n ? (const char *)self->vid_write : "", (Py_ssize_t)n * 4,
+                         n ? (const char *)self->seen : "", (Py_ssize_t)n);
 }
 
 static PyMethodDef Scanner_methods[] = {
