@@ -536,14 +536,9 @@ ODD_LINES = [
 ]
 
 
-#: verdict.columns' msgspec decoder lets a UnicodeDecodeError out of a block with invalid
-#: UTF-8 in a region (it catches DecodeError and ValidationError only): the lead's to fix
-COLUMNS_CRASH = ODD_LINES[-1]
 ODD_CASES = [
-    *[pytest.param([line], id=f"odd{i}") for i, line in enumerate(ODD_LINES[:-1])],
-    pytest.param([COLUMNS_CRASH], id="invalid-utf8", marks=pytest.mark.xfail(
-        raises=UnicodeDecodeError, strict=True, reason="verdict.columns.RowDecoder")),
-    pytest.param(ODD_LINES[:-1], id="all"),
+    *[pytest.param([line], id=f"odd{i}") for i, line in enumerate(ODD_LINES)],
+    pytest.param(ODD_LINES, id="all"),
 ]  # fmt: skip
 
 

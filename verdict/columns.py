@@ -79,7 +79,7 @@ class RowDecoder:
         if self._decode is not None:
             try:
                 return self._decode(body)
-            except msgspec.ValidationError:
+            except (msgspec.ValidationError, UnicodeDecodeError):
                 pass
         rows = _decode_lines(body)
         regions = self.regions | {r.region for r in rows}
@@ -140,8 +140,8 @@ class RowTaker:
             return None
         try:
             rows = self.decode(body)
-        except (msgspec.DecodeError, msgspec.ValidationError):
-            return None
+        except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError):
+            return None  # invalid UTF-8 in a Literal-typed name escapes msgspec as the latter
         if len(rows) != lines or (rows and not self.consume(rows)):
             return None
         return len(rows)
