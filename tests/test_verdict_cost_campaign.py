@@ -167,6 +167,19 @@ def test_peak_to_average_from_bursty_traffic() -> None:
     assert "3.00x the average" in mode["text"]
 
 
+@pytest.mark.timeout(20)
+def test_one_wild_timestamp_does_not_walk_every_second_it_spans() -> None:
+    """A record stamped decades away (a hand-edited or broken history) made the peak walk
+    ~1.7e9 idle seconds; idle seconds count as 0 without being listed."""
+    acc = CostAccumulator()
+    for second, count in enumerate([5, 1, 1, 6, 0, 5]):
+        for i in range(count):
+            acc.observe(write("a", 100 + second + i / 10, 100))
+    acc.observe(write("a", 1_764_300_000.12, 100))
+    span = 1_764_300_000 - 100 - 1  # seconds strictly between the first and the last
+    assert acc.peak_to_average() == pytest.approx(6 / ((1 + 1 + 6 + 0 + 5) / span))
+
+
 def test_regions_seen_in_the_history_but_not_listed_are_billed_too() -> None:
     acc = CostAccumulator()
     acc.observe(write("x-extra-1", 1.0, 100))

@@ -240,9 +240,12 @@ class CostAccumulator:
         if len(by_second) < 3:
             return None
         first, last = min(by_second), max(by_second)
-        inner = [by_second.get(s, 0.0) for s in range(first + 1, last)]
-        mean = sum(inner) / len(inner)
-        return max(inner) / mean if mean > 0 else None
+        # idle seconds count as 0 without being listed: one wild timestamp can span years
+        inner = [by_second[s] for s in sorted(by_second) if first < s < last]
+        span = last - first - 1
+        mean = sum(inner) / span
+        peak = max(inner) if len(inner) == span else max(0.0, *inner)
+        return peak / mean if mean > 0 else None
 
     def loads(self, duration_s: float, regions: list[str], spec: CostSpec) -> list[RegionLoad]:
         """Per-region unit rates at production scale."""
