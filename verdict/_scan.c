@@ -321,10 +321,11 @@ static int next_member(Cursor *c, char close, const char *why) {
 static double number_value(const char *s, size_t n);
 
 /* msgspec rejects a number that rounds out of a double's range (1e400) even inside an Any
- * value, and orjson anywhere; integers it reads as Python ints whatever their length. A
- * plain decimal under 300 digits is always in range; a long one is refused, being rare. */
+ * value, and orjson anywhere. Integers beyond 64 bits msgspec reads as Python ints and
+ * orjson as floats (past ~309 digits: an error), so the readers disagree on them: refused.
+ * A plain decimal under 300 digits is always in range; a long one is refused, being rare. */
 static int number_in_range(const char *s, size_t n, int integral) {
-    if (integral) return 1;
+    if (integral) return n - (*s == '-') <= 18;
     if (!memchr(s, 'e', n) && !memchr(s, 'E', n)) return n < 300;
     return n < 40 && isfinite(number_value(s, n));
 }
