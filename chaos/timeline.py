@@ -3,11 +3,13 @@
 Plain threads and `Event.wait`: under Locust the process is gevent-monkey-patched and the
 thread becomes a greenlet; unpatched it is an ordinary thread. Every apply and heal is logged
 to `chaos.jsonl` and mirrored in `faults.state` (what is applied right now, with the handles
-to undo it), so `hothot heal` can clean up after a run killed with SIGKILL.
+to undo it), so `hothot heal` can clean up after a run killed with SIGKILL. A fault whose apply
+has not returned yet is there too, marked `applying`, with what its injector knew up front.
 
 Healing guarantees: window end (the timeline's thread), run end and crashes (`stop()` from
 the runner's `finally` or the context manager), Ctrl-C and SIGTERM (`install_signal_healing`),
-interpreter exit (atexit). `stop()` is idempotent and re-entrant.
+interpreter exit (atexit). `stop()` is idempotent and re-entrant; it interrupts an apply in
+progress (an FIS experiment starting) and heals what that apply left.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from typing import Any
 
 import orjson
 
-from chaos.injectors.base import FaultGone, Handle, Injector
+from chaos.injectors.base import ApplyInterrupted, FaultGone, Handle, Injector
 from chaos.schedule import ScheduledFault
 from verdict.history import CHAOS_LOG, FaultEvent
 
@@ -44,21 +46,33 @@ class AppliedFault:
     scheduled: ScheduledFault
     started: float
     parts: list[tuple[Injector, Handle]] = field(default_factory=list)
+    #: the injector whose apply has not returned, with its `pending` handle
+    pending: tuple[Injector, Handle] | None = None
 
     def state_entry(self, regions: list[str]) -> dict[str, Any]:
         fault = self.scheduled.fault
-        return {
+        applied = [{"injector": inj.name, "handle": handle} for inj, handle in self.parts]
+        entry: dict[str, Any] = {
             "id": self.scheduled.id,
             "fault": fault.name,
             "target": fault.target_label(),
             "spec": fault.campaign_form(),
             "regions": regions,
             "t": self.started,
-            "applied": [{"injector": inj.name, "handle": handle} for inj, handle in self.parts],
+            "applied": applied,
         }
+        if self.pending is not None:
+            injector, handle = self.pending
+            applied.append({"injector": injector.name, "handle": handle, "applying": True})
+            entry["applying"] = True
+        return entry
 
 
 class Timeline:
+    #: how long stop() lets an interrupted apply in another thread wind down before healing
+    #: what it left itself
+    interrupt_wait_s = 30.0
+
     def __init__(
         self,
         schedule: Iterable[ScheduledFault],
@@ -81,6 +95,8 @@ class Timeline:
             raise ValueError(f"no injector can apply {names}; injectors given: {have}")
         self._regions = self.injectors[0].regions if self.injectors else []
         self._lock = threading.RLock()
+        self._apply_ended = threading.Condition(self._lock)
+        self._in_flight: dict[str, threading.Thread] = {}  # fault id -> thread applying it
         self._applied: dict[str, AppliedFault] = {}
         self._unhealed: list[dict[str, Any]] = []
         self._stopped = threading.Event()
@@ -103,7 +119,18 @@ class Timeline:
         """Cancel what has not started and heal everything applied. Safe to call twice, from
         a signal handler, from atexit."""
         self._stopped.set()
+        for injector in self.injectors:
+            injector.interrupt()
+        me = threading.current_thread()
         with self._lock:
+            # an apply in another thread sees the interruption and heals what it left; one
+            # that hangs, or runs in this very thread (a signal), is healed below
+            deadline = time.monotonic() + self.interrupt_wait_s
+            while any(t is not me for t in self._in_flight.values()):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                self._apply_ended.wait(left)
             for fault_id in list(self._applied):
                 self.heal(fault_id)
         thread = self._thread
@@ -157,23 +184,60 @@ class Timeline:
                 return
             applied = AppliedFault(scheduled, started=time.time())
             self._applied[scheduled.id] = applied
-            try:
-                for injector in self._acting[scheduled.id]:
-                    applied.parts.append((injector, injector.apply(fault, scheduled.id)))
-                    self._write_state()
-            except Exception as err:
-                message = f"{scheduled.id} {fault.name} {fault.target_label()}: apply failed: {err}"
+            self._in_flight[scheduled.id] = threading.current_thread()
+        try:
+            error = self._apply_parts(applied)
+            if error is not None:  # logged before stop() may heal it
+                message = (
+                    f"{scheduled.id} {fault.name} {fault.target_label()}: apply failed: {error}"
+                )
                 log.error(message)
                 self.errors.append(message)
-                self._log("start", scheduled, applied.started, error=str(err))
-                self.heal(scheduled.id)
-                return
+                self._log("start", scheduled, applied.started, error=str(error))
+        finally:
+            with self._lock:
+                self._in_flight.pop(scheduled.id, None)
+                self._apply_ended.notify_all()
+        if error is not None:
+            self.heal(scheduled.id)
+            return
+        with self._lock:
             # the window opens once every injector has applied it: an FIS experiment may take
             # a while to run, and anomalies before that are not this fault's
             applied.started = time.time()
             self._write_state()
             self._log("start", scheduled, applied.started)
         self._notify(scheduled, True)
+
+    def _apply_parts(self, applied: AppliedFault) -> Exception | None:
+        """Apply through each acting injector, its `pending` part in faults.state while its
+        apply runs. Returns the error that ended it: the failed part undid itself; an
+        interrupted one stays pending, for `heal` to undo with `heal_pending`."""
+        fault, fault_id = applied.scheduled.fault, applied.scheduled.id
+        for injector in self._acting[fault_id]:
+            with self._lock:
+                if self._stopped.is_set():
+                    return ApplyInterrupted("the run stopped before the fault was applied")
+                applied.pending = (injector, injector.pending(fault, fault_id))
+                self._write_state()
+            try:
+                handle = injector.apply(fault, fault_id)
+            except ApplyInterrupted as err:
+                return err
+            except Exception as err:
+                with self._lock:
+                    applied.pending = None
+                    self._write_state()
+                return err
+            with self._lock:
+                applied.pending = None
+                applied.parts.append((injector, handle))
+                if self._applied.get(fault_id) is not applied:
+                    # stop() gave up waiting and healed the rest: this part is left to undo
+                    self._applied[fault_id] = applied
+                    return ApplyInterrupted("the run stopped while the fault was applied")
+                self._write_state()
+        return None
 
     def heal(self, fault_id: str) -> None:
         """Undo every part of one applied fault; parts that fail to heal stay in faults.state
@@ -184,6 +248,15 @@ class Timeline:
                 return
             failed: list[tuple[Injector, Handle]] = []
             reasons: list[str] = []
+            pending = applied.pending
+            if pending is not None:  # applied last: undone first
+                try:
+                    pending[0].heal_pending(applied.scheduled.fault, fault_id, pending[1])
+                    pending = None
+                except FaultGone:
+                    pending = None
+                except Exception as err:
+                    reasons.append(f"{pending[0].name}: {err}")
             for injector, handle in reversed(applied.parts):
                 try:
                     injector.heal(applied.scheduled.fault, handle)
@@ -192,8 +265,8 @@ class Timeline:
                 except Exception as err:
                     failed.append((injector, handle))
                     reasons.append(f"{injector.name}: {err}")
-            if failed:
-                left = AppliedFault(applied.scheduled, applied.started, failed)
+            if failed or pending is not None:
+                left = AppliedFault(applied.scheduled, applied.started, failed, pending)
                 self._unhealed.append(left.state_entry(self._regions))
                 message = f"{fault_id}: heal failed: {'; '.join(reasons)}"
                 log.error(message)

@@ -10,6 +10,10 @@ ends the pause even if hothot is killed and nobody runs `hothot heal`.
 A fault counts as applied only once FIS says the experiment is `running` (an experiment whose
 role may not edit the table's resource policy, or whose target selects nothing, goes to
 `failed` instead), and as healed only once the stopped experiment has left `stopping`.
+
+A run killed while an experiment starts has no handle in `faults.state`, only the pending
+part (the region): `heal_pending` finds the templates by their `hothot` tag, stops what was
+started from them and deletes them.
 """
 
 from __future__ import annotations
@@ -25,13 +29,15 @@ from botocore import xform_name
 from botocore.exceptions import ClientError
 
 from chaos.faults import FaultSpec
-from chaos.injectors.base import Handle, Injector
+from chaos.injectors.base import ApplyInterrupted, FaultGone, Handle, Injector
 
 ACTION_ID = "aws:dynamodb:global-table-pause-replication"
 RESOURCE_TYPE = "aws:dynamodb:global-table"
 
 #: experiment states (FIS ExperimentStatus) after which nothing of the experiment is left
 FINISHED = ("completed", "stopped", "failed", "cancelled")
+#: experiment states in which an experiment may still pause replication
+LIVE = ("pending", "initiating", "running", "stopping")
 #: what the identity running hothot needs for each FIS operation (docs/chaos.md)
 PERMISSIONS = {
     "CreateExperimentTemplate": "fis:CreateExperimentTemplate, fis:TagResource and iam:PassRole",
@@ -39,6 +45,8 @@ PERMISSIONS = {
     "GetExperiment": "fis:GetExperiment",
     "StopExperiment": "fis:StopExperiment",
     "DeleteExperimentTemplate": "fis:DeleteExperimentTemplate",
+    "ListExperimentTemplates": "fis:ListExperimentTemplates",
+    "ListExperiments": "fis:ListExperiments",
 }
 
 #: region -> boto3 FIS client; tests pass clients wrapped in botocore's Stubber
@@ -116,9 +124,13 @@ class AwsFisInjector(Injector):
             "tags": {"hothot": fault_id},
         }
 
+    def pending(self, fault: FaultSpec, fault_id: str) -> Handle:
+        return {"region": self.replica_region(fault)}
+
     def apply(self, fault: FaultSpec, fault_id: str) -> Handle:
         """Create the template, start the experiment and wait until FIS runs it; whatever
-        fails on the way is undone (experiment stopped, template deleted) before raising."""
+        fails on the way is undone (experiment stopped, template deleted) before raising,
+        except an interruption, which leaves the undoing to `heal_pending`."""
         region = self.replica_region(fault)
         fis = self.fis(region)
         request = self.template_request(fault, fault_id, region)
@@ -126,6 +138,8 @@ class AwsFisInjector(Injector):
         template_id = template["experimentTemplate"]["id"]
         experiment_id = None
         try:
+            if self.interrupted.is_set():
+                raise ApplyInterrupted(f"interrupted before FIS experiment start in {region}")
             started = self._call(
                 fis,
                 region,
@@ -135,6 +149,8 @@ class AwsFisInjector(Injector):
             )["experiment"]
             experiment_id = started["id"]
             self._wait_running(fis, region, experiment_id, _status(started))
+        except ApplyInterrupted:
+            raise
         except BaseException:
             if experiment_id is not None:
                 _quietly(lambda: fis.stop_experiment(id=experiment_id))
@@ -150,11 +166,39 @@ class AwsFisInjector(Injector):
         try:
             self._stop(fis, region, str(handle["experiment_id"]))
         finally:
+            self._delete_template(fis, region, str(handle["template_id"]))
+
+    def heal_pending(self, fault: FaultSpec, fault_id: str, handle: Handle) -> str:
+        """Stop every live experiment of every template tagged `hothot=<fault_id>` in the
+        handle's region, waiting as `heal` does, then delete the templates. Templates of
+        other faults are never touched."""
+        region = str(handle["region"])
+        fis = self.fis(region)
+        templates = [
+            str(t["id"])
+            for t in self._pages(fis, region, "ListExperimentTemplates", "experimentTemplates")
+            if (t.get("tags") or {}).get("hothot") == fault_id
+        ]
+        if not templates:
+            raise FaultGone(
+                f"no FIS template tagged hothot={fault_id} in {region} (the apply created "
+                "none, or it was cleaned up)"
+            )
+        stopped: list[str] = []
+        for template_id in templates:
             try:
-                self._call(fis, region, "DeleteExperimentTemplate", id=handle["template_id"])
-            except FisError as err:
-                if _code(err) != "ResourceNotFoundException":
-                    raise
+                for experiment in self._pages(
+                    fis, region, "ListExperiments", "experiments", experimentTemplateId=template_id
+                ):
+                    if _status(experiment) in LIVE:
+                        self._stop(fis, region, str(experiment["id"]))
+                        stopped.append(str(experiment["id"]))
+            finally:
+                self._delete_template(fis, region, template_id)
+        return (
+            f"FIS template {', '.join(templates)} tagged hothot={fault_id} in {region} deleted"
+            + (f", experiment {', '.join(stopped)} stopped" if stopped else "")
+        )
 
     # -- FIS calls --------------------------------------------------------------------
     def _call(self, fis: Any, region: str, operation: str, **params: Any) -> Any:
@@ -163,6 +207,24 @@ class AwsFisInjector(Injector):
             return method(**params)
         except ClientError as err:
             raise FisError(self._explain(err, operation, region)) from err
+
+    def _pages(
+        self, fis: Any, region: str, operation: str, key: str, **params: Any
+    ) -> list[dict[str, Any]]:
+        """Every item of a paginated FIS listing."""
+        try:
+            pages = fis.get_paginator(xform_name(operation)).paginate(**params)
+            return [item for page in pages for item in page.get(key, [])]
+        except ClientError as err:
+            raise FisError(self._explain(err, operation, region)) from err
+
+    def _delete_template(self, fis: Any, region: str, template_id: str) -> None:
+        """Delete a template; one already gone is fine."""
+        try:
+            self._call(fis, region, "DeleteExperimentTemplate", id=template_id)
+        except FisError as err:
+            if _code(err) != "ResourceNotFoundException":
+                raise
 
     def _explain(self, err: ClientError, operation: str, region: str) -> str:
         error = err.response.get("Error", {})
@@ -182,14 +244,16 @@ class AwsFisInjector(Injector):
 
         self._poll(
             fis, region, experiment_id, status, ("running", "completed"), self.start_timeout_s,
-            "stopped it instead of counting the fault", check,
+            "stopped it instead of counting the fault", check, interruptible=True,
         )  # fmt: skip
 
     def _poll(
         self, fis: Any, region: str, experiment_id: str, status: str, until: tuple[str, ...],
-        timeout_s: float, advice: str, check: Any = None,
+        timeout_s: float, advice: str, check: Any = None, interruptible: bool = False,
     ) -> None:  # fmt: skip
-        """Poll GetExperiment until its status is one of `until`; `check` may raise first."""
+        """Poll GetExperiment until its status is one of `until`; `check` may raise first.
+        An interruptible poll (an apply's) ends with ApplyInterrupted when `interrupt()` is
+        called; a heal's poll is never cut short."""
         deadline = time.monotonic() + timeout_s
         while status not in until:
             if check is not None:
@@ -199,7 +263,14 @@ class AwsFisInjector(Injector):
                     f"FIS experiment {experiment_id} in {region} is still {status!r} after "
                     f"{timeout_s:g}s; {advice}"
                 )
-            time.sleep(self.poll_s)
+            if interruptible:
+                if self.interrupted.wait(self.poll_s):
+                    raise ApplyInterrupted(
+                        f"interrupted while FIS experiment {experiment_id} in {region} was "
+                        f"{status!r}"
+                    )
+            else:
+                time.sleep(self.poll_s)
             status = _status(self._experiment(fis, region, experiment_id))
 
     def _not_run(self, fis: Any, region: str, experiment_id: str) -> str:

@@ -2,10 +2,14 @@
 
 The handle goes into `faults.state`, so a fault applied by a run that was SIGKILLed can be
 healed later by `hothot heal` in another process (`for_healing` builds such an injector).
+Before `apply` starts, `pending` says what is known up front; it is in `faults.state` while
+the apply runs, so `heal_pending` can undo an apply that never returned (an FIS experiment
+takes tens of seconds to start, and the run may be killed meanwhile).
 """
 
 from __future__ import annotations
 
+import threading
 from abc import ABC, abstractmethod
 from typing import Any, ClassVar
 
@@ -18,6 +22,11 @@ class FaultGone(Exception):
     """Nothing to heal: what the handle names no longer exists (the message says why)."""
 
 
+class ApplyInterrupted(Exception):
+    """An apply cut short by `interrupt()` (the run is stopping). Unlike other apply errors it
+    undid nothing: the caller heals the pending part with `heal_pending`."""
+
+
 class Injector(ABC):
     name: ClassVar[str]
 
@@ -25,6 +34,8 @@ class Injector(ABC):
         self.regions = list(regions)
         self.target_kind = target_kind
         self.has_control = has_control
+        #: set by `interrupt()`: a long apply stops waiting and raises ApplyInterrupted
+        self.interrupted = threading.Event()
 
     def acts_on(self, fault: FaultSpec) -> bool:
         """Whether PLACEMENT makes this injector act for `fault` on this run's target."""
@@ -38,6 +49,21 @@ class Injector(ABC):
     def heal(self, fault: FaultSpec, handle: Handle) -> None:
         """Undo one `apply`. Healing what is already healed is not an error; an injector may
         raise FaultGone to say so."""
+
+    def pending(self, fault: FaultSpec, fault_id: str) -> Handle:
+        """What `heal_pending` needs to find what an apply of `fault` may have left behind,
+        known before `apply` starts."""
+        return {}
+
+    def heal_pending(self, fault: FaultSpec, fault_id: str, handle: Handle) -> str:
+        """Undo an apply that never returned, knowing only `pending`'s handle; returns what
+        was undone (for `hothot heal`'s output). An injector that cannot says so by raising,
+        and the fault stays in faults.state."""
+        raise RuntimeError(f"the {self.name} injector cannot undo an apply that never returned")
+
+    def interrupt(self) -> None:
+        """Ask an apply running in another thread to stop waiting (the run is stopping)."""
+        self.interrupted.set()
 
     @classmethod
     def for_healing(cls, handle: Handle) -> Injector | None:

@@ -35,20 +35,45 @@ class EmulatorInjector(Injector):
             handle["instance"] = self._instance
         return handle
 
+    def pending(self, fault: FaultSpec, fault_id: str) -> Handle:
+        handle: Handle = {"control": self.control_url}
+        if self._instance:
+            handle["instance"] = self._instance
+        return handle
+
+    def heal_pending(self, fault: FaultSpec, fault_id: str, handle: Handle) -> str:
+        """The emulator numbers its faults itself and keeps no label of ours, so the faults an
+        unfinished apply created cannot be told from anyone else's. Nothing to undo when the
+        emulator was restarted since or holds no fault of this kind; otherwise a person has
+        to look, and the entry stays."""
+        self._restarted_since(handle)
+        state = self.control.state()
+        kinds = {body["fault"] for body in fault.control_bodies(list(state.get("regions", [])))}
+        alike = sorted(fid for fid, f in state.get("faults", {}).items() if f["fault"] in kinds)
+        if not alike:
+            raise FaultGone(f"no {'/'.join(sorted(kinds))} fault is applied on {self.control_url}")
+        raise ControlError(
+            f"an apply that never returned may have created {', '.join(alike)} on the emulator "
+            f"at {self.control_url}, which keeps no label saying whose they are; look at GET "
+            "/state there, DELETE /faults/<id> what is this run's, then run hothot heal again"
+        )
+
     def heal(self, fault: FaultSpec, handle: Handle) -> None:
         """Heal the handle's control ids. Raises FaultGone when the emulator was restarted
         since (its faults died with it, and ids now name other faults: never touch them) or
         when every id was already healed."""
-        applied_by = handle.get("instance")
-        if applied_by:
-            now = self.control.state().get("instance")
-            if now != applied_by:
-                raise FaultGone(
-                    f"the emulator at {self.control_url} was restarted since the fault was "
-                    "applied, and its faults ended with it"
-                )
+        self._restarted_since(handle)
         if not self._heal_ids(list(handle.get("ids", []))):
             raise FaultGone(f"already healed on {self.control_url}")
+
+    def _restarted_since(self, handle: Handle) -> None:
+        """FaultGone when the emulator process is not the one that applied `handle`."""
+        applied_by = handle.get("instance")
+        if applied_by and self.control.state().get("instance") != applied_by:
+            raise FaultGone(
+                f"the emulator at {self.control_url} was restarted since the fault was "
+                "applied, and its faults ended with it"
+            )
 
     def _heal_ids(self, ids: list[str]) -> int:
         """Heal each id; returns how many were still applied."""
