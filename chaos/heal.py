@@ -3,6 +3,8 @@
 Each entry names the injectors that applied the fault and their handles (the control URL and
 fault ids, the FIS experiment and template). Healed entries leave the state file and get a
 `heal` event in `chaos.jsonl`, so the run's fault windows close; failures stay for a retry.
+A part marked `applying` (the run died before its apply returned) holds only what the injector
+knew up front; its injector's `heal_pending` finds and undoes what that apply left.
 """
 
 from __future__ import annotations
@@ -59,7 +61,10 @@ def heal_report(report_dir: Path, injectors: dict[str, Injector] | None = None) 
     injector used for a kind (tests pass a FIS injector whose client is stubbed)."""
     result = HealResult()
     remaining: list[dict[str, Any]] = []
-    for entry in read_state(report_dir):
+    entries = read_state(report_dir)
+    for number, entry in enumerate(entries, 1):
+        _check_applying(number, entry)
+    for entry in entries:
         label = f"{entry.get('id', '?')} {entry.get('fault', '?')} {entry.get('target', '')}"
         try:
             fault = FAULTS[entry["fault"]].model_validate(entry["spec"])
@@ -75,7 +80,11 @@ def heal_report(report_dir: Path, injectors: dict[str, Injector] | None = None) 
                 result.healed.append(f"{label} via {name}: nothing to undo, it ended with the run")
                 continue
             try:
-                injector.heal(fault, handle)
+                if part.get("applying"):
+                    what = f"({injector.heal_pending(fault, entry['id'], handle)})"
+                else:
+                    injector.heal(fault, handle)
+                    what = _where(handle)
             except FaultGone as gone:
                 result.healed.append(f"{label} via {name}: nothing to undo, {gone}")
                 continue
@@ -83,7 +92,7 @@ def heal_report(report_dir: Path, injectors: dict[str, Injector] | None = None) 
                 result.failed.append(f"{label}: {name}: {err}")
                 left.append(part)
                 continue
-            result.healed.append(f"{label} via {name} {_where(handle)}".rstrip())
+            result.healed.append(f"{label} via {name} {what}".rstrip())
         if left:
             remaining.append(entry | {"applied": left})
         else:
@@ -96,6 +105,27 @@ def _for_healing(name: str | None, handle: dict[str, Any]) -> Injector | None:
     if name not in INJECTORS:
         raise HealError(f"unknown injector {name!r} in {STATE_FILE}")
     return INJECTORS[name].for_healing(handle)
+
+
+def _check_applying(number: int, entry: dict[str, Any]) -> None:
+    """An `applying` part is healed by searching (FIS templates by tag, in a region): without
+    the fault id or the region the search could touch what is not this fault's."""
+    for part in entry.get("applied", []):
+        if not part.get("applying"):
+            continue
+        where = (
+            f"{STATE_FILE} entry {number} ({entry.get('id', 'no id')} {entry.get('fault', '?')})"
+        )
+        if not isinstance(entry.get("id"), str) or not entry["id"]:
+            raise HealError(f'{where}: a fault being applied needs its "id" to be found')
+        handle = part.get("handle")
+        name = part.get("injector")
+        known = INJECTORS.get(str(name))
+        for key in known.pending_fields if known else ():
+            if not isinstance(handle, dict) or not handle.get(key):
+                raise HealError(
+                    f'{where}: the {name} part being applied has no "{key}" in its handle'
+                )
 
 
 def _where(handle: dict[str, Any]) -> str:

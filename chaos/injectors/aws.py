@@ -71,6 +71,7 @@ class FisError(RuntimeError):
 
 class AwsFisInjector(Injector):
     name = "aws"
+    pending_fields = ("region",)
     #: how long FIS may take to start (initiating -> running) and to stop an experiment
     start_timeout_s = 120.0
     stop_timeout_s = 120.0

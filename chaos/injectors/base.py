@@ -29,6 +29,8 @@ class ApplyInterrupted(Exception):
 
 class Injector(ABC):
     name: ClassVar[str]
+    #: what a `pending` handle must hold for `heal_pending` to search safely
+    pending_fields: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, regions: list[str], target_kind: str, has_control: bool) -> None:
         self.regions = list(regions)

@@ -10,6 +10,7 @@ from globaltable.control import ControlClient, ControlError
 
 class EmulatorInjector(Injector):
     name = "emulator"
+    pending_fields = ("control",)
 
     def __init__(self, control_url: str, regions: list[str], target_kind: str = "emulator") -> None:
         super().__init__(regions, target_kind, has_control=True)
