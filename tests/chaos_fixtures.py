@@ -111,3 +111,25 @@ def driver(
         cwd=REPO,
         env=os.environ | {"PYTHONPATH": str(REPO)},
     )
+
+
+@pytest.fixture
+def stubbed_fis(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, Any]]:
+    """A boto3 FIS client whose answers the test queues (botocore Stubber; no AWS here), and
+    FIS polling without sleeps. Every queued answer must be used."""
+    import boto3
+    from botocore.stub import Stubber
+
+    from chaos.injectors.aws import AwsFisInjector
+
+    monkeypatch.setattr(AwsFisInjector, "poll_s", 0.0)
+    client = boto3.client(
+        "fis",
+        region_name="eu-west-1",
+        endpoint_url="http://127.0.0.1:9",
+        aws_access_key_id="x",
+        aws_secret_access_key="x",
+    )
+    with Stubber(client) as stub:
+        yield client, stub
+        stub.assert_no_pending_responses()

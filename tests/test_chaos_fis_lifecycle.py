@@ -8,7 +8,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 from botocore.stub import ANY, Stubber
 
@@ -16,7 +15,10 @@ from chaos import ChaosSpec, expand
 from chaos.injectors import AwsFisInjector, build
 from chaos.injectors.aws import FisError
 from chaos.timeline import Timeline
+from tests.chaos_fixtures import stubbed_fis
 from verdict.history import CHAOS_LOG
+
+__all__ = ["stubbed_fis"]  # a fixture
 
 ROLE = "arn:aws:iam::123456789012:role/hothot-fis"
 REGIONS = ["us-east-1", "eu-west-1"]
@@ -25,18 +27,8 @@ TEMPLATE = {"id": "EXT1abc"}
 
 
 @pytest.fixture
-def stubbed(monkeypatch: pytest.MonkeyPatch) -> Any:
-    monkeypatch.setattr(AwsFisInjector, "poll_s", 0.0)
-    client = boto3.client(
-        "fis",
-        region_name="eu-west-1",
-        endpoint_url="http://127.0.0.1:9",
-        aws_access_key_id="x",
-        aws_secret_access_key="x",
-    )
-    with Stubber(client) as stub:
-        yield client, stub
-        stub.assert_no_pending_responses()
+def stubbed(stubbed_fis: tuple[Any, Any]) -> tuple[Any, Any]:
+    return stubbed_fis
 
 
 def injector(client: Any) -> AwsFisInjector:

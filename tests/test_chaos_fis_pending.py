@@ -13,7 +13,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 from botocore.stub import ANY, Stubber
 
@@ -21,10 +20,10 @@ from chaos import ChaosSpec, expand
 from chaos.heal import HealError, heal_report
 from chaos.injectors import AwsFisInjector, EmulatorInjector, build
 from chaos.timeline import AppliedFault, Timeline, write_state
-from tests.chaos_fixtures import Emulator, clean_emulator, emulator
+from tests.chaos_fixtures import Emulator, clean_emulator, emulator, stubbed_fis
 from verdict.history import CHAOS_LOG, LATE_HEAL
 
-__all__ = ["clean_emulator", "emulator"]  # fixtures
+__all__ = ["clean_emulator", "emulator", "stubbed_fis"]  # fixtures
 
 ROLE = "arn:aws:iam::123456789012:role/hothot-fis"
 REGIONS = ["us-east-1", "eu-west-1"]
@@ -34,18 +33,8 @@ WHEN = datetime(2026, 1, 1)
 
 
 @pytest.fixture
-def fis(monkeypatch: pytest.MonkeyPatch) -> Any:
-    monkeypatch.setattr(AwsFisInjector, "poll_s", 0.0)
-    client = boto3.client(
-        "fis",
-        region_name="eu-west-1",
-        endpoint_url="http://127.0.0.1:9",
-        aws_access_key_id="x",
-        aws_secret_access_key="x",
-    )
-    with Stubber(client) as stub:
-        yield client, stub
-        stub.assert_no_pending_responses()
+def fis(stubbed_fis: tuple[Any, Any]) -> tuple[Any, Any]:
+    return stubbed_fis
 
 
 def schedule(fault: dict[str, Any] = FAULT) -> Any:
