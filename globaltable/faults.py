@@ -24,6 +24,9 @@ class FaultEffects:
 class Fault(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
     name: ClassVar[str]
+    #: the applier's own name for the fault, echoed by GET /state: a fault id is the
+    #: emulator's, so a client that died before reading it finds its faults by label
+    label: str | None = Field(default=None, min_length=1, max_length=200)
 
     def regions_named(self) -> list[str]:
         raise NotImplementedError

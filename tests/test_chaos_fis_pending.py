@@ -240,22 +240,31 @@ def test_an_applying_entry_missing_what_the_search_needs_is_refused(
 
 
 def test_an_emulator_apply_that_never_returned(clean_emulator: Emulator, tmp_path: Path) -> None:
-    """The emulator keeps no label of ours: with no fault of the kind applied there is nothing
-    to undo; with one, hothot heal says it cannot tell whose it is and keeps the entry."""
+    """The emulator echoes the label each fault was applied with (`fault id@run token`):
+    hothot heal heals exactly the faults of the apply that never returned, never another
+    run's, and says there is nothing to undo when the apply created none."""
     emu = clean_emulator
     injector = EmulatorInjector(emu.control_url, REGIONS)
     killed_mid_apply(tmp_path, injector)
-    before = json.loads((tmp_path / "faults.state").read_text())
-    assert before[0]["applied"][0]["handle"] == {"control": emu.control_url}
-    other = emu.control.apply({"fault": "partition", "regions": ["us-east-1", "us-west-2"]})
+    handle = json.loads((tmp_path / "faults.state").read_text())[0]["applied"][0]["handle"]
+    assert handle["control"] == emu.control_url and handle["label"].startswith(f"{FID}@")
+    body = {"fault": "partition", "regions": ["us-east-1", "eu-west-1"]}
+    ours = emu.control.apply(body | {"label": handle["label"]})  # what the apply got done
+    another_run = emu.control.apply(body | {"label": f"{FID}@0123456789ab"})
+    unlabelled = emu.control.apply(body)
     result = heal_report(tmp_path)
-    assert len(result.failed) == 1 and f"may have created {other}" in result.failed[0]
-    assert json.loads((tmp_path / "faults.state").read_text()) == before
-    assert other in emu.control.state()["faults"]
-    emu.control.heal(other)
-    result = heal_report(tmp_path)
-    assert (
-        result.failed == []
-        and "nothing to undo, no partition fault is applied" in (result.healed[0])
-    )
+    assert result.failed == [] and f"healed {ours} labelled {handle['label']}" in result.healed[0]
+    assert set(emu.control.state()["faults"]) == {another_run, unlabelled}
     assert json.loads((tmp_path / "faults.state").read_text()) == []
+
+    _, faults = schedule()  # an apply that returns labels its faults the same way
+    applied = injector.apply(faults[0].fault, FID)
+    labels = {emu.control.state()["faults"][fid]["label"] for fid in applied["ids"]}
+    assert labels == {handle["label"]}
+    for fid in applied["ids"]:
+        emu.control.heal(fid)
+
+    killed_mid_apply(tmp_path, injector)  # died before the emulator applied anything
+    result = heal_report(tmp_path)
+    assert result.failed == [] and "nothing to undo, no fault labelled" in result.healed[0]
+    assert set(emu.control.state()["faults"]) == {another_run, unlabelled}

@@ -77,6 +77,8 @@ def test_state_reflects_faults_and_heals(emu):
         ({"fault": "clock_skew", "region": EAST, "offset_s": "soon"}, "offset_s"),
         ({"fault": "replication_delay", "from": EAST, "to": WEST, "delay_s": -1}, "delay_s"),
         ({"fault": "region_outage", "region": EAST, "extra": 1}, "extra"),
+        ({"fault": "region_outage", "region": EAST, "label": 7}, "label"),
+        ({"fault": "region_outage", "region": EAST, "label": ""}, "label"),
         (["not", "an", "object"], "JSON object"),
     ],
 )
@@ -85,6 +87,16 @@ def test_bad_fault_calls_are_400_with_a_clear_message(emu, body, needle):
         emu.control_client.apply(body)
     assert exc.value.status == 400
     assert needle in str(exc.value)
+
+
+def test_a_fault_keeps_the_label_it_was_applied_with(emu):
+    """The applier's own name for a fault, so one that died before reading the id finds it."""
+    cc = emu.control_client
+    named = cc.apply({"fault": "region_latency", "region": EAST, "latency_s": 0.01,
+                      "label": "f1-latency@run7"})  # fmt: skip
+    plain = cc.apply({"fault": "region_latency", "region": WEST, "latency_s": 0.01})
+    faults = cc.state()["faults"]
+    assert (faults[named]["label"], faults[plain]["label"]) == ("f1-latency@run7", None)
 
 
 def test_other_bad_control_calls(emu):

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from chaos.faults import FaultSpec
 from chaos.injectors.base import FaultGone, Handle, Injector
 from globaltable.control import ControlClient, ControlError
@@ -10,13 +12,14 @@ from globaltable.control import ControlClient, ControlError
 
 class EmulatorInjector(Injector):
     name = "emulator"
-    pending_fields = ("control",)
+    pending_fields = ("control", "label")
 
     def __init__(self, control_url: str, regions: list[str], target_kind: str = "emulator") -> None:
         super().__init__(regions, target_kind, has_control=True)
         self.control_url = control_url
         self.control = ControlClient(control_url)
         self._instance: str | None = None
+        self._run = uuid.uuid4().hex[:12]
 
     def apply(self, fault: FaultSpec, fault_id: str) -> Handle:
         """One control fault per body (a `region: A` partition is one per other region); if
@@ -27,7 +30,7 @@ class EmulatorInjector(Injector):
             self._instance = self.control.state().get("instance")
         try:
             for body in fault.control_bodies(self.regions):
-                ids.append(self.control.apply(body))
+                ids.append(self.control.apply(body | {"label": self._label(fault_id)}))
         except BaseException:
             self._heal_ids(ids)
             raise
@@ -37,27 +40,25 @@ class EmulatorInjector(Injector):
         return handle
 
     def pending(self, fault: FaultSpec, fault_id: str) -> Handle:
-        handle: Handle = {"control": self.control_url}
+        handle: Handle = {"control": self.control_url, "label": self._label(fault_id)}
         if self._instance:
             handle["instance"] = self._instance
         return handle
 
     def heal_pending(self, fault: FaultSpec, fault_id: str, handle: Handle) -> str:
-        """The emulator numbers its faults itself and keeps no label of ours, so the faults an
-        unfinished apply created cannot be told from anyone else's. Nothing to undo when the
-        emulator was restarted since or holds no fault of this kind; otherwise a person has
-        to look, and the entry stays."""
+        """Heal the faults an apply that never returned created: those carrying its label
+        (nothing to undo when there are none, or the emulator was restarted since)."""
         self._restarted_since(handle)
-        state = self.control.state()
-        kinds = {body["fault"] for body in fault.control_bodies(list(state.get("regions", [])))}
-        alike = sorted(fid for fid, f in state.get("faults", {}).items() if f["fault"] in kinds)
-        if not alike:
-            raise FaultGone(f"no {'/'.join(sorted(kinds))} fault is applied on {self.control_url}")
-        raise ControlError(
-            f"an apply that never returned may have created {', '.join(alike)} on the emulator "
-            f"at {self.control_url}, which keeps no label saying whose they are; look at GET "
-            "/state there, DELETE /faults/<id> what is this run's, then run hothot heal again"
-        )
+        faults = self.control.state().get("faults", {})
+        ids = sorted(fid for fid, f in faults.items() if f.get("label") == handle["label"])
+        if not self._heal_ids(ids):
+            raise FaultGone(f"no fault labelled {handle['label']} on {self.control_url}")
+        return f"healed {', '.join(ids)} labelled {handle['label']} on {self.control_url}"
+
+    def _label(self, fault_id: str) -> str:
+        """This run's name for a fault on the emulator: fault ids like f1-partition recur
+        from run to run against a long-lived emulator, the run token does not."""
+        return f"{fault_id}@{self._run}"
 
     def heal(self, fault: FaultSpec, handle: Handle) -> None:
         """Heal the handle's control ids. Raises FaultGone when the emulator was restarted
