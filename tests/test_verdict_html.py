@@ -20,11 +20,7 @@ def eventful(h: HistoryBuilder) -> Path:
     """Conflicts and lost updates inside a partition, probes on two links, a stale read."""
     for i in range(20):
         key, t = f"profile#{i}", 100.0 + i
-        v0 = h.write("us-east-1", key, None, t)
-        win = h.write("us-east-1", key, v0, t + 0.5)
-        h.write("eu-west-1", key, v0, t + 0.501)
-        h.read("eu-west-1", key, v0, t + 3)
-        h.final(key, {"us-east-1": win, "eu-west-1": win}, t=200.0)
+        h.lost_update(key, t)
         h.probe("us-east-1", "eu-west-1", t, 0.2 + i / 50)
         h.probe("eu-west-1", "us-east-1", t, 0.1)
     h.fault("f1", "partition", "us-east-1<->eu-west-1", 105.0, 112.0)

@@ -20,11 +20,7 @@ def two_workloads(root: Path, *, overlapping: bool) -> Path:
     for i in range(6):
         for workload in ("split_attributes", "home_region"):
             key, t = f"{workload}#{i}", 100.0 + i
-            v0 = h.write("us-east-1", key, None, t)
-            win = h.write("us-east-1", key, v0, t + 0.5)
-            h.write("eu-west-1", key, v0, t + 0.501)
-            h.read("eu-west-1", key, v0, t + 3)
-            h.final(key, {"us-east-1": win, "eu-west-1": win}, t=200.0)
+            h.lost_update(key, t)
     h.write("us-east-1", "split_attributes#0", None, 101.0, outcome="fail", error="Boom")
     h.fault("f1", "partition", "us-east-1<->eu-west-1", 101.0, 104.0)
     second = 103.0 if overlapping else 104.5

@@ -86,6 +86,16 @@ class HistoryBuilder:
         for region, vid in vids.items():
             self.read(region, key, vid, t, final=True, **extra)
 
+    def lost_update(self, key: str, t: float) -> None:
+        """The classic loss on one key: us-east-1 writes v0 then a winner on it; eu-west-1
+        writes a sibling on v0 1 ms later, which is lost; eu-west-1 then reads stale v0; the
+        final reads agree on the winner."""
+        v0 = self.write("us-east-1", key, None, t)
+        win = self.write("us-east-1", key, v0, t + 0.5)
+        self.write("eu-west-1", key, v0, t + 0.501)
+        self.read("eu-west-1", key, v0, t + 3)
+        self.final(key, {"us-east-1": win, "eu-west-1": win}, t=200.0)
+
     def probe(self, source: str, target: str, t: float, lag: float) -> None:
         self._rec(
             source,
