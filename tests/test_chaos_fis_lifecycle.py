@@ -24,11 +24,7 @@ ROLE = "arn:aws:iam::123456789012:role/hothot-fis"
 REGIONS = ["us-east-1", "eu-west-1"]
 EXP = {"id": "EXP9xyz"}
 TEMPLATE = {"id": "EXT1abc"}
-
-
-@pytest.fixture
-def stubbed(stubbed_fis: tuple[Any, Any]) -> tuple[Any, Any]:
-    return stubbed_fis
+HANDLE = {"region": "eu-west-1", "template_id": "EXT1abc", "experiment_id": "EXP9xyz"}
 
 
 def injector(client: Any) -> AwsFisInjector:
@@ -68,6 +64,14 @@ def expect_state(stub: Stubber, status: str, **more: Any) -> None:
     )
 
 
+def expect_stop_refused(stub: Stubber, message: str, status: str) -> None:
+    """StopExperiment answers ValidationException `message`; GetExperiment then says
+    `status`; the template is deleted either way."""
+    stub.add_client_error("stop_experiment", "ValidationException", message, 400, EXP)
+    expect_state(stub, status)
+    stub.add_response("delete_experiment_template", {"experimentTemplate": TEMPLATE}, TEMPLATE)
+
+
 def expect_cleanup(stub: Stubber, stop: str | None = "stopping") -> None:
     if stop is None:
         stub.add_client_error("stop_experiment", "ValidationException", "already over", 400, EXP)
@@ -76,20 +80,20 @@ def expect_cleanup(stub: Stubber, stop: str | None = "stopping") -> None:
     stub.add_response("delete_experiment_template", {"experimentTemplate": TEMPLATE}, TEMPLATE)
 
 
-def test_apply_waits_until_fis_runs_the_experiment(stubbed: Any) -> None:
-    client, stub = stubbed
+def test_apply_waits_until_fis_runs_the_experiment(stubbed_fis: Any) -> None:
+    client, stub = stubbed_fis
     expect_create_and_start(stub, "initiating")
     expect_state(stub, "pending")
     expect_state(stub, "initiating")
     expect_state(stub, "running")
     handle = injector(client).apply(partition(), "f1")
-    assert handle == {"region": "eu-west-1", "template_id": "EXT1abc", "experiment_id": "EXP9xyz"}
+    assert handle == HANDLE
 
 
 def test_an_experiment_that_fails_to_start_is_an_apply_error_and_is_cleaned_up(
-    stubbed: Any,
+    stubbed_fis: Any,
 ) -> None:
-    client, stub = stubbed
+    client, stub = stubbed_fis
     expect_create_and_start(stub, "initiating")
     failed = {
         "reason": "Target resolution returned empty set",
@@ -106,8 +110,8 @@ def test_an_experiment_that_fails_to_start_is_an_apply_error_and_is_cleaned_up(
     assert ROLE in message
 
 
-def test_an_experiment_stuck_initiating_is_stopped_not_counted(stubbed: Any) -> None:
-    client, stub = stubbed
+def test_an_experiment_stuck_initiating_is_stopped_not_counted(stubbed_fis: Any) -> None:
+    client, stub = stubbed_fis
     expect_create_and_start(stub, "initiating")
     expect_cleanup(stub)
     fis = injector(client)
@@ -116,8 +120,8 @@ def test_an_experiment_stuck_initiating_is_stopped_not_counted(stubbed: Any) -> 
         fis.apply(partition(), "f1")
 
 
-def test_access_denied_names_the_operation_the_permission_and_the_role(stubbed: Any) -> None:
-    client, stub = stubbed
+def test_access_denied_names_the_operation_the_permission_and_the_role(stubbed_fis: Any) -> None:
+    client, stub = stubbed_fis
     stub.add_client_error(
         "create_experiment_template",
         "AccessDeniedException",
@@ -132,48 +136,39 @@ def test_access_denied_names_the_operation_the_permission_and_the_role(stubbed: 
 
 
 def test_heal_of_an_experiment_that_already_completed_asks_fis_and_succeeds(
-    stubbed: Any,
+    stubbed_fis: Any,
 ) -> None:
-    client, stub = stubbed
+    client, stub = stubbed_fis
     # StopExperiment documents only ValidationException and ResourceNotFoundException; the
     # message text is FIS's own, so hothot asks GetExperiment what the experiment is
-    stub.add_client_error(
-        "stop_experiment", "ValidationException", "Experiment EXP9xyz has completed", 400, EXP
-    )
-    expect_state(stub, "completed")
-    stub.add_response("delete_experiment_template", {"experimentTemplate": TEMPLATE}, TEMPLATE)
-    handle = {"region": "eu-west-1", "template_id": "EXT1abc", "experiment_id": "EXP9xyz"}
-    injector(client).heal(partition(), handle)
+    expect_stop_refused(stub, "Experiment EXP9xyz has completed", "completed")
+    injector(client).heal(partition(), HANDLE)
 
 
 def test_a_validation_error_on_a_running_experiment_is_not_taken_for_healed(
-    stubbed: Any,
+    stubbed_fis: Any,
 ) -> None:
-    client, stub = stubbed
-    stub.add_client_error(
-        "stop_experiment", "ValidationException", "invalid experiment state", 400, EXP
-    )
-    expect_state(stub, "running")
-    stub.add_response("delete_experiment_template", {"experimentTemplate": TEMPLATE}, TEMPLATE)
-    handle = {"region": "eu-west-1", "template_id": "EXT1abc", "experiment_id": "EXP9xyz"}
+    client, stub = stubbed_fis
+    expect_stop_refused(stub, "invalid experiment state", "running")
     with pytest.raises(FisError, match="StopExperiment in eu-west-1 failed: ValidationException"):
-        injector(client).heal(partition(), handle)
+        injector(client).heal(partition(), HANDLE)
 
 
-def test_heal_returns_only_once_the_experiment_has_stopped(stubbed: Any) -> None:
-    client, stub = stubbed
+def test_heal_returns_only_once_the_experiment_has_stopped(stubbed_fis: Any) -> None:
+    client, stub = stubbed_fis
     stub.add_response(
         "stop_experiment", {"experiment": EXP | {"state": {"status": "stopping"}}}, EXP
     )
     expect_state(stub, "stopping")
     expect_state(stub, "stopped")
     stub.add_response("delete_experiment_template", {"experimentTemplate": TEMPLATE}, TEMPLATE)
-    handle = {"region": "eu-west-1", "template_id": "EXT1abc", "experiment_id": "EXP9xyz"}
-    injector(client).heal(partition(), handle)
+    injector(client).heal(partition(), HANDLE)
 
 
-def test_timeline_logs_a_failed_experiment_as_a_failed_apply(stubbed: Any, tmp_path: Path) -> None:
-    client, stub = stubbed
+def test_timeline_logs_a_failed_experiment_as_a_failed_apply(
+    stubbed_fis: Any, tmp_path: Path
+) -> None:
+    client, stub = stubbed_fis
     expect_create_and_start(stub, "failed")
     expect_state(stub, "failed", reason="AccessDenied on dynamodb:PutResourcePolicy")
     expect_cleanup(stub, stop=None)

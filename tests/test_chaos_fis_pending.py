@@ -32,11 +32,6 @@ FID = "f1-partition"
 WHEN = datetime(2026, 1, 1)
 
 
-@pytest.fixture
-def fis(stubbed_fis: tuple[Any, Any]) -> tuple[Any, Any]:
-    return stubbed_fis
-
-
 def schedule(fault: dict[str, Any] = FAULT) -> Any:
     spec = ChaosSpec.model_validate({"faults": [fault], "aws": {"role_arn": ROLE}})
     return spec, expand(spec, 1, REGIONS, 60)
@@ -89,11 +84,11 @@ def state(exp: dict[str, Any], status: str) -> dict[str, Any]:
 
 
 def test_stop_during_the_fis_wait_heals_the_started_experiment(
-    fis: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    stubbed_fis: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """SIGINT/SIGTERM while FIS starts the experiment: stop() interrupts the wait and heals
     what the apply left, found by tag; faults.state named the fault all along."""
-    client, stub = fis
+    client, stub = stubbed_fis
     monkeypatch.setattr(AwsFisInjector, "poll_s", 60.0)  # the apply waits until interrupted
     stub.add_response(
         "create_experiment_template", {"experimentTemplate": {"id": "EXT1abc"}}, ANY_TEMPLATE
@@ -149,8 +144,10 @@ def aws(client: Any) -> AwsFisInjector:
     return AwsFisInjector(ROLE, "hothot-t", REGIONS, fis=lambda r: client)
 
 
-def test_hothot_heal_finds_the_template_by_tag_stops_and_deletes(fis: Any, tmp_path: Path) -> None:
-    client, stub = fis
+def test_hothot_heal_finds_the_template_by_tag_stops_and_deletes(
+    stubbed_fis: Any, tmp_path: Path
+) -> None:
+    client, stub = stubbed_fis
     killed_mid_apply(tmp_path, aws(client))
     expect_tag_search(stub, [experiment("EXP9xyz", "initiating")])
     expect_stop_wait_delete(stub)
@@ -165,10 +162,10 @@ def test_hothot_heal_finds_the_template_by_tag_stops_and_deletes(fis: Any, tmp_p
     assert heal["event"] == "heal" and heal["id"] == FID and heal["note"] == LATE_HEAL
 
 
-def test_templates_of_other_faults_are_never_touched(fis: Any, tmp_path: Path) -> None:
+def test_templates_of_other_faults_are_never_touched(stubbed_fis: Any, tmp_path: Path) -> None:
     """The run died before CreateExperimentTemplate returned: nothing of this fault's exists,
     and the other faults' templates (a prefix-alike id among them) stay."""
-    client, stub = fis
+    client, stub = stubbed_fis
     killed_mid_apply(tmp_path, aws(client))
     stub.add_response(
         "list_experiment_templates",
@@ -184,8 +181,8 @@ def test_templates_of_other_faults_are_never_touched(fis: Any, tmp_path: Path) -
     assert json.loads((tmp_path / "faults.state").read_text()) == []
 
 
-def test_a_refused_listing_keeps_the_entry_for_a_retry(fis: Any, tmp_path: Path) -> None:
-    client, stub = fis
+def test_a_refused_listing_keeps_the_entry_for_a_retry(stubbed_fis: Any, tmp_path: Path) -> None:
+    client, stub = stubbed_fis
     killed_mid_apply(tmp_path, aws(client))
     before = json.loads((tmp_path / "faults.state").read_text())
     stub.add_client_error("list_experiment_templates", "AccessDeniedException", "no", 403)
@@ -196,8 +193,8 @@ def test_a_refused_listing_keeps_the_entry_for_a_retry(fis: Any, tmp_path: Path)
     assert json.loads((tmp_path / "faults.state").read_text()) == before
 
 
-def test_an_old_state_file_without_applying_still_heals(fis: Any, tmp_path: Path) -> None:
-    client, stub = fis
+def test_an_old_state_file_without_applying_still_heals(stubbed_fis: Any, tmp_path: Path) -> None:
+    client, stub = stubbed_fis
     _, faults = schedule()
     handle = {"region": "eu-west-1", "template_id": "EXT1abc", "experiment_id": "EXP9xyz"}
     old = {  # the format before `regions`, `t` and `applying`
