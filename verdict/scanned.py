@@ -184,19 +184,16 @@ class ScannedIngester(ColumnIngester):
             self.key_workload.a[codes] = workload[rows]
 
     def finish(self) -> None:
-        s, scanner = self.s, self.scanner
-        s.keys.names = scanner.names(KEY)
+        s = self.s
+        s.keys.names = self.scanner.names(KEY)
         s.keys.ids = dict(zip(s.keys.names, range(len(s.keys.names)), strict=True))
-        vid_write, seen = scanner.vids()
-        self.vid_write.a = np.frombuffer(vid_write, np.int32)
-        self.seen.a = np.frombuffer(seen, np.uint8)
-        self.top = len(seen)
         super().finish()
 
     def _dense_vids(self) -> np.ndarray:
-        """The scanner numbered the vids densely, in the order first met."""
+        """The scanner numbered the vids densely, in the order first met, and kept their
+        write numbers and `seen` marks: the identity ranks them."""
         s = self.s
-        s.vid_write = array("i", self.vid_write.a.tobytes())
-        s.seen = bytearray(self.seen.a.tobytes())
+        vid_write, seen = self.scanner.vids()
+        s.vid_write, s.seen = array("i", vid_write), bytearray(seen)
         s.vids, s.vid_list = {}, VidNames(self.scanner)
-        return np.arange(max(self.top, 1), dtype=np.int64)
+        return np.arange(max(len(seen), 1), dtype=np.int64)
