@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from verdict.budgets import METRICS
-from verdict.cost import CostSpec, estimate
+from verdict.cost import CostSpec
+from verdict.cost_calculator import estimate
 from verdict.cost_campaign import CostAccumulator, render_html
 from verdict.spec import BudgetSpec
 

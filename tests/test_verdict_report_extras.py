@@ -9,7 +9,8 @@ from pathlib import Path
 
 from tests.verdict_fixtures import HistoryBuilder
 from verdict.analyze import analyze
-from verdict.cost import CostSpec, estimate
+from verdict.cost import CostSpec
+from verdict.cost_calculator import estimate
 
 
 def _steady(tmp_path: Path, scale: float) -> HistoryBuilder:

@@ -23,12 +23,10 @@ from verdict.cost import (
     CostSpec,
     RegionLoad,
     bill,
-    boundary_advice,
-    mode_advice,
     price_sheet,
-    replica_advice,
     table_rows,
 )
+from verdict.cost_advice import boundary_advice, mode_advice, replica_advice
 
 WRITE_OPS = frozenset({"put", "update", "delete"})
 #: column flags of a charged record

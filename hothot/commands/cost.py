@@ -15,11 +15,11 @@ from rich.table import Table
 from verdict.cost import (
     MAX_ITEM_BYTES,
     CostSpec,
-    estimate,
     parse_price_overrides,
     price_sheet,
     table_rows,
 )
+from verdict.cost_calculator import estimate
 from verdict.history import parse_size
 
 
