@@ -67,7 +67,9 @@ def test_projection_equals_the_calculator() -> None:
     assert total(projected) == pytest.approx(total(calc))
     assert projected["measured"]["us-east-1"]["writes_per_s"] == pytest.approx(5)
     assert projected["measured"]["us-east-1"]["mean_billed_item_bytes"] == 1500
-    assert "At 100x the campaign's traffic over 3 regions" in projected["answer"]
+    assert projected["answer"].startswith(
+        "The rig's measured traffic × 100 (cost.production_scale) over 3 regions: $"
+    )
 
 
 @settings(max_examples=30)

@@ -14,9 +14,9 @@ import math
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from verdict.budgets import Metric, register
 
@@ -82,12 +82,27 @@ def parse_price_overrides(pairs: list[str]) -> dict[str, float]:
         raise ValueError(f"--price: {err}") from None
 
 
+def _per_second(value: Any) -> Any:
+    """`2000`, `"2000/s"` or `"2000/s "` -> 2000.0; anything else is left to pydantic."""
+    if isinstance(value, str):
+        text = value.strip()
+        if not text.endswith("/s"):
+            raise ValueError(f"{value!r}: give operations per second, e.g. 2000/s")
+        return text[:-2].strip()
+    return value
+
+
 class CostSpec(BaseModel):
     """The campaign's `cost:` section (also the calculator's options)."""
 
     model_config = ConfigDict(extra="forbid")
     #: the campaign ran at 1/N of production traffic: measured rates are multiplied by N
     production_scale: float = Field(default=1.0, gt=0, allow_inf_nan=False)
+    #: or: production's operations per second in each region; each region's measured traffic
+    #: is scaled to it
+    production_rate: Annotated[
+        float | None, BeforeValidator(_per_second), Field(gt=0, le=1e9, allow_inf_nan=False)
+    ] = None
     mode: Mode = "on-demand"
     #: overrides of verdict/prices.json keys, e.g. {storage_gb_month: 0.285}
     prices: dict[str, float] = Field(default_factory=dict)
@@ -109,6 +124,12 @@ class CostSpec(BaseModel):
             if value < 0 or (key == "hours_per_month" and value == 0):
                 raise ValueError(f"price {key!r} must be positive, got {value}")
         return v
+
+    @model_validator(mode="after")
+    def _one_scale(self) -> CostSpec:
+        if self.production_rate is not None and self.production_scale != 1.0:
+            raise ValueError("give production_scale or production_rate, not both")
+        return self
 
     def price_table(self) -> dict[str, float]:
         return price_sheet().prices | self.prices
@@ -183,7 +204,15 @@ def bill(loads: list[RegionLoad], spec: CostSpec, mode: Mode | None = None) -> d
     total["monthly_usd"] = {
         k: sum(r["monthly_usd"][k] for r in regions.values()) for k in (*LINES, "total")
     }
-    return {"mode": mode, "regions": regions, "total": total}
+    out: dict[str, Any] = {"mode": mode, "regions": regions, "total": total}
+    out["transfer_priced"] = p["transfer_gb"] > 0
+    if not out["transfer_priced"]:
+        out["transfer_note"] = (
+            f"Cross-region transfer ({total['transfer_gb_per_month']:,.0f} GB/month) is not "
+            "priced: AWS bills it on top, by source region; set the price per GB "
+            "(cost.prices.transfer_gb, or --price transfer_gb=...) to include it."
+        )
+    return out
 
 
 #: the lines of the bill table (CLI and HTML): title, units key of a region entry, dollars key
@@ -206,6 +235,8 @@ def table_rows(result: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
         out = []
         for _, key, line in COLUMNS:
             usd = f"${entry['monthly_usd'][line]:,.2f}"
+            if line == "transfer" and not result.get("transfer_priced", True):
+                usd = "not priced"
             if key is None:
                 out.append(usd)
             else:

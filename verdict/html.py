@@ -116,6 +116,15 @@ def _workloads(data: dict[str, Any]) -> str:
     return _table([*head, "skew-inverted", "divergent keys", "counter/cart check"], rows)
 
 
+#: how anomalies are tied to fault windows, in one sentence (docs/verdict.md says the same)
+ATTRIBUTION = (
+    "A lost update counts in every fault window that overlaps its exposure, from its "
+    "invocation until it was overwritten (its region held the winning branch, or the write "
+    "that beat it arrived there); conflicts, skew-inverted wins and stale reads count in the "
+    "windows open when they were invoked."
+)
+
+
 def _faults(data: dict[str, Any]) -> str:
     conv = {c["window"]: c for c in data["convergence"]}
     t0 = data["timeline"]["t0"]
@@ -136,7 +145,7 @@ def _faults(data: dict[str, Any]) -> str:
         ]
         rows.append([label, when, *counts, converged])
     head = ["fault", "window (from run start)", "lost", "conflicts", "skew-inverted", "stale reads"]
-    table = _table([*head, "converged after heal"], rows)
+    table = _table([*head, "converged after heal"], rows) + f'<p class="muted">{ATTRIBUTION}</p>'
     if _overlap(data["faults"]):
         table += (
             '<p class="muted">Some windows overlap: an anomaly inside two windows counts in '
@@ -149,7 +158,11 @@ def _evidence(ex: dict[str, Any], t0: float, is_open: bool = False) -> str:
     """One anomaly with its writes; times are seconds from the run's first operation."""
     summary = escape(f"{ex['key']} at +{ex['t'] - t0:.3f}s")
     faults = ", ".join(ex.get("faults") or []) or "none"
-    body = f"<p>faults active: {escape(faults)}</p>"
+    exposed = ex.get("exposed_until")
+    during = "during its exposure" if exposed is not None else "active"
+    body = f"<p>faults {during}: {escape(faults)}</p>"
+    if exposed is not None:
+        body += f"<p>exposed until +{exposed - t0:.3f}s</p>"
     if ex.get("writes"):
         keys = ["role", "vid", "region", "op", "pred", "t_invoke", "t_complete", "outcome"]
         rel = [
@@ -162,7 +175,8 @@ def _evidence(ex: dict[str, Any], t0: float, is_open: bool = False) -> str:
             ["region", "final vid", "attributes"],
             [[escape(r), _t(v["vid"]), escape(str(v["attrs"]))] for r, v in ex["regions"].items()],
         )
-    rest = {k: v for k, v in ex.items() if k not in {"key", "t", "writes", "faults", "regions"}}
+    shown = {"key", "t", "writes", "faults", "regions", "exposed_until"}
+    rest = {k: v for k, v in ex.items() if k not in shown}
     if rest:
         body += _facts(rest)
     return f"<details{' open' if is_open else ''}><summary>{summary}</summary>{body}</details>"
