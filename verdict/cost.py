@@ -3,7 +3,11 @@
 One arithmetic path, `bill`, prices a list of per-region loads (unit rates); the calculator
 (`estimate`, behind `hothot cost`) and the campaign projection (`verdict.cost_campaign`) only
 differ in how they build those loads, so their answers agree by construction. Rules and prices
-come from ../shared/reference/dynamodb-global-tables.md ("Capacity and price", "Item size");
+come from AWS's pricing pages (https://aws.amazon.com/dynamodb/pricing/on-demand/,
+https://aws.amazon.com/dynamodb/pricing/provisioned/), the global tables billing page
+(https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/global-tables-billing.html) and
+the capacity unit rules
+(https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/CapacityUnitCalculations.html);
 docs/cost.md explains the choices hothot makes where AWS is silent.
 """
 
