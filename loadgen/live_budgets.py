@@ -21,7 +21,7 @@ from typing import Any, NamedTuple
 
 from prometheus_client.core import GaugeMetricFamily
 
-from verdict.history import link_name
+from units import link_name
 
 WRITE_OPS = frozenset({"put", "update", "delete"})
 #: relative width of the lag buckets behind the provisional percentiles (1 %)
