@@ -6,6 +6,8 @@ import argparse
 import importlib
 import sys
 
+from hothot import __version__
+
 #: sub-command name -> (module under hothot.commands, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("run", "run a campaign: load, chaos, verdict"),
@@ -24,6 +26,7 @@ def _parser(argv: list[str]) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hothot", description="Chaos and load testing for active-active databases."
     )
+    parser.add_argument("--version", action="version", version=f"hothot {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     wanted = argv[0] if argv and argv[0] in COMMANDS else None
     for name, (module, help_text) in COMMANDS.items():

@@ -10,6 +10,7 @@ monkey.patch_all()
 
 import argparse  # noqa: E402
 import sys  # noqa: E402
+from typing import Any  # noqa: E402
 
 from hothot.commands.campaign_args import add_campaign_arguments, load_or_report  # noqa: E402
 
@@ -56,16 +57,21 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    from hothot.locust_logs import folded_locust_logs
+
     if args.workers or args.expect_workers:
         from hothot.distributed import DistributedRun
 
-        return DistributedRun(
+        run: Any = DistributedRun(
             campaign,
             report_dir=args.report_dir,
             local_workers=args.workers,
             expect_workers=args.expect_workers,
             bind=args.master_bind or "127.0.0.1:5557",
-        ).execute()
-    from hothot.runner import CampaignRun
+        )
+    else:
+        from hothot.runner import CampaignRun
 
-    return CampaignRun(campaign, report_dir=args.report_dir).execute()
+        run = CampaignRun(campaign, report_dir=args.report_dir)
+    with folded_locust_logs(run.note):
+        return int(run.execute())
