@@ -47,6 +47,11 @@ def test_bad_production_rates_are_refused(spec: dict, message: str) -> None:
         CostSpec(**spec)
 
 
+def test_an_unset_production_rate_as_the_resolved_campaign_writes_it() -> None:
+    assert CostSpec.model_validate({"production_rate": None}).production_rate is None
+    assert CostSpec.model_validate({"production_rate": "2000/s"}).production_rate == 2000
+
+
 def test_transfer_is_said_to_be_unpriced_in_every_cost_output(
     capsys: pytest.CaptureFixture[str],
 ) -> None:

@@ -90,6 +90,10 @@ def _per_second(value: Any) -> Any:
     return value
 
 
+#: operations per second: positive, at most a billion
+PerSecond = Annotated[float, Field(gt=0, le=1e9, allow_inf_nan=False)]
+
+
 class CostSpec(BaseModel):
     """The campaign's `cost:` section (also the calculator's options)."""
 
@@ -98,9 +102,7 @@ class CostSpec(BaseModel):
     production_scale: float = Field(default=1.0, gt=0, allow_inf_nan=False)
     #: or: production's operations per second in each region; each region's measured traffic
     #: is scaled to it
-    production_rate: Annotated[
-        float | None, BeforeValidator(_per_second), Field(gt=0, le=1e9, allow_inf_nan=False)
-    ] = None
+    production_rate: Annotated[PerSecond | None, BeforeValidator(_per_second)] = None
     mode: Mode = "on-demand"
     #: overrides of verdict/prices.json keys, e.g. {storage_gb_month: 0.285}
     prices: dict[str, float] = Field(default_factory=dict)
