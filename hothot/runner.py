@@ -95,6 +95,10 @@ class CampaignRun:
             # a log, not a screen: keep each line whole (the report path, the cost line)
             console.soft_wrap = not console.is_terminal
         self.console = console
+        #: the verdict's summary: stdout, so `hothot run … > out.txt` keeps it (progress and
+        #: notes stay on stderr)
+        self.out = Console()
+        self.out.soft_wrap = not self.out.is_terminal
         self.report_dir = new_report_dir(campaign, report_dir)
         self.schedule = chaos.expand(
             campaign.chaos, campaign.seed, list(campaign.target.regions), campaign.duration
@@ -243,7 +247,7 @@ class CampaignRun:
             for b in verdict.data.get("budgets", [])
             if b.get("observed") is not None
         )
-        print_summary(verdict, self.report_dir, console=self.console)
+        print_summary(verdict, self.report_dir, console=self.out)
         if not self.interruption.asked:
             self.metrics.last_scrape()
         gateway = self.campaign.observe.pushgateway

@@ -46,6 +46,7 @@ def register(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     campaign = load_or_report(args)
     if campaign is None:
+        print("exit 2: the campaign file is invalid (see above).", flush=True)
         return 2
     if args.workers < 0:
         print("--workers: must be 0 or more", file=sys.stderr)
@@ -57,6 +58,7 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    from hothot.exit_line import exit_line
     from hothot.locust_logs import folded_locust_logs
 
     if args.workers or args.expect_workers:
@@ -74,4 +76,6 @@ def run(args: argparse.Namespace) -> int:
 
         run = CampaignRun(campaign, report_dir=args.report_dir)
     with folded_locust_logs(run.note):
-        return int(run.execute())
+        code = int(run.execute())
+    print(exit_line(code, run.report_dir, campaign.description), flush=True)
+    return code
