@@ -143,6 +143,7 @@ class ColumnIngester:
             b.workload, b.region, write, b.outcome == 1, is_write & fail, is_get & ok & ~b.final
         )
         failed = np.flatnonzero(is_write & fail)
+        self.s.failed_t.extend(b.t_inv[failed].tolist())
         condition = np.zeros(len(b.op), dtype=bool)
         if len(failed):  # client_lww rejections name their blocker; only failed writes can
             errors = self.s.failed_errors

@@ -138,6 +138,8 @@ class VersionStore:
     rejections: list[Rejection] = field(default_factory=list)
     #: failed writes by (workload, error): what the target said when it refused them
     failed_errors: Counter[tuple[int, str]] = field(default_factory=Counter)
+    #: when each failed write was invoked (the report's timeline plots them)
+    failed_t: array = field(default_factory=lambda: array("d"))
 
     def vid(self, name: str) -> int:
         i = self.vids.get(name)
@@ -163,11 +165,11 @@ class VersionStore:
 
     @property
     def t_min(self) -> float:
-        return min(min(self.w_tinv, default=INF), min(self.r_t, default=INF))
+        return min(min(a, default=INF) for a in (self.w_tinv, self.r_t, self.failed_t))
 
     @property
     def t_max(self) -> float:
-        return max(max(self.w_tinv, default=-INF), max(self.r_t, default=-INF))
+        return max(max(a, default=-INF) for a in (self.w_tinv, self.r_t, self.failed_t))
 
     @property
     def counts(self) -> dict[tuple[int, int], WorkloadCounts]:
@@ -193,7 +195,7 @@ class VersionStore:
         """A fast `add(record)`: the hot loop of the verdict, so everything it touches is
         bound to a local once. A record missing an always-present field raises KeyError."""
         region_of, workload_of, tally = self.regions, self.workloads, self.tally
-        failed_errors = self.failed_errors
+        failed_errors, failed_t = self.failed_errors, self.failed_t
         vids, vid, vid_write, seen = self.vids, self.vid, self.vid_write, self.seen
         key_of, key_ids, key_head = self._key, self.keys.ids, self.key_head
         key_workload = self.key_workload
@@ -287,6 +289,7 @@ class VersionStore:
                 flags, kind = UNKNOWN, 1
             else:
                 tally[code | 2] += 1
+                failed_t.append(t_inv)
                 failed_errors[workload, error_name(rec.get("error"))] += 1
                 if "blocked_by" in rec:
                     r = rejection(workload, region, rec.get("key"), t_inv, t_comp,
