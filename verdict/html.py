@@ -27,6 +27,9 @@ td:first-child,th:first-child{text-align:left}
 .muted{color:#777}.legend{font-size:12px;color:#555;margin-bottom:8px}.legend span{margin-right:14px}
 svg.plot{width:100%;height:auto;border:1px solid #eee}
 details{margin:6px 0}summary{cursor:pointer}code{font-size:12px}
+body{padding:0 12px}p,li,summary,pre,code{overflow-wrap:anywhere}
+@media (max-width:720px){table{display:block;overflow-x:auto;width:auto;max-width:100%}
+th,td{white-space:nowrap}body{margin:12px auto}.banner{font-size:17px}}
 """
 
 KIND_TITLES = {
@@ -334,7 +337,7 @@ def render_html(data: dict[str, Any]) -> str:
     ]
     body = "\n".join(sections)
     return (
-        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>hothot verdict: {escape(str(data['name']))}</title><style>{CSS}</style></head>"
         f"<body>{body}</body></html>\n"
     )
