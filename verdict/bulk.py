@@ -23,10 +23,10 @@ from verdict.columns import Irregular, Row
 from verdict.cost_campaign import CostAccumulator
 from verdict.graph import (
     DELETE,
+    EVIDENCE_KINDS,
     MIXED_FINAL,
     NO_FINAL,
     UNKNOWN,
-    VALUE_KINDS,
     VersionStore,
     error_name,
     rejection,
@@ -56,7 +56,7 @@ class ColumnIngester:
 
     def __init__(self, store: VersionStore, cost: CostAccumulator) -> None:
         self.s, self.cost = store, cost
-        self.valued = {w for w, kind in store.value_kinds.items() if kind in VALUE_KINDS}
+        self.valued = {w for w, kind in store.value_kinds.items() if kind in EVIDENCE_KINDS}
         self.top = 0  # the next vid number
         self.vid_write = Growable(np.int32, -1)
         self.seen = Growable(np.uint8, 0)

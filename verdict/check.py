@@ -113,6 +113,9 @@ class Checker:
             "t_invoke": s.w_tinv[w],
             "t_complete": s.w_tcomp[w],
             "outcome": "unknown" if s.w_flags[w] & UNKNOWN else "ok",
+            # what the write wrote, where the workload records it: the increment, the
+            # element, the attribute value (the data a lost update lost)
+            **({"value": s.w_value[w]} if w in s.w_value else {}),
         }
 
     def _mark(self, kind: str, t: float, until: float | None = None) -> list[str]:

@@ -21,6 +21,8 @@ ATTR_LEVEL = 4  # an attribute-level write: judged per attribute
 
 #: workload kinds whose writes carry a value the checker verifies against the final read
 VALUE_KINDS = frozenset({"counter", "cart"})
+#: and those whose written value is kept to be shown in the evidence of a lost update
+EVIDENCE_KINDS = VALUE_KINDS | {"split_attributes"}
 INF = float("inf")
 #: `key_final` values: no final read yet; final reads disagree, found no item or carry attrs
 NO_FINAL, MIXED_FINAL = -2, -3
@@ -208,7 +210,7 @@ class VersionStore:
         )
         w_next, w_attrs, w_value = self.w_next, self.w_attrs, self.w_value
         r_key, r_vid, r_region, r_t = self.r_key, self.r_vid, self.r_region, self.r_t
-        valued = {w for w, kind in self.value_kinds.items() if kind in VALUE_KINDS}
+        valued = {w for w, kind in self.value_kinds.items() if kind in EVIDENCE_KINDS}
         regions_get, workloads_get = region_of.ids.get, workload_of.ids.get
         vids_setdefault = vids.setdefault
         finals, finals_get, key_final = self.finals, self.finals.get, self.key_final
