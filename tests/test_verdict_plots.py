@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from verdict_fixtures import HistoryBuilder, history_fixture  # noqa: F401
 
 from verdict.analyze import analyze
-from verdict.plots import _per_second, lag_svg, nice_ticks, timeline_svg
+from verdict.plots import _per_second, lag_svg, latency_svg, nice_ticks, timeline_svg
 
 
 @given(st.floats(min_value=1e-6, max_value=1e9, allow_nan=False))
@@ -55,3 +55,20 @@ def test_lag_ticks_are_round_durations() -> None:
     svg = lag_svg({"a->b": {"p50": 0.12, "p95": 0.4, "p99": 2.826, "max": 5.652, "count": 9}})
     labels = re.findall(r'text-anchor="middle">([^<]+)</text>', svg)
     assert labels[:4] == ["0s", "2s", "4s", "6s"]
+
+
+def test_write_latency_over_time_with_gaps_and_duration_ticks(history: HistoryBuilder) -> None:
+    h = history
+    v = None
+    for i in range(30):  # 10 ms writes, then a 2-second gap, then 400 ms writes
+        t = i * 0.1 if i < 15 else 3.5 + (i - 15) * 0.1
+        v = h.write("us", "profile#1", v, t, dur=0.01 if i < 15 else 0.4)
+    h.final("profile#1", {"us": v})
+    data = analyze(h.save(), write=False).data
+    timeline = data["timeline"]
+    assert timeline["write_latency_p99"][0] == 0.01 and None in timeline["write_latency_p99"]
+    assert max(x for x in timeline["write_latency_p99"] if x is not None) == 0.4
+    svg = latency_svg(timeline, data["faults"])
+    labels = re.findall(r'text-anchor="end">([^<]+)</text>', svg)
+    assert labels == ["0s", "100ms", "200ms", "300ms", "400ms"]
+    assert svg.count("<polyline") == 4  # p50 and p99, each broken by the gap

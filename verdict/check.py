@@ -21,6 +21,7 @@ from verdict.lag import convergence, lag_by_link
 from verdict.lost import ABSENT, KeyJudgement, clean_keys, judge_key
 from verdict.skew import replication_horizons, skew_inversions
 from verdict.stale import StaleReads, stale_reads
+from verdict.timeline import build_timeline
 from verdict.values import check_values
 
 #: how many keys whose judgement differs from the emulator's truth are quoted
@@ -371,34 +372,4 @@ class Checker:
                 )
 
     def timeline(self) -> dict[str, Any]:
-        """Counts per bucket of `bucket_s` from `t0`: operations, failed and unknown writes,
-        conflicts and lost updates (by invocation). `span_s` is how far the history reaches:
-        the last bucket covers only part of its width, and the report plots per-second
-        rates so it does not look like an outage."""
-        s = self.s
-        t0, width = self.t0, self.width
-
-        def counts(times: np.ndarray) -> list[int]:
-            return np.bincount(((times - t0) // width).astype(np.int64)).tolist()
-
-        tinv = np.frombuffer(s.w_tinv, dtype=np.float64)
-        unknown = np.frombuffer(bytes(s.w_flags), dtype=np.uint8) & UNKNOWN != 0
-        failed = np.frombuffer(s.failed_t, dtype=np.float64)
-        ops = counts(np.concatenate([tinv, np.frombuffer(s.r_t, dtype=np.float64), failed]))
-        series = {"failed": counts(failed), "unknown": counts(tinv[unknown])}
-        n = max([len(ops) - 1, *self.series["conflicts"], *self.series["lost_updates"], 0]) + 1
-        n = max(n, *(len(v) for v in series.values()))
-
-        def padded(values: list[int]) -> list[int]:
-            return values + [0] * (n - len(values))
-
-        span = self.t_end - t0
-        return {
-            "t0": t0,
-            "bucket_s": width,
-            "span_s": max(span, 0.0) if np.isfinite(span) else 0.0,
-            "ops": padded(ops),
-            **{name: padded(values) for name, values in series.items()},
-            "conflicts": [self.series["conflicts"].get(i, 0) for i in range(n)],
-            "lost_updates": [self.series["lost_updates"].get(i, 0) for i in range(n)],
-        }
+        return build_timeline(self.s, self.t0, self.width, self.t_end, self.series)

@@ -203,3 +203,66 @@ def lag_svg(lag: dict[str, dict[str, float]]) -> str:
     parts.append("</svg>")
     legend = '<div class="legend">bar: p50 · ticks: p95, p99 · red dot: max</div>'
     return "".join(parts) + legend
+
+
+def latency_svg(timeline: dict[str, Any], faults: list[dict[str, Any]]) -> str:
+    """Acknowledged writes' latency over time: p50 and p99 per bucket (a gap where no write
+    was acknowledged), fault windows shaded, round duration ticks."""
+    width = timeline["bucket_s"]
+    p50, p99 = timeline.get("write_latency_p50", []), timeline.get("write_latency_p99", [])
+    known = [v for v in p99 if v is not None]
+    if not known:
+        return '<p class="muted">No acknowledged write to time.</p>'
+    end = max(len(p99) * width, width)
+    plot_w, plot_h = WIDTH - PAD_L - PAD_R, HEIGHT - PAD_T - PAD_B
+    ticks = nice_ticks(max(known))
+
+    def x_of(t: float) -> float:
+        return PAD_L + plot_w * t / end
+
+    def y_of(v: float) -> float:
+        return PAD_T + plot_h - plot_h * v / ticks[-1]
+
+    parts = [
+        f'<svg class="plot" role="img" aria-label="write latency" viewBox="0 0 {WIDTH} {HEIGHT}">'
+    ]
+    for v in ticks:
+        y = y_of(v)
+        parts.append(
+            f'<line x1="{PAD_L}" y1="{y:.1f}" x2="{WIDTH - PAD_R}" y2="{y:.1f}" stroke="#e4e4e4"/>'
+        )
+        parts.append(
+            f'<text x="{PAD_L - 4}" y="{y + 4:.1f}" font-size="11" text-anchor="end">{show_duration(v)}</text>'
+        )
+    parts += _fault_bands(faults, x_of, timeline["t0"], end)
+    for values, color, dash in ((p50, COLORS["ops"], ""), (p99, COLORS["lost_updates"], "5,3")):
+        runs: list[list[str]] = [[]]
+        for i, v in enumerate(values):
+            if v is None:
+                runs.append([])
+            else:
+                runs[-1].append(f"{x_of((i + 0.5) * width):.1f},{y_of(v):.1f}")
+        for run in runs:
+            if run:
+                extra = f' stroke-dasharray="{dash}"' if dash else ""
+                parts.append(
+                    f'<polyline fill="none" stroke="{color}" stroke-width="2"{extra} points="{" ".join(run)}"/>'
+                )
+    base = PAD_T + plot_h
+    parts.append(f'<line x1="{PAD_L}" y1="{base}" x2="{WIDTH - PAD_R}" y2="{base}" stroke="#333"/>')
+    for t in nice_ticks(end, 8):
+        if t <= end + 1e-9:
+            parts.append(
+                f'<text x="{x_of(t):.1f}" y="{base + 14}" font-size="11" text-anchor="middle">{_tick(t)}</text>'
+            )
+    parts.append(
+        f'<text x="{PAD_L + plot_w / 2:.1f}" y="{HEIGHT - 4}" font-size="11" text-anchor="middle">seconds since the first operation</text>'
+        f'<text x="12" y="{PAD_T + plot_h / 2:.1f}" font-size="11" text-anchor="middle" transform="rotate(-90 12 {PAD_T + plot_h / 2:.1f})">write latency</text>'
+        "</svg>"
+    )
+    legend = (
+        f'<div class="legend"><span style="color:{COLORS["ops"]}">&#9632; p50</span>'
+        f'<span style="color:{COLORS["lost_updates"]}">&#9632; p99 (dashed)</span> of the writes '
+        f"acknowledged in each {width:g}-second bucket, by invocation time</div>"
+    )
+    return "".join(parts) + legend
