@@ -40,6 +40,9 @@ def _parser(argv: list[str]) -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv == ["--version"]:  # without importing every command (`run` patches gevent in)
+        print(f"hothot {__version__}")
+        return 0
     parser = _parser(argv)
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

@@ -7,8 +7,8 @@ import logging
 
 import pytest
 
-from hothot.cli import main
 from hothot.locust_logs import folded_locust_logs
+from tests.run_fixtures import hothot
 
 CPU = (
     "CPU usage above 90%! This may constrain your throughput and may even give inconsistent "
@@ -16,11 +16,11 @@ CPU = (
 )
 
 
-def test_version_says_the_installed_version(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as done:
-        main(["--version"])
-    assert done.value.code == 0
-    assert capsys.readouterr().out.strip() == f"hothot {importlib.metadata.version('hothot')}"
+def test_version_says_the_installed_version() -> None:
+    proc = hothot("--version")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == f"hothot {importlib.metadata.version('hothot')}"
+    assert "--version" in hothot("--help").stdout
 
 
 def test_locust_cpu_warnings_become_one_note_and_nothing_raw(
