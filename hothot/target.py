@@ -14,7 +14,7 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from globaltable.control import ControlClient, ControlError
-from loadgen.client import Boto3Client, DynamoClient, OutcomeUnknown, StoreError
+from loadgen.client import Boto3Client, DynamoClient, NoAnswer, StoreError
 from loadgen.table import TableUnusable, check_table, create_table
 from verdict.history import Duration
 
@@ -252,7 +252,7 @@ def check_served_region(client: DynamoClient, table: str, endpoint: str | None) 
     for in the table's ARN (as DynamoDB does), which catches URLs swapped between regions."""
     try:
         arn = str(client.call("DescribeTable", {"TableName": table})["Table"]["TableArn"])
-    except (StoreError, OutcomeUnknown, KeyError) as exc:
+    except (StoreError, NoAnswer, KeyError) as exc:
         raise TargetError(f"region {client.region}: endpoint {endpoint}: {exc}") from None
     parts = arn.split(":")
     if len(parts) > 3 and parts[3] and parts[3] != client.region:
@@ -301,7 +301,7 @@ def check_replicas(client: DynamoClient, table: str, regions: list[str]) -> None
     writes never replicate and every verdict would be about a table that is not there."""
     try:
         description = client.call("DescribeTable", {"TableName": table})["Table"]
-    except (StoreError, OutcomeUnknown, KeyError) as exc:
+    except (StoreError, NoAnswer, KeyError) as exc:
         raise TargetError(f"region {client.region}: table {table!r}: {exc}") from None
     where = f"table {table!r} in region {client.region}"
     version = description.get("GlobalTableVersion")
@@ -328,5 +328,5 @@ def check_replicas(client: DynamoClient, table: str, regions: list[str]) -> None
 def _drop_table(client: Boto3Client, table: str, url: str | None) -> None:
     try:
         client.call("DeleteTable", {"TableName": table})
-    except (StoreError, OutcomeUnknown) as exc:
+    except (StoreError, NoAnswer) as exc:
         raise TableUnusable(f"cannot empty table {table!r} at {url}: {exc}") from None

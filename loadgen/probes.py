@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from loadgen.client import DynamoClient, OutcomeUnknown, StoreError
+from loadgen.client import DynamoClient, NoAnswer, StoreError
 from loadgen.conditions import ClientConditions, ClientFault
 from loadgen.recorder import RecordIds
 from loadgen.recording import VID, Sink, vid_attrs
@@ -28,7 +28,7 @@ from verdict.history import Op, Outcome, Record
 HEARTBEAT_PREFIX = "hh#hb#"
 #: heartbeats recorded at most per observation (10 min of a 100 ms interval)
 MAX_CATCH_UP = 6_000
-_CALL_ERRORS = (ClientFault, StoreError, OutcomeUnknown)
+_CALL_ERRORS = (ClientFault, StoreError, NoAnswer)
 
 
 def _visible(previous: float | None, ack: tuple[float, float], now: float) -> float:
