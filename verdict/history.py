@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
-from typing import Annotated, Any, TypedDict
+from typing import Annotated, Any, NotRequired, TypedDict
 
 import orjson
 from pydantic import BeforeValidator
@@ -96,7 +96,8 @@ class FaultEvent(TypedDict, total=False):
     fault: str  # registered fault name, e.g. "partition"
     target: str  # human-readable target: "eu-west-1", "us-east-1<->eu-west-1", "A->B"
     params: dict[str, Any]
-    t: float  # harness wall clock
+    t: float  # harness wall clock: when it happened (an apply or heal returned)
+    requested: float  # when the schedule asked for it (absent: a stop, a late heal)
     error: str  # start: the apply failed (a heal follows at once); heal: healing failed
     note: str  # heal: LATE_HEAL when `hothot heal` undid it after the run
 
@@ -108,6 +109,9 @@ class FaultWindow(TypedDict):
     params: dict[str, Any]
     start: float
     heal: float | None
+    #: when the schedule asked for the start and the heal (None: not recorded)
+    requested_start: NotRequired[float | None]
+    requested_heal: NotRequired[float | None]
 
 
 #: the note of a heal event written by `hothot heal` (older versions wrote it as `error`)
@@ -126,7 +130,7 @@ class FaultFailure(TypedDict):
     t: float
 
 
-def _fault_events(lines: list[bytes] | list[str]) -> list[dict[str, Any]]:
+def fault_events(lines: list[bytes] | list[str]) -> list[dict[str, Any]]:
     events = []
     for line in lines:
         try:
@@ -149,9 +153,13 @@ def fault_failures(lines: list[bytes] | list[str]) -> list[FaultFailure]:
             error=str(ev["error"]),
             t=float(ev.get("t", 0.0)),
         )
-        for ev in _fault_events(lines)
+        for ev in fault_events(lines)
         if ev.get("error") and ev.get("event") in ("start", "heal") and ev["error"] != LATE_HEAL
     ]
+
+
+def _time_or_none(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
 def fault_windows(lines: list[bytes] | list[str]) -> list[FaultWindow]:
@@ -159,7 +167,7 @@ def fault_windows(lines: list[bytes] | list[str]) -> list[FaultWindow]:
     is a fault whose apply failed: it never acted, so nothing is attributed to it (it is in
     `fault_failures`)."""
     windows: dict[str, FaultWindow] = {}
-    for ev in _fault_events(lines):
+    for ev in fault_events(lines):
         if ev.get("event") == "start" and ev.get("error"):
             windows.pop(ev["id"], None)
         elif ev.get("event") == "start":
@@ -170,9 +178,12 @@ def fault_windows(lines: list[bytes] | list[str]) -> list[FaultWindow]:
                 params=ev.get("params", {}),
                 start=float(ev.get("t", 0.0)),
                 heal=None,
+                requested_start=_time_or_none(ev.get("requested")),
+                requested_heal=None,
             )
         elif ev.get("event") == "heal" and ev["id"] in windows:
             windows[ev["id"]]["heal"] = float(ev.get("t", 0.0))
+            windows[ev["id"]]["requested_heal"] = _time_or_none(ev.get("requested"))
     return sorted(windows.values(), key=lambda w: w["start"])
 
 
