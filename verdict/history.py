@@ -34,7 +34,7 @@ class Op(StrEnum):
 
 class Outcome(StrEnum):
     OK = "ok"
-    FAIL = "fail"  # the store answered with an error: the write certainly did not happen
+    FAIL = "fail"  # the store said no, or the request never left: it certainly did not happen
     UNKNOWN = "unknown"  # timeout / connection error: it may or may not have happened
 
 
