@@ -271,7 +271,7 @@ class DistributedRun(CampaignRun):
                 master_shard.append(record)
                 observe(record)
 
-            workloads = build_workloads(plan.workloads, plan.regions)
+            workloads = build_workloads(plan.workloads, plan.regions, plan.key_prefix)
             ids = RecordIds("master")
             classes = user_classes(plan, sink, self.conditions, ids=ids, workloads=workloads)
             # Locust hands this to the workers: a stopping user finishes its operation, so no

@@ -26,6 +26,7 @@ OPERATIONS: dict[str, str] = {
     "BatchGetItem": "batch_get_item",
     "BatchWriteItem": "batch_write_item",
     "CreateTable": "create_table",
+    "UpdateTable": "update_table",
     "DescribeTable": "describe_table",
     "DeleteTable": "delete_table",
     "ListTables": "list_tables",

@@ -6,6 +6,13 @@ import time
 
 from loadgen.client import DynamoClient, NoAnswer, StoreError
 
+#: the campaign table's CreateTable request, less its name
+TABLE_DEFINITION = {
+    "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+    "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+    "BillingMode": "PAY_PER_REQUEST",
+}
+
 
 class TableUnusable(Exception):
     """The table cannot be used; the message names the endpoint and the table."""
@@ -39,12 +46,7 @@ def create_table(
 ) -> bool:
     """Create `table` unless it exists; wait until ACTIVE. Returns True when it was created."""
     where = _where(client, endpoint)
-    request = {
-        "TableName": table,
-        "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
-        "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
-        "BillingMode": "PAY_PER_REQUEST",
-    }
+    request = {"TableName": table, **TABLE_DEFINITION}
     created = True
     try:
         client.call("CreateTable", request)

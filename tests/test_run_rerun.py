@@ -27,12 +27,12 @@ def test_second_run_on_a_hand_started_emulator_starts_from_an_empty_table(
         }
     )
     target = Target("endpoints", dict(emulator.regions), emulator.control)
-    assert prepare_table(spec, target) is True
+    assert prepare_table(spec, target) == "emptied"
     assert emulator.control_client.truth(table)["totals"]["writes"] == 0
     assert "Item" not in emulator.client(region).get_item(
         TableName=table, Key={"pk": {"S": "profile#1"}}
     )
-    assert prepare_table(spec, target) is True  # every later run empties it again
+    assert prepare_table(spec, target) == "emptied"  # every later run empties it again
 
 
 def test_endpoints_without_control_keep_their_table(emulator: RunningEmulator) -> None:  # noqa: F811
@@ -48,5 +48,5 @@ def test_endpoints_without_control_keep_their_table(emulator: RunningEmulator) -
             "endpoints": emulator.regions,
         }
     )
-    assert prepare_table(spec, Target("endpoints", dict(emulator.regions))) is False
+    assert prepare_table(spec, Target("endpoints", dict(emulator.regions))) == "existing"
     assert "Item" in emulator.client(region).get_item(TableName=table, Key={"pk": {"S": "k"}})
