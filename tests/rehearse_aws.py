@@ -135,6 +135,9 @@ def test_create_table_makes_one_global_table_and_both_clients_run_with_an_fis_fa
     assert writes and all(r["outcome"] == "ok" for r in writes), {r.get("error") for r in writes}
     prefix = yaml.safe_load((tmp_path / "r1" / "campaign.yaml").read_text())["target"]["key_prefix"]
     assert prefix.startswith("run-") and all(r["key"].startswith(prefix) for r in writes)
+    # final reads find each prefixed key's workload (a counter's read carries its count)
+    finals = [r for r in first if r.get("final") and r["key"].startswith(prefix + "counter#")]
+    assert finals and all("value" in r for r in finals if r.get("vid")), finals[:3]
     assert "0 of the 32 items this run writes already exist" in out  # 30 keys + 2 heartbeats
     # the FIS fault: applied and healed through moto's FIS, its template gone
     kinds = [(e["event"], e["fault"]) for e in events(tmp_path / "r1")]
