@@ -218,6 +218,36 @@ def test_a_killed_run_is_healed_by_hothot_heal(aws: Rehearsal, tmp_path: Path) -
     assert json.loads((report / "faults.state").read_text()) == []
 
 
+def test_a_run_killed_while_fis_starts_is_healed_by_tag(aws: Rehearsal, tmp_path: Path) -> None:
+    """SIGKILL while the experiment is still starting: faults.state holds only the region
+    (`applying`), and hothot heal finds the template by its hothot tag."""
+    path = campaign(tmp_path, "starting", create_table=True, table="hothot-starting")
+    report = tmp_path / "r1"
+    args = ["run", str(path), "--report-dir", str(report), "--set", "duration=60s"]
+    args += ["--set", fis_fault("0s", "50s", "eu-west-1")]
+    aws.fis_takes(30)  # pending for 30 s: the apply cannot finish before the kill
+    proc = subprocess.Popen([sys.executable, "-m", "hothot", *args], env=aws.env(tmp_path))
+    try:
+        deadline = time.monotonic() + 60
+        while not aws.templates("eu-west-1"):
+            assert time.monotonic() < deadline and proc.poll() is None
+            time.sleep(0.2)
+        time.sleep(0.5)  # the experiment is started right after its template
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+    finally:
+        aws.fis_takes(0.3)
+        if proc.poll() is None:
+            proc.kill()
+    left = json.loads((report / "faults.state").read_text())
+    assert [(e["fault"], e.get("applying")) for e in left] == [("partition", True)]
+    healed = hothot(aws, tmp_path, "heal", str(report))
+    assert healed.returncode == 0, healed.stderr
+    assert "tagged hothot=f1-partition in eu-west-1 deleted" in healed.stdout, healed.stdout
+    assert aws.templates("eu-west-1") == []
+    assert not (report / "chaos.jsonl").read_text()  # it never started: no window, no heal
+
+
 def test_without_an_override_the_real_endpoints_are_named_and_never_reached(
     aws: Rehearsal, tmp_path: Path
 ) -> None:
