@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -13,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any, Literal
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from globaltable.control import ControlClient, ControlError
 from loadgen.client import Boto3Client, DynamoClient, NoAnswer, StoreError
@@ -57,10 +58,20 @@ class TargetSpec(BaseModel):
     settle: Duration = Field(10.0, ge=0, le=600)
     #: put before every key the run writes: `auto` draws a fresh one per run (the default on
     #: aws), "" none (the default elsewhere), or a prefix of your own
-    key_prefix: str | None = Field(None, max_length=64, pattern=r"^[\x21-\x7e]*$")
+    key_prefix: str | None = None
     #: items already under the run's keys (aws and endpoints targets): refuse the run, or
     #: write over them
     existing_items: Literal["refuse", "overwrite"] = "refuse"
+
+    @field_validator("key_prefix")
+    @classmethod
+    def _key_prefix(cls, value: str | None) -> str | None:
+        if value is not None and (len(value) > 64 or not re.fullmatch(r"[!-~]*", value)):
+            raise ValueError(
+                f"key_prefix {value!r}: give auto, '' or up to 64 printable ASCII characters "
+                "without spaces"
+            )
+        return value
 
     @model_validator(mode="after")
     def _check(self) -> TargetSpec:

@@ -98,3 +98,12 @@ def test_key_prefixes_auto_by_default_on_aws_only() -> None:
     assert TargetSpec(key_prefix="auto").run_key_prefix().startswith("run-")
     assert aws.model_copy(update={"key_prefix": ""}).run_key_prefix() == ""
     assert TargetSpec(key_prefix="mine/").run_key_prefix() == "mine/"
+
+
+def test_a_bad_key_prefix_is_refused_naming_it() -> None:
+    import pytest
+    from pydantic import ValidationError
+
+    for bad in ("a b", "x" * 65, "é/"):
+        with pytest.raises(ValidationError, match="key_prefix .*printable ASCII"):
+            TargetSpec(key_prefix=bad)
