@@ -311,7 +311,7 @@ class DistributedRun(CampaignRun):
             timeline = self.build_timeline()
             probes = LagProbes(
                 plan.regions, plan.client, plan.table, ids, sink, self.conditions,
-                interval=plan.observe.probe_interval, sample=0.0,
+                interval=plan.observe.probe_interval, sample=0.0, key_prefix=plan.key_prefix,
             )  # fmt: skip
             users = plan.writers.per_region * len(plan.regions)
             self.console.print(
