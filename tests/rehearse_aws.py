@@ -284,3 +284,4 @@ def test_a_run_whose_every_write_is_refused_stops_early(
     assert writes and {(r["outcome"], r["error"]) for r in writes} == {
         ("fail", "AccessDeniedException")
     }
+    assert "Traceback" not in out, out
