@@ -41,6 +41,7 @@ from hothot.target import stop_processes
 from loadgen.conditions import ClientConditions
 from loadgen.recorder import ShardWriter
 from loadgen.session import RegionStats
+from units import plural
 
 WORKERS_FILE = "workers.json"
 #: how long the master waits for the expected workers to connect
@@ -315,9 +316,9 @@ class DistributedRun(CampaignRun):
             )  # fmt: skip
             users = plan.writers.per_region * len(plan.regions)
             self.console.print(
-                f"[bold]{self.campaign.name}[/bold]: {users} users on {runner.worker_count} "
+                f"[bold]{self.campaign.name}[/bold]: {plural(users, 'user')} on {runner.worker_count} "
                 f"workers against {target.kind} ({', '.join(plan.regions)}) for "
-                f"{self.campaign.duration:g}s, {len(self.schedule)} faults → {self.report_dir}"
+                f"{self.campaign.duration:g}s, {plural(len(self.schedule), 'fault')} → {self.report_dir}"
             )
             t0 = time.time()
             timeline.start(t0)

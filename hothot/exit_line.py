@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from units import plural
 from verdict.junit import fault_failure_text, show
 
 #: budgets named on the line at most; the rest are counted
@@ -26,9 +27,7 @@ def _failed_budgets(data: dict[str, Any]) -> str:
     ]
     more = f" and {len(failed) - SHOWN} more" if len(failed) > SHOWN else ""
     total = len(data.get("budgets", []))
-    return f"{len(failed)} of {total} budget{'s' if total != 1 else ''} failed: " + (
-        "; ".join(named) + more
-    )
+    return f"{len(failed)} of {plural(total, 'budget')} failed: " + ("; ".join(named) + more)
 
 
 def _untrusted(data: dict[str, Any]) -> str:

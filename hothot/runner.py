@@ -46,6 +46,7 @@ from loadgen.probes import heartbeat_key
 from loadgen.recorder import ShardWriter
 from loadgen.table import TableUnusable
 from loadgen.workloads import build_workloads
+from units import plural
 from verdict.analyze import analyze
 from verdict.errors import HistoryError
 from verdict.history import TRUTH_FILE
@@ -334,9 +335,9 @@ class CampaignRun:
             timeline = self.build_timeline()
             session = LoadSession(plan, sink, self.conditions)
             self.console.print(
-                f"[bold]{self.campaign.name}[/bold]: {session.user_count} users on "
+                f"[bold]{self.campaign.name}[/bold]: {plural(session.user_count, 'user')} on "
                 f"{target.kind} ({', '.join(plan.regions)}) for {self.campaign.duration:g}s, "
-                f"{len(self.schedule)} faults → {self.report_dir}"
+                f"{plural(len(self.schedule), 'fault')} → {self.report_dir}"
             )
             t0 = time.time()
             timeline.start(t0)

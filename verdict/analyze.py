@@ -22,6 +22,7 @@ from verdict.graph import VersionStore
 from verdict.history import CHAOS_LOG, TRUTH_FILE, fault_failures, fault_windows
 from verdict.ingest import ingest_history
 from verdict.junit import junit_xml
+from verdict.run_info import run_info
 from verdict.spec import BudgetSpec, VerdictOptions
 
 CAMPAIGN_FILE = "campaign.yaml"
@@ -222,6 +223,7 @@ def analyze(
         partial = bool(stats.unterminated) or bool(campaign.get("partial")) or bool(lost_workers)
     data: dict[str, Any] = {
         "name": campaign.get("name", report_dir.name),
+        "run": run_info(report_dir),
         "passed": all(r["passed"] for r in results) and not failures,
         "partial": partial,
         "totals": tot,

@@ -7,11 +7,12 @@ from datetime import UTC, datetime
 from html import escape
 from typing import Any
 
-from units import format_duration, parse_duration
+from units import format_duration, parse_duration, plural
 from verdict.cost_campaign import render_html as render_cost
 from verdict.figures import untrusted_truth
 from verdict.junit import fault_failure_text, show
-from verdict.plots import lag_svg, timeline_svg
+from verdict.plots import lag_svg, latency_svg, timeline_svg
+from verdict.run_info import render_header
 
 CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:24px auto;max-width:960px;color:#222}
@@ -98,7 +99,9 @@ def _workloads(data: dict[str, Any]) -> str:
         if vc:
             value = f"{vc.get('lost_by_value', 0)} by value / {vc.get('lost_by_graph', 0)} by graph"
             if vc.get("disagreements"):
-                value += f' <span class="fail">({vc["disagreements"]} keys disagree)</span>'
+                value += (
+                    f' <span class="fail">({plural(vc["disagreements"], "key")} disagree)</span>'
+                )
         rows.append(
             [
                 escape(name or "(none)"),
@@ -268,12 +271,12 @@ def render_html(data: dict[str, Any]) -> str:
     banner = f'<div class="banner {"pass" if ok else "fail"}">{"PASSED" if ok else "FAILED"}: '
     failed = sum(not b["passed"] for b in data["budgets"])
     if data["budgets"]:
-        banner += f"{len(data['budgets']) - failed} of {len(data['budgets'])} budgets hold"
+        banner += f"budgets held: {len(data['budgets']) - failed} of {len(data['budgets'])}"
     else:
         banner += "no budgets set"
     faulty = data.get("fault_failures") or []
     if faulty:
-        banner += f", but {len(faulty)} fault{'s' if len(faulty) > 1 else ''} failed"
+        banner += f", but {plural(len(faulty), 'fault')} failed"
     elif untrusted_truth(data):
         banner += ", but the verdict disagrees with the emulator's ground truth"
     banner += "</div>"
@@ -318,8 +321,9 @@ def render_html(data: dict[str, Any]) -> str:
     sections = [
         f"<h1>hothot verdict: {escape(str(data['name']))}</h1>",
         f'<p class="muted">{_when(data)}regions '
-        f"{escape(', '.join(map(str, data['campaign']['regions'])))} · {hist['records']} records "
-        f"in {hist['shards']} shard{'s' if hist['shards'] != 1 else ''} · {hist['keys']} keys</p>",
+        f"{escape(', '.join(map(str, data['campaign']['regions'])))} · {plural(hist['records'], 'record')} "
+        f"in {plural(hist['shards'], 'shard')} · {plural(hist['keys'], 'key')}</p>",
+        render_header(data.get("run") or {}),
         banner,
         *warnings,
         "<h2>Budgets</h2>",
@@ -333,6 +337,8 @@ def render_html(data: dict[str, Any]) -> str:
         _workloads(data),
         "<h2>Timeline</h2>",
         timeline_svg(data["timeline"], data["faults"]),
+        "<h2>Write latency over time</h2>",
+        latency_svg(data["timeline"], data["faults"]),
         "<h2>Faults and what happened inside them</h2>",
         _faults(data),
         "<h2>Replication lag per link</h2>",

@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from rich import box
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from units import show_percent
 from verdict.junit import fault_failure_text, show
 
 
@@ -27,19 +29,22 @@ def _print_unclipped(console: Console, table: Table) -> None:
         console.width = width
 
 
+def _count_rate(n: int, rate: float, style: str = "") -> str:
+    """`453 31.1%`: a count and its rate in one narrow column."""
+    text = f"{n:,} {show_percent(rate, 3)}"
+    return f"[{style}]{text}[/]" if style and n else text
+
+
 def _workload_row(name: str, w: dict[str, Any]) -> list[str]:
-    lost = f"[red]{w['lost_updates']}[/]" if w["lost_updates"] else "0"
     return [
         name,
-        str(w["writes_ok"]),
-        f"[yellow]{w['writes_failed']}[/]" if w.get("writes_failed") else "0",
-        str(w["writes_unknown"] - w["unknown_resolved"]),
-        str(w["conflicts"]),
-        f"{w['conflict_rate']:.2%}",
-        lost,
-        f"{w['lost_update_rate']:.2%}",
-        str(w["skew_inverted"]),
-        str(w["divergent_keys"]),
+        f"{w['writes_ok']:,}",
+        f"[yellow]{w['writes_failed']:,}[/]" if w.get("writes_failed") else "0",
+        f"{w['writes_unknown'] - w['unknown_resolved']:,}",
+        _count_rate(w["conflicts"], w["conflict_rate"]),
+        _count_rate(w["lost_updates"], w["lost_update_rate"], "red"),
+        f"{w['skew_inverted']:,}",
+        f"{w['divergent_keys']:,}",
     ]
 
 
@@ -48,25 +53,28 @@ def print_summary(verdict: Any, report_dir: Path, console: Console | None = None
     `verdict` is a `verdict.analyze.Verdict` (or anything with its `data`)."""
     data: dict[str, Any] = verdict.data
     console = console or Console()
-    budgets = Table(title="Budgets", title_justify="left")
+    budgets = Table(title="Budgets", title_justify="left", box=box.SIMPLE_HEAD, padding=(0, 1))
     for col in ("budget", "observed", "limit", "result"):
         budgets.add_column(col, justify="left" if col == "budget" else "right")
     for b in data["budgets"]:
         result = "[green]PASS[/]" if b["passed"] else "[bold red]FAIL[/]"
         if b["no_data"]:
             result += " [dim](no data)[/]"
-        budgets.add_row(
-            b["label"], show(b["observed"], b["unit"]), show(b["max"], b["unit"]), result
-        )
+        budgets.add_row(  # the limit has its own column: the label without its "<= max"
+            b["label"].split(" <= ")[0], show(b["observed"], b["unit"]), show(b["max"], b["unit"]),
+            result,
+        )  # fmt: skip
     if data["budgets"]:
         _print_unclipped(console, budgets)
-    work = Table(title="Workloads", title_justify="left")
-    head = (
-        "workload", "writes", "failed", "unknown", "confl", "c-rate", "lost", "l-rate", "skew",
-        "diverg",
+    # at most ~70 columns for the longest built-in workload name: readable in an 80-column
+    # terminal (counts with their rates, no vertical rules)
+    work = Table(
+        title="Workloads", title_justify="left", box=box.SIMPLE_HEAD, padding=(0, 1, 0, 0),
+        pad_edge=False,
     )  # fmt: skip
+    head = ("workload", "writes", "failed", "unknown", "conflicts", "lost", "skew", "diverg")
     for col in head:
-        work.add_column(col, justify="left" if col == "workload" else "right")
+        work.add_column(col, justify="left" if col == "workload" else "right", no_wrap=True)
     for name, w in sorted(data["workloads"].items()):
         work.add_row(*_workload_row(name or "(none)", w))
     if len(data["workloads"]) > 1:  # the budgets' unfiltered figures, to check them against
