@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from html import escape
 from typing import Any
 
-from units import format_duration, parse_duration, plural
+from units import format_duration, parse_duration, plural, show_percent
 from verdict.cost_campaign import render_html as render_cost
 from verdict.figures import untrusted_truth
 from verdict.junit import fault_failure_text, show
@@ -86,9 +86,20 @@ def _budgets(data: dict[str, Any]) -> str:
         if b["no_data"]:
             status += ' <span class="muted">(no data)</span>'
         rows.append(
-            [escape(b["label"]), show(b["observed"], b["unit"]), show(b["max"], b["unit"]), status]
+            [  # the limit has its own column: the label without its "<= max"
+                escape(b["label"].split(" <= ")[0]),
+                show(b["observed"], b["unit"]),
+                show(b["max"], b["unit"]),
+                status,
+            ]
         )
     return _table(["budget", "observed", "limit", "result"], rows, "budgets")
+
+
+def _unknown(w: dict[str, Any]) -> str:
+    """Unknown outcomes, and how many of them the history showed happened after all."""
+    n, seen = w["writes_unknown"], w["unknown_resolved"]
+    return f"{n} ({seen} seen since)" if seen else str(n)
 
 
 def _workloads(data: dict[str, Any]) -> str:
@@ -107,11 +118,11 @@ def _workloads(data: dict[str, Any]) -> str:
                 escape(name or "(none)"),
                 w["writes_ok"],
                 w.get("writes_failed", 0),
-                f"{w['writes_unknown']} ({w['unknown_resolved']} seen)",
+                _unknown(w),
                 w["conflicts"],
-                f"{w['conflict_rate']:.4%}",
+                show_percent(w["conflict_rate"]),
                 w["lost_updates"],
-                f"{w['lost_update_rate']:.4%}",
+                show_percent(w["lost_update_rate"]),
                 w["skew_inverted"],
                 w["divergent_keys"],
                 value,
