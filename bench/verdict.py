@@ -2,11 +2,10 @@
 
 Prints, in CPU seconds (the machine is shared): the time merely to parse the shards (read +
 orjson per line: the baseline) and the full analysis, three of each interleaved so both see
-the same moments, best of each; their ratio (target <= 2); the verdict's msgspec decoder
-alone; that decoder plus exact interning of every key/vid/pred string (the floor of an exact
-reader built on Python strings); the same analysis with the Python readers only
-(HOTHOT_NATIVE=0, another process); and the analysis's peak memory per operation (target
-<= 300 bytes), the growth of max RSS over the first analysis in a fresh subprocess. Usage:
+the same moments, best of each; their ratio (target <= 2); the native scanner alone; the same
+analysis with the per-record reader only (HOTHOT_NATIVE=0, another process, as on a machine
+without a C compiler); and the analysis's peak memory per operation (target <= 300 bytes),
+the growth of max RSS over the first analysis in a fresh subprocess. Usage:
 
     python bench/verdict.py [--ops 1000000] [--keys 100000]
 """
@@ -102,9 +101,9 @@ import resource, sys, time
 from pathlib import Path
 sys.path.append(sys.argv[2])
 from verdict.analyze import analyze
-from bench_parse import decode_only, intern_floor, parse_only
+from bench_parse import native_scan, parse_only
 root = Path(sys.argv[1])
-decode = min(decode_only(root) for _ in range(2))
+scan = min(native_scan(root) for _ in range(2))
 parses, tooks = [], []
 for i in range(3):  # interleaved, so both see the same moments of a shared machine
     parses.append(parse_only(root))
@@ -114,12 +113,10 @@ for i in range(3):  # interleaved, so both see the same moments of a shared mach
     tooks.append(time.process_time() - t)
     if i == 0:  # a high-water mark: only the first analysis can raise it
         grown = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) * 1024
-# after the memory figure: its tables would raise the high-water mark analyze is measured by
-floor = min(intern_floor(root) for _ in range(2))
-print(min(parses), decode, floor, min(tooks), grown, v.data["totals"]["lost_updates"], v.data["totals"]["conflicts"], v.data["history"]["reader"])
+print(min(parses), scan, min(tooks), grown, v.data["totals"]["lost_updates"], v.data["totals"]["conflicts"], v.data["history"]["reader"])
 """
 
-#: the same analysis with the Python readers only (as on a machine without a C compiler)
+#: the same analysis with the per-record reader only (as on a machine without a C compiler)
 PYTHON_READERS = """
 import os, sys, time
 from pathlib import Path
@@ -146,27 +143,21 @@ def main() -> None:
         here = str(Path(__file__).resolve().parent)
         child = [sys.executable, "-c", CHILD, tmp, here]
         out = subprocess.run(child, capture_output=True, text=True, check=True)
-        parse_s, decode_s, floor_s, took, grown, lost, conflicts, reader = out.stdout.split()
+        parse_s, scan_s, took, grown, lost, conflicts, reader = out.stdout.split()
         py = subprocess.run([sys.executable, "-c", PYTHON_READERS, tmp], capture_output=True,
                             text=True, check=True).stdout.split()  # fmt: skip
-        parse, decode, floor, took_s = float(parse_s), float(decode_s), float(floor_s), float(took)
+        parse, scan, took_s = float(parse_s), float(scan_s), float(took)
         grown_b = float(grown)
         print(f"parse only:   {parse:.2f}s  (orjson.loads per line; best of three)")
-        print(f"decode only:  {decode:.2f}s  (the verdict's decoder, msgspec rows per block)")
-        print(
-            f"decode+intern: {floor:.2f}s  (ratio {floor / parse:.2f}: decoder plus one dict probe per"
-            " key/vid/pred, nothing judged - the floor of an exact reader on Python strings)"
-        )
+        print(f"native scan:  {scan:.2f}s  (verdict._scan alone: parsed, checked, interned)")
         print(
             f"analysis:     {took_s:.2f}s  (best of three; lost updates {lost}, conflicts {conflicts}; read by the {reader} reader)"
         )
         print(
-            f"python readers: {float(py[0]):.2f}s  (ratio {float(py[0]) / parse:.2f}: the same analysis"
+            f"records reader: {float(py[0]):.2f}s  (ratio {float(py[0]) / parse:.2f}: the same analysis"
             f" with HOTHOT_NATIVE=0, read by the {py[1]} reader; lost updates {py[2]})"
         )
-        print(
-            f"ratio:        {took_s / parse:.2f}  (target <= 2; vs decode only {took_s / decode:.2f})"
-        )
+        print(f"ratio:        {took_s / parse:.2f}  (target <= 2)")
         print(
             f"peak memory:  {grown_b / n:.0f} bytes/operation  (target <= 300; max RSS growth {grown_b / 2**20:.0f} MiB)"
         )

@@ -13,7 +13,8 @@ from pydantic import ValidationError
 
 from verdict.budgets import METRICS
 from verdict.cost import CostSpec, estimate
-from verdict.cost_campaign import CostAccumulator, render_html
+from verdict.cost_campaign import CostAccumulator
+from verdict.html import cost_section
 from verdict.spec import BudgetSpec
 
 REGIONS = ["us-east-1", "us-west-2", "eu-west-1"]
@@ -197,7 +198,7 @@ def test_render_html_is_an_inline_fragment() -> None:
     acc = CostAccumulator()
     uniform(acc, ["a", "b"], duration=3, wps=2, rps=2, size=1100)
     result = acc.result(3.0, ["a", "b"], CostSpec(production_scale=10))
-    fragment = render_html(result)
+    fragment = cost_section(result)
     assert fragment.startswith("<section") and fragment.endswith("</section>")
     assert not re.search(r"<(script|link|img)\b|src=|href=", fragment)
     assert f"${total(result):,.2f}" in fragment

@@ -8,21 +8,19 @@ from typing import Any
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_verdict_property import plans, simulate
-from verdict_fixtures import HistoryBuilder, history_fixture  # noqa: F401
 
-from verdict.bulk_judge import bulk_judge, simple_keys
+from tests.verdict_fixtures import HistoryBuilder, plans, simulate
 from verdict.check import Checker, Findings
 from verdict.graph import VersionStore
 from verdict.history import FaultWindow
 from verdict.lost import clean_keys
-from verdict.reader import ReadStats, read_history
+from verdict.record_reader import read_records
+from verdict.shards import ReadStats
+from verdict.simple_keys import bulk_judge, simple_keys
 
 
 def store_of(root: Path) -> VersionStore:
-    store = VersionStore()
-    read_history(root, ReadStats(), store.ingester())
-    return store
+    return read_records(root, {}, ReadStats())[0]
 
 
 def figures(f: Findings) -> dict[str, Any]:

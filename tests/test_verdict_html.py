@@ -8,8 +8,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from verdict_fixtures import HistoryBuilder, history_fixture  # noqa: F401
 
+from tests.verdict_fixtures import HistoryBuilder
 from verdict.analyze import analyze
 from verdict.spec import BudgetSpec
 

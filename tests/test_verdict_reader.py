@@ -6,8 +6,8 @@ from pathlib import Path
 
 import orjson
 import pytest
-from verdict_fixtures import HistoryBuilder, history_fixture  # noqa: F401
 
+from tests.verdict_fixtures import HistoryBuilder
 from verdict.analyze import analyze
 from verdict.errors import HistoryError
 

@@ -13,11 +13,11 @@ from typing import Any
 import numpy as np
 
 from verdict.attribution import Attribution, Examples
-from verdict.bulk_judge import BulkCounts, bulk_judge, simple_keys
 from verdict.graph import DELETE, UNKNOWN, VALUE_KINDS, VersionStore
 from verdict.history import FaultWindow
 from verdict.lag import convergence, lag_by_link
 from verdict.lost import ABSENT, KeyJudgement, clean_keys, judge_key
+from verdict.simple_keys import BulkCounts, bulk_judge, simple_keys
 from verdict.skew import replication_horizons, skew_inversions
 from verdict.stale import StaleReads, stale_reads
 from verdict.values import check_values

@@ -8,7 +8,6 @@ clients consumed from those columns at once (numpy), and hands per-region unit r
 
 from __future__ import annotations
 
-import html
 from array import array
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,7 +26,6 @@ from verdict.cost import (
     mode_advice,
     price_sheet,
     replica_advice,
-    table_rows,
 )
 
 WRITE_OPS = frozenset({"put", "update", "delete"})
@@ -139,7 +137,7 @@ class CostAccumulator:
         self, names: list[str], region: np.ndarray, flags: np.ndarray, size: np.ndarray,
         old: np.ndarray, capacity: np.ndarray, t: np.ndarray,
     ) -> None:  # fmt: skip
-        """Many charged records at once (`verdict.bulk`), the columns `observe` would keep:
+        """Many charged records at once (`verdict.store_builder`), the columns `observe` keeps:
         `region` indexes `names`, `flags` as `observe` sets them, `capacity` NaN when absent."""
         if not len(region):
             return
@@ -319,26 +317,3 @@ class CostAccumulator:
             f"{share:.0%} of it replicated writes."
         )
         return result
-
-
-def render_html(result: dict[str, Any]) -> str:
-    """An inline HTML fragment (no external assets) for report.html."""
-    head, rows = table_rows(result)
-    th = "".join(f"<th>{html.escape(h)}</th>" for h in head)
-    body = "".join(
-        "<tr>"
-        + "".join(f"<td>{html.escape(c).replace(chr(10), '<br>')}</td>" for c in row)
-        + "</tr>"
-        for row in rows
-    )
-    advice = "".join(f"<li>{html.escape(a['text'])}</li>" for a in result.get("advice", []))
-    taken = html.escape(str(result.get("prices_taken", price_sheet().taken)))
-    return (
-        '<section class="hothot-cost"><h2>Projected cost on DynamoDB global tables</h2>'
-        f"<p><strong>{html.escape(result.get('answer', ''))}</strong></p>"
-        f'<table style="border-collapse:collapse;text-align:right"><thead><tr>{th}</tr></thead>'
-        f"<tbody>{body}</tbody></table>"
-        f"<ul>{advice}</ul>"
-        f"<p><small>Prices taken {taken} (verdict/prices.json), mode {html.escape(result['mode'])}."
-        "</small></p></section>"
-    )

@@ -1,4 +1,4 @@
-"""Turn the checker's findings into verdict.json's figures (DESIGN §7 plus documented extras)."""
+"""Turn the checker's findings into verdict.json's figures (docs/verdict.md, "verdict.json")."""
 
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ from html import escape
 from typing import Any
 
 from units import format_duration, parse_duration
-from verdict.cost_campaign import render_html as render_cost
+from verdict.cost import price_sheet, table_rows
 from verdict.figures import untrusted_truth
 from verdict.junit import fault_failure_text, show
 from verdict.plots import lag_svg, timeline_svg
@@ -231,7 +231,8 @@ def _when(data: dict[str, Any]) -> str:
     return f"run of {start}{length} · "
 
 
-def render_html(data: dict[str, Any]) -> str:
+def _banner(data: dict[str, Any]) -> str:
+    """PASSED or FAILED, how many budgets hold, and what makes a pass untrustworthy."""
     ok = data["passed"]
     banner = f'<div class="banner {"pass" if ok else "fail"}">{"PASSED" if ok else "FAILED"}: '
     failed = sum(not b["passed"] for b in data["budgets"])
@@ -244,10 +245,14 @@ def render_html(data: dict[str, Any]) -> str:
         banner += f", but {len(faulty)} fault{'s' if len(faulty) > 1 else ''} failed"
     elif untrusted_truth(data):
         banner += ", but the verdict disagrees with the emulator's ground truth"
-    banner += "</div>"
+    return banner + "</div>"
+
+
+def _warnings(data: dict[str, Any]) -> list[str]:
+    """What the reader must know before trusting the figures below."""
     warnings = [
         f'<div class="alarm"><b>FAULT FAILED</b>: {escape(fault_failure_text(f))}</div>'
-        for f in faulty
+        for f in data.get("fault_failures") or []
     ]
     if data["partial"]:
         warnings.append(
@@ -263,33 +268,68 @@ def render_html(data: dict[str, Any]) -> str:
         )
     if data.get("truth_mismatch"):
         warnings.append('<div class="alarm"><b>TRUTH MISMATCH</b>: see "Ground truth" below.</div>')
-    hist = data["history"]
-    if hist["skipped_lines"]:
+    if data["history"]["skipped_lines"]:
         warnings.append(
-            f'<div class="warn">{hist["skipped_lines"]} history lines were unreadable and skipped.</div>'
+            f'<div class="warn">{data["history"]["skipped_lines"]} history lines were unreadable'
+            " and skipped.</div>"
         )
-    tot = data["totals"]
-    lag_rows = [
+    return warnings
+
+
+def _lag(data: dict[str, Any]) -> list[str]:
+    rows = [
         [escape(k), *(format_duration(v[q]) for q in ("p50", "p95", "p99", "max")), v["count"]]
         for k, v in sorted(data["lag"].items())
     ]
+    table = _table(["link", "p50", "p95", "p99", "max", "probes"], rows) if rows else ""
+    return ["<h2>Replication lag per link</h2>", lag_svg(data["lag"]), table]
+
+
+def _stale(data: dict[str, Any]) -> list[str]:
     stale = data["stale_reads"]
-    stale_rows = [
-        [
-            escape(r),
-            v.get("count", 0),
-            v.get("stale", 0),
-            *(format_duration(v[q]) if q in v else "—" for q in ("p50", "p99", "max")),
-        ]
+    rows = [
+        [escape(r), v.get("count", 0), v.get("stale", 0),
+         *(format_duration(v[q]) if q in v else "—" for q in ("p50", "p99", "max"))]
         for r, v in stale["regions"].items()
-    ]
+    ]  # fmt: skip
+    head = ["region", "reads", "stale", "p50 staleness", "p99", "max"]
+    table = _table(head, rows) if rows else '<p class="muted">No reads.</p>'
+    return [f"<h2>Stale reads (bound {format_duration(stale['bound_s'])})</h2>", table]
+
+
+def cost_section(result: dict[str, Any] | None) -> str:
+    """The projected bill (`verdict.cost_campaign.CostAccumulator.result`) as a section."""
+    if not result:
+        return '<h2>Projected cost</h2><p class="muted">No traffic to price.</p>'
+    head, rows = table_rows(result)
+    th = "".join(f"<th>{escape(h)}</th>" for h in head)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{escape(c).replace(chr(10), '<br>')}</td>" for c in row) + "</tr>"
+        for row in rows
+    )
+    advice = "".join(f"<li>{escape(a['text'])}</li>" for a in result.get("advice", []))
+    taken = escape(str(result.get("prices_taken", price_sheet().taken)))
+    return (
+        '<section class="hothot-cost"><h2>Projected cost on DynamoDB global tables</h2>'
+        f"<p><strong>{escape(result.get('answer', ''))}</strong></p>"
+        f'<table style="border-collapse:collapse;text-align:right"><thead><tr>{th}</tr></thead>'
+        f"<tbody>{body}</tbody></table>"
+        f"<ul>{advice}</ul>"
+        f"<p><small>Prices taken {taken} (verdict/prices.json), mode {escape(result['mode'])}."
+        "</small></p></section>"
+    )
+
+
+def render_html(data: dict[str, Any]) -> str:
+    """The whole page from verdict.json's content."""
+    tot, hist = data["totals"], data["history"]
     sections = [
         f"<h1>hothot verdict: {escape(str(data['name']))}</h1>",
         f'<p class="muted">{_when(data)}regions '
         f"{escape(', '.join(map(str, data['campaign']['regions'])))} · {hist['records']} records "
         f"in {hist['shards']} shard{'s' if hist['shards'] != 1 else ''} · {hist['keys']} keys</p>",
-        banner,
-        *warnings,
+        _banner(data),
+        *_warnings(data),
         "<h2>Budgets</h2>",
         _budgets(data),
         "<h2>Per workload</h2>",
@@ -303,16 +343,9 @@ def render_html(data: dict[str, Any]) -> str:
         timeline_svg(data["timeline"], data["faults"]),
         "<h2>Faults and what happened inside them</h2>",
         _faults(data),
-        "<h2>Replication lag per link</h2>",
-        lag_svg(data["lag"]),
-        _table(["link", "p50", "p95", "p99", "max", "probes"], lag_rows) if lag_rows else "",
-        f"<h2>Stale reads (bound {format_duration(stale['bound_s'])})</h2>",
-        _table(["region", "reads", "stale", "p50 staleness", "p99", "max"], stale_rows)
-        if stale_rows
-        else '<p class="muted">No reads.</p>',
-        render_cost(data["cost"])
-        if data.get("cost")
-        else '<h2>Projected cost</h2><p class="muted">No traffic to price.</p>',
+        *_lag(data),
+        *_stale(data),
+        cost_section(data.get("cost")),
         "<h2>First examples of each anomaly</h2>",
         _examples(data),
         "<h2>Ground truth</h2>",
