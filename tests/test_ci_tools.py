@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from verdict import scanned
+from verdict import native_reader
 
 TESTS = Path(__file__).resolve().parent
 CI_RUN = TESTS.parent / ".ci" / "run"
@@ -37,7 +37,7 @@ def in_ci() -> bool:
 
 def missing_tools() -> list[str]:
     missing = [f"{b} (Debian {pkg})" for b, pkg in BINARIES if shutil.which(b) is None]
-    if scanned._scan is None:
+    if native_reader._scan is None:
         missing.append("verdict._scan (not compiled: no C compiler at `pip install`)")
     return missing
 
