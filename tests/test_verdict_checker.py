@@ -214,6 +214,22 @@ def test_stale_reads_against_the_bound(tmp_path: Any) -> None:
     assert v["examples"]["stale_read"][0]["vid_read"] == v0
 
 
+def test_every_stale_read_is_attributed_to_its_fault_window(history: HistoryBuilder) -> None:
+    """All of them, not only the ten the report quotes."""
+    history.campaign = {"name": "s", "verdict": {"staleness_bound": "500ms"}}
+    v0 = history.write("a", "profile#1", None, 0.0)
+    v1 = history.write("a", "profile#1", v0, 1.0)
+    for i in range(15):  # 15 reads of v0, each more than 1s after v1 superseded it
+        history.read("b", "profile#1", v0, 3.0 + i * 0.1)
+    history.final("profile#1", {"a": v1, "b": v1})
+    history.fault("p1", "partition", "a<->b", 2.5, 3.45)  # holds 5 of them
+    v = verdict_of(history)
+    by_id = {w["id"]: w["anomalies"] for w in v["faults"]}
+    assert (by_id["p1"]["stale_reads"], by_id["outside"]["stale_reads"]) == (5, 10)
+    assert v["stale_reads"]["regions"]["b"]["stale"] == 15
+    assert len(v["examples"]["stale_read"]) == 10
+
+
 def test_anomalies_are_attributed_to_fault_windows(history: HistoryBuilder) -> None:
     for i, t in enumerate((5.0, 50.0)):
         key = f"profile#{i}"

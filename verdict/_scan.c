@@ -880,7 +880,8 @@ static int read_attrs(Scanner *self, const Row *r, const Span *m) {
 #define COLUMN_LIST(X)                                                                        \
     X(op, int8_t, "b") X(outcome, int8_t, "b") X(role, int8_t, "b") X(bits, uint16_t, "H")      \
     X(region, uint16_t, "H") X(target, uint16_t, "H") X(workload, uint16_t, "H")             \
-    X(key, int32_t, "i") X(vid, int32_t, "i") X(pred, int32_t, "i") X(t_inv, double, "d")     \
+    X(key, int32_t, "i") X(vid, int32_t, "i") X(pred, int32_t, "i") X(bucket, int32_t, "i")   \
+    X(t_inv, double, "d")                                                                     \
     X(t_comp, double, "d") X(lag, double, "d") X(capacity, double, "d")                       \
     X(item_bytes, int64_t, "q") X(old_bytes, int64_t, "q") X(line, int64_t, "q")
 #define AS_ENUM(name, type, code) name##_AT,
@@ -966,8 +967,10 @@ static int intern_row(Scanner *self, Block *b, Py_ssize_t i) {
     COLUMN(b, key, int32_t);
     COLUMN(b, vid, int32_t);
     COLUMN(b, pred, int32_t);
+    COLUMN(b, bucket, int32_t);
     const Row *r = &b->rows[i];
     int role = PyBytes_AS_STRING(b->cols[role_AT])[i], fresh;
+    bucket[i] = -1;
     int64_t x = intern(self, T_REGION, &r->region, &fresh);
     if (x < 0 || x >= NO_TARGET) return FULL;
     region[i] = (uint16_t)x;
@@ -1003,6 +1006,37 @@ static int intern_row(Scanner *self, Block *b, Py_ssize_t i) {
     }
     if ((role == ROLE_READ || role == ROLE_FINAL) && (r->bits & B_ATTRS))
         if (read_attrs(self, r, b->members.span) < 0) return FULL;
+    return INTERNED;
+}
+
+/* Row i routed instead of interned: its region (then a probe's target) and workload into
+ * the tables, as intern_row does; no key or vid; `bucket` is the key's hash modulo
+ * `buckets` (every record of a key goes to one bucket), -1 for a row without key. */
+static int route_row(Scanner *self, Block *b, Py_ssize_t i, uint32_t buckets) {
+    COLUMN(b, region, uint16_t);
+    COLUMN(b, target, uint16_t);
+    COLUMN(b, workload, uint16_t);
+    COLUMN(b, key, int32_t);
+    COLUMN(b, vid, int32_t);
+    COLUMN(b, pred, int32_t);
+    COLUMN(b, bucket, int32_t);
+    const Row *r = &b->rows[i];
+    int role = PyBytes_AS_STRING(b->cols[role_AT])[i], fresh;
+    int64_t x = intern(self, T_REGION, &r->region, &fresh);
+    if (x < 0 || x >= NO_TARGET) return FULL;
+    region[i] = (uint16_t)x;
+    target[i] = NO_TARGET;
+    if (role == ROLE_PROBE) {
+        if ((x = intern(self, T_REGION, &r->target, &fresh)) < 0 || x >= NO_TARGET) return FULL;
+        target[i] = (uint16_t)x;
+    }
+    workload[i] = 0;
+    if (r->op != OP_PROBE) {
+        if ((x = intern(self, T_WORKLOAD, &r->workload, &fresh)) < 0 || x >= NO_TARGET) return FULL;
+        workload[i] = (uint16_t)x;
+    }
+    key[i] = vid[i] = pred[i] = -1;
+    bucket[i] = (r->bits & B_KEY) ? (int32_t)(r->key.h % buckets) : -1;
     return INTERNED;
 }
 
@@ -1060,8 +1094,9 @@ static PyObject *raise_at(PyObject *kind, Py_ssize_t line, const char *why) {
     return NULL;
 }
 
-/* scan(block) -> the columns of its rows. Refused: nothing changed; Spoiled: the tables did. */
-static PyObject *Scanner_scan(Scanner *self, PyObject *arg) {
+/* The block's columns: interned (buckets 0) or routed to `buckets` buckets. Refused:
+ * nothing changed; Spoiled: the tables did. */
+static PyObject *scan_block(Scanner *self, PyObject *arg, uint32_t buckets) {
     if (!PyBytes_Check(arg)) {
         PyErr_SetString(PyExc_TypeError, "scan() takes bytes");
         return NULL;
@@ -1077,8 +1112,8 @@ static PyObject *Scanner_scan(Scanner *self, PyObject *arg) {
         goto done;
     }
     for (Py_ssize_t i = 0; i < b.n; i++) {
-        prefetch(self, &b, i);
-        int rc = intern_row(self, &b, i);
+        if (!buckets) prefetch(self, &b, i);
+        int rc = buckets ? route_row(self, &b, i, buckets) : intern_row(self, &b, i);
         if (rc != INTERNED) {
             raise_at(Spoiled, i, rc == REPEATED ? "a write repeats a recorded vid"
                                                 : "more names than the columns hold, or out of memory");
@@ -1093,6 +1128,106 @@ static PyObject *Scanner_scan(Scanner *self, PyObject *arg) {
     }
 done:
     block_free(&b);
+    return out;
+}
+
+/* scan(block) -> the columns of its rows, names interned */
+static PyObject *Scanner_scan(Scanner *self, PyObject *arg) { return scan_block(self, arg, 0); }
+
+/* route(block, buckets) -> the columns of its rows, each keyed row's bucket instead of its
+ * key and vids (only regions and workloads interned) */
+static PyObject *Scanner_route(Scanner *self, PyObject *args) {
+    PyObject *block;
+    unsigned int buckets;
+    if (!PyArg_ParseTuple(args, "OI", &block, &buckets)) return NULL;
+    if (!buckets) {
+        PyErr_SetString(PyExc_ValueError, "route() needs at least one bucket");
+        return NULL;
+    }
+    return scan_block(self, block, buckets);
+}
+
+/* learn(table, names): names into a table in this order (a bucket's scanner numbers regions
+ * and workloads as the whole history does) */
+static PyObject *Scanner_learn(Scanner *self, PyObject *args) {
+    int table, fresh;
+    PyObject *names;
+    if (!PyArg_ParseTuple(args, "iO", &table, &names)) return NULL;
+    if (table < 0 || table >= NTABLES) {
+        PyErr_SetString(PyExc_ValueError, "no such table");
+        return NULL;
+    }
+    PyObject *seq = PySequence_Fast(names, "learn() takes a sequence of names");
+    if (!seq) return NULL;
+    for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(seq); i++) {
+        Py_ssize_t n;
+        const char *s = PyUnicode_AsUTF8AndSize(PySequence_Fast_GET_ITEM(seq, i), &n);
+        if (!s || table_intern(&self->tables[table], s, (size_t)n, hash_bytes(s, (size_t)n), &fresh) < 0) {
+            Py_DECREF(seq);
+            return s ? PyErr_NoMemory() : NULL;
+        }
+    }
+    Py_DECREF(seq);
+    Py_RETURN_NONE;
+}
+
+/* hashes(table) -> every name's 64-bit hash (uint64 bytes, in id order) */
+static PyObject *Scanner_hashes(Scanner *self, PyObject *arg) {
+    long table = PyLong_AsLong(arg);
+    if (table == -1 && PyErr_Occurred()) return NULL;
+    if (table < 0 || table >= NTABLES) {
+        PyErr_SetString(PyExc_ValueError, "no such table");
+        return NULL;
+    }
+    const Table *t = &self->tables[table];
+    return PyBytes_FromStringAndSize(t->count ? (const char *)t->hash : "", (Py_ssize_t)t->count * 8);
+}
+
+/* hash(name) -> the 64-bit hash the tables (and route's buckets) use */
+static PyObject *module_hash(PyObject *m, PyObject *arg) {
+    Py_ssize_t n;
+    const char *s = PyUnicode_AsUTF8AndSize(arg, &n);
+    return s ? PyLong_FromUnsignedLongLong(hash_bytes(s, (size_t)n)) : NULL;
+}
+
+/* split(body, line, dest, buckets) -> one bytes per bucket: the lines of `body` (offsets
+ * `line`, int64, one more than rows) whose `dest` (int32 per row) is that bucket, in order */
+static PyObject *module_split(PyObject *m, PyObject *args) {
+    Py_buffer body, line, dest;
+    unsigned int buckets;
+    if (!PyArg_ParseTuple(args, "y*y*y*I", &body, &line, &dest, &buckets)) return NULL;
+    PyObject *out = NULL;
+    Py_ssize_t rows = dest.len / 4;
+    const int64_t *at = line.buf;
+    const int32_t *to = dest.buf;
+    size_t *size = calloc(buckets ? buckets : 1, sizeof(size_t));
+    if (!size || line.len != (rows + 1) * 8) {
+        PyErr_SetString(PyExc_ValueError, "split(): line offsets and destinations disagree");
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < rows; i++)
+        if (to[i] >= 0 && (unsigned)to[i] < buckets) size[to[i]] += (size_t)(at[i + 1] - at[i]);
+    if (!(out = PyList_New(buckets))) goto done;
+    for (unsigned int k = 0; k < buckets; k++) {
+        PyObject *bytes = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)size[k]);
+        if (!bytes) {
+            Py_CLEAR(out);
+            goto done;
+        }
+        PyList_SET_ITEM(out, k, bytes);
+        size[k] = 0;
+    }
+    for (Py_ssize_t i = 0; i < rows; i++) {
+        if (to[i] < 0 || (unsigned)to[i] >= buckets) continue;
+        char *dst = PyBytes_AS_STRING(PyList_GET_ITEM(out, to[i])) + size[to[i]];
+        memcpy(dst, (const char *)body.buf + at[i], (size_t)(at[i + 1] - at[i]));
+        size[to[i]] += (size_t)(at[i + 1] - at[i]);
+    }
+done:
+    free(size);
+    PyBuffer_Release(&body);
+    PyBuffer_Release(&line);
+    PyBuffer_Release(&dest);
     return out;
 }
 
@@ -1174,6 +1309,10 @@ static PyMethodDef Scanner_methods[] = {
     {"find", (PyCFunction)Scanner_find, METH_VARARGS, "find(table, name) -> id or -1"},
     {"count", (PyCFunction)Scanner_count, METH_O, "count(table) -> names interned"},
     {"vids", (PyCFunction)Scanner_vids, METH_NOARGS, "vids() -> (vid_write, seen)"},
+    {"route", (PyCFunction)Scanner_route, METH_VARARGS,
+     "route(block, buckets) -> columns with each keyed row's bucket; keys and vids not interned"},
+    {"learn", (PyCFunction)Scanner_learn, METH_VARARGS, "learn(table, names): intern in order"},
+    {"hashes", (PyCFunction)Scanner_hashes, METH_O, "hashes(table) -> uint64 bytes"},
     {NULL, NULL, 0, NULL}};
 
 static PyTypeObject ScannerType = {
@@ -1186,8 +1325,15 @@ static PyTypeObject ScannerType = {
     .tp_new = PyType_GenericNew,
 };
 
+static PyMethodDef module_methods[] = {
+    {"hash", (PyCFunction)module_hash, METH_O, "hash(name) -> the tables' 64-bit hash"},
+    {"split", (PyCFunction)module_split, METH_VARARGS,
+     "split(body, line, dest, buckets) -> the lines of each bucket, as bytes"},
+    {NULL, NULL, 0, NULL}};
+
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "verdict._scan",
-                                    "The history reader's native pass.", -1, NULL, NULL, NULL, NULL, NULL};
+                                    "The history reader's native pass.", -1, module_methods,
+                                    NULL, NULL, NULL, NULL};
 
 /* COLUMNS: ((name, typecode), ...) in the order scan() returns them */
 static PyObject *column_specs(void) {

@@ -14,10 +14,11 @@ from pydantic import ValidationError
 from units import link_name, parse_duration
 from units.yamlpos import PathKey, YamlError, line_of, load_with_lines, loc_text
 from verdict.budgets import METRICS
-from verdict.check import Checker, Findings
+from verdict.check import check
 from verdict.cost import CostSpec
 from verdict.errors import HistoryError
 from verdict.figures import totals, truth_check, untrusted_truth, workload_rows
+from verdict.findings import Findings
 from verdict.graph import VersionStore
 from verdict.history import (
     CHAOS_LOG,
@@ -243,7 +244,7 @@ def analyze(
     store, stats, cost = read_history(report_dir, run.kinds, reader=reader)
     _check_filters(budgets, store, run.campaign)
     opts = run.options
-    findings = Checker(store, run.windows, opts.staleness_bound, run.truth, opts.examples).run()
+    findings = check(store, run.windows, opts.staleness_bound, run.truth, opts.examples)
     regions = (run.campaign.get("target") or {}).get("regions") or store.regions.names
     duration = _duration_of(run.campaign, findings)
     findings.cost = cost.result(duration, list(regions), run.cost_spec) if duration else None

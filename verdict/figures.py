@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from verdict.check import Findings
+from verdict.findings import Findings
 
 COUNT_FIELDS = ("conflicts", "lost_updates", "skew_inverted", "unknown_resolved")
 
