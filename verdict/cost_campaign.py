@@ -53,6 +53,50 @@ class RegionTally:
     read_units_eventual: float = 0.0
 
 
+class PerSecond:
+    """Units per whole second, each second's sum taken in record order: a dense array over
+    the seconds seen, or a dict once they scatter (one bogus timestamp can span years)."""
+
+    def __init__(self) -> None:
+        self.lo = 0
+        self.units = np.zeros(0)
+        self.hit = np.zeros(0, dtype=bool)
+        self.rows = 0
+        self.sparse: dict[int, float] | None = None
+
+    def add(self, sec: np.ndarray, units: np.ndarray) -> None:
+        self.rows += len(sec)
+        if not len(sec):
+            return
+        if self.sparse is None:
+            lo = min(int(sec.min()), self.lo if len(self.units) else int(sec.min()))
+            hi = max(int(sec.max()), self.lo + len(self.units) - 1)
+            if hi - lo + 1 <= 4 * self.rows + 1024:
+                if lo < self.lo or hi >= self.lo + len(self.units) or not len(self.units):
+                    self._grow(lo, hi)
+                np.add.at(self.units, sec - self.lo, units)  # in record order, like `+=`
+                self.hit[sec - self.lo] = True
+                return
+            self.sparse = self.as_dict()
+        sparse = self.sparse
+        for second, u in zip(sec.tolist(), units.tolist(), strict=True):
+            sparse[second] = sparse.get(second, 0.0) + u
+
+    def _grow(self, lo: int, hi: int) -> None:
+        units, hit = np.zeros(hi - lo + 1), np.zeros(hi - lo + 1, dtype=bool)
+        if len(self.units):
+            at = self.lo - lo
+            units[at : at + len(self.units)] = self.units
+            hit[at : at + len(self.hit)] = self.hit
+        self.lo, self.units, self.hit = lo, units, hit
+
+    def as_dict(self) -> dict[int, float]:
+        if self.sparse is not None:
+            return dict(self.sparse)
+        seen = np.flatnonzero(self.hit)
+        return dict(zip((seen + self.lo).tolist(), self.units[seen].tolist(), strict=True))
+
+
 def _sum(total: float, x: np.ndarray) -> float:
     """`total` plus x, left to right (what `+=` per record gives; numpy's `sum` is pairwise)."""
     return float(np.cumsum(np.concatenate(([total], x)))[-1]) if len(x) else total
@@ -62,8 +106,11 @@ class CostAccumulator:
     """Feed it every history record with `observe`, then ask for `result`.
 
     `observe` only keeps the few numbers a charged record's bill needs, in columns; the
-    units are computed for all records at once (numpy) when asked, because per-record
-    arithmetic in the verdict's hot loop cost twice the parse of the record itself."""
+    units are computed a chunk of records at a time (numpy), because per-record arithmetic
+    in the verdict's hot loop cost twice the parse of the record itself, and the chunk is
+    then dropped: what stays is a tally per region and the units per second, so the bill of
+    a history of any length fits in memory. Sums run in record order, chunk after chunk, so
+    they are the same however the records were fed."""
 
     def __init__(self) -> None:
         self._region_ids: dict[str, int] = {}
@@ -73,7 +120,8 @@ class CostAccumulator:
         self._old = array("q")
         self._capacity = array("d")  # NaN: the store returned no ConsumedCapacity
         self._t = array("d")
-        self._computed: tuple[int, dict[str, RegionTally], dict[int, float]] | None = None
+        self._tallies: dict[str, RegionTally] = {}
+        self._seconds = PerSecond()
 
         self.observe = self._observer()
 
@@ -155,35 +203,30 @@ class CostAccumulator:
         self._old.frombytes(old.astype(np.int64).tobytes())
         self._capacity.frombytes(capacity.astype(np.float64).tobytes())
         self._t.frombytes(t.astype(np.float64).tobytes())
+        if len(self._flags) >= _CHUNK:
+            self._flush()
 
-    def _compute(self) -> tuple[dict[str, RegionTally], dict[int, float]]:
-        """Per-region tallies and units per whole second of completion, from the columns,
-        a chunk at a time so the arithmetic's temporaries stay small."""
+    def _flush(self) -> None:
+        """The pending rows' units into the tallies and the per-second load; rows dropped."""
         n = len(self._flags)
-        if self._computed is not None and self._computed[0] == n:
-            return self._computed[1], self._computed[2]
-        tallies = {name: RegionTally() for name in self._region_ids}
-        by_second: dict[int, float] = {}
+        if not n:
+            return
+        for name in self._region_ids:  # in the order regions were first charged
+            self._tallies.setdefault(name, RegionTally())
         t = np.frombuffer(self._t, dtype=np.float64)
-        lo = int(np.trunc(t.min())) if n else 0
-        span = int(np.trunc(t.max())) - lo + 1 if n else 0
-        dense = span <= 4 * n + 1024  # else scattered (bogus) times: a dict per second
-        per_second, hit = np.zeros(span if dense else 0), np.zeros(span if dense else 0, bool)
         for start in range(0, n, _CHUNK):
             rows = slice(start, start + _CHUNK)
-            units = self._tally_chunk(rows, tallies)
-            sec = np.trunc(t[rows]).astype(np.int64)
-            if dense:
-                np.add.at(per_second, sec - lo, units)  # in record order, like `+=`
-                hit[sec - lo] = True
-            else:
-                for second, u in zip(sec.tolist(), units.tolist(), strict=True):
-                    by_second[second] = by_second.get(second, 0.0) + u
-        if dense:
-            seen = np.flatnonzero(hit)
-            by_second = dict(zip((seen + lo).tolist(), per_second[seen].tolist(), strict=True))
-        self._computed = (n, tallies, by_second)
-        return tallies, by_second
+            units = self._tally_chunk(rows, self._tallies)
+            self._seconds.add(np.trunc(t[rows]).astype(np.int64), units)
+        del t
+        for column in (self._region, self._size, self._old, self._capacity, self._t):
+            del column[:]
+        del self._flags[:]
+
+    def _compute(self) -> tuple[dict[str, RegionTally], dict[int, float]]:
+        """Per-region tallies and units per whole second of completion."""
+        self._flush()
+        return self._tallies, self._seconds.as_dict()
 
     def _tally_chunk(self, rows: slice, tallies: dict[str, RegionTally]) -> np.ndarray:
         """Adds the rows' units to `tallies`; returns each row's units (per-second load)."""
