@@ -12,7 +12,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.verdict_fixtures import FASTEST, HistoryBuilder, both, plans, reader_of, simulate
+from tests.verdict_fixtures import (
+    FASTEST,
+    HistoryBuilder,
+    add_extras,
+    both,
+    extras,
+    plans,
+    reader_of,
+    simulate,
+)
 from verdict import native_reader
 from verdict.analyze import analyze
 
@@ -27,41 +36,6 @@ CAMPAIGN = {
 def native(root: Path) -> bool:
     """True when the fastest reader took the whole history (no fallback)."""
     return reader_of(root) == FASTEST
-
-
-extras = st.lists(
-    st.tuples(
-        st.sampled_from(["fail", "cond", "delete", "counter", "get", "harness", "probe"]),
-        st.integers(0, 5),
-        st.integers(0, 2),
-    ),
-    max_size=25,
-)
-
-
-def add_extras(h: HistoryBuilder, extra: list[tuple[str, int, int]]) -> None:
-    """Records of every other kind: failed writes, deletes, counters with values, plain and
-    consistent reads with sizes and capacity, harness keys, probes."""
-    regions = ("r1", "r2", "r3")
-    for i, (kind, key, r) in enumerate(extra):
-        region, t = regions[r], 50.0 + i * 0.01
-        if kind == "fail":
-            h.write(region, f"profile#{key}", None, t, outcome="fail", error="Throttled")
-        elif kind == "cond":
-            h.write(region, f"profile#{key}", None, t, outcome="fail",
-                    error="ConditionalCheckFailedException", item_bytes=900)  # fmt: skip
-        elif kind == "delete":
-            h.write(region, f"gone#{key}", None, t, op="delete", workload="profile")
-        elif kind == "counter":
-            v = h.write(region, f"clicks#{key}", None, t, op="update", value=key + 1,
-                        item_bytes=1500, old_bytes=1400, capacity=2.0)  # fmt: skip
-            h.final(f"clicks#{key}", {region: v}, value=key + 1)
-        elif kind == "get":
-            h.read(region, f"profile#{key}", None, t, consistent=bool(key % 2), item_bytes=5000)
-        elif kind == "harness":
-            h.write(region, f"hh#hb#{key}", None, t, workload="")
-        else:
-            h.probe(region, regions[(r + 1) % 3], t, 0.001 * (key + 1))
 
 
 @settings(

@@ -1357,7 +1357,7 @@ static int add_constants(PyObject *m) {
     } CONSTANTS[] = {
         {"ROLE_NONE", ROLE_NONE}, {"ROLE_WRITE", ROLE_WRITE}, {"ROLE_FAILED", ROLE_FAILED},
         {"ROLE_READ", ROLE_READ}, {"ROLE_FINAL", ROLE_FINAL}, {"ROLE_PROBE", ROLE_PROBE},
-        {"B_FINAL", B_FINAL}, {"B_CONSISTENT", B_CONSISTENT}, {"B_HARNESS", B_HARNESS},
+        {"B_FINAL", B_FINAL}, {"B_VID", B_VID}, {"B_CONSISTENT", B_CONSISTENT}, {"B_HARNESS", B_HARNESS},
         {"B_ATTRS", B_ATTRS}, {"T_REGION", T_REGION}, {"T_WORKLOAD", T_WORKLOAD},
         {"T_KEY", T_KEY}, {"T_VID", T_VID}, {"NO_TARGET", NO_TARGET},
     };

@@ -13,12 +13,14 @@ from pydantic import ValidationError
 
 from units import link_name, parse_duration
 from units.yamlpos import PathKey, YamlError, line_of, load_with_lines, loc_text
+from verdict.buckets import BUCKET_BYTES, bucket_count, default_jobs, judge_in_buckets
 from verdict.budgets import METRICS
 from verdict.check import check
 from verdict.cost import CostSpec
+from verdict.cost_campaign import CostAccumulator
 from verdict.errors import HistoryError
 from verdict.figures import totals, truth_check, untrusted_truth, workload_rows
-from verdict.findings import Findings
+from verdict.findings import Findings, Frame, findings_of
 from verdict.graph import VersionStore
 from verdict.history import (
     CHAOS_LOG,
@@ -29,8 +31,9 @@ from verdict.history import (
     fault_windows,
 )
 from verdict.junit import junit_xml
-from verdict.native_reader import read_history
-from verdict.shards import ReadStats
+from verdict.native_reader import available, read_history
+from verdict.shards import ReadStats, shard_paths
+from verdict.skew import replication_horizons
 from verdict.spec import BudgetSpec, VerdictOptions
 
 CAMPAIGN_FILE = "campaign.yaml"
@@ -232,32 +235,70 @@ def analyze(
     partial: bool | None = None,
     write: bool = True,
     reader: str = "native",
+    jobs: int | None = None,
+    bucket_bytes: int = BUCKET_BYTES,
 ) -> Verdict:
     """Judge a report directory. `budgets` None: the campaign's; `partial` None: detected from
     shard trailers, lost workers and the campaign's `partial:` flag; `reader`: the first of
-    `verdict.native_reader.READERS` to try ("records" is the reference)."""
+    `verdict.native_reader.READERS` to try ("records" is the reference); a history of more
+    than `bucket_bytes` is judged in key buckets by `jobs` processes (None: every core)."""
     report_dir = Path(report_dir)
     started = time.perf_counter()
     run = read_run_files(report_dir)
     if budgets is None:
         budgets = parse_budgets(run.campaign.get("budgets"), report_dir / CAMPAIGN_FILE)
-    store, stats, cost = read_history(report_dir, run.kinds, reader=reader)
+    judged = judge(report_dir, run, reader, jobs or default_jobs(), bucket_bytes)
+    store = judged.findings.store
     _check_filters(budgets, store, run.campaign)
-    opts = run.options
-    findings = check(store, run.windows, opts.staleness_bound, run.truth, opts.examples)
+    findings = judged.findings
     regions = (run.campaign.get("target") or {}).get("regions") or store.regions.names
     duration = _duration_of(run.campaign, findings)
-    findings.cost = cost.result(duration, list(regions), run.cost_spec) if duration else None
+    findings.cost = judged.cost.result(duration, list(regions), run.cost_spec) if duration else None
+    stats = judged.stats
     if partial is None:
         partial = bool(stats.unterminated or run.campaign.get("partial") or run.lost_workers)
     data = verdict_json(report_dir.name, run, budgets, findings, partial)
-    data["history"] = _history_json(stats, store)
+    data["history"] = _history_json(stats, store, judged.keys)
     data["campaign"] = {"duration": run.campaign.get("duration"), "regions": regions}
     data["analysis_s"] = round(time.perf_counter() - started, 3)
     verdict = Verdict(data)
     if write:
         write_reports(report_dir, verdict)
     return verdict
+
+
+@dataclass
+class Judged:
+    findings: Findings
+    stats: ReadStats
+    cost: CostAccumulator
+    keys: int
+
+
+def judge(report_dir: Path, run: RunFiles, reader: str, jobs: int, bucket_bytes: int) -> Judged:
+    """Read and judge the history: in key buckets when it is larger than `bucket_bytes` and
+    the native reader is there, else in memory (the same figures)."""
+    opts = run.options
+    refusals = []
+    buckets = bucket_count(shard_paths(report_dir), bucket_bytes)
+    if buckets > 1 and reader == "native" and available():
+        truth = (run.truth or {}).get("keys") if run.truth else None
+
+        def frame_of(store: VersionStore, t_min: float, t_max: float) -> Frame:
+            horizons = replication_horizons(store)
+            return Frame(run.windows, opts.staleness_bound, opts.examples, truth, horizons,
+                         t_min, t_max)  # fmt: skip
+
+        got = judge_in_buckets(report_dir, run.kinds, frame_of, buckets, jobs)
+        if not isinstance(got, str):
+            store, stats, cost, merged, frame, keys = got
+            stats.buckets = buckets
+            return Judged(findings_of(merged, store, frame), stats, cost, keys)
+        refusals.append(got)
+    store, stats, cost = read_history(report_dir, run.kinds, reader=reader)
+    stats.refusals = refusals + stats.refusals
+    findings = check(store, run.windows, opts.staleness_bound, run.truth, opts.examples)
+    return Judged(findings, stats, cost, len(store.keys.names))
 
 
 def verdict_json(
@@ -292,7 +333,7 @@ def verdict_json(
     return data
 
 
-def _history_json(stats: ReadStats, store: VersionStore) -> dict[str, Any]:
+def _history_json(stats: ReadStats, store: VersionStore, keys: int) -> dict[str, Any]:
     return {
         "shards": len(stats.shards),
         "records": stats.records,
@@ -300,9 +341,10 @@ def _history_json(stats: ReadStats, store: VersionStore) -> dict[str, Any]:
         "skipped_examples": stats.skipped_examples,
         "unterminated_shards": stats.unterminated,
         "duplicate_writes": store.duplicates,
-        "keys": len(store.keys.names),
+        "keys": keys,
         "reader": stats.reader,
         "reader_refusals": stats.refusals,
+        "buckets": stats.buckets,
     }
 
 

@@ -90,14 +90,31 @@ class VidNames(Sequence[str]):
         return {name: v for name, v in found.items() if v >= 0}
 
 
-class NativeReader:
-    """Blocks of shard lines through the scanner into a StoreBuilder."""
+def columns(cols: tuple[bytes, ...]) -> dict[str, np.ndarray]:
+    """The scanner's columns by name, viewed with numpy (no copy)."""
+    return {
+        name: np.frombuffer(col, code)
+        for (name, code), col in zip(_scan.COLUMNS, cols, strict=True)
+    }
 
-    def __init__(self, store: VersionStore, cost: CostAccumulator) -> None:
+
+class NativeReader:
+    """Blocks of shard lines through the scanner into a StoreBuilder. A key bucket's reader
+    (verdict.buckets) starts from the whole history's regions and workloads, so it numbers
+    them alike, and is given each block's record positions."""
+
+    def __init__(
+        self, store: VersionStore, cost: CostAccumulator | None,
+        regions: list[str] = (), workloads: list[str] = (),  # type: ignore[assignment]
+    ) -> None:  # fmt: skip
         self.s, self.scanner = store, _scan.Scanner()
+        for table, interned, names in ((_scan.T_REGION, store.regions, regions),
+                                       (_scan.T_WORKLOAD, store.workloads, workloads)):  # fmt: skip
+            self.scanner.learn(table, list(names))
+            for name in names:
+                interned(name)
         number = self.scanner.find
         self.builder = StoreBuilder(store, cost, lambda name: number(_scan.T_VID, name))
-        self.columns = [(name, np.dtype(code)) for name, code in _scan.COLUMNS]
 
     def whole(self, body: bytes, where: Where) -> int | None:
         """The block's records, or None (nothing changed): read it line by line. The
@@ -118,22 +135,13 @@ class NativeReader:
         except _scan.Refused as e:
             raise Unscannable(refusal(e, where)) from None
 
-    def _take(self, body: bytes, where: Where) -> int:
+    def _take(self, body: bytes, where: Where, pos: np.ndarray | None = None) -> int:
         """Scan a block into the store; raises _scan.Refused (nothing changed) or Spoiled
-        (the scanner's tables changed)."""
-        cols = self.scanner.scan(body)
-        c = {
-            name: np.frombuffer(col, dtype)
-            for (name, dtype), col in zip(self.columns, cols, strict=True)
-        }
-        line = c["line"]
-
-        def row(i: int) -> dict[str, Any]:
-            return orjson.loads(body[line[i] : line[i + 1]])
-
+        (the scanner's tables changed). `pos`: its records' positions in the history."""
+        c = columns(self.scanner.scan(body))
         self._learn_names()
-        self.builder.add(c, row, self.scanner.count(_scan.T_KEY))
-        return len(line) - 1
+        self.builder.add(c, row_reader(body, c["line"]), self.scanner.count(_scan.T_KEY), pos)
+        return len(c["line"]) - 1
 
     def _learn_names(self) -> None:
         """New regions and workloads into the store's tables (the scanner numbered them in
@@ -147,6 +155,15 @@ class NativeReader:
         vid_write, seen = self.scanner.vids()
         names = VidNames(self.scanner)
         self.builder.finish(self.scanner.names(_scan.T_KEY), vid_write, seen, names)
+
+
+def row_reader(body: bytes, line: np.ndarray) -> Callable[[int], dict[str, Any]]:
+    """row(i) -> the i-th line of the block, decoded (for the fields kept out of columns)."""
+
+    def row(i: int) -> dict[str, Any]:
+        return orjson.loads(body[line[i] : line[i + 1]])
+
+    return row
 
 
 def read_native(report_dir: Path, reader: NativeReader, stats: ReadStats, judge: Judge) -> None:

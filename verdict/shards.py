@@ -38,6 +38,8 @@ class ReadStats:
     #: refused it
     reader: str = "records"
     refusals: list[str] = field(default_factory=list)
+    #: key buckets the history was judged in (1: in memory)
+    buckets: int = 1
 
     def skip(self, where: str, why: str) -> None:
         self.skipped += 1

@@ -102,9 +102,11 @@ class StoreBuilder:
     hands the columns to the store as the arrays the checker reads."""
 
     def __init__(
-        self, store: VersionStore, cost: CostAccumulator, vid_number: Callable[[str], int]
-    ) -> None:
-        """`vid_number(name)`: the scanner's number of a vid it has met."""
+        self, store: VersionStore, cost: CostAccumulator | None,
+        vid_number: Callable[[str], int],
+    ) -> None:  # fmt: skip
+        """`vid_number(name)`: the scanner's number of a vid it has met; `cost` None: the
+        bill is drawn up elsewhere (a key bucket's rows were charged when routed)."""
         self.s, self.cost, self.vid_number = store, cost, vid_number
         self.valued = {w for w, kind in store.value_kinds.items() if kind in VALUE_KINDS}
         self.key_head = Growable(np.int32, -1)
@@ -117,29 +119,37 @@ class StoreBuilder:
         #: final read number -> its attribute versions, ((name, vid), ...) sorted
         self.f_attrs: dict[int, tuple[tuple[str, int], ...]] = {}
         self.finals = 0
+        #: where keys were first named, reads kept and rejections made, in the whole
+        #: history's record order (when blocks come with positions: a key bucket's store)
+        self.key_pos = Growable(np.int64, -1)
+        self.r_pos: list[np.ndarray] = []
+        self.rejection_pos: list[int] = []
 
-    def add(self, c: Columns, row: RowOf, keys: int) -> None:
-        """One block's rows; `keys`: how many keys the scanner has numbered so far."""
-        self._learn_keys(c, keys)
+    def add(self, c: Columns, row: RowOf, keys: int, pos: np.ndarray | None = None) -> None:
+        """One block's rows; `keys`: how many keys the scanner has numbered so far; `pos`:
+        each row's index in the whole history's records (a key bucket's blocks)."""
+        self._learn_keys(c, keys, pos)
         role = c["role"]
         writes, finals = self.writes, self.finals
         self._writes(c, np.flatnonzero(role == ROLE_WRITE), row)
         self._tally(c, role)
-        condition = self._failed(c, np.flatnonzero(role == ROLE_FAILED), row)
+        condition = self._failed(c, np.flatnonzero(role == ROLE_FAILED), row, pos)
         kept = np.flatnonzero((role == ROLE_READ) & (c["vid"] >= 0))
+        if pos is not None:
+            self.r_pos.append(pos[kept])
         for name, col in (("key", c["key"]), ("vid", c["vid"]), ("region", c["region"]),
                           ("t", c["t_inv"])):  # fmt: skip
             self.r[name].append(col[kept])
         self._finals(c, np.flatnonzero(role == ROLE_FINAL), row)
-        probes = np.flatnonzero(role == ROLE_PROBE)
-        if len(probes):
-            self._probes(c, probes)
-        self._charge(c, role, condition)
+        add_probes(self.s, c)
+        if self.cost is not None:
+            charge(self.cost, self.s.regions.names, c, condition)
         if (c["bits"] & B_ATTRS).any():
             self._attributes(c, row, writes, finals)
 
-    def _learn_keys(self, c: Columns, keys: int) -> None:
-        """A new key's first workload (the scanner numbered the keys)."""
+    def _learn_keys(self, c: Columns, keys: int, pos: np.ndarray | None) -> None:
+        """A new key's first workload (the scanner numbered the keys), and where it was
+        first named."""
         if keys > self.key_head.n:
             base = self.key_head.n
             self.key_head.grow_to(keys)
@@ -148,6 +158,9 @@ class StoreBuilder:
             codes, first = np.unique(key[key >= base], return_index=True)
             rows = np.flatnonzero(key >= base)[first]
             self.key_workload.a[codes] = c["workload"][rows]
+            if pos is not None:
+                self.key_pos.grow_to(keys)
+                self.key_pos.a[codes] = pos[rows]
 
     def _writes(self, c: Columns, w: np.ndarray, row: RowOf) -> None:
         """Acknowledged and unknown writes: appended, each chained to its key's previous
@@ -205,7 +218,9 @@ class StoreBuilder:
         for k, m in zip(codes.tolist(), counts.tolist(), strict=True):
             tally[k] += m
 
-    def _failed(self, c: Columns, failed: np.ndarray, row: RowOf) -> np.ndarray:
+    def _failed(
+        self, c: Columns, failed: np.ndarray, row: RowOf, pos: np.ndarray | None
+    ) -> np.ndarray:
         """Failed writes by error; client_lww rejections naming their blocker. Returns the
         rows whose condition failed (they consume write units)."""
         condition = np.zeros(len(c["role"]), dtype=bool)
@@ -220,6 +235,8 @@ class StoreBuilder:
                               float(c["t_inv"][i]), float(c["t_comp"][i]), rec["blocked_by"])  # fmt: skip
                 if r is not None:
                     self.s.rejections.append(r)
+                    if pos is not None:
+                        self.rejection_pos.append(int(pos[i]))
         return condition
 
     def _finals(self, c: Columns, f: np.ndarray, row: RowOf) -> None:
@@ -231,33 +248,6 @@ class StoreBuilder:
                 if "value" in rec:
                     self.f_values[self.finals + i] = rec["value"]
         self.finals += len(f)
-
-    def _probes(self, c: Columns, probes: np.ndarray) -> None:
-        s = self.s
-        for i in probes.tolist():
-            link = (int(c["region"][i]), int(c["target"][i]))
-            if link not in s.lags:
-                s.lags[link] = array("d")
-                s.probe_t[link] = array("d")
-            s.lags[link].append(float(c["lag"][i]))
-            s.probe_t[link].append(float(c["t_inv"][i]))
-
-    def _charge(self, c: Columns, role: np.ndarray, condition: np.ndarray) -> None:
-        """The bill's rows: gets, writes that replicate, failed conditions; not the
-        harness's own traffic (final reads, heartbeat keys)."""
-        bits = c["bits"]
-        gets, replicates = (role == ROLE_READ) | (role == ROLE_FINAL), role == ROLE_WRITE
-        harness = (bits & (B_FINAL | B_HARNESS)) > 0
-        charged = np.flatnonzero((gets | replicates | condition) & ~harness)
-        strong = gets & ((bits & B_CONSISTENT) > 0)
-        flags = np.where(gets, 1, 0) | np.where(replicates, 4, 0) | np.where(strong, 2, 0)
-        old = np.where(c["op"] < 3, c["old_bytes"], 0)
-        t_comp = c["t_comp"][charged]
-        self.cost.observe_columns(
-            self.s.regions.names, c["region"][charged], flags[charged].astype(np.uint8),
-            c["item_bytes"][charged], old[charged], c["capacity"][charged],
-            np.where(np.isnan(t_comp), 0.0, t_comp),
-        )  # fmt: skip
 
     def _attributes(self, c: Columns, row: RowOf, writes: int, finals: int) -> None:
         """Attribute-level versions of the block's writes and final reads, as the
@@ -325,3 +315,39 @@ class StoreBuilder:
                 final[fk[list(self.f_attrs)]] = MIXED_FINAL
         s.key_final = array("i", final.astype(np.int32).tobytes())
         s.finals = FinalReads(nkeys, fk, fr, fv, self.f_values, self.f_attrs)  # type: ignore[assignment]
+
+
+def add_probes(store: VersionStore, c: Columns) -> None:
+    """The block's lag samples, per link, in record order."""
+    for i in np.flatnonzero(c["role"] == ROLE_PROBE).tolist():
+        link = (int(c["region"][i]), int(c["target"][i]))
+        if link not in store.lags:
+            store.lags[link] = array("d")
+            store.probe_t[link] = array("d")
+        store.lags[link].append(float(c["lag"][i]))
+        store.probe_t[link].append(float(c["t_inv"][i]))
+
+
+def conditions(c: Columns, row: RowOf) -> np.ndarray:
+    """Per row: a write whose condition failed (it consumes write units)."""
+    condition = np.zeros(len(c["role"]), dtype=bool)
+    for i in np.flatnonzero(c["role"] == ROLE_FAILED).tolist():
+        condition[i] = "ConditionalCheck" in str(row(i).get("error"))
+    return condition
+
+
+def charge(cost: CostAccumulator, names: list[str], c: Columns, condition: np.ndarray) -> None:
+    """The bill's rows: gets, writes that replicate, failed conditions; not the harness's
+    own traffic (final reads, heartbeat keys). `names`: the region table."""
+    role, bits = c["role"], c["bits"]
+    gets, replicates = (role == ROLE_READ) | (role == ROLE_FINAL), role == ROLE_WRITE
+    harness = (bits & (B_FINAL | B_HARNESS)) > 0
+    charged = np.flatnonzero((gets | replicates | condition) & ~harness)
+    strong = gets & ((bits & B_CONSISTENT) > 0)
+    flags = np.where(gets, 1, 0) | np.where(replicates, 4, 0) | np.where(strong, 2, 0)
+    old = np.where(c["op"] < 3, c["old_bytes"], 0)
+    t_comp = c["t_comp"][charged]
+    cost.observe_columns(
+        names, c["region"][charged], flags[charged].astype(np.uint8), c["item_bytes"][charged],
+        old[charged], c["capacity"][charged], np.where(np.isnan(t_comp), 0.0, t_comp),
+    )  # fmt: skip
