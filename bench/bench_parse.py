@@ -8,14 +8,16 @@ from pathlib import Path
 
 import orjson
 
+from verdict.history import open_shard, shard_files
+
 
 def parse_only(root: Path) -> float:
     """CPU seconds to read and decode every line of every shard under root/history with
     `orjson.loads`: what a Python reader of JSON lines costs (the ratio's baseline)."""
     started = time.process_time()
     loads = orjson.loads
-    for path in sorted((root / "history").glob("*.jsonl")):
-        with path.open("rb") as f:
+    for path in shard_files(root / "history"):
+        with open_shard(path) as f:
             for line in f:
                 loads(line)
     return time.process_time() - started
@@ -25,8 +27,8 @@ def _bodies(root: Path):
     """Every shard's blocks of record lines (header and trailer aside), as the verdict reads them."""
     from verdict.shards import blocks
 
-    for path in sorted((root / "history").glob("*.jsonl")):
-        with path.open("rb") as f:
+    for path in shard_files(root / "history"):
+        with open_shard(path) as f:
             f.readline()  # the header
             for data in blocks(f):
                 body = data[: data.rfind(b"\n", 0, len(data) - 1) + 1]  # the trailer aside

@@ -25,11 +25,18 @@ def test_missing_history_and_empty_history(tmp_path: Path) -> None:
     with pytest.raises(HistoryError, match="no history directory"):
         analyze(tmp_path / "r")
     (tmp_path / "r" / "history").mkdir()
-    with pytest.raises(HistoryError, match=r"no history shards \(\*\.jsonl\)"):
+    with pytest.raises(HistoryError, match=r"no history shards \(\*\.jsonl\.zst, \*\.jsonl\)"):
         analyze(tmp_path / "r")
     (tmp_path / "r" / "history" / "w1.jsonl").write_bytes(b"")
     with pytest.raises(HistoryError, match="holds no records"):
         analyze(tmp_path / "r")
+
+
+def test_a_shard_that_is_not_zstd_is_named(history: HistoryBuilder) -> None:
+    small(history)
+    (history.root / "history" / "w-z.jsonl.zst").write_bytes(b"not zstd at all\n" * 10)
+    with pytest.raises(HistoryError, match=r"w-z\.jsonl\.zst: not zstd-compressed history"):
+        analyze(history.root)
 
 
 def test_unknown_schema_names_file_and_line(history: HistoryBuilder) -> None:

@@ -194,9 +194,24 @@ def _read_bucket(reader: NativeReader, lines: BinaryIO, positions: BinaryIO) -> 
 
 
 def bucket_count(paths: list[Path], bucket_bytes: int) -> int:
-    """How many buckets the history needs (1: judge it in memory)."""
-    size = sum(p.stat().st_size for p in paths)
+    """How many buckets the history needs (1: judge it in memory), by its JSON lines' size:
+    a compressed shard's is estimated from how much its first 8 MB of lines shrank."""
+    size = 0
+    for p in paths:
+        size += p.stat().st_size * (_expansion(p) if p.name.endswith(".zst") else 1)
     return max(1, math.ceil(size / bucket_bytes))
+
+
+def _expansion(path: Path) -> float:
+    import zstandard
+
+    with path.open("rb") as raw:
+        stream = zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)
+        try:
+            produced = len(stream.read(8 << 20))
+        except zstandard.ZstdError:  # not zstd at all: the reader will say so
+            return 1.0
+        return max(produced / max(raw.tell(), 1), 1.0)
 
 
 def route(report_dir: Path, buckets: int, directory: Path, kinds: dict[str, str]) -> Routed:

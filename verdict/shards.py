@@ -17,7 +17,7 @@ from typing import Any, BinaryIO
 import orjson
 
 from verdict.errors import HistoryError
-from verdict.history import HISTORY_DIR, SCHEMA
+from verdict.history import HISTORY_DIR, SCHEMA, open_shard, shard_files
 
 #: how many skipped-line locations the verdict quotes
 SKIP_EXAMPLES = 10
@@ -54,9 +54,9 @@ def shard_paths(report_dir: Path) -> list[Path]:
         raise HistoryError(f"{report_dir}: not a report directory")
     if not hist.is_dir():
         raise HistoryError(f"{hist}: no history directory in the report")
-    shards = sorted(hist.glob("*.jsonl"))
+    shards = shard_files(hist)
     if not shards:
-        raise HistoryError(f"{hist}: no history shards (*.jsonl)")
+        raise HistoryError(f"{hist}: no history shards (*.jsonl.zst, *.jsonl)")
     return shards
 
 
@@ -128,8 +128,11 @@ def read_shards(paths: list[Path], stats: ReadStats, read_body: BodyReader) -> N
     """Each shard's header checked, the rest read by `read_body`, the counts kept in `stats`."""
     for path in paths:
         stats.shards.append(path.name)
-        with path.open("rb") as f:
-            first = f.readline()
+        with open_shard(path) as f:
+            try:
+                first = f.readline()
+            except ValueError as e:  # not a zstd stream at all
+                raise HistoryError(str(e)) from None
             if not first.strip():
                 stats.unterminated.append(path.name)
                 continue
