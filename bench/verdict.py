@@ -12,12 +12,13 @@ the analysis's peak memory per operation: the largest sum of the resident memory
 analysing process and its workers, sampled every 50 ms, over what the process held before
 (targets: <= 300 B/op at 1M, <= 100 B/op at 20M). Usage:
 
-    python bench/verdict.py [--ops 1000000] [--keys OPS/10] [--jobs N]
+    python bench/verdict.py [--ops 1000000] [--keys OPS/10] [--jobs N] [--zstd]
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import random
 import subprocess
 import sys
@@ -26,10 +27,11 @@ import time
 from pathlib import Path
 
 import orjson
+import zstandard
 
 # this file is named like the package it measures: import the package, not this script
 sys.path[0] = str(Path(__file__).resolve().parents[1])
-from verdict.history import HISTORY_DIR, header  # noqa: E402
+from verdict.history import HISTORY_DIR, ZSTD_LEVEL, header  # noqa: E402
 
 REGIONS = ("us-east-1", "us-west-2", "eu-west-1")
 WORKERS_PER_REGION = 3
@@ -101,6 +103,17 @@ def generate(root: Path, ops: int, keys: int, seed: int = 7) -> int:
     return ops
 
 
+def compress(root: Path, lines_per_frame: int = 2500) -> None:
+    """Each shard as the recorder writes it: zstd frames of a flush's lines (at 5,000
+    operations/s, a flush every 0.5 s holds 2,500)."""
+    frame = zstandard.ZstdCompressor(level=ZSTD_LEVEL).compress
+    for path in sorted((root / HISTORY_DIR).glob("*.jsonl")):
+        with path.open("rb") as src, (path.parent / (path.name + ".zst")).open("wb") as out:
+            while chunk := list(itertools.islice(src, lines_per_frame)):
+                out.write(frame(b"".join(chunk)))
+        path.unlink()
+
+
 CHILD = """
 import resource, sys, threading, time
 from pathlib import Path
@@ -164,6 +177,7 @@ def main() -> None:
     ap.add_argument("--ops", type=int, default=1_000_000)
     ap.add_argument("--keys", type=int, default=0, help="default: one per 10 operations")
     ap.add_argument("--jobs", type=int, default=0, help="analysis processes (default: cores)")
+    ap.add_argument("--zstd", action="store_true", help="shards compressed, as hothot writes them")
     args = ap.parse_args()
     keys = args.keys or max(args.ops // 10, 1)
     small = args.ops <= 2_000_000
@@ -171,6 +185,8 @@ def main() -> None:
         root = Path(tmp)
         t = time.perf_counter()
         n = generate(root, args.ops, keys)
+        if args.zstd:
+            compress(root)
         size = sum(p.stat().st_size for p in (root / HISTORY_DIR).iterdir())
         print(f"generated {n:,} operations over {keys:,} keys in {time.perf_counter() - t:.1f}s"
               f" ({size / 2**20:.0f} MiB of shards, {size / n:.0f} B/op)")  # fmt: skip
