@@ -5,6 +5,7 @@ and lost updates it implies. It never looks at any client's history."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 VID = "hh_vid"
@@ -112,28 +113,95 @@ def judge(nodes: list[WriteNode], final_vid: str | None, final_item: dict[str, A
     return {"writes": len(nodes), "conflicts": conflicts, "lost": lost, "final": final_vid}
 
 
+class KeyTruth:
+    """One key's version graph: the write nodes still undecided, and what is decided."""
+
+    __slots__ = ("key", "nodes", "writes", "children", "conflicts", "lost", "frozen")
+
+    def __init__(self, key: Any) -> None:
+        self.key = key
+        self.nodes: list[tuple[int, WriteNode]] = []  # (acknowledgement number, node)
+        self.writes = 0
+        #: writes per pred, for preds that may still be replaced by another write
+        self.children: Counter[str | None] = Counter()
+        self.conflicts = 0  # of preds that can no longer be replaced
+        self.lost: list[tuple[int, str]] = []  # decided lost, with acknowledgement numbers
+        #: attribute-level or repeated vids: judged whole at the end, never compacted
+        self.frozen = False
+
+    def compact(self, live: set[str | None]) -> None:
+        """Decide what the versions alive now (stored in a region or on their way to one,
+        None: a region without the item) already decide. Every later version descends from
+        one of them, so a node that is an ancestor of none of them is lost for good, one that
+        is an ancestor of all of them is kept for good, and a pred none of them is can never
+        be replaced again: its conflicts are final."""
+        parents = {n.vid: n.pred for _, n in self.nodes}
+        if self.frozen or len(parents) < len(self.nodes):
+            self.frozen = True
+            return
+        lines = [_ancestry(parents, v) & parents.keys() for v in live if v is not None]
+        anywhere = set().union(*lines)
+        everywhere = set.intersection(*lines) if lines and None not in live else set()
+        undecided = []
+        for seq, node in self.nodes:
+            if node.vid not in anywhere:
+                self.lost.append((seq, node.vid))
+            elif node.vid not in everywhere:
+                undecided.append((seq, node))
+        self.nodes = undecided
+        for pred in [p for p in self.children if p is not None and p not in live]:
+            self.conflicts += self.children.pop(pred) - 1
+
+    def report(self, final_vid: str | None, final_item: dict[str, Any] | None) -> dict[str, Any]:
+        verdict = judge([n for _, n in self.nodes], final_vid, final_item)
+        lost_now = set(verdict["lost"])
+        lost = self.lost + [(seq, n.vid) for seq, n in self.nodes if n.vid in lost_now]
+        conflicts = self.conflicts + sum(k - 1 for k in self.children.values())
+        return {"writes": self.writes, "conflicts": conflicts,
+                "lost": [vid for _, vid in sorted(lost)], "final": final_vid}  # fmt: skip
+
+
+#: acknowledged writes between two compactions of a table's truth
+COMPACT_EVERY = 50_000
+
+
 class TruthLog:
-    """Per table: key label -> the write nodes acknowledged for it, in acknowledgement order."""
+    """Per table: key label -> its KeyTruth, fed in acknowledgement order. `record` says
+    when the log is due for `compact` (the engine knows which versions are alive)."""
 
     def __init__(self) -> None:
-        self.nodes: dict[str, list[WriteNode]] = {}
-        self.keys: dict[str, Any] = {}
+        self.keys: dict[str, KeyTruth] = {}
+        self._seq = 0
+        self._since = 0
 
-    def record(self, label: str, key: Any, node: WriteNode) -> None:
-        bucket = self.nodes.get(label)
-        if bucket is None:
-            self.nodes[label] = [node]
-            self.keys[label] = key
-        else:
-            bucket.append(node)
+    def record(self, label: str, key: Any, node: WriteNode) -> bool:
+        truth = self.keys.get(label)
+        if truth is None:
+            truth = self.keys[label] = KeyTruth(key)
+        self._seq += 1
+        truth.nodes.append((self._seq, node))
+        truth.writes += 1
+        truth.children[node.pred] += 1
+        if node.attrs is not None:
+            truth.frozen = True
+        self._since += 1
+        return self._since >= COMPACT_EVERY
+
+    def compact(self, live: Callable[[Any], set[str | None]]) -> None:
+        """Every key with a few undecided nodes, against `live(key)`: the vids stored or in
+        flight for it now (None for a region that has no version of it)."""
+        self._since = 0
+        for truth in self.keys.values():
+            if len(truth.nodes) > 2 and not truth.frozen:
+                truth.compact(live(truth.key))
 
     def report(self, finals: dict[str, tuple[str | None, dict[str, Any] | None]]) -> dict:
         """`finals`: key label -> (final vid, final item image) as converged."""
         keys = {}
         totals = {"writes": 0, "conflicts": 0, "lost_updates": 0}
-        for label, nodes in self.nodes.items():
+        for label, truth in self.keys.items():
             final_vid, final_item = finals.get(label, (None, None))
-            verdict = judge(nodes, final_vid, final_item)
+            verdict = truth.report(final_vid, final_item)
             keys[label] = verdict
             totals["writes"] += verdict["writes"]
             totals["conflicts"] += verdict["conflicts"]
