@@ -116,7 +116,8 @@ def judge(nodes: list[WriteNode], final_vid: str | None, final_item: dict[str, A
 class KeyTruth:
     """One key's version graph: the write nodes still undecided, and what is decided."""
 
-    __slots__ = ("key", "nodes", "writes", "children", "conflicts", "lost", "frozen")
+    __slots__ = ("key", "nodes", "writes", "children", "conflicts", "lost", "frozen", "common",
+                 "kept")  # fmt: skip
 
     def __init__(self, key: Any) -> None:
         self.key = key
@@ -128,13 +129,19 @@ class KeyTruth:
         self.lost: list[tuple[int, str]] = []  # decided lost, with acknowledgement numbers
         #: attribute-level or repeated vids: judged whole at the end, never compacted
         self.frozen = False
+        #: the newest node every alive version descended from when compacted (dropped, with
+        #: its ancestors: `kept` of them), None before any
+        self.common: str | None = None
+        self.kept = 0
 
     def compact(self, live: set[str | None]) -> None:
-        """Decide what the versions alive now (stored in a region or on their way to one,
-        None: a region without the item) already decide. Every later version descends from
-        one of them, so a node that is an ancestor of none of them is lost for good, one that
-        is an ancestor of all of them is kept for good, and a pred none of them is can never
-        be replaced again: its conflicts are final."""
+        """Decide what the versions alive now (stored in a region or on their way to one;
+        None: a region without the item, or holding one written without hh_vid) already
+        decide. An instrumented later version descends from one of them, so a node that is
+        an ancestor of none of them is lost for good, and a pred none of them is can never be
+        replaced again: its conflicts are final. The nodes that are ancestors of all of them
+        are kept unless a version written without hh_vid wins in the end (then lost: counted,
+        not listed); they are dropped, the newest remembered as `common`."""
         parents = {n.vid: n.pred for _, n in self.nodes}
         if self.frozen or len(parents) < len(self.nodes):
             self.frozen = True
@@ -148,6 +155,10 @@ class KeyTruth:
                 self.lost.append((seq, node.vid))
             elif node.vid not in everywhere:
                 undecided.append((seq, node))
+        if everywhere:  # a path from the last common node: its tip is the new one
+            preds = {parents[v] for v in everywhere}
+            (self.common,) = everywhere - preds
+            self.kept += len(everywhere)
         self.nodes = undecided
         for pred in [p for p in self.children if p is not None and p not in live]:
             self.conflicts += self.children.pop(pred) - 1
@@ -157,8 +168,22 @@ class KeyTruth:
         lost_now = set(verdict["lost"])
         lost = self.lost + [(seq, n.vid) for seq, n in self.nodes if n.vid in lost_now]
         conflicts = self.conflicts + sum(k - 1 for k in self.children.values())
-        return {"writes": self.writes, "conflicts": conflicts,
-                "lost": [vid for _, vid in sorted(lost)], "final": final_vid}  # fmt: skip
+        out = {"writes": self.writes, "conflicts": conflicts,
+               "lost": [vid for _, vid in sorted(lost)], "final": final_vid}  # fmt: skip
+        if self.kept and not self._descends(final_vid):
+            out["lost_unlisted"] = self.kept  # kept when compacted; then a plain write won
+        return out
+
+    def _descends(self, vid: str | None) -> bool:
+        """Whether `vid`'s ancestry reaches the dropped common node."""
+        parents = {n.vid: n.pred for _, n in self.nodes}
+        seen: set[str] = set()
+        while vid is not None and vid not in seen:
+            if vid == self.common:
+                return True
+            seen.add(vid)
+            vid = parents.get(vid)
+        return False
 
 
 #: acknowledged writes between two compactions of a table's truth
@@ -205,5 +230,5 @@ class TruthLog:
             keys[label] = verdict
             totals["writes"] += verdict["writes"]
             totals["conflicts"] += verdict["conflicts"]
-            totals["lost_updates"] += len(verdict["lost"])
+            totals["lost_updates"] += len(verdict["lost"]) + verdict.get("lost_unlisted", 0)
         return {"totals": totals, "keys": keys}

@@ -281,6 +281,27 @@ def test_truth_mismatch_is_flagged_loudly(history: HistoryBuilder) -> None:
     assert v["truth_diff"]["examples"][0]["verdict"]["lost"] == [lose]
 
 
+def test_truth_counting_lost_writes_it_no_longer_names_agrees(history: HistoryBuilder) -> None:
+    """The emulator's compacted truth counts (`lost_unlisted`) the writes a later write
+    without hh_vid made lost after they had been kept: the verdict agrees when its own lost
+    writes are the ones named plus that many more."""
+    v0 = history.write("a", "profile#1", None, 0.0)
+    v1 = history.write("a", "profile#1", v0, 1.0)
+    lose = history.write("b", "profile#1", v0, 1.001)
+    history.final("profile#1", {"a": None, "b": None})  # a plain write won: all three lost
+    history.truth = {
+        "totals": {"writes": 3, "conflicts": 1, "lost_updates": 3},
+        "keys": {"profile#1": {"writes": 3, "conflicts": 1, "lost": [lose], "lost_unlisted": 2,
+                               "final": None}},
+    }  # fmt: skip
+    v = verdict_of(history)
+    assert v["totals"]["lost_updates"] == 3
+    assert v["truth_mismatch"] is False and "truth_diff" not in v
+    history.truth["keys"]["profile#1"]["lost_unlisted"] = 1
+    v = verdict_of(history)
+    assert v["truth_diff"]["keys_differing"] == 1, v1
+
+
 def test_a_lost_update_example_names_the_write_that_replaced_it(history: HistoryBuilder) -> None:
     v0 = history.write("a", "profile#1", None, 0.0)
     lose = history.write("b", "profile#1", v0, 1.2)

@@ -343,7 +343,12 @@ class Checker:
         ours_lost = sorted(self.names[self.s.w_vid[w]] for w in j.lost)
         theirs_lost = sorted(tk.get("lost", [])) if tk else []
         theirs_conf = int(tk.get("conflicts", 0)) if tk else 0
-        if ours_lost != theirs_lost or j.conflict_count != theirs_conf:
+        unlisted = int(tk.get("lost_unlisted", 0)) if tk else 0  # counted, not named
+        agree = ours_lost == theirs_lost or (
+            unlisted and len(ours_lost) == len(theirs_lost) + unlisted
+            and set(theirs_lost) <= set(ours_lost)
+        )  # fmt: skip
+        if not agree or j.conflict_count != theirs_conf:
             self.truth_keys_differing += 1
             if len(self.truth_diff) < TRUTH_EXAMPLES:
                 self.truth_diff.append((self.at.key(j.key), {
