@@ -12,7 +12,7 @@ the analysis's peak memory per operation: the largest sum of the resident memory
 analysing process and its workers, sampled every 50 ms, over what the process held before
 (targets: <= 300 B/op at 1M, <= 100 B/op at 20M). Usage:
 
-    python bench/verdict.py [--ops 1000000] [--keys OPS/10] [--jobs N] [--zstd]
+    python bench/verdict.py [--ops 1000000] [--keys OPS/10] [--jobs N] [--zstd] [--compare]
 """
 
 from __future__ import annotations
@@ -122,6 +122,10 @@ sys.path.append(sys.argv[2])
 from verdict.analyze import analyze
 from bench_parse import native_scan, parse_only
 root, repeat, jobs = Path(sys.argv[1]), int(sys.argv[3]), int(sys.argv[4]) or None
+compare, bucket_bytes = sys.argv[5] == "1", int(sys.argv[6])
+options = {"jobs": jobs} if jobs else {}  # older trees know neither
+if bucket_bytes:
+    options["bucket_bytes"] = bucket_bytes
 me = psutil.Process()
 
 def tree_rss():
@@ -149,13 +153,21 @@ for i in range(repeat):  # interleaved, so both see the same moments of a shared
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
     t, c = time.perf_counter(), cpu()
-    v = analyze(root, **({"jobs": jobs} if jobs else {}))  # older trees know no jobs
+    v = analyze(root, **options)
     walls.append(time.perf_counter() - t)
     cpus.append(cpu() - c)
     done.set()
     sampler.join()
     peak = max(peak, max(high[0], tree_rss()) - base)
-h, tot = v.data["history"], v.data["totals"]
+h, tot = dict(v.data["history"]), v.data["totals"]
+if compare:  # the same history judged in memory, in this process: the same verdict.json?
+    whole = analyze(root, jobs=1, bucket_bytes=1 << 62, write=False).data
+    for data in (whole, v.data):
+        data.pop("analysis_s")
+        data["history"].pop("buckets")
+        data["history"].pop("reader_refusals")
+    print("in memory: the same verdict.json" if whole == v.data else "in memory: DIFFERENT",
+          file=sys.stderr)
 print(min(p[0] for p in parses), min(p[1] for p in parses), scan, min(cpus), min(walls), peak,
       tot["lost_updates"], tot["conflicts"], h["reader"], h.get("buckets", 1))
 """
@@ -178,6 +190,9 @@ def main() -> None:
     ap.add_argument("--keys", type=int, default=0, help="default: one per 10 operations")
     ap.add_argument("--jobs", type=int, default=0, help="analysis processes (default: cores)")
     ap.add_argument("--zstd", action="store_true", help="shards compressed, as hothot writes them")
+    ap.add_argument("--bucket-bytes", type=int, default=0, help="default: verdict's (256 MB)")
+    ap.add_argument("--compare", action="store_true",
+                    help="also judge the history in memory and compare the verdicts")  # fmt: skip
     args = ap.parse_args()
     keys = args.keys or max(args.ops // 10, 1)
     small = args.ops <= 2_000_000
@@ -191,8 +206,10 @@ def main() -> None:
         print(f"generated {n:,} operations over {keys:,} keys in {time.perf_counter() - t:.1f}s"
               f" ({size / 2**20:.0f} MiB of shards, {size / n:.0f} B/op)")  # fmt: skip
         here = str(Path(__file__).resolve().parent)
-        child = [sys.executable, "-c", CHILD, tmp, here, str(3 if small else 1), str(args.jobs)]
-        out = subprocess.run(child, capture_output=True, text=True, check=True).stdout.split()
+        child = [sys.executable, "-c", CHILD, tmp, here, str(3 if small else 1), str(args.jobs),
+                 str(int(args.compare)), str(args.bucket_bytes)]  # fmt: skip
+        done = subprocess.run(child, capture_output=True, text=True, check=True)
+        out = done.stdout.split()
         parse_cpu, parse_wall, scan, cpu, wall, peak = map(float, out[:6])
         lost, conflicts, reader, buckets = out[6:]
         print(
@@ -212,6 +229,8 @@ def main() -> None:
         print(f"peak memory:  {peak / n:.0f} bytes/operation  (peak RSS of the analysis and its"
               f" workers over the process's own before: {peak / 2**20:.0f} MiB; targets <= 300"
               " at 1M, <= 100 at 20M)")  # fmt: skip
+        if args.compare:
+            print(done.stderr.strip().splitlines()[-1])
 
 
 if __name__ == "__main__":

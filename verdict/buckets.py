@@ -114,7 +114,8 @@ class Router:
         timed = (role == ROLE_WRITE) | ((role == ROLE_READ) & ((c["bits"] & _scan.B_VID) > 0))
         if timed.any():
             t = c["t_inv"][timed]
-            self.r.t_min, self.r.t_max = min(self.r.t_min, t.min()), max(self.r.t_max, t.max())
+            self.r.t_min = min(self.r.t_min, float(t.min()))
+            self.r.t_max = max(self.r.t_max, float(t.max()))
         keyed = (role == ROLE_WRITE) | (role == ROLE_FAILED) | (role == ROLE_READ)
         dest = np.where(keyed | (role == ROLE_FINAL), np.maximum(c["bucket"], 0), -1)
         dest = dest.astype(np.int32)
