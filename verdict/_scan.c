@@ -104,11 +104,11 @@ static inline int same(const char *a, const char *b, size_t n) {
 }
 
 /* Hints for a lookup a few rows ahead: its slot, then (once the slot is in cache) its name. */
-static inline void prefetch_slot(const Table *t, uint64_t h) {
+static inline __attribute__((always_inline)) void prefetch_slot(const Table *t, uint64_t h) {
     if (t->slots) __builtin_prefetch(&t->slots[h & t->mask]);
 }
 
-static inline void prefetch_name(const Table *t, uint64_t h) {
+static inline __attribute__((always_inline)) void prefetch_name(const Table *t, uint64_t h) {
     if (!t->slots) return;
     const Slot *e = &t->slots[h & t->mask];
     if (e->id1 && e->tag == (uint32_t)(h >> 32)) __builtin_prefetch(t->arena + e->start);
@@ -657,7 +657,7 @@ static int id_value(Cursor *c, Span *id) {
 }
 
 /* The field at c->p (after its name and colon) into the row; `seen` already marks it. */
-static int parse_field(Cursor *c, int f, Row *r, Members *m) {
+static inline __attribute__((always_inline)) int parse_field(Cursor *c, int f, Row *r, Members *m) {
     int flag, present;
     switch (f) {
     case F_OP: return choice(c, OPS, 5, &r->op);
@@ -701,7 +701,7 @@ static int parse_field(Cursor *c, int f, Row *r, Members *m) {
 }
 
 /* What a parsed row's fields make of it: a write's vid from its id, the bits, the hashes. */
-static void finish_row(Row *r, uint32_t seen) {
+static inline void finish_row(Row *r, uint32_t seen) {
     if (!(r->vid.set && r->vid.n) && r->op < OP_GET && r->outcome != OUT_FAIL && r->id.set)
         r->vid = r->id;
     if (r->vid.set && r->vid.n) {
@@ -890,7 +890,8 @@ enum { COLUMN_LIST(AS_ENUM) NCOLUMNS };
 static const size_t WIDTH[NCOLUMNS] = {COLUMN_LIST(AS_WIDTH)};
 #define AS_SPEC(name, type, code) {#name, code},
 static const char *const SPEC[NCOLUMNS][2] = {COLUMN_LIST(AS_SPEC)};
-#define COLUMN(b, name, type) type *name = (type *)PyBytes_AS_STRING((b)->cols[name##_AT])
+#define AS_POINTER(name, type, code) type *name;
+typedef struct { COLUMN_LIST(AS_POINTER) } Columns; /* each column's data, typed */
 #define NO_TARGET 0xFFFF
 
 typedef struct {
@@ -898,6 +899,7 @@ typedef struct {
     Row *rows;
     Members members;
     PyObject *cols[NCOLUMNS];
+    Columns c; /* the columns' data */
     const char *why; /* a refusal's reason */
 } Block;
 
@@ -923,14 +925,16 @@ static int block_alloc(Block *b, const char *body, const char *end) {
         b->cols[i] = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)WIDTH[i] * rows);
         if (!b->cols[i]) return -1;
     }
+#define AS_DATA(name, type, code) b->c.name = (type *)PyBytes_AS_STRING(b->cols[name##_AT]);
+    COLUMN_LIST(AS_DATA)
     return 0;
 }
 
 /* Every line parsed and checked against the row rules, before any table changes (the GIL
  * released). Returns the index of the row refused, or -1 when all were accepted. */
 static Py_ssize_t parse_lines(Block *b, const char *body, const char *end) {
-    COLUMN(b, line, int64_t);
-    COLUMN(b, role, int8_t);
+    int64_t *line = b->c.line;
+    int8_t *role = b->c.role;
     Py_ssize_t refused = -1;
     Py_BEGIN_ALLOW_THREADS
     const char *p = body;
@@ -960,49 +964,43 @@ enum { INTERNED, FULL, REPEATED };
 /* Row i's names into the tables, in the per-record reader's order, and its codes into the
  * columns: region (then a probe's target), workload, a write's attributes, key, vid, pred,
  * the versions a read saw. */
-static int intern_row(Scanner *self, Block *b, Py_ssize_t i) {
-    COLUMN(b, region, uint16_t);
-    COLUMN(b, target, uint16_t);
-    COLUMN(b, workload, uint16_t);
-    COLUMN(b, key, int32_t);
-    COLUMN(b, vid, int32_t);
-    COLUMN(b, pred, int32_t);
-    COLUMN(b, bucket, int32_t);
+static inline int intern_row(Scanner *self, Block *b, Py_ssize_t i) {
+    Columns *c = &b->c;
     const Row *r = &b->rows[i];
-    int role = PyBytes_AS_STRING(b->cols[role_AT])[i], fresh;
-    bucket[i] = -1;
+    int role = c->role[i], fresh;
+    c->bucket[i] = -1;
     int64_t x = intern(self, T_REGION, &r->region, &fresh);
     if (x < 0 || x >= NO_TARGET) return FULL;
-    region[i] = (uint16_t)x;
-    target[i] = NO_TARGET;
+    c->region[i] = (uint16_t)x;
+    c->target[i] = NO_TARGET;
     if (role == ROLE_PROBE) {
         if ((x = intern(self, T_REGION, &r->target, &fresh)) < 0 || x >= NO_TARGET) return FULL;
-        target[i] = (uint16_t)x;
+        c->target[i] = (uint16_t)x;
     }
-    workload[i] = 0; /* a probe has none: it counts for no workload */
+    c->workload[i] = 0; /* a probe has none: it counts for no workload */
     if (r->op != OP_PROBE) {
         if ((x = intern(self, T_WORKLOAD, &r->workload, &fresh)) < 0 || x >= NO_TARGET) return FULL;
-        workload[i] = (uint16_t)x;
+        c->workload[i] = (uint16_t)x;
     }
-    key[i] = vid[i] = pred[i] = -1;
+    c->key[i] = c->vid[i] = c->pred[i] = -1;
     int write = role == ROLE_WRITE, named = write || role == ROLE_FINAL || kept_read(r, role);
     if ((write || role == ROLE_FAILED) && (r->bits & B_ATTRS)) /* before its vid, as per record */
         if (write_attrs(self, r, b->members.span) < 0) return FULL;
     if (named) {
         x = table_intern(&self->tables[T_KEY], r->key.s, r->key.n, r->key.h, &fresh);
         if (x < 0 || x >= INT32_MAX) return FULL;
-        key[i] = (int32_t)x;
+        c->key[i] = (int32_t)x;
     }
     if (named && (r->bits & B_VID)) { /* a final read of a missing item names none */
         if ((x = vid_of(self, &r->vid)) < 0 || x >= INT32_MAX) return FULL;
-        vid[i] = (int32_t)x;
+        c->vid[i] = (int32_t)x;
         if (write && self->vid_write[x] >= 0) return REPEATED;
         if (write) self->vid_write[x] = (int32_t)self->writes++;
         else self->seen[x] = 1;
     }
     if (write && (r->bits & B_PRED)) {
         if ((x = seen_vid(self, &r->pred)) < 0 || x >= INT32_MAX) return FULL;
-        pred[i] = (int32_t)x;
+        c->pred[i] = (int32_t)x;
     }
     if ((role == ROLE_READ || role == ROLE_FINAL) && (r->bits & B_ATTRS))
         if (read_attrs(self, r, b->members.span) < 0) return FULL;
@@ -1013,30 +1011,24 @@ static int intern_row(Scanner *self, Block *b, Py_ssize_t i) {
  * the tables, as intern_row does; no key or vid; `bucket` is the key's hash modulo
  * `buckets` (every record of a key goes to one bucket), -1 for a row without key. */
 static int route_row(Scanner *self, Block *b, Py_ssize_t i, uint32_t buckets) {
-    COLUMN(b, region, uint16_t);
-    COLUMN(b, target, uint16_t);
-    COLUMN(b, workload, uint16_t);
-    COLUMN(b, key, int32_t);
-    COLUMN(b, vid, int32_t);
-    COLUMN(b, pred, int32_t);
-    COLUMN(b, bucket, int32_t);
+    Columns *c = &b->c;
     const Row *r = &b->rows[i];
-    int role = PyBytes_AS_STRING(b->cols[role_AT])[i], fresh;
+    int role = c->role[i], fresh;
     int64_t x = intern(self, T_REGION, &r->region, &fresh);
     if (x < 0 || x >= NO_TARGET) return FULL;
-    region[i] = (uint16_t)x;
-    target[i] = NO_TARGET;
+    c->region[i] = (uint16_t)x;
+    c->target[i] = NO_TARGET;
     if (role == ROLE_PROBE) {
         if ((x = intern(self, T_REGION, &r->target, &fresh)) < 0 || x >= NO_TARGET) return FULL;
-        target[i] = (uint16_t)x;
+        c->target[i] = (uint16_t)x;
     }
-    workload[i] = 0;
+    c->workload[i] = 0;
     if (r->op != OP_PROBE) {
         if ((x = intern(self, T_WORKLOAD, &r->workload, &fresh)) < 0 || x >= NO_TARGET) return FULL;
-        workload[i] = (uint16_t)x;
+        c->workload[i] = (uint16_t)x;
     }
-    key[i] = vid[i] = pred[i] = -1;
-    bucket[i] = (r->bits & B_KEY) ? (int32_t)(r->key.h % buckets) : -1;
+    c->key[i] = c->vid[i] = c->pred[i] = -1;
+    c->bucket[i] = (r->bits & B_KEY) ? (int32_t)(r->key.h % buckets) : -1;
     return INTERNED;
 }
 
@@ -1045,7 +1037,8 @@ static int route_row(Scanner *self, Block *b, Py_ssize_t i, uint32_t buckets) {
 
 /* The big tables miss the cache: ask for the slots of row i + AHEAD early, and for the
  * names of row i + AHEAD / 2, whose slots have arrived by then. */
-static void prefetch(const Scanner *self, const Block *b, Py_ssize_t i) {
+/* always inlined: a function that only prefetches looks pure to GCC, whose calls it drops */
+static inline __attribute__((always_inline)) void prefetch_ahead(const Scanner *self, const Block *b, Py_ssize_t i) {
     const Table *keys = &self->tables[T_KEY], *vids = &self->tables[T_VID];
     if (i + AHEAD < b->n) {
         const Row *a = &b->rows[i + AHEAD];
@@ -1062,26 +1055,18 @@ static void prefetch(const Scanner *self, const Block *b, Py_ssize_t i) {
 }
 
 /* The row's own figures into the columns. */
-static void copy_row(Block *b, Py_ssize_t i) {
+static inline void copy_row(Block *b, Py_ssize_t i) {
     const Row *r = &b->rows[i];
-    COLUMN(b, op, int8_t);
-    COLUMN(b, outcome, int8_t);
-    COLUMN(b, bits, uint16_t);
-    COLUMN(b, t_inv, double);
-    COLUMN(b, t_comp, double);
-    COLUMN(b, lag, double);
-    COLUMN(b, capacity, double);
-    COLUMN(b, item_bytes, int64_t);
-    COLUMN(b, old_bytes, int64_t);
-    op[i] = r->op;
-    outcome[i] = r->outcome;
-    bits[i] = r->bits;
-    t_inv[i] = r->t_inv;
-    t_comp[i] = r->t_comp;
-    lag[i] = r->lag;
-    capacity[i] = r->capacity;
-    item_bytes[i] = r->item_bytes;
-    old_bytes[i] = r->old_bytes;
+    Columns *c = &b->c;
+    c->op[i] = r->op;
+    c->outcome[i] = r->outcome;
+    c->bits[i] = r->bits;
+    c->t_inv[i] = r->t_inv;
+    c->t_comp[i] = r->t_comp;
+    c->lag[i] = r->lag;
+    c->capacity[i] = r->capacity;
+    c->item_bytes[i] = r->item_bytes;
+    c->old_bytes[i] = r->old_bytes;
 }
 
 /* Refused (or Spoiled) with args (why, the index of the record refused) */
@@ -1112,7 +1097,7 @@ static PyObject *scan_block(Scanner *self, PyObject *arg, uint32_t buckets) {
         goto done;
     }
     for (Py_ssize_t i = 0; i < b.n; i++) {
-        if (!buckets) prefetch(self, &b, i);
+        if (!buckets) prefetch_ahead(self, &b, i);
         int rc = buckets ? route_row(self, &b, i, buckets) : intern_row(self, &b, i);
         if (rc != INTERNED) {
             raise_at(Spoiled, i, rc == REPEATED ? "a write repeats a recorded vid"
