@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -290,3 +291,20 @@ def add_extras(h: HistoryBuilder, extra: list[tuple[str, int, int]]) -> None:
             h.write(region, f"hh#hb#{key}", None, t, workload="")
         else:
             h.probe(region, regions[(r + 1) % 3], t, 0.001 * (key + 1))
+
+
+# ---------- a report with something in every section (the HTML report's tests) ----------
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def eventful(h: HistoryBuilder) -> Path:
+    """Conflicts and lost updates inside a partition, probes on two links, a stale read."""
+    for i in range(20):
+        key, t = f"profile#{i}", 100.0 + i
+        h.lost_update(key, t)
+        h.probe("us-east-1", "eu-west-1", t, 0.2 + i / 50)
+        h.probe("eu-west-1", "us-east-1", t, 0.1)
+    h.fault("f1", "partition", "us-east-1<->eu-west-1", 105.0, 112.0)
+    h.campaign = {"name": "html <check>", "target": {"regions": ["us-east-1", "eu-west-1"]}}
+    return h.save()

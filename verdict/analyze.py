@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -284,10 +285,11 @@ def judge(report_dir: Path, run: RunFiles, reader: str, jobs: int, bucket_bytes:
     if buckets > 1 and reader == "native" and available():
         truth = (run.truth or {}).get("keys") if run.truth else None
 
-        def frame_of(store: VersionStore, t_min: float, t_max: float) -> Frame:
+        def frame_of(store: VersionStore, t_min: float, t_max: float, t_comp: float) -> Frame:
             horizons = replication_horizons(store)
+            t_comp_max = t_comp if math.isfinite(t_comp) else None
             return Frame(run.windows, opts.staleness_bound, opts.examples, truth, horizons,
-                         t_min, t_max)  # fmt: skip
+                         t_min, t_max, t_comp_max)  # fmt: skip
 
         got = judge_in_buckets(report_dir, run.kinds, frame_of, buckets, jobs)
         if not isinstance(got, str):

@@ -25,6 +25,7 @@ import math
 import multiprocessing
 import os
 import tempfile
+from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -72,6 +73,7 @@ class Routed:
     buckets: int
     t_min: float = math.inf
     t_max: float = -math.inf
+    t_complete_max: float = -math.inf  # of a recorded write
     #: a failed write naming its blocker but no key: its blocker may be in any bucket
     keyless_rejection: bool = False
 
@@ -111,11 +113,7 @@ class Router:
         self._note_keyless_rejections(c, row)
         charge(self.r.cost, s.regions.names, c, conditions(c, row))
         add_probes(s, c)
-        timed = (role == ROLE_WRITE) | ((role == ROLE_READ) & ((c["bits"] & _scan.B_VID) > 0))
-        if timed.any():
-            t = c["t_inv"][timed]
-            self.r.t_min = min(self.r.t_min, float(t.min()))
-            self.r.t_max = max(self.r.t_max, float(t.max()))
+        self._times(c)
         keyed = (role == ROLE_WRITE) | (role == ROLE_FAILED) | (role == ROLE_READ)
         dest = np.where(keyed | (role == ROLE_FINAL), np.maximum(c["bucket"], 0), -1)
         dest = dest.astype(np.int32)
@@ -127,6 +125,20 @@ class Router:
                 self.positions[b].write(pos[dest == b].tobytes())
         self.records += rows
         return rows
+
+    def _times(self, c: dict[str, np.ndarray]) -> None:
+        """The span of the writes' (failed ones too) and kept reads' invocations, and the
+        latest completion of a recorded write, as a store of the whole history has them."""
+        role = c["role"]
+        write = role == ROLE_WRITE
+        kept = (role == ROLE_READ) & ((c["bits"] & _scan.B_VID) > 0)
+        timed = write | kept | (role == ROLE_FAILED)
+        if timed.any():
+            t = c["t_inv"][timed]
+            self.r.t_min = min(self.r.t_min, float(t.min()))
+            self.r.t_max = max(self.r.t_max, float(t.max()))
+        if write.any():
+            self.r.t_complete_max = max(self.r.t_complete_max, float(c["t_comp"][write].max()))
 
     def _note_keyless_rejections(self, c: dict[str, np.ndarray], row: Any) -> None:
         for i in np.flatnonzero((c["role"] == ROLE_FAILED) & (c["bucket"] < 0)).tolist():
@@ -149,6 +161,8 @@ class BucketTask:
     regions: list[str]
     workloads: list[str]
     frame: Frame
+    #: the whole history's lag probes: (source, target) -> (lags, probe times)
+    probes: dict[tuple[int, int], tuple[array, array]]
 
 
 @dataclass
@@ -169,6 +183,8 @@ def judge_bucket(task: BucketTask) -> BucketResult:
     with paused_gc(), task.lines.open("rb") as f, task.positions.open("rb") as p:
         _read_bucket(reader, f, p)
     reader.finish()
+    for link, (lags, times) in task.probes.items():  # exposure dates arrivals by probes
+        store.lags[link], store.probe_t[link] = lags, times
     b = reader.builder
     key_pos = b.key_pos.a[: len(store.keys.names)]
     read_pos = np.concatenate(b.r_pos) if b.r_pos else np.zeros(0, dtype=np.int64)
@@ -234,7 +250,7 @@ def judge_in_buckets(
 ) -> tuple[VersionStore, ReadStats, CostAccumulator, KeyFindings, Frame, int] | str:
     """Route, judge the buckets in `jobs` processes, merge: (the routed store with the
     buckets' counts, the reading's stats, the bill, the merged findings, the frame, keys).
-    `frame_of(store, t_min, t_max)` makes the whole history's frame. Returns why the history
+    `frame_of(store, t_min, t_max, t_complete_max)` makes the whole history's frame. Returns why the history
     must be judged in memory instead, when it must."""
     with tempfile.TemporaryDirectory(prefix="hothot-buckets-") as tmp:
         directory = Path(tmp)
@@ -244,7 +260,7 @@ def judge_in_buckets(
             return f"buckets: {e}"
         if routed.keyless_rejection:
             return "buckets: a rejected write names its blocker but no key"
-        frame = frame_of(routed.store, routed.t_min, routed.t_max)
+        frame = frame_of(routed.store, routed.t_min, routed.t_max, routed.t_complete_max)
         tasks = [_task(directory, b, kinds, routed, frame) for b in range(buckets)]
         results = _run(tasks, jobs)
     if _tied(results):
@@ -266,9 +282,11 @@ def _task(
     if truth is not None:  # only this bucket's keys
         truth = {k: v for k, v in truth.items() if _scan.hash(k) % routed.buckets == b}
     part = Frame(frame.windows, frame.staleness_bound, frame.examples, truth, frame.horizons,
-                 frame.t_min, frame.t_max)  # fmt: skip
+                 frame.t_min, frame.t_max, frame.t_complete_max)  # fmt: skip
+    s = routed.store
+    probes = {link: (s.lags[link], s.probe_t[link]) for link in s.lags}
     return BucketTask(directory / f"{b}.jsonl", directory / f"{b}.pos", kinds,
-                      list(routed.store.regions.names), list(routed.store.workloads.names), part)  # fmt: skip
+                      list(s.regions.names), list(s.workloads.names), part, probes)  # fmt: skip
 
 
 def _run(tasks: list[BucketTask], jobs: int) -> list[BucketResult]:

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from verdict.attribution import Attribution
+from verdict.exposure import Exposure
 from verdict.findings import (
     STALE_EXAMPLES,
     TRUTH_EXAMPLES,
@@ -32,6 +33,7 @@ from verdict.lost import ABSENT, KeyJudgement, clean_keys, judge_key
 from verdict.simple_keys import BulkCounts, bulk_judge, simple_keys
 from verdict.skew import skew_inversions
 from verdict.stale import stale_reads
+from verdict.timeline import TimelineParts
 from verdict.values import check_values
 
 
@@ -84,11 +86,14 @@ class Checker:
         self.truth_keys_differing = 0
         self.t_end, self.t0, self.width = frame.t_max, frame.t0, frame.width
         self.series: dict[str, Counter[int]] = {"conflicts": Counter(), "lost_updates": Counter()}
+        self.exposure = Exposure(store, self.t_end, frame.t_complete_max)
         self._rank = 0
 
-    def _add(self, kind: str, t: float, payload: dict[str, Any]) -> None:
+    def _add(
+        self, kind: str, t: float, payload: dict[str, Any], until: float | None = None
+    ) -> None:
         self._rank += 1
-        self.ex.add(kind, t, payload, self._rank)
+        self.ex.add(kind, t, payload, self._rank, until)
 
     def cell(self, workload: int, w: int) -> Cell:
         key = (workload, self.s.w_region[w])
@@ -109,13 +114,16 @@ class Checker:
             "t_invoke": s.w_tinv[w],
             "t_complete": s.w_tcomp[w],
             "outcome": "unknown" if s.w_flags[w] & UNKNOWN else "ok",
+            # what the write wrote, where the workload records it: the increment, the
+            # element, the attribute value (the data a lost update lost)
+            **({"value": s.w_value[w]} if w in s.w_value else {}),
         }
 
-    def _mark(self, kind: str, t: float) -> list[str]:
+    def _mark(self, kind: str, t: float, until: float | None = None) -> list[str]:
         series = self.series.get(kind)
         if series is not None:
             series[int((t - self.t0) // self.width)] += 1
-        return self.attr.add(kind, t)
+        return self.attr.add(kind, t, until=until)
 
     def judge(self) -> KeyFindings:
         s = self.s
@@ -136,7 +144,7 @@ class Checker:
             attribution=self.attr.counts,
             examples=self.ex.candidates(),
             series=self.series,
-            ops=self._ops(),
+            timeline=TimelineParts.of(s, self.t0, self.width),
             stale=stale,
             stale_examples=[self._stale_example(age, i, by) for age, i, by in stale.beyond],
             truth_differing=self.truth_keys_differing,
@@ -156,12 +164,6 @@ class Checker:
             "faults": self.attr.active(t),
         })  # fmt: skip
 
-    def _ops(self) -> np.ndarray:
-        """Writes and kept reads per timeline bucket."""
-        s = self.s
-        times = np.concatenate([np.frombuffer(a, dtype=np.float64) for a in (s.w_tinv, s.r_t)])
-        return np.bincount(((times - self.t0) // self.width).astype(np.int64))
-
     def _keys_to_judge(self) -> Iterable[int]:
         """Every key, or (fast) only those neither `clean_keys` clears nor `bulk_judge`
         counts at once: a clean key adds nothing to any figure, a simple one only counts,
@@ -176,7 +178,8 @@ class Checker:
             by_value = np.isin(np.frombuffer(s.key_workload, dtype=np.uint16), valued)
         simple = simple_keys(s, np.flatnonzero(rest & ~by_value))
         spans = self.frame.spans
-        bulk = bulk_judge(s, simple, self.frame.horizons, self.ex.limit, spans, self.ex.per_span)
+        bulk = bulk_judge(s, simple, self.frame.horizons, self.ex.limit, spans, self.ex.per_span,
+                          self.exposure)  # fmt: skip
         self._count_bulk(bulk)
         rest |= by_value
         rest[simple] = False
@@ -191,12 +194,13 @@ class Checker:
         tinv = np.frombuffer(s.w_tinv, dtype=np.float64)
         region = np.frombuffer(s.w_region, dtype=np.uint16).astype(np.int64)
         workload = np.frombuffer(s.key_workload, dtype=np.uint16).astype(np.int64)
-        for kind, writes in (
-            ("conflicts", bulk.conflicts),
-            ("lost_updates", bulk.lost),
-            ("skew_inverted", bulk.skew),
+        for kind, writes, until in (
+            ("conflicts", bulk.conflicts, None),
+            ("lost_updates", bulk.lost, bulk.lost_until),
+            ("skew_inverted", bulk.skew, None),
         ):
-            writes = writes[~np.isin(w_key[writes], bulk.exact)]
+            alone = ~np.isin(w_key[writes], bulk.exact)
+            writes = writes[alone]
             if not len(writes):
                 continue
             cells, n = np.unique(workload[w_key[writes]] << 16 | region[writes], return_counts=True)
@@ -210,7 +214,7 @@ class Checker:
                     ((t - self.t0) // self.width).astype(np.int64), return_counts=True
                 )
                 series.update(dict(zip(buckets.tolist(), n.tolist(), strict=True)))
-            self.attr.add_many(kind, t)
+            self.attr.add_many(kind, t, None if until is None else until[alone])
 
     def judge_key(self, j: KeyJudgement) -> None:
         s = self.s
@@ -254,23 +258,36 @@ class Checker:
 
     def _lost(self, j: KeyJudgement, wl: int, key: str) -> None:
         s = self.s
-        for w in j.lost:
+        for w, until in zip(j.lost, self._exposed_until(j), strict=True):
             self.cell(wl, w).lost_updates += 1
             t = s.w_tinv[w]
-            faults = self._mark("lost_updates", t)
-            if self.ex.wants("lost_update", t):
+            faults = self._mark("lost_updates", t, until)
+            if self.ex.wants("lost_update", t, until):
                 writes = [self.write(w, "lost"), *self._overwriters(j, w), *self._final_writes(j)]
-                self._add(
-                    "lost_update", t, {"key": key, "t": t, "writes": writes, "faults": faults}
-                )
+                evidence = {"key": key, "t": t, "exposed_until": until, "writes": writes}
+                self._add("lost_update", t, {**evidence, "faults": faults}, until)
+
+    def _exposed_until(self, j: KeyJudgement) -> list[float]:
+        """When each lost write of the key stopped being exposed (`verdict.exposure`)."""
+        if not j.lost:
+            return []
+        siblings = [next((x for x in self._kept_siblings(j, w)), -1) for w in j.lost]
+        chain = np.fromiter(j.kept, dtype=np.int64, count=len(j.kept))
+        lost = np.array(j.lost, dtype=np.int64)
+        return self.exposure.ends(lost, chain, np.array(siblings, dtype=np.int64)).tolist()
+
+    @staticmethod
+    def _kept_siblings(j: KeyJudgement, w: int) -> list[int]:
+        """The members of `w`'s sibling group on the final chain (one at most)."""
+        for group in j.conflicts:
+            if w in group:
+                return [x for x in group if x != w and x in j.kept]
+        return []
 
     def _overwriters(self, j: KeyJudgement, w: int) -> list[dict[str, Any]]:
         """The sibling of lost write `w` (same pred) on the surviving branch: the write whose
         branch replaced it, which is what explains the loss."""
-        for group in j.conflicts:
-            if w in group:
-                return [self.write(x, "overwritten by") for x in group if x != w and x in j.kept]
-        return []
+        return [self.write(x, "overwritten by") for x in self._kept_siblings(j, w)]
 
     def _inverted_rejections(self) -> None:
         """The application's own last-writer-wins picking the wrong winner (client_lww): a

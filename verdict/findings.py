@@ -10,11 +10,10 @@ by the checker's judging order, which `Frame` and the positions give every part 
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
-
-import numpy as np
 
 from verdict.attribution import OUTSIDE, Attribution, Examples
 from verdict.graph import VersionStore
@@ -22,6 +21,7 @@ from verdict.history import FaultWindow
 from verdict.lag import convergence, lag_by_link
 from verdict.skew import replication_horizons
 from verdict.stale import StaleReads
+from verdict.timeline import TimelineParts, build_timeline
 
 #: how many keys whose judgement differs from the emulator's truth are quoted
 TRUTH_EXAMPLES = 10
@@ -59,8 +59,10 @@ class Frame:
     truth: dict[str, Any] | None
     #: (source, target) region numbers -> the largest lag probes saw on the link
     horizons: dict[tuple[int, int], float]
-    t_min: float  # earliest invocation of a write or a kept read
+    t_min: float  # earliest invocation of a write (failed ones too) or a kept read
     t_max: float
+    #: the latest completion of a recorded write (None: the store's own, a whole history)
+    t_complete_max: float | None = None
 
     @classmethod
     def of(
@@ -77,15 +79,20 @@ class Frame:
         return [(w["start"], w["heal"] or INF) for w in self.windows]
 
     @property
+    def timed(self) -> bool:
+        """Some operation has times (not when every write failed before it was timed: a
+        timeline from inf would put the report's start date out of range)."""
+        return math.isfinite(self.t_min) and math.isfinite(self.t_max)
+
+    @property
     def t0(self) -> float:
         """Where the timeline starts."""
-        return self.t_min if max(self.t_max - self.t_min, 0.0) < INF else 0.0
+        return self.t_min if self.timed else 0.0
 
     @property
     def width(self) -> float:
         """The timeline's bucket: at most 600 of them, at least a second."""
-        span = max(self.t_max - self.t_min, 0.0)
-        return max(1.0, span / 600) if span < INF else 1.0
+        return max(1.0, max(self.t_max - self.t_min, 0.0) / 600) if self.timed else 1.0
 
     def new_examples(self) -> Examples:
         return Examples(self.examples, self.spans, per_span=min(PER_WINDOW, self.examples))
@@ -101,11 +108,11 @@ class KeyFindings:
     values: dict[str, Counter[str]] = field(default_factory=dict)  # workload -> value checks
     #: fault window id (or OUTSIDE) -> anomaly kind -> count
     attribution: dict[str, Counter[str]] = field(default_factory=dict)
-    #: the examples a part kept: (kind, t, rank, payload)
-    examples: list[tuple[str, float, int, Any]] = field(default_factory=list)
+    #: the examples a part kept: (kind, t, rank, payload, exposed until)
+    examples: list[tuple[str, float, int, Any, float | None]] = field(default_factory=list)
     #: conflicts / lost updates per timeline bucket
     series: dict[str, Counter[int]] = field(default_factory=dict)
-    ops: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    timeline: TimelineParts = field(default_factory=TimelineParts)
     stale: StaleReads = field(default_factory=StaleReads)
     #: the earliest stale reads beyond the bound: (rank, t, payload)
     stale_examples: list[tuple[int, float, Any]] = field(default_factory=list)
@@ -127,12 +134,11 @@ class KeyFindings:
             out.examples += p.examples
             for kind, c in p.series.items():
                 out.series.setdefault(kind, Counter()).update(c)
-            n = max(len(out.ops), len(p.ops))
-            out.ops = np.pad(out.ops, (0, n - len(out.ops))) + np.pad(p.ops, (0, n - len(p.ops)))
             out.stale.merge(p.stale)
             out.stale_examples += p.stale_examples
             out.truth_differing += p.truth_differing
             out.truth_examples += p.truth_examples
+        out.timeline = TimelineParts.merge([p.timeline for p in parts])
         out.stale_examples = sorted(out.stale_examples, key=lambda x: x[0])[:STALE_EXAMPLES]
         out.truth_examples = sorted(out.truth_examples, key=lambda x: x[0])[:TRUTH_EXAMPLES]
         return out
@@ -166,9 +172,9 @@ def findings_of(kf: KeyFindings, store: VersionStore, frame: Frame) -> Findings:
     for wid, counts in kf.attribution.items():
         attr.counts.setdefault(wid, Counter()).update(counts)
     ex = frame.new_examples()
-    stale = [("stale_read", t, rank, payload) for rank, t, payload in kf.stale_examples]
-    for kind, t, rank, payload in sorted(kf.examples + stale, key=lambda x: x[2]):
-        ex.add(kind, t, payload, rank)
+    stale = [("stale_read", t, rank, payload, None) for rank, t, payload in kf.stale_examples]
+    for kind, t, rank, payload, until in sorted(kf.examples + stale, key=lambda x: x[2]):
+        ex.add(kind, t, payload, rank, until)
     return Findings(
         store=store,
         cells=kf.cells,
@@ -177,27 +183,13 @@ def findings_of(kf: KeyFindings, store: VersionStore, frame: Frame) -> Findings:
         values={wl: dict(c) for wl, c in kf.values.items()},
         attribution=attr,
         examples=ex.items(),
-        timeline=timeline(kf, frame),
+        timeline=build_timeline(kf.timeline, frame.t0, frame.width, frame.t_max, kf.series),
         stale=kf.stale,
         lag=lag_by_link(store),
         convergence=convergence(store, frame.windows),
         truth_keys={"differing": kf.truth_differing,
                     "examples": [e for _, e in kf.truth_examples]},
     )  # fmt: skip
-
-
-def timeline(kf: KeyFindings, frame: Frame) -> dict[str, Any]:
-    """Operations, conflicts and lost updates per bucket of `frame.width` seconds."""
-    ops = kf.ops.tolist()
-    series = {k: kf.series.get(k, Counter()) for k in ("conflicts", "lost_updates")}
-    n = max([len(ops) - 1, *series["conflicts"], *series["lost_updates"], 0]) + 1
-    return {
-        "t0": frame.t0,
-        "bucket_s": frame.width,
-        "ops": ops + [0] * (n - len(ops)),
-        "conflicts": [series["conflicts"].get(i, 0) for i in range(n)],
-        "lost_updates": [series["lost_updates"].get(i, 0) for i in range(n)],
-    }
 
 
 __all__ = ["OUTSIDE", "Cell", "Findings", "Frame", "KeyFindings", "findings_of"]

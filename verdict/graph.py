@@ -21,6 +21,8 @@ ATTR_LEVEL = 4  # an attribute-level write: judged per attribute
 
 #: workload kinds whose writes carry a value the checker verifies against the final read
 VALUE_KINDS = frozenset({"counter", "cart"})
+#: and those whose written value is kept to be shown in the evidence of a lost update
+EVIDENCE_KINDS = VALUE_KINDS | {"split_attributes"}
 INF = float("inf")
 #: `key_final` values: no final read yet; final reads disagree, found no item or carry attrs
 NO_FINAL, MIXED_FINAL = -2, -3
@@ -139,6 +141,8 @@ class VersionStore:
     rejections: list[Rejection] = field(default_factory=list)
     #: failed writes by (workload, error): what the target said when it refused them
     failed_errors: Counter[tuple[int, str]] = field(default_factory=Counter)
+    #: when each failed write was invoked (the report's timeline plots them)
+    failed_t: array = field(default_factory=lambda: array("d"))
 
     def vid_names(self) -> Sequence[str]:
         """Reverse map of interned vids (built once, at report time)."""
@@ -156,11 +160,11 @@ class VersionStore:
 
     @property
     def t_min(self) -> float:
-        return min(min(self.w_tinv, default=INF), min(self.r_t, default=INF))
+        return min(min(a, default=INF) for a in (self.w_tinv, self.r_t, self.failed_t))
 
     @property
     def t_max(self) -> float:
-        return max(max(self.w_tinv, default=-INF), max(self.r_t, default=-INF))
+        return max(max(a, default=-INF) for a in (self.w_tinv, self.r_t, self.failed_t))
 
     @property
     def counts(self) -> dict[tuple[int, int], WorkloadCounts]:

@@ -26,10 +26,10 @@ from verdict.cost_campaign import CostAccumulator
 from verdict.graph import (
     ATTR_LEVEL,
     DELETE,
+    EVIDENCE_KINDS,
     MIXED_FINAL,
     NO_FINAL,
     UNKNOWN,
-    VALUE_KINDS,
     FinalRead,
     VersionStore,
     error_name,
@@ -174,7 +174,7 @@ class RecordIngester:
     def _writer(self) -> Callable[..., None]:
         s = self.s
         vids, vid_write, seen, tally, key_ids = s.vids, s.vid_write, s.seen, s.tally, s.keys.ids
-        valued = {w for w, kind in s.value_kinds.items() if kind in VALUE_KINDS}
+        valued = {w for w, kind in s.value_kinds.items() if kind in EVIDENCE_KINDS}
         failed, append = self.failed, self._append_write()
 
         def write(rec: dict[str, Any], op: str, outcome: str, wname: str, workload: int,
@@ -247,6 +247,7 @@ class RecordIngester:
                t_inv: float, t_comp: float) -> None:  # fmt: skip
         s = self.s
         s.tally[code | 2] += 1
+        s.failed_t.append(t_inv)
         s.failed_errors[workload, error_name(rec.get("error"))] += 1
         if "blocked_by" in rec:
             r = rejection(workload, region, rec.get("key"), t_inv, t_comp, rec["blocked_by"])

@@ -23,10 +23,10 @@ from verdict.cost_campaign import CostAccumulator
 from verdict.graph import (
     ATTR_LEVEL,
     DELETE,
+    EVIDENCE_KINDS,
     MIXED_FINAL,
     NO_FINAL,
     UNKNOWN,
-    VALUE_KINDS,
     FinalRead,
     VersionStore,
     error_name,
@@ -108,7 +108,7 @@ class StoreBuilder:
         """`vid_number(name)`: the scanner's number of a vid it has met; `cost` None: the
         bill is drawn up elsewhere (a key bucket's rows were charged when routed)."""
         self.s, self.cost, self.vid_number = store, cost, vid_number
-        self.valued = {w for w, kind in store.value_kinds.items() if kind in VALUE_KINDS}
+        self.valued = {w for w, kind in store.value_kinds.items() if kind in EVIDENCE_KINDS}
         self.key_head = Growable(np.int32, -1)
         self.key_workload = Growable(np.uint16, 0)
         self.writes = 0
@@ -225,6 +225,7 @@ class StoreBuilder:
         rows whose condition failed (they consume write units)."""
         condition = np.zeros(len(c["role"]), dtype=bool)
         errors = self.s.failed_errors
+        self.s.failed_t.extend(c["t_inv"][failed].tolist())
         for i in failed.tolist():
             rec = row(i)
             error = rec.get("error")

@@ -96,8 +96,7 @@ def _figures(data: dict[str, Any]) -> list[str]:
     if failed:
         reasons = ", ".join(f"{error} {n}" for error, n in failed.items())
         lines.append(f"failed writes: {data['totals']['writes_failed']} ({escape(reasons)})")
-    if data.get("cost"):
-        lines.append(f"cost: {data['cost']['answer']}")
+    lines += cost_lines(data)
     return lines
 
 
@@ -135,3 +134,12 @@ def print_summary(verdict: Any, report_dir: Path, console: Console | None = None
     verdict_line = "[bold green]PASSED[/]" if data["passed"] else "[bold red]FAILED[/]"
     # soft_wrap: the path stays on one line, whole, for copy-paste (and for log scrapers)
     console.print(f"{verdict_line}  report: {Path(report_dir) / 'report.html'}", soft_wrap=True)
+
+
+def cost_lines(data: dict[str, Any]) -> list[str]:
+    """The projection's one-line answer, and the line saying transfer is not priced."""
+    cost = data.get("cost") or {}
+    lines = [f"cost: {cost['answer']}"] if cost.get("answer") else []
+    if cost.get("transfer_note"):
+        lines.append(f"cost: {cost['transfer_note']}")
+    return lines
