@@ -34,6 +34,7 @@ def in_memory_and_in_buckets(root: Path, jobs: int = 1) -> tuple[dict[str, Any],
     parts = analyze(root, jobs=jobs, bucket_bytes=600).data  # written: verdict.json serialises
     for data in (whole, parts):
         data.pop("analysis_s")
+        data.pop("analysis_cpu_s")
     return whole, parts
 
 

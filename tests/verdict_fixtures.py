@@ -154,6 +154,7 @@ def both(root: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     for reader in native_reader.READERS:
         data = analyze(root, write=False, reader=reader).data
         data.pop("analysis_s")
+        data.pop("analysis_cpu_s")
         data["history"].pop("reader")
         data["history"].pop("reader_refusals")
         got[reader] = data

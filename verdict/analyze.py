@@ -244,7 +244,7 @@ def analyze(
     `verdict.native_reader.READERS` to try ("records" is the reference); a history of more
     than `bucket_bytes` is judged in key buckets by `jobs` processes (None: every core)."""
     report_dir = Path(report_dir)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     run = read_run_files(report_dir)
     if budgets is None:
         budgets = parse_budgets(run.campaign.get("budgets"), report_dir / CAMPAIGN_FILE)
@@ -262,6 +262,8 @@ def analyze(
     data["history"] = _history_json(stats, store, judged.keys)
     data["campaign"] = {"duration": run.campaign.get("duration"), "regions": regions}
     data["analysis_s"] = round(time.perf_counter() - started, 3)
+    # this process's and, judged in buckets, its workers' (docs/performance.md measures it)
+    data["analysis_cpu_s"] = round(time.process_time() - cpu + stats.worker_cpu_s, 3)
     verdict = Verdict(data)
     if write:
         write_reports(report_dir, verdict)

@@ -25,6 +25,7 @@ import math
 import multiprocessing
 import os
 import tempfile
+import time
 from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -174,10 +175,12 @@ class BucketResult:
     #: hashes of the vids this bucket wrote, and of those it named without writing
     written: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint64))
     named: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint64))
+    cpu_s: float = 0.0  # what judging it cost
 
 
 def judge_bucket(task: BucketTask) -> BucketResult:
     """Read one bucket into a store of its own and judge it (in a worker process)."""
+    started = time.process_time()
     store = VersionStore(value_kinds=task.kinds)
     reader = NativeReader(store, None, task.regions, task.workloads)
     with paused_gc(), task.lines.open("rb") as f, task.positions.open("rb") as p:
@@ -197,7 +200,8 @@ def judge_bucket(task: BucketTask) -> BucketResult:
     blockers = np.array([_scan.hash(v) for v in unfound], dtype=np.uint64)
     named = np.concatenate([hashes[~writes], blockers])
     return BucketResult(found, dict(store.tally), dict(store.failed_errors),
-                        len(store.keys.names), np.sort(hashes[writes]), named)  # fmt: skip
+                        len(store.keys.names), np.sort(hashes[writes]), named,
+                        time.process_time() - started)  # fmt: skip
 
 
 def _read_bucket(reader: NativeReader, lines: BinaryIO, positions: BinaryIO) -> None:
@@ -272,6 +276,7 @@ def judge_in_buckets(
         for key, n in r.failed_errors.items():
             s.failed_errors[key] += n
     merged = KeyFindings.merge([r.findings for r in results])
+    routed.stats.worker_cpu_s = sum(r.cpu_s for r in results)
     return s, routed.stats, routed.cost, merged, frame, sum(r.keys for r in results)
 
 
@@ -290,10 +295,13 @@ def _task(
 
 
 def _run(tasks: list[BucketTask], jobs: int) -> list[BucketResult]:
-    """Each bucket judged in a fresh process (its memory returned when it ends)."""
+    """Each bucket judged in a fresh process (its memory returned when it ends), forked
+    from a clean server process: `hothot run` analyses in a process with gevent's hub and
+    Locust's threads, which a fork of it would inherit mid-flight."""
     if jobs <= 1:
         return [judge_bucket(t) for t in tasks]
-    context = multiprocessing.get_context("fork")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["verdict.buckets"])
     with context.Pool(min(jobs, len(tasks)), maxtasksperchild=1) as pool:
         return pool.map(judge_bucket, tasks, chunksize=1)
 

@@ -38,8 +38,10 @@ class ReadStats:
     #: refused it
     reader: str = "records"
     refusals: list[str] = field(default_factory=list)
-    #: key buckets the history was judged in (1: in memory)
+    #: key buckets the history was judged in (1: in memory), and the CPU seconds the
+    #: processes judging them took
     buckets: int = 1
+    worker_cpu_s: float = 0.0
 
     def skip(self, where: str, why: str) -> None:
         self.skipped += 1
