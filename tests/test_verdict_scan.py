@@ -298,6 +298,9 @@ def test_plain_lines_are_accepted() -> None:
         b'{"id":"w-r1:2","worker":"w-r1","region":"r1","workload":"","op":"probe",'
         b'"target":"r2","lag":0.25,"t_invoke":5,"t_complete":5.25,"outcome":"ok"}\n',
         b'{"op":"get","region":"r1","outcome":"ok","key":"hh#1","vid":"w-r1:1","final":true}',
+        # escapes in values: orjson writes a control character as \u00XX
+        b'{"op":"put","region":"r1","outcome":"fail","error":"bad \\u0001 byte \\ud83d\\ude00",'
+        b'"t_invoke":1,"t_complete":2,"value":["\\u0000", "\\n"]}',
     ):
         assert check_line(line) == "accepted", line
 

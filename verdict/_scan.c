@@ -8,7 +8,7 @@
  * named by COLUMNS).
  *
  * Anything this pass would not read exactly as the per-record reader does (an escape in a
- * name, a \u escape anywhere, a duplicate field, a value of another type, a line that is not
+ * name, a lone surrogate, a duplicate field, a value of another type, a line that is not
  * one object, a row missing what its role must carry, ...) raises Refused before any table
  * changes: the caller then reads the block line by line and scans the lines the per-record
  * rules keep. A refusal after the tables changed (a write repeating a recorded vid) raises
@@ -212,6 +212,36 @@ static int utf8_seq(Cursor *c) {
     return 0;
 }
 
+/* Four hex digits at p: their value, or -1. */
+static int32_t hex4(const char *p) {
+    int32_t v = 0;
+    for (int i = 0; i < 4; i++) {
+        char h = p[i];
+        int d = h >= '0' && h <= '9' ? h - '0' : h >= 'a' && h <= 'f' ? h - 'a' + 10
+              : h >= 'A' && h <= 'F' ? h - 'A' + 10 : -1;
+        if (d < 0) return -1;
+        v = v << 4 | d;
+    }
+    return v;
+}
+
+/* A \uXXXX escape at c->p (on its backslash), a surrogate pair as one: stepped over when
+ * orjson reads it (a lone surrogate is an error to orjson: refused). Names with an escape
+ * are refused by their readers; values are only checked, and decoded by orjson if read. */
+static int unicode_escape(Cursor *c) {
+    if (c->end - c->p < 6) REFUSE(c, "a torn escape");
+    int32_t v = hex4(c->p + 2);
+    if (v < 0) REFUSE(c, "an invalid escape");
+    c->p += 6;
+    if (v >= 0xDC00 && v <= 0xDFFF) REFUSE(c, "a lone surrogate");
+    if (v < 0xD800 || v > 0xDBFF) return 0;
+    if (c->end - c->p < 6 || c->p[0] != '\\' || c->p[1] != 'u') REFUSE(c, "a lone surrogate");
+    int32_t low = hex4(c->p + 2);
+    if (low < 0xDC00 || low > 0xDFFF) REFUSE(c, "a lone surrogate");
+    c->p += 6;
+    return 0;
+}
+
 /* A string at c->p (on its quote): its body span; *escaped when it holds an escape. */
 static int parse_string(Cursor *c, const char **s, size_t *n, int *escaped) {
     c->p++;
@@ -244,10 +274,13 @@ static int parse_string(Cursor *c, const char **s, size_t *n, int *escaped) {
         if (ch == '\\') {
             if (c->p + 1 >= c->end) REFUSE(c, "a torn escape");
             char x = c->p[1];
-            if (x == 'u') REFUSE(c, "a \\u escape");
-            if (!strchr("\"\\/bfnrt", x) || !x) REFUSE(c, "an invalid escape");
+            if (x == 'u') {
+                if (unicode_escape(c) < 0) return -1;
+            } else {
+                if (!strchr("\"\\/bfnrt", x) || !x) REFUSE(c, "an invalid escape");
+                c->p += 2;
+            }
             *escaped = 1;
-            c->p += 2;
             continue;
         }
         if (ch >= 0x80) {
