@@ -25,6 +25,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import IO
 
 import orjson
 import zstandard
@@ -76,31 +77,27 @@ def generate(root: Path, ops: int, keys: int, seed: int = 7) -> int:
             rec |= {"op": "get", "vid": latest[k]}
         rec |= {"t_invoke": t, "t_complete": t + 0.004, "outcome": "ok"}
         files[worker].write(dumps(rec) + b"\n")
-    for k in range(keys):
-        for r in REGIONS:
-            worker = f"{r}-0"
-            seq[worker] += 1
-            rid = f"{worker}:{seq[worker]}"
-            rec = {
-                "id": rid,
-                "worker": worker,
-                "region": r,
-                "workload": "profile",
-                "key": f"profile#{k}",
-            }
-            rec |= {
-                "op": "get",
-                "vid": latest[k],
-                "final": True,
-                "t_invoke": t,
-                "t_complete": t,
-                "outcome": "ok",
-            }
-            files[worker].write(dumps(rec) + b"\n")
+    final_reads(files, seq, latest, t)
     for w, f in files.items():
         f.write(dumps({"end": True, "records": seq[w]}) + b"\n")
         f.close()
     return ops
+
+
+def final_reads(
+    files: dict[str, IO[bytes]], seq: dict[str, int], latest: list[str | None], t: float
+) -> None:
+    """The run's end: every key read once in every region (by that region's first worker)."""
+    for k, vid in enumerate(latest):
+        for r in REGIONS:
+            worker = f"{r}-0"
+            seq[worker] += 1
+            rec = {
+                "id": f"{worker}:{seq[worker]}", "worker": worker, "region": r,
+                "workload": "profile", "key": f"profile#{k}", "op": "get", "vid": vid,
+                "final": True, "t_invoke": t, "t_complete": t, "outcome": "ok",
+            }  # fmt: skip
+            files[worker].write(orjson.dumps(rec) + b"\n")
 
 
 def compress(root: Path, lines_per_frame: int = 2500) -> None:

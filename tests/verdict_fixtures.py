@@ -171,28 +171,49 @@ def reader_of(root: Path) -> str:
 REGIONS = ("r1", "r2", "r3")
 
 
+class _Replication:
+    """The model of the table: each region's stored item per key (the highest (timestamp,
+    region) wins), and writes in flight on each link, delivered in order."""
+
+    def __init__(self) -> None:
+        self.stored: dict[tuple[str, int], tuple[float, str, str, int] | None] = {}
+        self.events: list[tuple[float, int, str, int, tuple[float, str, str, int]]] = []
+        self.link_free: dict[tuple[str, str], float] = {}
+        self.seq = 0
+
+    def deliver_until(self, until: float) -> None:
+        while self.events and self.events[0][0] <= until:
+            _, _, region, key, item = heapq.heappop(self.events)
+            cur = self.stored.get((region, key))
+            if cur is None or (item[0], item[1]) > (cur[0], cur[1]):
+                self.stored[(region, key)] = item
+
+    def replicate(
+        self, region: str, key: int, item: tuple[float, str, str, int], arrives: float
+    ) -> None:
+        """Sends `item` to every other region, arriving no earlier than what the link
+        carries already (a link delivers in order)."""
+        for other in REGIONS:
+            if other != region:
+                at = max(arrives, self.link_free.get((region, other), 0.0))
+                self.link_free[(region, other)] = at
+                self.seq += 1
+                heapq.heappush(self.events, (at, self.seq, other, key, item))
+
+
 def simulate(h: HistoryBuilder, plan: list[tuple[int, int, float, float, bool]]) -> dict[str, Any]:
     """plan: (key, region, gap, delay, unknown) per write. Returns the model's truth."""
     skew = {"r1": 0.0, "r2": 0.05, "r3": -0.05}
-    stored: dict[tuple[str, int], tuple[float, str, str, int] | None] = {}
-    events: list[tuple[float, int, str, int, tuple[float, str, str, int]]] = []
-    link_free: dict[tuple[str, str], float] = {}
+    model = _Replication()
+    stored = model.stored
     preds: dict[str, str | None] = {}
     keys_of: dict[str, int] = {}
     counted: set[str] = set()
     seen: set[str] = set()
-    seq, t = 0, 0.0
-
-    def deliver_until(until: float) -> None:
-        while events and events[0][0] <= until:
-            _, _, region, key, item = heapq.heappop(events)
-            cur = stored.get((region, key))
-            if cur is None or (item[0], item[1]) > (cur[0], cur[1]):
-                stored[(region, key)] = item
-
+    t = 0.0
     for key, r, gap, delay, unknown in plan:
         t += 0.01 + gap
-        deliver_until(t)
+        model.deliver_until(t)
         region = REGIONS[r]
         cur = stored.get((region, key))
         ts = max(t + skew[region], cur[0] + 1e-6 if cur else 0.0)
@@ -212,13 +233,8 @@ def simulate(h: HistoryBuilder, plan: list[tuple[int, int, float, float, bool]])
         stored[(region, key)] = item
         if not unknown:
             counted.add(vid)
-        for other in REGIONS:
-            if other != region:
-                at = max(t + delay, link_free.get((region, other), 0.0))
-                link_free[(region, other)] = at
-                seq += 1
-                heapq.heappush(events, (at, seq, other, key, item))
-    deliver_until(float("inf"))
+        model.replicate(region, key, item, t + delay)
+    model.deliver_until(float("inf"))
     finals = {}
     for key in {k for k, *_ in plan}:
         items = {region: stored[(region, key)] for region in REGIONS}
