@@ -11,6 +11,8 @@ built there) or a checkout with its extension already built; the new tree is thi
 DIRs are searched for report directories (those holding `history/`); `--generate` adds a
 synthetic history of that many operations (bench/verdict.py's generator). Exits 1 when any
 verdict differs, naming the directory, the readers and the first differing field.
+`--ignore history.buckets` leaves a field out of the comparison (a field the new code adds,
+or a figure it changes on purpose; `faults[].anomalies` names it in every fault).
 """
 
 from __future__ import annotations
@@ -92,6 +94,20 @@ def verdicts(tree: Path, dirs: list[Path]) -> dict[tuple[str, str], Any]:
     return got
 
 
+def drop(data: Any, path: list[str]) -> None:
+    """Removes the dotted `path` from `data` in place; `name[]` walks every element of a list."""
+    head, rest = path[0], path[1:]
+    items = data.get(head.removesuffix("[]"), []) if isinstance(data, dict) else []
+    if not rest:
+        if isinstance(data, dict):
+            data.pop(head, None)
+    elif head.endswith("[]"):
+        for item in items if isinstance(items, list) else []:
+            drop(item, rest)
+    elif isinstance(data, dict) and head in data:
+        drop(data[head], rest)
+
+
 def first_difference(a: Any, b: Any, path: str = "") -> str:
     if isinstance(a, dict) and isinstance(b, dict):
         for k in sorted(set(a) | set(b)):
@@ -110,6 +126,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--old", required=True, help="git revision or built checkout of the old code")
     ap.add_argument("--generate", type=int, action="append", default=[], metavar="OPS")
+    ap.add_argument("--ignore", action="append", default=[], metavar="FIELD")
     ap.add_argument("dirs", nargs="*", type=Path)
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="hothot-diff-") as tmp:
@@ -119,6 +136,9 @@ def main() -> int:
         dirs = report_dirs([*args.dirs, scratch])
         old = verdicts(old_tree(args.old, scratch), dirs)
         new = verdicts(HERE, dirs)
+    for data in [*old.values(), *new.values()]:
+        for field in args.ignore:
+            drop(data, field.split("."))
     reference = {d: new[d, "records"] for d, reader in new if reader == "records"}
     bad = 0
     for label, got in (("old", old), ("new", new)):

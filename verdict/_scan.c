@@ -997,25 +997,36 @@ enum { INTERNED, FULL, REPEATED };
 /* Row i's names into the tables, in the per-record reader's order, and its codes into the
  * columns: region (then a probe's target), workload, a write's attributes, key, vid, pred,
  * the versions a read saw. */
-static inline int intern_row(Scanner *self, Block *b, Py_ssize_t i) {
+/* Row i's region (then a probe's target) and workload into the small tables; 0, or -1 when
+ * a table is full. */
+static inline int intern_names(Scanner *self, Block *b, Py_ssize_t i) {
     Columns *c = &b->c;
     const Row *r = &b->rows[i];
-    int role = c->role[i], fresh;
-    c->bucket[i] = -1;
+    int fresh;
     int64_t x = intern(self, T_REGION, &r->region, &fresh);
-    if (x < 0 || x >= NO_TARGET) return FULL;
+    if (x < 0 || x >= NO_TARGET) return -1;
     c->region[i] = (uint16_t)x;
     c->target[i] = NO_TARGET;
-    if (role == ROLE_PROBE) {
-        if ((x = intern(self, T_REGION, &r->target, &fresh)) < 0 || x >= NO_TARGET) return FULL;
+    if (c->role[i] == ROLE_PROBE) {
+        if ((x = intern(self, T_REGION, &r->target, &fresh)) < 0 || x >= NO_TARGET) return -1;
         c->target[i] = (uint16_t)x;
     }
     c->workload[i] = 0; /* a probe has none: it counts for no workload */
     if (r->op != OP_PROBE) {
-        if ((x = intern(self, T_WORKLOAD, &r->workload, &fresh)) < 0 || x >= NO_TARGET) return FULL;
+        if ((x = intern(self, T_WORKLOAD, &r->workload, &fresh)) < 0 || x >= NO_TARGET) return -1;
         c->workload[i] = (uint16_t)x;
     }
     c->key[i] = c->vid[i] = c->pred[i] = -1;
+    return 0;
+}
+
+static inline int intern_row(Scanner *self, Block *b, Py_ssize_t i) {
+    Columns *c = &b->c;
+    const Row *r = &b->rows[i];
+    int role = c->role[i], fresh;
+    int64_t x;
+    c->bucket[i] = -1;
+    if (intern_names(self, b, i) < 0) return FULL;
     int write = role == ROLE_WRITE, named = write || role == ROLE_FINAL || kept_read(r, role);
     if ((write || role == ROLE_FAILED) && (r->bits & B_ATTRS)) /* before its vid, as per record */
         if (write_attrs(self, r, b->members.span) < 0) return FULL;
@@ -1040,28 +1051,13 @@ static inline int intern_row(Scanner *self, Block *b, Py_ssize_t i) {
     return INTERNED;
 }
 
-/* Row i routed instead of interned: its region (then a probe's target) and workload into
- * the tables, as intern_row does; no key or vid; `bucket` is the key's hash modulo
- * `buckets` (every record of a key goes to one bucket), -1 for a row without key. */
+/* Row i routed instead of interned: its names into the small tables, as intern_row does; no
+ * key or vid; `bucket` is the key's hash modulo `buckets` (every record of a key goes to one
+ * bucket), -1 for a row without key. */
 static int route_row(Scanner *self, Block *b, Py_ssize_t i, uint32_t buckets) {
-    Columns *c = &b->c;
     const Row *r = &b->rows[i];
-    int role = c->role[i], fresh;
-    int64_t x = intern(self, T_REGION, &r->region, &fresh);
-    if (x < 0 || x >= NO_TARGET) return FULL;
-    c->region[i] = (uint16_t)x;
-    c->target[i] = NO_TARGET;
-    if (role == ROLE_PROBE) {
-        if ((x = intern(self, T_REGION, &r->target, &fresh)) < 0 || x >= NO_TARGET) return FULL;
-        c->target[i] = (uint16_t)x;
-    }
-    c->workload[i] = 0;
-    if (r->op != OP_PROBE) {
-        if ((x = intern(self, T_WORKLOAD, &r->workload, &fresh)) < 0 || x >= NO_TARGET) return FULL;
-        c->workload[i] = (uint16_t)x;
-    }
-    c->key[i] = c->vid[i] = c->pred[i] = -1;
-    c->bucket[i] = (r->bits & B_KEY) ? (int32_t)(r->key.h % buckets) : -1;
+    if (intern_names(self, b, i) < 0) return FULL;
+    b->c.bucket[i] = (r->bits & B_KEY) ? (int32_t)(r->key.h % buckets) : -1;
     return INTERNED;
 }
 
