@@ -5,11 +5,25 @@ and lost updates it implies. It never looks at any client's history."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from hashlib import blake2b
 from typing import Any, NamedTuple
 
 VID = "hh_vid"
 ATTR_VID = "hh_vid_"
+#: lost writes a key's truth names; beyond them it counts them (`lost_more`) and sums their
+#: hashes (`lost_digest`), so its memory grows with keys, not with a soak's hours
+LOST_LISTED = 16
+_MASK = (1 << 64) - 1
+
+
+def vid_digest(vids: Iterable[str]) -> int:
+    """The sum modulo 2**64 of each vid's 8-byte BLAKE2b (big-endian): the same for the same
+    set in any order, so the verdict can check the lost writes a truth no longer names."""
+    return (
+        sum(int.from_bytes(blake2b(v.encode(), digest_size=8).digest(), "big") for v in vids)
+        & _MASK
+    )
 
 
 class WriteNode(NamedTuple):
@@ -113,6 +127,39 @@ def judge(nodes: list[WriteNode], final_vid: str | None, final_item: dict[str, A
     return {"writes": len(nodes), "conflicts": conflicts, "lost": lost, "final": final_vid}
 
 
+class LostWrites:
+    """A key's lost writes: the first LOST_LISTED named (with acknowledgement numbers), the
+    others counted and their vid_digest summed."""
+
+    __slots__ = ("listed", "more", "digest")
+
+    def __init__(self) -> None:
+        self.listed: list[tuple[int, str]] = []
+        self.more = 0
+        self.digest = 0
+
+    def add(self, seq: int, vid: str) -> None:
+        if len(self.listed) < LOST_LISTED:
+            self.listed.append((seq, vid))
+        else:
+            self.more += 1
+            self.digest = (self.digest + vid_digest((vid,))) & _MASK
+
+    def copy(self) -> LostWrites:
+        out = LostWrites()
+        out.listed, out.more, out.digest = list(self.listed), self.more, self.digest
+        return out
+
+    def report(self) -> dict[str, Any]:
+        """`lost`: the names, in acknowledgement order; when there are more, `lost_more`
+        counts them and `lost_digest` is the vid_digest of every lost write, named or not."""
+        names = [vid for _, vid in sorted(self.listed)]
+        if not self.more:
+            return {"lost": names}
+        digest = (self.digest + vid_digest(names)) & _MASK
+        return {"lost": names, "lost_more": self.more, "lost_digest": digest}
+
+
 class KeyTruth:
     """One key's version graph: the write nodes still undecided, and what is decided."""
 
@@ -126,7 +173,7 @@ class KeyTruth:
         #: writes per pred, for preds that may still be replaced by another write
         self.children: Counter[str | None] = Counter()
         self.conflicts = 0  # of preds that can no longer be replaced
-        self.lost: list[tuple[int, str]] = []  # decided lost, with acknowledgement numbers
+        self.lost = LostWrites()  # decided lost
         #: attribute-level or repeated vids: judged whole at the end, never compacted
         self.frozen = False
         #: the newest node every alive version descended from when compacted (dropped, with
@@ -152,7 +199,7 @@ class KeyTruth:
         undecided = []
         for seq, node in self.nodes:
             if node.vid not in anywhere:
-                self.lost.append((seq, node.vid))
+                self.lost.add(seq, node.vid)
             elif node.vid not in everywhere:
                 undecided.append((seq, node))
         if everywhere:  # a path from the last common node: its tip is the new one
@@ -166,10 +213,12 @@ class KeyTruth:
     def report(self, final_vid: str | None, final_item: dict[str, Any] | None) -> dict[str, Any]:
         verdict = judge([n for _, n in self.nodes], final_vid, final_item)
         lost_now = set(verdict["lost"])
-        lost = self.lost + [(seq, n.vid) for seq, n in self.nodes if n.vid in lost_now]
+        lost = self.lost.copy()
+        for seq, n in self.nodes:
+            if n.vid in lost_now:
+                lost.add(seq, n.vid)
         conflicts = self.conflicts + sum(k - 1 for k in self.children.values())
-        out = {"writes": self.writes, "conflicts": conflicts,
-               "lost": [vid for _, vid in sorted(lost)], "final": final_vid}  # fmt: skip
+        out = {"writes": self.writes, "conflicts": conflicts, **lost.report(), "final": final_vid}
         if self.kept and not self._descends(final_vid):
             out["lost_unlisted"] = self.kept  # kept when compacted; then a plain write won
         return out
@@ -230,5 +279,7 @@ class TruthLog:
             keys[label] = verdict
             totals["writes"] += verdict["writes"]
             totals["conflicts"] += verdict["conflicts"]
-            totals["lost_updates"] += len(verdict["lost"]) + verdict.get("lost_unlisted", 0)
+            totals["lost_updates"] += (
+                len(verdict["lost"]) + verdict.get("lost_more", 0) + verdict.get("lost_unlisted", 0)
+            )
         return {"totals": totals, "keys": keys}

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from globaltable import truth
 from tests.verdict_fixtures import HistoryBuilder
+from verdict import check
 from verdict.analyze import analyze
 
 
@@ -300,6 +302,27 @@ def test_truth_counting_lost_writes_it_no_longer_names_agrees(history: HistoryBu
     history.truth["keys"]["profile#1"]["lost_unlisted"] = 1
     v = verdict_of(history)
     assert v["truth_diff"]["keys_differing"] == 1, v1
+
+
+def test_truth_naming_some_lost_writes_and_digesting_all_agrees(history: HistoryBuilder) -> None:
+    """Past LOST_LISTED lost writes of a key the emulator names no more: it counts them
+    (`lost_more`) and gives the digest of all (`lost_digest`, the same function on both
+    sides); the verdict agrees only when its own lost writes have that count and digest."""
+    v0 = history.write("a", "profile#1", None, 0.0)
+    losers = [history.write("b", "profile#1", v0, 1.0 + i / 100) for i in range(3)]
+    win = history.write("a", "profile#1", v0, 2.0)
+    history.final("profile#1", {"a": win, "b": win})
+    history.truth = {
+        "totals": {"writes": 5, "conflicts": 3, "lost_updates": 3},
+        "keys": {"profile#1": {"writes": 5, "conflicts": 3, "lost": losers[:1], "lost_more": 2,
+                               "lost_digest": truth.vid_digest(losers), "final": win}},
+    }  # fmt: skip
+    assert check.vid_digest(reversed(losers)) == truth.vid_digest(losers)
+    v = verdict_of(history)
+    assert v["totals"]["lost_updates"] == 3
+    assert v["truth_mismatch"] is False and "truth_diff" not in v
+    history.truth["keys"]["profile#1"]["lost_digest"] = truth.vid_digest([*losers[:2], win])
+    assert verdict_of(history)["truth_diff"]["keys_differing"] == 1
 
 
 def test_a_lost_update_example_names_the_write_that_replaced_it(history: HistoryBuilder) -> None:

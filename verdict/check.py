@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from hashlib import blake2b
 from typing import Any
 
 import numpy as np
@@ -360,11 +361,7 @@ class Checker:
         ours_lost = sorted(self.names[self.s.w_vid[w]] for w in j.lost)
         theirs_lost = sorted(tk.get("lost", [])) if tk else []
         theirs_conf = int(tk.get("conflicts", 0)) if tk else 0
-        unlisted = int(tk.get("lost_unlisted", 0)) if tk else 0  # counted, not named
-        agree = ours_lost == theirs_lost or (
-            unlisted and len(ours_lost) == len(theirs_lost) + unlisted
-            and set(theirs_lost) <= set(ours_lost)
-        )  # fmt: skip
+        agree = ours_lost == theirs_lost or (tk is not None and _agrees_unnamed(ours_lost, tk))
         if not agree or j.conflict_count != theirs_conf:
             self.truth_keys_differing += 1
             if len(self.truth_diff) < TRUTH_EXAMPLES:
@@ -373,3 +370,25 @@ class Checker:
                     "verdict": {"conflicts": j.conflict_count, "lost": ours_lost},
                     "truth": {"conflicts": theirs_conf, "lost": theirs_lost},
                 }))  # fmt: skip
+
+
+def vid_digest(vids: Iterable[str]) -> int:
+    """The emulator's digest of a set of vids (globaltable.truth.vid_digest, the GET /truth
+    format): the sum modulo 2**64 of each vid's 8-byte BLAKE2b, big-endian."""
+    total = sum(int.from_bytes(blake2b(v.encode(), digest_size=8).digest(), "big") for v in vids)
+    return total & ((1 << 64) - 1)
+
+
+def _agrees_unnamed(ours: list[str], tk: dict[str, Any]) -> bool:
+    """Our lost writes against a truth that does not name them all: the writes it counts
+    beyond the ones it names (`lost_more`, with the digest of all it knows by name) and the
+    ones kept when it compacted that a plain write then made lost (`lost_unlisted`, counted
+    only). Every name it gives must be ours and the counts must add up; the digest must
+    match unless writes it cannot name are among ours."""
+    named, more = tk.get("lost", []), int(tk.get("lost_more", 0))
+    unlisted = int(tk.get("lost_unlisted", 0))
+    if not (more or unlisted) or len(ours) != len(named) + more + unlisted:
+        return False
+    if not set(named) <= set(ours):
+        return False
+    return bool(unlisted) or vid_digest(ours) == int(tk.get("lost_digest", -1))
