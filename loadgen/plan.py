@@ -10,7 +10,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from loadgen.client import Boto3Client, DynamoClient
+from loadgen.dynamo import DynamoStore
 from loadgen.failover import failover_target
+from loadgen.ops import Store
 from loadgen.spec import ObserveSpec, WorkloadSpec, WritersSpec
 
 
@@ -48,6 +50,10 @@ class LoadPlan:
             raise ValueError(f"workload names repeat: {dup}; give each a distinct `name:`")
         for region in self.regions:  # raises naming a failover region outside the campaign
             failover_target(self.writers.failover, region, self.regions)
+
+    def store(self, region: str) -> Store:
+        """A new store client for `region`: what workloads, probes and final reads use."""
+        return DynamoStore(self.client(region), self.table)
 
     def client(self, region: str) -> DynamoClient:
         """A new client for `region` (each user owns its own: no shared connection pools)."""

@@ -11,11 +11,11 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from locust.env import Environment
 
 from loadgen.conditions import ClientConditions
+from loadgen.ops import Answer, Read
 from loadgen.plan import LoadPlan
 from loadgen.probes import LagProbes
 from loadgen.recorder import RecordIds
@@ -93,8 +93,7 @@ class LoadSession:
         self._sink = sink
         self.probes = LagProbes(
             plan.regions,
-            plan.client,
-            plan.table,
+            plan.store,
             self.ids,
             sink,
             conditions,
@@ -148,9 +147,9 @@ class LoadSession:
         return set(self._touched)
 
 
-def _summarize(workload: Workload | None) -> Callable[[Record, dict[str, Any]], None]:
-    def finish(rec: Record, answer: dict[str, Any]) -> None:
-        item = answer.get("Item")
+def _summarize(workload: Workload | None) -> Callable[[Record, Answer], None]:
+    def finish(rec: Record, answer: Answer) -> None:
+        item = answer.item
         if workload is not None and item:
             summary = workload.summarize(item)
             if summary is not None:
@@ -180,18 +179,13 @@ def read_final(
             ids=ids,
             sink=sink,
             conditions=conditions,
-            client_for=plan.client,
+            client_for=plan.store,
         )
         for key in sorted(keys):
             workload = built.get(key.rsplit("#", 1)[0])
             rec = calls.record(workload.name if workload else "", key, Op.GET)
             rec["final"] = True
             rec["consistent"] = True
-            calls.send(
-                rec,
-                "GetItem",
-                {"Key": {"pk": {"S": key}}, "ConsistentRead": True},
-                finish=_summarize(workload),
-            )
+            calls.perform(rec, Read(key, consistent=True), finish=_summarize(workload))
             made += 1
     return made

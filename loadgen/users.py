@@ -120,7 +120,7 @@ class RegionWriter(User):
             ids=cls.ids,
             sink=cls.sink,
             conditions=cls.conditions,
-            client_for=cls.plan.client,
+            client_for=cls.plan.store,
             failover_to=failover_target(cls.plan.writers.failover, cls.home, cls.plan.regions),
         )
 

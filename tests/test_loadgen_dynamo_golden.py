@@ -1,6 +1,7 @@
 """The DynamoDB path sends exactly what it sent before the store-neutral client layer: every
 built-in workload, the final reads and the lag probes, byte for byte, against requests
-recorded from the code before that change (tests/data/dynamodb_requests.jsonl).
+recorded from the code before that change (tests/data/dynamodb_requests.jsonl), and the
+history records they made (times left out).
 
 The stand-in store answers deterministically (writes find an item every other time,
 conditional writes fail every third time and name the winner), so every branch a workload
@@ -24,6 +25,7 @@ import orjson
 
 from loadgen.client import ConditionFailed
 from loadgen.conditions import ClientConditions
+from loadgen.dynamo import DynamoStore
 from loadgen.plan import LoadPlan
 from loadgen.probes import LagProbes
 from loadgen.recorder import RecordIds
@@ -32,6 +34,7 @@ from loadgen.spec import WorkloadSpec, WritersSpec
 from loadgen.workloads import build_workloads
 
 GENERATE = "import locust, runpy; runpy.run_module('tests.test_loadgen_dynamo_golden', run_name='__main__')"
+SORTED = orjson.OPT_SORT_KEYS
 GOLDEN = Path(__file__).parent / "data" / "dynamodb_requests.jsonl"
 REGIONS = ["us-east-1", "us-west-2", "eu-west-1"]
 TABLE = "hothot-golden"
@@ -115,7 +118,7 @@ def requests() -> list[bytes]:
             ids=ids,
             sink=records.append,
             conditions=clock,
-            client_for=plan.client,
+            client_for=plan.store,
         )
         for name, workload in workloads.items():
             rng = random.Random(f"{region}:{name}")
@@ -123,15 +126,21 @@ def requests() -> list[bytes]:
                 workload.run(calls, workload.choose_key(rng, region), rng)
     read_final(plan, ["profile#1", "counter#2", "cart#3"], records.append, workloads=workloads)
     probe_log: list[bytes] = []
-    probes = LagProbes(
-        REGIONS, lambda r: StandIn(r, probe_log), TABLE, ids, records.append, ClientConditions()
-    )
-    probes._get(StandIn("us-east-1", probe_log), "us-east-1", "hh#hb#us-west-2")
+    def probe_store(region: str) -> DynamoStore:
+        return DynamoStore(StandIn(region, probe_log), TABLE)
+
+    probes = LagProbes(REGIONS, probe_store, ids, records.append, ClientConditions())
+    probes._get(probe_store("us-east-1"), "us-east-1", "hh#hb#us-west-2")
     probes.start()  # each region's first heartbeat, then stop
     time.sleep(0.05)
     probes.stop()
     first_beats = sorted(b for b in probe_log if b'"seq":{"N":"1"}' in b)
-    return [*log, probe_log[0], *first_beats]
+    timeless = [
+        orjson.dumps({k: v for k, v in r.items() if not k.startswith("t_")}, option=SORTED)
+        for r in records
+        if r["op"] != "probe"
+    ]
+    return [*log, probe_log[0], *first_beats, b"records", *timeless]
 
 
 def test_dynamodb_requests_are_byte_identical_to_before_the_store_neutral_layer() -> None:
