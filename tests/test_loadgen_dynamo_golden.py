@@ -126,6 +126,7 @@ def requests() -> list[bytes]:
                 workload.run(calls, workload.choose_key(rng, region), rng)
     read_final(plan, ["profile#1", "counter#2", "cart#3"], records.append, workloads=workloads)
     probe_log: list[bytes] = []
+
     def probe_store(region: str) -> DynamoStore:
         return DynamoStore(StandIn(region, probe_log), TABLE)
 
