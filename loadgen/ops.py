@@ -142,12 +142,14 @@ Op = Write | Read
 @dataclass
 class Answer:
     """What a store says about a performed operation. `old`: the item a write replaced (None:
-    it was absent); `item`: what a read found (None: absent); `capacity`: units consumed,
-    when the store counts them."""
+    it was absent) — at least its version attributes; `sized`: `old` is the whole item, so
+    item sizes can be recorded (DynamoDB's cost model needs them); `item`: what a read found
+    (None: absent); `capacity`: units consumed, when the store counts them."""
 
     old: Item | None = None
     item: Item | None = None
     capacity: float | None = None
+    sized: bool = True
 
 
 class Store(Protocol):

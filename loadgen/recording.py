@@ -199,6 +199,8 @@ class RecordingClient:
         rec["pred"] = item_vid(old)
         if "attrs" in rec:
             rec["attr_preds"] = {a: old.get(f"{VID}_{a}", {}).get("S") for a in rec["attrs"]}
+        if not answer.sized:
+            return
         rec["old_bytes"] = item_size(old) if old else 0
         if after is not None:
             rec["item_bytes"] = item_size(after(old))
