@@ -1,0 +1,109 @@
+"""Target kind `pglogical`: bringing the mesh up for a run, quiescing it, keeping its
+conflict logs, and stopping what hothot started.
+
+Without `dsn:` the run makes one cluster per region in the report's temporary area
+(`<report>/tmp/`, removed at the end), joins them into a full mesh and waits until every
+subscription replicates; with `dsn:` it drives the user's clusters through those DSNs only
+(creating the campaign table and adding it to the `default` replication set).
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from loadgen.pgstore import schema
+from pgtarget import mesh
+from pgtarget.clusters import ClusterError
+from pgtarget.control import MeshControl
+from pgtarget.local import LocalClusters, start_clusters
+from pgtarget.mesh import MeshError
+from verdict.witness import CONFLICTS_SUFFIX, WITNESS_DIR
+
+#: where the clusters' data lives during a run, inside the report directory
+TMP_DIR = "tmp"
+
+
+class PgTargetError(RuntimeError):
+    """The mesh cannot be used (exit 2); everything started for it is already stopped."""
+
+
+@dataclass
+class PgMesh:
+    """The mesh a run drives: DSNs per region, the control the injectors use, and the local
+    clusters when hothot started them."""
+
+    dsns: dict[str, str]
+    control: MeshControl
+    local: LocalClusters | None = None
+
+    def quiesce(self, table: str, timeout_s: float) -> dict[str, Any]:
+        try:
+            return mesh.quiesce(self.dsns, table, timeout_s)
+        except MeshError as exc:
+            return {"converged": False, "error": str(exc)}
+
+    def close(self, report_dir: Path) -> None:
+        """Stop the clusters hothot started (by PID), keep their conflict logs in the
+        report, then remove their data. Safe to call twice."""
+        local, self.local = self.local, None
+        if local is None:
+            return
+        local.stop(remove=False)
+        keep_conflicts(local, report_dir)
+        local.stop(remove=True)
+        shutil.rmtree(report_dir / TMP_DIR, ignore_errors=True)
+
+
+def open_mesh(
+    regions: list[str],
+    table: str,
+    report_dir: Path,
+    *,
+    dsn: dict[str, str],
+    port: int = 0,
+    startup_timeout_s: float = 30.0,
+) -> PgMesh:
+    """The mesh, ready: every subscription replicating. Raises PgTargetError in one line,
+    after stopping whatever it started."""
+    local: LocalClusters | None = None
+    try:
+        if dsn:
+            dsns = {r: dsn[r] for r in regions}
+        else:
+            local = start_clusters(
+                regions, report_dir / TMP_DIR, port=port, timeout_s=startup_timeout_s
+            )
+            dsns = local.dsns
+        mesh.prepare_nodes(dsns, table, schema(table))
+        if local is not None:
+            mesh.subscribe_all(dsns)
+        links = mesh.links(dsns)
+        mesh.wait_replicating(dsns, links, startup_timeout_s)
+    except (ClusterError, MeshError) as exc:
+        if local is not None:
+            local.stop()
+        raise PgTargetError(str(exc)) from None
+    except BaseException:
+        if local is not None:
+            local.stop()
+        raise
+    clusters = local.clusters if local is not None else None
+    run_as = local.run_as if local is not None else MeshControl({}).run_as
+    return PgMesh(dsns, MeshControl(links, clusters, run_as), local)
+
+
+def keep_conflicts(local: LocalClusters, report_dir: Path) -> None:
+    """Each region's conflict-log lines, as the server wrote them (jsonlog), into
+    `<report>/pglogical/<region>.conflicts.jsonl` for the verdict's witness."""
+    out = report_dir / WITNESS_DIR
+    out.mkdir(parents=True, exist_ok=True)
+    for region, cluster in local.clusters.items():
+        try:
+            lines = Path(cluster.json_log).read_bytes().splitlines()
+        except OSError:
+            lines = []
+        kept = [ln for ln in lines if b'"message":"CONFLICT' in ln]
+        (out / f"{region}{CONFLICTS_SUFFIX}").write_bytes(b"".join(ln + b"\n" for ln in kept))
