@@ -30,7 +30,7 @@ class ReplicationSpec(BaseModel):
 
 class TargetSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    kind: Literal["emulator", "endpoints", "aws"] = "emulator"
+    kind: Literal["emulator", "endpoints", "aws", "pglogical"] = "emulator"
     regions: list[str] = Field(
         default_factory=lambda: ["us-east-1", "us-west-2", "eu-west-1"], min_length=1
     )
@@ -46,6 +46,12 @@ class TargetSpec(BaseModel):
     #: aws only: both guards must pass before any call is made
     allow_real_aws: bool = False
     table_guard: str = "hothot-"
+    #: pglogical only: region -> DSN of clusters someone else runs (without it hothot starts
+    #: its own); the first port of the clusters it starts (0: free ports), and how long they
+    #: may take to start and replicate
+    dsn: dict[str, str] = Field(default_factory=dict)
+    port: int = Field(0, ge=0, le=65535)
+    startup_timeout: Duration = Field(30.0, gt=0, le=600)
     #: without a control API nothing says when replication has drained: wait this long before
     #: the final reads (AWS's rule of thumb is ~10x the recent maximum replication latency)
     settle: Duration = Field(10.0, ge=0, le=600)
@@ -63,6 +69,10 @@ class TargetSpec(BaseModel):
                 raise ValueError(f"endpoints names regions not in target.regions: {extra}")
         elif self.endpoints or self.control:
             raise ValueError(f"endpoints/control are only for kind endpoints, not {self.kind}")
+        if self.kind == "pglogical":
+            self._check_pglogical()
+        elif self.dsn or self.port:
+            raise ValueError(f"dsn/port are only for kind pglogical, not {self.kind}")
         if self.kind == "aws":
             if not self.allow_real_aws:
                 raise ValueError(
@@ -80,6 +90,28 @@ class TargetSpec(BaseModel):
         if self.mode == "strong" and (self.kind != "emulator" or len(self.regions) != 3):
             raise ValueError("mode strong (MRSC) needs kind emulator and exactly three regions")
         return self
+
+    def _check_pglogical(self) -> None:
+        if self.dsn:
+            missing = [r for r in self.regions if r not in self.dsn]
+            if missing:
+                raise ValueError(f"kind pglogical with dsn needs a DSN for {', '.join(missing)}")
+            extra = [r for r in self.dsn if r not in self.regions]
+            if extra:
+                raise ValueError(f"dsn names regions not in target.regions: {extra}")
+            if self.port:
+                raise ValueError("port is for the clusters hothot starts; with dsn it has none")
+        if len(self.regions) < 2:
+            raise ValueError("kind pglogical needs at least two regions to replicate between")
+        if self.port and self.port + len(self.regions) - 1 > 65535:
+            raise ValueError(f"port {self.port} leaves no room for {len(self.regions)} clusters")
+
+    @property
+    def has_control(self) -> bool:
+        """Faults act inside the store: a hothot emulator, or clusters hothot starts."""
+        if self.kind == "pglogical":
+            return not self.dsn
+        return self.kind == "emulator" or self.control is not None
 
     @property
     def wants_table_created(self) -> bool:
