@@ -22,8 +22,9 @@ from loadgen.client import (
 from loadgen.conditions import ClientConditions, ClientFault
 from loadgen.ops import VID, Answer, Item, Op, Store, Write
 from loadgen.recorder import RecordIds
+from units.items import item_size
 from verdict.history import Op as RecordOp
-from verdict.history import Outcome, Record, item_size
+from verdict.history import Outcome, Record
 
 Sink = Callable[[Record], None]
 #: seconds a writer stays failed over before trying its own region again

@@ -17,8 +17,22 @@ from typing import Any
 
 import psycopg
 
-from pgtarget.clusters import Cluster, ClusterError, RunAs
+from pgtarget.clusters import Cluster, ClusterError, RunAs, service_user
 from pgtarget.mesh import Link, MeshError, connect
+
+__all__ = [
+    "Cluster",
+    "Link",
+    "MeshControl",
+    "RunAs",
+    "link_of",
+    "service_user",
+    "set_apply_delay",
+    "set_enabled",
+    "start_cluster",
+    "stop_cluster",
+    "write_clock",
+]
 
 
 @dataclass

@@ -15,17 +15,19 @@ from typing import Any
 
 from chaos.faults import ClockSkew, FaultSpec, Partition, RegionOutage, ReplicationDelay
 from chaos.injectors.base import Handle, Injector
-from pgtarget.clusters import Cluster, RunAs, service_user
 from pgtarget.control import (
+    Cluster,
+    Link,
     MeshControl,
+    RunAs,
     link_of,
+    service_user,
     set_apply_delay,
     set_enabled,
     start_cluster,
     stop_cluster,
     write_clock,
 )
-from pgtarget.mesh import Link
 
 #: how often a drifting or strobing clock's file is rewritten
 CLOCK_TICK_S = 0.05

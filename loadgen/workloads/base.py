@@ -21,7 +21,8 @@ from pydantic import BaseModel, ConfigDict
 from loadgen.ops import PAD, Answer, Item, Overwrite, Write
 from loadgen.recording import RecordingClient
 from loadgen.spec import WorkloadSpec
-from verdict.history import Op, Record, item_size
+from units.items import item_size
+from verdict.history import Op, Record
 
 W = TypeVar("W", bound=Write)
 
