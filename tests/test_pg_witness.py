@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from tests.verdict_fixtures import HistoryBuilder, history_fixture  # noqa: F401
+from verdict.analyze import analyze
 from verdict.witness import Witness, read_witness
 
 LOCAL = "existing local tuple {{pk[text]:{pk} hh_vid[text]:{vid} hh_prev[text]:{prev} doc[jsonb]:{{}}}} xid=741,origin=0,timestamp=2026-12-06 08:56:17.212368+00"
@@ -84,3 +86,36 @@ def test_read_witness_reads_each_regions_file(tmp_path: Path) -> None:
     assert witness.regions == ["eu-west-1", "us-east-1"]
     assert (witness.entries, witness.discarded, witness.unparsed) == (1, {"x1"}, 1)
     assert read_witness(tmp_path / "nothing") is None
+
+
+def _log(root: Path, region: str, *entries: tuple[str, str]) -> None:
+    folder = root / "pglogical"
+    folder.mkdir(exist_ok=True)
+    lines = [json.dumps({"message": m, "detail": d}) for m, d in entries]
+    (folder / f"{region}.conflicts.jsonl").write_text("".join(ln + "\n" for ln in lines))
+
+
+def test_the_verdict_reports_the_witness_and_its_agreement(history: HistoryBuilder) -> None:
+    history.lost_update("p#1", 1.0)  # eu-west-1's sibling of v0 is lost
+    root = history.save()
+    lost = "w-eu-west-1:3"
+    v0, win = "w-us-east-1:1", "w-us-east-1:2"
+    _log(root, "us-east-1", entry("UPDATE", "keep_local", ("p#1", win, v0), ("p#1", lost, v0)))
+    _log(root, "eu-west-1", entry("UPDATE", "apply_remote", ("p#1", lost, v0), ("p#1", win, v0)))
+    verdict = analyze(root)
+    w = verdict.data["witness"]
+    assert (w["lost_updates"], w["lost_found_discarded"], w["resolved_conflicts"]) == (1, 1, 1)
+    assert verdict.data["witness_mismatch"] is False and verdict.exit_code == 0
+    assert "conflict log" in (root / "report.html").read_text()
+
+
+def test_a_lost_update_the_log_does_not_show_fails_the_gate(history: HistoryBuilder) -> None:
+    history.lost_update("p#1", 1.0)
+    root = history.save()
+    _log(root, "us-east-1")  # the log saw nothing
+    verdict = analyze(root)
+    assert verdict.data["witness_mismatch"] is True
+    assert verdict.data["witness"]["examples"] == ["w-eu-west-1:3"]
+    assert verdict.exit_code == 2
+    assert 'classname="hothot.witness"' in (root / "junit.xml").read_text()
+    assert "WITNESS MISMATCH" in (root / "report.html").read_text()

@@ -23,6 +23,7 @@ from verdict.history import CHAOS_LOG, TRUTH_FILE, fault_failures, fault_windows
 from verdict.ingest import ingest_history
 from verdict.junit import junit_xml
 from verdict.spec import BudgetSpec, VerdictOptions
+from verdict.witness import read_witness, witness_check
 
 CAMPAIGN_FILE = "campaign.yaml"
 VERDICT_FILE = "verdict.json"
@@ -231,6 +232,7 @@ def analyze(
         "faults": findings.attribution.as_json(),
         "fault_failures": failures,
         **truth_check(truth, tot, findings),
+        **witness_check(read_witness(report_dir), store),
         "stale_reads": {
             "bound_s": opts.staleness_bound,
             "regions": findings.stale.region_summary(store.regions.names),

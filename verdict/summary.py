@@ -110,6 +110,22 @@ def print_summary(verdict: Any, report_dir: Path, console: Console | None = None
             + ("" if data["partial"] else ": a bug in hothot or a table that held other writes"),
             soft_wrap=not console.is_terminal,
         )
+    witness = data.get("witness")
+    if witness:
+        console.print(
+            f"store's witness (conflict log): {witness['resolved_conflicts']} resolved conflicts, "
+            f"{witness['discarded_versions']} discarded versions; "
+            f"{witness['lost_found_discarded']} of {witness['lost_updates']} lost updates found "
+            "discarded",
+            soft_wrap=not console.is_terminal,
+        )
+    if data.get("witness_mismatch"):
+        console.print(
+            f"[bold red]WITNESS MISMATCH[/]: {witness['lost_not_in_log']} lost updates are not "
+            f"discarded versions in the conflict log (e.g. {witness['examples'][:3]})"
+            + ("" if data["partial"] else ": a bug in hothot or a log that missed entries"),
+            soft_wrap=not console.is_terminal,
+        )
     for failure in data.get("fault_failures") or []:
         console.print(
             f"[bold red]FAULT FAILED[/]: {fault_failure_text(failure)}",
