@@ -76,6 +76,7 @@ def load_plan(campaign: Campaign, target: Target, worker: str = "w0") -> LoadPla
         workloads=list(campaign.workloads),
         observe=campaign.observe,
         worker=worker,
+        store_kind="pglogical" if campaign.target.kind == "pglogical" else "dynamodb",
     )
 
 
@@ -126,7 +127,9 @@ class CampaignRun:
             return None
 
     def start_target(self) -> Target:
-        self.target = open_target(self.campaign.target, seed=self.campaign.seed)
+        self.target = open_target(
+            self.campaign.target, seed=self.campaign.seed, report_dir=self.report_dir
+        )
         wait_reachable(self.target)
         check_control_regions(self.target, list(self.campaign.target.regions))
         if prepare_table(self.campaign.target, self.target):
@@ -164,6 +167,7 @@ class CampaignRun:
             self.campaign.target.kind,
             list(self.campaign.target.regions),
             control_url=self.target.control,
+            mesh=self.target.mesh.control if self.target.mesh is not None else None,
             conditions=self.conditions,
             aws=self.campaign.chaos.aws,
             table=self.campaign.target.table,
@@ -199,6 +203,14 @@ class CampaignRun:
         assert self.target is not None
         if self.interruption.hurried:
             return
+        if self.target.mesh is not None:  # marker rows seen in every region
+            answer = self.target.mesh.quiesce(self.campaign.target.table, QUIESCE_TIMEOUT_S)
+            if not answer.get("converged", False):
+                self.note(
+                    f"the mesh did not quiesce within {QUIESCE_TIMEOUT_S:g}s: "
+                    f"{answer.get('error') or answer.get('missing')}"
+                )
+            return
         if self.target.control is not None:
             try:
                 answer = ControlClient(self.target.control).quiesce(QUIESCE_TIMEOUT_S)
@@ -213,7 +225,11 @@ class CampaignRun:
             time.sleep(0.2)
 
     def fetch_truth(self) -> None:
+        """The target's own account of the run: the emulator's ground truth, or the conflict
+        logs of the pglogical clusters hothot started (kept as they stop)."""
         assert self.target is not None
+        if self.target.mesh is not None:
+            self.target.mesh.close(self.report_dir)
         if self.target.control is None:
             return
         try:

@@ -5,15 +5,18 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import IO, Any, Literal
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from globaltable.control import ControlClient, ControlError
+from hothot.pgrun import PgMesh, PgTargetError, open_mesh
 from loadgen.client import Boto3Client, DynamoClient, OutcomeUnknown, StoreError
 from loadgen.table import TableUnusable, check_table, create_table
 from units import Duration
@@ -124,14 +127,19 @@ class TargetError(RuntimeError):
 
 @dataclass
 class Target:
-    """A running (or reachable) target: per-region endpoints and maybe a control URL."""
+    """A running (or reachable) target: per-region endpoints (a pglogical target: DSNs) and
+    maybe a control URL, or the pglogical mesh the run drives."""
 
     kind: str
     endpoints: dict[str, str | None]  # None: the AWS default endpoint of that region
     control: str | None = None
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    mesh: PgMesh | None = field(default=None, repr=False)
+    report_dir: Path | None = None
 
     def close(self) -> None:
+        if self.mesh is not None and self.report_dir is not None:
+            self.mesh.close(self.report_dir)
         if self.process is not None:
             stop_processes([self.process])
             if self.process.stdin is not None:
@@ -209,13 +217,32 @@ def _drain(stream: IO[bytes] | None) -> None:
             pass
 
 
-def open_target(spec: TargetSpec, *, seed: int) -> Target:
+def open_target(spec: TargetSpec, *, seed: int, report_dir: Path | None = None) -> Target:
     if spec.kind == "emulator":
         return start_emulator(spec, seed=seed)
+    if spec.kind == "pglogical":
+        return open_pglogical(spec, report_dir or Path(tempfile.mkdtemp(prefix="hothot-")))
     if spec.kind == "endpoints":
         return Target("endpoints", dict(spec.endpoints), spec.control)
     check_aws_credentials()
     return Target("aws", dict.fromkeys(spec.regions))
+
+
+def open_pglogical(spec: TargetSpec, report_dir: Path) -> Target:
+    """The pglogical mesh, every subscription replicating (clusters started when no dsn)."""
+    try:
+        mesh = open_mesh(
+            list(spec.regions),
+            spec.table,
+            report_dir,
+            dsn=dict(spec.dsn),
+            port=spec.port,
+            startup_timeout_s=spec.startup_timeout,
+        )
+    except PgTargetError as exc:
+        raise TargetError(f"target kind pglogical: {exc}") from None
+    endpoints: dict[str, str | None] = dict(mesh.dsns)
+    return Target("pglogical", endpoints, mesh=mesh, report_dir=report_dir)
 
 
 def check_aws_credentials() -> None:
@@ -237,10 +264,13 @@ def check_aws_credentials() -> None:
 
 
 def wait_reachable(target: Target, timeout_s: float = 5.0) -> None:
-    """Each region answers HTTP at all (any status) — else name the endpoint."""
+    """Each region answers HTTP at all (any status) — else name the endpoint. (A pglogical
+    mesh was checked replicating when it was opened.)"""
     import urllib.error
     import urllib.request
 
+    if target.mesh is not None:
+        return
     for region, url in target.endpoints.items():
         if url is None:
             continue
@@ -297,7 +327,10 @@ def check_served_region(client: DynamoClient, table: str, endpoint: str | None) 
 def prepare_table(spec: TargetSpec, target: Target) -> bool:
     """Create the table where the campaign asks (once: the emulator makes it global), then
     check it in every region. Raises TableUnusable naming the region, endpoint and table.
-    Returns True when a hothot emulator's table held an earlier run's items and was emptied."""
+    Returns True when a hothot emulator's table held an earlier run's items and was emptied.
+    A pglogical mesh made its table when it was opened."""
+    if target.mesh is not None:
+        return False
     clients = {r: Boto3Client(r, url) for r, url in target.endpoints.items()}
     emptied = False
     if spec.wants_table_created:

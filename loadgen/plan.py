@@ -35,6 +35,8 @@ class LoadPlan:
     credentials: dict[str, str] | None = None
     #: this process's name in record ids and the shard file name
     worker: str = "w0"
+    #: which store family the endpoints are: "dynamodb" (URLs) or "pglogical" (DSNs)
+    store_kind: str = "dynamodb"
 
     def __post_init__(self) -> None:
         if not self.regions:
@@ -53,6 +55,13 @@ class LoadPlan:
 
     def store(self, region: str) -> Store:
         """A new store client for `region`: what workloads, probes and final reads use."""
+        if self.store_kind == "pglogical":
+            from loadgen.pgstore import PgStore  # psycopg only for this target kind
+
+            dsn = self.endpoints[region]
+            if dsn is None:
+                raise ValueError(f"no DSN for region {region}")
+            return PgStore(region, dsn, self.table, timeout_s=self.writers.timeout)
         return DynamoStore(self.client(region), self.table)
 
     def client(self, region: str) -> DynamoClient:

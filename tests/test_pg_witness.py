@@ -119,3 +119,23 @@ def test_a_lost_update_the_log_does_not_show_fails_the_gate(history: HistoryBuil
     assert verdict.exit_code == 2
     assert 'classname="hothot.witness"' in (root / "junit.xml").read_text()
     assert "WITNESS MISMATCH" in (root / "report.html").read_text()
+
+
+def test_a_lost_write_under_a_discarded_descendant_is_on_a_discarded_branch(
+    history: HistoryBuilder,
+) -> None:
+    """eu-west-1 builds y on x; only y meets the winner and is logged discarded: x went with
+    it, which the check finds through the versions each write replaced."""
+    v0 = history.write("us-east-1", "p#2", None, 1.0)
+    win = history.write("us-east-1", "p#2", v0, 1.5)
+    x = history.write("eu-west-1", "p#2", v0, 1.501)
+    y = history.write("eu-west-1", "p#2", x, 1.6)
+    history.final("p#2", {"us-east-1": win, "eu-west-1": win}, t=200.0)
+    root = history.save()
+    _log(root, "eu-west-1", entry("UPDATE", "apply_remote", ("p#2", y, x), ("p#2", win, v0)))
+    w = analyze(root).data["witness"]
+    assert (w["lost_updates"], w["lost_found_discarded"], w["lost_on_discarded_branch"]) == (
+        2,
+        1,
+        2,
+    )

@@ -193,20 +193,21 @@ def _witness(data: dict[str, Any]) -> str:
         ["discarded versions", w["discarded_versions"]],
         ["updates skipped (no row to update)", w["skipped_updates"]],
         ["lost updates (verdict)", w["lost_updates"]],
-        ["lost updates found discarded in the log", w["lost_found_discarded"]],
+        ["lost updates the log shows discarded", w["lost_found_discarded"]],
+        ["lost updates on a branch the log shows discarded", w["lost_on_discarded_branch"]],
         ["discarded, yet not lost (a descendant won)", w["discarded_not_lost"]],
     ]
     table = _table(["figure", "count"], rows)
     if data.get("witness_mismatch"):
         return (
             '<div class="alarm"><b>WITNESS MISMATCH</b>: '
-            f"{w['lost_not_in_log']} lost updates of the verdict are not discarded versions in "
-            "the store's conflict log: a bug in hothot or a log that missed entries; the gate "
+            f"{w['lost_not_in_log']} lost updates of the verdict are on no branch the store's "
+            "conflict log shows discarded: a bug in hothot or a log that missed entries; the gate "
             f"fails (exit 2). Examples: <code>{escape(str(w.get('examples', [])[:5]))}</code>"
             "</div>" + table
         )
     return (
-        '<p class="pass">Every lost update of the verdict is a version the store\'s own '
+        '<p class="pass">Every lost update of the verdict is on a branch the store\'s own '
         "conflict log shows discarded.</p>" + table
     )
 

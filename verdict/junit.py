@@ -67,8 +67,8 @@ def junit_xml(data: dict[str, Any]) -> bytes:
     if untrusted and data.get("witness_mismatch"):
         w = data["witness"]
         message = (
-            f"{w['lost_not_in_log']} of the verdict's {w['lost_updates']} lost updates are not "
-            f"discarded versions in the store's conflict log (e.g. {w['examples'][:3]})"
+            f"{w['lost_not_in_log']} of the verdict's {w['lost_updates']} lost updates are on no "
+            f"branch the store's conflict log shows discarded (e.g. {w['examples'][:3]})"
         )
         case = ET.SubElement(
             suite, "testcase", classname="hothot.witness", name="conflict log shows every loss"

@@ -115,14 +115,14 @@ def print_summary(verdict: Any, report_dir: Path, console: Console | None = None
         console.print(
             f"store's witness (conflict log): {witness['resolved_conflicts']} resolved conflicts, "
             f"{witness['discarded_versions']} discarded versions; "
-            f"{witness['lost_found_discarded']} of {witness['lost_updates']} lost updates found "
-            "discarded",
+            f"{witness['lost_on_discarded_branch']} of {witness['lost_updates']} lost updates on a "
+            f"discarded branch ({witness['lost_found_discarded']} discarded themselves)",
             soft_wrap=not console.is_terminal,
         )
     if data.get("witness_mismatch"):
         console.print(
-            f"[bold red]WITNESS MISMATCH[/]: {witness['lost_not_in_log']} lost updates are not "
-            f"discarded versions in the conflict log (e.g. {witness['examples'][:3]})"
+            f"[bold red]WITNESS MISMATCH[/]: {witness['lost_not_in_log']} lost updates are on no "
+            f"branch the conflict log shows discarded (e.g. {witness['examples'][:3]})"
             + ("" if data["partial"] else ": a bug in hothot or a log that missed entries"),
             soft_wrap=not console.is_terminal,
         )

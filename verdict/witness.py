@@ -11,10 +11,14 @@ causal overwrite that was *not* applied stays: a local version whose commit time
 (a skewed clock) beats a later write that had seen it. A discarded version is
 the local one when the remote change was applied over it, the remote one when the local row
 was kept or the change found no row to update (`tuple not found ... skip`: an update that
-arrived before its insert). Every write the verdict finds lost must be one of them; one that
-is not means the verdict or the store's log is wrong, and is reported like a truth mismatch.
+arrived before its insert). Every write the verdict finds lost must be on a branch the log
+shows discarded; one that is not means the verdict or the store's log is wrong, and is
+reported like a truth mismatch.
 A discarded version need not be lost: a node may drop a version that a descendant later
-replaces everywhere.
+replaces everywhere. A lost write need not be discarded itself either: a node may build on
+it and that later version be the one discarded, taking the branch with it. So the check is
+that every lost write is a discarded version or an ancestor of one (by the versions each
+write replaced); the two counts are reported apart.
 
 The report directory keeps each region's conflict-log lines as the server wrote them
 (`pglogical/<region>.conflicts.jsonl`, PostgreSQL's jsonlog format).
@@ -125,21 +129,40 @@ def read_witness(report_dir: Path) -> Witness | None:
     return witness
 
 
-def lost_vids(store: VersionStore) -> list[str]:
-    """The vid of every write the verdict judges lost."""
-    names = store.vid_names()
-    out: list[str] = []
+def lost_writes(store: VersionStore) -> list[int]:
+    """Every write the verdict judges lost."""
+    out: list[int] = []
     for k in range(len(store.keys.names)):
-        out += [names[store.w_vid[w]] for w in judge_key(store, k).lost]
+        out += judge_key(store, k).lost
     return out
+
+
+def discarded_branches(store: VersionStore, discarded: set[str]) -> set[int]:
+    """The writes of the discarded versions and of their ancestors: when the store drops a
+    branch's tip, the writes it was built on that nothing else carries are gone with it."""
+    numbers = store.vid_numbers(discarded)
+    todo = [store.vid_write[v] for v in numbers.values()]
+    seen: set[int] = set()
+    while todo:
+        w = todo.pop()
+        if w < 0 or w in seen:
+            continue
+        seen.add(w)
+        pred = store.w_pred[w]
+        if pred >= 0:
+            todo.append(store.vid_write[pred])
+    return seen
 
 
 def witness_check(witness: Witness | None, store: VersionStore) -> dict[str, Any]:
     """verdict.json's `witness` section and `witness_mismatch` (loud on purpose)."""
     if witness is None:
         return {}
-    lost = lost_vids(store)
-    unseen = [v for v in lost if v not in witness.discarded]
+    names = store.vid_names()
+    lost_w = lost_writes(store)
+    lost = [names[store.w_vid[w]] for w in lost_w]
+    gone = discarded_branches(store, witness.discarded)
+    unseen = [names[store.w_vid[w]] for w in lost_w if w not in gone]
     section: dict[str, Any] = {
         "source": "pglogical conflict log",
         "regions": witness.regions,
@@ -149,7 +172,8 @@ def witness_check(witness: Witness | None, store: VersionStore) -> dict[str, Any
         "discarded_versions": len(witness.discarded),
         "skipped_updates": witness.skipped,
         "lost_updates": len(lost),
-        "lost_found_discarded": len(lost) - len(unseen),
+        "lost_found_discarded": sum(v in witness.discarded for v in lost),
+        "lost_on_discarded_branch": len(lost) - len(unseen),
         "discarded_not_lost": len(witness.discarded - set(lost)),
     }
     if witness.unparsed:
