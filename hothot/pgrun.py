@@ -9,6 +9,7 @@ subscription replicates; with `dsn:` it drives the user's clusters through those
 
 from __future__ import annotations
 
+import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,8 @@ from verdict.witness import CONFLICTS_SUFFIX, WITNESS_DIR
 
 #: where the clusters' data lives during a run, inside the report directory
 TMP_DIR = "tmp"
+#: the clusters hothot started, in the report's pglogical/ folder
+CLUSTERS_FILE = "clusters.json"
 
 
 class PgTargetError(RuntimeError):
@@ -92,7 +95,18 @@ def open_mesh(
         raise
     clusters = local.clusters if local is not None else None
     run_as = local.run_as if local is not None else MeshControl({}).run_as
+    if local is not None:
+        record_clusters(local, report_dir)
     return PgMesh(dsns, MeshControl(links, clusters, run_as), local)
+
+
+def record_clusters(local: LocalClusters, report_dir: Path) -> None:
+    """`<report>/pglogical/clusters.json`: where each cluster lives and its postmaster PID,
+    for a person (or a test) checking what a run left running."""
+    out = report_dir / WITNESS_DIR
+    out.mkdir(parents=True, exist_ok=True)
+    described = {region: c.describe() for region, c in local.clusters.items()}
+    (out / CLUSTERS_FILE).write_text(json.dumps(described, indent=1) + "\n")
 
 
 def keep_conflicts(local: LocalClusters, report_dir: Path) -> None:

@@ -213,7 +213,11 @@ def analyze(
     findings = Checker(store, windows, opts.staleness_bound, truth, opts.examples).run()
     regions = (campaign.get("target") or {}).get("regions") or store.regions.names
     duration = _duration_of(campaign, findings)
-    findings.cost = cost.result(duration, list(regions), cost_spec) if duration else None
+    # DynamoDB's cost model: meaningless for a store priced otherwise (pglogical)
+    dynamodb = (campaign.get("target") or {}).get("kind") != "pglogical"
+    findings.cost = (
+        cost.result(duration, list(regions), cost_spec) if duration and dynamodb else None
+    )
     workers = _read_json(report_dir / WORKERS_FILE) if (report_dir / WORKERS_FILE).exists() else {}
     lost_workers = sorted(name for name, w in workers.items() if w.get("lost"))
     rows = workload_rows(findings)
