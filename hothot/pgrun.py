@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from loadgen.pgstore import schema
 from pgtarget import mesh
 from pgtarget.clusters import ClusterError
 from pgtarget.control import MeshControl
@@ -71,6 +70,8 @@ def open_mesh(
 ) -> PgMesh:
     """The mesh, ready: every subscription replicating. Raises PgTargetError in one line,
     after stopping whatever it started."""
+    from loadgen.pgstore import schema  # psycopg: imported late (pgtarget.mesh._psycopg)
+
     local: LocalClusters | None = None
     try:
         if dsn:

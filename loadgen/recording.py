@@ -168,6 +168,16 @@ class RecordingClient:
                 rec["blocked_by"] = blocker
         except OutcomeUnknown as exc:
             self._fail(rec, Outcome.UNKNOWN, exc.reason, target, unreachable=True)
+        except Exception:
+            raise
+        except BaseException as exc:
+            # the user killed mid-call: Locust's stop may deliver its kill after the user woke
+            # from its think time and sent a request, which may then have been applied; the
+            # record must not vanish with the greenlet
+            self._fail(rec, Outcome.UNKNOWN, f"Interrupted:{type(exc).__name__}", target,
+                       unreachable=False)  # fmt: skip
+            self.sink(rec)
+            raise
         else:
             rec["t_complete"] = time.time()
             rec["outcome"] = Outcome.OK.value

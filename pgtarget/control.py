@@ -15,10 +15,8 @@ import subprocess
 from dataclasses import dataclass, field
 from typing import Any
 
-import psycopg
-
 from pgtarget.clusters import Cluster, ClusterError, RunAs, service_user
-from pgtarget.mesh import Link, MeshError, connect
+from pgtarget.mesh import Link, MeshError, _psycopg, connect
 
 __all__ = [
     "Cluster",
@@ -55,11 +53,12 @@ def link_of(data: dict[str, Any]) -> Link:
 
 
 def _sql(link: Link, query: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+    pg = _psycopg()
     try:
         with connect(link.dsn, link.target) as conn:
             cur = conn.execute(query, params)
             return cur.fetchall() if cur.description else []
-    except psycopg.Error as exc:
+    except pg.Error as exc:
         line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise MeshError(
             f"subscription {link.subscription} ({link.source} -> {link.target}): {line}"

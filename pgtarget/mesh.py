@@ -14,10 +14,11 @@ import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import psycopg
-from psycopg import sql
+if TYPE_CHECKING:  # psycopg is imported where it is used: see _psycopg
+    import psycopg
+    from psycopg import sql
 
 #: the replication set the campaign table joins
 REPLICATION_SET = "default"
@@ -51,10 +52,24 @@ def node_name(region: str) -> str:
     return f"hh_{slug(region)}"
 
 
+def _psycopg() -> Any:
+    """psycopg, imported on first use: it picks its way of waiting for the server when first
+    imported, and must see the gevent monkey-patching that Locust does in `hothot run`,
+    which comes after hothot's own modules are imported (else every query blocks every
+    user of the process)."""
+    import psycopg
+
+    return psycopg
+
+
 def connect(dsn: str, region: str, timeout_s: float = 5.0) -> psycopg.Connection[Any]:
+    pg = _psycopg()
     try:
-        return psycopg.connect(dsn, autocommit=True, connect_timeout=max(1, int(timeout_s)))
-    except psycopg.Error as exc:
+        conn: psycopg.Connection[Any] = pg.connect(
+            dsn, autocommit=True, connect_timeout=max(1, int(timeout_s))
+        )
+        return conn
+    except pg.Error as exc:
         raise MeshError(f"region {region}: cannot connect to {dsn}: {_line(exc)}") from None
 
 
@@ -65,6 +80,7 @@ def _line(exc: BaseException) -> str:
 def prepare_nodes(dsns: dict[str, str], table: str, schema: Iterable[sql.Composable]) -> None:
     """In each region: the pglogical extension and node (made when missing), the campaign
     table (`schema`), and the table in the `default` replication set."""
+    pg = _psycopg()
     for region, dsn in dsns.items():
         with connect(dsn, region) as conn:
             try:
@@ -80,14 +96,14 @@ def prepare_nodes(dsns: dict[str, str], table: str, schema: Iterable[sql.Composa
                     "SELECT 1 FROM pglogical.replication_set_table t JOIN "
                     "pglogical.replication_set s USING (set_id) WHERE s.set_name = %s "
                     "AND t.set_reloid = to_regclass(%s)",
-                    (REPLICATION_SET, sql.Identifier(table).as_string(conn)),
+                    (REPLICATION_SET, pg.sql.Identifier(table).as_string(conn)),
                 ).fetchall()
                 if not listed:
                     conn.execute(
                         "SELECT pglogical.replication_set_add_table(%s, %s)",
-                        (REPLICATION_SET, sql.Identifier(table).as_string(conn)),
+                        (REPLICATION_SET, pg.sql.Identifier(table).as_string(conn)),
                     )
-            except psycopg.Error as exc:
+            except pg.Error as exc:
                 raise MeshError(f"region {region} ({dsn}): {_line(exc)}") from None
 
 
@@ -100,6 +116,7 @@ def local_node(conn: psycopg.Connection[Any]) -> str | None:
 
 def subscribe_all(dsns: dict[str, str]) -> None:
     """One subscription per ordered pair (made by hothot on its own clusters only)."""
+    pg = _psycopg()
     for target, dsn in dsns.items():
         with connect(dsn, target) as conn:
             for source, provider in dsns.items():
@@ -113,19 +130,20 @@ def subscribe_all(dsns: dict[str, str]) -> None:
                         "forward_origins := '{}')",
                         (f"hh_{slug(source)}_to_{slug(target)}", provider, REPLICATION_SET),
                     )
-                except psycopg.Error as exc:
+                except pg.Error as exc:
                     raise MeshError(f"subscription {source} -> {target}: {_line(exc)}") from None
 
 
 def links(dsns: dict[str, str]) -> dict[tuple[str, str], Link]:
     """Every (source, target) link of the mesh, found from each region's node and its
     subscriptions' provider nodes; a missing link is a MeshError naming it."""
+    pg = _psycopg()
     nodes: dict[str, str] = {}
     for region, dsn in dsns.items():
         with connect(dsn, region) as conn:
             try:
                 name = local_node(conn)
-            except psycopg.Error as exc:
+            except pg.Error as exc:
                 raise MeshError(f"region {region} ({dsn}): no pglogical: {_line(exc)}") from None
             if name is None:
                 raise MeshError(f"region {region} ({dsn}) is not a pglogical node")
@@ -181,6 +199,7 @@ def quiesce(dsns: dict[str, str], table: str, timeout_s: float) -> dict[str, Any
     """Write a marker row in every region, then wait until every region holds every marker:
     each link then has applied everything written before it (a link applies in commit order).
     Answers like the emulator's POST /quiesce: `{"converged", "waited_s"}`."""
+    sql = _psycopg().sql
     token = uuid.uuid4().hex[:12]
     start = time.monotonic()
     name = sql.Identifier(table)

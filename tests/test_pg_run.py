@@ -147,6 +147,17 @@ def test_a_subscription_that_never_replicates_times_out_and_stops_all(
     assert not _postmasters_under(tmp_path)
 
 
+def test_psycopg_is_imported_only_after_locust_patched_gevent() -> None:
+    """psycopg picks how it waits for the server when first imported; imported before
+    Locust's monkey-patching, every query would block every user of the process."""
+    code = (
+        "import sys, hothot.cli, hothot.runner, hothot.target, chaos.injectors;"
+        "print('psycopg' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.stdout.strip() == "False", done.stderr[-2000:]
+
+
 def test_missing_packages_are_named_in_one_line(monkeypatch) -> None:
     monkeypatch.setattr("pgtarget.clusters.glob.glob", lambda pattern: [])
     monkeypatch.setattr("pgtarget.clusters.shutil.which", lambda name: None)
