@@ -88,6 +88,7 @@ class LoadSession:
         self.ids = RecordIds(plan.worker)
         self.workloads = build_workloads(plan.workloads, plan.regions)
         self.raised = WorkloadExceptions()
+        self.halted = threading.Event()
         self.stats = RegionStats(plan.regions)
         self._touched: set[str] = set()
         self._sink = sink
@@ -107,6 +108,7 @@ class LoadSession:
             ids=self.ids,
             workloads=self.workloads,
             raised=self.raised,
+            halted=self.halted,
         )
         # a stopping user finishes its operation so that no sent write goes unrecorded
         stop_timeout = plan.writers.timeout * 8 + 1.0
@@ -134,6 +136,7 @@ class LoadSession:
 
     def stop(self) -> None:
         """Stop users (each finishes its current operation), then the probes."""
+        self.halted.set()  # before Locust's kills, which may land inside a new operation
         self.runner.stop()
         self.runner.quit()
         self.probes.stop()
