@@ -47,7 +47,7 @@ def test_the_shipped_campaign_shows_divergence_skew_inversions_and_its_witness(
     report = tmp_path / "report"
     done = hothot(
         "run", str(CAMPAIGN), "--report-dir", str(report),
-        "--set", "duration=10s", "--set", "chaos[0].at=2s", "--set", "chaos[0].for=7s",
+        "--set", "duration=10s", "--set", "chaos[0].at=2s", "--set", "chaos[0].for=8s",
         "--set", "chaos[1].at=4s", "--set", "chaos[1].for=4s",
         timeout=180,
     )  # fmt: skip
@@ -59,7 +59,7 @@ def test_the_shipped_campaign_shows_divergence_skew_inversions_and_its_witness(
     assert witness["lost_on_discarded_branch"] == witness["lost_updates"] == tot["lost_updates"]
     assert witness["resolved_conflicts"] > 0 and witness["causal_excluded"] > 0
     assert sorted(p.name for p in (report / "pglogical").iterdir()) == [
-        f"{r}.conflicts.jsonl" for r in sorted(REGIONS)
+        "clusters.json", *(f"{r}.conflicts.jsonl" for r in sorted(REGIONS))
     ]
     assert not (report / "tmp").exists()  # the clusters' data is gone, they are stopped
     assert json.loads((report / "faults.state").read_text()) == []
