@@ -59,6 +59,23 @@ class PgMesh:
         shutil.rmtree(report_dir / TMP_DIR, ignore_errors=True)
 
 
+def check_pglogical_spec(regions: list[str], dsn: dict[str, str], port: int) -> None:
+    """`target:` of kind pglogical: a DSN for every region or none, room for the ports."""
+    if dsn:
+        missing = [r for r in regions if r not in dsn]
+        if missing:
+            raise ValueError(f"kind pglogical with dsn needs a DSN for {', '.join(missing)}")
+        extra = [r for r in dsn if r not in regions]
+        if extra:
+            raise ValueError(f"dsn names regions not in target.regions: {extra}")
+        if port:
+            raise ValueError("port is for the clusters hothot starts; with dsn it has none")
+    if len(regions) < 2:
+        raise ValueError("kind pglogical needs at least two regions to replicate between")
+    if port and port + len(regions) - 1 > 65535:
+        raise ValueError(f"port {port} leaves no room for {len(regions)} clusters")
+
+
 def open_mesh(
     regions: list[str],
     table: str,

@@ -1,8 +1,9 @@
 """`RecordingClient`: a user's way to the store, turning every call into a history record.
 
 Workloads state store-neutral operations (`loadgen.ops`); this class times them, maps errors
-to outcomes (store error -> `fail`, timeout/connection error -> `unknown`, client-side fault
--> `fail` with `ClientFault:<fault>`), reads `pred`/`attr_preds` from the item each write
+to outcomes (store error -> `fail`, a request that never left (DNS, refused, TLS handshake) ->
+`fail` with `NotSent:<cause>`, timeout/lost connection/5xx -> `unknown`, client-side fault ->
+`fail` with `ClientFault:<fault>`), reads `pred`/`attr_preds` from the item each write
 replaced, and follows the failover policy while the writer's own region is unreachable.
 `send` passes a raw DynamoDB request through, for workloads written against DynamoDB alone.
 """
@@ -16,6 +17,7 @@ from typing import Any
 from loadgen.client import (
     CONDITION_FAILED,
     ConditionFailed,
+    NotSent,
     OutcomeUnknown,
     StoreError,
 )
@@ -166,6 +168,8 @@ class RecordingClient:
             blocker = item_vid(exc.item) if isinstance(exc, ConditionFailed) else None
             if blocker:  # the store named the item that beat the condition
                 rec["blocked_by"] = blocker
+        except NotSent as exc:  # it never left: certainly not applied
+            self._fail(rec, Outcome.FAIL, exc.reason, target, unreachable=True)
         except OutcomeUnknown as exc:
             self._fail(rec, Outcome.UNKNOWN, exc.reason, target, unreachable=True)
         except Exception:

@@ -59,7 +59,8 @@ def test_the_shipped_campaign_shows_divergence_skew_inversions_and_its_witness(
     assert witness["lost_on_discarded_branch"] == witness["lost_updates"] == tot["lost_updates"]
     assert witness["resolved_conflicts"] > 0 and witness["causal_excluded"] > 0
     assert sorted(p.name for p in (report / "pglogical").iterdir()) == [
-        "clusters.json", *(f"{r}.conflicts.jsonl" for r in sorted(REGIONS))
+        "clusters.json",
+        *(f"{r}.conflicts.jsonl" for r in sorted(REGIONS)),
     ]
     assert not (report / "tmp").exists()  # the clusters' data is gone, they are stopped
     assert json.loads((report / "faults.state").read_text()) == []
