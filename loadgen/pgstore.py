@@ -7,8 +7,9 @@ it replaced (`hh_prev = cur.hh_vid ... RETURNING hh_prev`), so hothot learns the
 on this store as on DynamoDB; an attribute set that versions its attributes keeps each
 replaced attribute vid in `hh_prev_<attr>` the same way. Only the local region is ever seen:
 a guard (`VersionIs`, `NewerThan`) is a WHERE clause on the local row, as a DynamoDB condition
-sees the local replica. Connection trouble is `OutcomeUnknown` (as a DynamoDB timeout), any
-other SQL error a `StoreError` named by its SQLSTATE.
+sees the local replica. A connection that cannot be made is `NotSent` (nothing was applied), a
+connection lost mid-call `OutcomeUnknown` (as a DynamoDB timeout), any other SQL error a
+`StoreError` named by its SQLSTATE.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from loadgen.client import CONDITION_FAILED, OutcomeUnknown, store_error
+from loadgen.client import CONDITION_FAILED, NotSent, OutcomeUnknown, store_error
 from loadgen.ops import (
     PAD,
     VID,
@@ -75,20 +76,25 @@ class PgStore:
             self._conn = None
 
     def _connection(self) -> psycopg.Connection[Any]:
+        """The open connection; a connection that cannot be made is NotSent (nothing left)."""
         if self._conn is None or self._conn.closed:
             ms = int(self.timeout_s * 1000)
-            self._conn = psycopg.connect(
-                self.dsn,
-                autocommit=True,
-                connect_timeout=max(1, int(self.timeout_s)),
-                options=f"-c statement_timeout={ms} -c lock_timeout={ms}",
-            )
+            try:
+                self._conn = psycopg.connect(
+                    self.dsn,
+                    autocommit=True,
+                    connect_timeout=max(1, int(self.timeout_s)),
+                    options=f"-c statement_timeout={ms} -c lock_timeout={ms}",
+                )
+            except psycopg.OperationalError as exc:
+                raise NotSent("connect", _first_line(exc)) from exc
         return self._conn
 
     def _run(self, query: sql.Composable, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        conn = self._connection()
         try:
-            return self._connection().execute(query, params).fetchall()
-        except psycopg.OperationalError as exc:
+            return conn.execute(query, params).fetchall()
+        except psycopg.OperationalError as exc:  # the connection broke mid-call
             self.close()
             raise OutcomeUnknown(f"{type(exc).__name__}: {_first_line(exc)}") from exc
         except psycopg.Error as exc:

@@ -13,7 +13,7 @@ import pytest
 from chaos.faults import ClockSkew, Partition, RegionOutage, ReplicationDelay
 from chaos.injectors.pglogical import PglogicalInjector
 from hothot.pgrun import PgMesh
-from loadgen.client import OutcomeUnknown
+from loadgen.client import NotSent
 from loadgen.ops import Overwrite, Read
 from loadgen.pgstore import PgStore
 from pgtarget.clusters import postmaster_pid
@@ -158,7 +158,7 @@ def test_an_outage_stops_the_cluster_and_its_heal_restarts_it(mesh, injector) ->
     fault = RegionOutage(region=WEST)
     handle = injector.apply(fault, "f7")
     assert postmaster_pid(cluster.datadir) is None
-    with pytest.raises(OutcomeUnknown):
+    with pytest.raises(NotSent):  # refused: a stopped server
         PgStore(WEST, mesh.dsns[WEST], TABLE, timeout_s=1.0).perform(Read("x"))
     key = w.put(EAST)
     injector.heal(fault, handle)

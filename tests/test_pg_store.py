@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from hothot.pgrun import PgMesh
-from loadgen.client import ConditionFailed, OutcomeUnknown, StoreError
+from loadgen.client import ConditionFailed, NotSent, StoreError
 from loadgen.ops import Append, Increment, NewerThan, Overwrite, Read, SetAttributes, VersionIs
 from loadgen.pgstore import PgStore
 from tests.pg_fixtures import REGIONS, TABLE, eventually, mesh_fixture, needs_pglogical, rows
@@ -96,9 +96,9 @@ def test_guards_see_the_local_row(stores) -> None:
     assert (older.value.item or {}).get("hh_vid") == {"S": "w:12"}  # the winner, for blocked_by
 
 
-def test_unreachable_is_unknown_and_sql_errors_are_store_errors(stores) -> None:
+def test_unreachable_is_not_sent_and_sql_errors_are_store_errors(stores) -> None:
     dead = PgStore("us-east-1", "host=127.0.0.1 port=9 user=hothot dbname=postgres", TABLE)
-    with pytest.raises(OutcomeUnknown):
+    with pytest.raises(NotSent):  # the connection was refused: nothing reached the store
         dead.perform(Read("p#1"))
     wrong = PgStore("us-east-1", stores["us-east-1"].dsn, "hothot-no-such-table")
     with pytest.raises(StoreError) as missing:

@@ -75,8 +75,10 @@ class Witness:
         self.entries += 1
         local, remote = _tuples(detail)
         resolution = head["resolution"]
-        if remote is None or remote.pk.startswith("hh#"):
-            self.unparsed += remote is None
+        if remote is None:
+            self.unparsed += 1
+            return
+        if remote.vid is None:  # an uninstrumented row (lag heartbeat, quiesce marker)
             return
         if local is None:  # no row to apply to: the change was skipped on this node
             self.skipped += 1
