@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from hothot.pgrun import PgMesh
+from hothot.pgrun import PgMesh, open_mesh
 from loadgen.client import ConditionFailed, NotSent, StoreError
 from loadgen.ops import Append, Increment, NewerThan, Overwrite, Read, SetAttributes, VersionIs
 from loadgen.pgstore import PgStore
@@ -105,3 +105,16 @@ def test_unreachable_is_not_sent_and_sql_errors_are_store_errors(stores) -> None
         wrong.perform(Read("p#1"))
     assert missing.value.code == "42P01"  # undefined_table
     wrong.close()
+
+
+def test_a_mesh_given_by_dsn_is_found_not_made(mesh, tmp_path) -> None:
+    """`dsn:` targets: hothot finds each node's subscriptions and adds its table to the
+    `default` set, creates no subscription and owns no cluster."""
+    given = open_mesh(REGIONS, "hothot-given", tmp_path, dsn=dict(mesh.dsns))
+    assert given.local is None and not given.control.owns_clusters
+    assert given.control.links.keys() == mesh.control.links.keys()
+    store = PgStore(REGIONS[0], given.dsns[REGIONS[0]], "hothot-given")
+    store.perform(Overwrite(key="d#1", vid="w:20", fields={}))
+    assert eventually(lambda: "d#1" in rows(mesh.dsns[REGIONS[2]], table="hothot-given"))
+    assert given.quiesce("hothot-given", 10)["converged"] is True
+    store.close()
