@@ -58,11 +58,11 @@ def start_clusters(
     """One cluster per region under `area` (ports `port`, `port`+1, ...; 0: free ones)."""
     binaries = find_binaries()
     run_as = service_user()
-    base = usable_area(area, run_as)
-    run_as.own(base)
     ports = [port + i for i in range(len(regions))] if port else []
     for region, chosen in zip(regions, ports, strict=False):
         check_port_free(chosen, region)
+    base = usable_area(area, run_as)  # after every check: nothing to remove on a refusal
+    run_as.own(base)
     started = LocalClusters({}, base, run_as, list(dict.fromkeys([base, area])))
     try:
         plugin_list = _has_setting(binaries, run_as, PLUGIN_LIST)
