@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from pgtarget.clusters import ClusterError, find_binaries
 from verdict import native_reader
 
 TESTS = Path(__file__).resolve().parent
@@ -41,6 +42,10 @@ def missing_tools() -> list[str]:
     missing = [f"{b} (Debian {pkg})" for b, pkg in BINARIES if shutil.which(b) is None]
     if native_reader._scan is None:
         missing.append("verdict._scan (not compiled: no C compiler at `pip install`)")
+    try:  # the pglogical tests start real clusters (tests/pg_fixtures.py skips without them)
+        find_binaries()
+    except ClusterError as exc:
+        missing.append(str(exc))
     return missing
 
 

@@ -36,6 +36,7 @@ from verdict.native_reader import available, read_history
 from verdict.shards import ReadStats, shard_paths
 from verdict.skew import replication_horizons
 from verdict.spec import BudgetSpec, VerdictOptions
+from verdict.witness import Witness, read_witness, witness_check
 
 CAMPAIGN_FILE = "campaign.yaml"
 VERDICT_FILE = "verdict.json"
@@ -197,6 +198,7 @@ class RunFiles:
     fault_failures: list[FaultFailure]
     truth: dict[str, Any] | None
     workers: dict[str, Any]
+    witness: Witness | None  # the store's own conflict log (pglogical), if the run kept one
 
     @property
     def lost_workers(self) -> list[str]:
@@ -226,7 +228,7 @@ def read_run_files(report_dir: Path) -> RunFiles:
     workers_path = report_dir / WORKERS_FILE
     workers = _read_json(workers_path) if workers_path.exists() else {}
     return RunFiles(campaign, options, kinds, cost_spec, fault_windows(events),
-                    fault_failures(events), truth, workers)  # fmt: skip
+                    fault_failures(events), truth, workers, read_witness(report_dir))  # fmt: skip
 
 
 def analyze(
@@ -254,7 +256,13 @@ def analyze(
     findings = judged.findings
     regions = (run.campaign.get("target") or {}).get("regions") or store.regions.names
     duration = _duration_of(run.campaign, findings)
-    findings.cost = judged.cost.result(duration, list(regions), run.cost_spec) if duration else None
+    # DynamoDB's cost model: meaningless for a store priced otherwise (pglogical)
+    dynamodb = (run.campaign.get("target") or {}).get("kind") != "pglogical"
+    findings.cost = (
+        judged.cost.result(duration, list(regions), run.cost_spec)
+        if duration and dynamodb
+        else None
+    )
     stats = judged.stats
     if partial is None:
         partial = bool(stats.unterminated or run.campaign.get("partial") or run.lost_workers)
@@ -284,7 +292,8 @@ def judge(report_dir: Path, run: RunFiles, reader: str, jobs: int, bucket_bytes:
     opts = run.options
     refusals = []
     buckets = bucket_count(shard_paths(report_dir), bucket_bytes)
-    if buckets > 1 and reader == "native" and available():
+    # a store's witness is checked against every key's judgement at once (verdict.witness)
+    if buckets > 1 and reader == "native" and available() and run.witness is None:
         truth = (run.truth or {}).get("keys") if run.truth else None
 
         def frame_of(store: VersionStore, t_min: float, t_max: float, t_comp: float) -> Frame:
@@ -323,6 +332,7 @@ def verdict_json(
         "faults": findings.attribution.as_json(),
         "fault_failures": run.fault_failures,
         **truth_check(run.truth, tot, findings),
+        **witness_check(run.witness, findings.store),
         "stale_reads": {
             "bound_s": run.options.staleness_bound,
             "regions": findings.stale.region_summary(findings.store.regions.names),

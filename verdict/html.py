@@ -215,7 +215,38 @@ def _examples(data: dict[str, Any]) -> str:
     return "".join(out) if len(out) > 1 else '<p class="pass">No anomalies.</p>'
 
 
+def _witness(data: dict[str, Any]) -> str:
+    """The store's own conflict log beside the verdict (pglogical)."""
+    w = data["witness"]
+    rows = [
+        ["conflict-log entries", w["log_entries"]],
+        ["causal overwrites excluded", w["causal_excluded"]],
+        ["resolved conflicts (deduplicated)", w["resolved_conflicts"]],
+        ["discarded versions", w["discarded_versions"]],
+        ["updates skipped (no row to update)", w["skipped_updates"]],
+        ["lost updates (verdict)", w["lost_updates"]],
+        ["lost updates the log shows discarded", w["lost_found_discarded"]],
+        ["lost updates on a branch the log shows discarded", w["lost_on_discarded_branch"]],
+        ["discarded, yet not lost (a descendant won)", w["discarded_not_lost"]],
+    ]
+    table = _table(["figure", "count"], rows)
+    if data.get("witness_mismatch"):
+        return (
+            '<div class="alarm"><b>WITNESS MISMATCH</b>: '
+            f"{w['lost_not_in_log']} lost updates of the verdict are on no branch the store's "
+            "conflict log shows discarded: a bug in hothot or a log that missed entries; the gate "
+            f"fails (exit 2). Examples: <code>{escape(str(w.get('examples', [])[:5]))}</code>"
+            "</div>" + table
+        )
+    return (
+        '<p class="pass">Every lost update of the verdict is on a branch the store\'s own '
+        "conflict log shows discarded.</p>" + table
+    )
+
+
 def _truth(data: dict[str, Any]) -> str:
+    if "witness" in data:
+        return _witness(data)
     if "truth" not in data:
         return '<p class="muted">No ground truth in this report (the target was not a hothot emulator).</p>'
     t, tot = data["truth"], data["totals"]
@@ -276,7 +307,11 @@ def _banner(data: dict[str, Any]) -> str:
     if faulty:
         banner += f", but {len(faulty)} fault{'s' if len(faulty) > 1 else ''} failed"
     elif untrusted_truth(data):
-        banner += ", but the verdict disagrees with the emulator's ground truth"
+        banner += (
+            ", but the store's conflict log does not show every lost update"
+            if data.get("witness_mismatch")
+            else ", but the verdict disagrees with the emulator's ground truth"
+        )
     return banner + "</div>"
 
 
@@ -300,6 +335,10 @@ def _warnings(data: dict[str, Any]) -> list[str]:
         )
     if data.get("truth_mismatch"):
         warnings.append('<div class="alarm"><b>TRUTH MISMATCH</b>: see "Ground truth" below.</div>')
+    if data.get("witness_mismatch"):
+        warnings.append(
+            '<div class="alarm"><b>WITNESS MISMATCH</b>: see "Ground truth" below.</div>'
+        )
     if data["history"]["skipped_lines"]:
         warnings.append(
             f'<div class="warn">{data["history"]["skipped_lines"]} history lines were unreadable'

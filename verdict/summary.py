@@ -114,6 +114,20 @@ def _alarms(data: dict[str, Any]) -> list[str]:
             f"lost_updates={data['totals']['lost_updates']}"
             + ("" if data["partial"] else ": a bug in hothot or a table that held other writes")
         )
+    witness = data.get("witness")
+    if witness:
+        lines.append(
+            f"store's witness (conflict log): {witness['resolved_conflicts']} resolved conflicts, "
+            f"{witness['discarded_versions']} discarded versions; "
+            f"{witness['lost_on_discarded_branch']} of {witness['lost_updates']} lost updates on a "
+            f"discarded branch ({witness['lost_found_discarded']} discarded themselves)"
+        )
+    if data.get("witness_mismatch"):
+        lines.append(
+            f"[bold red]WITNESS MISMATCH[/]: {witness['lost_not_in_log']} lost updates are on no "
+            f"branch the conflict log shows discarded (e.g. {witness['examples'][:3]})"
+            + ("" if data["partial"] else ": a bug in hothot or a log that missed entries")
+        )
     for failure in data.get("fault_failures") or []:
         lines.append(f"[bold red]FAULT FAILED[/]: {fault_failure_text(failure)}")
     if data["partial"]:
