@@ -54,8 +54,8 @@ def region_handler(gt: GlobalTable, region: str) -> Handler:
             target = raw_target.decode("latin-1") if raw_target is not None else None
             reply = api.handle(gt, region, target, body, vid)
         else:
-            label = route[0]
-            reply = api.run(gt, region, route[1], body, vid)
+            label = route[1]
+            reply = api.run(gt, region, route, body, vid)
         if type(reply) is not tuple:
 
             async def settle() -> Response:

@@ -10,22 +10,21 @@ from __future__ import annotations
 from typing import Any
 
 from globaltable.capacity import consumed
-from globaltable.engine import GlobalTable, Prepared, Table
+from globaltable.engine import GlobalTable, Prepared
 from globaltable.errors import DynamoError, condition_failed, validation
 from globaltable.expressions import ExpressionError
-from globaltable.itemops import Plan, plan_delete, plan_put, plan_update
-from globaltable.items import ItemError
-from globaltable.request import (
-    all_used,
-    capacity_mode,
-    condition_of,
-    field,
-    names_values,
-    no_legacy,
-    old_on_failure,
-    table_of,
+from globaltable.itemops import (
+    Plan,
+    checked_size,
+    plan_delete,
+    plan_put,
+    plan_update,
+    write_options,
 )
+from globaltable.items import ItemError
+from globaltable.request import capacity_mode, field, table_of
 from globaltable.store import Entry
+from globaltable.table import Table
 
 MAX_ACTIONS = 100
 ACTIONS = ("ConditionCheck", "Put", "Delete", "Update")
@@ -33,17 +32,14 @@ ACTIONS = ("ConditionCheck", "Put", "Delete", "Update")
 
 def _plan_check(table: Table, spec: dict[str, Any]) -> Plan:
     """A ConditionCheck: the condition alone; its `prepare` returns None (nothing written)."""
-    key = table.schema.of_key(field(spec, "Key", dict, True))
     field(spec, "ConditionExpression", str, True)
-    cond = condition_of(spec)
-    names, values = names_values(spec)
-    all_used(names, values, cond)
-    old_back = old_on_failure(spec)
+    opts = write_options(spec)
+    key = table.schema.of_key(field(spec, "Key", dict, True))
 
     def prepare(old: Entry | None) -> Prepared | None:
         old_item = old.item() if old is not None else None
-        if not cond.evaluate(old_item, names, values):
-            raise condition_failed(old_item if old_back else None)
+        if not opts.cond.evaluate(old_item, opts.names, opts.values):
+            raise condition_failed(old_item if opts.old_back else None)
         return None
 
     return key, prepare  # type: ignore[return-value]
@@ -51,12 +47,15 @@ def _plan_check(table: Table, spec: dict[str, Any]) -> Plan:
 
 def _plan(table: Table, kind: str, spec: dict[str, Any], rcc: str) -> Plan:
     if kind == "Put":
-        return plan_put(table, field(spec, "Item", dict, True), spec, rcc)
+        item = field(spec, "Item", dict, True)
+        return plan_put(table, item, checked_size(item), write_options(spec), rcc)
     if kind == "Delete":
-        return plan_delete(table, field(spec, "Key", dict, True), spec, rcc)
+        raw = field(spec, "Key", dict, True)
+        return plan_delete(table, raw, write_options(spec), rcc, None)
     if kind == "Update":
         field(spec, "UpdateExpression", str, True)
-        return plan_update(table, spec, rcc)
+        field(spec, "Key", dict, True)
+        return plan_update(table, spec, write_options(spec, updating=True), rcc)
     return _plan_check(table, spec)
 
 
@@ -96,8 +95,7 @@ def transact_write_items(gt: GlobalTable, region: str, req: dict[str, Any]) -> d
         ((kind, spec),) = action.items()
         if not isinstance(spec, dict):
             raise validation(f"TransactItems[{i}].{kind} must be a map")
-        no_legacy(spec)
-        table = table_of(gt, spec)
+        table = table_of(gt, spec, region)
         key, prepare = _plan(table, kind, spec, "TOTAL" if rcc != "NONE" else "NONE")
         if (table.name, key) in seen:
             raise validation("Transaction request cannot include multiple operations on one item")

@@ -312,6 +312,16 @@ def test_errors_raise_boto3_classes(emulator, table):  # noqa: F811
 def test_unused_expression_values_are_rejected(table):
     with pytest.raises(ClientError) as exc:
         table.put_item(Item={"pk": "u"}, ExpressionAttributeValues={":spare": "x"})
+    assert _code(exc) == "ValidationException"
+    assert "ExpressionAttributeValues can only be specified when using expressions" in str(
+        exc.value
+    )
+    with pytest.raises(ClientError) as exc:
+        table.put_item(
+            Item={"pk": "u"},
+            ConditionExpression="attribute_not_exists(pk)",
+            ExpressionAttributeValues={":spare": "x"},
+        )
     assert _code(exc) == "ValidationException" and ":spare" in str(exc.value)
 
 
