@@ -93,6 +93,7 @@ def call(conn: http.client.HTTPConnection, op: str, body: dict) -> dict:
 
 
 def create_table(url: str) -> http.client.HTTPConnection:
+    """Tables `bench` and `bench-gsi` (one GSI, keyed by `g`, ALL projection)."""
     host, port = url.removeprefix("http://").split(":")
     conn = http.client.HTTPConnection(host, int(port), timeout=30)
     call(
@@ -102,6 +103,26 @@ def create_table(url: str) -> http.client.HTTPConnection:
             "TableName": "bench",
             "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
             "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+            "BillingMode": "PAY_PER_REQUEST",
+        },
+    )
+    call(
+        conn,
+        "CreateTable",
+        {
+            "TableName": "bench-gsi",
+            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+            "AttributeDefinitions": [
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "g", "AttributeType": "S"},
+            ],
+            "GlobalSecondaryIndexes": [
+                {
+                    "IndexName": "by_g",
+                    "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
+                    "Projection": {"ProjectionType": "ALL"},
+                }
+            ],
             "BillingMode": "PAY_PER_REQUEST",
         },
     )
@@ -176,7 +197,7 @@ def main() -> int:
         )
         null_per_cpu = acked / (cpu_seconds(null.pid) - cpu_before)
         rows = []
-        for op in ("put", "update"):
+        for op in ("put", "update", "put_gsi"):
             cpu_before = cpu_seconds(proc.pid)
             acked, rate, errors = wrk(region_url, op, args.duration, args.connections)
             backlog = sum(link["backlog"] for link in control.state()["links"].values())
@@ -201,7 +222,7 @@ def main() -> int:
         f"null responder      {null_rate:>10,.0f} req/s   {null_per_cpu:>10,.0f} per CPU-s  (1.00)"
     )
     for op, rate, per_cpu, errors, backlog, converged, waited in rows:
-        name = "PutItem" if op == "put" else "UpdateItem"
+        name = {"put": "PutItem", "update": "UpdateItem", "put_gsi": "Put+1 GSI"}[op]
         print(
             f"emulator {name:<10} {rate:>10,.0f} acked/s {per_cpu:>10,.0f} per CPU-s  "
             f"({rate / null_rate:.2f} of null)  errors {errors}, backlog after run {backlog}, "

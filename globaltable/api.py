@@ -11,7 +11,7 @@ from typing import Any
 
 import orjson
 
-from globaltable import batchops, itemops, queries, tableops, transactions
+from globaltable import batchops, itemops, queries, tableops, tableupdate, transactions, ttl
 from globaltable.engine import GlobalTable
 from globaltable.errors import DynamoError, unavailable, validation
 from globaltable.expressions import ExpressionError
@@ -26,6 +26,7 @@ OPERATIONS: dict[str, Operation] = {
     "DescribeTable": tableops.describe_table,
     "ListTables": tableops.list_tables,
     "DeleteTable": tableops.delete_table,
+    "UpdateTable": tableupdate.update_table,
     "PutItem": itemops.put_item,
     "GetItem": itemops.get_item,
     "UpdateItem": itemops.update_item,
@@ -35,6 +36,8 @@ OPERATIONS: dict[str, Operation] = {
     "Query": queries.query,
     "Scan": queries.scan,
     "TransactWriteItems": transactions.transact_write_items,
+    "UpdateTimeToLive": ttl.update_time_to_live,
+    "DescribeTimeToLive": ttl.describe_time_to_live,
 }
 #: service (botocore's name) -> (X-Amz-Target prefix, its operations)
 SERVICES: dict[str, tuple[str, dict[str, Operation]]] = {

@@ -51,6 +51,7 @@ class GlobalTable:
         delay_s: float = 0.8,
         jitter_s: float = 0.4,
         seed: int | None = None,
+        ttl_sweep_s: float = 1.0,
     ) -> None:
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
@@ -84,6 +85,11 @@ class GlobalTable:
         self._delete_ids = count(1)
         self._drain_handle: asyncio.TimerHandle | None = None
         self._drain_at = float("inf")
+        #: tables with TTL enabled, swept every `ttl_sweep_s` (globaltable.ttl); 0: never
+        self.ttl_tables: set[Table] = set()
+        self.ttl_sweep_s = ttl_sweep_s
+        self.sweeper: asyncio.TimerHandle | None = None  # globaltable.ttl schedules it
+        self._ttl_ids = count(1)
 
     # ---------------------------------------------------------------- writes
 
@@ -187,6 +193,17 @@ class GlobalTable:
         if stored is not entry:
             self.stats.lww_overwrite(region)
         return False
+
+    def expire(self, table: Table, region: str, key: Key) -> bool:
+        """The TTL sweeper's delete of an expired item in `region`: an ordinary local delete
+        (it replicates, enters ground truth) marked as DynamoDB's TTL service's."""
+        old = table.replicas[region].get(key)
+        if old is None or old.image is None:
+            return False
+        vid = f"ttl:{region}:{next(self._ttl_ids)}" if old.vid is not None else None
+        self.commit(table, region, key, old, Prepared(None, 0, {}, None, vid, "ttl"), ())
+        self.stats.ttl_delete(region)
+        return True
 
     # ---------------------------------------------------------------- replication
 

@@ -38,6 +38,10 @@ class Table:
     index_stores: dict[str, dict[IndexSpec, IndexStore]] = field(default_factory=dict)
     #: more per-image observers (streams, TTL), keyed by feature name
     observers: dict[str, Observer] = field(default_factory=dict)
+    #: features told when a replica is added (True) or removed (False), keyed by feature
+    region_hooks: dict[str, Callable[[str, bool], None]] = field(default_factory=dict)
+    #: the table's TimeToLive (globaltable.ttl) while TTL is enabled
+    ttl: Any = None
     #: region -> tags of that replica (its ARN carries the region)
     tags: dict[str, dict[str, str]] = field(default_factory=dict)
     #: whether any feature observes applied images (False: the engine's fast path)
@@ -70,12 +74,7 @@ class Table:
         """Create an index and backfill it in every replica from that replica's items."""
         self.indexes[spec.name] = spec
         for region, replica in self.replicas.items():
-            store = self.index_stores.setdefault(region, {})[spec] = IndexStore()
-            for key, entry in replica.entries():
-                if entry.image is not None:
-                    ikey = spec.key_for(entry)
-                    if ikey is not None:
-                        store.add(ikey, key, entry)
+            self.index_stores.setdefault(region, {})[spec] = _backfilled(spec, replica)
         self.refresh()
 
     def drop_index(self, name: str) -> None:
@@ -83,6 +82,20 @@ class Table:
         for stores in self.index_stores.values():
             stores.pop(spec, None)
         self.refresh()
+
+    def attach_replica(self, region: str, replica: Replica) -> None:
+        """A new replica (ReplicaUpdates), already holding its items: its own indexes are
+        built from them, and each feature starts tracking it."""
+        self.replicas[region] = replica
+        self.index_stores[region] = {s: _backfilled(s, replica) for s in self.indexes.values()}
+        for hook in self.region_hooks.values():
+            hook(region, True)
+
+    def detach_replica(self, region: str) -> None:
+        del self.replicas[region]
+        self.index_stores.pop(region, None)
+        for hook in self.region_hooks.values():
+            hook(region, False)
 
     def index_store(self, region: str, spec: IndexSpec) -> IndexStore:
         return self.index_stores[region][spec]
@@ -92,7 +105,9 @@ class Table:
         made it, whose kind picks the message)."""
         if self.indexes:
             expression = updated is not None and not hasattr(updated, "actions")
-            check_index_keys(list(self.indexes.values()), item, expression)
+            # DynamoDB checks the GSIs' keys first, then the LSIs'
+            ordered = sorted(self.indexes.values(), key=lambda s: not s.is_global)
+            check_index_keys(ordered, item, expression)
 
     # ------------------------------------------------------------ capacity
 
@@ -133,3 +148,14 @@ class Table:
 
     def arn(self, region: str) -> str:
         return f"arn:aws:dynamodb:{region}:000000000000:table/{self.name}"
+
+
+def _backfilled(spec: IndexSpec, replica: Replica) -> IndexStore:
+    """One replica's copy of an index, built from the items it holds."""
+    store = IndexStore()
+    for key, entry in replica.entries():
+        if entry.image is not None:
+            ikey = spec.key_for(entry)
+            if ikey is not None:
+                store.add(ikey, key, entry)
+    return store

@@ -34,7 +34,7 @@ PRICES_FILE = Path(__file__).with_name("prices.json")
 
 Mode = Literal["on-demand", "provisioned"]
 Consistency = Literal["strong", "eventual"]
-LINES = ("writes", "replicated_writes", "reads", "storage", "transfer")
+LINES = ("writes", "replicated_writes", "index_writes", "reads", "storage", "transfer")
 
 
 def write_units(size: int, old_size: int = 0) -> int:
@@ -96,6 +96,20 @@ class CostSpec(BaseModel):
     free_tier: bool = False
     #: price reads as strong/eventual regardless of how the campaign read (None: as recorded)
     read_consistency: Consistency | None = None
+    #: global secondary indexes on the table: every write is billed again in each of them, in
+    #: every replica (each replica keeps its own indexes up to date)
+    gsis: int = Field(default=0, ge=0, le=20)
+    #: bytes of one index entry (the projected attributes); None: the item's own size (ALL)
+    gsi_item_bytes: int | None = Field(default=None, ge=0, le=MAX_ITEM_BYTES)
+
+    def index_units(self, billed_bytes: int) -> int:
+        """GSI write units one table write costs in one replica (hothot's model: each GSI
+        gets one write of its entry's size; a key change that moves an entry costs two on
+        DynamoDB, counted once here)."""
+        if not self.gsis:
+            return 0
+        size = billed_bytes if self.gsi_item_bytes is None else self.gsi_item_bytes
+        return self.gsis * write_units(size)
 
     @field_validator("prices")
     @classmethod
@@ -123,6 +137,10 @@ class RegionLoad:
     replicated_units: float  # units/s each OTHER replica receives for this region's writes
     read_units: float
     replicated_bytes: float = 0.0  # bytes/s shipped to each other replica
+    #: GSI write units/s in this region for its own writes, not already in `write_units`
+    index_units: float = 0.0
+    #: GSI write units/s each OTHER replica spends applying this region's writes
+    replicated_index_units: float = 0.0
 
 
 def _monthly(rate: float, prices: dict[str, float], mode: Mode, on_demand: str, hour: str) -> float:
@@ -140,9 +158,11 @@ def bill(loads: list[RegionLoad], spec: CostSpec, mode: Mode | None = None) -> d
     free = p["storage_free_gb"] if spec.free_tier else 0.0
     others = len(loads) - 1
     total_out = sum(ld.replicated_units for ld in loads)
+    index_out = sum(ld.replicated_index_units for ld in loads)
     regions: dict[str, dict[str, Any]] = {}
     for ld in loads:
         received = total_out - ld.replicated_units
+        index = ld.index_units + index_out - ld.replicated_index_units
         transfer_gb = ld.replicated_bytes * others * 3600 * p["hours_per_month"] / GB
         usd = {
             "writes": _monthly(
@@ -155,6 +175,9 @@ def bill(loads: list[RegionLoad], spec: CostSpec, mode: Mode | None = None) -> d
                 "on_demand_replicated_write_per_million",
                 "provisioned_replicated_wcu_hour",
             ),
+            "index_writes": _monthly(
+                index, p, mode, "on_demand_write_per_million", "provisioned_wcu_hour"
+            ),
             "reads": _monthly(
                 ld.read_units, p, mode, "on_demand_read_per_million", "provisioned_rcu_hour"
             ),
@@ -165,6 +188,7 @@ def bill(loads: list[RegionLoad], spec: CostSpec, mode: Mode | None = None) -> d
         regions[ld.region] = {
             "write_units_per_s": ld.write_units,
             "replicated_write_units_per_s": received,
+            "index_write_units_per_s": index,
             "read_units_per_s": ld.read_units,
             "storage_gb": spec.storage_gb,
             "transfer_gb_per_month": transfer_gb,
@@ -175,6 +199,7 @@ def bill(loads: list[RegionLoad], spec: CostSpec, mode: Mode | None = None) -> d
         for k in (
             "write_units_per_s",
             "replicated_write_units_per_s",
+            "index_write_units_per_s",
             "read_units_per_s",
             "storage_gb",
             "transfer_gb_per_month",
@@ -197,7 +222,7 @@ def mode_advice(
     which provisioned is cheaper; with a measured peak, provisioned is sized for the peak."""
     on_demand = bill(loads, spec, "on-demand")["total"]["monthly_usd"]
     provisioned = bill(loads, spec, "provisioned")["total"]["monthly_usd"]
-    capacity = ("writes", "replicated_writes", "reads")
+    capacity = ("writes", "replicated_writes", "index_writes", "reads")
     od = sum(on_demand[k] for k in capacity)
     pv = sum(provisioned[k] for k in capacity)
     out: dict[str, Any] = {
@@ -241,6 +266,8 @@ def replica_advice(loads: list[RegionLoad], spec: CostSpec) -> dict[str, Any] | 
         first.replicated_units + rest[-1].replicated_units,
         first.read_units + rest[-1].read_units,
         first.replicated_bytes + rest[-1].replicated_bytes,
+        first.index_units + rest[-1].index_units,
+        first.replicated_index_units + rest[-1].replicated_index_units,
     )
     saved = _saving(full, bill([merged, *rest[:-1]], spec))
     units = full["total"]["replicated_write_units_per_s"]
@@ -307,9 +334,10 @@ def estimate(
     consistency: Consistency = spec.read_consistency or "eventual"
     wcu = write_units(item_size)
     rcu = read_units(read_item_size, consistency)
+    gsi = spec.index_units(item_size)
     load = RegionLoad(
         "", writes_per_second * wcu, writes_per_second * wcu, reads_per_second * rcu,
-        writes_per_second * item_size,
+        writes_per_second * item_size, writes_per_second * gsi, writes_per_second * gsi,
     )  # fmt: skip
     loads = [replace(load, region=n) for n in names]
     result = bill(loads, spec)
@@ -320,6 +348,7 @@ def estimate(
         "read_item_bytes": read_item_size,
         "read_consistency": consistency,
         "write_units_per_write": wcu,
+        "index_units_per_write": gsi,
         "read_units_per_read": rcu,
         "regions": len(names),
     }
@@ -341,6 +370,7 @@ def estimate(
 COLUMNS: tuple[tuple[str, str | None, str], ...] = (
     ("app writes", "write_units_per_s", "writes"),
     ("replicated writes", "replicated_write_units_per_s", "replicated_writes"),
+    ("index writes", "index_write_units_per_s", "index_writes"),
     ("reads", "read_units_per_s", "reads"),
     ("storage", "storage_gb", "storage"),
     ("transfer", "transfer_gb_per_month", "transfer"),
