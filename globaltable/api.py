@@ -11,7 +11,18 @@ from typing import Any
 
 import orjson
 
-from globaltable import batchops, itemops, queries, tableops, tableupdate, transactions, ttl
+from globaltable import (
+    batchops,
+    itemops,
+    queries,
+    streamsapi,
+    tableops,
+    tableupdate,
+    tags,
+    transactget,
+    transactions,
+    ttl,
+)
 from globaltable.engine import GlobalTable
 from globaltable.errors import DynamoError, unavailable, validation
 from globaltable.expressions import ExpressionError
@@ -36,12 +47,23 @@ OPERATIONS: dict[str, Operation] = {
     "Query": queries.query,
     "Scan": queries.scan,
     "TransactWriteItems": transactions.transact_write_items,
+    "TransactGetItems": transactget.transact_get_items,
     "UpdateTimeToLive": ttl.update_time_to_live,
     "DescribeTimeToLive": ttl.describe_time_to_live,
+    "TagResource": tags.tag_resource,
+    "UntagResource": tags.untag_resource,
+    "ListTagsOfResource": tags.list_tags_of_resource,
 }
 #: service (botocore's name) -> (X-Amz-Target prefix, its operations)
+STREAM_OPERATIONS: dict[str, Operation] = {
+    "ListStreams": streamsapi.list_streams,
+    "DescribeStream": streamsapi.describe_stream,
+    "GetShardIterator": streamsapi.get_shard_iterator,
+    "GetRecords": streamsapi.get_records,
+}
 SERVICES: dict[str, tuple[str, dict[str, Operation]]] = {
     "dynamodb": (TARGET_PREFIX, OPERATIONS),
+    "dynamodbstreams": ("DynamoDBStreams_20120810.", STREAM_OPERATIONS),
 }
 #: errors that mean the request was read and understood: no type check needed
 _UNDERSTOOD = frozenset(

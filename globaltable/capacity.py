@@ -68,3 +68,15 @@ def _add_into(into: dict[str, Any], part: dict[str, Any]) -> None:
             _add_into(into.setdefault(k, {}), v)
         elif isinstance(v, float | int):
             into[k] = into.get(k, 0.0) + v
+
+
+def scaled(part: dict[str, Any], factor: float) -> dict[str, Any]:
+    """A ConsumedCapacity object with every figure multiplied (transactions cost double)."""
+    return {
+        k: scaled(v, factor)
+        if isinstance(v, dict)
+        else v * factor
+        if isinstance(v, float | int)
+        else v
+        for k, v in part.items()
+    }

@@ -89,6 +89,9 @@ class GlobalTable:
         self.ttl_tables: set[Table] = set()
         self.ttl_sweep_s = ttl_sweep_s
         self.sweeper: asyncio.TimerHandle | None = None  # globaltable.ttl schedules it
+        #: (region, ClientRequestToken) -> (request fingerprint, time, answer) of successful
+        #: TransactWriteItems, for DynamoDB's 10-minute idempotency (globaltable.transactions)
+        self.client_tokens: dict[tuple[str, str], tuple[bytes, float, dict[str, Any]]] = {}
         self._ttl_ids = count(1)
 
     # ---------------------------------------------------------------- writes

@@ -42,6 +42,8 @@ class Table:
     region_hooks: dict[str, Callable[[str, bool], None]] = field(default_factory=dict)
     #: the table's TimeToLive (globaltable.ttl) while TTL is enabled
     ttl: Any = None
+    #: the table's TableStreams (globaltable.streams) once a stream was ever enabled
+    streams: Any = None
     #: region -> tags of that replica (its ARN carries the region)
     tags: dict[str, dict[str, str]] = field(default_factory=dict)
     #: whether any feature observes applied images (False: the engine's fast path)

@@ -12,6 +12,8 @@ from globaltable.indexes import ENTRY_OVERHEAD, IndexSpec
 from globaltable.items import item_size
 from globaltable.request import field, table_of
 from globaltable.store import Replica
+from globaltable.streams import apply_spec, stream_spec
+from globaltable.streams import describe_section as stream_fields
 from globaltable.table import Table
 from globaltable.tabledefs import (
     BILLING_MODES,
@@ -21,6 +23,7 @@ from globaltable.tabledefs import (
     table_schema,
     throughput,
 )
+from globaltable.tags import create_tags
 
 
 def create_table(gt: GlobalTable, region: str, req: dict[str, Any]) -> dict[str, Any]:
@@ -40,6 +43,8 @@ def create_table(gt: GlobalTable, region: str, req: dict[str, Any]) -> dict[str,
             "Local secondary indexes are not supported on multi-Region strongly consistent "
             "(MRSC) global tables"
         )
+    stream = stream_spec(req.get("StreamSpecification"))
+    tags = create_tags(req)
     if name in gt.tables:
         raise DynamoError("ResourceInUseException", f"Table already exists: {name}")
     definition = {
@@ -53,6 +58,9 @@ def create_table(gt: GlobalTable, region: str, req: dict[str, Any]) -> dict[str,
     table = Table(name, schema, definition, {r: Replica(ranged) for r in gt.regions})
     for spec in specs:
         table.add_index(spec)
+    apply_spec(table, stream, creating=True)
+    if tags:
+        table.tags = {r: dict(tags) for r in table.replicas}
     gt.tables[name] = table
     return {"TableDescription": describe(gt, region, table, "CREATING")}
 
@@ -124,6 +132,7 @@ def describe(gt: GlobalTable, region: str, table: Table, status: str = "ACTIVE")
         out["GlobalTableVersion"] = "2019.11.21"
         out["Replicas"] = [{"RegionName": r, "ReplicaStatus": "ACTIVE"} for r in others]
     out["MultiRegionConsistency"] = "STRONG" if gt.strong else "EVENTUAL"
+    out.update(stream_fields(table, region))
     return out
 
 

@@ -14,6 +14,7 @@ from globaltable.errors import DynamoError, validation
 from globaltable.indexes import MAX_GSIS
 from globaltable.replicas import add_replica, check_replica_update, remove_replica
 from globaltable.request import check_name, field, table_of
+from globaltable.streams import apply_spec, stream_spec
 from globaltable.table import Table
 from globaltable.tabledefs import BILLING_MODES, check_projected, index_spec, throughput
 from globaltable.tableops import describe
@@ -29,8 +30,6 @@ UPDATES = (
     "TableClass",
     "DeletionProtectionEnabled",
 )
-#: StreamSpecification on UpdateTable: set by globaltable.streams (it imports this module)
-STREAM_UPDATE: list[Any] = []
 
 
 def update_table(gt: GlobalTable, region: str, req: dict[str, Any]) -> dict[str, Any]:
@@ -44,11 +43,11 @@ def update_table(gt: GlobalTable, region: str, req: dict[str, Any]) -> dict[str,
     gsi_updates = _gsi_updates(req)
     billing, apply_billing = _billing(table, req, gsi_updates)
     plans = [_plan_index(table, req, update, billing) for update in gsi_updates]
+    stream = stream_spec(req.get("StreamSpecification"))
     replica_updates = _replica_updates(req)
     for action, target in replica_updates:
         check_replica_update(gt, table, action, target)
-    for update_stream in STREAM_UPDATE:
-        update_stream(table, req)
+    apply_spec(table, stream, creating=False)
     apply_billing()
     for plan in plans:
         plan()
@@ -107,13 +106,16 @@ def _billing(
             raise validation(
                 f"{_INVALID}ProvisionedThroughput must be specified for index: {','.join(missing)}"
             )
-    if units is not None and units == definition["ProvisionedThroughput"] and wanted == current:
+    same = units is not None and all(
+        units[k] == definition["ProvisionedThroughput"].get(k) for k in units
+    )
+    if same and wanted == current:
         raise validation(
             "The provisioned throughput for the table will not change. The requested value "
             "equals the current value. Current ReadCapacityUnits provisioned for the table: "
-            f"{units['ReadCapacityUnits']}. Requested ReadCapacityUnits: "
-            f"{units['ReadCapacityUnits']}. Current WriteCapacityUnits provisioned for the table: "
-            f"{units['WriteCapacityUnits']}. Requested WriteCapacityUnits: "
+            f"{units['ReadCapacityUnits']}. Requested ReadCapacityUnits: "  # type: ignore[index]
+            f"{units['ReadCapacityUnits']}. Current WriteCapacityUnits provisioned for the table: "  # type: ignore[index]
+            f"{units['WriteCapacityUnits']}. Requested WriteCapacityUnits: "  # type: ignore[index]
             f"{units['WriteCapacityUnits']}. Refer to the Amazon DynamoDB Developer Guide for "
             "current limits and how to request higher limits."
         )

@@ -12,41 +12,18 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from botocore.exceptions import ClientError
 
-from tests.globaltable_fixtures import RunningEmulator, launch
+from tests.globaltable_fixtures import RunningEmulator, client_error, east_ddb, east_table, fast_emu
+
+__all__ = ["east_ddb", "east_table", "fast_emu"]  # fixtures
 
 EAST = "us-east-1"
 _names = itertools.count()
 
 
-@pytest.fixture(scope="module")
-def emu() -> Any:
-    running = launch("--replication-delay", "20ms", "--replication-jitter", "0ms")
-    yield running
-    running.stop()
-
-
-@pytest.fixture
-def ddb(emu: RunningEmulator) -> Any:
-    return emu.client(EAST)
-
-
-@pytest.fixture
-def table(emu: RunningEmulator) -> str:
-    return emu.create_table(f"exact-{next(_names)}", EAST)
-
-
-def _error(call: Any, **kwargs: Any) -> tuple[str, str]:
-    with pytest.raises(ClientError) as caught:
-        call(**kwargs)
-    error = caught.value.response["Error"]
-    return error["Code"], error["Message"]
-
-
-def raw(emu: RunningEmulator, op: str, body: Any) -> tuple[int, dict[str, Any]]:
+def raw(fast_emu: RunningEmulator, op: str, body: Any) -> tuple[int, dict[str, Any]]:
     """A request boto3 would refuse to send (wrong JSON types)."""
-    url = urlsplit(emu.regions[EAST])
+    url = urlsplit(fast_emu.regions[EAST])
     conn = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
     try:
         conn.request("POST", "/", json.dumps(body), {"X-Amz-Target": f"DynamoDB_20120810.{op}"})
@@ -74,26 +51,28 @@ def raw(emu: RunningEmulator, op: str, body: Any) -> tuple[int, dict[str, Any]]:
     ],
 )
 def test_payloads_that_do_not_deserialize(
-    emu: RunningEmulator, body: dict, message: str | None
+    fast_emu: RunningEmulator, body: dict, message: str | None
 ) -> None:
-    status, answer = raw(emu, "GetItem", body)
+    status, answer = raw(fast_emu, "GetItem", body)
     assert status == 400
     assert answer["__type"].endswith("#SerializationException")
     if message is not None:
         assert answer["message"] == message
 
 
-def test_key_size_limits(ddb: Any, emu: RunningEmulator, table: str) -> None:
-    ddb.put_item(TableName=table, Item={"pk": {"S": "k" * 2048}})
-    code, message = _error(ddb.put_item, TableName=table, Item={"pk": {"S": "k" * 2049}})
+def test_key_size_limits(east_ddb: Any, fast_emu: RunningEmulator, east_table: str) -> None:
+    east_ddb.put_item(TableName=east_table, Item={"pk": {"S": "k" * 2048}})
+    code, message = client_error(
+        east_ddb.put_item, TableName=east_table, Item={"pk": {"S": "k" * 2049}}
+    )
     assert message == (
         "One or more parameter values were invalid: Size of hashkey has exceeded the maximum "
         "size limit of2048 bytes"
     )
-    ranged = emu.create_table(f"exact-r-{next(_names)}", EAST, sk="S")
-    ddb.put_item(TableName=ranged, Item={"pk": {"S": "p"}, "sk": {"S": "é" * 512}})
-    code, message = _error(
-        ddb.put_item, TableName=ranged, Item={"pk": {"S": "p"}, "sk": {"S": "é" * 513}}
+    ranged = fast_emu.create_table(f"exact-r-{next(_names)}", EAST, sk="S")
+    east_ddb.put_item(TableName=ranged, Item={"pk": {"S": "p"}, "sk": {"S": "é" * 512}})
+    code, message = client_error(
+        east_ddb.put_item, TableName=ranged, Item={"pk": {"S": "p"}, "sk": {"S": "é" * 513}}
     )
     assert message == (
         "One or more parameter values were invalid: Aggregated size of all range keys has "
@@ -101,25 +80,25 @@ def test_key_size_limits(ddb: Any, emu: RunningEmulator, table: str) -> None:
     )
 
 
-def test_updated_values_on_nested_paths(ddb: Any, table: str) -> None:
-    ddb.put_item(
-        TableName=table,
+def test_updated_values_on_nested_paths(east_ddb: Any, east_table: str) -> None:
+    east_ddb.put_item(
+        TableName=east_table,
         Item={
             "pk": {"S": "n"},
             "m": {"M": {"a": {"N": "1"}, "b": {"N": "2"}}},
             "l": {"L": [{"S": "x"}]},
         },
     )
-    new = ddb.update_item(
-        TableName=table,
+    new = east_ddb.update_item(
+        TableName=east_table,
         Key={"pk": {"S": "n"}},
         UpdateExpression="SET m.a = :v, l[0] = :w",
         ExpressionAttributeValues={":v": {"N": "10"}, ":w": {"S": "y"}},
         ReturnValues="UPDATED_NEW",
     )["Attributes"]
     assert new == {"m": {"M": {"a": {"N": "10"}}}, "l": {"L": [{"S": "y"}]}}
-    old = ddb.update_item(
-        TableName=table,
+    old = east_ddb.update_item(
+        TableName=east_table,
         Key={"pk": {"S": "n"}},
         UpdateExpression="SET m.b = :v",
         ExpressionAttributeValues={":v": {"N": "20"}},
@@ -128,25 +107,25 @@ def test_updated_values_on_nested_paths(ddb: Any, table: str) -> None:
     assert old == {"m": {"M": {"b": {"N": "2"}}}}
 
 
-def test_out_of_range_list_indexes_append_in_index_order(ddb: Any, table: str) -> None:
-    ddb.put_item(TableName=table, Item={"pk": {"S": "l"}, "l": {"L": [{"S": "a"}]}})
-    answer = ddb.update_item(
-        TableName=table,
+def test_out_of_range_list_indexes_append_in_index_order(east_ddb: Any, east_table: str) -> None:
+    east_ddb.put_item(TableName=east_table, Item={"pk": {"S": "l"}, "l": {"L": [{"S": "a"}]}})
+    answer = east_ddb.update_item(
+        TableName=east_table,
         Key={"pk": {"S": "l"}},
         UpdateExpression="SET l[10] = :ten, l[7] = :seven",
         ExpressionAttributeValues={":ten": {"S": "ten"}, ":seven": {"S": "seven"}},
         ReturnValues="UPDATED_NEW",
     )
     assert answer["Attributes"] == {"l": {"L": [{"S": "seven"}, {"S": "ten"}]}}
-    item = ddb.get_item(TableName=table, Key={"pk": {"S": "l"}})["Item"]
+    item = east_ddb.get_item(TableName=east_table, Key={"pk": {"S": "l"}})["Item"]
     assert item["l"] == {"L": [{"S": "a"}, {"S": "seven"}, {"S": "ten"}]}
 
 
-def test_key_condition_with_the_value_on_the_left(ddb: Any, emu: RunningEmulator) -> None:
-    ranged = emu.create_table(f"exact-q-{next(_names)}", EAST, sk="N")
+def test_key_condition_with_the_value_on_the_left(east_ddb: Any, fast_emu: RunningEmulator) -> None:
+    ranged = fast_emu.create_table(f"exact-q-{next(_names)}", EAST, sk="N")
     for i in range(5):
-        ddb.put_item(TableName=ranged, Item={"pk": {"S": "p"}, "sk": {"N": str(i)}})
-    answer = ddb.query(
+        east_ddb.put_item(TableName=ranged, Item={"pk": {"S": "p"}, "sk": {"N": str(i)}})
+    answer = east_ddb.query(
         TableName=ranged,
         KeyConditionExpression=":p = pk AND :two < sk",
         ExpressionAttributeValues={":p": {"S": "p"}, ":two": {"N": "2"}},
@@ -154,9 +133,9 @@ def test_key_condition_with_the_value_on_the_left(ddb: Any, emu: RunningEmulator
     assert [i["sk"]["N"] for i in answer["Items"]] == ["3", "4"]
 
 
-def test_table_description_fields(ddb: Any, emu: RunningEmulator) -> None:
+def test_table_description_fields(east_ddb: Any, fast_emu: RunningEmulator) -> None:
     name = f"exact-d-{next(_names)}"
-    created = ddb.create_table(
+    created = east_ddb.create_table(
         TableName=name,
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
@@ -164,12 +143,12 @@ def test_table_description_fields(ddb: Any, emu: RunningEmulator) -> None:
     )["TableDescription"]
     assert created["TableStatus"] == "CREATING"
     uuid.UUID(created["TableId"])
-    table = ddb.describe_table(TableName=name)["Table"]
+    table = east_ddb.describe_table(TableName=name)["Table"]
     assert table["TableStatus"] == "ACTIVE"
     assert table["TableId"] == created["TableId"]
     assert "LastUpdateToPayPerRequestDateTime" in table["BillingModeSummary"]
-    code, message = _error(
-        ddb.create_table,
+    code, message = client_error(
+        east_ddb.create_table,
         TableName=f"exact-p-{next(_names)}",
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
@@ -180,16 +159,16 @@ def test_table_description_fields(ddb: Any, emu: RunningEmulator) -> None:
     )
 
 
-def test_validation_comes_before_the_table_lookup(ddb: Any) -> None:
+def test_validation_comes_before_the_table_lookup(east_ddb: Any) -> None:
     """DynamoDB validates the request before it looks the table up."""
-    code, _ = _error(
-        ddb.update_item,
+    code, _ = client_error(
+        east_ddb.update_item,
         TableName="no-such-table",
         Key={"pk": {"S": "x"}},
         UpdateExpression="SET = oops",
     )
     assert code == "ValidationException"
-    code, _ = _error(ddb.get_item, TableName="no-such-table", Key={"pk": {"S": "x"}})
+    code, _ = client_error(east_ddb.get_item, TableName="no-such-table", Key={"pk": {"S": "x"}})
     assert code == "ResourceNotFoundException"
-    code, message = _error(ddb.get_item, TableName="ab", Key={"pk": {"S": "x"}})
+    code, message = client_error(east_ddb.get_item, TableName="ab", Key={"pk": {"S": "x"}})
     assert message == "TableName must be at least 3 characters long and at most 255 characters long"

@@ -9,24 +9,18 @@ import itertools
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
 
-from tests.globaltable_fixtures import RunningEmulator, launch
+from tests.globaltable_fixtures import RunningEmulator, client_error, fast_emu
+
+__all__ = ["fast_emu"]  # a fixture
 
 EAST, WEST, EU = "us-east-1", "us-west-2", "eu-west-1"
 _names = itertools.count()
 
 
-@pytest.fixture(scope="module")
-def emu() -> Any:
-    running = launch("--replication-delay", "20ms", "--replication-jitter", "0ms")
-    yield running
-    running.stop()
-
-
 @pytest.fixture
-def ddb(emu: RunningEmulator) -> Any:
-    return emu.client(EAST)
+def ddb(fast_emu: RunningEmulator) -> Any:
+    return fast_emu.client(EAST)
 
 
 def make_table(ddb: Any) -> str:
@@ -81,12 +75,6 @@ def order(pk: str, sk: int, **attrs: Any) -> dict[str, Any]:
     for name, value in attrs.items():
         item[name] = {"N": str(value)} if isinstance(value, int) else {"S": value}
     return item
-
-
-def _error(call: Any, **kwargs: Any) -> tuple[str, str]:
-    with pytest.raises(ClientError) as caught:
-        call(**kwargs)
-    return caught.value.response["Error"]["Code"], caught.value.response["Error"]["Message"]
 
 
 def test_describe_table_index_sections(ddb: Any) -> None:
@@ -153,7 +141,7 @@ def test_lsi_reads_fetch_unprojected_attributes_gsi_refuses(ddb: Any) -> None:
         Select="ALL_ATTRIBUTES",
     )["Items"]
     assert full[0]["extra"] == {"S": "x"}
-    code, message = _error(
+    code, message = client_error(
         ddb.query,
         TableName=name,
         IndexName="by_status",
@@ -166,7 +154,7 @@ def test_lsi_reads_fetch_unprojected_attributes_gsi_refuses(ddb: Any) -> None:
         "One or more parameter values were invalid: Select type ALL_ATTRIBUTES is not supported "
         "for global secondary index by_status because its projection type is not ALL"
     )
-    code, message = _error(
+    code, message = client_error(
         ddb.query,
         TableName=name,
         IndexName="by_customer",
@@ -175,20 +163,20 @@ def test_lsi_reads_fetch_unprojected_attributes_gsi_refuses(ddb: Any) -> None:
         ConsistentRead=True,
     )
     assert message == "Consistent reads are not supported on global secondary indexes"
-    code, message = _error(ddb.scan, TableName=name, IndexName="nope")
+    code, message = client_error(ddb.scan, TableName=name, IndexName="nope")
     assert message == "The table does not have the specified index: nope"
 
 
 def test_index_key_types_are_checked_on_writes(ddb: Any) -> None:
     name = make_table(ddb)
-    code, message = _error(
+    code, message = client_error(
         ddb.put_item, TableName=name, Item=order("t", 1, status="s") | {"amount": {"S": "x"}}
     )
     assert message == (
         "One or more parameter values were invalid: Type mismatch for Index Key amount Expected: "
         "N Actual: S IndexName: by_status"
     )
-    code, message = _error(
+    code, message = client_error(
         ddb.update_item,
         TableName=name,
         Key={"pk": {"S": "t"}, "sk": {"N": "1"}},
@@ -232,23 +220,27 @@ def test_index_writes_in_consumed_capacity(ddb: Any) -> None:
     assert total["CapacityUnits"] == 1.0  # in no index
 
 
-def test_update_table_creates_gsi_with_backfill_and_deletes_it(ddb: Any) -> None:
-    name = make_table(ddb)
-    for i in range(4):
-        ddb.put_item(TableName=name, Item=order("b", i, zone=f"r{i % 2}"))
-    answer = ddb.update_table(
-        TableName=name,
-        AttributeDefinitions=[{"AttributeName": "zone", "AttributeType": "S"}],
-        GlobalSecondaryIndexUpdates=[
+def create_zone_index(projection: str) -> dict[str, Any]:
+    """UpdateTable arguments creating GSI by_zone (hash key `zone`)."""
+    return {
+        "AttributeDefinitions": [{"AttributeName": "zone", "AttributeType": "S"}],
+        "GlobalSecondaryIndexUpdates": [
             {
                 "Create": {
                     "IndexName": "by_zone",
                     "KeySchema": [{"AttributeName": "zone", "KeyType": "HASH"}],
-                    "Projection": {"ProjectionType": "ALL"},
+                    "Projection": {"ProjectionType": projection},
                 }
             }
         ],
-    )["TableDescription"]
+    }
+
+
+def test_update_table_creates_gsi_with_backfill_and_deletes_it(ddb: Any) -> None:
+    name = make_table(ddb)
+    for i in range(4):
+        ddb.put_item(TableName=name, Item=order("b", i, zone=f"r{i % 2}"))
+    answer = ddb.update_table(TableName=name, **create_zone_index("ALL"))["TableDescription"]
     assert "by_zone" in {g["IndexName"] for g in answer["GlobalSecondaryIndexes"]}
     got = ddb.query(
         TableName=name,
@@ -258,19 +250,10 @@ def test_update_table_creates_gsi_with_backfill_and_deletes_it(ddb: Any) -> None
         ExpressionAttributeValues={":r": {"S": "r1"}},
     )
     assert sorted(i["sk"]["N"] for i in got["Items"]) == ["1", "3"]
-    code, message = _error(
+    code, message = client_error(
         ddb.update_table,
         TableName=name,
-        AttributeDefinitions=[{"AttributeName": "zone", "AttributeType": "S"}],
-        GlobalSecondaryIndexUpdates=[
-            {
-                "Create": {
-                    "IndexName": "by_zone",
-                    "KeySchema": [{"AttributeName": "zone", "KeyType": "HASH"}],
-                    "Projection": {"ProjectionType": "KEYS_ONLY"},
-                }
-            }
-        ],
+        **create_zone_index("KEYS_ONLY"),
     )
     assert (code, message) == (
         "ValidationException",
@@ -279,14 +262,14 @@ def test_update_table_creates_gsi_with_backfill_and_deletes_it(ddb: Any) -> None
     ddb.update_table(
         TableName=name, GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": "by_zone"}}]
     )
-    code, message = _error(ddb.scan, TableName=name, IndexName="by_zone")
+    code, message = client_error(ddb.scan, TableName=name, IndexName="by_zone")
     assert message == "The table does not have the specified index: by_zone"
 
 
-def test_index_read_in_a_partitioned_region_is_stale(emu: RunningEmulator) -> None:
-    east, west, eu = emu.client(EAST), emu.client(WEST), emu.client(EU)
+def test_index_read_in_a_partitioned_region_is_stale(fast_emu: RunningEmulator) -> None:
+    east, west, eu = fast_emu.client(EAST), fast_emu.client(WEST), fast_emu.client(EU)
     name = make_table(east)
-    cc = emu.control_client
+    cc = fast_emu.control_client
     faults = [cc.apply({"fault": "partition", "regions": [EAST, other]}) for other in (WEST, EU)]
 
     def customers(client: Any) -> list[str]:

@@ -9,41 +9,18 @@ import itertools
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
 
-from tests.globaltable_fixtures import RunningEmulator, launch
+from tests.globaltable_fixtures import RunningEmulator, client_error, east_ddb, east_table, fast_emu
+
+__all__ = ["east_ddb", "east_table", "fast_emu"]  # fixtures
 
 EAST, WEST = "us-east-1", "us-west-2"
 _names = itertools.count()
 
 
-@pytest.fixture(scope="module")
-def emu() -> Any:
-    running = launch("--replication-delay", "20ms", "--replication-jitter", "0ms")
-    yield running
-    running.stop()
-
-
 @pytest.fixture
-def ddb(emu: RunningEmulator) -> Any:
-    return emu.client(EAST)
-
-
-@pytest.fixture
-def table(emu: RunningEmulator) -> str:
-    return emu.create_table(f"legacy-{next(_names)}", EAST)
-
-
-@pytest.fixture
-def ranged(emu: RunningEmulator) -> str:
-    return emu.create_table(f"legacy-r-{next(_names)}", EAST, sk="N")
-
-
-def _error(call: Any, **kwargs: Any) -> tuple[str, str]:
-    with pytest.raises(ClientError) as caught:
-        call(**kwargs)
-    error = caught.value.response["Error"]
-    return error["Code"], error["Message"]
+def ranged(fast_emu: RunningEmulator) -> str:
+    return fast_emu.create_table(f"legacy-r-{next(_names)}", EAST, sk="N")
 
 
 def S(text: str) -> dict[str, str]:  # noqa: N802 - DynamoDB's type letter
@@ -54,47 +31,61 @@ def N(number: int) -> dict[str, str]:  # noqa: N802
     return {"N": str(number)}
 
 
-def test_expected_exists_value_and_operators(ddb: Any, table: str) -> None:
-    ddb.put_item(
-        TableName=table, Item={"pk": S("a"), "v": N(1)}, Expected={"pk": {"Exists": False}}
+def test_expected_exists_value_and_operators(east_ddb: Any, east_table: str) -> None:
+    east_ddb.put_item(
+        TableName=east_table, Item={"pk": S("a"), "v": N(1)}, Expected={"pk": {"Exists": False}}
     )
-    failed = ddb.exceptions.ConditionalCheckFailedException
+    failed = east_ddb.exceptions.ConditionalCheckFailedException
     with pytest.raises(failed):
-        ddb.put_item(TableName=table, Item={"pk": S("a")}, Expected={"pk": {"Exists": False}})
-    ddb.put_item(TableName=table, Item={"pk": S("a"), "v": N(2)}, Expected={"v": {"Value": N(1)}})
+        east_ddb.put_item(
+            TableName=east_table, Item={"pk": S("a")}, Expected={"pk": {"Exists": False}}
+        )
+    east_ddb.put_item(
+        TableName=east_table, Item={"pk": S("a"), "v": N(2)}, Expected={"v": {"Value": N(1)}}
+    )
     with pytest.raises(failed):
-        ddb.put_item(TableName=table, Item={"pk": S("a")}, Expected={"v": {"Value": N(1)}})
+        east_ddb.put_item(
+            TableName=east_table, Item={"pk": S("a")}, Expected={"v": {"Value": N(1)}}
+        )
     cond = {"v": {"ComparisonOperator": "BETWEEN", "AttributeValueList": [N(1), N(3)]}}
-    ddb.put_item(TableName=table, Item={"pk": S("a"), "v": N(3), "s": S("hello")}, Expected=cond)
+    east_ddb.put_item(
+        TableName=east_table, Item={"pk": S("a"), "v": N(3), "s": S("hello")}, Expected=cond
+    )
     either = {
         "v": {"ComparisonOperator": "GT", "AttributeValueList": [N(100)]},
         "s": {"ComparisonOperator": "BEGINS_WITH", "AttributeValueList": [S("he")]},
     }
     with pytest.raises(failed):
-        ddb.delete_item(TableName=table, Key={"pk": S("a")}, Expected=either)
-    ddb.delete_item(TableName=table, Key={"pk": S("a")}, Expected=either, ConditionalOperator="OR")
-    assert "Item" not in ddb.get_item(TableName=table, Key={"pk": S("a")})
+        east_ddb.delete_item(TableName=east_table, Key={"pk": S("a")}, Expected=either)
+    east_ddb.delete_item(
+        TableName=east_table, Key={"pk": S("a")}, Expected=either, ConditionalOperator="OR"
+    )
+    assert "Item" not in east_ddb.get_item(TableName=east_table, Key={"pk": S("a")})
 
 
-def test_missing_attribute_semantics(ddb: Any, table: str) -> None:
+def test_missing_attribute_semantics(east_ddb: Any, east_table: str) -> None:
     """NE holds for a missing attribute; NOT_CONTAINS, like CONTAINS, does not (hothot's reading,
     docs/emulator.md)."""
-    ddb.put_item(TableName=table, Item={"pk": S("m")})
+    east_ddb.put_item(TableName=east_table, Item={"pk": S("m")})
     ne = {"x": {"ComparisonOperator": "NE", "AttributeValueList": [S("y")]}}
-    ddb.put_item(TableName=table, Item={"pk": S("m")}, Expected=ne)
+    east_ddb.put_item(TableName=east_table, Item={"pk": S("m")}, Expected=ne)
     not_contains = {"x": {"ComparisonOperator": "NOT_CONTAINS", "AttributeValueList": [S("y")]}}
-    with pytest.raises(ddb.exceptions.ConditionalCheckFailedException):
-        ddb.put_item(TableName=table, Item={"pk": S("m")}, Expected=not_contains)
-    ddb.put_item(
-        TableName=table, Item={"pk": S("m"), "x": S("abc")}, Expected={"x": {"Exists": False}}
+    with pytest.raises(east_ddb.exceptions.ConditionalCheckFailedException):
+        east_ddb.put_item(TableName=east_table, Item={"pk": S("m")}, Expected=not_contains)
+    east_ddb.put_item(
+        TableName=east_table, Item={"pk": S("m"), "x": S("abc")}, Expected={"x": {"Exists": False}}
     )
-    ddb.put_item(TableName=table, Item={"pk": S("m"), "x": S("abc")}, Expected=not_contains)
+    east_ddb.put_item(
+        TableName=east_table, Item={"pk": S("m"), "x": S("abc")}, Expected=not_contains
+    )
 
 
-def test_attribute_updates_put_add_delete(emu: RunningEmulator, ddb: Any, table: str) -> None:
+def test_attribute_updates_put_add_delete(
+    fast_emu: RunningEmulator, east_ddb: Any, east_table: str
+) -> None:
     key = {"pk": S("u")}
-    answer = ddb.update_item(
-        TableName=table,
+    answer = east_ddb.update_item(
+        TableName=east_table,
         Key=key,
         AttributeUpdates={
             "n": {"Action": "ADD", "Value": N(5)},
@@ -111,8 +102,8 @@ def test_attribute_updates_put_add_delete(emu: RunningEmulator, ddb: Any, table:
         "log": {"L": [S("first")]},
         "name": S("Ada"),
     }
-    answer = ddb.update_item(
-        TableName=table,
+    answer = east_ddb.update_item(
+        TableName=east_table,
         Key=key,
         AttributeUpdates={
             "n": {"Action": "ADD", "Value": N(-2)},
@@ -128,9 +119,9 @@ def test_attribute_updates_put_add_delete(emu: RunningEmulator, ddb: Any, table:
         "tags": {"SS": ["b"]},
         "log": {"L": [S("first"), S("second")]},
     }
-    code, message = _error(
-        ddb.update_item,
-        TableName=table,
+    code, message = client_error(
+        east_ddb.update_item,
+        TableName=east_table,
         Key=key,
         AttributeUpdates={
             "name": {"Action": "ADD", "Value": N(1)},
@@ -138,32 +129,36 @@ def test_attribute_updates_put_add_delete(emu: RunningEmulator, ddb: Any, table:
         },
     )
     assert (code, message) == ("ValidationException", "Type mismatch for attribute to update")
-    assert emu.control_client.quiesce(10)["converged"]
-    west = emu.client(WEST).get_item(TableName=table, Key=key, ConsistentRead=True)["Item"]
+    assert fast_emu.control_client.quiesce(10)["converged"]
+    west = fast_emu.client(WEST).get_item(TableName=east_table, Key=key, ConsistentRead=True)[
+        "Item"
+    ]
     assert west["n"] == N(3) and west["tags"] == {"SS": ["b"]}
 
 
-def test_attributes_to_get_on_reads(ddb: Any, table: str) -> None:
-    ddb.put_item(TableName=table, Item={"pk": S("g"), "a": N(1), "b": N(2), "c": N(3)})
-    got = ddb.get_item(TableName=table, Key={"pk": S("g")}, AttributesToGet=["a", "c", "zz"])
-    assert got["Item"] == {"a": N(1), "c": N(3)}
-    batch = ddb.batch_get_item(
-        RequestItems={table: {"Keys": [{"pk": S("g")}], "AttributesToGet": ["b"]}}
+def test_attributes_to_get_on_reads(east_ddb: Any, east_table: str) -> None:
+    east_ddb.put_item(TableName=east_table, Item={"pk": S("g"), "a": N(1), "b": N(2), "c": N(3)})
+    got = east_ddb.get_item(
+        TableName=east_table, Key={"pk": S("g")}, AttributesToGet=["a", "c", "zz"]
     )
-    assert batch["Responses"][table] == [{"b": N(2)}]
-    code, message = _error(
-        ddb.get_item, TableName=table, Key={"pk": S("g")}, AttributesToGet=["a", "a"]
+    assert got["Item"] == {"a": N(1), "c": N(3)}
+    batch = east_ddb.batch_get_item(
+        RequestItems={east_table: {"Keys": [{"pk": S("g")}], "AttributesToGet": ["b"]}}
+    )
+    assert batch["Responses"][east_table] == [{"b": N(2)}]
+    code, message = client_error(
+        east_ddb.get_item, TableName=east_table, Key={"pk": S("g")}, AttributesToGet=["a", "a"]
     )
     assert (
         message == "One or more parameter values were invalid: Duplicate value in attribute name: a"
     )
 
 
-def test_query_key_conditions_filters_and_scan_filter(ddb: Any, ranged: str) -> None:
+def test_query_key_conditions_filters_and_scan_filter(east_ddb: Any, ranged: str) -> None:
     for i in range(10):
-        ddb.put_item(TableName=ranged, Item={"pk": S("p"), "sk": N(i), "odd": N(i % 2)})
-    ddb.put_item(TableName=ranged, Item={"pk": S("q"), "sk": N(1)})
-    answer = ddb.query(
+        east_ddb.put_item(TableName=ranged, Item={"pk": S("p"), "sk": N(i), "odd": N(i % 2)})
+    east_ddb.put_item(TableName=ranged, Item={"pk": S("q"), "sk": N(1)})
+    answer = east_ddb.query(
         TableName=ranged,
         KeyConditions={
             "pk": {"ComparisonOperator": "EQ", "AttributeValueList": [S("p")]},
@@ -175,14 +170,14 @@ def test_query_key_conditions_filters_and_scan_filter(ddb: Any, ranged: str) -> 
     )
     assert [i["sk"] for i in answer["Items"]] == [N(7), N(5), N(3)]
     assert answer["ScannedCount"] == 6
-    mixed = ddb.query(
+    mixed = east_ddb.query(
         TableName=ranged,
         KeyConditions={"pk": {"ComparisonOperator": "EQ", "AttributeValueList": [S("p")]}},
         FilterExpression="odd = :t",
         ExpressionAttributeValues={":t": N(0)},
     )
     assert mixed["Count"] == 5
-    scanned = ddb.scan(
+    scanned = east_ddb.scan(
         TableName=ranged,
         ScanFilter={
             "pk": {"ComparisonOperator": "EQ", "AttributeValueList": [S("q")]},
@@ -262,16 +257,18 @@ def test_query_key_conditions_filters_and_scan_filter(ddb: Any, ranged: str) -> 
     ],
 )
 def test_legacy_validation_messages(
-    ddb: Any, table: str, call: str, kwargs: dict, message: str
+    east_ddb: Any, east_table: str, call: str, kwargs: dict, message: str
 ) -> None:
-    code, got = _error(getattr(ddb, call), TableName=table, Item={"pk": S("v")}, **kwargs)
+    code, got = client_error(
+        getattr(east_ddb, call), TableName=east_table, Item={"pk": S("v")}, **kwargs
+    )
     assert (code, got) == ("ValidationException", message)
 
 
-def test_update_and_query_mixing_rules(ddb: Any, table: str, ranged: str) -> None:
-    code, message = _error(
-        ddb.update_item,
-        TableName=table,
+def test_update_and_query_mixing_rules(east_ddb: Any, east_table: str, ranged: str) -> None:
+    code, message = client_error(
+        east_ddb.update_item,
+        TableName=east_table,
         Key={"pk": S("x")},
         AttributeUpdates={"a": {"Value": N(1)}},
         UpdateExpression="SET b = :b",
@@ -281,9 +278,9 @@ def test_update_and_query_mixing_rules(ddb: Any, table: str, ranged: str) -> Non
         "Can not use both expression and non-expression parameters in the same request: "
         "Non-expression parameters: {AttributeUpdates} Expression parameters: {UpdateExpression}"
     )
-    code, message = _error(
-        ddb.update_item,
-        TableName=table,
+    code, message = client_error(
+        east_ddb.update_item,
+        TableName=east_table,
         Key={"pk": S("x")},
         AttributeUpdates={"pk": {"Value": S("y")}},
     )
@@ -291,13 +288,13 @@ def test_update_and_query_mixing_rules(ddb: Any, table: str, ranged: str) -> Non
         "One or more parameter values were invalid: Cannot update attribute pk. This attribute "
         "is part of the key"
     )
-    code, message = _error(ddb.query, TableName=ranged)
+    code, message = client_error(east_ddb.query, TableName=ranged)
     assert message == (
         "Either the KeyConditions or KeyConditionExpression parameter must be specified in the "
         "request."
     )
-    code, message = _error(
-        ddb.query,
+    code, message = client_error(
+        east_ddb.query,
         TableName=ranged,
         KeyConditions={"pk": {"ComparisonOperator": "EQ", "AttributeValueList": [S("p")]}},
         QueryFilter={"sk": {"ComparisonOperator": "GT", "AttributeValueList": [N(1)]}},
@@ -305,14 +302,14 @@ def test_update_and_query_mixing_rules(ddb: Any, table: str, ranged: str) -> Non
     assert message == (
         "QueryFilter can only contain non-primary key attributes: Primary key attribute: sk"
     )
-    code, message = _error(
-        ddb.query,
+    code, message = client_error(
+        east_ddb.query,
         TableName=ranged,
         KeyConditions={"pk": {"ComparisonOperator": "BEGINS_WITH", "AttributeValueList": [S("p")]}},
     )
     assert message == "Query key condition not supported"
-    code, message = _error(
-        ddb.query,
+    code, message = client_error(
+        east_ddb.query,
         TableName=ranged,
         KeyConditions={
             "pk": {"ComparisonOperator": "EQ", "AttributeValueList": [S("p")]},

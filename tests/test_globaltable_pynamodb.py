@@ -4,7 +4,6 @@ saves and updates, queries and scans on indexes, as an application using PynamoD
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -18,20 +17,15 @@ from pynamodb.indexes import (
 )
 from pynamodb.models import Model
 
-from tests.globaltable_fixtures import CREDENTIALS, RunningEmulator, launch
+from tests.globaltable_fixtures import CREDENTIALS, RunningEmulator, fast_emu
+
+__all__ = ["fast_emu"]  # a fixture
 
 EAST, WEST = "us-east-1", "us-west-2"
 _names = itertools.count()
 
 
-@pytest.fixture(scope="module")
-def emu() -> Iterator[RunningEmulator]:
-    running = launch("--replication-delay", "20ms", "--replication-jitter", "0ms")
-    yield running
-    running.stop()
-
-
-def order_model(emu: RunningEmulator, region: str, table: str) -> Any:
+def order_model(fast_emu: RunningEmulator, region: str, table: str) -> Any:
     """A PynamoDB model bound to one region's endpoint (one class per region, as an
     application deployed in two regions has)."""
 
@@ -54,7 +48,7 @@ def order_model(emu: RunningEmulator, region: str, table: str) -> Any:
     class Order(Model):
         class Meta:
             table_name = table
-            host = emu.regions[region]
+            host = fast_emu.regions[region]
             aws_access_key_id = CREDENTIALS["aws_access_key_id"]
             aws_secret_access_key = CREDENTIALS["aws_secret_access_key"]
             billing_mode = "PAY_PER_REQUEST"
@@ -72,9 +66,9 @@ def order_model(emu: RunningEmulator, region: str, table: str) -> Any:
     return Order
 
 
-def test_pynamodb_indexes_conditions_and_replication(emu: RunningEmulator) -> None:
+def test_pynamodb_indexes_conditions_and_replication(fast_emu: RunningEmulator) -> None:
     table = f"pynamo-{next(_names)}"
-    east = order_model(emu, EAST, table)
+    east = order_model(fast_emu, EAST, table)
     east.create_table(wait=True)
     for n in range(5):
         east(
@@ -97,7 +91,7 @@ def test_pynamodb_indexes_conditions_and_replication(emu: RunningEmulator) -> No
     with pytest.raises(PutError):
         east(shop="s1", number=1).save(condition=east.number.does_not_exist())
 
-    assert emu.control_client.quiesce(10)["converged"]
-    west = order_model(emu, WEST, table)
+    assert fast_emu.control_client.quiesce(10)["converged"]
+    west = order_model(fast_emu, WEST, table)
     replicated = list(west.by_customer.query("ada"))
     assert [(o.number, o.state, o.amount) for o in replicated] == [(1, "paid", 15), (3, "new", 30)]

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -15,25 +14,17 @@ from botocore.exceptions import ClientError
 from pynamodb.attributes import TTLAttribute, UnicodeAttribute
 from pynamodb.models import Model
 
-from tests.globaltable_fixtures import CREDENTIALS, RunningEmulator, launch
+from tests.globaltable_fixtures import CREDENTIALS, RunningEmulator, fast_emu
+
+__all__ = ["fast_emu"]  # a fixture
 
 EAST, WEST, EU = "us-east-1", "us-west-2", "eu-west-1"
 _names = itertools.count()
 
 
-@pytest.fixture(scope="module")
-def emu() -> Iterator[RunningEmulator]:
-    """Sweeps only when asked (POST /ttl/sweep), so each test decides when deletes happen."""
-    running = launch(
-        "--replication-delay", "20ms", "--replication-jitter", "0ms", "--ttl-sweep-interval", "0s"
-    )
-    yield running
-    running.stop()
-
-
-def ttl_table(emu: RunningEmulator, region: str = EAST) -> str:
-    name = emu.create_table(f"ttl-{next(_names)}", EAST)
-    emu.client(region).update_time_to_live(
+def ttl_table(fast_emu: RunningEmulator, region: str = EAST) -> str:
+    name = fast_emu.create_table(f"ttl-{next(_names)}", EAST)
+    fast_emu.client(region).update_time_to_live(
         TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires"}
     )
     return name
@@ -46,14 +37,14 @@ def _item(pk: str, expires: Any = None, **extra: Any) -> dict[str, Any]:
     return item
 
 
-def _get(emu: RunningEmulator, region: str, table: str, pk: str) -> dict[str, Any] | None:
-    answer = emu.client(region).get_item(TableName=table, Key={"pk": {"S": pk}})
+def _get(fast_emu: RunningEmulator, region: str, table: str, pk: str) -> dict[str, Any] | None:
+    answer = fast_emu.client(region).get_item(TableName=table, Key={"pk": {"S": pk}})
     return answer.get("Item")
 
 
-def test_update_and_describe_time_to_live(emu: RunningEmulator) -> None:
-    ddb = emu.client(EAST)
-    name = emu.create_table(f"ttl-{next(_names)}", EAST)
+def test_update_and_describe_time_to_live(fast_emu: RunningEmulator) -> None:
+    ddb = fast_emu.client(EAST)
+    name = fast_emu.create_table(f"ttl-{next(_names)}", EAST)
     assert ddb.describe_time_to_live(TableName=name)["TimeToLiveDescription"] == {
         "TimeToLiveStatus": "DISABLED"
     }
@@ -64,7 +55,7 @@ def test_update_and_describe_time_to_live(emu: RunningEmulator) -> None:
         ]
         == spec
     )
-    described = emu.client(WEST).describe_time_to_live(TableName=name)["TimeToLiveDescription"]
+    described = fast_emu.client(WEST).describe_time_to_live(TableName=name)["TimeToLiveDescription"]
     assert described == {"TimeToLiveStatus": "ENABLED", "AttributeName": "expires"}
     for request, message in [
         (spec, "TimeToLive is already enabled"),
@@ -85,35 +76,35 @@ def test_update_and_describe_time_to_live(emu: RunningEmulator) -> None:
 
 
 def test_expired_items_stay_readable_until_swept_then_the_delete_replicates(
-    emu: RunningEmulator,
+    fast_emu: RunningEmulator,
 ) -> None:
-    name = ttl_table(emu)
-    east = emu.client(EAST)
+    name = ttl_table(fast_emu)
+    east = fast_emu.client(EAST)
     now = int(time.time())
     east.put_item(TableName=name, Item=_item("old", now - 60))
     east.put_item(TableName=name, Item=_item("future", now + 3600))
     east.put_item(TableName=name, Item=_item("ancient", now - 6 * 365 * 24 * 3600))
     east.put_item(TableName=name, Item=_item("text", {"S": str(now - 60)}))
     east.put_item(TableName=name, Item=_item("none"))
-    assert emu.control_client.quiesce(10)["converged"]
-    assert _get(emu, WEST, name, "old") is not None  # expired, not yet swept: readable
-    assert emu.control_client.sweep_ttl() == 1
-    assert _get(emu, EAST, name, "old") is None
-    assert emu.control_client.quiesce(10)["converged"]
+    assert fast_emu.control_client.quiesce(10)["converged"]
+    assert _get(fast_emu, WEST, name, "old") is not None  # expired, not yet swept: readable
+    assert fast_emu.control_client.sweep_ttl() == 1
+    assert _get(fast_emu, EAST, name, "old") is None
+    assert fast_emu.control_client.quiesce(10)["converged"]
     for region in (WEST, EU):
-        assert _get(emu, region, name, "old") is None  # the TTL delete replicated
+        assert _get(fast_emu, region, name, "old") is None  # the TTL delete replicated
         for kept in ("future", "ancient", "text", "none"):
-            assert _get(emu, region, name, kept) is not None, kept
-    metrics = emu.control_client.metrics()
+            assert _get(fast_emu, region, name, kept) is not None, kept
+    metrics = fast_emu.control_client.metrics()
     assert 'hothot_emulator_ttl_deletes_total{region="us-east-1"}' in metrics
 
 
-def test_ttl_delete_races_a_write_made_during_its_replication(emu: RunningEmulator) -> None:
+def test_ttl_delete_races_a_write_made_during_its_replication(fast_emu: RunningEmulator) -> None:
     """The sweep deletes in us-west-2 (where TTL was enabled) while us-east-1, cut off,
     renews the item: last writer wins, and ground truth shows the two as a conflict."""
-    name = ttl_table(emu, WEST)
-    cc = emu.control_client
-    east, west = emu.client(EAST), emu.client(WEST)
+    name = ttl_table(fast_emu, WEST)
+    cc = fast_emu.control_client
+    east, west = fast_emu.client(EAST), fast_emu.client(WEST)
     west.put_item(TableName=name, Item=_item("k", int(time.time()) - 5, hh_vid={"S": "w:1"}))
     assert cc.quiesce(10)["converged"]
     fault = cc.apply({"fault": "partition", "regions": [EAST, WEST]})
@@ -125,17 +116,17 @@ def test_ttl_delete_races_a_write_made_during_its_replication(emu: RunningEmulat
         cc.heal(fault)
     assert cc.quiesce(10)["converged"]
     for region in (EAST, WEST, EU):
-        assert _get(emu, region, name, "k")["hh_vid"] == {"S": "w:2"}
+        assert _get(fast_emu, region, name, "k")["hh_vid"] == {"S": "w:2"}
     nodes = cc.truth(name)["keys"]["k"]
     assert nodes["final"] == "w:2"
     assert nodes["conflicts"] == 1  # the TTL delete and the renewal both replaced w:1
 
 
-def test_pynamodb_ttl_attribute(emu: RunningEmulator) -> None:
+def test_pynamodb_ttl_attribute(fast_emu: RunningEmulator) -> None:
     class Session(Model):
         class Meta:
             table_name = f"ttl-pynamo-{next(_names)}"
-            host = emu.regions[EAST]
+            host = fast_emu.regions[EAST]
             region = EAST
             aws_access_key_id = CREDENTIALS["aws_access_key_id"]
             aws_secret_access_key = CREDENTIALS["aws_secret_access_key"]
@@ -150,7 +141,7 @@ def test_pynamodb_ttl_attribute(emu: RunningEmulator) -> None:
     Session(token="stale", expires=timedelta(seconds=-60)).save()  # a delta from now
     Session(token="fresh", expires=timedelta(hours=1)).save()
     assert Session.get("stale").token == "stale"  # readable until swept
-    assert emu.control_client.sweep_ttl() == 1
+    assert fast_emu.control_client.sweep_ttl() == 1
     with pytest.raises(Session.DoesNotExist):
         Session.get("stale")
     assert Session.get("fresh").expires is not None
