@@ -146,8 +146,8 @@ def query(gt: GlobalTable, region: str, req: dict[str, Any]) -> dict[str, Any]:
         if position is not None:
             if (position[0] if table.schema.range_name else position) != h:
                 raise validation(
-                    f"{BAD_START}: The provided starting key is outside query boundaries based on "
-                    "provided conditions"
+                    "The provided starting key is outside query boundaries based on provided "
+                    "conditions"
                 )
             position = position[1] if table.schema.range_name else None
     else:
