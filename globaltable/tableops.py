@@ -53,6 +53,7 @@ def create_table(gt: GlobalTable, region: str, req: dict[str, Any]) -> dict[str,
         "BillingMode": billing,
         "ProvisionedThroughput": units or {},
         "PayPerRequestSince": time.time() if billing == "PAY_PER_REQUEST" else None,
+        "DeletionProtectionEnabled": bool(field(req, "DeletionProtectionEnabled", bool)),
     }
     ranged = schema.range_name is not None
     table = Table(name, schema, definition, {r: Replica(ranged) for r in gt.regions})
@@ -121,7 +122,7 @@ def describe(gt: GlobalTable, region: str, table: Table, status: str = "ACTIVE")
             "NumberOfDecreasesToday": 0,
             **{k: v for k, v in units.items() if k.startswith("Last")},
         },
-        "DeletionProtectionEnabled": False,
+        "DeletionProtectionEnabled": definition.get("DeletionProtectionEnabled", False),
     }
     for is_global, section in ((False, "LocalSecondaryIndexes"), (True, "GlobalSecondaryIndexes")):
         specs = [s for s in table.indexes.values() if s.is_global == is_global]
@@ -144,6 +145,11 @@ def describe_table(gt: GlobalTable, region: str, req: dict[str, Any]) -> dict[st
 def delete_table(gt: GlobalTable, region: str, req: dict[str, Any]) -> dict[str, Any]:
     check_name(req.get("TableName"))
     table = table_of(gt, req, region)
+    if table.definition.get("DeletionProtectionEnabled"):
+        raise validation(
+            "Resource cannot be deleted as it is currently protected against deletion. Disable "
+            "deletion protection first."
+        )
     del gt.tables[table.name]
     return {"TableDescription": describe(gt, region, table, "DELETING")}
 

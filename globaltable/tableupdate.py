@@ -47,8 +47,11 @@ def update_table(gt: GlobalTable, region: str, req: dict[str, Any]) -> dict[str,
     replica_updates = _replica_updates(req)
     for action, target in replica_updates:
         check_replica_update(gt, table, action, target)
+    protect = field(req, "DeletionProtectionEnabled", bool)
     apply_spec(table, stream, creating=False)
     apply_billing()
+    if protect is not None:
+        table.definition["DeletionProtectionEnabled"] = protect
     for plan in plans:
         plan()
     for action, target in replica_updates:

@@ -179,3 +179,13 @@ def test_control_api_adds_a_replica_mid_run(fast_emu: RunningEmulator) -> None:
     assert west.scan(TableName=name)["Count"] == 5
     with pytest.raises(Exception, match="already existed"):
         cc.add_replica(name, WEST)
+
+
+def test_deletion_protection(fast_emu: RunningEmulator) -> None:
+    ddb, name = fast_emu.client(EAST), _table(fast_emu)
+    ddb.update_table(TableName=name, DeletionProtectionEnabled=True)
+    assert ddb.describe_table(TableName=name)["Table"]["DeletionProtectionEnabled"] is True
+    code, message = client_error(ddb.delete_table, TableName=name)
+    assert message.startswith("Resource cannot be deleted as it is currently protected")
+    ddb.update_table(TableName=name, DeletionProtectionEnabled=False)
+    ddb.delete_table(TableName=name)
