@@ -1,6 +1,7 @@
 """Benchmark: acknowledged PutItem/s and UpdateItem/s on the emulator with 3-region
-replication, beside the same load tool against a null HTTP responder, as ratios in one run;
-then the replication backlog drain, and memory per stored item.
+replication, then PutItem/s on a table with one GSI and on a table with a stream while a
+consumer tails another region's stream, beside the same load tool against a null HTTP
+responder, as ratios in one run; then the replication backlog drain, and memory per stored item.
 
     python bench/emulator.py [--duration 5] [--connections 32]
 
