@@ -93,7 +93,7 @@ class GlobalTable:
         #: (region, ClientRequestToken) -> (request fingerprint, time, answer) of successful
         #: TransactWriteItems, for DynamoDB's 10-minute idempotency (globaltable.transactions)
         self.client_tokens: dict[tuple[str, str], tuple[bytes, float, dict[str, Any]]] = {}
-        self._ttl_ids = count(1)
+        self.ttl_ids = count(1)  # synthetic vids of TTL deletes (globaltable.ttl)
 
     # ---------------------------------------------------------------- writes
 
@@ -197,17 +197,6 @@ class GlobalTable:
         if stored is not entry:
             self.stats.lww_overwrite(region)
         return False
-
-    def expire(self, table: Table, region: str, key: Key) -> bool:
-        """The TTL sweeper's delete of an expired item in `region`: an ordinary local delete
-        (it replicates, enters ground truth) marked as DynamoDB's TTL service's."""
-        old = table.replicas[region].get(key)
-        if old is None or old.image is None:
-            return False
-        vid = f"ttl:{region}:{next(self._ttl_ids)}" if old.vid is not None else None
-        self.commit(table, region, key, old, Prepared(None, 0, {}, None, vid, "ttl"), ())
-        self.stats.ttl_delete(region)
-        return True
 
     # ---------------------------------------------------------------- replication
 

@@ -19,6 +19,7 @@ import heapq
 import itertools
 from typing import TYPE_CHECKING, Any
 
+from globaltable.engine import Prepared
 from globaltable.errors import validation
 from globaltable.request import field, table_of
 from globaltable.store import Entry, Key
@@ -179,9 +180,21 @@ def sweep(gt: GlobalTable, now: float | None = None) -> int:
             continue  # a region in outage deletes nothing; its sweep resumes after healing
         clock = gt.clocks[region].now() if now is None else now
         for key in state.due(clock):
-            if gt.expire(table, region, key):
+            if expire(gt, table, region, key):
                 deleted += 1
     return deleted
+
+
+def expire(gt: GlobalTable, table: Table, region: str, key: Key) -> bool:
+    """The sweeper's delete of an expired item in `region`: an ordinary local delete (it
+    replicates, enters ground truth) marked as DynamoDB's TTL service's."""
+    old = table.replicas[region].get(key)
+    if old is None or old.image is None:
+        return False
+    vid = f"ttl:{region}:{next(gt.ttl_ids)}" if old.vid is not None else None
+    gt.commit(table, region, key, old, Prepared(None, 0, {}, None, vid, "ttl"), ())
+    gt.stats.ttl_delete(region)
+    return True
 
 
 def start_sweeper(gt: GlobalTable) -> None:
