@@ -186,3 +186,57 @@ def test_ttl_deletes_carry_the_service_identity(fast_emu: RunningEmulator) -> No
     assert removed["userIdentity"] == {"PrincipalId": "dynamodb.amazonaws.com", "Type": "Service"}
     replicated = read_all(fast_emu, WEST, name)[-1]
     assert replicated["eventName"] == "REMOVE" and "userIdentity" not in replicated
+
+
+def _in_process_stream() -> tuple[Any, Any]:
+    """An emulator engine with a streamed table, driven without HTTP."""
+    import orjson
+
+    from globaltable import api
+    from globaltable.engine import GlobalTable
+
+    gt = GlobalTable(["a", "b"], delay_s=0.0, jitter_s=0.0, ttl_sweep_s=0)
+
+    def call(target: str, body: dict) -> dict:
+        status, payload = api.handle(gt, "a", target, orjson.dumps(body), None)  # type: ignore[misc]
+        return {"status": status, **orjson.loads(payload)}
+
+    call(
+        api.TARGET_PREFIX + "CreateTable",
+        {
+            "TableName": "str",
+            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+            "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+            "BillingMode": "PAY_PER_REQUEST",
+            "StreamSpecification": {"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"},
+        },
+    )
+    return gt, call
+
+
+def test_iterators_expire_and_trimmed_records_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    from globaltable import api, streams, streamsapi
+
+    monkeypatch.setattr(streams, "MAX_RECORDS", 3)
+    monkeypatch.setattr(streams, "TRIM_EVERY", 1)
+    gt, call = _in_process_stream()
+    stream = gt.tables["str"].streams.current["a"]
+    target = "DynamoDBStreams_20120810."
+    first = call(
+        target + "GetShardIterator",
+        {"StreamArn": stream.arn, "ShardId": stream.shard_id, "ShardIteratorType": "TRIM_HORIZON"},
+    )["ShardIterator"]
+    for i in range(5):
+        call(api.TARGET_PREFIX + "PutItem", {"TableName": "str", "Item": {"pk": {"S": f"k{i}"}}})
+    trimmed = call(target + "GetRecords", {"ShardIterator": first})
+    assert trimmed["status"] == 400 and trimmed["__type"].endswith("#TrimmedDataAccessException")
+    fresh = call(
+        target + "GetShardIterator",
+        {"StreamArn": stream.arn, "ShardId": stream.shard_id, "ShardIteratorType": "TRIM_HORIZON"},
+    )["ShardIterator"]
+    kept = call(target + "GetRecords", {"ShardIterator": fresh})["Records"]
+    assert [r["dynamodb"]["Keys"]["pk"]["S"] for r in kept] == ["k2", "k3", "k4"]
+    later = streamsapi.time.time() + streamsapi.ITERATOR_LIFE_S + 1
+    monkeypatch.setattr(streamsapi.time, "time", lambda: later)
+    expired = call(target + "GetRecords", {"ShardIterator": fresh})
+    assert expired["__type"].endswith("#ExpiredIteratorException")
