@@ -38,6 +38,7 @@ def test_regions_converge_to_the_highest_timestamp_region(actions):
             "TableName": "prop",
             "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
             "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+            "BillingMode": "PAY_PER_REQUEST",
         },
     )
     table = gt.tables["prop"]

@@ -230,3 +230,32 @@ def test_reads_without_a_size_take_their_units_from_consumed_capacity() -> None:
     acc.observe(get("a", 1.0, 0, consistent=True, capacity=2.0))
     assert acc.loads(1.0, ["a"], CostSpec(read_consistency="strong"))[0].read_units == 3 + 2
     assert acc.loads(1.0, ["a"], CostSpec(read_consistency="eventual"))[0].read_units == 1.5 + 1
+
+
+@pytest.mark.parametrize("gsi_bytes", [None, 100])
+def test_projection_with_gsis_equals_the_calculator(gsi_bytes: int | None) -> None:
+    acc = CostAccumulator()
+    uniform(acc, REGIONS, duration=10, wps=5, rps=0, size=1500)
+    spec = CostSpec(production_scale=100, gsis=3, gsi_item_bytes=gsi_bytes)
+    projected = acc.result(10.0, REGIONS, spec)
+    calc = estimate(writes_per_second=500, item_size=1500, regions=REGIONS, spec=spec)
+    for region in REGIONS:
+        assert projected["regions"][region]["monthly_usd"]["index_writes"] == pytest.approx(
+            calc["regions"][region]["monthly_usd"]["index_writes"]
+        )
+    assert projected["total"]["monthly_usd"]["index_writes"] > 0
+    assert total(projected) == pytest.approx(total(calc))
+
+
+def test_a_store_capacity_figure_already_holds_the_local_gsi_writes() -> None:
+    """ConsumedCapacity includes the writing region's GSI writes: only the other replicas'
+    are added for such a write."""
+    acc = CostAccumulator()
+    acc.observe(write("us-east-1", 1000.0, 500, capacity=3.0))  # 1 table + 2 GSI units
+    acc.observe(write("us-east-1", 1002.0, 500))  # no figure: 1 unit, GSIs added
+    result = acc.result(10.0, REGIONS, CostSpec(gsis=2))
+    east = result["regions"]["us-east-1"]
+    assert east["write_units_per_s"] == pytest.approx((3 + 1) / 10)
+    assert east["index_write_units_per_s"] == pytest.approx(2 / 10)  # only the plain write's
+    west = result["regions"]["us-west-2"]
+    assert west["index_write_units_per_s"] == pytest.approx(2 * 2 / 10)  # both writes, 2 GSIs

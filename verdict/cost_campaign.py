@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -49,6 +49,21 @@ class RegionTally:
     read_units: float = 0.0  # as the campaign read (ConsumedCapacity when returned)
     read_units_strong: float = 0.0
     read_units_eventual: float = 0.0
+    #: writes whose store returned no ConsumedCapacity, and their units: a store's figure
+    #: already holds that region's GSI writes, the others get them added (`cost.gsis`)
+    plain_writes: int = 0
+    plain_units: float = 0.0
+    replicated_writes: int = 0
+
+    def index_units(self, spec: CostSpec) -> tuple[float, float]:
+        """(GSI units in the own region not in `write_units`, GSI units in each other
+        replica) at campaign scale."""
+        if not spec.gsis:
+            return 0.0, 0.0
+        if spec.gsi_item_bytes is None:  # ALL projection: an entry is the item
+            return spec.gsis * self.plain_units, spec.gsis * self.replicated_units
+        per_write = spec.index_units(spec.gsi_item_bytes)
+        return per_write * self.plain_writes, per_write * self.replicated_writes
 
 
 class PerSecond:
@@ -257,6 +272,10 @@ class CostAccumulator:
             tally.writes += int(w.sum())
             tally.write_units = _sum(tally.write_units, app_units[w])
             tally.replicated_units = _sum(tally.replicated_units, w_units[wr])
+            plain = w & ~given
+            tally.plain_writes += int(plain.sum())
+            tally.plain_units = _sum(tally.plain_units, w_units[plain])
+            tally.replicated_writes += int(wr.sum())
             tally.replicated_bytes += int(size[wr].sum())
             tally.billed_bytes += int(billed[w].sum())
             tally.just_over += int(just_over[w].sum())
@@ -310,6 +329,7 @@ class CostAccumulator:
                 "strong": t.read_units_strong,
                 "eventual": t.read_units_eventual,
             }[spec.read_consistency]
+            own_index, replicated_index = t.index_units(spec)
             out.append(
                 RegionLoad(
                     region,
@@ -317,6 +337,8 @@ class CostAccumulator:
                     t.replicated_units * rate,
                     reads * rate,
                     t.replicated_bytes * rate,
+                    own_index * rate,
+                    replicated_index * rate,
                 )
             )
         return out
@@ -350,14 +372,12 @@ class CostAccumulator:
         if just_over:
             scales = self.scales(duration_s, regions, spec)
             trimmed = [
-                RegionLoad(
-                    ld.region,
-                    ld.write_units
+                replace(
+                    ld,
+                    write_units=ld.write_units
                     - self.tallies[ld.region].just_over * scales[ld.region] / duration_s,
-                    ld.replicated_units
+                    replicated_units=ld.replicated_units
                     - self.tallies[ld.region].just_over_replicated * scales[ld.region] / duration_s,
-                    ld.read_units,
-                    ld.replicated_bytes,
                 )
                 if ld.region in self.tallies
                 else ld
