@@ -25,21 +25,27 @@ from chaos.injectors import build as build_injectors
 from chaos.timeline import Timeline
 from globaltable.control import ControlClient, ControlError
 from hothot.campaign import Campaign, resolved_yaml
+from hothot.earlystop import AllFailing
 from hothot.interruption import Interruption
 from hothot.progress import RegionCounts, RunProgress, Snapshot
 from hothot.target import (
+    AUTO,
     Target,
     TargetError,
     check_control_regions,
+    check_existing,
     open_target,
     prepare_table,
     wait_reachable,
 )
 from loadgen.conditions import ClientConditions
-from loadgen.metrics import LiveMetrics, budget_label
+from loadgen.existing import run_keys
+from loadgen.metrics import LiveBudget, LiveMetrics, budget_label
 from loadgen.plan import LoadPlan
+from loadgen.probes import heartbeat_key
 from loadgen.recorder import ShardWriter
 from loadgen.table import TableUnusable
+from loadgen.workloads import build_workloads
 from verdict.analyze import analyze
 from verdict.errors import HistoryError
 from verdict.history import TRUTH_FILE
@@ -67,6 +73,10 @@ def new_report_dir(campaign: Campaign, explicit: str | Path | None) -> Path:
 
 
 def load_plan(campaign: Campaign, target: Target, worker: str = "w0") -> LoadPlan:
+    """The load of a campaign whose key prefix was resolved (`CampaignRun` does it)."""
+    prefix = campaign.target.key_prefix or ""
+    if prefix == AUTO:
+        raise ValueError("target.key_prefix 'auto' must be resolved to the run's prefix first")
     return LoadPlan(
         regions=list(campaign.target.regions),
         endpoints=dict(target.endpoints),
@@ -76,6 +86,7 @@ def load_plan(campaign: Campaign, target: Target, worker: str = "w0") -> LoadPla
         workloads=list(campaign.workloads),
         observe=campaign.observe,
         worker=worker,
+        key_prefix=prefix,
     )
 
 
@@ -89,12 +100,19 @@ class CampaignRun:
         report_dir: str | Path | None = None,
         console: Console | None = None,
     ) -> None:
-        self.campaign = campaign
+        # a copy whose key prefix is this run's own (`auto` drawn now), so the resolved
+        # campaign.yaml and distributed workers carry the prefix the run really used
+        self.campaign = campaign.model_copy(deep=True)
+        self.campaign.target.key_prefix = campaign.target.run_key_prefix()
         if console is None:
             console = Console(stderr=True)
             # a log, not a screen: keep each line whole (the report path, the cost line)
             console.soft_wrap = not console.is_terminal
         self.console = console
+        #: the verdict's summary: stdout, so `hothot run … > out.txt` keeps it (progress and
+        #: notes stay on stderr)
+        self.out = Console()
+        self.out.soft_wrap = not self.out.is_terminal
         self.report_dir = new_report_dir(campaign, report_dir)
         self.schedule = chaos.expand(
             campaign.chaos, campaign.seed, list(campaign.target.regions), campaign.duration
@@ -126,15 +144,27 @@ class CampaignRun:
             return None
 
     def start_target(self) -> Target:
-        self.target = open_target(self.campaign.target, seed=self.campaign.seed)
+        spec = self.campaign.target
+        self.target = open_target(spec, seed=self.campaign.seed, say=self.say)
         wait_reachable(self.target)
-        check_control_regions(self.target, list(self.campaign.target.regions))
-        if prepare_table(self.campaign.target, self.target):
+        check_control_regions(self.target, list(spec.regions))
+        state = prepare_table(spec, self.target, say=self.say)
+        if state == "emptied":
             self.note(
-                f"table {self.campaign.target.table!r} on the emulator held an earlier run's "
+                f"table {spec.table!r} on the emulator held an earlier run's "
                 "items: recreated it empty, so ground truth counts this run only"
             )
+        elif self.target.kind != "emulator":  # a table that outlives runs: what is there?
+            prefix = spec.key_prefix or ""
+            workloads = build_workloads(self.campaign.workloads, spec.regions, prefix)
+            heartbeats = [heartbeat_key(r, prefix) for r in spec.regions]
+            keys = run_keys(workloads.values(), heartbeats)
+            check_existing(spec, self.target, keys, prefix, self.say)
         return self.target
+
+    def say(self, text: str) -> None:
+        """A line about the target (what was created, what is there), dim: not a warning."""
+        self.console.print(f"[dim]{escape(text)}[/dim]")
 
     def live_observer(self) -> Callable[[dict[str, Any]], None]:
         """What feeds the live metrics each record: nothing when no endpoint serves them (the
@@ -146,11 +176,19 @@ class CampaignRun:
     def start_metrics(self) -> None:
         # limits from the start, so alert rules comparing live figures with them work mid-run
         self.metrics.limits(
-            (_budget_name(b.model_dump()), float(b.max)) for b in self.campaign.budgets
+            LiveBudget(b.metric, float(b.max), {f: getattr(b, f, None) for f in BUDGET_FILTERS})
+            for b in self.campaign.budgets
         )
         port = self.campaign.observe.metrics_port
         if port is None:
             return
+        if self.target is not None and self.target.metrics is not None:
+            # the emulator child listens on free ports: its series reach Prometheus through
+            # the runner's endpoint, the one the shipped configs scrape
+            from hothot.observe.relay import EmulatorRelay
+
+            relay = EmulatorRelay(self.target.metrics, self.campaign.name)
+            self.metrics.registry.register(relay)  # type: ignore[arg-type]
         try:
             bound = self.metrics.serve(port)
         except OSError as exc:
@@ -235,7 +273,7 @@ class CampaignRun:
             for b in verdict.data.get("budgets", [])
             if b.get("observed") is not None
         )
-        print_summary(verdict, self.report_dir, console=self.console)
+        print_summary(verdict, self.report_dir, console=self.out)
         if not self.interruption.asked:
             self.metrics.last_scrape()
         gateway = self.campaign.observe.pushgateway
@@ -306,6 +344,7 @@ class CampaignRun:
             self._watch(t0, session.live, timeline)
             session.stop()
             stopped = True
+            self.metrics.load_ended()
             timeline.stop()
             self.settle()
             if not self.interruption.hurried:
@@ -333,6 +372,7 @@ class CampaignRun:
         """Show progress until the campaign's duration has passed, an interruption, or
         `stop_early` gives a reason (printed) to end the load now."""
         duration = self.campaign.duration
+        all_failing = AllFailing(self.campaign.writers.abort_when_all_fail)
         with RunProgress(self.campaign.name, self.console) as progress:
             while not self.interruption.asked:
                 elapsed = time.time() - t0
@@ -350,8 +390,9 @@ class CampaignRun:
                 )
                 if elapsed >= duration:
                     break
-                reason = stop_early()
+                reason = all_failing.check(stats) or stop_early()
                 if reason:
+                    self.notes.append(reason)
                     self.console.print(f"[red]{escape(reason)}[/red]")
                     break
                 time.sleep(min(0.25, max(0.0, duration - elapsed)))
@@ -366,8 +407,10 @@ def _ignore(_record: dict[str, Any]) -> None:
     pass
 
 
+#: the budget filters its `budget` label names, in this order
+BUDGET_FILTERS = ("workload", "region", "link")
+
+
 def _budget_name(budget: dict[str, Any]) -> str:
     """The `budget` label: metric plus filters, as the alert rules and the verdict spell it."""
-    return budget_label(
-        budget["metric"], {f: budget.get(f) for f in ("workload", "region", "link")}
-    )
+    return budget_label(budget["metric"], {f: budget.get(f) for f in BUDGET_FILTERS})

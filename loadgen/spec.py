@@ -33,6 +33,12 @@ class WritersSpec(BaseModel):
     retries: int = Field(0, ge=0, description="client retries; 0 keeps the history honest")
     timeout: Duration = Field(5.0, gt=0, description="per-call connect/read timeout")
     think_time: Duration = Field(0.0, ge=0, description="pause between a user's operations")
+    abort_when_all_fail: Duration = Field(
+        30.0,
+        ge=0,
+        description="stop the load early once every operation has failed for this long "
+        "(the target is not reached at all); 0: never",
+    )
 
     @field_validator("failover")
     @classmethod
