@@ -49,6 +49,28 @@ def test_summary_in_a_log_keeps_names_whole_and_totals_the_workloads(tmp_path: P
     assert "stale reads: 12 of 12 reads more than 1s stale" in text, text
 
 
+def test_summary_at_an_80_column_terminal_cuts_no_figure(tmp_path: Path) -> None:
+    """A soak's millions at a terminal 80 columns wide: every line fits, no cell is cut to
+    "…" (a count and its rate that do not fit go on two lines), every count is there whole."""
+    verdict = analyze(two_workloads(tmp_path / "r", overlapping=False), [], write=False)
+    rows = [*verdict.data["workloads"].values(), verdict.data["totals"]]
+    for w in rows:
+        for figure in ("writes_ok", "writes_failed", "conflicts", "lost_updates"):
+            w[figure] = w[figure] * 1_234_567 + 1
+        w["lost_update_rate"] = 0.12345
+    out = io.StringIO()
+    print_summary(verdict, tmp_path / "r", Console(file=out, width=80, force_terminal=True))
+    text = re.sub(r"\x1b\[[0-9;]*m", "", out.getvalue())
+    tables = text[: text.index("stale reads")].splitlines()
+    assert max(len(line) for line in tables) <= 80 and "…" not in text, text
+    for w in rows:
+        assert f"{w['writes_ok']:,}" in text and f"{w['lost_updates']:,}" in text, text
+    header = next(line for line in tables if line.startswith("workload"))
+    assert header.split() == [
+        "workload", "writes", "failed", "unknown", "conflicts", "lost", "skew", "diverg"
+    ]  # fmt: skip
+
+
 def test_report_says_which_run_and_shows_evidence_as_words(tmp_path: Path) -> None:
     report = two_workloads(tmp_path / "r", overlapping=False)
     analyze(report, [])

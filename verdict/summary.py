@@ -49,7 +49,10 @@ def _workload_row(name: str, w: dict[str, Any]) -> list[str]:
 
 
 def _budgets(console: Console, data: dict[str, Any]) -> None:
-    budgets = Table(title="Budgets", title_justify="left", box=box.SIMPLE_HEAD, padding=(0, 1))
+    budgets = Table(
+        title="Budgets", title_justify="left", box=box.SIMPLE_HEAD, padding=(0, 1),
+        show_edge=False, pad_edge=False,
+    )  # fmt: skip
     for col in ("budget", "observed", "limit", "result"):
         budgets.add_column(col, justify="left" if col == "budget" else "right")
     for b in data["budgets"]:
@@ -65,15 +68,17 @@ def _budgets(console: Console, data: dict[str, Any]) -> None:
 
 
 def _workloads(console: Console, data: dict[str, Any]) -> None:
-    # at most ~70 columns for the longest built-in workload name: readable in an 80-column
-    # terminal (counts with their rates, no vertical rules)
+    # readable in an 80-column terminal: no vertical rules, one space between columns, counts
+    # beside their rates; a count and its rate that do not fit go on two lines (never "…")
     work = Table(
-        title="Workloads", title_justify="left", box=box.SIMPLE_HEAD, padding=(0, 1, 0, 0),
-        pad_edge=False,
+        title="Workloads", title_justify="left", box=box.SIMPLE_HEAD, padding=0,
+        show_edge=False, pad_edge=False,
     )  # fmt: skip
-    head = ("workload", "writes", "failed", "unknown", "conflicts", "lost", "skew", "diverg")
-    for col in head:
-        work.add_column(col, justify="left" if col == "workload" else "right", no_wrap=True)
+    for col in ("workload", "writes", "failed", "unknown", "conflicts", "lost", "skew", "diverg"):
+        work.add_column(
+            col, justify="left" if col == "workload" else "right",
+            no_wrap=col not in ("conflicts", "lost"), min_width=len(col),
+        )  # fmt: skip
     for name, w in sorted(data["workloads"].items()):
         work.add_row(*_workload_row(name or "(none)", w))
     if len(data["workloads"]) > 1:  # the budgets' unfiltered figures, to check them against
