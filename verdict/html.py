@@ -11,7 +11,7 @@ from units import format_duration, parse_duration, plural, show_percent
 from verdict.cost import price_sheet, table_rows
 from verdict.figures import untrusted_truth
 from verdict.junit import fault_failure_text, show
-from verdict.plots import lag_svg, latency_svg, timeline_svg
+from verdict.plots import lag_svg, latency_svg, load_timeline, timeline_svg
 from verdict.run_info import render_header
 
 CSS = """
@@ -43,9 +43,14 @@ KIND_TITLES = {
 }
 
 
+def _cell(c: Any) -> str:
+    """Counts with thousands separators, as the terminal prints them."""
+    return f"{c:,}" if isinstance(c, int) and not isinstance(c, bool) else str(c)
+
+
 def _table(head: list[str], rows: list[list[Any]], cls: str = "") -> str:
     th = "".join(f"<th>{escape(h)}</th>" for h in head)
-    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
+    body = "".join("<tr>" + "".join(f"<td>{_cell(c)}</td>" for c in row) + "</tr>" for row in rows)
     return f'<table class="{cls}"><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>'
 
 
@@ -428,16 +433,16 @@ def render_html(data: dict[str, Any]) -> str:
         "<h2>Budgets</h2>",
         _budgets(data),
         "<h2>Per workload</h2>",
-        f"<p>{tot['writes_ok']} acknowledged writes ({tot.get('writes_failed', 0)} failed"
-        f"{_failed_why(tot)}), "
-        f"{tot['conflicts']} conflicts, "
-        f"<b>{tot['lost_updates']} lost updates</b>, {tot['skew_inverted']} skew-inverted wins, "
-        f"{tot['divergent_keys']} divergent keys.</p>",
+        f"<p>{tot['writes_ok']:,} acknowledged writes ({tot.get('writes_failed', 0):,} failed"
+        f"{_failed_why(tot)}), {plural(tot['conflicts'], 'conflict')}, "
+        f"<b>{plural(tot['lost_updates'], 'lost update')}</b>, "
+        f"{plural(tot['skew_inverted'], 'skew-inverted win')}, "
+        f"{plural(tot['divergent_keys'], 'divergent key')}.</p>",
         _workloads(data),
         "<h2>Timeline</h2>",
-        timeline_svg(data["timeline"], data["faults"]),
+        timeline_svg(load_timeline(data), data["faults"]),
         "<h2>Write latency over time</h2>",
-        latency_svg(data["timeline"], data["faults"]),
+        latency_svg(load_timeline(data), data["faults"]),
         "<h2>Faults and what happened inside them</h2>",
         _faults(data),
         *_lag(data),
