@@ -85,6 +85,29 @@ def test_report_says_which_run_and_shows_evidence_as_words(tmp_path: Path) -> No
     assert "<th>writes failed</th>" in html and "(1 failed: Boom 1)" in html
 
 
+def test_evidence_shows_the_data_that_was_lost(tmp_path: Path) -> None:
+    """Not only version ids: the cart element that vanished, the increment, the attribute."""
+    h = HistoryBuilder(tmp_path / "r")
+    for key, lost, won in (("cart#1", "sock-7", "hat-2"), ("clicks#1", 3, 1),
+                           ("split#1", {"phone": "555-0101"}, {"address": "1 Main St"})):  # fmt: skip
+        v0 = h.write("us-east-1", key, None, 100.0)
+        win = h.write("us-east-1", key, v0, 100.5, value=won)
+        h.write("eu-west-1", key, v0, 100.501, value=lost)
+        h.final(key, {"us-east-1": win, "eu-west-1": win}, t=200.0)
+    h.campaign = {
+        "name": "qa", "duration": "2m", "target": {"regions": ["us-east-1", "eu-west-1"]},
+        "workloads": [{"kind": "cart", "name": "cart"}, {"kind": "counter", "name": "clicks"},
+                      {"kind": "split_attributes", "name": "split"}],
+    }  # fmt: skip
+    report = h.save()
+    analyze(report, [])
+    html = (report / "report.html").read_text()
+    assert "<th>written</th>" in html
+    for shown in ("<td>sock-7</td>", "<td>+3</td>", "<td>phone = 555-0101</td>",
+                  "<td>address = 1 Main St</td>"):  # fmt: skip
+        assert shown in html, shown
+
+
 def test_overlapping_fault_windows_are_explained(tmp_path: Path) -> None:
     """The per-window rows count an anomaly once per window it fell in, so with overlapping
     windows they add up to more than the totals: the page says so."""

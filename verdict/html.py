@@ -191,6 +191,20 @@ def _faults(data: dict[str, Any]) -> str:
     return table
 
 
+def _written(value: Any) -> str | None:
+    """What a write put in, as its workload recorded it (DESIGN §4 `value`): a counter's
+    increment (+1), a cart's element, the attributes of an attribute-level write."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int | float):
+        return f"{value:+g}"
+    if isinstance(value, dict):
+        return ", ".join(f"{k} = {v}" for k, v in value.items())
+    return str(value)
+
+
 def _evidence(ex: dict[str, Any], t0: float, is_open: bool = False) -> str:
     """One anomaly with its writes; times are seconds from the run's first operation."""
     summary = escape(f"{ex['key']} at +{ex['t'] - t0:.3f}s")
@@ -201,11 +215,13 @@ def _evidence(ex: dict[str, Any], t0: float, is_open: bool = False) -> str:
     if exposed is not None:
         body += f"<p>exposed until +{exposed - t0:.3f}s</p>"
     if ex.get("writes"):
-        keys = ["role", "vid", "region", "op", "pred", "t_invoke", "t_complete", "outcome"]
+        keys = ["role", "vid", "region", "op", "written", "pred", "t_invoke", "t_complete"]
+        keys.append("outcome")
         rel = [
-            {**w, "t_invoke": w["t_invoke"] - t0, "t_complete": w["t_complete"] - t0}
+            {**w, "t_invoke": w["t_invoke"] - t0, "t_complete": w["t_complete"] - t0,
+             "written": _written(w.get("value"))}
             for w in ex["writes"]
-        ]
+        ]  # fmt: skip
         body += _table(keys, [[_t(w.get(k)) for k in keys] for w in rel])
     if "regions" in ex:
         body += _table(
