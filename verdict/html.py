@@ -30,7 +30,8 @@ svg.plot{width:100%;height:auto;border:1px solid #eee}
 details{margin:6px 0}summary{cursor:pointer}code{font-size:12px}
 body{padding:0 12px}p,li,summary,pre,code{overflow-wrap:anywhere}
 @media (max-width:720px){table{display:block;overflow-x:auto;width:auto;max-width:100%}
-th,td{white-space:nowrap}body{margin:12px auto}.banner{font-size:17px}}
+th,td{white-space:nowrap}table.budgets td:first-child{white-space:normal;overflow-wrap:anywhere}
+body{margin:12px auto}.banner{font-size:17px}}
 """
 
 KIND_TITLES = {
