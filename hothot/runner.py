@@ -1,9 +1,13 @@
-"""`hothot run`: the campaign end to end, in the order DESIGN §2-§7 gives.
+"""`hothot run`: the campaign end to end, in the order DESIGN §2-§7 gives, written once
+(`CampaignRun.phases`) for every way the load runs.
 
-target up → table ready → metrics, history shard, chaos timeline → Locust users for the
-campaign's duration → users stopped → every fault healed → quiesce → final reads → truth →
+target up → table ready → metrics, history shards, chaos timeline → the load engine for the
+campaign's duration → load stopped → every fault healed → quiesce → final reads → truth →
 verdict. Whatever happens in between (Ctrl-C, SIGTERM, a crash), the `finally` path heals the
 faults and flushes the history before anything else; `faults.state` covers SIGKILL.
+
+Every record passes through one `loadgen.hub.RecordHub`: the shards and the live metrics
+subscribe here, the engine's progress counts and written keys subscribe in the engine.
 """
 
 from __future__ import annotations
@@ -36,11 +40,13 @@ from hothot.target import (
     wait_reachable,
 )
 from loadgen.conditions import ClientConditions
+from loadgen.engine import EngineError, LoadEngine
+from loadgen.hub import RecordHub, decoded
 from loadgen.metrics import LiveMetrics, budget_label
 from loadgen.plan import LoadPlan
-from loadgen.recorder import ShardWriter
+from loadgen.recorder import ShardSet
 from loadgen.table import TableUnusable
-from verdict.analyze import analyze
+from verdict.analyze import CAMPAIGN_FILE, analyze
 from verdict.errors import HistoryError
 from verdict.history import TRUTH_FILE
 from verdict.summary import print_summary
@@ -80,7 +86,10 @@ def load_plan(campaign: Campaign, target: Target, worker: str = "w0") -> LoadPla
 
 
 class CampaignRun:
-    """One run of a campaign in this process (the distributed master reuses the phases)."""
+    """One run of a campaign, its load in this process (`DistributedRun` swaps the engine)."""
+
+    #: the shard this process's own records go to (users here, probes, final reads)
+    own_shard = "w0"
 
     def __init__(
         self,
@@ -104,7 +113,9 @@ class CampaignRun:
         self.timeline: Timeline | None = None
         self.metrics = LiveMetrics(campaign.name)
         self.conditions = ClientConditions()
-        self.shard: ShardWriter | None = None
+        self.hub = RecordHub()
+        self.shards: ShardSet | None = None
+        self.engine: LoadEngine | None = None
         self.notes: list[str] = []
         #: the workloads that recorded an operation, per the verdict
         self.judged_workloads: set[str] = set()
@@ -113,7 +124,7 @@ class CampaignRun:
     def write_resolved_campaign(self) -> None:
         # random chaos is written out as the explicit schedule it drew, so the run replays
         text = resolved_yaml(self.campaign, chaos=chaos.to_campaign(self.schedule))
-        (self.report_dir / "campaign.yaml").write_text(text, encoding="utf-8")
+        (self.report_dir / CAMPAIGN_FILE).write_text(text, encoding="utf-8")
 
     def begin(self) -> Target | None:
         """The resolved campaign written, the target up and its table ready; None, after
@@ -136,12 +147,13 @@ class CampaignRun:
             )
         return self.target
 
-    def live_observer(self) -> Callable[[dict[str, Any]], None]:
-        """What feeds the live metrics each record: nothing when no endpoint serves them (the
+    def subscribe(self) -> None:
+        """The history shards, and the live metrics when an endpoint serves them (the
         provisional conflict tracker is the master's largest per-record cost)."""
-        if self.campaign.observe.metrics_port is None:
-            return _ignore
-        return self.metrics.observe
+        self.shards = ShardSet(self.report_dir, self.own_shard).subscribe(self.hub)
+        if self.campaign.observe.metrics_port is not None:
+            self.hub.record.add_listener(self.metrics.observe)
+            self.hub.batch.add_listener(decoded(self.metrics.observe))
 
     def start_metrics(self) -> None:
         # limits from the start, so alert rules comparing live figures with them work mid-run
@@ -263,65 +275,82 @@ class CampaignRun:
         self.console.print(f"[yellow]note:[/yellow] {text}")
 
     def close(self) -> None:
+        """Load stopped, faults healed, shards flushed: safe at any point, and again."""
+        if self.engine is not None:
+            self.engine.close()
         if self.timeline is not None:
             self.timeline.stop()
-        if self.shard is not None:
-            self.shard.close()
+        if self.shards is not None:
+            self.shards.close()
         self.metrics.close()
         if self.target is not None:
             self.target.close()
 
     # -- the whole run ---------------------------------------------------------------------
-    def execute(self) -> int:
-        """Run the campaign in this process; returns the exit code of DESIGN §7."""
-        from loadgen.session import LoadSession, read_final  # imports Locust (gevent patching)
+    def preflight(self) -> str:
+        """Why the run cannot start before touching anything ("" when it can)."""
+        return ""
 
+    def make_engine(self, plan: LoadPlan, target: Target) -> LoadEngine:
+        from loadgen.session import LoadSession  # imports Locust (gevent patching)
+
+        return LoadSession(plan, self.hub, self.conditions)
+
+    def execute(self) -> int:
+        """Run the campaign; returns the exit code of DESIGN §7."""
+        problem = self.preflight()
+        if problem:
+            self.console.print(f"[red]{escape(problem)}[/red]")
+            return EXIT_INVALID
         self.interruption.install()
-        session: LoadSession | None = None
-        stopped = False
         atexit.register(self.close)  # a crash past the finally below still heals
         try:
-            target = self.begin()
-            if target is None:
-                return EXIT_INVALID
-            plan = load_plan(self.campaign, target)
-            self.shard = ShardWriter(self.report_dir, plan.worker)
-            shard, observe = self.shard, self.live_observer()
-
-            def sink(record: dict[str, Any]) -> None:
-                shard.append(record)
-                observe(record)
-
-            self.start_metrics()
-            timeline = self.build_timeline()
-            session = LoadSession(plan, sink, self.conditions)
-            self.console.print(
-                f"[bold]{self.campaign.name}[/bold]: {session.user_count} users on "
-                f"{target.kind} ({', '.join(plan.regions)}) for {self.campaign.duration:g}s, "
-                f"{len(self.schedule)} faults → {self.report_dir}"
-            )
-            t0 = time.time()
-            timeline.start(t0)
-            session.start()
-            self._watch(t0, session.live, timeline)
-            session.stop()
-            stopped = True
-            timeline.stop()
-            self.settle()
-            if not self.interruption.hurried:
-                read_final(
-                    plan, session.touched_keys(), sink, workloads=session.workloads, ids=session.ids
-                )
-            shard.close()
-            self.fetch_truth()
-            code = self.report_raised(session.raised, self.judge(self.interruption.asked))
-            return EXIT_INTERRUPTED if self.interruption.asked else code
+            return self.phases()
         finally:
-            if session is not None and not stopped:
-                session.stop()
             self.close()
             atexit.unregister(self.close)
             self.interruption.uninstall()
+
+    def phases(self) -> int:
+        """The phase order, the one place it is written."""
+        from loadgen.session import read_final
+
+        target = self.begin()
+        if target is None:
+            return EXIT_INVALID
+        plan = load_plan(self.campaign, target, worker=self.own_shard)
+        self.subscribe()
+        self.start_metrics()
+        engine = self.engine = self.make_engine(plan, target)
+        try:
+            engine.prepare(lambda: self.interruption.asked)
+        except EngineError as exc:
+            self.console.print(f"[red]{escape(str(exc))}[/red]")
+            return EXIT_INTERRUPTED if self.interruption.asked else EXIT_INVALID
+        timeline = self.build_timeline()
+        self.console.print(
+            f"[bold]{self.campaign.name}[/bold]: {engine.describe()} against {target.kind} "
+            f"({', '.join(plan.regions)}) for {self.campaign.duration:g}s, "
+            f"{len(self.schedule)} faults → {self.report_dir}"
+        )
+        t0 = time.time()
+        timeline.start(t0)
+        engine.start()
+        self._watch(t0, engine.live, timeline, engine.exhausted)
+        engine.stop()
+        timeline.stop()
+        self.settle()
+        if not self.interruption.hurried:
+            keys = engine.written_keys()
+            read_final(plan, keys, self.hub.sink, workloads=engine.workloads, ids=engine.ids)
+        assert self.shards is not None
+        self.shards.close()
+        engine.save(self.report_dir)
+        self.fetch_truth()
+        lost = engine.lost_workers()
+        code = self.judge(partial=self.interruption.asked or bool(lost))
+        code = self.report_raised(engine.raised(), code)
+        return EXIT_INTERRUPTED if self.interruption.asked else code
 
     def _watch(
         self,
@@ -360,10 +389,6 @@ class CampaignRun:
                 f"[yellow]interrupted ({', '.join(self.interruption.signals)}): stopping users,"
                 " healing faults, flushing the history[/yellow]"
             )
-
-
-def _ignore(_record: dict[str, Any]) -> None:
-    pass
 
 
 def _budget_name(budget: dict[str, Any]) -> str:
