@@ -4,7 +4,8 @@ boto3 spends about a millisecond of CPU per call (parameter validation, serializ
 service model, event hooks, signing). A load generator needs the store, not the SDK, to be the
 bottleneck, so this client posts the JSON-protocol body straight over a keep-alive
 geventhttpclient connection pool with a prepared request head per operation, parses with orjson,
-and only fixes up the few types boto3 would convert (blobs, doubles). SigV4 signing runs only
+and converts only what botocore's parser converts, where botocore's model says it sits
+(`loadgen.answers`). SigV4 signing runs only
 when the target checks it (real AWS, or `sign=True`), with the signing key cached per day.
 
 Answers equal boto3's low-level client answers (without `ResponseMetadata`); errors map to the
@@ -24,24 +25,23 @@ from urllib.parse import urlsplit
 
 import gevent
 import orjson
-from botocore.model import OperationModel, ServiceModel
 from botocore.parsers import create_parser
 from botocore.session import get_session
 from geventhttpclient.connectionpool import ConnectionPool, SSLConnectionPool
 from geventhttpclient.response import HTTPParseError, HTTPSocketPoolResponse
 
+from loadgen.answers import AnswerDecoder
 from loadgen.client import OPERATIONS, OutcomeUnknown, StoreError, Throttled, store_error
 from loadgen.sigv4 import CONTENT_TYPE, SERVICE, SigV4Signer, amz_now, as_dict
 
 TARGET_PREFIX = "DynamoDB_20120810."
 
-#: operations whose answers are fixed up by hand (hot path); the others go through botocore's
-#: own parser, so table descriptions get the same datetime/float types boto3 gives
+#: operations whose answers go through the compiled decoder (hot path); the others through
+#: botocore's own parser
 DATA_OPERATIONS = frozenset(
     {"PutItem", "GetItem", "UpdateItem", "DeleteItem", "Query", "Scan"}
     | {"BatchGetItem", "BatchWriteItem"}
 )
-_CAPACITY_FIELDS = ("CapacityUnits", "ReadCapacityUnits", "WriteCapacityUnits")
 
 
 def aws_endpoint(region: str) -> str:
@@ -80,85 +80,28 @@ def encode_request(operation: str, request: dict[str, Any]) -> bytes:
         raise TypeError(f"{operation} request cannot be sent: {reason}") from None
 
 
-def _decode_blobs(node: Any) -> Any:
-    """Turn every AttributeValue {"B": b64} / {"BS": [b64]} into bytes, in place.
-
-    Unambiguous: an item's attribute named B maps to a dict (an AttributeValue), a binary
-    AttributeValue's B to a string."""
-    if isinstance(node, dict):
-        if len(node) == 1:
-            blob = node.get("B")
-            if isinstance(blob, str):
-                node["B"] = base64.b64decode(blob)
-                return node
-            blobs = node.get("BS")
-            if isinstance(blobs, list) and all(isinstance(b, str) for b in blobs):
-                node["BS"] = [base64.b64decode(b) for b in blobs]
-                return node
-        for value in node.values():
-            _decode_blobs(value)
-    elif isinstance(node, list):
-        for value in node:
-            _decode_blobs(value)
-    return node
+_decoder: AnswerDecoder | None = None
 
 
-def _float_capacity(capacity: dict[str, Any]) -> None:
-    for name in _CAPACITY_FIELDS:
-        if name in capacity:
-            capacity[name] = float(capacity[name])
-    if isinstance(capacity.get("Table"), dict):
-        _float_capacity(capacity["Table"])
-    for index_kind in ("LocalSecondaryIndexes", "GlobalSecondaryIndexes"):
-        for index in (capacity.get(index_kind) or {}).values():
-            if isinstance(index, dict):
-                _float_capacity(index)
+def answer_decoder() -> AnswerDecoder:
+    """One decoder per process, compiled from the installed botocore's model on first use."""
+    global _decoder
+    if _decoder is None:
+        _decoder = AnswerDecoder()
+    return _decoder
 
 
-def _float_size_estimate(metrics: dict[str, Any]) -> None:
-    if isinstance(metrics.get("SizeEstimateRangeGB"), list):
-        metrics["SizeEstimateRangeGB"] = [float(x) for x in metrics["SizeEstimateRangeGB"]]
-
-
-def decode_data_answer(body: bytes) -> dict[str, Any]:
-    """A data-plane answer as boto3 returns it: doubles as float, blobs as bytes."""
-    answer: dict[str, Any] = orjson.loads(body) if body else {}
-    capacity = answer.get("ConsumedCapacity")
-    if isinstance(capacity, dict):
-        _float_capacity(capacity)
-    elif isinstance(capacity, list):
-        for one in capacity:
-            if isinstance(one, dict):
-                _float_capacity(one)
-    metrics = answer.get("ItemCollectionMetrics")
-    if isinstance(metrics, dict):
-        if "SizeEstimateRangeGB" in metrics or "ItemCollectionKey" in metrics:
-            _float_size_estimate(metrics)
-        else:  # BatchWriteItem: table -> [metrics]
-            for per_table in metrics.values():
-                for one in per_table if isinstance(per_table, list) else ():
-                    if isinstance(one, dict):
-                        _float_size_estimate(one)
-    if b'"B"' in body or b'"BS"' in body:
-        _decode_blobs(answer)
-    return answer
-
-
-_service_model: ServiceModel | None = None
-
-
-def _operation_model(operation: str) -> OperationModel:
-    global _service_model
-    if _service_model is None:
-        _service_model = get_session().get_service_model("dynamodb")
-    return _service_model.operation_model(operation)
+def decode_data_answer(operation: str, body: bytes) -> dict[str, Any]:
+    """A data-plane answer as boto3 returns it (blobs as bytes, timestamps as datetimes: what
+    botocore's parser converts, where its model says they sit)."""
+    return answer_decoder().decode(operation, body)
 
 
 def decode_control_answer(operation: str, body: bytes, status: int) -> dict[str, Any]:
     """Rare control-plane answers go through botocore's own parser: exact boto3 types."""
+    model = answer_decoder().model.operation_model(operation)
     parsed: dict[str, Any] = create_parser("json").parse(
-        {"body": body, "headers": {}, "status_code": status},
-        _operation_model(operation).output_shape,
+        {"body": body, "headers": {}, "status_code": status}, model.output_shape
     )
     parsed.pop("ResponseMetadata", None)
     return parsed
@@ -175,10 +118,10 @@ def error_of(body: bytes, status: int) -> tuple[str, str, Any]:
     if not isinstance(doc, dict) or not doc.get("__type"):
         return str(status), body[:200].decode("utf-8", "replace"), None
     code = str(doc["__type"]).rsplit("#", 1)[-1]
-    item = doc.get("Item")
-    if isinstance(item, dict) and (b'"B"' in body or b'"BS"' in body):
-        _decode_blobs(item)
-    return code, str(doc.get("message", doc.get("Message", ""))), item
+    decoder = answer_decoder()
+    if decoder.has_shape(code):  # a modelled error: its members decoded as botocore would
+        decoder.convert(code, doc, body)
+    return code, str(doc.get("message", doc.get("Message", ""))), doc.get("Item")
 
 
 # ---------------------------------------------------------------------------------------
@@ -313,7 +256,7 @@ class FastClient:
         status, answer = self._post(wire + b"\r\n" + body)
         if status == 200:
             if operation in DATA_OPERATIONS:
-                return decode_data_answer(answer)
+                return decode_data_answer(operation, answer)
             return decode_control_answer(operation, answer, status)
         code, message, item = error_of(answer, status)
         if status >= 500:

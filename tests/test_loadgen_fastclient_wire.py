@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+import base64
 import datetime
 from typing import Any
 
+import botocore
 import botocore.auth
 import orjson
 import pytest
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
+from botocore.parsers import create_parser
 from botocore.serialize import create_serializer
 from botocore.session import get_session
 
+from loadgen.answers import AnswerDecoder
 from loadgen.fastclient import (
-    DATA_OPERATIONS,
     TARGET_PREFIX,
     encode_request,
+    error_of,
     needs_signature,
     request_host,
 )
@@ -96,35 +100,117 @@ def test_request_bodies_equal_botocore(operation: str, request_body: dict[str, A
     assert orjson.loads(encode_request(operation, request_body)) == orjson.loads(serialized["body"])
 
 
-def _typed_leaves(shape: Any, path: str, seen: frozenset[str]) -> set[tuple[str, str]]:
-    kind = shape.type_name
-    if kind in ("double", "float", "blob", "timestamp"):
-        return {(path, kind)}
-    if shape.name in seen:
-        return set()
-    seen = seen | {shape.name}
-    if kind == "structure":
-        return set().union(
-            *(_typed_leaves(s, f"{path}.{n}", seen) for n, s in shape.members.items())
-        )
-    if kind == "list":
-        return _typed_leaves(shape.member, path + "[]", seen)
-    if kind == "map":
-        return _typed_leaves(shape.value, path + "{}", seen)
-    return set()
+BLOB = b"\x00\xffblob"
+WIRE_LEAVES: dict[str, Any] = {
+    "string": "s",
+    "integer": 7,
+    "long": 1 << 40,
+    "boolean": True,
+    "double": 1.5,
+    "float": 2.25,
+    "blob": base64.b64encode(BLOB).decode(),
+    "timestamp": 1718022896.25,
+}
 
 
-@pytest.mark.parametrize("operation", sorted(DATA_OPERATIONS))
-def test_hand_decoding_covers_every_converted_type_in_the_model(operation: str) -> None:
-    """The hot path converts doubles in ConsumedCapacity/ItemCollectionMetrics and blobs in
-    AttributeValues by hand; if botocore's model ever converts anything else, this fails."""
-    leaves = _typed_leaves(MODEL.operation_model(operation).output_shape, "", frozenset())
-    for path, kind in leaves:
-        if kind == "blob":
-            assert path.endswith((".B", ".BS[]")), path
-        else:
-            assert kind == "double", path
-            assert path.startswith((".ConsumedCapacity", ".ItemCollectionMetrics")), path
-            assert path.endswith(
-                ("CapacityUnits", "ReadCapacityUnits", "WriteCapacityUnits", "RangeGB[]")
-            ), path
+def synthetic(
+    shape: Any, leaves: set[str], path: str = "", depth: dict[str, int] | None = None
+) -> Any:
+    """A wire value (as DynamoDB would send it) holding every modelled leaf under `shape`;
+    each recursive shape is entered at most twice on a path. `leaves` collects the paths."""
+    depth = dict(depth or {})
+    if shape.type_name in WIRE_LEAVES:
+        leaves.add(f"{path}:{shape.type_name}")
+        enum = getattr(shape, "enum", None)
+        return enum[0] if enum else WIRE_LEAVES[shape.type_name]
+    if depth.get(shape.name, 0) >= 2:
+        return None
+    depth[shape.name] = depth.get(shape.name, 0) + 1
+    if shape.type_name == "list":
+        return [synthetic(shape.member, leaves, path + "[]", depth)]
+    if shape.type_name == "map":
+        return {"k": synthetic(shape.value, leaves, path + "{}", depth)}
+    assert shape.type_name == "structure", shape.type_name
+    members = {
+        name: synthetic(member, leaves, f"{path}.{name}", depth)
+        for name, member in shape.members.items()
+    }
+    return {name: value for name, value in members.items() if value is not None}
+
+
+def _botocore_parse(shape: Any, body: bytes) -> dict[str, Any]:
+    parsed = create_parser("json").parse({"body": body, "headers": {}, "status_code": 200}, shape)
+    parsed.pop("ResponseMetadata", None)
+    return parsed
+
+
+ANSWERING = sorted(n for n in MODEL.operation_names if MODEL.operation_model(n).output_shape)
+
+
+@pytest.mark.parametrize("operation", ANSWERING)
+def test_answers_decode_as_botocore_parses_them(operation: str) -> None:
+    """Every modelled leaf of every operation's answer (generated from the installed model, so
+    a member that a new botocore adds is covered without a change here) decodes to exactly
+    what botocore's parser gives: the hot path for data operations relies on it."""
+    shape = MODEL.operation_model(operation).output_shape
+    leaves: set[str] = set()
+    body = orjson.dumps(synthetic(shape, leaves))
+    ours = AnswerDecoder(MODEL).decode(operation, body)
+    assert ours == _botocore_parse(shape, body)
+    # the comparison saw converted leaves where the model has them (not a vacuous equality)
+    for leaf in leaves:
+        if leaf.endswith((":blob", ":timestamp")):
+            assert isinstance(_value_at(ours, leaf.split(":")[0]), bytes | datetime.datetime)
+
+
+def _value_at(doc: Any, path: str) -> Any:
+    for part in path.replace("[]", ".[]").replace("{}", ".{}").split(".")[1:]:
+        doc = doc[0] if part == "[]" else doc["k"] if part == "{}" else doc[part]
+    return doc
+
+
+def test_every_data_operation_converts_what_the_model_says() -> None:
+    """The decoder's skip test (a body without any converted member's name is not walked)
+    never skips a body that botocore would convert: blobs inside items deep in M and L."""
+    decoder = AnswerDecoder(MODEL)
+    item = {"pk": {"S": "x"}, "m": {"M": {"l": {"L": [{"BS": ["AAE="]}, {"B": "/w=="}]}}}}
+    body = orjson.dumps({"Attributes": item, "ConsumedCapacity": {"CapacityUnits": 1.0}})
+    decoded = decoder.decode("PutItem", body)
+    assert decoded["Attributes"]["m"]["M"]["l"]["L"] == [{"BS": [b"\x00\x01"]}, {"B": b"\xff"}]
+    assert decoded == _botocore_parse(MODEL.operation_model("PutItem").output_shape, body)
+    plain = orjson.dumps({"Attributes": {"pk": {"S": "x"}}})
+    assert decoder.plan("PutItemOutput")[0]  # there are triggers, and this body has none
+    assert not any(t in plain for t in decoder.plan("PutItemOutput")[0])
+
+
+def test_vector_index_capacity_decodes_as_boto3() -> None:
+    """botocore 1.44 added VectorIndexes to ConsumedCapacity (doubles): decoded as boto3 does."""
+    capacity = MODEL.shape_for("ConsumedCapacity")
+    if "VectorIndexes" not in capacity.members:
+        pytest.skip(f"botocore {botocore.__version__} does not model VectorIndexes")
+    body = orjson.dumps(
+        {
+            "Attributes": {"pk": {"S": "k"}, "b": {"B": "AAE="}},
+            "ConsumedCapacity": {
+                "TableName": "t",
+                "CapacityUnits": 2.0,
+                "VectorIndexes": {"v": {"VectorWriteRequestBytes": 12.5}},
+            },
+        }
+    )
+    ours = AnswerDecoder(MODEL).decode("PutItem", body)
+    assert ours == _botocore_parse(MODEL.operation_model("PutItem").output_shape, body)
+    assert ours["ConsumedCapacity"]["VectorIndexes"]["v"] == {"VectorWriteRequestBytes": 12.5}
+
+
+def test_condition_failure_item_decodes_as_boto3() -> None:
+    body = orjson.dumps(
+        {
+            "__type": "com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException",
+            "message": "The conditional request failed",
+            "Item": {"pk": {"S": "k"}, "b": {"B": "AAE="}},
+        }
+    )
+    code, message, item = error_of(body, 400)
+    assert (code, message) == ("ConditionalCheckFailedException", "The conditional request failed")
+    assert item == {"pk": {"S": "k"}, "b": {"B": b"\x00\x01"}}
