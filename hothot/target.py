@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from globaltable.control import ControlClient, ControlError
 from loadgen.client import Boto3Client, DynamoClient, OutcomeUnknown, StoreError
 from loadgen.table import TableUnusable, check_table, create_table
-from verdict.history import Duration
+from units import Duration
 
 
 class ReplicationSpec(BaseModel):

@@ -1,0 +1,96 @@
+"""Units of the campaign file and the spellings every part shares: durations, sizes, rates
+and replication links.
+
+The leaf of the house (docs/architecture.md): it imports nothing of ours, so `chaos`,
+`loadgen`, `verdict`, `globaltable` and `hothot` may all import it. DynamoDB item sizing is in
+`units.items`, YAML with line positions in `units.yamlpos`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator
+
+#: what a duration may be written as (also the campaign JSON Schema's pattern)
+DURATION_PATTERN = r"^\s*(-?\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$"
+_DURATION = re.compile(DURATION_PATTERN)
+_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
+
+
+def parse_duration(value: Any) -> float:
+    """'800ms' / '45s' / '2m' / '1h' / 1.5 -> seconds. Bare numbers are seconds."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected a duration like 800ms, 45s or 2m, got {value!r}")
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        m = _DURATION.match(value)
+        if m:
+            return float(m.group(1)) * _SECONDS[m.group(2)]
+    raise ValueError(f"expected a duration like 800ms, 45s or 2m, got {value!r}")
+
+
+def format_duration(seconds: float) -> str:
+    if seconds != 0 and abs(seconds) < 1:
+        return f"{round(seconds * 1000, 3):g}ms"
+    return f"{round(seconds, 3):g}s"
+
+
+#: what a size may be written as, any case (also the campaign JSON Schema's pattern)
+SIZE_PATTERN = r"^\s*(\d+(?:\.\d+)?)\s*([Bb]|[KkMm][Bb]|[KkMm][Ii][Bb])?\s*$"
+_SIZE = re.compile(SIZE_PATTERN)
+_BYTES = {"b": 1, "kb": 1024, "kib": 1024, "mb": 1024 * 1024, "mib": 1024 * 1024, None: 1}
+
+
+def parse_size(value: Any) -> int:
+    """'1KB' / '0.5KB' / '700B' / 700 -> bytes. 1 KB = 1,024 bytes, as DynamoDB counts."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected a size like 700B or 1.5KB, got {value!r}")
+    if isinstance(value, int | float):
+        return int(value)
+    if isinstance(value, str):
+        m = _SIZE.match(value)
+        if m:
+            unit = m.group(2).lower() if m.group(2) else None
+            return int(round(float(m.group(1)) * _BYTES[unit]))
+    raise ValueError(f"expected a size like 700B or 1.5KB, got {value!r}")
+
+
+#: what a rate may be written as: events per second, minute or hour (also the JSON Schema's)
+RATE_PATTERN = r"^\s*(\d+(?:\.\d+)?)\s*(?:/\s*(s|m|h))?\s*$"
+_RATE = re.compile(RATE_PATTERN)
+
+
+def parse_rate(value: Any) -> float:
+    """'200/s' / '600/m' / '50/h' / 200 -> events per second. Bare numbers are per second;
+    a negative rate is refused here, its bounds are the field's business."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected a rate like 200/s or 600/m, got {value!r}")
+    if isinstance(value, int | float):
+        if value < 0:
+            raise ValueError(f"a rate cannot be negative, got {value!r}")
+        return float(value)
+    if isinstance(value, str):
+        m = _RATE.match(value)
+        if m:
+            return float(m.group(1)) / _SECONDS[m.group(2) or "s"]
+    raise ValueError(f"expected a rate like 200/s or 600/m, got {value!r}")
+
+
+def format_rate(per_second: float) -> str:
+    return f"{round(per_second, 3):g}/s"
+
+
+#: pydantic field types: accept "800ms" or a number of seconds, store float seconds
+Duration = Annotated[float, BeforeValidator(parse_duration)]
+#: accept "1.5KB" or a number of bytes, store int bytes
+Size = Annotated[int, BeforeValidator(parse_size)]
+#: accept "200/s" or a number per second, store float events per second
+Rate = Annotated[float, BeforeValidator(parse_rate)]
+
+
+def link_name(source: str, target: str) -> str:
+    """The one spelling of a replication link everywhere: verdict.json, budgets, metrics."""
+    return f"{source}->{target}"
