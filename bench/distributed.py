@@ -88,7 +88,8 @@ def streaming(seconds: float, rate: float) -> dict[str, float]:
     monkey.patch_all()
     from locust.env import Environment
 
-    from hothot.distributed import HistoryReceiver, free_port
+    from hothot.channel import HistoryReceiver
+    from hothot.distributed import free_port
     from loadgen.engine import RegionStats
     from loadgen.hub import RecordHub, WrittenKeys, decoded
     from loadgen.metrics import LiveMetrics

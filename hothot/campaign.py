@@ -13,7 +13,7 @@ from chaos.spec import ChaosSpec
 from hothot.target import TargetSpec
 from loadgen.spec import ObserveSpec, WorkloadSpec, WritersSpec
 from loadgen.workloads import build_workloads
-from units import Duration
+from units import Duration, format_duration
 from units.yamlpos import PathKey, YamlError, line_of, load_with_lines, loc_text
 from verdict.cost import CostSpec
 from verdict.spec import BudgetSpec, VerdictOptions
@@ -103,6 +103,14 @@ def _cross_checks(c: Campaign) -> list[tuple[PathKey, str]]:
     failover = c.writers.failover
     if failover not in ("none", "nearest") and failover not in regions:
         problems.append((("writers", "failover"), f"unknown region {failover!r}"))
+    stages = c.writers.stages
+    if stages and abs(sum(stage.for_ for stage in stages) - c.duration) > 1e-6:
+        total = sum(stage.for_ for stage in stages)
+        problems.append((
+            ("writers", "stages"),
+            f"the stages last {format_duration(total)} and the campaign "
+            f"{format_duration(c.duration)}: together they must last exactly the duration",
+        ))  # fmt: skip
     for i, b in enumerate(c.budgets):
         if b.workload is not None and b.workload not in names:
             problems.append(

@@ -1,24 +1,5 @@
-"""Distributed mode on Locust's master/worker channel (issue 8).
-
-The master (this process) owns everything that must be one: the target, the chaos timeline,
-the lag probes (one monotonic clock), the history shards, live metrics, the final reads and the
-verdict. Workers only run users. They get the resolved campaign over Locust's message channel
-when they connect, stream their records back in paced batches, and apply client-side faults
-the master broadcasts. The verdict therefore needs nothing from the workers' disks.
-
-Messages (all small dicts; history travels as pre-encoded JSON lines):
-  worker → master  hothot_hello       {}                 handlers ready: send the plan
-  master → worker  hothot_plan        {campaign, endpoints, worker}
-  master → worker  hothot_conditions  {method, args}     client-side fault state
-  worker → master  hothot_history     {worker, lines, regions, keys, produced, raised}
-                   lines: JSON lines; regions: {region: [ops, errors]} of those lines;
-                   keys: written keys first seen in them; produced: the worker's total so far;
-                   raised: {workload: [count, first exception]} its workloads' own code
-                   raised so far
-  worker → master  hothot_flushed     {worker, produced, raised}  users stopped, all
-                   records sent (sent after the last batch; the master awaits it before the
-                   verdict)
-"""
+"""Distributed mode (issue 8): `hothot run --workers N` / `--expect-workers N` runs this process
+as a Locust master whose workers run the load (messages: `hothot.channel`)."""
 
 from __future__ import annotations
 
@@ -36,13 +17,15 @@ import orjson
 from rich.console import Console
 
 from hothot.campaign import Campaign
+from hothot.channel import BroadcastConditions, HistoryReceiver, WorkerTally
 from hothot.runner import CampaignRun
 from hothot.target import Target, stop_processes
-from loadgen.conditions import ClientConditions
+from loadgen.arrivals import ArrivalCounter, schedule
 from loadgen.engine import EngineError, RegionRate, RegionStats
-from loadgen.hub import Batch, RecordHub, WrittenKeys
+from loadgen.hub import RecordHub, WrittenKeys
 from loadgen.plan import LoadPlan
-from loadgen.users import WorkloadExceptions
+from loadgen.tally import describe_load, merge
+from loadgen.users import WorkloadExceptions, mix_of
 from verdict.analyze import CAMPAIGN_FILE, WORKERS_FILE
 
 #: how long the master waits for the expected workers to connect
@@ -65,110 +48,6 @@ def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as s:
         s.bind((host, 0))
         return int(s.getsockname()[1])
-
-
-class BroadcastConditions(ClientConditions):
-    """The master's client conditions: applied locally (the probes run here) and sent to
-    every worker, so the chaos client injector reaches users wherever they run."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.runner: Any = None
-        self._calls: list[tuple[str, list[Any]]] = []
-
-    def _broadcast(self, method: str, *args: Any) -> None:
-        self._calls.append((method, list(args)))
-        if self.runner is not None:
-            self.runner.send_message("hothot_conditions", {"method": method, "args": list(args)})
-
-    def replay_to(self, client_id: str) -> None:
-        """A worker joining late gets the faults already applied."""
-        for method, args in self._calls:
-            self.runner.send_message(
-                "hothot_conditions", {"method": method, "args": args}, client_id=client_id
-            )
-
-    def set_clock(self, region: str, offset_s: float, drift_ppm: float = 0.0,
-                  strobe_period_s: float = 0.0) -> None:  # fmt: skip
-        super().set_clock(region, offset_s, drift_ppm, strobe_period_s)
-        self._broadcast("set_clock", region, offset_s, drift_ppm, strobe_period_s)
-
-    def clear_clock(self, region: str) -> None:
-        super().clear_clock(region)
-        self._broadcast("clear_clock", region)
-
-    def set_outage(self, region: str, on: bool) -> None:
-        super().set_outage(region, on)
-        self._broadcast("set_outage", region, on)
-
-    def set_partition(self, regions: list[str] | tuple[str, ...], on: bool) -> None:
-        super().set_partition(regions, on)
-        self._broadcast("set_partition", list(regions), on)
-
-    def set_latency(self, region: str, seconds: float) -> None:
-        super().set_latency(region, seconds)
-        self._broadcast("set_latency", region, seconds)
-
-
-@dataclass
-class WorkerTally:
-    """What the master knows of one worker's history."""
-
-    received: int = 0
-    produced: int = 0  # as last reported by the worker
-    flushed: bool = False
-
-
-class HistoryReceiver:
-    """The master's end of the history stream: each worker's batch goes to the record hub
-    as it came (JSON lines plus counts: shards, progress and final reads need no decoding);
-    the receiver keeps what it knows of each worker."""
-
-    def __init__(self, hub: RecordHub) -> None:
-        self.hub = hub
-        self.tallies: dict[str, WorkerTally] = {}
-        #: each worker's latest tally of the exceptions its workloads raised (cumulative)
-        self.raised: dict[str, dict[str, list[Any]]] = {}
-
-    def register(self, runner: Any) -> None:
-        runner.register_message("hothot_history", self.on_history)
-        runner.register_message("hothot_flushed", self.on_flushed)
-
-    def on_history(self, environment: Any, msg: Any, **_: Any) -> None:
-        data = msg.data
-        worker, lines = data["worker"], data["lines"]
-        tally = self.tallies.setdefault(worker, WorkerTally())
-        received = lines.count(b"\n")
-        self.hub.batch.fire(Batch(worker, lines, received, data["regions"], data["keys"]))
-        tally.received += received
-        tally.produced = max(tally.produced, int(data.get("produced", 0)))
-        self._note_raised(worker, data)
-
-    def on_flushed(self, environment: Any, msg: Any, **_: Any) -> None:
-        tally = self.tallies.setdefault(msg.data["worker"], WorkerTally())
-        tally.produced = max(tally.produced, int(msg.data.get("produced", 0)))
-        tally.flushed = True
-        self._note_raised(msg.data["worker"], msg.data)
-
-    def _note_raised(self, worker: str, data: dict[str, Any]) -> None:
-        if data.get("raised"):
-            self.raised[worker] = data["raised"]
-
-    def raised_tallies(self) -> list[dict[str, list[Any]]]:
-        """The workers' tallies, in worker order (w1's first exception wins)."""
-        return [self.raised[worker] for worker in sorted(self.raised)]
-
-    def workers_file(self, lost: list[str]) -> dict[str, dict[str, Any]]:
-        """workers.json: records received and reported per worker, and which were lost."""
-        return {
-            name: {
-                "records_received": t.received,
-                "records_reported": t.produced,
-                "unsent": max(0, t.produced - t.received),
-                "lost": name in lost or not t.flushed,
-            }
-            for name, t in sorted(self.tallies.items())
-        }
 
 
 @dataclass
@@ -218,6 +97,11 @@ class DistributedEngine:
         self.runner: Any = None
         self.processes: list[subprocess.Popen[bytes]] = []
         self._lost: list[str] = []
+        #: client id -> worker name (w1, w2, ...), as each said hello
+        self.names: dict[str, str] = {}
+        #: open model: the schedule's arrivals that came due, per region
+        self.requested: dict[str, ArrivalCounter] = {}
+        self.t0 = 0.0
 
     def prepare(self, interrupted: Callable[[], bool]) -> None:
         """The master listening, its local workers spawned, every expected worker in."""
@@ -247,7 +131,7 @@ class DistributedEngine:
                                workloads=self.workloads)  # fmt: skip
         # Locust hands this to the workers: a stopping user finishes its operation, so no
         # write that was sent goes unrecorded
-        env = Environment(user_classes=classes, stop_timeout=self.plan.writers.timeout * 8 + 1.0)
+        env = Environment(user_classes=classes, stop_timeout=self.plan.writers.stop_timeout)
         try:
             return env.create_master_runner(
                 master_bind_host=self.master.host, master_bind_port=self.master.port
@@ -259,7 +143,7 @@ class DistributedEngine:
 
     def _on_hello(self, environment: Any, msg: Any, **_: Any) -> None:
         client_id = msg.node_id
-        worker = f"w{self.runner.get_worker_index(client_id) + 1}"
+        worker = self.names[client_id] = f"w{self.runner.get_worker_index(client_id) + 1}"
         # known from now on: one that sends no record (every call raised) is still awaited
         # at the end, with its tally of raised exceptions
         self.receiver.tallies.setdefault(worker, WorkerTally())
@@ -283,17 +167,34 @@ class DistributedEngine:
             )  # fmt: skip
 
     def describe(self) -> str:
-        users = self.plan.writers.per_region * len(self.plan.regions)
-        return f"{users} users on {self.runner.worker_count} workers"
+        load = describe_load(self.plan.writers, len(self.plan.regions))
+        return f"{load} on {self.runner.worker_count} workers"
 
     def start(self) -> None:
         self.probes.start()
-        self.runner.start(
-            self.plan.writers.per_region * len(self.plan.regions),
-            spawn_rate=self.plan.writers.spawn_rate,
-        )
+        profile = self.plan.rate_profile()
+        if profile is None:
+            users = self.plan.writers.users * len(self.plan.regions)
+            self.runner.start(users, spawn_rate=self.plan.writers.spawn_rate)
+            return
+        self.t0 = time.time()
+        weights = [w.spec.weight for w in mix_of(self.workloads)]
+        self.requested = {
+            region: ArrivalCounter(schedule(profile, self.plan.seed, region, weights), len(weights))
+            for region in self.plan.regions
+        }
+        ready = {node.id for node in self.runner.clients.ready}
+        shares = sorted((int(n[1:]), c) for c, n in self.names.items() if c in ready)
+        for share, (_, client_id) in enumerate(shares):
+            self.runner.send_message(
+                "hothot_start",
+                {"share": share, "of": len(shares), "elapsed_s": time.time() - self.t0},
+                client_id=client_id,
+            )  # fmt: skip
 
     def live(self) -> dict[str, RegionRate]:
+        for counter in self.requested.values():
+            counter.advance(time.time() - self.t0)
         return self.stats.snapshot()
 
     def exhausted(self) -> str | None:
@@ -304,9 +205,29 @@ class DistributedEngine:
         return None
 
     def stop(self) -> None:
-        self.runner.stop()
+        if self.requested:
+            until = time.time() - self.t0
+            for counter in self.requested.values():  # due until now: requested
+                counter.advance(until)
+            for client_id in self.names:
+                self.runner.send_message("hothot_stop", {"until_s": until}, client_id=client_id)
+        else:
+            self.runner.stop()
         self._lost = self._collect()
         self.probes.stop()
+
+    def load_figures(self) -> dict[str, Any]:
+        """The workers' tallies merged; the open model's `requested` is the master's own
+        count of the schedule, so a lost worker's share shows as not delivered."""
+        figures = merge(self.receiver.load)
+        mix = [w.name for w in mix_of(self.workloads)]
+        for region, counter in self.requested.items():
+            into = figures["regions"].setdefault(
+                region, {"workloads": {}, "peak_in_flight": 0, "late": 0, "max_late_s": 0.0}
+            )
+            for name, due in zip(mix, counter.due, strict=True):
+                into["workloads"].setdefault(name, [0, 0, 0])[0] = due
+        return figures
 
     def _collect(self) -> list[str]:
         """Wait for every worker's last records; a worker that does not hand them over is

@@ -46,7 +46,8 @@ from loadgen.metrics import LiveMetrics, budget_label
 from loadgen.plan import LoadPlan
 from loadgen.recorder import ShardSet
 from loadgen.table import TableUnusable
-from verdict.analyze import CAMPAIGN_FILE, analyze
+from loadgen.tally import load_document
+from verdict.analyze import CAMPAIGN_FILE, LOAD_FILE, analyze
 from verdict.errors import HistoryError
 from verdict.history import TRUTH_FILE
 from verdict.summary import print_summary
@@ -82,6 +83,7 @@ def load_plan(campaign: Campaign, target: Target, worker: str = "w0") -> LoadPla
         workloads=list(campaign.workloads),
         observe=campaign.observe,
         worker=worker,
+        duration=campaign.duration,
     )
 
 
@@ -336,8 +338,9 @@ class CampaignRun:
         t0 = time.time()
         timeline.start(t0)
         engine.start()
-        self._watch(t0, engine.live, timeline, engine.exhausted)
+        self._watch(t0, engine, timeline)
         engine.stop()
+        self.save_load(t0, complete=True)
         timeline.stop()
         self.settle()
         if not self.interruption.hurried:
@@ -352,43 +355,58 @@ class CampaignRun:
         code = self.report_raised(engine.raised(), code)
         return EXIT_INTERRUPTED if self.interruption.asked else code
 
-    def _watch(
-        self,
-        t0: float,
-        live: Callable[[], dict[str, Any]],
-        timeline: Timeline,
-        stop_early: Callable[[], str | None] = lambda: None,
-    ) -> None:
-        """Show progress until the campaign's duration has passed, an interruption, or
-        `stop_early` gives a reason (printed) to end the load now."""
-        duration = self.campaign.duration
+    def save_load(self, t0: float, *, complete: bool) -> None:
+        """load.json: what the load requested and delivered (docs/verdict.md, "Load").
+        Written each second of the load too, so a killed run keeps its figures."""
+        assert self.engine is not None
+        document = load_document(
+            self.campaign.writers,
+            self.campaign.duration,
+            time.time() - t0,
+            self.engine.load_figures(),
+            complete=complete,
+        )
+        path = self.report_dir / LOAD_FILE
+        partial = path.with_suffix(".tmp")
+        partial.write_bytes(orjson.dumps(document, option=orjson.OPT_INDENT_2))
+        partial.replace(path)
+
+    def _watch(self, t0: float, engine: LoadEngine, timeline: Timeline) -> None:
+        """Show progress until the campaign's duration has passed, an interruption, or the
+        engine gives a reason (printed) to end the load now; load.json kept current."""
+        duration, saved = self.campaign.duration, t0
         with RunProgress(self.campaign.name, self.console) as progress:
             while not self.interruption.asked:
                 elapsed = time.time() - t0
-                stats = live()
-                progress.update(
-                    Snapshot(
-                        elapsed=min(elapsed, duration),
-                        duration=duration,
-                        regions={
-                            r: RegionCounts(s.ops, s.errors, s.ops_per_s, s.errors_per_s)
-                            for r, s in sorted(stats.items())
-                        },
-                        faults=timeline.active(),
-                    )
-                )
+                progress.update(_snapshot(min(elapsed, duration), duration, engine, timeline))
                 if elapsed >= duration:
                     break
-                reason = stop_early()
+                reason = engine.exhausted()
                 if reason:
                     self.console.print(f"[red]{escape(reason)}[/red]")
                     break
+                if time.time() - saved >= 1.0:
+                    self.save_load(t0, complete=False)
+                    saved = time.time()
                 time.sleep(min(0.25, max(0.0, duration - elapsed)))
         if self.interruption.asked:
             self.console.print(
-                f"[yellow]interrupted ({', '.join(self.interruption.signals)}): stopping users,"
-                " healing faults, flushing the history[/yellow]"
+                f"[yellow]interrupted ({', '.join(self.interruption.signals)}): stopping the "
+                "load, healing faults, flushing the history[/yellow]"
             )
+
+
+def _snapshot(elapsed: float, duration: float, engine: LoadEngine, timeline: Timeline) -> Snapshot:
+    stats = engine.live()
+    return Snapshot(
+        elapsed=elapsed,
+        duration=duration,
+        regions={
+            r: RegionCounts(s.ops, s.errors, s.ops_per_s, s.errors_per_s)
+            for r, s in sorted(stats.items())
+        },
+        faults=timeline.active(),
+    )
 
 
 def _budget_name(budget: dict[str, Any]) -> str:

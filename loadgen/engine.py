@@ -65,6 +65,10 @@ class LoadEngine(Protocol):
     def lost_workers(self) -> list[str]:
         """Workers whose records did not all arrive (the history is partial)."""
 
+    def load_figures(self) -> dict[str, Any]:
+        """`loadgen.tally.merge` of every process's LoadTally (requested, delivered,
+        dropped per region and workload; CPU per process)."""
+
     def save(self, report_dir: Path) -> None:
         """The engine's own files in the report directory (workers.json)."""
 

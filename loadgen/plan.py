@@ -9,6 +9,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
+from loadgen.arrivals import RateProfile
 from loadgen.client import Boto3Client, DynamoClient
 from loadgen.failover import failover_target
 from loadgen.spec import ObserveSpec, WorkloadSpec, WritersSpec
@@ -33,6 +34,8 @@ class LoadPlan:
     credentials: dict[str, str] | None = None
     #: this process's name in record ids and the shard file name
     worker: str = "w0"
+    #: seconds the load lasts (the open model's schedule spans it)
+    duration: float = 0.0
 
     def __post_init__(self) -> None:
         if not self.regions:
@@ -48,6 +51,16 @@ class LoadPlan:
             raise ValueError(f"workload names repeat: {dup}; give each a distinct `name:`")
         for region in self.regions:  # raises naming a failover region outside the campaign
             failover_target(self.writers.failover, region, self.regions)
+
+    def rate_profile(self) -> RateProfile | None:
+        """The open model's rate over the duration; None in the closed model."""
+        writers = self.writers
+        if not writers.open:
+            return None
+        if writers.stages is None:
+            return RateProfile.constant(float(writers.rate or 0.0), self.duration)
+        stages = [(stage.for_, stage.rate) for stage in writers.stages]
+        return RateProfile.staged(float(writers.rate or 0.0), stages)
 
     def client(self, region: str) -> DynamoClient:
         """A new client for `region` (each user owns its own: no shared connection pools)."""

@@ -15,19 +15,22 @@ from locust.env import Environment
 from loadgen.conditions import ClientConditions
 from loadgen.engine import RegionRate, RegionStats
 from loadgen.hub import RecordHub, WrittenKeys
+from loadgen.openload import OpenLoad
 from loadgen.plan import LoadPlan
 from loadgen.probes import LagProbes
 from loadgen.recorder import RecordIds
 from loadgen.recording import RecordingClient, Sink
-from loadgen.users import WorkloadExceptions, user_classes
+from loadgen.tally import LoadTally, describe_load, merge
+from loadgen.users import WorkloadExceptions, mix_of, user_classes
 from loadgen.workloads import Workload, build_workloads
 from verdict.history import Op, Record
 
 
 class LoadSession:
-    """The local load engine (`loadgen.engine.LoadEngine`): users (per_region x regions) and
-    lag probes in this process. `start()` returns at once; Locust's greenlets run while the
-    caller sleeps (gevent-patched `time.sleep`)."""
+    """The local load engine (`loadgen.engine.LoadEngine`): Locust users (closed model) or
+    the arrival schedule (open model, `loadgen.openload`), and the lag probes, all in this
+    process. `start()` returns at once; the greenlets run while the caller sleeps
+    (gevent-patched `time.sleep`)."""
 
     def __init__(self, plan: LoadPlan, hub: RecordHub, conditions: ClientConditions) -> None:
         self.plan = plan
@@ -35,6 +38,7 @@ class LoadSession:
         self.ids = RecordIds(plan.worker)
         self.workloads = build_workloads(plan.workloads, plan.regions)
         self._raised = WorkloadExceptions()
+        self.tally = LoadTally(plan.regions, self.workloads)
         self.stats = RegionStats(plan.regions)
         self._written = WrittenKeys()
         self.probes = LagProbes(
@@ -49,44 +53,51 @@ class LoadSession:
         )
         for listener in (self._written.on_record, self.stats.on_record, self.probes.offer):
             hub.record.add_listener(listener)
-        classes = user_classes(
-            plan,
-            hub.sink,
-            conditions,
-            ids=self.ids,
-            workloads=self.workloads,
-            raised=self._raised,
-        )
-        # a stopping user finishes its operation so that no sent write goes unrecorded
-        stop_timeout = plan.writers.timeout * 8 + 1.0
-        self.env = Environment(user_classes=classes, stop_timeout=stop_timeout)
+        profile = plan.rate_profile()
+        self.open = None if profile is None else OpenLoad(
+            plan, profile, hub.sink, conditions, ids=self.ids, mix=mix_of(self.workloads),
+            raised=self._raised, tally=self.tally,
+        )  # fmt: skip
+        classes = [] if self.open else user_classes(
+            plan, hub.sink, conditions, ids=self.ids, workloads=self.workloads,
+            raised=self._raised, tally=self.tally,
+        )  # fmt: skip
+        self.env = Environment(user_classes=classes, stop_timeout=plan.writers.stop_timeout)
         self.runner = self.env.create_local_runner()
         self._started = False
         self._stopped = False
 
     @property
     def user_count(self) -> int:
-        return self.plan.writers.per_region * len(self.plan.regions)
+        return self.plan.writers.users * len(self.plan.regions)
 
     def prepare(self, interrupted: Callable[[], bool]) -> None:
         """Nothing to wait for in one process."""
 
     def describe(self) -> str:
-        return f"{self.user_count} users"
+        return describe_load(self.plan.writers, len(self.plan.regions))
 
     def start(self) -> None:
         if self._started:
             raise RuntimeError("this load session was already started")
         self._started = True
         self.probes.start()
+        if self.open is not None:
+            self.open.start()
+            return
+        self.tally.started()
         self.runner.start(self.user_count, spawn_rate=self.plan.writers.spawn_rate)
 
     def stop(self) -> None:
-        """Stop users (each finishes its current operation), then the probes."""
+        """Stop the load (each operation in flight finishes), then the probes."""
         if self._stopped:
             return
         self._stopped = True
-        self.runner.stop()
+        if self.open is not None:
+            self.open.stop(self.plan.writers.stop_timeout)
+        else:
+            self.runner.stop()
+            self.tally.stopped()
         self.runner.quit()
         self.probes.stop()
 
@@ -108,6 +119,9 @@ class LoadSession:
 
     def lost_workers(self) -> list[str]:
         return []
+
+    def load_figures(self) -> dict[str, Any]:
+        return merge({self.plan.worker: self.tally.snapshot()})
 
     def save(self, report_dir: Path) -> None:
         """No file of its own: the history says everything."""

@@ -64,7 +64,7 @@ def _stream_to_receiver(report_dir: str) -> None:
     from locust.exception import RPCSendError
 
     import hothot.worker
-    from hothot.distributed import HistoryReceiver
+    from hothot.channel import HistoryReceiver
     from loadgen.engine import RegionStats
     from loadgen.hub import RecordHub, WrittenKeys
     from loadgen.recorder import ShardSet

@@ -30,6 +30,8 @@ JUNIT_FILE = "junit.xml"
 REPORT_FILE = "report.html"
 #: written by the distributed master: per-worker record counts, and which workers were lost
 WORKERS_FILE = "workers.json"
+#: written by the runner: operations requested, delivered and dropped (docs/verdict.md, Load)
+LOAD_FILE = "load.json"
 
 
 @dataclass
