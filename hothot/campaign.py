@@ -3,6 +3,7 @@ file:line:field errors, `--set` overrides, and a resolved copy for the report di
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from chaos.spec import ChaosSpec
-from hothot.target import TargetSpec
+from hothot.target import Target, TargetSpec
+from loadgen.plan import LoadPlan
 from loadgen.spec import ObserveSpec, WorkloadSpec, WritersSpec
 from loadgen.workloads import build_workloads
 from units import Duration, format_duration
@@ -205,3 +207,31 @@ def resolved_yaml(campaign: Campaign, *, chaos: Any = None) -> str:
         aws = data.get("chaos", {}).get("aws")
         data["chaos"] = {"faults": chaos, "aws": aws} if aws else chaos
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+
+def new_report_dir(campaign: Campaign, explicit: str | Path | None) -> Path:
+    if explicit is not None:
+        path = Path(explicit)
+    else:
+        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+        path = Path(campaign.report.dir) / f"{campaign.name}-{stamp}"
+        n = 1
+        while path.exists():
+            n += 1
+            path = Path(campaign.report.dir) / f"{campaign.name}-{stamp}-{n}"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def load_plan(campaign: Campaign, target: Target, worker: str = "w0") -> LoadPlan:
+    return LoadPlan(
+        regions=list(campaign.target.regions),
+        endpoints=dict(target.endpoints),
+        table=campaign.target.table,
+        seed=campaign.seed,
+        writers=campaign.writers,
+        workloads=list(campaign.workloads),
+        observe=campaign.observe,
+        worker=worker,
+        duration=campaign.duration,
+    )

@@ -26,7 +26,7 @@ from loadgen.hub import RecordHub, WrittenKeys
 from loadgen.plan import LoadPlan
 from loadgen.tally import describe_load, merge
 from loadgen.users import WorkloadExceptions, mix_of
-from verdict.analyze import CAMPAIGN_FILE, WORKERS_FILE
+from verdict.report_dir import CAMPAIGN_FILE, WORKERS_FILE
 
 #: how long the master waits for the expected workers to connect
 CONNECT_TIMEOUT_S = 60.0
@@ -283,8 +283,11 @@ class DistributedRun(CampaignRun):
         expect_workers: int | None = None,
         bind: str = "127.0.0.1:5557",
         console: Console | None = None,
+        accept_partial: bool = False,
     ) -> None:
-        super().__init__(campaign, report_dir=report_dir, console=console)
+        super().__init__(
+            campaign, report_dir=report_dir, console=console, accept_partial=accept_partial
+        )
         self.conditions: BroadcastConditions = BroadcastConditions()
         expect = max(local_workers, expect_workers or 0)
         #: why the master cannot listen where asked (told by `execute`, before any target)

@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from rich.console import Console, Group
 from rich.live import Live
@@ -94,3 +95,18 @@ class RunProgress:
             style="bold yellow" if snap.faults else "dim",
         )
         return Group(head, bar, table, faults)
+
+
+def snapshot(
+    elapsed: float, duration: float, stats: Mapping[str, Any], faults: list[str]
+) -> Snapshot:
+    """A progress snapshot from a load engine's `live()` figures and the active faults."""
+    return Snapshot(
+        elapsed=elapsed,
+        duration=duration,
+        regions={
+            r: RegionCounts(s.ops, s.errors, s.ops_per_s, s.errors_per_s)
+            for r, s in sorted(stats.items())
+        },
+        faults=faults,
+    )

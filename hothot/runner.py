@@ -16,7 +16,6 @@ import atexit
 import os
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,9 +27,9 @@ import chaos
 from chaos.injectors import build as build_injectors
 from chaos.timeline import Timeline
 from globaltable.control import ControlClient, ControlError
-from hothot.campaign import Campaign, resolved_yaml
+from hothot.campaign import Campaign, load_plan, new_report_dir, resolved_yaml
 from hothot.interruption import Interruption
-from hothot.progress import RegionCounts, RunProgress, Snapshot
+from hothot.progress import RunProgress, snapshot
 from hothot.target import (
     Target,
     TargetError,
@@ -47,9 +46,11 @@ from loadgen.plan import LoadPlan
 from loadgen.recorder import ShardSet
 from loadgen.table import TableUnusable
 from loadgen.tally import load_document
-from verdict.analyze import CAMPAIGN_FILE, LOAD_FILE, analyze
+from verdict.analyze import analyze
+from verdict.budgets import FILTERS
 from verdict.errors import HistoryError
 from verdict.history import TRUTH_FILE
+from verdict.report_dir import CAMPAIGN_FILE, LOAD_FILE
 from verdict.summary import print_summary
 
 if TYPE_CHECKING:
@@ -57,34 +58,6 @@ if TYPE_CHECKING:
 
 EXIT_OK, EXIT_BUDGET, EXIT_INVALID, EXIT_INTERRUPTED = 0, 1, 2, 130
 QUIESCE_TIMEOUT_S = 60.0
-
-
-def new_report_dir(campaign: Campaign, explicit: str | Path | None) -> Path:
-    if explicit is not None:
-        path = Path(explicit)
-    else:
-        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-        path = Path(campaign.report.dir) / f"{campaign.name}-{stamp}"
-        n = 1
-        while path.exists():
-            n += 1
-            path = Path(campaign.report.dir) / f"{campaign.name}-{stamp}-{n}"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def load_plan(campaign: Campaign, target: Target, worker: str = "w0") -> LoadPlan:
-    return LoadPlan(
-        regions=list(campaign.target.regions),
-        endpoints=dict(target.endpoints),
-        table=campaign.target.table,
-        seed=campaign.seed,
-        writers=campaign.writers,
-        workloads=list(campaign.workloads),
-        observe=campaign.observe,
-        worker=worker,
-        duration=campaign.duration,
-    )
 
 
 class CampaignRun:
@@ -99,8 +72,10 @@ class CampaignRun:
         *,
         report_dir: str | Path | None = None,
         console: Console | None = None,
+        accept_partial: bool = False,
     ) -> None:
         self.campaign = campaign
+        self.accept_partial = accept_partial
         if console is None:
             console = Console(stderr=True)
             # a log, not a screen: keep each line whole (the report path, the cost line)
@@ -239,7 +214,9 @@ class CampaignRun:
 
     def judge(self, partial: bool) -> int:
         try:
-            verdict = analyze(self.report_dir, partial=partial or None)
+            verdict = analyze(
+                self.report_dir, partial=partial or None, accept_partial=self.accept_partial
+            )
         except HistoryError as exc:
             self.console.print(f"[red]verdict: {exc}[/red]")
             return EXIT_INVALID
@@ -378,7 +355,9 @@ class CampaignRun:
         with RunProgress(self.campaign.name, self.console) as progress:
             while not self.interruption.asked:
                 elapsed = time.time() - t0
-                progress.update(_snapshot(min(elapsed, duration), duration, engine, timeline))
+                progress.update(
+                    snapshot(min(elapsed, duration), duration, engine.live(), timeline.active())
+                )
                 if elapsed >= duration:
                     break
                 reason = engine.exhausted()
@@ -396,21 +375,6 @@ class CampaignRun:
             )
 
 
-def _snapshot(elapsed: float, duration: float, engine: LoadEngine, timeline: Timeline) -> Snapshot:
-    stats = engine.live()
-    return Snapshot(
-        elapsed=elapsed,
-        duration=duration,
-        regions={
-            r: RegionCounts(s.ops, s.errors, s.ops_per_s, s.errors_per_s)
-            for r, s in sorted(stats.items())
-        },
-        faults=timeline.active(),
-    )
-
-
 def _budget_name(budget: dict[str, Any]) -> str:
     """The `budget` label: metric plus filters, as the alert rules and the verdict spell it."""
-    return budget_label(
-        budget["metric"], {f: budget.get(f) for f in ("workload", "region", "link")}
-    )
+    return budget_label(budget["metric"], {f: budget.get(f) for f in FILTERS})

@@ -19,8 +19,7 @@ import gevent
 import yaml
 from locust.exception import RPCError, RPCSendError
 
-from hothot.campaign import parse_campaign
-from hothot.runner import load_plan
+from hothot.campaign import load_plan, parse_campaign
 from hothot.target import Target
 from loadgen.conditions import ClientConditions
 from loadgen.plan import LoadPlan

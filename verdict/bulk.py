@@ -142,13 +142,15 @@ class ColumnIngester:
         self._tally(
             b.workload, b.region, write, b.outcome == 1, is_write & fail, is_get & ok & ~b.final
         )
+        acknowledged = ok & ((is_get & ~b.final) | is_write) & np.isfinite(b.t_inv)
+        self.s.latency.add_block(b.op, acknowledged, b.region, b.workload, b.t_inv, b.t_comp)
         failed = np.flatnonzero(is_write & fail)
         condition = np.zeros(len(b.op), dtype=bool)
         if len(failed):  # client_lww rejections name their blocker; only failed writes can
             errors = self.s.failed_errors
             for i in failed.tolist():
                 row = b.row(i)
-                errors[int(b.workload[i]), error_name(row.error)] += 1
+                errors[int(b.workload[i]), int(b.region[i]), error_name(row.error)] += 1
                 condition[i] = "ConditionalCheck" in str(row.error)
                 if row.blocked_by is not None:
                     self._rejection(b, i, row)

@@ -14,6 +14,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from verdict.latency import Latencies
+
 #: w_flags bits
 DELETE = 1
 UNKNOWN = 2  # outcome unknown (timeout): counted only once its vid is seen
@@ -136,8 +138,10 @@ class VersionStore:
     duplicates: int = 0
     #: failed writes that name the write that rejected them, in record order
     rejections: list[Rejection] = field(default_factory=list)
-    #: failed writes by (workload, error): what the target said when it refused them
-    failed_errors: Counter[tuple[int, str]] = field(default_factory=Counter)
+    #: failed writes by (workload, region, error): what the target said when it refused them
+    failed_errors: Counter[tuple[int, int, str]] = field(default_factory=Counter)
+    #: latency of acknowledged workload operations, for latency budgets
+    latency: Latencies = field(default_factory=Latencies)
 
     def vid(self, name: str) -> int:
         i = self.vids.get(name)
@@ -193,7 +197,7 @@ class VersionStore:
         """A fast `add(record)`: the hot loop of the verdict, so everything it touches is
         bound to a local once. A record missing an always-present field raises KeyError."""
         region_of, workload_of, tally = self.regions, self.workloads, self.tally
-        failed_errors = self.failed_errors
+        failed_errors, latency = self.failed_errors, self.latency.add
         vids, vid, vid_write, seen = self.vids, self.vid, self.vid_write, self.seen
         key_of, key_ids, key_head = self._key, self.keys.ids, self.key_head
         key_workload = self.key_workload
@@ -273,6 +277,9 @@ class VersionStore:
                     r_vid.append(v)
                     r_region.append(region)
                 tally[code | 3] += 1
+                t_inv, t_comp = rec.get("t_invoke"), rec.get("t_complete")
+                if t_inv is not None and t_comp is not None and t_comp > 0:
+                    latency(op, region, workload, t_inv, t_comp)
                 if "attrs" in rec and rec["attrs"]:
                     for x in rec["attrs"].values():
                         if x:
@@ -287,7 +294,7 @@ class VersionStore:
                 flags, kind = UNKNOWN, 1
             else:
                 tally[code | 2] += 1
-                failed_errors[workload, error_name(rec.get("error"))] += 1
+                failed_errors[workload, region, error_name(rec.get("error"))] += 1
                 if "blocked_by" in rec:
                     r = rejection(workload, region, rec.get("key"), t_inv, t_comp,
                                   rec["blocked_by"])  # fmt: skip
@@ -339,6 +346,8 @@ class VersionStore:
             if valued and wname in valued and "value" in rec:
                 w_value[w] = rec["value"]
             tally[code | kind] += 1
+            if not kind and t_comp > 0:
+                latency(op, region, workload, t_inv, t_comp)
 
         return add
 

@@ -9,8 +9,7 @@ from typing import Any
 
 from units import format_duration, parse_duration
 from verdict.cost_campaign import render_html as render_cost
-from verdict.figures import untrusted_truth
-from verdict.junit import fault_failure_text, show
+from verdict.junit import budget_figure, interval_text, show
 from verdict.plots import lag_svg, timeline_svg
 
 CSS = """
@@ -22,6 +21,7 @@ td:first-child,th:first-child{text-align:left}
 .pass{color:#1a7f37;font-weight:600}.fail{color:#cf222e;font-weight:600}
 .banner{padding:12px 16px;border-radius:6px;font-size:20px;font-weight:700;margin:12px 0}
 .banner.pass{background:#dafbe1}.banner.fail{background:#ffebe9}
+.banner.untrusted{background:#fff1c2;color:#7a4b00;border:2px solid #bf8700}
 .warn{background:#fff8c5;border:1px solid #d4a72c;padding:8px 12px;border-radius:6px;margin:8px 0}
 .alarm{background:#ffebe9;border:2px solid #cf222e;padding:8px 12px;border-radius:6px;margin:8px 0}
 .muted{color:#777}.legend{font-size:12px;color:#555;margin-bottom:8px}.legend span{margin-right:14px}
@@ -82,9 +82,44 @@ def _budgets(data: dict[str, Any]) -> str:
         if b["no_data"]:
             status += ' <span class="muted">(no data)</span>'
         rows.append(
-            [escape(b["label"]), show(b["observed"], b["unit"]), show(b["max"], b["unit"]), status]
+            [escape(b["label"]), escape(budget_figure(b)), show(b["max"], b["unit"]), status]
         )
-    return _table(["budget", "observed", "limit", "result"], rows, "budgets")
+    note = (
+        '<p class="muted">Observed figures carry their 95% interval (rates: Wilson; '
+        "percentiles: order statistics); a budget with a confidence holds only when the "
+        "interval's upper bound at that level is within the limit.</p>"
+    )
+    return _table(["budget", "observed", "limit", "result"], rows, "budgets") + note
+
+
+def _load(data: dict[str, Any]) -> str:
+    """Requested, delivered and dropped per region, and the intensity per workload."""
+    load = data.get("load") or {}
+    if load.get("model") == "open":
+        shape = f"{load.get('rate') or 0:g}/s per region" if not load.get("stages") else "stages"
+        head = f"<p>Open model ({escape(shape)}, at most {load.get('max_in_flight')} in flight per region).</p>"
+    elif load.get("model") == "closed":
+        head = (
+            f"<p>Closed model ({load.get('users_per_region')} users per region, each as fast as "
+            "the target answers): the intensity depends on the machine.</p>"
+        )
+    else:
+        head = '<p class="muted">No load.json: requested and dropped operations unknown.</p>'
+    rows = [
+        [escape(r), _t(f.get("requested")), f.get("delivered", 0), f.get("dropped", 0),
+         interval_text(f.get("dropped_rate_ci95"), "rate") or "—", f.get("peak_in_flight", 0),
+         escape(f.get("bottleneck") or "")]
+        for r, f in sorted((load.get("regions") or {}).items())
+    ]  # fmt: skip
+    table = _table(
+        ["region", "requested", "delivered", "dropped", "dropped rate (95%)", "peak in flight",
+         "bottleneck"], rows,
+    ) if rows else ""  # fmt: skip
+    intensity = [
+        [escape(name), _t(w.get("keys")), _t(w.get("writes_per_key_per_s"))]
+        for name, w in sorted((load.get("workloads") or {}).items())
+    ]
+    return head + table + _table(["workload", "keys", "writes per key per second"], intensity)
 
 
 def _workloads(data: dict[str, Any]) -> str:
@@ -103,9 +138,9 @@ def _workloads(data: dict[str, Any]) -> str:
                 w.get("writes_failed", 0),
                 f"{w['writes_unknown']} ({w['unknown_resolved']} seen)",
                 w["conflicts"],
-                f"{w['conflict_rate']:.4%}",
+                _rate(w, "conflict_rate"),
                 w["lost_updates"],
-                f"{w['lost_update_rate']:.4%}",
+                _rate(w, "lost_update_rate"),
                 w["skew_inverted"],
                 w["divergent_keys"],
                 value,
@@ -114,6 +149,13 @@ def _workloads(data: dict[str, Any]) -> str:
     head = ["workload", "writes ok", "writes failed", "unknown", "conflicts", "conflict rate"]
     head += ["lost", "lost rate"]
     return _table([*head, "skew-inverted", "divergent keys", "counter/cart check"], rows)
+
+
+def _rate(row: dict[str, Any], name: str) -> str:
+    """`2.1000% [1.9%, 2.3%]`: the rate and its 95 % interval."""
+    ci = row.get(f"{name}_ci95")
+    interval = f" [{ci[0]:.2%}, {ci[1]:.2%}]" if ci else ""
+    return f"{row[name]:.4%}{interval}"
 
 
 def _faults(data: dict[str, Any]) -> str:
@@ -231,24 +273,26 @@ def _when(data: dict[str, Any]) -> str:
     return f"run of {start}{length} · "
 
 
-def render_html(data: dict[str, Any]) -> str:
+def _banner(data: dict[str, Any]) -> str:
+    """UNTRUSTED (never green) with its reasons, else PASSED/FAILED and the budgets held."""
+    if not data.get("trusted", True):
+        reasons = "".join(f"<li>{escape(r['message'])}</li>" for r in data["untrusted"])
+        return (
+            '<div class="banner untrusted">UNTRUSTED: these figures cannot gate a release '
+            f"(exit 2)</div><ul>{reasons}</ul>"
+        )
     ok = data["passed"]
-    banner = f'<div class="banner {"pass" if ok else "fail"}">{"PASSED" if ok else "FAILED"}: '
     failed = sum(not b["passed"] for b in data["budgets"])
-    if data["budgets"]:
-        banner += f"{len(data['budgets']) - failed} of {len(data['budgets'])} budgets hold"
-    else:
-        banner += "no budgets set"
-    faulty = data.get("fault_failures") or []
-    if faulty:
-        banner += f", but {len(faulty)} fault{'s' if len(faulty) > 1 else ''} failed"
-    elif untrusted_truth(data):
-        banner += ", but the verdict disagrees with the emulator's ground truth"
-    banner += "</div>"
-    warnings = [
-        f'<div class="alarm"><b>FAULT FAILED</b>: {escape(fault_failure_text(f))}</div>'
-        for f in faulty
-    ]
+    held = (
+        f"{len(data['budgets']) - failed} of {len(data['budgets'])} budgets hold"
+        if data["budgets"]
+        else "no budgets set"
+    )
+    return f'<div class="banner {"pass" if ok else "fail"}">{"PASSED" if ok else "FAILED"}: {held}</div>'
+
+
+def _warnings(data: dict[str, Any]) -> list[str]:
+    warnings = []
     if data["partial"]:
         warnings.append(
             '<div class="warn">Partial history: the run did not end cleanly; figures cover what was recorded.</div>'
@@ -263,35 +307,49 @@ def render_html(data: dict[str, Any]) -> str:
         )
     if data.get("truth_mismatch"):
         warnings.append('<div class="alarm"><b>TRUTH MISMATCH</b>: see "Ground truth" below.</div>')
-    hist = data["history"]
-    if hist["skipped_lines"]:
+    skipped = data["history"]["skipped_lines"]
+    if skipped:
         warnings.append(
-            f'<div class="warn">{hist["skipped_lines"]} history lines were unreadable and skipped.</div>'
+            f'<div class="warn">{skipped} history lines were unreadable and skipped.</div>'
         )
-    tot = data["totals"]
+    return warnings
+
+
+def _lag_and_stale(data: dict[str, Any]) -> list[str]:
     lag_rows = [
         [escape(k), *(format_duration(v[q]) for q in ("p50", "p95", "p99", "max")), v["count"]]
         for k, v in sorted(data["lag"].items())
     ]
     stale = data["stale_reads"]
     stale_rows = [
-        [
-            escape(r),
-            v.get("count", 0),
-            v.get("stale", 0),
-            *(format_duration(v[q]) if q in v else "—" for q in ("p50", "p99", "max")),
-        ]
+        [escape(r), v.get("count", 0), v.get("stale", 0),
+         *(format_duration(v[q]) if q in v else "—" for q in ("p50", "p99", "max"))]
         for r, v in stale["regions"].items()
+    ]  # fmt: skip
+    return [
+        "<h2>Replication lag per link</h2>",
+        lag_svg(data["lag"]),
+        _table(["link", "p50", "p95", "p99", "max", "probes"], lag_rows) if lag_rows else "",
+        f"<h2>Stale reads (bound {format_duration(stale['bound_s'])})</h2>",
+        _table(["region", "reads", "stale", "p50 staleness", "p99", "max"], stale_rows)
+        if stale_rows
+        else '<p class="muted">No reads.</p>',
     ]
+
+
+def render_html(data: dict[str, Any]) -> str:
+    hist, tot = data["history"], data["totals"]
     sections = [
         f"<h1>hothot verdict: {escape(str(data['name']))}</h1>",
         f'<p class="muted">{_when(data)}regions '
         f"{escape(', '.join(map(str, data['campaign']['regions'])))} · {hist['records']} records "
         f"in {hist['shards']} shard{'s' if hist['shards'] != 1 else ''} · {hist['keys']} keys</p>",
-        banner,
-        *warnings,
+        _banner(data),
+        *_warnings(data),
         "<h2>Budgets</h2>",
         _budgets(data),
+        "<h2>Load</h2>",
+        _load(data),
         "<h2>Per workload</h2>",
         f"<p>{tot['writes_ok']} acknowledged writes ({tot.get('writes_failed', 0)} failed"
         f"{_failed_why(tot)}), "
@@ -303,13 +361,7 @@ def render_html(data: dict[str, Any]) -> str:
         timeline_svg(data["timeline"], data["faults"]),
         "<h2>Faults and what happened inside them</h2>",
         _faults(data),
-        "<h2>Replication lag per link</h2>",
-        lag_svg(data["lag"]),
-        _table(["link", "p50", "p95", "p99", "max", "probes"], lag_rows) if lag_rows else "",
-        f"<h2>Stale reads (bound {format_duration(stale['bound_s'])})</h2>",
-        _table(["region", "reads", "stale", "p50 staleness", "p99", "max"], stale_rows)
-        if stale_rows
-        else '<p class="muted">No reads.</p>',
+        *_lag_and_stale(data),
         render_cost(data["cost"])
         if data.get("cost")
         else '<h2>Projected cost</h2><p class="muted">No traffic to price.</p>',

@@ -6,8 +6,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from verdict.analyze import analyze, load_budgets_file
+from hothot.commands.campaign_args import add_accept_partial
+from verdict.analyze import analyze
 from verdict.errors import HistoryError
+from verdict.report_dir import load_budgets_file
 from verdict.summary import print_summary
 
 
@@ -21,14 +23,16 @@ def register(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="YAML file with a `budgets:` list, used instead of the campaign's",
     )
+    add_accept_partial(parser)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    """0 budgets hold, 1 a budget is exceeded, 2 the report cannot be analysed."""
+    """0 budgets hold, 1 a budget is exceeded, 2 the report cannot be analysed or its run
+    cannot be trusted (verdict.trust)."""
     try:
         budgets = load_budgets_file(args.budgets) if args.budgets else None
-        verdict = analyze(args.report_dir, budgets)
+        verdict = analyze(args.report_dir, budgets, accept_partial=args.accept_partial)
     except HistoryError as e:
         print(f"hothot analyze: {e}", file=sys.stderr)
         return 2

@@ -11,7 +11,11 @@ monkey.patch_all()
 import argparse  # noqa: E402
 import sys  # noqa: E402
 
-from hothot.commands.campaign_args import add_campaign_arguments, load_or_report  # noqa: E402
+from hothot.commands.campaign_args import (  # noqa: E402
+    add_accept_partial,
+    add_campaign_arguments,
+    load_or_report,
+)
 
 
 def register(parser: argparse.ArgumentParser) -> None:
@@ -39,6 +43,7 @@ def register(parser: argparse.ArgumentParser) -> None:
         help="wait for this many workers in total (remote ones included) before the load starts; "
         "alone, it runs the master with no local worker",
     )
+    add_accept_partial(parser)
     parser.set_defaults(func=run)
 
 
@@ -65,7 +70,10 @@ def run(args: argparse.Namespace) -> int:
             local_workers=args.workers,
             expect_workers=args.expect_workers,
             bind=args.master_bind or "127.0.0.1:5557",
+            accept_partial=args.accept_partial,
         ).execute()
     from hothot.runner import CampaignRun
 
-    return CampaignRun(campaign, report_dir=args.report_dir).execute()
+    return CampaignRun(
+        campaign, report_dir=args.report_dir, accept_partial=args.accept_partial
+    ).execute()
