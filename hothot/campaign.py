@@ -97,9 +97,10 @@ def _cross_checks(c: Campaign) -> list[tuple[PathKey, str]]:
     for i, name in enumerate(names):
         if names.index(name) != i:
             problems.append((("workloads", i, "name"), f"workload name {name!r} is used twice"))
+    built = {}
     if len(set(names)) == len(names):
         try:  # what depends on the regions (reader targets, home_region key counts)
-            build_workloads(c.workloads, regions)
+            built = build_workloads(c.workloads, regions)
         except ValueError as exc:
             problems.append((("workloads",), str(exc)))
     failover = c.writers.failover
@@ -120,6 +121,10 @@ def _cross_checks(c: Campaign) -> list[tuple[PathKey, str]]:
             )
         if b.region is not None and b.region not in regions:
             problems.append((("budgets", i, "region"), f"unknown region {b.region!r}"))
+        issuing = [w for w in built.values() if b.workload in (None, w.name)]
+        if b.op is not None and issuing and not any(b.op in w.ops for w in issuing):
+            made = "; ".join(f"{w.name}: {', '.join(sorted(w.ops))}" for w in issuing)
+            problems.append((("budgets", i, "op"), f"no workload issues {b.op} ({made})"))
     for msg in validate_chaos(
         c.chaos,
         regions=regions,

@@ -25,7 +25,8 @@ from loadgen.engine import EngineError, RegionRate, RegionStats
 from loadgen.hub import RecordHub, WrittenKeys
 from loadgen.plan import LoadPlan
 from loadgen.tally import describe_load, merge
-from loadgen.users import WorkloadExceptions, mix_of
+from loadgen.users import WorkloadExceptions
+from loadgen.workloads import mix_of
 from verdict.report_dir import CAMPAIGN_FILE, WORKERS_FILE
 
 #: how long the master waits for the expected workers to connect

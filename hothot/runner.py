@@ -55,6 +55,7 @@ from verdict.summary import print_summary
 
 if TYPE_CHECKING:
     from loadgen.users import WorkloadExceptions
+    from verdict.live import LiveFigures
 
 EXIT_OK, EXIT_BUDGET, EXIT_INVALID, EXIT_INTERRUPTED = 0, 1, 2, 130
 QUIESCE_TIMEOUT_S = 60.0
@@ -93,6 +94,9 @@ class CampaignRun:
         self.hub = RecordHub()
         self.shards: ShardSet | None = None
         self.engine: LoadEngine | None = None
+        #: budgets judged while the load runs (abort_on_fail), and why they stopped it
+        self.live: LiveFigures | None = None
+        self.aborted: str | None = None
         self.notes: list[str] = []
         #: the workloads that recorded an operation, per the verdict
         self.judged_workloads: set[str] = set()
@@ -306,6 +310,9 @@ class CampaignRun:
         except EngineError as exc:
             self.console.print(f"[red]{escape(str(exc))}[/red]")
             return EXIT_INTERRUPTED if self.interruption.asked else EXIT_INVALID
+        from hothot.abort import live_budgets  # imports Locust, as the engines do
+
+        self.live = live_budgets(self.campaign.budgets, plan, engine, self.hub)
         timeline = self.build_timeline()
         self.console.print(
             f"[bold]{self.campaign.name}[/bold]: {engine.describe()} against {target.kind} "
@@ -343,10 +350,17 @@ class CampaignRun:
             self.engine.load_figures(),
             complete=complete,
         )
+        document["aborted"] = self.aborted
         path = self.report_dir / LOAD_FILE
         partial = path.with_suffix(".tmp")
         partial.write_bytes(orjson.dumps(document, option=orjson.OPT_INDENT_2))
         partial.replace(path)
+
+    def _broken_budget(self) -> str | None:
+        """An abort_on_fail budget that can no longer hold: the load stops (then heal, final
+        reads, verdict: the budget fails there too, exit 1)."""
+        self.aborted = self.live.broken() if self.live is not None else None
+        return self.aborted
 
     def _watch(self, t0: float, engine: LoadEngine, timeline: Timeline) -> None:
         """Show progress until the campaign's duration has passed, an interruption, or the
@@ -360,7 +374,7 @@ class CampaignRun:
                 )
                 if elapsed >= duration:
                     break
-                reason = engine.exhausted()
+                reason = engine.exhausted() or self._broken_budget()
                 if reason:
                     self.console.print(f"[red]{escape(reason)}[/red]")
                     break

@@ -160,8 +160,8 @@ class WorkerProcess:
     def _on_plan(self, environment: Any, msg: Any, **_: Any) -> None:
         from loadgen.openload import OpenLoad
         from loadgen.recorder import RecordIds
-        from loadgen.users import WorkloadExceptions, mix_of, user_classes
-        from loadgen.workloads import build_workloads
+        from loadgen.users import WorkloadExceptions, user_classes
+        from loadgen.workloads import build_workloads, mix_of
 
         data = msg.data
         campaign = parse_campaign(yaml.safe_load(data["campaign"]), source="(from master)")

@@ -21,8 +21,8 @@ from loadgen.probes import LagProbes
 from loadgen.recorder import RecordIds
 from loadgen.recording import RecordingClient, Sink
 from loadgen.tally import LoadTally, describe_load, merge
-from loadgen.users import WorkloadExceptions, mix_of, user_classes
-from loadgen.workloads import Workload, build_workloads
+from loadgen.users import WorkloadExceptions, user_classes
+from loadgen.workloads import Workload, build_workloads, mix_of
 from verdict.history import Op, Record
 
 

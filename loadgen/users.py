@@ -25,7 +25,7 @@ from loadgen.plan import LoadPlan, user_rng
 from loadgen.recorder import RecordIds
 from loadgen.recording import RecordingClient, Sink
 from loadgen.tally import LoadTally
-from loadgen.workloads import Workload, build_workloads
+from loadgen.workloads import Workload, build_workloads, mix_of
 
 log = logging.getLogger(__name__)
 
@@ -152,14 +152,6 @@ class RegionWriter(User):
         if cls.tally is not None:
             cls.tally.delivered(cls.home, workload.name)
         run_operation(workload, self.calls, self.rng, self.home, cls.raised)
-
-
-def mix_of(workloads: dict[str, Workload]) -> list[Workload]:
-    """The workloads that run (weight above 0), in campaign order."""
-    mix = [w for w in workloads.values() if w.spec.weight > 0]
-    if not mix:
-        raise ValueError("every workload has weight 0: there is nothing to run")
-    return mix
 
 
 def user_classes(

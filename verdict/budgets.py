@@ -14,6 +14,7 @@ as anything imports it (the campaign model validates budget names against it).
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
@@ -209,11 +210,15 @@ class FailedWriteRate(RateMetric):
         return refused, attempts
 
     def live_floor(self, live: LiveFigures, b: BudgetSpec) -> float | None:
+        """Refusals so far over every write the run can still reach; with the rest of the
+        run unbounded (closed model), only a budget of 0 is surely broken by a refusal."""
         part, whole = live.failed_writes(b)
+        if not part:
+            return None
         remaining = live.remaining_writes(b)
         if remaining is None:
-            return None if part == 0 or whole == 0 else None
-        return part / (whole + remaining) if whole + remaining else None
+            return part / whole if b.max == 0 else None
+        return part / (whole + remaining)
 
 
 @register
@@ -296,16 +301,20 @@ class _Latency(PercentileMetric):
         return s.latency.select(b.op, regions, workloads)
 
     def live_floor(self, live: LiveFigures, b: BudgetSpec) -> float | None:
-        """Enough operations were already slower than `max` that, however fast the rest,
-        the percentile stays above it."""
+        """Infinite once enough operations were slower than `max` that, however fast the
+        rest, the percentile stays above it: the nearest-rank q-percentile of n values
+        exceeds max when more than n - ceil(q n) of them do, and that count only grows
+        with n, so the most operations the run can still make decides."""
         slow, total = live.slow_operations(b)
-        remaining = live.remaining_operations(b)
+        if not slow:
+            return None
         if self.q >= 1.0:
-            return float("inf") if slow else None
+            return math.inf
+        remaining = live.remaining_operations(b)
         if remaining is None:
             return None
-        # the final percentile exceeds max iff more than (1 - q) of all operations exceed it
-        return float("inf") if slow > (1 - self.q) * (total + remaining) else None
+        most = total + remaining
+        return math.inf if slow > most - math.ceil(self.q * most) else None
 
 
 @register

@@ -105,6 +105,8 @@ def _load(data: dict[str, Any]) -> str:
         )
     else:
         head = '<p class="muted">No load.json: requested and dropped operations unknown.</p>'
+    if load.get("aborted"):
+        head += f'<div class="alarm"><b>Load stopped early</b>: {escape(load["aborted"])}</div>'
     rows = [
         [escape(r), _t(f.get("requested")), f.get("delivered", 0), f.get("dropped", 0),
          interval_text(f.get("dropped_rate_ci95"), "rate") or "—", f.get("peak_in_flight", 0),

@@ -42,6 +42,7 @@ def load_section(
         "max_in_flight": document.get("max_in_flight"),
         "elapsed_s": elapsed,
         "complete": document.get("complete", False),
+        "aborted": document.get("aborted"),
         "cpu_busy": document.get("cpu_busy") or {},
         "regions": regions,
         "workloads": _workloads(regions, rows, key_counts, elapsed),

@@ -123,6 +123,8 @@ def _load_lines(data: dict[str, Any]) -> list[str]:
             f"load (closed model, {load.get('users_per_region')} users per region): the "
             "intensity depends on this machine; set writers.rate for a machine-independent gate"
         )
+    if load.get("aborted"):
+        out.append(f"[bold red]load stopped early[/]: {escape(load['aborted'])}")
     intensity = [
         f"{name} {w['writes_per_key_per_s']:.3g}"
         for name, w in sorted((load.get("workloads") or {}).items())
