@@ -36,7 +36,9 @@ def wilson(k: int, n: int, confidence: float = 0.95) -> tuple[float, float] | No
     denominator = 1 + z2 / n
     centre = (p + z2 / (2 * n)) / denominator
     half = z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / denominator
-    return max(0.0, centre - half), min(1.0, centre + half)
+    lo = 0.0 if k == 0 else max(0.0, centre - half)  # exact at the ends, not 1e-18
+    hi = 1.0 if k == n else min(1.0, centre + half)
+    return lo, hi
 
 
 def _binomial_ranks(n: int, q: float, confidence: float) -> tuple[int, int]:
