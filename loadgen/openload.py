@@ -27,7 +27,7 @@ from loadgen.conditions import ClientConditions
 from loadgen.failover import failover_target
 from loadgen.plan import LoadPlan
 from loadgen.recorder import RecordIds
-from loadgen.recording import RecordingClient, Sink
+from loadgen.recording import HomeDown, RecordingClient, Sink
 from loadgen.tally import LoadTally
 from loadgen.users import WorkloadExceptions, run_operation
 from loadgen.workloads import Workload
@@ -57,6 +57,7 @@ class OpenLoad:
         self.ids, self.mix, self.raised, self.tally = ids, mix, raised, tally
         self.share, self.of, self.slots = 0, 1, 0
         self._clients: dict[tuple[str, int], DynamoClient] = {}
+        self._home_down: dict[str, HomeDown] = {}
         for region in plan.regions:
             self._client(region, 0)
         self._free: dict[str, deque[RecordingClient]] = {}
@@ -78,6 +79,7 @@ class OpenLoad:
             conditions=self.conditions,
             client_for=lambda r: self._client(r, group),
             failover_to=failover_target(self.plan.writers.failover, region, self.plan.regions),
+            home_down=self._home_down.setdefault(region, HomeDown()),
         )
 
     def _client(self, region: str, group: int) -> DynamoClient:
