@@ -369,9 +369,14 @@ class CampaignRun:
         with RunProgress(self.campaign.name, self.console) as progress:
             while not self.interruption.asked:
                 elapsed = time.time() - t0
+                dropped = {
+                    r: sum(c[2] for c in f["workloads"].values())
+                    for r, f in engine.load_figures()["regions"].items()
+                }
                 progress.update(
-                    snapshot(min(elapsed, duration), duration, engine.live(), timeline.active())
-                )
+                    snapshot(min(elapsed, duration), duration, engine.live(), timeline.active(),
+                             dropped)
+                )  # fmt: skip
                 if elapsed >= duration:
                     break
                 reason = engine.exhausted() or self._broken_budget()

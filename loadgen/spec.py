@@ -86,10 +86,12 @@ class WritersSpec(BaseModel):
         "none",
         description="where a writer goes when its region is unreachable: none, nearest, or a region",
     )
-    spawn_rate: float = Field(50.0, gt=0, description="users started per second")
+    spawn_rate: float = Field(50.0, gt=0, description="closed model: users started per second")
     retries: int = Field(0, ge=0, description="client retries; 0 keeps the history honest")
     timeout: Duration = Field(5.0, gt=0, description="per-call connect/read timeout")
-    think_time: Duration = Field(0.0, ge=0, description="pause between a user's operations")
+    think_time: Duration = Field(
+        0.0, ge=0, description="closed model: pause between a user's operations"
+    )
 
     @field_validator("failover")
     @classmethod

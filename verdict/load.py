@@ -8,6 +8,7 @@ conflict and lost-update rates scale with, writes per key per second of each wor
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from units import format_duration
@@ -30,8 +31,9 @@ def load_section(
     """`rows`: verdict.json's workloads; `key_counts`: the campaign's keys per workload."""
     document = document or {}
     elapsed = float(document.get("elapsed_s") or duration or 0.0)
+    run = Run(document, findings, elapsed)
     regions = {
-        region: _region(region, figures, document, findings, elapsed)
+        region: _region(region, figures, run)
         for region, figures in sorted((document.get("regions") or {}).items())
     }
     return {
@@ -58,32 +60,31 @@ def _with_rate(cell: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _region(
-    region: str,
-    figures: dict[str, Any],
-    document: dict[str, Any],
-    findings: Findings,
-    elapsed: float,
-) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Run:
+    """What a region's bottleneck is judged against: load.json, the findings, the seconds
+    the load lasted."""
+
+    document: dict[str, Any]
+    findings: Findings
+    elapsed: float
+
+
+def _region(region: str, figures: dict[str, Any], run: Run) -> dict[str, Any]:
     out = _with_rate({k: v for k, v in figures.items() if k != "workloads"})
     out["workloads"] = {w: _with_rate(c) for w, c in sorted(figures["workloads"].items())}
     requested = figures.get("requested")
     short = requested and figures.get("delivered", 0) < requested
     if short or figures.get("dropped"):
-        out["bottleneck"] = bottleneck(region, figures, document, findings, elapsed)
+        out["bottleneck"] = bottleneck(region, figures, run)
     return out
 
 
-def bottleneck(
-    region: str,
-    figures: dict[str, Any],
-    document: dict[str, Any],
-    findings: Findings,
-    elapsed: float,
-) -> str:
+def bottleneck(region: str, figures: dict[str, Any], run: Run) -> str:
     """What kept the load from starting everything it was asked to, as far as hothot sees:
     a load process's CPU, the target's latency against the in-flight cap (Little's law),
     else the cap itself."""
+    document, elapsed = run.document, run.elapsed
     busy = {p: x for p, x in (document.get("cpu_busy") or {}).items() if x >= CPU_BUSY}
     if busy:
         who = ", ".join(f"{p} {x:.0%}" for p, x in sorted(busy.items()))
@@ -93,7 +94,7 @@ def bottleneck(
         )
     cap = int(document.get("max_in_flight") or 0)
     rate = float(figures.get("requested") or 0) / elapsed if elapsed else 0.0
-    store = findings.store
+    store = run.findings.store
     code = store.regions.ids.get(region)
     latencies = store.latency.select(regions=[code]) if code is not None else []
     if cap and len(latencies) and rate * float(latencies.mean()) >= LITTLE_SHARE * cap:
