@@ -2,7 +2,8 @@
 
 Each entry names the injectors that applied the fault and their handles (the control URL and
 fault ids, the FIS experiment and template). Healed entries leave the state file and get a
-`heal` event in `chaos.jsonl`, so the run's fault windows close; failures stay for a retry.
+`heal` event in `chaos.jsonl` (in the timeline's format), so the run's fault windows close; a
+fault whose apply never returned opened no window and gets none; failures stay for a retry.
 A part marked `applying` (the run died before its apply returned) holds only what the injector
 knew up front; its injector's `heal_pending` finds and undoes what that apply left.
 """
@@ -16,7 +17,7 @@ from typing import Any
 
 import orjson
 
-from chaos.faults import FAULTS
+from chaos.faults import FAULTS, FaultSpec
 from chaos.injectors import INJECTORS, Injector
 from chaos.injectors.base import FaultGone
 from chaos.timeline import STATE_FILE, write_state
@@ -95,8 +96,8 @@ def heal_report(report_dir: Path, injectors: dict[str, Injector] | None = None) 
             result.healed.append(f"{label} via {name} {what}".rstrip())
         if left:
             remaining.append(entry | {"applied": left})
-        else:
-            _log_heal(report_dir, entry)
+        elif not entry.get("applying"):  # an apply that never returned opened no window
+            _log_heal(report_dir, entry, fault)
     write_state(report_dir, remaining)
     return result
 
@@ -136,13 +137,14 @@ def _where(handle: dict[str, Any]) -> str:
     return ""
 
 
-def _log_heal(report_dir: Path, entry: dict[str, Any]) -> None:
+def _log_heal(report_dir: Path, entry: dict[str, Any], fault: FaultSpec) -> None:
+    """The heal event, in the timeline's own format (parameters as `FaultSpec.params()`)."""
     event = FaultEvent(
         event="heal",
         id=str(entry.get("id")),
-        fault=str(entry.get("fault")),
-        target=str(entry.get("target", "")),
-        params={k: v for k, v in entry.get("spec", {}).items() if k not in ("at", "for", "fault")},
+        fault=fault.name,
+        target=fault.target_label(),
+        params=fault.params(),
         t=time.time(),
         note=LATE_HEAL,
     )

@@ -59,7 +59,7 @@ def _schedule_totals(plan: LoadPlan) -> Counter[tuple[str, str]] | None:
     profile = plan.rate_profile()
     if profile is None:
         return None
-    mix = mix_of(build_workloads(plan.workloads, plan.regions))
+    mix = mix_of(build_workloads(plan.workloads, plan.regions, plan.key_prefix))
     weights = [w.spec.weight for w in mix]
     totals: Counter[tuple[str, str]] = Counter()
     for region in plan.regions:

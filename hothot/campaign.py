@@ -11,7 +11,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from chaos.spec import ChaosSpec
-from hothot.target import Target, TargetSpec
+from hothot.target import AUTO, Target, TargetSpec
 from loadgen.plan import LoadPlan
 from loadgen.spec import ObserveSpec, WorkloadSpec, WritersSpec
 from loadgen.workloads import build_workloads
@@ -229,6 +229,10 @@ def new_report_dir(campaign: Campaign, explicit: str | Path | None) -> Path:
 
 
 def load_plan(campaign: Campaign, target: Target, worker: str = "w0") -> LoadPlan:
+    """The load of a campaign whose key prefix was resolved (`CampaignRun` does it)."""
+    prefix = campaign.target.key_prefix or ""
+    if prefix == AUTO:
+        raise ValueError("target.key_prefix 'auto' must be resolved to the run's prefix first")
     return LoadPlan(
         regions=list(campaign.target.regions),
         endpoints=dict(target.endpoints),
@@ -238,5 +242,6 @@ def load_plan(campaign: Campaign, target: Target, worker: str = "w0") -> LoadPla
         workloads=list(campaign.workloads),
         observe=campaign.observe,
         worker=worker,
+        key_prefix=prefix,
         duration=campaign.duration,
     )

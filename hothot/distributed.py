@@ -84,7 +84,7 @@ class DistributedEngine:
         self.plan, self.hub, self.conditions, self.master = plan, hub, conditions, master
         self.campaign_text, self.target = campaign_text, target
         self.note, self.hurried = note, hurried
-        self.workloads = build_workloads(plan.workloads, plan.regions)
+        self.workloads = build_workloads(plan.workloads, plan.regions, plan.key_prefix)
         self.ids = RecordIds("master")
         self.receiver = HistoryReceiver(hub)
         self.stats = RegionStats(plan.regions)
@@ -93,7 +93,7 @@ class DistributedEngine:
         hub.batch.add_listener(self._written.on_batch)
         self.probes = LagProbes(
             plan.regions, plan.client, plan.table, self.ids, hub.sink, conditions,
-            interval=plan.observe.probe_interval, sample=0.0,
+            interval=plan.observe.probe_interval, sample=0.0, key_prefix=plan.key_prefix,
         )  # fmt: skip
         self.runner: Any = None
         self.processes: list[subprocess.Popen[bytes]] = []

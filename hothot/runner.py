@@ -28,24 +28,29 @@ from chaos.injectors import build as build_injectors
 from chaos.timeline import Timeline
 from globaltable.control import ControlClient, ControlError
 from hothot.campaign import Campaign, load_plan, new_report_dir, resolved_yaml
+from hothot.earlystop import AllFailing
 from hothot.interruption import Interruption
 from hothot.progress import RunProgress, snapshot
 from hothot.target import (
     Target,
     TargetError,
     check_control_regions,
+    check_existing,
     open_target,
     prepare_table,
     wait_reachable,
 )
 from loadgen.conditions import ClientConditions
 from loadgen.engine import EngineError, LoadEngine
+from loadgen.existing import run_keys
 from loadgen.hub import RecordHub, decoded
 from loadgen.metrics import LiveMetrics, budget_label
 from loadgen.plan import LoadPlan
+from loadgen.probes import heartbeat_key
 from loadgen.recorder import ShardSet
 from loadgen.table import TableUnusable
 from loadgen.tally import load_document
+from loadgen.workloads import build_workloads
 from verdict.analyze import analyze
 from verdict.budgets import FILTERS
 from verdict.errors import HistoryError
@@ -75,7 +80,10 @@ class CampaignRun:
         console: Console | None = None,
         accept_partial: bool = False,
     ) -> None:
-        self.campaign = campaign
+        # a copy whose key prefix is this run's own (`auto` drawn now), so the resolved
+        # campaign.yaml and distributed workers carry the prefix the run really used
+        self.campaign = campaign.model_copy(deep=True)
+        self.campaign.target.key_prefix = campaign.target.run_key_prefix()
         self.accept_partial = accept_partial
         if console is None:
             console = Console(stderr=True)
@@ -118,15 +126,27 @@ class CampaignRun:
             return None
 
     def start_target(self) -> Target:
-        self.target = open_target(self.campaign.target, seed=self.campaign.seed)
+        spec = self.campaign.target
+        self.target = open_target(spec, seed=self.campaign.seed, say=self.say)
         wait_reachable(self.target)
-        check_control_regions(self.target, list(self.campaign.target.regions))
-        if prepare_table(self.campaign.target, self.target):
+        check_control_regions(self.target, list(spec.regions))
+        state = prepare_table(spec, self.target, say=self.say)
+        if state == "emptied":
             self.note(
-                f"table {self.campaign.target.table!r} on the emulator held an earlier run's "
+                f"table {spec.table!r} on the emulator held an earlier run's "
                 "items: recreated it empty, so ground truth counts this run only"
             )
+        elif self.target.kind != "emulator":  # a table that outlives runs: what is there?
+            prefix = spec.key_prefix or ""
+            workloads = build_workloads(self.campaign.workloads, spec.regions, prefix)
+            heartbeats = [heartbeat_key(r, prefix) for r in spec.regions]
+            keys = run_keys(workloads.values(), heartbeats)
+            check_existing(spec, self.target, keys, prefix, self.say)
         return self.target
+
+    def say(self, text: str) -> None:
+        """A line about the target (what was created, what is there), dim: not a warning."""
+        self.console.print(f"[dim]{escape(text)}[/dim]")
 
     def subscribe(self) -> None:
         """The history shards, and the live metrics when an endpoint serves them (the
@@ -366,6 +386,7 @@ class CampaignRun:
         """Show progress until the campaign's duration has passed, an interruption, or the
         engine gives a reason (printed) to end the load now; load.json kept current."""
         duration, saved = self.campaign.duration, t0
+        all_failing = AllFailing(self.campaign.writers.abort_when_all_fail)
         with RunProgress(self.campaign.name, self.console) as progress:
             while not self.interruption.asked:
                 elapsed = time.time() - t0
@@ -379,8 +400,11 @@ class CampaignRun:
                 )  # fmt: skip
                 if elapsed >= duration:
                     break
-                reason = engine.exhausted() or self._broken_budget()
+                reason = (
+                    engine.exhausted() or self._broken_budget() or all_failing.check(engine.live())
+                )
                 if reason:
+                    self.notes.append(reason)
                     self.console.print(f"[red]{escape(reason)}[/red]")
                     break
                 if time.time() - saved >= 1.0:

@@ -167,7 +167,7 @@ class WorkerProcess:
         campaign = parse_campaign(yaml.safe_load(data["campaign"]), source="(from master)")
         target = Target(campaign.target.kind, dict(data["endpoints"]))
         self.plan = plan = load_plan(campaign, target, worker=data["worker"])
-        workloads = build_workloads(plan.workloads, plan.regions)
+        workloads = build_workloads(plan.workloads, plan.regions, plan.key_prefix)
         ids, raised = RecordIds(plan.worker), WorkloadExceptions()
         self.tally = tally = LoadTally(plan.regions, workloads)
         self.stream = HistoryStream(self.runner, plan.worker, raised, tally)

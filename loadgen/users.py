@@ -166,7 +166,11 @@ def user_classes(
 ) -> list[type[User]]:
     """One Locust User class per region, `plan.writers.users` users each (the closed
     model); exceptions the workloads raise are counted in `raised`, operations in `tally`."""
-    built = workloads if workloads is not None else build_workloads(plan.workloads, plan.regions)
+    built = (
+        workloads
+        if workloads is not None
+        else build_workloads(plan.workloads, plan.regions, plan.key_prefix)
+    )
     mix = mix_of(built)
     shared = {
         "plan": plan,
