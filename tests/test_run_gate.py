@@ -78,7 +78,8 @@ def test_a_rig_too_slow_for_its_rate_is_untrusted_and_names_the_bottleneck(
         east["dropped"] > east["delivered"]
         and east["requested"] == east["delivered"] + east["dropped"]
     )
-    assert v["load"]["regions"]["us-west-2"]["dropped"] == 0
+    west = v["load"]["regions"]["us-west-2"]  # answers at once: (nearly) all delivered
+    assert west["delivered"] >= 0.95 * west["requested"]
     assert "UNTRUSTED" in proc.stderr and "target latency" in proc.stderr  # the run logs to stderr
 
 
