@@ -28,9 +28,7 @@ from chaos.injectors import build as build_injectors
 from chaos.timeline import Timeline
 from globaltable.control import ControlClient, ControlError
 from hothot.campaign import Campaign, load_plan, new_report_dir, resolved_yaml
-from hothot.earlystop import AllFailing
 from hothot.interruption import Interruption
-from hothot.progress import RunProgress, snapshot
 from hothot.target import (
     Target,
     TargetError,
@@ -40,6 +38,7 @@ from hothot.target import (
     prepare_table,
     wait_reachable,
 )
+from hothot.watch import LoadWatch
 from loadgen.conditions import ClientConditions
 from loadgen.engine import EngineError, LoadEngine
 from loadgen.existing import run_keys
@@ -49,18 +48,16 @@ from loadgen.plan import LoadPlan
 from loadgen.probes import heartbeat_key
 from loadgen.recorder import ShardSet
 from loadgen.table import TableUnusable
-from loadgen.tally import load_document
 from loadgen.workloads import build_workloads
 from verdict.analyze import analyze
 from verdict.budgets import FILTERS
 from verdict.errors import HistoryError
 from verdict.history import TRUTH_FILE
-from verdict.report_dir import CAMPAIGN_FILE, LOAD_FILE
+from verdict.report_dir import CAMPAIGN_FILE
 from verdict.summary import print_summary
 
 if TYPE_CHECKING:
     from loadgen.users import WorkloadExceptions
-    from verdict.live import LiveFigures
 
 EXIT_OK, EXIT_BUDGET, EXIT_INVALID, EXIT_INTERRUPTED = 0, 1, 2, 130
 QUIESCE_TIMEOUT_S = 60.0
@@ -102,9 +99,6 @@ class CampaignRun:
         self.hub = RecordHub()
         self.shards: ShardSet | None = None
         self.engine: LoadEngine | None = None
-        #: budgets judged while the load runs (abort_on_fail), and why they stopped it
-        self.live: LiveFigures | None = None
-        self.aborted: str | None = None
         self.notes: list[str] = []
         #: the workloads that recorded an operation, per the verdict
         self.judged_workloads: set[str] = set()
@@ -332,7 +326,9 @@ class CampaignRun:
             return EXIT_INTERRUPTED if self.interruption.asked else EXIT_INVALID
         from hothot.abort import live_budgets  # imports Locust, as the engines do
 
-        self.live = live_budgets(self.campaign.budgets, plan, engine, self.hub)
+        live = live_budgets(self.campaign.budgets, plan, engine, self.hub)
+        watch = LoadWatch(self.campaign, engine, self.console, self.interruption,
+                          self.report_dir, live)  # fmt: skip
         timeline = self.build_timeline()
         self.console.print(
             f"[bold]{self.campaign.name}[/bold]: {engine.describe()} against {target.kind} "
@@ -342,9 +338,12 @@ class CampaignRun:
         t0 = time.time()
         timeline.start(t0)
         engine.start()
-        self._watch(t0, engine, timeline)
+        watch.run(t0, timeline)
+        stopped = time.time()  # the load's end: what came due until now was requested
+        if watch.stopped_early:
+            self.notes.append(watch.stopped_early)
         engine.stop()
-        self.save_load(t0, complete=True)
+        watch.save(stopped - t0, complete=True)
         timeline.stop()
         self.settle()
         if not self.interruption.hurried:
@@ -358,64 +357,6 @@ class CampaignRun:
         code = self.judge(partial=self.interruption.asked or bool(lost))
         code = self.report_raised(engine.raised(), code)
         return EXIT_INTERRUPTED if self.interruption.asked else code
-
-    def save_load(self, t0: float, *, complete: bool) -> None:
-        """load.json: what the load requested and delivered (docs/verdict.md, "Load").
-        Written each second of the load too, so a killed run keeps its figures."""
-        assert self.engine is not None
-        document = load_document(
-            self.campaign.writers,
-            self.campaign.duration,
-            time.time() - t0,
-            self.engine.load_figures(),
-            complete=complete,
-        )
-        document["aborted"] = self.aborted
-        path = self.report_dir / LOAD_FILE
-        partial = path.with_suffix(".tmp")
-        partial.write_bytes(orjson.dumps(document, option=orjson.OPT_INDENT_2))
-        partial.replace(path)
-
-    def _broken_budget(self) -> str | None:
-        """An abort_on_fail budget that can no longer hold: the load stops (then heal, final
-        reads, verdict: the budget fails there too, exit 1)."""
-        self.aborted = self.live.broken() if self.live is not None else None
-        return self.aborted
-
-    def _watch(self, t0: float, engine: LoadEngine, timeline: Timeline) -> None:
-        """Show progress until the campaign's duration has passed, an interruption, or the
-        engine gives a reason (printed) to end the load now; load.json kept current."""
-        duration, saved = self.campaign.duration, t0
-        all_failing = AllFailing(self.campaign.writers.abort_when_all_fail)
-        with RunProgress(self.campaign.name, self.console) as progress:
-            while not self.interruption.asked:
-                elapsed = time.time() - t0
-                dropped = {
-                    r: sum(c[2] for c in f["workloads"].values())
-                    for r, f in engine.load_figures()["regions"].items()
-                }
-                progress.update(
-                    snapshot(min(elapsed, duration), duration, engine.live(), timeline.active(),
-                             dropped)
-                )  # fmt: skip
-                if elapsed >= duration:
-                    break
-                reason = (
-                    engine.exhausted() or self._broken_budget() or all_failing.check(engine.live())
-                )
-                if reason:
-                    self.notes.append(reason)
-                    self.console.print(f"[red]{escape(reason)}[/red]")
-                    break
-                if time.time() - saved >= 1.0:
-                    self.save_load(t0, complete=False)
-                    saved = time.time()
-                time.sleep(min(0.25, max(0.0, duration - elapsed)))
-        if self.interruption.asked:
-            self.console.print(
-                f"[yellow]interrupted ({', '.join(self.interruption.signals)}): stopping the "
-                "load, healing faults, flushing the history[/yellow]"
-            )
 
 
 def _budget_name(budget: dict[str, Any]) -> str:
