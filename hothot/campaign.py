@@ -29,6 +29,8 @@ class ReportSpec(BaseModel):
 class Campaign(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    #: what the campaign shows, repeated on the run's last line (e.g. that it fails on purpose)
+    description: str = Field("", max_length=300)
     seed: int = 0
     duration: Duration
     target: TargetSpec = Field(default_factory=TargetSpec)

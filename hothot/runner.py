@@ -43,7 +43,7 @@ from loadgen.conditions import ClientConditions
 from loadgen.engine import EngineError, LoadEngine
 from loadgen.existing import run_keys
 from loadgen.hub import RecordHub, decoded
-from loadgen.metrics import LiveMetrics, budget_label
+from loadgen.metrics import LiveBudget, LiveMetrics, budget_label
 from loadgen.plan import LoadPlan
 from loadgen.probes import heartbeat_key
 from loadgen.recorder import ShardSet
@@ -87,6 +87,10 @@ class CampaignRun:
             # a log, not a screen: keep each line whole (the report path, the cost line)
             console.soft_wrap = not console.is_terminal
         self.console = console
+        #: the verdict's summary: stdout, so `hothot run … > out.txt` keeps it (progress and
+        #: notes stay on stderr)
+        self.out = Console()
+        self.out.soft_wrap = not self.out.is_terminal
         self.report_dir = new_report_dir(campaign, report_dir)
         self.schedule = chaos.expand(
             campaign.chaos, campaign.seed, list(campaign.target.regions), campaign.duration
@@ -153,11 +157,19 @@ class CampaignRun:
     def start_metrics(self) -> None:
         # limits from the start, so alert rules comparing live figures with them work mid-run
         self.metrics.limits(
-            (_budget_name(b.model_dump()), float(b.max)) for b in self.campaign.budgets
+            LiveBudget(b.metric, float(b.max), {f: getattr(b, f, None) for f in FILTERS})
+            for b in self.campaign.budgets
         )
         port = self.campaign.observe.metrics_port
         if port is None:
             return
+        if self.target is not None and self.target.metrics is not None:
+            # the emulator child listens on free ports: its series reach Prometheus through
+            # the runner's endpoint, the one the shipped configs scrape
+            from hothot.observe.relay import EmulatorRelay
+
+            relay = EmulatorRelay(self.target.metrics, self.campaign.name)
+            self.metrics.registry.register(relay)  # type: ignore[arg-type]
         try:
             bound = self.metrics.serve(port)
         except OSError as exc:
@@ -244,7 +256,7 @@ class CampaignRun:
             for b in verdict.data.get("budgets", [])
             if b.get("observed") is not None
         )
-        print_summary(verdict, self.report_dir, console=self.console)
+        print_summary(verdict, self.report_dir, console=self.out)
         if not self.interruption.asked:
             self.metrics.last_scrape()
         gateway = self.campaign.observe.pushgateway
@@ -343,6 +355,7 @@ class CampaignRun:
         if watch.stopped_early:
             self.notes.append(watch.stopped_early)
         engine.stop()
+        self.metrics.load_ended()
         watch.save(stopped - t0, complete=True)
         timeline.stop()
         self.settle()

@@ -131,6 +131,8 @@ class Target:
     endpoints: dict[str, str | None]  # None: the AWS default endpoint of that region
     control: str | None = None
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    #: the `/metrics` URL of an emulator this run started (the runner relays it)
+    metrics: str | None = None
 
     def close(self) -> None:
         if self.process is not None:
@@ -201,7 +203,7 @@ def start_emulator(spec: TargetSpec, *, seed: int, startup_timeout_s: float = 20
     # keep draining the pipes so the child never blocks on a full one
     for stream in (proc.stdout, proc.stderr):
         threading.Thread(target=_drain, args=(stream,), daemon=True).start()
-    return Target("emulator", dict(info["regions"]), info.get("control"), proc)
+    return Target("emulator", dict(info["regions"]), info.get("control"), proc, info.get("metrics"))
 
 
 def _drain(stream: IO[bytes] | None) -> None:

@@ -27,6 +27,8 @@ REPORT_FILE = "report.html"
 WORKERS_FILE = "workers.json"
 #: written by the runner: operations requested, delivered and dropped (docs/verdict.md, Load)
 LOAD_FILE = "load.json"
+#: written by `hothot run`: the hothot version and command line, for the report's header
+RUN_FILE = "run.json"
 
 
 @dataclass

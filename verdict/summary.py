@@ -156,8 +156,7 @@ def _other_lines(data: dict[str, Any]) -> list[str]:
     if failed:
         reasons = ", ".join(f"{error} {n}" for error, n in failed.items())
         out.append(f"failed writes: {data['totals']['writes_failed']} ({escape(reasons)})")
-    if data.get("cost"):
-        out.append(f"cost: {data['cost']['answer']}")
+    out.extend(cost_lines(data))
     lost_workers = (data.get("workers") or {}).get("lost") or []
     if lost_workers:
         out.append(f"[yellow]lost workers[/]: {', '.join(lost_workers)} (see verdict.json)")
@@ -169,3 +168,12 @@ def _other_lines(data: dict[str, Any]) -> list[str]:
             f"{data['totals']['conflicts']} lost_updates={data['totals']['lost_updates']}"
         )
     return out
+
+
+def cost_lines(data: dict[str, Any]) -> list[str]:
+    """The projection's one-line answer, and the line saying transfer is not priced."""
+    cost = data.get("cost") or {}
+    lines = [f"cost: {cost['answer']}"] if cost.get("answer") else []
+    if cost.get("transfer_note"):
+        lines.append(f"cost: {cost['transfer_note']}")
+    return lines

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from hothot.commands.campaign_args import add_accept_partial
+from hothot.exit_line import exit_line
 from verdict.analyze import analyze
 from verdict.errors import HistoryError
 from verdict.report_dir import load_budgets_file
@@ -37,4 +38,5 @@ def run(args: argparse.Namespace) -> int:
         print(f"hothot analyze: {e}", file=sys.stderr)
         return 2
     print_summary(verdict, args.report_dir)
+    print(exit_line(verdict.exit_code, args.report_dir), flush=True)
     return verdict.exit_code
