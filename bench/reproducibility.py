@@ -34,9 +34,11 @@ WAYS = (
 )
 
 
-def campaign(rate: str, duration: str, seconds: float) -> dict[str, Any]:
-    """Three regions at `rate` each, a partition for the middle third of the run."""
+def campaign(rate: str, duration: str, seconds: float, users: int = 0) -> dict[str, Any]:
+    """Three regions at `rate` each (or `users` per region: the closed model, for contrast),
+    a partition for the middle third of the run."""
     third = f"{seconds / 3:g}s"
+    writers = {"per_region": users} if users else {"rate": rate, "max_in_flight": 64}
     return {
         "name": "reproducibility",
         "seed": 15,
@@ -47,7 +49,7 @@ def campaign(rate: str, duration: str, seconds: float) -> dict[str, Any]:
             "table": "hothot-reproducibility",
             "replication": {"delay": "800ms", "jitter": "400ms"},
         },
-        "writers": {"rate": rate, "max_in_flight": 64},
+        "writers": writers,
         "workloads": [
             {"kind": "profile", "weight": 3, "keys": 200},
             {"kind": "counter", "weight": 1, "keys": 50},
@@ -111,6 +113,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rate", default="60/s", help="writers.rate per region")
     parser.add_argument("--duration", default="30s")
+    parser.add_argument(
+        "--closed", type=int, default=0, metavar="N",
+        help="instead of the rate, N users per region (the closed model), for contrast",
+    )  # fmt: skip
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     from units import parse_duration
@@ -118,12 +124,13 @@ def main() -> int:
     seconds = parse_duration(args.duration)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "campaign.yaml"
-        path.write_text(yaml.safe_dump(campaign(args.rate, args.duration, seconds)))
+        path.write_text(yaml.safe_dump(campaign(args.rate, args.duration, seconds, args.closed)))
         results = {}
         for label, client, extra in WAYS:
             results[label] = run_once(path, Path(tmp) / label.replace(" ", "-"), client, extra)
             print(f"{label}: {results[label]['wall_s']:.0f}s", file=sys.stderr, flush=True)
-    print(f"campaign: {args.rate} per region for {args.duration}, partition in the middle third")
+    load = f"{args.closed} users" if args.closed else args.rate
+    print(f"campaign: {load} per region for {args.duration}, partition in the middle third")
     return 0 if report(results) else 1
 
 
