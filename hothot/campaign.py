@@ -131,7 +131,7 @@ def _cross_checks(c: Campaign) -> list[tuple[PathKey, str]]:
         c.chaos,
         regions=regions,
         target_kind=c.target.kind,
-        has_control=c.target.kind == "emulator" or c.target.control is not None,
+        has_control=c.target.has_control,
         allow_real_aws=c.target.allow_real_aws,
         duration=c.duration,
     ):
@@ -244,6 +244,7 @@ def load_plan(campaign: Campaign, target: Target, worker: str = "w0") -> LoadPla
         workloads=list(campaign.workloads),
         observe=campaign.observe,
         worker=worker,
+        store_kind="pglogical" if campaign.target.kind == "pglogical" else "dynamodb",
         key_prefix=prefix,
         duration=campaign.duration,
     )

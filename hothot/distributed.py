@@ -92,7 +92,7 @@ class DistributedEngine:
         hub.batch.add_listener(self.stats.on_batch)
         hub.batch.add_listener(self._written.on_batch)
         self.probes = LagProbes(
-            plan.regions, plan.client, plan.table, self.ids, hub.sink, conditions,
+            plan.regions, plan.store, self.ids, hub.sink, conditions,
             interval=plan.observe.probe_interval, sample=0.0, key_prefix=plan.key_prefix,
         )  # fmt: skip
         self.runner: Any = None

@@ -12,6 +12,7 @@ from __future__ import annotations
 import collections
 import itertools
 import math
+import threading
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -178,9 +179,11 @@ class WorkerProcess:
                 raised=raised, tally=tally,
             )  # fmt: skip
         else:
+            halted = threading.Event()  # set as the stop begins, before Locust's kills
+            self.env.events.test_stopping.add_listener(lambda **_: halted.set())
             self.env.user_classes = user_classes(
                 plan, self.stream, self.conditions, ids=ids, workloads=workloads,
-                raised=raised, tally=tally,
+                raised=raised, tally=tally, halted=halted,
             )  # fmt: skip
             self.env.events.test_start.add_listener(lambda **_: tally.started())
         gevent.spawn(self.stream.pump_forever)

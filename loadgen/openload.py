@@ -7,8 +7,9 @@ arrival's own generator and gives the slot back. An arrival that finds every slo
 silently falls behind the requested one. A distributed worker runs the arrivals of its share
 (i mod n) with its share of the slots.
 
-Slots share DynamoDB clients, one per `CLIENT_SLOTS` slots (each client keeps that many
-connections), instead of one client per Locust user as in the closed model.
+Slots share store clients, one per `LoadPlan.slots_per_store` slots (a DynamoDB client keeps
+64 connections; a PostgreSQL store holds one), instead of one per Locust user as in the
+closed model.
 """
 
 from __future__ import annotations
@@ -22,18 +23,15 @@ import gevent
 from gevent.pool import Group
 
 from loadgen.arrivals import Arrival, RateProfile, operation_rng, schedule
-from loadgen.client import DynamoClient
 from loadgen.conditions import ClientConditions
 from loadgen.failover import failover_target
+from loadgen.ops import Store
 from loadgen.plan import LoadPlan
 from loadgen.recorder import RecordIds
 from loadgen.recording import HomeDown, RecordingClient, Sink
 from loadgen.tally import LoadTally
 from loadgen.users import WorkloadExceptions, run_operation
 from loadgen.workloads import Workload
-
-#: slots per shared client (Boto3Client and FastClient keep 64 connections each)
-CLIENT_SLOTS = 64
 
 
 class OpenLoad:
@@ -56,7 +54,7 @@ class OpenLoad:
         self.plan, self.profile, self.sink, self.conditions = plan, profile, sink, conditions
         self.ids, self.mix, self.raised, self.tally = ids, mix, raised, tally
         self.share, self.of, self.slots = 0, 1, 0
-        self._clients: dict[tuple[str, int], DynamoClient] = {}
+        self._clients: dict[tuple[str, int], Store] = {}
         self._home_down: dict[str, HomeDown] = {}
         for region in plan.regions:
             self._client(region, 0)
@@ -70,7 +68,7 @@ class OpenLoad:
         self.until = float("inf")
 
     def _slot(self, region: str, j: int) -> RecordingClient:
-        group = j // CLIENT_SLOTS
+        group = j // self.plan.slots_per_store
         return RecordingClient(
             home=region,
             table=self.plan.table,
@@ -82,10 +80,10 @@ class OpenLoad:
             home_down=self._home_down.setdefault(region, HomeDown()),
         )
 
-    def _client(self, region: str, group: int) -> DynamoClient:
+    def _client(self, region: str, group: int) -> Store:
         client = self._clients.get((region, group))
         if client is None:
-            client = self._clients[region, group] = self.plan.client(region)
+            client = self._clients[region, group] = self.plan.store(region)
         return client
 
     def start(self, t0: float | None = None, share: int = 0, of: int = 1) -> None:

@@ -6,6 +6,7 @@ Free of campaign and CLI concerns: the runner decides when to start, stop and qu
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from loadgen.conditions import ClientConditions
 from loadgen.engine import RegionRate, RegionStats
 from loadgen.hub import RecordHub, WrittenKeys
 from loadgen.openload import OpenLoad
+from loadgen.ops import Answer, Read
 from loadgen.plan import LoadPlan
 from loadgen.probes import LagProbes
 from loadgen.recorder import RecordIds
@@ -38,13 +40,13 @@ class LoadSession:
         self.ids = RecordIds(plan.worker)
         self.workloads = build_workloads(plan.workloads, plan.regions, plan.key_prefix)
         self._raised = WorkloadExceptions()
+        self.halted = threading.Event()
         self.tally = LoadTally(plan.regions, self.workloads)
         self.stats = RegionStats(plan.regions)
         self._written = WrittenKeys()
         self.probes = LagProbes(
             plan.regions,
-            plan.client,
-            plan.table,
+            plan.store,
             self.ids,
             hub.sink,
             conditions,
@@ -61,7 +63,7 @@ class LoadSession:
         )  # fmt: skip
         classes = [] if self.open else user_classes(
             plan, hub.sink, conditions, ids=self.ids, workloads=self.workloads,
-            raised=self._raised, tally=self.tally,
+            raised=self._raised, tally=self.tally, halted=self.halted,
         )  # fmt: skip
         self.env = Environment(user_classes=classes, stop_timeout=plan.writers.stop_timeout)
         self.runner = self.env.create_local_runner()
@@ -94,6 +96,7 @@ class LoadSession:
         if self._stopped:
             return
         self._stopped = True
+        self.halted.set()  # before Locust's kills, which may land inside a new operation
         if self.open is not None:
             self.open.stop(self.plan.writers.stop_timeout)
         else:
@@ -128,9 +131,9 @@ class LoadSession:
         """No file of its own: the history says everything."""
 
 
-def _summarize(workload: Workload | None) -> Callable[[Record, dict[str, Any]], None]:
-    def finish(rec: Record, answer: dict[str, Any]) -> None:
-        item = answer.get("Item")
+def _summarize(workload: Workload | None) -> Callable[[Record, Answer], None]:
+    def finish(rec: Record, answer: Answer) -> None:
+        item = answer.item
         if workload is not None and item:
             summary = workload.summarize(item)
             if summary is not None:
@@ -164,18 +167,13 @@ def read_final(
             ids=ids,
             sink=sink,
             conditions=conditions,
-            client_for=plan.client,
+            client_for=plan.store,
         )
         for key in sorted(keys):
             workload = built.get(key.removeprefix(plan.key_prefix).rsplit("#", 1)[0])
             rec = calls.record(workload.name if workload else "", key, Op.GET)
             rec["final"] = True
             rec["consistent"] = True
-            calls.send(
-                rec,
-                "GetItem",
-                {"Key": {"pk": {"S": key}}, "ConsistentRead": True},
-                finish=_summarize(workload),
-            )
+            calls.perform(rec, Read(key, consistent=True), finish=_summarize(workload))
             made += 1
     return made

@@ -129,6 +129,10 @@ class RegionWriter(User):
     indices: ClassVar[itertools.count[int]]
     raised: ClassVar[WorkloadExceptions]
     tally: ClassVar[LoadTally | None]
+    #: set before Locust stops the users: no user starts another operation. Locust kills a
+    #: user that is in its think time, and the kill can land after the user woke and sent a
+    #: write (the store applied it, the history would not have it)
+    halted: ClassVar[threading.Event]
 
     def __init__(self, environment: Any) -> None:
         super().__init__(environment)
@@ -141,13 +145,15 @@ class RegionWriter(User):
             ids=cls.ids,
             sink=cls.sink,
             conditions=cls.conditions,
-            client_for=cls.plan.client,
+            client_for=cls.plan.store,
             failover_to=failover_target(cls.plan.writers.failover, cls.home, cls.plan.regions),
         )
 
     @task
     def operate(self) -> None:
         cls = type(self)
+        if cls.halted.is_set():
+            return
         workload = self.rng.choices(self.mix, weights=self.weights)[0]
         if cls.tally is not None:
             cls.tally.delivered(cls.home, workload.name)
@@ -163,9 +169,11 @@ def user_classes(
     workloads: dict[str, Workload] | None = None,
     raised: WorkloadExceptions | None = None,
     tally: LoadTally | None = None,
+    halted: threading.Event | None = None,
 ) -> list[type[User]]:
     """One Locust User class per region, `plan.writers.users` users each (the closed
-    model); exceptions the workloads raise are counted in `raised`, operations in `tally`."""
+    model); exceptions the workloads raise are counted in `raised`, operations in `tally`;
+    once `halted` is set no user starts another operation."""
     built = (
         workloads
         if workloads is not None
@@ -179,6 +187,7 @@ def user_classes(
         "ids": ids or RecordIds(plan.worker),
         "raised": raised if raised is not None else WorkloadExceptions(),
         "tally": tally,
+        "halted": halted if halted is not None else threading.Event(),
         "mix": mix,
         "weights": [w.spec.weight for w in mix],
         "wait_time": constant(plan.writers.think_time),

@@ -23,7 +23,7 @@ from verdict.intervals import quantile_interval, wilson
 from verdict.stats import nearest_rank
 
 if TYPE_CHECKING:
-    from verdict.check import Findings
+    from verdict.findings import Findings
     from verdict.live import LiveFigures
     from verdict.spec import BudgetSpec
 

@@ -1,11 +1,11 @@
-"""Turn the checker's findings into verdict.json's figures (DESIGN §7 plus documented extras)."""
+"""Turn the checker's findings into verdict.json's figures (docs/verdict.md, "verdict.json")."""
 
 from __future__ import annotations
 
 from collections import Counter
 from typing import Any
 
-from verdict.check import Findings
+from verdict.findings import Findings
 from verdict.intervals import wilson
 
 COUNT_FIELDS = ("conflicts", "lost_updates", "skew_inverted", "unknown_resolved")

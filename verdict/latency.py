@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-#: op names in the column readers' code order (verdict.bulk.OPS)
+#: op names in the native scanner's code order (verdict/_scan.c: OP_PUT, ...)
 OP_NAMES = ("put", "update", "delete", "get")
 _CODES = {name: code for code, name in enumerate(OP_NAMES)}
 

@@ -18,6 +18,7 @@ from verdict.errors import HistoryError
 from verdict.graph import VersionStore
 from verdict.history import CHAOS_LOG, TRUTH_FILE, fault_failures, fault_windows
 from verdict.spec import BudgetSpec, VerdictOptions
+from verdict.witness import Witness, read_witness
 
 CAMPAIGN_FILE = "campaign.yaml"
 VERDICT_FILE = "verdict.json"
@@ -45,6 +46,8 @@ class Inputs:
     truth: dict[str, Any] | None
     workers: dict[str, Any]
     load: dict[str, Any] | None
+    #: the store's own conflict log (pglogical), if the run kept one
+    witness: Witness | None = None
 
     @property
     def windows(self) -> Any:
@@ -97,6 +100,7 @@ def read_inputs(report_dir: Path, budgets: list[BudgetSpec] | None) -> Inputs:
         truth=_optional_json(report_dir / TRUTH_FILE),
         workers=_optional_json(report_dir / WORKERS_FILE) or {},
         load=_optional_json(report_dir / LOAD_FILE),
+        witness=read_witness(report_dir),
     )
 
 

@@ -167,6 +167,25 @@ def _other_lines(data: dict[str, Any]) -> list[str]:
             f"lost_updates={t['lost_updates']}; the verdict says conflicts="
             f"{data['totals']['conflicts']} lost_updates={data['totals']['lost_updates']}"
         )
+    return out + _witness_lines(data)
+
+
+def _witness_lines(data: dict[str, Any]) -> list[str]:
+    """The store's own account (pglogical's conflict log) beside the verdict's."""
+    witness = data.get("witness")
+    if not witness:
+        return []
+    out = [
+        f"store's witness (conflict log): {witness['resolved_conflicts']} resolved conflicts, "
+        f"{witness['discarded_versions']} discarded versions; "
+        f"{witness['lost_on_discarded_branch']} of {witness['lost_updates']} lost updates on a "
+        f"discarded branch ({witness['lost_found_discarded']} discarded themselves)"
+    ]
+    if data.get("witness_mismatch"):
+        out.append(
+            f"[bold red]WITNESS MISMATCH[/]: {witness['lost_not_in_log']} lost updates are on no "
+            f"branch the conflict log shows discarded (e.g. {witness['examples'][:3]})"
+        )
     return out
 
 

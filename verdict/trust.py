@@ -144,3 +144,18 @@ def truth_mismatch(c: Context) -> Iterator[Reason]:
         f" emulator {theirs.get('conflicts')} / {theirs.get('lost_updates')}: a bug in hothot"
         " or a table that held other writes",
     )
+
+
+@rule
+def witness_mismatch(c: Context) -> Iterator[Reason]:
+    """Lost updates the store's own conflict log does not show discarded (pglogical): a bug
+    in hothot or a target that held other writes. Not a reason for a partial run."""
+    if not c.data.get("witness_mismatch") or c.data.get("partial"):
+        return
+    w = c.data.get("witness") or {}
+    yield Reason(
+        "witness_mismatch",
+        f"{w.get('lost_not_in_log')} of the verdict's {w.get('lost_updates')} lost updates are"
+        f" on no branch the store's conflict log shows discarded (e.g. "
+        f"{(w.get('examples') or [])[:3]})",
+    )

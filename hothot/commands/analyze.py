@@ -25,6 +25,12 @@ def register(parser: argparse.ArgumentParser) -> None:
         help="YAML file with a `budgets:` list, used instead of the campaign's",
     )
     add_accept_partial(parser)
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        metavar="N",
+        help="processes judging a large history's key buckets in parallel (default: every core)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -33,7 +39,11 @@ def run(args: argparse.Namespace) -> int:
     cannot be trusted (verdict.trust)."""
     try:
         budgets = load_budgets_file(args.budgets) if args.budgets else None
-        verdict = analyze(args.report_dir, budgets, accept_partial=args.accept_partial)
+        if args.jobs is not None and args.jobs < 1:
+            raise HistoryError(f"--jobs: at least 1, not {args.jobs}")
+        verdict = analyze(
+            args.report_dir, budgets, jobs=args.jobs, accept_partial=args.accept_partial
+        )
     except HistoryError as e:
         print(f"hothot analyze: {e}", file=sys.stderr)
         return 2

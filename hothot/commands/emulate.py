@@ -72,6 +72,12 @@ def register(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--seed", type=int, default=None, help="seed of the jitter draws")
     parser.add_argument(
+        "--ttl-sweep-interval",
+        type=_duration,
+        default=1.0,
+        help="how often expired items are deleted (default 1s; 0: only on POST /ttl/sweep)",
+    )
+    parser.add_argument(
         "--stop-when-stdin-closes",
         action="store_true",
         help="stop once stdin reaches end of file: `hothot run` holds the pipe, so the emulator "
@@ -117,5 +123,6 @@ def run(args: argparse.Namespace) -> int:
         delay_s=args.replication_delay,
         jitter_s=args.replication_jitter,
         seed=args.seed,
+        ttl_sweep_s=args.ttl_sweep_interval,
     )
     return serve(options)
