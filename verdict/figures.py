@@ -6,14 +6,23 @@ from collections import Counter
 from typing import Any
 
 from verdict.findings import Findings
+from verdict.intervals import wilson
 
 COUNT_FIELDS = ("conflicts", "lost_updates", "skew_inverted", "unknown_resolved")
 
 
 def _rates(row: dict[str, Any]) -> dict[str, Any]:
+    """The rates of a row, each with its 95 % Wilson interval (`<name>_ci95`, null without
+    writes): conflicts and lost updates per counted write, refusals per attempted write."""
     counted = row["writes_ok"] + row["unknown_resolved"]
-    row["conflict_rate"] = row["conflicts"] / counted if counted else 0.0
-    row["lost_update_rate"] = row["lost_updates"] / counted if counted else 0.0
+    attempted = row["writes_ok"] + row["writes_unknown"] + row.get("writes_failed", 0)
+    for name, part, whole in (
+        ("conflict_rate", row["conflicts"], counted),
+        ("lost_update_rate", row["lost_updates"], counted),
+        ("failed_write_rate", row.get("writes_failed", 0), attempted),
+    ):
+        row[name] = part / whole if whole else 0.0
+        row[f"{name}_ci95"] = wilson(part, whole)
     return row
 
 
@@ -37,14 +46,21 @@ def workload_rows(f: Findings) -> dict[str, dict[str, Any]]:
         for k, v in figures.items():
             row[k] = row.get(k, 0) + v
     failed: dict[str, Counter[str]] = {}
-    for (wl, error), n in s.failed_errors.items():
-        failed.setdefault(s.workloads.names[wl], Counter())[error] += n
+    for (wl, r, error), n in s.failed_errors.items():
+        name = s.workloads.names[wl]
+        failed.setdefault(name, Counter())[error] += n
+        cell = rows.get(name, {}).get("regions", {}).get(s.regions.names[r])
+        if cell is not None:
+            cell.setdefault("failed_by_error", Counter())[error] += n
     for wl, name in enumerate(s.workloads.names):
         if name not in rows:
             continue
         row = rows[name]
         if name in failed:
             row["failed_by_error"] = top_errors(failed[name])
+            for cell in row["regions"].values():
+                if "failed_by_error" in cell:
+                    cell["failed_by_error"] = top_errors(cell["failed_by_error"])
         row["divergent_keys"] = f.divergent.get(wl, 0)
         row["unjudged_keys"] = f.unjudged.get(wl, 0)
         if name in f.values:
@@ -110,12 +126,3 @@ def truth_check(truth: dict[str, Any] | None, tot: dict[str, Any], f: Findings) 
             "unresolved_unknown_writes": tot["writes_unknown"] - tot["unknown_resolved"],
         }
     return out
-
-
-def untrusted_truth(data: dict[str, Any]) -> bool:
-    """A complete run whose conflicts or lost updates differ from the emulator's own count,
-    or whose lost updates the store's own conflict log does not show discarded (pglogical):
-    a bug in hothot or a target that held other writes. A partial run (killed, a lost
-    worker) may legitimately miss writes the target saw, so it is only flagged."""
-    mismatch = data.get("truth_mismatch") or data.get("witness_mismatch")
-    return bool(mismatch) and not data.get("partial")

@@ -164,6 +164,8 @@ class Findings:
     truth_keys: dict[str, Any] = field(default_factory=dict)
     #: `verdict.cost_campaign.CostAccumulator.result(...)`, attached by analyze when wired
     cost: dict[str, Any] | None = None
+    #: load.json as the runner wrote it (requested/delivered/dropped), attached by analyze
+    load: dict[str, Any] | None = None
 
 
 def findings_of(kf: KeyFindings, store: VersionStore, frame: Frame) -> Findings:

@@ -49,12 +49,14 @@ def _per_second(values: list[int], width: float, span: float) -> list[float]:
 
 
 def load_timeline(data: dict[str, Any]) -> dict[str, Any]:
-    """verdict.json's timeline up to the load's end (the campaign's duration after the first
-    operation): the calls in flight when the load stopped complete a moment later, and a
-    bucket of those few stragglers looked like an outage at the end of every plot."""
+    """verdict.json's timeline up to the load's end (its measured length, load.json's, else
+    the campaign's duration, after the first operation): the calls in flight when the load
+    stopped complete a moment later, and a bucket of those few stragglers looked like an
+    outage at the end of every plot."""
     timeline = data["timeline"]
     try:
-        duration = parse_duration((data.get("campaign") or {}).get("duration"))
+        elapsed = (data.get("load") or {}).get("elapsed_s")
+        duration = parse_duration(elapsed or (data.get("campaign") or {}).get("duration"))
     except (TypeError, ValueError):
         return timeline
     width, span = timeline["bucket_s"], timeline.get("span_s") or 0.0

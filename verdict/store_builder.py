@@ -106,7 +106,8 @@ class StoreBuilder:
         vid_number: Callable[[str], int],
     ) -> None:  # fmt: skip
         """`vid_number(name)`: the scanner's number of a vid it has met; `cost` None: the
-        bill is drawn up elsewhere (a key bucket's rows were charged when routed)."""
+        bill and the latencies are drawn up elsewhere (a key bucket's rows were charged and
+        timed when routed)."""
         self.s, self.cost, self.vid_number = store, cost, vid_number
         self.valued = {w for w, kind in store.value_kinds.items() if kind in EVIDENCE_KINDS}
         self.key_head = Growable(np.int32, -1)
@@ -144,6 +145,7 @@ class StoreBuilder:
         add_probes(self.s, c)
         if self.cost is not None:
             charge(self.cost, self.s.regions.names, c, condition)
+            add_latency(self.s, c)
         if (c["bits"] & B_ATTRS).any():
             self._attributes(c, row, writes, finals)
 
@@ -229,7 +231,7 @@ class StoreBuilder:
         for i in failed.tolist():
             rec = row(i)
             error = rec.get("error")
-            errors[int(c["workload"][i]), error_name(error)] += 1
+            errors[int(c["workload"][i]), int(c["region"][i]), error_name(error)] += 1
             condition[i] = "ConditionalCheck" in str(error)
             if "blocked_by" in rec:
                 r = rejection(int(c["workload"][i]), int(c["region"][i]), rec.get("key"),
@@ -327,6 +329,17 @@ def add_probes(store: VersionStore, c: Columns) -> None:
             store.probe_t[link] = array("d")
         store.lags[link].append(float(c["lag"][i]))
         store.probe_t[link].append(float(c["t_inv"][i]))
+
+
+def add_latency(store: VersionStore, c: Columns) -> None:
+    """The block's acknowledged workload operations for latency budgets (verdict.latency):
+    writes that succeeded and reads that are not final reads (probes are no role here)."""
+    role = c["role"]
+    acknowledged = ((role == ROLE_WRITE) & (c["outcome"] != _UNKNOWN)) | (role == ROLE_READ)
+    acknowledged &= np.isfinite(c["t_inv"])
+    store.latency.add_block(
+        c["op"], acknowledged, c["region"], c["workload"], c["t_inv"], c["t_comp"]
+    )
 
 
 def conditions(c: Columns, row: RowOf) -> np.ndarray:

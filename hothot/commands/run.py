@@ -17,10 +17,12 @@ from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
 from hothot import __version__  # noqa: E402
-from hothot.commands.campaign_args import add_campaign_arguments, load_or_report  # noqa: E402
-
-#: beside campaign.yaml in the report directory: the version and command line of the run
-RUN_FILE = "run.json"
+from hothot.commands.campaign_args import (  # noqa: E402
+    add_accept_partial,
+    add_campaign_arguments,
+    load_or_report,
+)
+from verdict.report_dir import RUN_FILE  # noqa: E402
 
 
 def register(parser: argparse.ArgumentParser) -> None:
@@ -48,6 +50,7 @@ def register(parser: argparse.ArgumentParser) -> None:
         help="wait for this many workers in total (remote ones included) before the load starts; "
         "alone, it runs the master with no local worker",
     )
+    add_accept_partial(parser)
     parser.set_defaults(func=run)
 
 
@@ -85,11 +88,12 @@ def run(args: argparse.Namespace) -> int:
             local_workers=args.workers,
             expect_workers=args.expect_workers,
             bind=args.master_bind or "127.0.0.1:5557",
+            accept_partial=args.accept_partial,
         )
     else:
         from hothot.runner import CampaignRun
 
-        run = CampaignRun(campaign, report_dir=args.report_dir)
+        run = CampaignRun(campaign, report_dir=args.report_dir, accept_partial=args.accept_partial)
     write_run_file(run.report_dir)
     with folded_locust_logs(run.note):
         code = int(run.execute())
