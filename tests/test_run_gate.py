@@ -80,7 +80,8 @@ def test_a_rig_too_slow_for_its_rate_is_untrusted_and_names_the_bottleneck(
     )
     west = v["load"]["regions"]["us-west-2"]  # answers at once: (nearly) all delivered
     assert west["delivered"] >= 0.95 * west["requested"]
-    assert "UNTRUSTED" in proc.stderr and "target latency" in proc.stderr  # the run logs to stderr
+    shown = proc.stdout  # the summary and the exit line go to stdout, the run's log to stderr
+    assert "UNTRUSTED" in shown and "target latency" in shown, shown
 
 
 def test_a_failed_write_budget_fails_mrsc(tmp_path: Path) -> None:
