@@ -10,6 +10,7 @@ from typing import Any
 from units import format_duration, parse_duration
 from verdict.cost import price_sheet, table_rows
 from verdict.junit import budget_figure, interval_text, show
+from verdict.latency_report import render_latency
 from verdict.plots import lag_svg, timeline_svg
 
 CSS = """
@@ -458,6 +459,8 @@ def render_html(data: dict[str, Any]) -> str:
         f"<b>{tot['lost_updates']} lost updates</b>, {tot['skew_inverted']} skew-inverted wins, "
         f"{tot['divergent_keys']} divergent keys.</p>",
         _workloads(data),
+        "<h2>Client latency per operation and region</h2>",
+        render_latency(data.get("latency") or {}),
         "<h2>Timeline</h2>",
         timeline_svg(data["timeline"], data["faults"]),
         "<h2>Faults and what happened inside them</h2>",
