@@ -354,7 +354,10 @@ class CampaignRun:
             return EXIT_INTERRUPTED if self.interruption.asked else EXIT_INVALID
         from hothot.abort import live_budgets  # imports Locust, as the engines do
 
-        live = live_budgets(self.campaign.budgets, plan, engine, self.hub)
+        live = live_budgets(
+            self.campaign.budgets, plan, engine, self.hub, self.metrics.anomaly_cells
+        )
+        self.metrics.provisional(live.provisional)  # the gauge reads what abort_on_fail reads
         watch = LoadWatch(self.campaign, engine, self.console, self.interruption,
                           self.report_dir, live)  # fmt: skip
         timeline = self.build_timeline()

@@ -1,28 +1,50 @@
-"""Latency per op and region: nearest-rank percentiles of what the writers saw."""
+"""Latency per op and region: nearest-rank percentiles of what the writers saw, in
+verdict.json `latency` and report.html."""
 
 from __future__ import annotations
 
-import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from verdict.latency_report import latency_by_op_region, render_latency
+from tests.verdict_fixtures import HistoryBuilder
+from verdict.analyze import analyze
+from verdict.latency import OP_NAMES, Latencies
+from verdict.latency_report import render_latency
 from verdict.stats import summary
 
-OPS, REGIONS = ("put", "update", "delete", "get"), ("us", "eu")
+REGIONS = ("us", "eu")
+OPS = (*OP_NAMES, "scan")  # an op outside OP_NAMES is left out
 
 
-@given(st.lists(st.tuples(st.integers(-1, 3), st.integers(0, 1), st.floats(0, 30)), max_size=60))
+@given(st.lists(st.tuples(st.sampled_from(OPS), st.integers(0, 1), st.floats(0, 30)), max_size=60))
 def test_each_op_and_region_gets_the_verdicts_percentiles(rows: list) -> None:
-    op = np.array([r[0] for r in rows], dtype=np.int8)
-    region = np.array([r[1] for r in rows], dtype=np.uint16)
-    seconds = np.array([r[2] for r in rows], dtype=np.float64)
-    table = latency_by_op_region(op, region, seconds, OPS, REGIONS)
-    for o, name in enumerate(OPS):
+    latencies = Latencies()
+    for op, region, seconds in rows:
+        latencies.add(op, region, 0, 100.0, 100.0 + seconds)
+    table = latencies.by_op_region(REGIONS)
+    for op in OPS:
         for g, where in enumerate(REGIONS):
-            values = [s for x, y, s in rows if x == o and y == g]
-            expected = summary(values)
-            assert table.get(name, {}).get(where) == expected
+            values = [100.0 + s - 100.0 for o, r, s in rows if o == op and r == g]
+            expected = summary(values) if op in OP_NAMES else None
+            assert table.get(op, {}).get(where) == expected
+
+
+def test_the_verdict_and_the_report_carry_latency_per_op_and_region(
+    history: HistoryBuilder,
+) -> None:
+    h = history
+    v = None
+    for i in range(20):
+        v = h.write("us-east-1", "profile#1", v, float(i), dur=0.001 * (i + 1))
+    h.read("eu-west-1", "profile#1", v, 30.0)
+    h.final("profile#1", {"us-east-1": v, "eu-west-1": v})
+    data = analyze(h.save(), write=True).data
+    put = data["latency"]["put"]["us-east-1"]
+    assert put == {"count": 20, "p50": 0.01, "p95": 0.019, "p99": 0.02, "max": 0.02}
+    assert data["latency"]["get"]["eu-west-1"]["count"] == 1  # final reads are not counted
+    html = (h.root / "report.html").read_text()
+    assert "Client latency per operation and region" in html
+    assert "<td>put</td><td>us-east-1</td><td>20</td><td>10ms</td>" in html
 
 
 def test_the_table_shows_durations_alike() -> None:

@@ -221,6 +221,7 @@ def figures(name: str, inputs: Inputs, findings: Findings, partial: bool) -> dic
         "workers": {"lost": inputs.lost_workers, "detail": inputs.workers},
         "examples": findings.examples,
         "timeline": findings.timeline,
+        "latency": store.latency.by_op_region(store.regions.names),
         "campaign": {"duration": inputs.campaign.get("duration"), "regions": regions},
     }
 

@@ -10,6 +10,7 @@ from typing import Any
 from units import format_duration, parse_duration, plural, show_percent
 from verdict.cost import price_sheet, table_rows
 from verdict.junit import budget_figure, budget_name, interval_text, show
+from verdict.latency_report import render_latency
 from verdict.plots import lag_svg, latency_svg, load_timeline, timeline_svg
 from verdict.run_info import render_header
 
@@ -490,6 +491,8 @@ def render_html(data: dict[str, Any]) -> str:
         f"{plural(tot['skew_inverted'], 'skew-inverted win')}, "
         f"{plural(tot['divergent_keys'], 'divergent key')}.</p>",
         _workloads(data),
+        "<h2>Client latency per operation and region</h2>",
+        render_latency(data.get("latency") or {}),
         "<h2>Timeline</h2>",
         timeline_svg(load_timeline(data), data["faults"]),
         "<h2>Write latency over time</h2>",
