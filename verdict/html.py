@@ -31,7 +31,7 @@ svg.plot{width:100%;height:auto;border:1px solid #eee}
 details{margin:6px 0}summary{cursor:pointer}code{font-size:12px}
 body{padding:0 12px}p,li,summary,pre,code{overflow-wrap:anywhere}
 @media (max-width:720px){table{display:block;overflow-x:auto;width:auto;max-width:100%}
-th,td{white-space:nowrap}table.budgets td:first-child{white-space:normal;overflow-wrap:anywhere}
+th,td{white-space:nowrap}table.budgets td:nth-child(-n+2){white-space:normal;overflow-wrap:anywhere}
 body{margin:12px auto}.banner{font-size:17px}}
 """
 
