@@ -51,6 +51,9 @@ def test_the_plots_end_with_the_load_not_with_its_stragglers(history: HistoryBui
     assert cut["ops"] == [8, 8, 8, 8] and cut["span_s"] == 4.0
     assert _per_second(cut["ops"], 1.0, cut["span_s"]) == [8.0] * 4
     assert len(cut["write_latency_p99"]) == 4
+    data["load"] = {"elapsed_s": 3.0}  # load.json's measured length comes first (an abort)
+    assert load_timeline(data)["ops"] == [8, 8, 8]
+    data["load"] = {}
     data["campaign"]["duration"] = "10s"  # a load that ran its whole time: nothing to cut
     assert load_timeline(data) is data["timeline"]
 
