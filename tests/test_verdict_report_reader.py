@@ -11,6 +11,7 @@ from rich.console import Console
 
 from tests.verdict_fixtures import HistoryBuilder
 from verdict.analyze import analyze
+from verdict.spec import BudgetSpec
 from verdict.summary import print_summary
 
 
@@ -52,7 +53,8 @@ def test_summary_in_a_log_keeps_names_whole_and_totals_the_workloads(tmp_path: P
 def test_summary_at_an_80_column_terminal_cuts_no_figure(tmp_path: Path) -> None:
     """A soak's millions at a terminal 80 columns wide: every line fits, no cell is cut to
     "…" (a count and its rate that do not fit go on two lines), every count is there whole."""
-    verdict = analyze(two_workloads(tmp_path / "r", overlapping=False), [], write=False)
+    long = BudgetSpec(metric="lost_update_rate", max=0, workload="split_attributes")
+    verdict = analyze(two_workloads(tmp_path / "r", overlapping=False), [long], write=False)
     rows = [*verdict.data["workloads"].values(), verdict.data["totals"]]
     for w in rows:
         for figure in ("writes_ok", "writes_failed", "conflicts", "lost_updates"):

@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from units import show_percent
-from verdict.junit import budget_figure, budget_name, show
+from verdict.junit import budget_figure, budget_name, interval_text, show
 
 
 def _print_unclipped(console: Console, table: Table) -> None:
@@ -76,8 +76,11 @@ def _budget_table(data: dict[str, Any]) -> Table:
         title="Budgets", title_justify="left", box=box.SIMPLE_HEAD, padding=(0, 1),
         show_edge=False, pad_edge=False,
     )  # fmt: skip
-    for col in ("budget", "observed", "limit", "result"):
-        budgets.add_column(col, justify="left" if col == "budget" else "right")
+    for col in ("budget", "observed", "limit", "result"):  # a long label folds, never "…"
+        budgets.add_column(
+            col, justify="left" if col == "budget" else "right",
+            overflow="fold" if col == "budget" else "ellipsis", min_width=len(col),
+        )  # fmt: skip
     for b in data["budgets"]:
         result = "[green]PASS[/]" if b["passed"] else "[bold red]FAIL[/]"
         if b["no_data"]:
@@ -110,7 +113,7 @@ def _rate_lines(data: dict[str, Any]) -> list[str]:
     """The overall rates with their 95 % intervals: how sure the figures are."""
     tot = data["totals"]
     parts = [
-        f"{label} {tot[name]:.2%} [{tot[f'{name}_ci95'][0]:.2%}, {tot[f'{name}_ci95'][1]:.2%}]"
+        f"{label} {show_percent(tot[name], 3)} {interval_text(tot[f'{name}_ci95'], 'rate')}"
         for label, name in (("conflicts", "conflict_rate"), ("lost updates", "lost_update_rate"))
         if tot.get(f"{name}_ci95")
     ]
@@ -125,8 +128,8 @@ def _load_lines(data: dict[str, Any]) -> list[str]:
     regions = load.get("regions") or {}
     if load.get("model") == "open" and regions:
         parts = [
-            f"{r} {f['delivered']}/{f['requested']}"
-            + (f" ({f['dropped']} dropped)" if f.get("dropped") else "")
+            f"{r} {f['delivered']:,}/{f['requested']:,}"
+            + (f" ({f['dropped']:,} dropped)" if f.get("dropped") else "")
             for r, f in sorted(regions.items())
         ]
         out.append(f"load (open model, delivered/requested): {', '.join(parts)}")
