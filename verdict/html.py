@@ -59,7 +59,9 @@ def _table(head: list[str], rows: list[list[Any]], cls: str = "") -> str:
 def _t(x: Any) -> str:
     if x is None:  # e.g. the pred of a write that found no item
         return "—"
-    return f"{x:.3f}" if isinstance(x, float) else escape(str(x))
+    if isinstance(x, float):
+        return f"{x:.3f}"
+    return _cell(x) if isinstance(x, int) else escape(str(x))
 
 
 def _facts(rest: dict[str, Any]) -> str:
