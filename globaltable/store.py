@@ -212,13 +212,11 @@ def divergent_keys(tables: Iterable[Any]) -> list[str]:
     out: list[str] = []
     for table in tables:
         first, *others = table.replicas.values()
-        entries = first.entries()
-        for key, entry in entries:
-            for other in others:
-                theirs = other.get(key)
-                if theirs is None or theirs.order() != entry.order():
-                    out.append(f"{table.name}: {table.schema.label(key)}")
-                    break
-        if any(len(other.entries()) != len(entries) for other in others):
-            out.append(f"{table.name}: the regions hold different numbers of items")
-    return out
+        versions = {key: entry.order() for key, entry in first.entries()}
+        differ: set[Any] = set()
+        for other in others:
+            theirs = dict(other.entries())
+            differ.update(k for k, e in theirs.items() if versions.get(k) != e.order())
+            differ.update(k for k in versions if k not in theirs)
+        out += [f"{table.name}: {table.schema.label(k)}" for k in differ]
+    return sorted(out)

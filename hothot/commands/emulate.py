@@ -72,6 +72,13 @@ def register(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--seed", type=int, default=None, help="seed of the jitter draws")
     parser.add_argument(
+        "--control-token",
+        default=None,
+        help="shared token every control-API call must send (Authorization: Bearer); default "
+        "$HOTHOT_CONTROL_TOKEN; required when --host is not a loopback address. Prefer the "
+        "environment variable: a command line is visible to every user of the machine",
+    )
+    parser.add_argument(
         "--stop-when-stdin-closes",
         action="store_true",
         help="stop once stdin reaches end of file: `hothot run` holds the pipe, so the emulator "
@@ -93,6 +100,7 @@ def _stop_at_eof(stream: IO[bytes]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from globaltable.control import TOKEN_ENV
     from globaltable.server import DEFAULT_REGIONS, ServeOptions, serve
 
     regions = args.regions or list(DEFAULT_REGIONS)
@@ -117,5 +125,6 @@ def run(args: argparse.Namespace) -> int:
         delay_s=args.replication_delay,
         jitter_s=args.replication_jitter,
         seed=args.seed,
+        control_token=args.control_token or os.environ.get(TOKEN_ENV) or None,
     )
     return serve(options)
