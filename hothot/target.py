@@ -13,10 +13,15 @@ from typing import IO, Any, Literal
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from globaltable.control import ControlClient, ControlError
+from globaltable.control import ControlClient, ControlError, check_control_url
 from loadgen.client import Boto3Client, DynamoClient, OutcomeUnknown, StoreError
 from loadgen.table import TableUnusable, check_table, create_table
 from verdict.history import Duration
+
+#: the emulator's links in a campaign (the control API allows up to an hour)
+MAX_REPLICATION_S = 600.0
+#: AWS has about thirty regions
+MAX_REGIONS = 32
 
 
 class ReplicationSpec(BaseModel):
@@ -24,15 +29,17 @@ class ReplicationSpec(BaseModel):
     +- 400ms; strong: a 30ms +- 10ms round trip to the nearest region)."""
 
     model_config = ConfigDict(extra="forbid")
-    delay: Duration | None = None
-    jitter: Duration | None = None
+    delay: Duration | None = Field(None, ge=0, le=MAX_REPLICATION_S)
+    jitter: Duration | None = Field(None, ge=0, le=MAX_REPLICATION_S)
 
 
 class TargetSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
     kind: Literal["emulator", "endpoints", "aws"] = "emulator"
     regions: list[str] = Field(
-        default_factory=lambda: ["us-east-1", "us-west-2", "eu-west-1"], min_length=1
+        default_factory=lambda: ["us-east-1", "us-west-2", "eu-west-1"],
+        min_length=1,
+        max_length=MAX_REGIONS,
     )
     table: str = "hothot-campaign"
     #: emulator only: MREC (eventual) or MRSC (strong, exactly three regions)
@@ -41,6 +48,9 @@ class TargetSpec(BaseModel):
     #: endpoints only: region -> URL, plus the hothot emulator's control URL when there is one
     endpoints: dict[str, str] = Field(default_factory=dict)
     control: str | None = None
+    #: the control API's shared token (an emulator started with one requires it); unset:
+    #: $HOTHOT_CONTROL_TOKEN. Never written to the report's campaign.yaml
+    control_token: str | None = Field(None, min_length=1, max_length=4096, exclude=True)
     #: create the table (pk S, on-demand) when missing; default: yes except on aws
     create_table: bool | None = None
     #: aws only: both guards must pass before any call is made
@@ -63,6 +73,11 @@ class TargetSpec(BaseModel):
                 raise ValueError(f"endpoints names regions not in target.regions: {extra}")
         elif self.endpoints or self.control:
             raise ValueError(f"endpoints/control are only for kind endpoints, not {self.kind}")
+        if self.control is not None:
+            try:
+                check_control_url(self.control)
+            except ControlError as exc:
+                raise ValueError(f"control: {exc}") from None
         if self.kind == "aws":
             if not self.allow_real_aws:
                 raise ValueError(

@@ -186,17 +186,41 @@ _DURATION = re.compile(DURATION_PATTERN)
 _DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
 
 
+#: no duration of a campaign is longer (each field has its own, tighter bound)
+MAX_DURATION_S = 366 * 24 * 3600.0
+
+
 def parse_duration(value: Any) -> float:
-    """'800ms' / '45s' / '2m' / 1.5 -> seconds. Bare numbers are seconds."""
-    if isinstance(value, bool):
-        raise ValueError(f"expected a duration like 800ms, 45s or 2m, got {value!r}")
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
+    """'800ms' / '45s' / '2m' / 1.5 -> seconds. Bare numbers are seconds. Finite and at most
+    a year either way: a larger figure is a typo (and inf or nan breaks every comparison)."""
+    seconds: float | None = None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        seconds = _finite(value)
+    elif isinstance(value, str):
         m = _DURATION.match(value)
         if m:
-            return float(m.group(1)) * _DURATION_UNITS[m.group(2)]
-    raise ValueError(f"expected a duration like 800ms, 45s or 2m, got {value!r}")
+            seconds = _finite(m.group(1)) * _DURATION_UNITS[m.group(2)]
+    if seconds is None:
+        raise ValueError(f"expected a duration like 800ms, 45s or 2m, got {value!r}")
+    if not abs(seconds) <= MAX_DURATION_S:
+        raise ValueError(f"duration {_shown(value)} is beyond a year (or not a number)")
+    return seconds
+
+
+def _finite(value: Any) -> float:
+    try:
+        number = float(value)
+    except OverflowError:  # an int of hundreds of digits
+        number = float("inf")
+    if number != number or number in (float("inf"), float("-inf")):
+        raise ValueError(f"duration {_shown(value)} is beyond a year (or not a number)")
+    return number
+
+
+def _shown(value: Any) -> str:
+    """A value as messages quote it: long ones (a 400-digit number) cut short."""
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:20]}...({len(text)} characters)"
 
 
 def format_duration(seconds: float) -> str:
@@ -216,13 +240,23 @@ def parse_size(value: Any) -> int:
     if isinstance(value, bool):
         raise ValueError(f"expected a size like 700B or 1.5KB, got {value!r}")
     if isinstance(value, int | float):
-        return int(value)
+        return int(_finite_size(value))
     if isinstance(value, str):
         m = _SIZE.match(value)
         if m:
             unit = m.group(2).lower() if m.group(2) else None
-            return int(round(float(m.group(1)) * _SIZE_UNITS[unit]))
+            return int(round(_finite_size(m.group(1)) * _SIZE_UNITS[unit]))
     raise ValueError(f"expected a size like 700B or 1.5KB, got {value!r}")
+
+
+def _finite_size(value: Any) -> float:
+    try:
+        number = float(value)
+    except OverflowError:
+        number = float("inf")
+    if not abs(number) < 2**53:  # inf, nan, or beyond what a float counts exactly
+        raise ValueError(f"size {_shown(value)} is not a usable number of bytes")
+    return number
 
 
 #: pydantic field types: accept "800ms" or a number of seconds, store float seconds
