@@ -17,7 +17,7 @@ from typing import Any, ClassVar, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from verdict.history import Duration, format_duration
+from units import Duration, format_duration
 
 #: sanity limits: beyond these a value is a typo, not an experiment
 MAX_WINDOW_S = 24 * 3600.0

@@ -23,7 +23,7 @@ from pydantic import (
 from pydantic_core import InitErrorDetails
 
 from chaos.faults import FAULTS
-from verdict.history import Duration
+from units import Duration
 
 #: any registered fault, chosen by its `fault:` field (built from the registry)
 Fault = Annotated[Union[tuple(FAULTS.values())], Field(discriminator="fault")]  # noqa: UP007

@@ -13,7 +13,7 @@ import re
 from chaos.faults import MAX_WINDOW_S, PLACEMENT, FaultSpec, injectors_for, placement
 from chaos.schedule import contradiction
 from chaos.spec import ChaosSpec
-from verdict.history import format_duration
+from units import format_duration
 
 _WHERE = {
     "control": "emulator targets and endpoints targets with a control URL",

@@ -2,8 +2,8 @@
 
 Items are wire-format dicts (`{"a": {"S": "x"}, "n": {"N": "1.5"}}`). Numbers follow DynamoDB:
 up to 38 significant digits, magnitude between 1E-130 and 1E+126, rendered in a canonical
-plain form ("01.50" -> "1.5", "1e2" -> "100"). Sizes follow the rules in
-`shared/reference/dynamodb-global-tables.md` ("Item size").
+plain form ("01.50" -> "1.5", "1e2" -> "100"). Sizes follow AWS's rules
+(https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/CapacityUnitCalculations.html).
 """
 
 from __future__ import annotations

@@ -13,10 +13,10 @@ from chaos.spec import ChaosSpec
 from hothot.target import TargetSpec
 from loadgen.spec import ObserveSpec, WorkloadSpec, WritersSpec
 from loadgen.workloads import build_workloads
+from units import Duration
+from units.yamlpos import PathKey, YamlError, line_of, load_text, load_with_lines, loc_text
 from verdict.cost import CostSpec
-from verdict.history import Duration
 from verdict.spec import BudgetSpec, VerdictOptions
-from verdict.yamlpos import PathKey, YamlError, line_of, load_text, load_with_lines, loc_text
 
 #: counts of a campaign's lists (README "Limits")
 MAX_WORKLOADS = 100

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from globaltable.control import ControlClient, ControlError, check_control_url
 from loadgen.client import Boto3Client, DynamoClient, OutcomeUnknown, StoreError
 from loadgen.table import TableUnusable, check_table, create_table
-from verdict.history import Duration
+from units import Duration
 
 #: the emulator's links in a campaign (the control API allows up to an hour)
 MAX_REPLICATION_S = 600.0

@@ -21,7 +21,8 @@ from loadgen.client import (
 )
 from loadgen.conditions import ClientConditions, ClientFault
 from loadgen.recorder import RecordIds
-from verdict.history import Op, Outcome, Record, item_size
+from units.items import item_size
+from verdict.history import Op, Outcome, Record
 
 Sink = Callable[[Record], None]
 #: attribute carrying a write's version id; `hh_vid_<attr>` for attribute-level writes

@@ -15,7 +15,8 @@ import yaml
 from hothot.campaign import CampaignError, load_campaign
 from loadgen.spec import MAX_KEYS, MAX_USERS_PER_REGION, MAX_ZIPF_KEYS
 from tests.run_fixtures import campaign, hothot, write_campaign
-from verdict.yamlpos import MAX_DEPTH, MAX_FILE_BYTES, MAX_NODES
+from units import parse_duration, parse_rate, parse_size
+from units.yamlpos import MAX_DEPTH, MAX_FILE_BYTES, MAX_NODES
 
 VALID = "name: x\nduration: 10s\nworkloads: [{kind: profile, keys: 10}]\n"
 
@@ -159,8 +160,9 @@ def _with(tmp_path: Path, **fields: Any) -> Path:
         ({"writers": {"spawn_rate": 1e300}}, "writers.spawn_rate", "less than or equal"),
         ({"writers": {"retries": 10**6}}, "writers.retries", "less than or equal to 10"),
         ({"writers": {"timeout": "10h"}}, "writers.timeout", "less than or equal to 600"),
-        ({"duration": 10**400}, "duration", "beyond a year"),
-        ({"duration": float("nan")}, "duration", "beyond a year"),
+        ({"duration": 10**400}, "duration", "not a finite number"),
+        ({"duration": float("nan")}, "duration", "not a finite number"),
+        ({"duration": "9000h"}, "duration", "beyond a year"),
         ({"seed": 10**30}, "seed", "less than or equal"),
         ({"observe": {"probe_interval": 1e-300}}, "observe.probe_interval", "greater than"),
         ({"verdict": {"examples": 10**12}}, "verdict.examples", "less than or equal"),
@@ -228,3 +230,20 @@ def test_set_values_are_bounded_like_files(tmp_path: Path) -> None:
     assert problems.startswith("--set target.regions:") and "aliases are expanded" in problems
     deep = "[" * 10_000
     assert "nested deeper" in _problems(path, [f"seed={deep}"])
+
+
+@pytest.mark.parametrize(
+    ("parse", "value"),
+    [
+        (parse_duration, float("inf")),
+        (parse_duration, "9" * 400 + "s"),
+        (parse_size, float("nan")),
+        (parse_size, 10**400),
+        (parse_rate, float("inf")),
+        (parse_rate, 10**400),
+        (parse_rate, "2000000/s"),
+    ],
+)
+def test_units_are_finite(parse: Any, value: Any) -> None:
+    with pytest.raises(ValueError, match=r"not a finite number|beyond|above"):
+        parse(value)

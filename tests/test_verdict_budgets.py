@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -34,6 +36,17 @@ def test_unknown_metric_names_it_and_lists_the_known_ones() -> None:
         BudgetSpec(metric="lost_update", max=0)
     msg = str(e.value)
     assert "'lost_update'" in msg and "lost_update_rate" in msg and "replication_lag_p99" in msg
+
+
+def test_every_metric_is_known_to_the_budget_model_alone() -> None:
+    """No import-order dependence: a fresh process that imports only the budget model knows
+    every metric, cost_per_month included (it was registered by importing verdict.cost)."""
+    code = (
+        "from verdict.spec import BudgetSpec; from verdict.budgets import METRICS; "
+        "BudgetSpec(metric='cost_per_month', max=5); print(' '.join(sorted(METRICS)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == sorted(METRICS)
 
 
 def test_max_units_and_filters() -> None:

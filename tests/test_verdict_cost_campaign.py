@@ -216,7 +216,7 @@ def test_cost_per_month_budget_metric() -> None:
     one = BudgetSpec.model_validate({"metric": "cost_per_month", "max": 100, "region": "b"})
     assert metric.observe(findings, whole) == pytest.approx(65.70)  # type: ignore[arg-type]
     assert metric.observe(findings, one) == pytest.approx(32.85)  # type: ignore[arg-type]
-    assert metric.observe(SimpleNamespace(), whole) is None  # type: ignore[arg-type]
+    assert metric.observe(SimpleNamespace(cost=None), whole) is None  # type: ignore[arg-type]
     with pytest.raises(ValidationError, match="cannot be filtered by workload"):
         BudgetSpec.model_validate({"metric": "cost_per_month", "max": 1, "workload": "x"})
 

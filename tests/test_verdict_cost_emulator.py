@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from tests.globaltable_fixtures import RunningEmulator, launch
+from units.items import item_size
 from verdict.cost import CostSpec, read_units, write_units
 from verdict.cost_campaign import CostAccumulator
-from verdict.history import item_size
 
 pytestmark = pytest.mark.slow
 TABLE = "hothot-cost"

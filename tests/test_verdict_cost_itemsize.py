@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from globaltable import items as emulator_items
-from verdict.history import item_size
+from units.items import item_size
 
 
 @pytest.mark.parametrize(

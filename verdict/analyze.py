@@ -11,24 +11,18 @@ import orjson
 import yaml
 from pydantic import ValidationError
 
+from units import link_name, parse_duration
+from units.yamlpos import PathKey, YamlError, line_of, load_with_lines, loc_text
 from verdict.budgets import METRICS
 from verdict.check import Checker, Findings
 from verdict.cost import CostSpec
 from verdict.errors import HistoryError
 from verdict.figures import totals, truth_check, untrusted_truth, workload_rows
 from verdict.graph import VersionStore
-from verdict.history import (
-    CHAOS_LOG,
-    TRUTH_FILE,
-    fault_failures,
-    fault_windows,
-    link_name,
-    parse_duration,
-)
+from verdict.history import CHAOS_LOG, TRUTH_FILE, fault_failures, fault_windows
 from verdict.ingest import ingest_history
 from verdict.junit import junit_xml
 from verdict.spec import BudgetSpec, VerdictOptions
-from verdict.yamlpos import PathKey, YamlError, line_of, load_with_lines, loc_text
 
 CAMPAIGN_FILE = "campaign.yaml"
 VERDICT_FILE = "verdict.json"

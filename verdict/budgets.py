@@ -3,13 +3,13 @@
 A budget holds when `observed <= max` (k6-threshold-like). A metric that has no data for a
 budget's filters (no writes of that workload, no probes on that link) observes `None`: the
 budget passes, marked `no_data`, unless the verdict options say `fail_on_no_data: true`.
-Adding a metric (e.g. the cost engineer's `cost_per_month`) is one `@register` class here or in
-its own module imported by `verdict.analyze`.
+Adding a metric is one `@register` class in this module, so `METRICS` is complete as soon
+as anything imports it (the campaign model validates budget names against it).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from verdict.stats import nearest_rank
 
@@ -185,3 +185,20 @@ class ReplicationLagP99(_Lag):
 class ReplicationLagMax(_Lag):
     name = "replication_lag_max"
     field = "max"
+
+
+@register
+class CostPerMonth(Metric):
+    """Budget `cost_per_month`: the projected dollars per month (optionally of one region),
+    from `findings.cost`, the `verdict.cost_campaign.CostAccumulator.result` analyze attaches."""
+
+    name = "cost_per_month"
+    unit = "usd"
+    filters = frozenset({"region"})
+
+    def observe(self, f: Findings, b: BudgetSpec) -> float | None:
+        cost: dict[str, Any] | None = f.cost
+        if not cost:
+            return None
+        entry = cost["total"] if b.region is None else cost["regions"].get(b.region)
+        return None if entry is None else float(entry["monthly_usd"]["total"])

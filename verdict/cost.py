@@ -3,7 +3,11 @@
 One arithmetic path, `bill`, prices a list of per-region loads (unit rates); the calculator
 (`estimate`, behind `hothot cost`) and the campaign projection (`verdict.cost_campaign`) only
 differ in how they build those loads, so their answers agree by construction. Rules and prices
-come from ../shared/reference/dynamodb-global-tables.md ("Capacity and price", "Item size");
+come from AWS's pricing pages (https://aws.amazon.com/dynamodb/pricing/on-demand/,
+https://aws.amazon.com/dynamodb/pricing/provisioned/), the global tables billing page
+(https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/global-tables-billing.html) and
+the capacity unit rules
+(https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/CapacityUnitCalculations.html);
 docs/cost.md explains the choices hothot makes where AWS is silent.
 """
 
@@ -14,15 +18,9 @@ import math
 from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-
-from verdict.budgets import Metric, register
-
-if TYPE_CHECKING:
-    from verdict.check import Findings
-    from verdict.spec import BudgetSpec
 
 KB = 1024  # DynamoDB's kilobyte
 READ_BLOCK = 4 * KB
@@ -379,22 +377,3 @@ def answer_line(result: dict[str, Any], regions: int) -> str:
         f"{inp['reads_per_second']:g} {inp['read_consistency']} reads/s: "
         f"${usd['total']:,.2f}/month {result['mode']}, {share:.0%} of it replicated writes."
     )
-
-
-@register
-class CostPerMonth(Metric):
-    """Budget `cost_per_month`: the projected dollars per month (optionally of one region).
-
-    Reads `findings.cost`, the `CostAccumulator.result` that analyze attaches; registered
-    here because the campaign model imports this module, so budgets validate without it."""
-
-    name = "cost_per_month"
-    unit = "usd"
-    filters = frozenset({"region"})
-
-    def observe(self, f: Findings, b: BudgetSpec) -> float | None:
-        cost: dict[str, Any] | None = getattr(f, "cost", None)
-        if not cost:
-            return None
-        entry = cost["total"] if b.region is None else cost["regions"].get(b.region)
-        return None if entry is None else float(entry["monthly_usd"]["total"])

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 from html import escape
 from typing import Any
 
+from units import format_duration, parse_duration
 from verdict.cost_campaign import render_html as render_cost
 from verdict.figures import untrusted_truth
-from verdict.history import format_duration, parse_duration
 from verdict.junit import fault_failure_text, show
 from verdict.plots import lag_svg, timeline_svg
 

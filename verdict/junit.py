@@ -5,8 +5,8 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from typing import Any
 
+from units import format_duration
 from verdict.figures import untrusted_truth
-from verdict.history import format_duration
 
 
 def show(value: float | None, unit: str) -> str:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from units import link_name
 from verdict.graph import VersionStore
-from verdict.history import FaultWindow, link_name
+from verdict.history import FaultWindow
 from verdict.stats import summary
 
 

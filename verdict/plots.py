@@ -6,7 +6,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from verdict.history import format_duration
+from units import format_duration
 
 WIDTH, HEIGHT, PAD_L, PAD_R, PAD_T, PAD_B = 900, 260, 56, 80, 16, 34
 COLORS = {"ops": "#4477aa", "conflicts": "#ee7733", "lost_updates": "#cc3311", "fault": "#bbbbbb"}

@@ -14,8 +14,8 @@ from pydantic import (
     model_validator,
 )
 
+from units import Duration, format_duration, parse_duration
 from verdict.budgets import METRICS
-from verdict.history import Duration, format_duration, parse_duration
 
 
 class BudgetSpec(BaseModel):

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
+from units import parse_size
 from verdict.cost import (
     MAX_ITEM_BYTES,
     CostSpec,
@@ -20,7 +21,6 @@ from verdict.cost import (
     price_sheet,
     table_rows,
 )
-from verdict.history import parse_size
 
 
 def register(parser: argparse.ArgumentParser) -> None:

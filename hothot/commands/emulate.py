@@ -10,7 +10,7 @@ import threading
 import time
 from typing import IO
 
-from verdict.history import parse_duration
+from units import parse_duration
 
 
 def _regions(text: str) -> list[str]:

@@ -14,18 +14,26 @@ from chaos.spec import ChaosSpec, _name_to_template
 from hothot.campaign import Campaign
 from loadgen.spec import WorkloadSpec
 from loadgen.workloads import WORKLOADS
-from verdict.history import DURATION_PATTERN, SIZE_PATTERN, parse_duration, parse_size
+from units import (
+    DURATION_PATTERN,
+    RATE_PATTERN,
+    SIZE_PATTERN,
+    parse_duration,
+    parse_rate,
+    parse_size,
+)
 from verdict.spec import BudgetSpec
 
 _DURATION_TEXT = {"type": "string", "pattern": DURATION_PATTERN}
 _SIZE_TEXT = {"type": "string", "pattern": SIZE_PATTERN}
+_RATE_TEXT = {"type": "string", "pattern": RATE_PATTERN}
 
 
 class CampaignJsonSchema(GenerateJsonSchema):
     """Pydantic describes a field by the type it stores; the campaign file is written in what
-    its before-validators accept: `45s` for a duration, `1.5KB` for a size, a list for
-    `chaos:`, a bare fault name in random mode, `5%` or `3s` for a budget's `max`, and a
-    workload's kind-specific options inline (`{kind: counter, increment: 2}`)."""
+    its before-validators accept: `45s` for a duration, `1.5KB` for a size, `200/s` for a
+    rate, a list for `chaos:`, a bare fault name in random mode, `5%` or `3s` for a budget's
+    `max`, and a workload's kind-specific options inline (`{kind: counter, increment: 2}`)."""
 
     def model_schema(self, schema: core_schema.ModelSchema) -> JsonSchemaValue:
         out = super().model_schema(schema)
@@ -42,6 +50,8 @@ class CampaignJsonSchema(GenerateJsonSchema):
             return {"anyOf": [stored, _DURATION_TEXT]}
         if fn is parse_size:
             return {"anyOf": [stored, _SIZE_TEXT]}
+        if fn is parse_rate:
+            return {"anyOf": [stored, _RATE_TEXT]}
         if fn is _name_to_template:
             return {"anyOf": [stored, {"enum": sorted(FAULTS)}]}
         if fn is BudgetSpec._units.__func__:  # type: ignore[attr-defined]

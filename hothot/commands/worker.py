@@ -11,7 +11,7 @@ import argparse  # noqa: E402
 import socket  # noqa: E402
 import sys  # noqa: E402
 
-from verdict.history import format_duration, parse_duration  # noqa: E402
+from units import format_duration, parse_duration  # noqa: E402
 
 #: how long a worker waits for its master by default (as long as a master waits for workers)
 CONNECT_TIMEOUT = "60s"

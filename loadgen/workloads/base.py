@@ -18,7 +18,8 @@ from pydantic import BaseModel, ConfigDict
 
 from loadgen.recording import VID, RecordingClient
 from loadgen.spec import WorkloadSpec
-from verdict.history import Op, Record, item_size
+from units.items import item_size
+from verdict.history import Op, Record
 
 PAD = "hh_pad"
 
