@@ -30,6 +30,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"healed {line}")
     for line in result.failed:
         print(f"hothot heal: could not heal {line}", file=sys.stderr)
+    for line in result.warnings:
+        print(f"hothot heal: {line}", file=sys.stderr)
     if result.failed:
         print(
             f"hothot heal: {len(result.failed)} fault(s) still applied; see {report_dir}/faults.state",
