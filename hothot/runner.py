@@ -23,7 +23,7 @@ from rich.markup import escape
 import chaos
 from chaos.injectors import build as build_injectors
 from chaos.timeline import Timeline
-from globaltable.control import ControlClient, ControlError
+from globaltable.control import ControlError
 from hothot.campaign import Campaign, resolved_yaml
 from hothot.interruption import Interruption
 from hothot.progress import RegionCounts, RunProgress, Snapshot
@@ -164,6 +164,7 @@ class CampaignRun:
             self.campaign.target.kind,
             list(self.campaign.target.regions),
             control_url=self.target.control,
+            control_token=self.target.control_token,
             conditions=self.conditions,
             aws=self.campaign.chaos.aws,
             table=self.campaign.target.table,
@@ -201,7 +202,7 @@ class CampaignRun:
             return
         if self.target.control is not None:
             try:
-                answer = ControlClient(self.target.control).quiesce(QUIESCE_TIMEOUT_S)
+                answer = self.target.control_client().quiesce(QUIESCE_TIMEOUT_S)
             except (ControlError, OSError) as exc:
                 self.note(f"quiesce failed: {exc}")
                 return
@@ -217,7 +218,7 @@ class CampaignRun:
         if self.target.control is None:
             return
         try:
-            truth = ControlClient(self.target.control).truth(self.campaign.target.table)
+            truth = self.target.control_client().truth(self.campaign.target.table)
         except (ControlError, OSError) as exc:
             self.note(f"could not fetch the emulator's ground truth: {exc}")
             return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 import sys
 import threading
@@ -13,7 +14,7 @@ from typing import IO, Any, Literal
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from globaltable.control import ControlClient, ControlError, check_control_url
+from globaltable.control import TOKEN_ENV, ControlClient, ControlError, check_control_url
 from loadgen.client import Boto3Client, DynamoClient, OutcomeUnknown, StoreError
 from loadgen.table import TableUnusable, check_table, create_table
 from units import Duration
@@ -113,6 +114,12 @@ class Target:
     endpoints: dict[str, str | None]  # None: the AWS default endpoint of that region
     control: str | None = None
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    #: the control API's token (None: $HOTHOT_CONTROL_TOKEN, if any)
+    control_token: str | None = field(default=None, repr=False)
+
+    def control_client(self, timeout_s: float = 10.0) -> ControlClient:
+        assert self.control is not None
+        return ControlClient(self.control, timeout_s, token=self.control_token)
 
     def close(self) -> None:
         if self.process is not None:
@@ -159,6 +166,8 @@ def start_emulator(spec: TargetSpec, *, seed: int, startup_timeout_s: float = 20
     ):
         if value is not None:
             cmd += [flag, f"{value}s"]
+    # a token of its own: other users of this machine reach its loopback ports too
+    token = secrets.token_urlsafe(24)
     proc = subprocess.Popen(
         cmd,
         stdout=subprocess.PIPE,
@@ -169,7 +178,7 @@ def start_emulator(spec: TargetSpec, *, seed: int, startup_timeout_s: float = 20
         # its own process group: a Ctrl-C at the terminal reaches the runner, which then
         # heals faults through this emulator before stopping it
         start_new_session=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        env={**os.environ, "PYTHONUNBUFFERED": "1", TOKEN_ENV: token},
     )
     banner: list[bytes] = []
     reader = threading.Thread(target=lambda: banner.append(proc.stdout.readline()), daemon=True)  # type: ignore[union-attr]
@@ -183,7 +192,7 @@ def start_emulator(spec: TargetSpec, *, seed: int, startup_timeout_s: float = 20
     # keep draining the pipes so the child never blocks on a full one
     for stream in (proc.stdout, proc.stderr):
         threading.Thread(target=_drain, args=(stream,), daemon=True).start()
-    return Target("emulator", dict(info["regions"]), info.get("control"), proc)
+    return Target("emulator", dict(info["regions"]), info.get("control"), proc, token)
 
 
 def _drain(stream: IO[bytes] | None) -> None:
@@ -196,7 +205,7 @@ def open_target(spec: TargetSpec, *, seed: int) -> Target:
     if spec.kind == "emulator":
         return start_emulator(spec, seed=seed)
     if spec.kind == "endpoints":
-        return Target("endpoints", dict(spec.endpoints), spec.control)
+        return Target("endpoints", dict(spec.endpoints), spec.control, None, spec.control_token)
     check_aws_credentials()
     return Target("aws", dict.fromkeys(spec.regions))
 
@@ -248,7 +257,7 @@ def check_control_regions(target: Target, regions: list[str]) -> None:
     if target.control is None:
         return
     try:
-        served = list(ControlClient(target.control).state().get("regions", []))
+        served = list(target.control_client().state().get("regions", []))
     except (ControlError, OSError) as exc:
         raise TargetError(f"control API {target.control} is unusable: {exc}") from None
     missing = [r for r in regions if r not in served]

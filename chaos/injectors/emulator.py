@@ -16,10 +16,17 @@ class EmulatorInjector(Injector):
     pending_fields = ("control", "label")
     handle_fields = ("control",)
 
-    def __init__(self, control_url: str, regions: list[str], target_kind: str = "emulator") -> None:
+    def __init__(
+        self,
+        control_url: str,
+        regions: list[str],
+        target_kind: str = "emulator",
+        token: str | None = None,
+    ) -> None:
+        """`token`: the control API's (None: $HOTHOT_CONTROL_TOKEN); never in a handle."""
         super().__init__(regions, target_kind, has_control=True)
         self.control_url = control_url
-        self.control = ControlClient(control_url)
+        self.control = ControlClient(control_url, token=token)
         self._instance: str | None = None
         self._run = uuid.uuid4().hex[:12]
 
