@@ -6,9 +6,12 @@ Raw asyncio + httptools on uvloop, one process, keep-alive. Prints `{"url": ...}
 it serves.
 
     python bench/nullserver.py [--port 0] [--script answers.json] [--cpu N] [--coalesce-ms 0]
+                               [--count]
 
 A script maps an operation name (the part of X-Amz-Target after the dot) or "*" to
 `{"status": 200, "body": {...} | "raw text", "delay_s": 0}`; delay_s < 0 never answers.
+With `--count`, `GET /counts` answers how many requests of each operation arrived (tests count
+a client's retries where they land).
 """
 
 from __future__ import annotations
@@ -113,11 +116,32 @@ class NullProtocol(asyncio.Protocol):
             self.transport.write(data)
 
 
-async def serve(port: int, script: dict[str, dict[str, Any]], pause_s: float = 0.0) -> None:
+class CountingProtocol(NullProtocol):
+    """NullProtocol that counts requests per operation and answers `GET /counts` with them
+    (a subclass, so the benchmark's server pays nothing for it)."""
+
+    counts: dict[str, int] = {}
+    url = b""
+
+    def on_url(self, url: bytes) -> None:
+        self.url = url
+
+    def on_message_complete(self) -> None:
+        if self.parser.get_method() == b"GET" and self.url == b"/counts":
+            self._send(Answer({"status": 200, "body": self.counts}))
+            return
+        self.counts[self.target] = self.counts.get(self.target, 0) + 1
+        super().on_message_complete()
+
+
+async def serve(
+    port: int, script: dict[str, dict[str, Any]], pause_s: float = 0.0, count: bool = False
+) -> None:
     answers = {op: Answer(spec) for op, spec in script.items()}
     loop = asyncio.get_running_loop()
     outbox = PausingOutbox(loop, pause_s)
-    server = await loop.create_server(lambda: NullProtocol(answers, outbox), "127.0.0.1", port)
+    protocol = CountingProtocol if count else NullProtocol
+    server = await loop.create_server(lambda: protocol(answers, outbox), "127.0.0.1", port)
     bound = server.sockets[0].getsockname()[1]
     sys.stdout.write(orjson.dumps({"url": f"http://127.0.0.1:{bound}"}).decode() + "\n")
     sys.stdout.flush()
@@ -134,6 +158,7 @@ def main(argv: list[str] | None = None) -> None:
         "--coalesce-ms", type=float, default=0.0,
         help="pause after each round of answers so requests gather (adds up to this latency)",
     )  # fmt: skip
+    parser.add_argument("--count", action="store_true", help="count requests: GET /counts")
     args = parser.parse_args(argv)
     script = DEFAULT_SCRIPT
     if args.script:
@@ -145,7 +170,7 @@ def main(argv: list[str] | None = None) -> None:
         os.sched_setaffinity(0, {args.cpu})
     if not 0.0 <= args.coalesce_ms <= 100.0:
         parser.error(f"--coalesce-ms must be between 0 and 100, got {args.coalesce_ms:g}")
-    uvloop.run(serve(args.port, script, args.coalesce_ms / 1000))
+    uvloop.run(serve(args.port, script, args.coalesce_ms / 1000, args.count))
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ import asyncio
 import random
 import time
 from bisect import bisect_left
+from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from itertools import count
@@ -368,6 +369,9 @@ class GlobalTable:
                 for fid, f in self.faults.items()
             },
             "tables": sorted(self.tables),
+            # MRSC writes waiting for their round trip, by writing region: what a concurrent
+            # write from another region conflicts with
+            "in_flight": dict(Counter(region for region, _ in self.inflight.values())),
         }
 
     # ---------------------------------------------------------------- truth

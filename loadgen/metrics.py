@@ -112,6 +112,10 @@ class LiveMetrics:
         self.campaign = campaign
         self.registry = registry if registry is not None else CollectorRegistry(auto_describe=True)
         r = self.registry
+        # registered first, so collected first in each scrape: a scrape noted after the final
+        # figures were set read every metric after them too
+        self.scrapes = ScrapeClock()
+        r.register(self.scrapes)  # type: ignore[arg-type]
         self._operations = Counter(
             "hothot_operations_total",
             "Operations by region, workload, op and outcome (ok, fail, unknown).",
@@ -156,8 +160,6 @@ class LiveMetrics:
         self._lag_children: dict[tuple[str, str], Any] = {}
         self._workloads: set[str] = set()
         self._server: WSGIServer | None = None
-        self.scrapes = ScrapeClock()
-        self.registry.register(self.scrapes)  # type: ignore[arg-type]
         self.anomalies = ProvisionalAnomalies(
             self._per_workload(self._conflicts),
             self._per_workload(self._lost),

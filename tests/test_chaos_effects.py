@@ -125,5 +125,6 @@ def test_replication_delay_shows_as_visibility_lag(
             return len(seen) == 2
 
         wait_for(both_seen)
-    assert seen["us-east-1"] >= 1.5
-    assert seen["us-east-1"] > seen["eu-west-1"] + 1.0  # only the delayed link is slow
+    assert seen["us-east-1"] >= 1.5  # measured from before the put: never less than the delay
+    # only the delayed link is slow: eu-west-1 (a 100 ms link) had it well before 1.5 s
+    assert seen["eu-west-1"] < 1.5 - 0.2

@@ -163,8 +163,10 @@ def test_a_given_table_arn_selects_the_table_and_a_finished_experiment_still_hea
 
 
 def test_a_real_stop_failure_is_reported_and_kept(fis: Any, tmp_path: Path) -> None:
+    """A stop FIS refuses (missing permission) leaves the experiment running: the run says
+    so, and faults.state keeps the experiment for `hothot heal`, which can finish it."""
     client, stub = fis
-    expect_template(stub, {"resourceArns": ANY}, "PT5S")
+    expect_template(stub, {"resourceArns": ANY}, "PT1S")
     stub.add_client_error(
         "stop_experiment",
         "AccessDeniedException",
@@ -174,13 +176,33 @@ def test_a_real_stop_failure_is_reported_and_kept(fis: Any, tmp_path: Path) -> N
     stub.add_response(
         "delete_experiment_template", {"experimentTemplate": {"id": "EXT1abc"}}, {"id": "EXT1abc"}
     )
-    injector = AwsFisInjector(ROLE, "hothot-t", REGIONS, fis=lambda r: client)
-    fault = ChaosSpec.model_validate(
-        [{"at": 0, "for": "5s", "fault": "partition", "region": "eu-west-1"}]
-    ).faults[0]
-    handle = injector.apply(fault, "f1")
-    with pytest.raises(Exception, match="AccessDenied"):
-        injector.heal(fault, handle)
+    spec = ChaosSpec.model_validate(
+        {
+            "faults": [{"at": 0, "for": "300ms", "fault": "partition", "region": "eu-west-1"}],
+            "aws": {"role_arn": ROLE},
+        }
+    )
+    injectors = build("aws", REGIONS, aws=spec.aws, table="hothot-t", fis=lambda r: client)
+    with Timeline(expand(spec, 1, REGIONS, 10), injectors, tmp_path) as timeline:
+        timeline.start()
+        assert timeline.wait(timeout=10)
+    [error] = timeline.errors
+    assert error.startswith("f1-partition: heal failed") and "AccessDeniedException" in error
+    [kept] = json.loads((tmp_path / "faults.state").read_text())
+    assert kept["id"] == "f1-partition" and kept["fault"] == "partition"
+    assert kept["applied"] == [
+        {
+            "injector": "aws",
+            "handle": {"region": "eu-west-1", "template_id": "EXT1abc", "experiment_id": "EXP9xyz"},
+        }
+    ]
+    events = [json.loads(line) for line in (tmp_path / CHAOS_LOG).read_text().splitlines()]
+    [heal] = [e for e in events if e["event"] == "heal"]
+    assert "AccessDeniedException" in heal["error"]
+    expect_heal(stub)  # the permission granted, `hothot heal` stops what the run could not
+    result = heal_report(tmp_path, injectors={"aws": injectors[0]})
+    assert result.failed == [] and len(result.healed) == 1 and "EXP9xyz" in result.healed[0]
+    assert json.loads((tmp_path / "faults.state").read_text()) == []
 
 
 def test_a_tag_selection_is_refused_before_any_aws_call() -> None:

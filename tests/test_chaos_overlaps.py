@@ -78,8 +78,9 @@ def test_outage_and_latency_act_while_applied_and_vanish_after(
     time.sleep(0.3)
     assert emu.control.state()["links"][f"{US}->{EU}"]["backlog"] == 1  # held, not applied
     assert timeline.wait(10)
-    assert untouched(emu)
-    assert get_seconds(emu, WEST) < 0.4
+    assert untouched(emu)  # the emulator says the latency is gone...
+    # ...and a read shows it: the fastest of three well under the 400 ms it added
+    assert min(get_seconds(emu, WEST) for _ in range(3)) < 0.4 - 0.2
     wait_for(
         lambda: emu.dynamo(EU).get_item(TableName=TABLE, Key={"pk": {"S": "qa-outage"}}).get("Item")
     )  # the write held by the outage arrives after the heal

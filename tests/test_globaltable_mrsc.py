@@ -4,6 +4,8 @@ strong reads everywhere, and an isolated region that fails writes."""
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +29,15 @@ def strong() -> Any:
 def _heal(strong: RunningEmulator) -> Any:
     yield
     strong.control_client.heal_all()
+
+
+def wait_until(condition: Callable[[], Any], what: str, timeout: float = 10.0) -> Any:
+    """Poll until `condition()` is truthy; its value."""
+    deadline = time.monotonic() + timeout
+    while not (value := condition()):
+        assert time.monotonic() < deadline, f"{what}: not within {timeout:g}s"
+        time.sleep(0.01)
+    return value
 
 
 def put(emu: RunningEmulator, region: str, key: str, value: str) -> dict[str, Any]:
@@ -53,7 +64,7 @@ def test_simultaneous_writes_from_two_regions_conflict(strong):
         for b in (EAST, EAST2, WEST):
             if a != b:
                 strong.control_client.apply(
-                    {"fault": "replication_delay", "from": a, "to": b, "delay_s": 0.6}
+                    {"fault": "replication_delay", "from": a, "to": b, "delay_s": 1.5}
                 )
     results: dict[str, Any] = {}
     clients = {r: strong.client(r) for r in (EAST, WEST)}
@@ -69,10 +80,13 @@ def test_simultaneous_writes_from_two_regions_conflict(strong):
 
     first = threading.Thread(target=write, args=(EAST,))
     first.start()
-    threading.Event().wait(0.2)
+    # the emulator says when EAST's write is in flight; it stays so for the 1.5 s round trip
+    in_flight = wait_until(lambda: strong.control_client.state()["in_flight"], "EAST in flight")
     write(WEST)
     first.join()
+    assert in_flight == {EAST: 1}
     assert results == {EAST: "ok", WEST: "ReplicatedWriteConflictException"}
+    assert strong.control_client.state()["in_flight"] == {}
     assert {read(strong, r, "hot") for r in (EAST, EAST2, WEST)} == {EAST}
 
 

@@ -83,13 +83,17 @@ def test_concurrent_add_loses_an_increment_on_a_delayed_link(emu, table):
     seed_item(emu, table, "counter", n={"N": "0"})
     for a, b in ((EAST, WEST), (WEST, EAST)):
         emu.control_client.apply({"fault": "replication_delay", "from": a, "to": b, "delay_s": 1.0})
+    clients = {region: emu.client(region) for region in (EAST, WEST)}  # made before: slow
     for region, vid in ((EAST, "w:1"), (WEST, "w:2")):
-        emu.client(region).update_item(
+        clients[region].update_item(
             TableName=table,
             Key={"pk": S("counter")},
             UpdateExpression="ADD n :one SET hh_vid = :v",
             ExpressionAttributeValues={":one": {"N": "1"}, ":v": S(vid)},
         )
+    links = emu.control_client.state()["links"]
+    # concurrent: each increment was still on its way to the other region (the 1 s delay)
+    assert links[f"{EAST}->{WEST}"]["backlog"] == 1 and links[f"{WEST}->{EAST}"]["backlog"] == 1
     final = settle(emu, table, "counter")
     assert final["n"] == {"N": "1"}  # two acknowledged increments, one survives
     assert final["hh_vid"] == S("w:2")

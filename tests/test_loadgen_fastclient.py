@@ -10,6 +10,7 @@ import datetime
 import socket
 import subprocess
 import sys
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -114,11 +115,11 @@ ERRORS: dict[str, dict[str, Any]] = {
 }
 
 
-def _serve(tmp_path: Path, name: str, script: dict[str, Any]) -> Iterator[str]:
+def _serve(tmp_path: Path, name: str, script: dict[str, Any], *more: str) -> Iterator[str]:
     path = tmp_path / f"{name}.json"
     path.write_bytes(orjson.dumps(script))
     proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "bench" / "nullserver.py"), "--script", str(path)],
+        [sys.executable, str(ROOT / "bench" / "nullserver.py"), "--script", str(path), *more],
         stdout=subprocess.PIPE,
     )
     try:
@@ -137,7 +138,14 @@ def canned_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def errors_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    yield from _serve(tmp_path_factory.mktemp("errors"), "errors", ERRORS)
+    """The error answers, from a server that counts the requests it gets (`arrived`)."""
+    yield from _serve(tmp_path_factory.mktemp("errors"), "errors", ERRORS, "--count")
+
+
+def arrived(url: str, operation: str) -> int:
+    """How many `operation` requests the counting server has received so far."""
+    with urllib.request.urlopen(f"{url}/counts", timeout=5) as answer:
+        return int(orjson.loads(answer.read()).get(operation, 0))
 
 
 @pytest.mark.parametrize("operation", sorted(ANSWERS))
@@ -214,9 +222,33 @@ def test_connection_refused_is_an_unknown_outcome() -> None:
         FastClient(REGION, f"http://127.0.0.1:{port}").call("GetItem", REQUESTS["GetItem"])
 
 
-def test_retries_stop_after_the_configured_count(errors_url: str) -> None:
+@pytest.mark.parametrize(
+    ("operation", "error", "retries", "attempts"),
+    [
+        ("UpdateItem", Throttled, 2, 3),
+        ("UpdateItem", Throttled, 0, 1),
+        ("Scan", OutcomeUnknown, 2, 3),  # a 500: the write may have happened, retried anyway
+        ("PutItem", ConditionFailed, 2, 1),  # an answer, not a transient failure
+        ("DeleteItem", StoreError, 2, 1),
+    ],
+)
+def test_retries_stop_after_the_configured_count(
+    errors_url: str, operation: str, error: type[Exception], retries: int, attempts: int
+) -> None:
+    """Counted where they land: `retries=2` is 3 requests, 0 is one, and errors that are the
+    store's answer are never retried."""
+    before = arrived(errors_url, operation)
+    with pytest.raises(error):
+        FastClient(REGION, errors_url, retries=retries).call(operation, REQUESTS[operation])
+    assert arrived(errors_url, operation) - before == attempts
+
+
+def test_retries_count_like_boto3(errors_url: str) -> None:
+    """boto3's `max_attempts` (what Boto3Client's `retries` sets) counts retries, not attempts."""
+    before = arrived(errors_url, "UpdateItem")
     with pytest.raises(Throttled):
-        FastClient(REGION, errors_url, retries=2).call("UpdateItem", REQUESTS["UpdateItem"])
+        Boto3Client(REGION, errors_url, retries=1).call("UpdateItem", REQUESTS["UpdateItem"])
+    assert arrived(errors_url, "UpdateItem") - before == 2
 
 
 def test_signed_requests_reach_the_server(canned_url: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 import urllib.request
+from collections.abc import Callable
 
 from loadgen.metrics import LiveMetrics
 
@@ -14,10 +15,17 @@ def scrape(port: int) -> str:
         return answer.read().decode()
 
 
+def wait_until(done: Callable[[], bool], what: str, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not done():
+        assert time.monotonic() < deadline, f"no {what} within {timeout:g}s"
+        time.sleep(0.02)
+
+
 def test_the_last_scrape_sees_the_final_figures() -> None:
     live = LiveMetrics("scraped")
     port = live.serve(0)
-    seen: list[str] = []
+    seen: list[str] = []  # one answer per scrape, in order: seen[i] is collection i
     stop = threading.Event()
 
     def prometheus() -> None:  # a scraper every 0.2 s, as Prometheus would
@@ -28,17 +36,31 @@ def test_the_last_scrape_sees_the_final_figures() -> None:
     scraper = threading.Thread(target=prometheus, daemon=True)
     scraper.start()
     try:
-        while len(seen) < 2:
-            time.sleep(0.05)
+        wait_until(lambda: len(seen) >= 2, "two scrapes")
         live.budgets([("lost_update_rate", 0.25, 0.0)])  # set as the run ends
         assert live.last_scrape() is True
-        assert (
-            'hothot_budget_observed{budget="lost_update_rate",campaign="scraped"} 0.25' in seen[-1]
-        )
+        # last_scrape returns once the server collected; the scraper stores the answer later
+        waited_for = len(live.scrapes.times)
+        wait_until(lambda: len(seen) >= waited_for, "stored answer of the awaited scrape")
+        final = 'hothot_budget_observed{budget="lost_update_rate",campaign="scraped"} 0.25'
+        assert final in seen[waited_for - 1]
     finally:
         stop.set()
         scraper.join(timeout=5)
         live.close()
+
+
+def test_a_scrape_is_noted_before_any_metric_is_read() -> None:
+    """A scrape in progress while the final figures are set must not count as the one that
+    took them: the clock is collected first, so every figure of a noted scrape is read
+    after the moment it was noted."""
+    live = LiveMetrics("order")
+    live.budgets([("lost_update_rate", 0.25, 0.0)])
+    read_before_noted = 0
+    for _family in live.registry.collect():
+        if not live.scrapes.times:
+            read_before_noted += 1
+    assert live.scrapes.times and read_before_noted == 0
 
 
 def test_nothing_scraping_or_not_serving_means_no_wait() -> None:

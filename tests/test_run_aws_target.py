@@ -117,8 +117,9 @@ def test_an_empty_table_guard_is_refused_not_taken_as_any_table() -> None:
         aws_spec(table="prod-orders")
 
 
-def described(region: str, **table: Any) -> Any:
-    """A Boto3Client whose DescribeTable answers `table` (checked against DynamoDB's model)."""
+def described(region: str, **table: Any) -> tuple[Boto3Client, Stubber]:
+    """A Boto3Client whose DescribeTable answers `table` (checked against DynamoDB's model),
+    and its Stubber, to check the answer was asked for."""
     client = Boto3Client(
         region,
         "http://127.0.0.1:9",
@@ -131,7 +132,7 @@ def described(region: str, **table: Any) -> Any:
         {"TableName": "hothot-t"},
     )
     stub.activate()
-    return client
+    return client, stub
 
 
 REGIONS3 = ["us-east-1", "us-west-2", "eu-west-1"]
@@ -139,11 +140,9 @@ ACTIVE = [{"RegionName": r, "ReplicaStatus": "ACTIVE"} for r in REGIONS3]
 
 
 def test_one_global_table_across_the_regions_passes() -> None:
-    check_replicas(
-        described("us-east-1", GlobalTableVersion="2019.11.21", Replicas=ACTIVE[1:]),
-        "hothot-t",
-        REGIONS3,
-    )
+    client, stub = described("us-east-1", GlobalTableVersion="2019.11.21", Replicas=ACTIVE[1:])
+    check_replicas(client, "hothot-t", REGIONS3)
+    stub.assert_no_pending_responses()  # it did describe the table: passing was earned
 
 
 @pytest.mark.parametrize(
@@ -167,8 +166,10 @@ def test_one_global_table_across_the_regions_passes() -> None:
 def test_tables_that_are_not_one_global_table_are_refused(
     table: dict[str, Any], message: str
 ) -> None:
+    client, stub = described("us-east-1", **table)
     with pytest.raises(TargetError, match=message):
-        check_replicas(described("us-east-1", **table), "hothot-t", REGIONS3)
+        check_replicas(client, "hothot-t", REGIONS3)
+    stub.assert_no_pending_responses()
 
 
 def test_prepare_table_checks_the_replicas_on_aws(monkeypatch: pytest.MonkeyPatch) -> None:

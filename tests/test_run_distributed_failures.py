@@ -48,6 +48,12 @@ def _one_clear_line(proc: subprocess.CompletedProcess[str], words: str) -> None:
     assert words in out, out
 
 
+def worker_recorded(report: Path) -> bool:
+    """The run has begun once the worker's shard holds records."""
+    shards = list((report / "history").glob("*.jsonl")) if report.exists() else []
+    return any(p.name != "master.jsonl" and p.stat().st_size > 2000 for p in shards)
+
+
 def test_remote_worker_leaves_when_the_run_ends(tmp_path: Path) -> None:
     """Locust's worker pauses its message loop for the users' stop timeout after a stop
     (41 s with the default 5 s call timeout): the master's quit must not wait for it."""
@@ -99,10 +105,10 @@ def test_the_load_ends_early_when_every_worker_is_lost(tmp_path: Path) -> None:
     it now ends the load, heals, and judges what was recorded (partial)."""
     report = tmp_path / "report"
     with remote_run(tmp_path, "120s") as (master, worker):
-        for _ in range(300):  # the run has begun once the worker's shard has records
-            shards = list((report / "history").glob("*.jsonl")) if report.exists() else []
-            if any(p.name != "master.jsonl" and p.stat().st_size > 2000 for p in shards):
-                break
+        deadline = time.monotonic() + 60
+        while not worker_recorded(report):
+            if time.monotonic() > deadline or master.poll() is not None:
+                pytest.fail("the worker recorded nothing within 60 s of the run's start")
             time.sleep(0.1)
         worker.kill()
         out, err = master.communicate(timeout=90)  # far less than the campaign's 120 s

@@ -8,13 +8,12 @@ import json
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 import yaml
 
 from hothot.campaign import load_campaign
 from hothot.cli import main
-
-jsonschema = pytest.importorskip("jsonschema")
 
 CAMPAIGNS = sorted(Path(__file__).parent.parent.joinpath("campaigns").glob("*.yaml"))
 

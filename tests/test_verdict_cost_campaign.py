@@ -51,6 +51,28 @@ def total(result: dict) -> float:
     return result["total"]["monthly_usd"]["total"]
 
 
+#: dollars a month for one unit per second, by hand from verdict/prices.json (us-east-1):
+#: on demand 3600 s x 730 h / 1e6 x $ per million, provisioned 730 h x $ per unit-hour
+MONTH_S = 3600 * 730
+PER_UNIT_S = {
+    "on-demand": {"write": MONTH_S / 1e6 * 0.625, "read": MONTH_S / 1e6 * 0.125},
+    "provisioned": {"write": 730 * 0.00065, "read": 730 * 0.00013},
+}
+
+
+def hand_bill(
+    regions: int, wps: float, rps: float, size: int, mode: str, consistent: bool
+) -> float:
+    """The monthly total of `wps` writes and `rps` reads per second of `size` bytes in each
+    of `regions` regions: a write is 1 unit per started KB (at least 1) in its region and
+    again in each other replica, a read 1 per started 4 KB (at least 1), half if eventual."""
+    write_units = max(1, -(-size // 1024))
+    read_units = max(1, -(-size // 4096)) / (1 if consistent else 2)
+    written = regions * wps * write_units * regions  # own region + (regions - 1) replicas
+    read = regions * rps * read_units
+    return written * PER_UNIT_S[mode]["write"] + read * PER_UNIT_S[mode]["read"]
+
+
 def test_projection_equals_the_calculator() -> None:
     # 10 s, 5 writes/s and 10 eventual reads/s of 1500 B per region, at 1/100 of production:
     # production is 500 writes/s and 1000 reads/s per region; the calculator must agree.
@@ -64,6 +86,14 @@ def test_projection_equals_the_calculator() -> None:
         for line, dollars in calc["regions"][region]["monthly_usd"].items():
             assert projected["regions"][region]["monthly_usd"][line] == pytest.approx(dollars)
     assert total(projected) == pytest.approx(total(calc))
+    # by hand, per region: 500 writes/s x 2 units (1,500 B) = 1,000 units/s x $1.6425 =
+    # $1,642.50; 2 x 1,000 replicated units/s from the others = $3,285.00; 1,000 eventual
+    # reads/s x 0.5 unit x $0.3285 = $164.25; 50 GB x $0.25 = $12.50: $5,104.25
+    lines = {"writes": 1642.5, "replicated_writes": 3285.0, "reads": 164.25, "storage": 12.5}
+    for region in REGIONS:
+        usd = projected["regions"][region]["monthly_usd"]
+        assert {line: usd[line] for line in lines} == pytest.approx(lines)
+    assert total(projected) == pytest.approx(3 * 5104.25)
     assert projected["measured"]["us-east-1"]["writes_per_s"] == pytest.approx(5)
     assert projected["measured"]["us-east-1"]["mean_billed_item_bytes"] == 1500
     assert "At 100x the campaign's traffic over 3 regions" in projected["answer"]
@@ -91,6 +121,8 @@ def test_projection_equals_the_calculator_for_any_uniform_traffic(
     calc = estimate(writes_per_second=wps * scale, reads_per_second=rps * scale,
                     item_size=size, regions=names, spec=read_spec)  # fmt: skip
     assert total(projected) == pytest.approx(total(calc))
+    by_hand = hand_bill(regions, wps * scale, rps * scale, size, mode, consistent)
+    assert total(projected) == pytest.approx(by_hand)
 
 
 def test_updates_bill_the_larger_image_and_capacity_wins() -> None:
