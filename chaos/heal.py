@@ -2,7 +2,8 @@
 
 Each entry names the injectors that applied the fault and their handles (the control URL and
 fault ids, the FIS experiment and template). Healed entries leave the state file and get a
-`heal` event in `chaos.jsonl`, so the run's fault windows close; failures stay for a retry.
+`heal` event in `chaos.jsonl` (in the timeline's format), so the run's fault windows close; a
+fault whose apply never returned opened no window and gets none; failures stay for a retry.
 A part marked `applying` (the run died before its apply returned) holds only what the injector
 knew up front; its injector's `heal_pending` finds and undoes what that apply left.
 
@@ -21,7 +22,7 @@ from typing import Any
 
 import orjson
 
-from chaos.faults import FAULTS
+from chaos.faults import FAULTS, FaultSpec
 from chaos.injectors import INJECTORS, Injector
 from chaos.injectors.base import FaultGone
 from chaos.state import STATE_FILE, StateFileError, write_state
@@ -82,9 +83,9 @@ def heal_report(report_dir: Path, injectors: dict[str, Injector] | None = None) 
         left = _heal_entry(entry, result, injectors or {})
         if left:
             remaining.append(entry | {"applied": left})
-        else:
+        elif not entry.get("applying"):  # an apply that never returned opened no window
             try:
-                _log_heal(report_dir, entry)
+                _log_heal(report_dir, entry, FAULTS[entry["fault"]].model_validate(entry["spec"]))
             except OSError as err:
                 result.warnings.append(
                     f"{report_dir / CHAOS_LOG}: the heal of {entry['id']} was not logged "
@@ -167,13 +168,14 @@ def _where(handle: dict[str, Any]) -> str:
     return ""
 
 
-def _log_heal(report_dir: Path, entry: dict[str, Any]) -> None:
+def _log_heal(report_dir: Path, entry: dict[str, Any], fault: FaultSpec) -> None:
+    """The heal event, in the timeline's own format (parameters as `FaultSpec.params()`)."""
     event = FaultEvent(
         event="heal",
         id=str(entry.get("id")),
-        fault=str(entry.get("fault")),
-        target=str(entry.get("target", "")),
-        params={k: v for k, v in entry.get("spec", {}).items() if k not in ("at", "for", "fault")},
+        fault=fault.name,
+        target=fault.target_label(),
+        params=fault.params(),
         t=time.time(),
         note=LATE_HEAL,
     )

@@ -1,7 +1,11 @@
 """The timeline: applies each scheduled fault at its time and heals it when its window ends.
 
-Plain threads and `Event.wait`: under Locust the process is gevent-monkey-patched and the
-thread becomes a greenlet; unpatched it is an ordinary thread. Every apply and heal is logged
+Each fault has a thread of its own (plain threads and `Event.wait`: under Locust the process
+is gevent-monkey-patched and a thread becomes a greenlet), so a slow apply or heal (an FIS
+experiment takes seconds to tens of seconds to start or stop) never delays another fault's
+start or heal. The one ordering kept: a fault waits for the heal of an earlier fault that
+holds the same slot (one region's clock, one link) and ends by its start. Each event records
+when it was asked for (`requested`) beside when it happened (`t`). Every apply and heal is logged
 to `chaos.jsonl` and mirrored in `faults.state` (what is applied right now, with the handles
 to undo it), so `hothot heal` can clean up after a run killed with SIGKILL. A fault whose apply
 has not returned yet is there too, marked `applying`, with what its injector knew up front.
@@ -14,27 +18,23 @@ progress (an FIS experiment starting) and heals what that apply left.
 
 from __future__ import annotations
 
-import atexit
 import logging
 import os
-import signal
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import FrameType, TracebackType
+from types import TracebackType
 from typing import Any
 
 import orjson
 
 from chaos.injectors.base import ApplyInterrupted, FaultGone, Handle, Injector
 from chaos.schedule import ScheduledFault
+from chaos.signals import install_signal_healing
 from chaos.state import STATE_FILE, StateFileError, write_state
 from verdict.history import CHAOS_LOG, FaultEvent
-
-__all__ = ["STATE_FILE", "AppliedFault", "Timeline", "install_signal_healing", "write_state"]
 
 log = logging.getLogger("hothot.chaos")
 
@@ -49,6 +49,8 @@ class AppliedFault:
     parts: list[tuple[Injector, Handle]] = field(default_factory=list)
     #: the injector whose apply has not returned, with its `pending` handle
     pending: tuple[Injector, Handle] | None = None
+    #: when the schedule wanted it applied (None: not from the schedule)
+    requested: float | None = None
 
     def state_entry(self, regions: list[str]) -> dict[str, Any]:
         fault = self.scheduled.fault
@@ -102,22 +104,32 @@ class Timeline:
         self._apply_ended = threading.Condition(self._lock)
         self._in_flight: dict[str, threading.Thread] = {}  # fault id -> thread applying it
         self._applied: dict[str, AppliedFault] = {}
+        self._healing: dict[str, AppliedFault] = {}  # heals under way (injectors called)
         self._unhealed: list[dict[str, Any]] = []
         self._stopped = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
+        #: fault id -> set once its thread is done (healed, or never to be applied)
+        self._done = {s.id: threading.Event() for s in self.schedule}
         self.t0: float | None = None
 
     # -- lifecycle --------------------------------------------------------------------
     def start(self, t0: float | None = None) -> None:
         """Run the schedule with offsets counted from `t0` (wall clock; default now)."""
-        if self._thread is not None:
+        if self.t0 is not None:
             raise RuntimeError("timeline already started")
         self.t0 = time.time() if t0 is None else t0
         self.report_dir.mkdir(parents=True, exist_ok=True)
         (self.report_dir / CHAOS_LOG).touch()
         self._write_state()
-        self._thread = threading.Thread(target=self._run, name="hothot-chaos", daemon=True)
-        self._thread.start()
+        for scheduled in self.schedule:
+            thread = threading.Thread(
+                target=self._drive,
+                args=(scheduled, self._predecessors(scheduled)),
+                name=f"hothot-chaos-{scheduled.id}",
+                daemon=True,
+            )
+            self._threads.append(thread)
+            thread.start()
 
     def stop(self) -> None:
         """Cancel what has not started and heal everything applied. Safe to call twice, from
@@ -135,11 +147,16 @@ class Timeline:
                 if left <= 0:
                     break
                 self._apply_ended.wait(left)
-            for fault_id in list(self._applied):
-                self.heal(fault_id)
-        thread = self._thread
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout=5.0)
+            applied = list(self._applied)
+        for fault_id in applied:
+            self.heal(fault_id)
+        with self._lock:  # heals under way in the faults' own threads (their injectors time out)
+            while any(a.scheduled.id not in applied for a in self._healing.values()):
+                self._apply_ended.wait(1.0)
+        deadline = time.monotonic() + 5.0
+        for thread in self._threads:
+            if thread is not me:
+                thread.join(timeout=max(0.0, deadline - time.monotonic()))
 
     @property
     def stopped(self) -> bool:
@@ -148,10 +165,10 @@ class Timeline:
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the schedule has run out (every window healed); True if it has."""
-        if self._thread is None:
-            return True
-        self._thread.join(timeout)
-        return not self._thread.is_alive()
+        deadline = None if timeout is None else time.monotonic() + timeout
+        for thread in self._threads:
+            thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
+        return not any(thread.is_alive() for thread in self._threads)
 
     def __enter__(self) -> Timeline:
         return self
@@ -165,23 +182,44 @@ class Timeline:
         self.stop()
 
     def active(self) -> list[str]:
+        """Faults applied now, those being healed included (not undone yet)."""
         with self._lock:
-            return list(self._applied)
+            return [*self._applied, *self._healing]
 
     # -- the schedule -----------------------------------------------------------------
-    def _run(self) -> None:
-        assert self.t0 is not None
-        events = [(s.start, 1, s) for s in self.schedule] + [(s.end, 0, s) for s in self.schedule]
-        events.sort(key=lambda e: (e[0], e[1]))  # at equal times heal before apply
-        for offset, is_apply, scheduled in events:
-            if self._stopped.wait(max(0.0, self.t0 + offset - time.time())):
-                return
-            if is_apply:
-                self.apply(scheduled)
-            else:
-                self.heal(scheduled.id)
+    def _predecessors(self, scheduled: ScheduledFault) -> list[str]:
+        """Faults that hold a slot of `scheduled` and end by its start: healed before it is
+        applied (else undoing one could undo the other, e.g. a client-side outage flag)."""
+        mine = scheduled.fault.slots(self._regions)
+        return [
+            other.id
+            for other in self.schedule
+            if other is not scheduled
+            and other.end <= scheduled.start
+            and mine & other.fault.slots(self._regions)
+        ]
 
-    def apply(self, scheduled: ScheduledFault) -> None:
+    def _drive(self, scheduled: ScheduledFault, predecessors: list[str]) -> None:
+        """One fault's life: wait for its start, apply, wait for its end, heal."""
+        assert self.t0 is not None
+        try:
+            due = self.t0 + scheduled.start
+            if self._stopped.wait(max(0.0, due - time.time())):
+                return
+            for other in predecessors:
+                while not self._done[other].wait(0.2):
+                    if self._stopped.is_set():
+                        return
+            self.apply(scheduled, requested=due)
+            due = self.t0 + scheduled.end
+            if self._stopped.wait(max(0.0, due - time.time())):
+                return
+            self.heal(scheduled.id, requested=due)
+        finally:
+            self._done[scheduled.id].set()
+
+    def apply(self, scheduled: ScheduledFault, requested: float | None = None) -> None:
+        """Apply now; `requested`: when the schedule wanted it (logged beside the actual)."""
         fault = scheduled.fault
         with self._lock:
             if self._stopped.is_set() or scheduled.id in self._applied:
@@ -189,7 +227,7 @@ class Timeline:
             if self.write_error is not None:
                 log.error("%s not applied: the report cannot be written", scheduled.id)
                 return
-            applied = AppliedFault(scheduled, started=time.time())
+            applied = AppliedFault(scheduled, started=time.time(), requested=requested)
             self._applied[scheduled.id] = applied
             self._in_flight[scheduled.id] = threading.current_thread()
         try:
@@ -200,7 +238,7 @@ class Timeline:
                 )
                 log.error(message)
                 self.errors.append(message)
-                self._log("start", scheduled, applied.started, error=str(error))
+                self._log("start", scheduled, applied.started, requested, error=str(error))
         finally:
             with self._lock:
                 self._in_flight.pop(scheduled.id, None)
@@ -214,7 +252,7 @@ class Timeline:
             # a while to run, and anomalies before that are not this fault's
             applied.started = time.time()
             self._write_state()
-            self._log("start", scheduled, applied.started)
+            self._log("start", scheduled, applied.started, requested)
         self._notify(scheduled, True)
 
     def _apply_parts(self, applied: AppliedFault) -> Exception | None:
@@ -250,44 +288,40 @@ class Timeline:
                     return StateFileError(f"faults.state cannot be written: {self.write_error}")
         return None
 
-    def heal(self, fault_id: str) -> None:
+    def heal(self, fault_id: str, requested: float | None = None) -> None:
         """Undo every part of one applied fault; parts that fail to heal stay in faults.state
-        (for `hothot heal`) and in `errors`, and are not retried here."""
+        (for `hothot heal`) and in `errors`, and are not retried here. `requested`: when the
+        window was due to end (None: a stop, an apply that failed). The injectors are called
+        without the lock, so a slow heal (an FIS experiment stopping) holds up no other fault;
+        meanwhile the fault stays in faults.state."""
         with self._lock:
             applied = self._applied.pop(fault_id, None)
             if applied is None:
                 return
-            failed: list[tuple[Injector, Handle]] = []
-            reasons: list[str] = []
-            pending = applied.pending
-            if pending is not None:  # applied last: undone first
-                try:
-                    pending[0].heal_pending(applied.scheduled.fault, fault_id, pending[1])
-                    pending = None
-                except FaultGone:
-                    pending = None
-                except Exception as err:
-                    reasons.append(f"{pending[0].name}: {err}")
-            for injector, handle in reversed(applied.parts):
-                try:
-                    injector.heal(applied.scheduled.fault, handle)
-                except FaultGone:
-                    pass  # healed by someone else: nothing left applied
-                except Exception as err:
-                    failed.append((injector, handle))
-                    reasons.append(f"{injector.name}: {err}")
+            self._healing[fault_id] = applied
+        failed, pending, reasons = _undo(applied)
+        with self._lock:
+            self._healing.pop(fault_id, None)
+            self._apply_ended.notify_all()
             if failed or pending is not None:
                 left = AppliedFault(applied.scheduled, applied.started, failed, pending)
                 self._unhealed.append(left.state_entry(self._regions))
                 message = f"{fault_id}: heal failed: {'; '.join(reasons)}"
                 log.error(message)
                 self.errors.append(message)
-            self._log("heal", applied.scheduled, time.time(), error="; ".join(reasons))
+            self._log("heal", applied.scheduled, time.time(), requested, error="; ".join(reasons))
             self._write_state()
         self._notify(applied.scheduled, False)
 
     # -- records ----------------------------------------------------------------------
-    def _log(self, event: str, scheduled: ScheduledFault, t: float, error: str = "") -> None:
+    def _log(
+        self,
+        event: str,
+        scheduled: ScheduledFault,
+        t: float,
+        requested: float | None = None,
+        error: str = "",
+    ) -> None:
         fault = scheduled.fault
         record = FaultEvent(
             event=event,
@@ -297,6 +331,8 @@ class Timeline:
             params=fault.params(),
             t=t,
         )
+        if requested is not None:
+            record["requested"] = requested
         if error:
             record["error"] = error
         try:
@@ -306,9 +342,10 @@ class Timeline:
             self._write_failed(f"{self.report_dir / CHAOS_LOG}: {exc.strerror or exc}")
 
     def _write_state(self) -> bool:
-        """Make faults.state hold what is applied now, plus failed heals (chaos.state's rules
+        """Make faults.state hold what is applied now, (or being healed) now, plus failed heals (chaos.state's rules
         when the disk refuses). False when it could not."""
-        entries = [a.state_entry(self._regions) for a in self._applied.values()]
+        live = [*self._applied.values(), *self._healing.values()]
+        entries = [a.state_entry(self._regions) for a in live]
         try:
             write_state(self.report_dir, entries + self._unhealed)
         except StateFileError as exc:
@@ -330,57 +367,30 @@ class Timeline:
             log.exception("on_change failed for %s", scheduled.id)
 
 
-def install_signal_healing(timeline: Timeline, exit_code: int = 130) -> Callable[[], None]:
-    """Heal on SIGINT/SIGTERM and at interpreter exit. After healing, a signal goes on to the
-    handler that was installed before (Python's Ctrl-C handler raises KeyboardInterrupt);
-    where there was none, SystemExit(exit_code). Returns a function that undoes this.
-    Signal handlers can only be set from the main thread; elsewhere only atexit is used."""
-    atexit.register(timeline.stop)
-    previous: dict[int, Any] = {}
-
-    def interrupt(signum: int, frame: FrameType | None) -> None:
-        before = previous.get(signum)
-        if callable(before):
-            before(signum, frame)
-            return
-        raise SystemExit(exit_code)
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        hub = _gevent_hub_unless_main()
-        if hub is None:
-            timeline.stop()
-            interrupt(signum, frame)
-            return
-
-        # Under gevent the handler runs in whichever greenlet is current: the event loop,
-        # where nothing may block, or a user's greenlet, which an exception would merely
-        # kill. Heal from a greenlet of our own, then interrupt the main greenlet.
-        def heal_then_interrupt() -> None:
-            timeline.stop()
-            try:
-                interrupt(signum, frame)
-            except BaseException as exc:
-                hub.handle_system_error(type(exc), exc)
-
-        sys.modules["gevent"].spawn(heal_then_interrupt)
-
-    if threading.current_thread() is threading.main_thread():
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            previous[signum] = signal.signal(signum, on_signal)
-
-    def uninstall() -> None:
-        atexit.unregister(timeline.stop)
-        for signum, before in previous.items():
-            signal.signal(signum, before)
-
-    return uninstall
+def _undo(applied: AppliedFault) -> tuple[list[tuple[Injector, Handle]], Any, list[str]]:
+    """Heal each part of `applied`, the pending one first (it was applied last). Returns the
+    parts that failed, the pending part if it failed, and the reasons."""
+    fault, fault_id = applied.scheduled.fault, applied.scheduled.id
+    failed: list[tuple[Injector, Handle]] = []
+    reasons: list[str] = []
+    pending = applied.pending
+    if pending is not None:
+        try:
+            pending[0].heal_pending(fault, fault_id, pending[1])
+            pending = None
+        except FaultGone:
+            pending = None
+        except Exception as err:
+            reasons.append(f"{pending[0].name}: {err}")
+    for injector, handle in reversed(applied.parts):
+        try:
+            injector.heal(fault, handle)
+        except FaultGone:
+            pass  # healed by someone else: nothing left applied
+        except Exception as err:
+            failed.append((injector, handle))
+            reasons.append(f"{injector.name}: {err}")
+    return failed, pending, reasons
 
 
-def _gevent_hub_unless_main() -> Any:
-    """gevent's hub in a monkey-patched process (Locust's) when a greenlet other than the
-    main one is running, else None. gevent is looked up, never imported."""
-    gevent = sys.modules.get("gevent")
-    if gevent is None or not gevent.monkey.is_module_patched("threading"):
-        return None
-    hub = gevent.get_hub()
-    return None if gevent.getcurrent() is hub.parent else hub
+__all__ = ["STATE_FILE", "AppliedFault", "Timeline", "install_signal_healing", "write_state"]

@@ -271,7 +271,7 @@ class DistributedRun(CampaignRun):
                 master_shard.append(record)
                 observe(record)
 
-            workloads = build_workloads(plan.workloads, plan.regions)
+            workloads = build_workloads(plan.workloads, plan.regions, plan.key_prefix)
             ids = RecordIds("master")
             classes = user_classes(plan, sink, self.conditions, ids=ids, workloads=workloads)
             # Locust hands this to the workers: a stopping user finishes its operation, so no
@@ -311,7 +311,7 @@ class DistributedRun(CampaignRun):
             timeline = self.build_timeline()
             probes = LagProbes(
                 plan.regions, plan.client, plan.table, ids, sink, self.conditions,
-                interval=plan.observe.probe_interval, sample=0.0,
+                interval=plan.observe.probe_interval, sample=0.0, key_prefix=plan.key_prefix,
             )  # fmt: skip
             users = plan.writers.per_region * len(plan.regions)
             self.console.print(

@@ -25,21 +25,27 @@ from chaos.injectors import build as build_injectors
 from chaos.timeline import Timeline
 from globaltable.control import ControlError
 from hothot.campaign import Campaign, resolved_yaml
+from hothot.earlystop import AllFailing
 from hothot.interruption import Interruption
 from hothot.progress import RegionCounts, RunProgress, Snapshot
 from hothot.target import (
+    AUTO,
     Target,
     TargetError,
     check_control_regions,
+    check_existing,
     open_target,
     prepare_table,
     wait_reachable,
 )
 from loadgen.conditions import ClientConditions
+from loadgen.existing import run_keys
 from loadgen.metrics import LiveMetrics, budget_label
 from loadgen.plan import LoadPlan
+from loadgen.probes import heartbeat_key
 from loadgen.recorder import ShardWriter
 from loadgen.table import TableUnusable
+from loadgen.workloads import build_workloads
 from verdict.analyze import analyze
 from verdict.errors import HistoryError
 from verdict.history import TRUTH_FILE
@@ -67,6 +73,10 @@ def new_report_dir(campaign: Campaign, explicit: str | Path | None) -> Path:
 
 
 def load_plan(campaign: Campaign, target: Target, worker: str = "w0") -> LoadPlan:
+    """The load of a campaign whose key prefix was resolved (`CampaignRun` does it)."""
+    prefix = campaign.target.key_prefix or ""
+    if prefix == AUTO:
+        raise ValueError("target.key_prefix 'auto' must be resolved to the run's prefix first")
     return LoadPlan(
         regions=list(campaign.target.regions),
         endpoints=dict(target.endpoints),
@@ -76,6 +86,7 @@ def load_plan(campaign: Campaign, target: Target, worker: str = "w0") -> LoadPla
         workloads=list(campaign.workloads),
         observe=campaign.observe,
         worker=worker,
+        key_prefix=prefix,
     )
 
 
@@ -89,7 +100,10 @@ class CampaignRun:
         report_dir: str | Path | None = None,
         console: Console | None = None,
     ) -> None:
-        self.campaign = campaign
+        # a copy whose key prefix is this run's own (`auto` drawn now), so the resolved
+        # campaign.yaml and distributed workers carry the prefix the run really used
+        self.campaign = campaign.model_copy(deep=True)
+        self.campaign.target.key_prefix = campaign.target.run_key_prefix()
         if console is None:
             console = Console(stderr=True)
             # a log, not a screen: keep each line whole (the report path, the cost line)
@@ -126,15 +140,27 @@ class CampaignRun:
             return None
 
     def start_target(self) -> Target:
-        self.target = open_target(self.campaign.target, seed=self.campaign.seed)
+        spec = self.campaign.target
+        self.target = open_target(spec, seed=self.campaign.seed, say=self.say)
         wait_reachable(self.target)
-        check_control_regions(self.target, list(self.campaign.target.regions))
-        if prepare_table(self.campaign.target, self.target):
+        check_control_regions(self.target, list(spec.regions))
+        state = prepare_table(spec, self.target, say=self.say)
+        if state == "emptied":
             self.note(
-                f"table {self.campaign.target.table!r} on the emulator held an earlier run's "
+                f"table {spec.table!r} on the emulator held an earlier run's "
                 "items: recreated it empty, so ground truth counts this run only"
             )
+        elif self.target.kind != "emulator":  # a table that outlives runs: what is there?
+            prefix = spec.key_prefix or ""
+            workloads = build_workloads(self.campaign.workloads, spec.regions, prefix)
+            heartbeats = [heartbeat_key(r, prefix) for r in spec.regions]
+            keys = run_keys(workloads.values(), heartbeats)
+            check_existing(spec, self.target, keys, prefix, self.say)
         return self.target
+
+    def say(self, text: str) -> None:
+        """A line about the target (what was created, what is there), dim: not a warning."""
+        self.console.print(f"[dim]{escape(text)}[/dim]")
 
     def live_observer(self) -> Callable[[dict[str, Any]], None]:
         """What feeds the live metrics each record: nothing when no endpoint serves them (the
@@ -334,6 +360,7 @@ class CampaignRun:
         """Show progress until the campaign's duration has passed, an interruption, or
         `stop_early` gives a reason (printed) to end the load now."""
         duration = self.campaign.duration
+        all_failing = AllFailing(self.campaign.writers.abort_when_all_fail)
         with RunProgress(self.campaign.name, self.console) as progress:
             while not self.interruption.asked:
                 elapsed = time.time() - t0
@@ -351,8 +378,9 @@ class CampaignRun:
                 )
                 if elapsed >= duration:
                     break
-                reason = stop_early()
+                reason = all_failing.check(stats) or stop_early()
                 if reason:
+                    self.notes.append(reason)
                     self.console.print(f"[red]{escape(reason)}[/red]")
                     break
                 time.sleep(min(0.25, max(0.0, duration - elapsed)))

@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any, Literal
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from globaltable.control import TOKEN_ENV, ControlClient, ControlError, check_control_url
-from loadgen.client import Boto3Client, DynamoClient, OutcomeUnknown, StoreError
+from loadgen.client import Boto3Client, DynamoClient, NoAnswer, StoreError
+from loadgen.endpoints import EndpointError, resolve_endpoint
+from loadgen.existing import count_existing
+from loadgen.replicas import check_replicas as check_global_table
+from loadgen.replicas import create_global_table
 from loadgen.table import TableUnusable, check_table, create_table
 from units import Duration
 
@@ -60,6 +66,22 @@ class TargetSpec(BaseModel):
     #: without a control API nothing says when replication has drained: wait this long before
     #: the final reads (AWS's rule of thumb is ~10x the recent maximum replication latency)
     settle: Duration = Field(10.0, ge=0, le=600)
+    #: put before every key the run writes: `auto` draws a fresh one per run (the default on
+    #: aws), "" none (the default elsewhere), or a prefix of your own
+    key_prefix: str | None = None
+    #: items already under the run's keys (aws and endpoints targets): refuse the run, or
+    #: write over them
+    existing_items: Literal["refuse", "overwrite"] = "refuse"
+
+    @field_validator("key_prefix")
+    @classmethod
+    def _key_prefix(cls, value: str | None) -> str | None:
+        if value is not None and (len(value) > 64 or not re.fullmatch(r"[!-~]*", value)):
+            raise ValueError(
+                f"key_prefix {value!r}: give auto, '' or up to 64 printable ASCII characters "
+                "without spaces"
+            )
+        return value
 
     @model_validator(mode="after")
     def _check(self) -> TargetSpec:
@@ -100,6 +122,16 @@ class TargetSpec(BaseModel):
     @property
     def wants_table_created(self) -> bool:
         return self.create_table if self.create_table is not None else self.kind != "aws"
+
+    def run_key_prefix(self) -> str:
+        """This run's key prefix: `auto` (also the aws default) drawn fresh, so a rerun on a
+        table that outlives runs starts from a clean key space."""
+        wanted = self.key_prefix if self.key_prefix is not None else AUTO * (self.kind == "aws")
+        return f"run-{secrets.token_hex(4)}/" if wanted == AUTO else wanted
+
+
+#: `target.key_prefix` value asking for a fresh prefix per run
+AUTO = "auto"
 
 
 class TargetError(RuntimeError):
@@ -201,12 +233,21 @@ def _drain(stream: IO[bytes] | None) -> None:
             pass
 
 
-def open_target(spec: TargetSpec, *, seed: int) -> Target:
+def open_target(
+    spec: TargetSpec, *, seed: int, say: Callable[[str], None] = lambda _text: None
+) -> Target:
     if spec.kind == "emulator":
         return start_emulator(spec, seed=seed)
     if spec.kind == "endpoints":
         return Target("endpoints", dict(spec.endpoints), spec.control, None, spec.control_token)
     check_aws_credentials()
+    # where both clients will send (boto3's own resolution: AWS_ENDPOINT_URL*, config files,
+    # FIPS, partitions), said before anything is sent there
+    try:
+        where = [resolve_endpoint(r, table=spec.table) for r in spec.regions]
+    except EndpointError as exc:
+        raise TargetError(f"target kind aws: {exc}") from None
+    say("aws endpoints, as boto3 resolves them: " + ", ".join(f"{e.region} {e.url}" for e in where))
     return Target("aws", dict.fromkeys(spec.regions))
 
 
@@ -276,7 +317,7 @@ def check_served_region(client: DynamoClient, table: str, endpoint: str | None) 
     for in the table's ARN (as DynamoDB does), which catches URLs swapped between regions."""
     try:
         arn = str(client.call("DescribeTable", {"TableName": table})["Table"]["TableArn"])
-    except (StoreError, OutcomeUnknown, KeyError) as exc:
+    except (StoreError, NoAnswer, KeyError) as exc:
         raise TargetError(f"region {client.region}: endpoint {endpoint}: {exc}") from None
     parts = arn.split(":")
     if len(parts) > 3 and parts[3] and parts[3] != client.region:
@@ -286,24 +327,32 @@ def check_served_region(client: DynamoClient, table: str, endpoint: str | None) 
         )
 
 
-def prepare_table(spec: TargetSpec, target: Target) -> bool:
-    """Create the table where the campaign asks (once: the emulator makes it global), then
-    check it in every region. Raises TableUnusable naming the region, endpoint and table.
-    Returns True when a hothot emulator's table held an earlier run's items and was emptied."""
+def prepare_table(
+    spec: TargetSpec, target: Target, say: Callable[[str], None] = lambda _text: None
+) -> str:
+    """Create the table where the campaign asks (on aws: one global table across the regions;
+    on a hothot emulator once, which makes it global), then check it in every region. Raises
+    TableUnusable naming the region, endpoint and table. Returns `created` (new, so empty),
+    `emptied` (a hothot emulator's table held an earlier run's items and was recreated) or
+    `existing`."""
     clients = {r: Boto3Client(r, url) for r, url in target.endpoints.items()}
-    emptied = False
-    if spec.wants_table_created:
+    state = "existing"
+    if spec.wants_table_created and target.kind == "aws":
+        if create_global_table(dict(clients), spec.table, say):
+            state = "created"
+    elif spec.wants_table_created:
         # a hothot emulator creates a global table from one region; other endpoints are
         # independent stores, each needing its own
         once = target.control is not None
         for region, url in target.endpoints.items():
             created = create_table(clients[region], spec.table, url)
+            state = "created" if created else state
             if once and not created:
                 # an emulator started by hand outlives runs: the last run's items would count
                 # in /truth (a false TRUTH MISMATCH) and its vids (w0:1, …) recur in this one
                 _drop_table(clients[region], spec.table, url)
                 create_table(clients[region], spec.table, url)
-                emptied = True
+                state = "emptied"
             if once:
                 break
     for region, url in target.endpoints.items():
@@ -312,45 +361,43 @@ def prepare_table(spec: TargetSpec, target: Target) -> bool:
             check_served_region(clients[region], spec.table, url)
         if target.kind == "aws":
             check_replicas(clients[region], spec.table, list(target.endpoints))
-    return emptied
-
-
-#: the global tables version hothot models (2017.11.29 "Legacy" replicates differently)
-GLOBAL_TABLE_VERSION = "2019.11.21"
+    return state
 
 
 def check_replicas(client: DynamoClient, table: str, regions: list[str]) -> None:
-    """On AWS, same-named tables in each region need not be one global table: the table seen
-    from `client.region` must list an ACTIVE replica in every other campaign region, else
-    writes never replicate and every verdict would be about a table that is not there."""
+    """`loadgen.replicas.check_replicas`, its refusal as a TargetError (exit 2)."""
     try:
-        description = client.call("DescribeTable", {"TableName": table})["Table"]
-    except (StoreError, OutcomeUnknown, KeyError) as exc:
-        raise TargetError(f"region {client.region}: table {table!r}: {exc}") from None
-    where = f"table {table!r} in region {client.region}"
-    version = description.get("GlobalTableVersion")
-    if version and version != GLOBAL_TABLE_VERSION:
-        raise TargetError(
-            f"{where} is a version {version} (Legacy) global table; hothot and FIS need "
-            f"version {GLOBAL_TABLE_VERSION}"
-        )
-    replicas = {
-        r.get("RegionName"): r.get("ReplicaStatus") for r in description.get("Replicas", [])
-    }
-    missing = [r for r in regions if r != client.region and r not in replicas]
-    if missing:
-        raise TargetError(
-            f"{where} has no replica in {', '.join(missing)} (its replicas: "
-            f"{', '.join(sorted(map(str, replicas))) or 'none'}): it is not one global table "
-            "across target.regions"
-        )
-    idle = [f"{r} is {replicas[r]}" for r in regions if r in replicas and replicas[r] != "ACTIVE"]
-    if idle:
-        raise TargetError(f"{where}: replicas not ACTIVE: {'; '.join(idle)}")
+        check_global_table(client, table, regions)
+    except TableUnusable as exc:
+        raise TargetError(str(exc)) from None
+
+
+def check_existing(
+    spec: TargetSpec, target: Target, keys: Sequence[str], prefix: str, say: Callable[[str], None]
+) -> None:
+    """Count the items already under the run's `keys` (in the first region) and say it;
+    refuse the run when there are some, unless `existing_items: overwrite`."""
+    region = next(iter(target.endpoints))
+    client = Boto3Client(region, target.endpoints[region])
+    found = count_existing(client, spec.table, keys)
+    space = f"key prefix {prefix!r}" if prefix else "no key prefix"
+    say(
+        f"table {spec.table!r} ({space}): {found.present} of the {found.checked} items this "
+        f"run writes already exist ({found.by_hothot} written by hothot, {found.foreign} not)"
+    )
+    if not found.present or spec.existing_items == "overwrite":
+        return
+    raise TargetError(
+        f"table {spec.table!r} already holds {found.present} of the {found.checked} items this "
+        f"run writes ({found.by_hothot} from an earlier hothot run, {found.foreign} not written "
+        f"by hothot; e.g. {', '.join(found.examples)}): the run would overwrite them and judge "
+        "its conflicts against writes its history never saw. Set target.key_prefix: auto for "
+        "a fresh key space each run, or target.existing_items: overwrite to write over them"
+    )
 
 
 def _drop_table(client: Boto3Client, table: str, url: str | None) -> None:
     try:
         client.call("DeleteTable", {"TableName": table})
-    except (StoreError, OutcomeUnknown) as exc:
+    except (StoreError, NoAnswer) as exc:
         raise TableUnusable(f"cannot empty table {table!r} at {url}: {exc}") from None

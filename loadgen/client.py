@@ -26,6 +26,7 @@ OPERATIONS: dict[str, str] = {
     "BatchGetItem": "batch_get_item",
     "BatchWriteItem": "batch_write_item",
     "CreateTable": "create_table",
+    "UpdateTable": "update_table",
     "DescribeTable": "describe_table",
     "DeleteTable": "delete_table",
     "ListTables": "list_tables",
@@ -59,12 +60,30 @@ class Throttled(StoreError):
     """ProvisionedThroughputExceededException / ThrottlingException."""
 
 
-class OutcomeUnknown(Exception):
-    """Timeout, connection error or 5xx: the operation may or may not have happened."""
+class NoAnswer(Exception):
+    """The store gave no answer; the subclass says whether the request may have reached it."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class OutcomeUnknown(NoAnswer):
+    """Timeout, connection lost mid-call or 5xx: the operation may or may not have happened."""
+
+
+class NotSent(NoAnswer):
+    """The request never left this process: the name did not resolve, the connection was
+    refused or timed out, the TLS handshake failed (on every attempt). The operation
+    certainly did not happen, so the history records it as `fail`, never `unknown`.
+    `reason` is short (`NotSent:<what failed>`, the history's `error`); `detail` says more."""
+
+    def __init__(self, cause: str, detail: str = "") -> None:
+        super().__init__(f"NotSent:{cause}")
+        self.detail = detail or cause
+
+    def __str__(self) -> str:
+        return f"{self.reason} ({self.detail})"
 
 
 _THROTTLE_CODES = frozenset(
@@ -96,6 +115,64 @@ def _session() -> boto3.session.Session:
     return boto3.session.Session()
 
 
+#: local endpoints need some credentials to sign with, never real ones
+LOCAL_CREDENTIALS = {"aws_access_key_id": "hothot", "aws_secret_access_key": "hothot"}
+
+
+def dynamodb_client(
+    region: str,
+    endpoint_url: str | None,
+    *,
+    credentials: dict[str, str] | None = None,
+    retries: int = 0,
+    timeout_s: float = 5.0,
+    session: boto3.session.Session | None = None,
+) -> Any:
+    """The botocore DynamoDB client of `Boto3Client`, and the one `loadgen.endpoints` asks
+    where requests go: one construction, so both clients resolve endpoints alike."""
+    config = Config(
+        region_name=region,
+        retries={"max_attempts": retries, "mode": "standard"},
+        connect_timeout=timeout_s,
+        read_timeout=timeout_s,
+        max_pool_connections=64,
+    )
+    creds = credentials
+    if creds is None and endpoint_url is not None:
+        creds = LOCAL_CREDENTIALS
+    if session is None:
+        session = _session()
+    else:  # a fresh session (fresh environment and config files) with the cached model
+        loader = _session()._session.get_component("data_loader")
+        session._session.register_component("data_loader", loader)
+    return session.client("dynamodb", endpoint_url=endpoint_url, config=config, **(creds or {}))
+
+
+#: botocore errors raised before any byte of the request left (urllib3's connect phase)
+_CONNECT_ERRORS = (
+    botocore.exceptions.EndpointConnectionError,  # DNS failure, connection refused
+    botocore.exceptions.ConnectTimeoutError,
+    botocore.exceptions.ProxyConnectionError,
+)
+#: TLS failures that can only happen in a new connection's handshake (an SSLError on an
+#: established connection may come after the request went out: that one stays unknown)
+_HANDSHAKE_FAILURES = (
+    "CERTIFICATE_VERIFY_FAILED",
+    "WRONG_VERSION_NUMBER",
+    "HANDSHAKE",
+    "TLSV1_ALERT",
+)
+
+
+def was_not_sent(exc: BaseException | None) -> bool:
+    """Whether a botocore exception proves the request never left this process."""
+    if isinstance(exc, _CONNECT_ERRORS):
+        return True
+    if isinstance(exc, botocore.exceptions.SSLError):
+        return any(mark in str(exc).upper() for mark in _HANDSHAKE_FAILURES)
+    return False
+
+
 class Boto3Client:
     """boto3's low-level client for one region. Retries are off unless asked for: a retry
     hides what the store did (a timed-out write retried may be applied twice)."""
@@ -110,20 +187,15 @@ class Boto3Client:
         credentials: dict[str, str] | None = None,
     ) -> None:
         self.region = region
-        config = Config(
-            region_name=region,
-            retries={"max_attempts": retries, "mode": "standard"},
-            connect_timeout=timeout_s,
-            read_timeout=timeout_s,
-            max_pool_connections=64,
+        self._client = dynamodb_client(
+            region, endpoint_url, credentials=credentials, retries=retries, timeout_s=timeout_s
         )
-        creds = credentials
-        if creds is None and endpoint_url is not None:
-            # a local endpoint needs some credentials to sign with, never real ones
-            creds = {"aws_access_key_id": "hothot", "aws_secret_access_key": "hothot"}
-        self._client = _session().client(
-            "dynamodb", endpoint_url=endpoint_url, config=config, **(creds or {})
-        )
+        #: what each attempt of the current call raised (botocore retries inside one call)
+        self._attempts: list[BaseException | None] = []
+        self._client.meta.events.register("needs-retry.dynamodb", self._note_attempt)
+
+    def _note_attempt(self, caught_exception: BaseException | None = None, **_: Any) -> None:
+        self._attempts.append(caught_exception)
 
     def call(self, operation: str, request: dict[str, Any]) -> dict[str, Any]:
         try:
@@ -132,8 +204,13 @@ class Boto3Client:
             raise ValueError(
                 f"operation {operation!r} is not supported by hothot's client"
             ) from None
+        self._attempts = []
         try:
             answer: dict[str, Any] = method(**request)
+        except (*_CONNECT_ERRORS, botocore.exceptions.SSLError) as exc:
+            if was_not_sent(exc) and all(map(was_not_sent, self._attempts)):
+                raise NotSent(type(exc).__name__, str(exc)) from exc
+            raise OutcomeUnknown(type(exc).__name__) from exc
         except botocore.exceptions.ClientError as exc:
             err = exc.response.get("Error", {})
             status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 400)

@@ -31,7 +31,16 @@ from geventhttpclient.connectionpool import ConnectionPool, SSLConnectionPool
 from geventhttpclient.response import HTTPParseError, HTTPSocketPoolResponse
 
 from loadgen.answers import AnswerDecoder
-from loadgen.client import OPERATIONS, OutcomeUnknown, StoreError, Throttled, store_error
+from loadgen.client import (
+    OPERATIONS,
+    NoAnswer,
+    NotSent,
+    OutcomeUnknown,
+    StoreError,
+    Throttled,
+    store_error,
+)
+from loadgen.endpoints import Endpoint, resolve_endpoint
 from loadgen.sigv4 import CONTENT_TYPE, SERVICE, SigV4Signer, amz_now, as_dict
 
 TARGET_PREFIX = "DynamoDB_20120810."
@@ -42,10 +51,6 @@ DATA_OPERATIONS = frozenset(
     {"PutItem", "GetItem", "UpdateItem", "DeleteItem", "Query", "Scan"}
     | {"BatchGetItem", "BatchWriteItem"}
 )
-
-
-def aws_endpoint(region: str) -> str:
-    return f"https://dynamodb.{region}.amazonaws.com"
 
 
 def needs_signature(endpoint_url: str) -> bool:
@@ -143,25 +148,37 @@ class FastClient:
         credentials: dict[str, str] | None = None,
         sign: bool | None = None,
         connections: int = 64,
+        resolved: Endpoint | None = None,
     ) -> None:
+        """`endpoint_url` None: wherever boto3 would send (`loadgen.endpoints`; `resolved`
+        passes that answer when the caller already has it), signed as boto3 signs it. `sign`
+        None: sign requests to AWS's own endpoints and to whatever botocore resolved."""
         if retries < 0:
             raise ValueError(f"FastClient retries must be >= 0, got {retries}")
         if timeout_s <= 0:
             raise ValueError(f"FastClient timeout_s must be > 0, got {timeout_s}")
         self.region = region
-        self.endpoint_url = endpoint_url or aws_endpoint(region)
+        if endpoint_url is None and resolved is None:
+            resolved = resolve_endpoint(region, credentials=credentials)
+        self.endpoint_url = resolved.url if resolved is not None else str(endpoint_url)
+        self.signing_region = resolved.signing_region if resolved is not None else region
         parts = urlsplit(self.endpoint_url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(
                 f"endpoint_url for region {region} must look like http://host:port, "
                 f"got {self.endpoint_url!r}"
             )
+        if parts.path not in ("", "/"):
+            raise ValueError(
+                f"endpoint {self.endpoint_url} of region {region} has a path; the fast client "
+                "posts to / only (writers.client: boto3 sends to any path)"
+            )
         self.retries = retries
         self.host = request_host(self.endpoint_url)
         self._source: Any = None  # botocore credentials to re-read, when taken from the chain
-        self.signer = self._make_signer(
-            credentials, needs_signature(self.endpoint_url) if sign is None else sign
-        )
+        if sign is None:
+            sign = resolved is not None or needs_signature(self.endpoint_url)
+        self.signer = self._make_signer(credentials, sign)
         port = parts.port or (443 if parts.scheme == "https" else 80)
         pool_kw: dict[str, Any] = {
             "size": connections,
@@ -177,7 +194,8 @@ class FastClient:
         # its databases by access key and region, and some endpoints require the header
         access_key = (credentials or {}).get("aws_access_key_id", "hothot")
         placeholder = (
-            f"Authorization: AWS4-HMAC-SHA256 Credential={access_key}/20000101/{region}/"
+            f"Authorization: AWS4-HMAC-SHA256 Credential={access_key}/20000101/"
+            f"{self.signing_region}/"
             f"{SERVICE}/aws4_request, SignedHeaders=host, Signature=0\r\n"
         )
         self._heads: dict[str, bytes] = {
@@ -207,7 +225,7 @@ class FastClient:
             return SigV4Signer(
                 credentials["aws_access_key_id"],
                 credentials["aws_secret_access_key"],
-                self.region,
+                self.signing_region,
                 credentials.get("aws_session_token"),
             )
         except KeyError as exc:
@@ -223,7 +241,7 @@ class FastClient:
         ):
             fresh = as_dict(frozen)
             self.signer = SigV4Signer(
-                fresh["aws_access_key_id"], fresh["aws_secret_access_key"], self.region,
+                fresh["aws_access_key_id"], fresh["aws_secret_access_key"], self.signing_region,
                 fresh.get("aws_session_token"),
             )  # fmt: skip
 
@@ -232,15 +250,20 @@ class FastClient:
 
     def call(self, operation: str, request: dict[str, Any]) -> dict[str, Any]:
         attempt = 0
+        sent = False  # whether an earlier attempt may have reached the store and applied
         while True:
             try:
                 return self._call_once(operation, request)
-            except (Throttled, OutcomeUnknown):
+            except (Throttled, NoAnswer) as exc:
                 if attempt >= self.retries:
+                    if sent and not isinstance(exc, OutcomeUnknown):
+                        # this attempt certainly failed, an earlier one may have applied
+                        raise OutcomeUnknown(f"{exc} after an attempt that was sent") from exc
                     raise
-                attempt += 1
-                # botocore "standard" mode: full jitter, base 50 ms, capped at 20 s
-                gevent.sleep(random.random() * min(20.0, 0.05 * 2**attempt))
+                sent = sent or isinstance(exc, OutcomeUnknown)
+            attempt += 1
+            # botocore "standard" mode: full jitter, base 50 ms, capped at 20 s
+            gevent.sleep(random.random() * min(20.0, 0.05 * 2**attempt))
 
     def _call_once(self, operation: str, request: dict[str, Any]) -> dict[str, Any]:
         head = self._heads.get(operation)
@@ -265,10 +288,10 @@ class FastClient:
 
     def _post(self, wire: bytes) -> tuple[int, bytes]:
         pool = self._pool
-        try:
+        try:  # resolve, connect and (https) the TLS handshake: nothing was sent yet
             sock = pool.get_socket()
         except OSError as exc:
-            raise OutcomeUnknown(f"connect to {self.endpoint_url}: {exc}") from exc
+            raise NotSent(type(exc).__name__, f"connect to {self.endpoint_url}: {exc}") from exc
         try:
             sock.sendall(wire)
         except OSError as exc:
@@ -282,4 +305,4 @@ class FastClient:
             raise OutcomeUnknown(f"answer from {self.endpoint_url}: {exc!r}") from exc
 
 
-__all__ = ["FastClient", "SigV4Signer", "StoreError", "OutcomeUnknown"]
+__all__ = ["FastClient", "SigV4Signer", "StoreError", "OutcomeUnknown", "NotSent"]

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from typing import Any
 
 from loadgen.client import Boto3Client, DynamoClient
+from loadgen.endpoints import Endpoint, resolve_endpoint
 from loadgen.failover import failover_target
 from loadgen.spec import ObserveSpec, WorkloadSpec, WritersSpec
 
@@ -33,6 +33,10 @@ class LoadPlan:
     credentials: dict[str, str] | None = None
     #: this process's name in record ids and the shard file name
     worker: str = "w0"
+    #: put before every key the workloads and probes write ("" = none): a run's own key space
+    key_prefix: str = ""
+    #: region -> where boto3 sends, resolved once per region for the fast client
+    _resolved: dict[str, Endpoint] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         if not self.regions:
@@ -52,16 +56,28 @@ class LoadPlan:
     def client(self, region: str) -> DynamoClient:
         """A new client for `region` (each user owns its own: no shared connection pools)."""
         endpoint = self.endpoints[region]
-        make: type[Boto3Client] | Any = Boto3Client
-        if self.writers.client == "fast":
-            from loadgen.fastclient import FastClient  # imported only when asked for
+        if self.writers.client != "fast":
+            return Boto3Client(
+                region,
+                endpoint,
+                retries=self.writers.retries,
+                timeout_s=self.writers.timeout,
+                credentials=self.credentials,
+            )
+        from loadgen.fastclient import FastClient  # imported only when asked for
 
-            make = FastClient
-        client: DynamoClient = make(
+        resolved = None
+        if endpoint is None:  # boto3's answer, asked once per region (env, config files, …)
+            if region not in self._resolved:
+                self._resolved[region] = resolve_endpoint(
+                    region, credentials=self.credentials, table=self.table
+                )
+            resolved = self._resolved[region]
+        return FastClient(
             region,
             endpoint,
             retries=self.writers.retries,
             timeout_s=self.writers.timeout,
             credentials=self.credentials,
+            resolved=resolved,
         )
-        return client

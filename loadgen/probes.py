@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from loadgen.client import DynamoClient, OutcomeUnknown, StoreError
+from loadgen.client import DynamoClient, NoAnswer, StoreError
 from loadgen.conditions import ClientConditions, ClientFault
 from loadgen.recorder import RecordIds
 from loadgen.recording import VID, Sink, vid_attrs
@@ -28,7 +28,7 @@ from verdict.history import Op, Outcome, Record
 HEARTBEAT_PREFIX = "hh#hb#"
 #: heartbeats recorded at most per observation (10 min of a 100 ms interval)
 MAX_CATCH_UP = 6_000
-_CALL_ERRORS = (ClientFault, StoreError, OutcomeUnknown)
+_CALL_ERRORS = (ClientFault, StoreError, NoAnswer)
 
 
 def _visible(previous: float | None, ack: tuple[float, float], now: float) -> float:
@@ -39,8 +39,8 @@ def _visible(previous: float | None, ack: tuple[float, float], now: float) -> fl
     return (max(previous, ack[1]) + now) / 2
 
 
-def heartbeat_key(region: str) -> str:
-    return f"{HEARTBEAT_PREFIX}{region}"
+def heartbeat_key(region: str, key_prefix: str = "") -> str:
+    return f"{key_prefix}{HEARTBEAT_PREFIX}{region}"
 
 
 class LagProbes:
@@ -60,8 +60,10 @@ class LagProbes:
         sample: float = 0.0,
         give_up_s: float = 30.0,
         max_pending: int = 32,
+        key_prefix: str = "",
     ) -> None:
         self.regions = list(regions)
+        self.key_prefix = key_prefix
         self._client_for = client_for
         self.table = table
         self.ids = ids
@@ -142,7 +144,7 @@ class LagProbes:
     def _heartbeat(self, region: str) -> None:
         client = self._client_for(region)
         acks = self._acks[region]
-        key, seq = heartbeat_key(region), 0
+        key, seq = heartbeat_key(region, self.key_prefix), 0
         next_at = time.monotonic()
         while not self._stop.is_set():
             seq += 1
@@ -161,7 +163,7 @@ class LagProbes:
     def _observe_heartbeat(self, source: str, target: str) -> None:
         client = self._client_for(target)
         acks = self._acks[source]
-        key, last, previous = heartbeat_key(source), 0, None
+        key, last, previous = heartbeat_key(source, self.key_prefix), 0, None
         while not self._stop.wait(self.poll):
             started = time.monotonic()
             item = self._get(client, target, key)

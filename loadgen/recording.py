@@ -1,7 +1,8 @@
 """`RecordingClient`: a user's way to the store, turning every call into a history record.
 
 Workloads build DynamoDB requests; this class times them, maps errors to outcomes (store
-error -> `fail`, timeout/connection error -> `unknown`, client-side fault -> `fail` with
+error -> `fail`, a request that never left (DNS, refused, TLS handshake) -> `fail` with
+`NotSent:<cause>`, timeout/lost connection/5xx -> `unknown`, client-side fault -> `fail` with
 `ClientFault:<fault>`), reads `pred`/`attr_preds` from `ReturnValues=ALL_OLD`, and follows the
 failover policy while the writer's own region is unreachable.
 """
@@ -16,6 +17,7 @@ from loadgen.client import (
     CONDITION_FAILED,
     ConditionFailed,
     DynamoClient,
+    NotSent,
     OutcomeUnknown,
     StoreError,
 )
@@ -117,6 +119,8 @@ class RecordingClient:
             blocker = item_vid(exc.item) if isinstance(exc, ConditionFailed) else None
             if blocker:  # asked with ReturnValuesOnConditionCheckFailure=ALL_OLD
                 rec["blocked_by"] = blocker
+        except NotSent as exc:  # it never left: certainly not applied
+            self._fail(rec, Outcome.FAIL, exc.reason, target, unreachable=True)
         except OutcomeUnknown as exc:
             self._fail(rec, Outcome.UNKNOWN, exc.reason, target, unreachable=True)
         else:

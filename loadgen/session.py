@@ -86,7 +86,7 @@ class LoadSession:
         self.plan = plan
         self.conditions = conditions
         self.ids = RecordIds(plan.worker)
-        self.workloads = build_workloads(plan.workloads, plan.regions)
+        self.workloads = build_workloads(plan.workloads, plan.regions, plan.key_prefix)
         self.raised = WorkloadExceptions()
         self.stats = RegionStats(plan.regions)
         self._touched: set[str] = set()
@@ -100,6 +100,7 @@ class LoadSession:
             conditions,
             interval=plan.observe.probe_interval,
             sample=plan.observe.probe_sample,
+            key_prefix=plan.key_prefix,
         )
         classes = user_classes(
             plan,
@@ -169,7 +170,11 @@ def read_final(
 ) -> int:
     """ConsistentRead of every key in every region, recorded as `get` records with
     `final: true` (counters: `value` = count; carts: the element ids). Returns records made."""
-    built = workloads if workloads is not None else build_workloads(plan.workloads, plan.regions)
+    built = (
+        workloads
+        if workloads is not None
+        else build_workloads(plan.workloads, plan.regions, plan.key_prefix)
+    )
     ids = ids or RecordIds(f"{plan.worker}-final")
     conditions = ClientConditions()  # the final read ignores client-side faults (all healed)
     made = 0
@@ -183,7 +188,7 @@ def read_final(
             client_for=plan.client,
         )
         for key in sorted(keys):
-            workload = built.get(key.rsplit("#", 1)[0])
+            workload = built.get(key.removeprefix(plan.key_prefix).rsplit("#", 1)[0])
             rec = calls.record(workload.name if workload else "", key, Op.GET)
             rec["final"] = True
             rec["consistent"] = True

@@ -56,6 +56,12 @@ class WritersSpec(BaseModel):
     think_time: Duration = Field(
         0.0, ge=0, le=MAX_THINK_TIME_S, description="pause between a user's operations"
     )
+    abort_when_all_fail: Duration = Field(
+        30.0,
+        ge=0,
+        description="stop the load early once every operation has failed for this long "
+        "(the target is not reached at all); 0: never",
+    )
 
     @field_validator("failover")
     @classmethod

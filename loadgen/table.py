@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import time
 
-from loadgen.client import DynamoClient, OutcomeUnknown, StoreError
+from loadgen.client import DynamoClient, NoAnswer, StoreError
+
+#: the campaign table's CreateTable request, less its name
+TABLE_DEFINITION = {
+    "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+    "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+    "BillingMode": "PAY_PER_REQUEST",
+}
 
 
 class TableUnusable(Exception):
@@ -24,10 +31,8 @@ def check_table(client: DynamoClient, table: str, endpoint: str | None = None) -
         if exc.code == "ResourceNotFoundException":
             raise TableUnusable(f"table {table!r} does not exist in {where}") from None
         raise TableUnusable(f"table {table!r} in {where}: {exc}") from None
-    except OutcomeUnknown as exc:
-        raise TableUnusable(
-            f"cannot reach {where} to check table {table!r}: {exc.reason}"
-        ) from None
+    except NoAnswer as exc:
+        raise TableUnusable(f"cannot reach {where} to check table {table!r}: {exc}") from None
     description = answer.get("Table", {})
     keys = [(k["AttributeName"], k["KeyType"]) for k in description.get("KeySchema", [])]
     if keys != [("pk", "HASH")]:
@@ -41,12 +46,7 @@ def create_table(
 ) -> bool:
     """Create `table` unless it exists; wait until ACTIVE. Returns True when it was created."""
     where = _where(client, endpoint)
-    request = {
-        "TableName": table,
-        "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
-        "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
-        "BillingMode": "PAY_PER_REQUEST",
-    }
+    request = {"TableName": table, **TABLE_DEFINITION}
     created = True
     try:
         client.call("CreateTable", request)
@@ -54,10 +54,8 @@ def create_table(
         if exc.code != "ResourceInUseException":
             raise TableUnusable(f"cannot create table {table!r} in {where}: {exc}") from None
         created = False
-    except OutcomeUnknown as exc:
-        raise TableUnusable(
-            f"cannot reach {where} to create table {table!r}: {exc.reason}"
-        ) from None
+    except NoAnswer as exc:
+        raise TableUnusable(f"cannot reach {where} to create table {table!r}: {exc}") from None
     deadline = time.monotonic() + wait_s
     while True:
         status = (

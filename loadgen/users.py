@@ -147,7 +147,11 @@ def user_classes(
 ) -> list[type[User]]:
     """One Locust User class per region, `plan.writers.per_region` users each; exceptions
     the workloads raise are counted in `raised`."""
-    built = workloads if workloads is not None else build_workloads(plan.workloads, plan.regions)
+    built = (
+        workloads
+        if workloads is not None
+        else build_workloads(plan.workloads, plan.regions, plan.key_prefix)
+    )
     mix = [w for w in built.values() if w.spec.weight > 0]
     if not mix:
         raise ValueError("every workload has weight 0: there is nothing to run")

@@ -96,7 +96,7 @@ def expect_heal(stub: Stubber, stop_error: str | None = None) -> None:
 def test_timeline_partition_creates_starts_stops_and_deletes(fis: Any, tmp_path: Path) -> None:
     client, stub = fis
     expect_template(
-        stub, {"resourceArns": ["arn:aws:dynamodb:eu-west-1:123456789012:table/hothot-t"]}, "PT1S"
+        stub, {"resourceArns": ["arn:aws:dynamodb:eu-west-1:123456789012:table/hothot-t"]}, "PT60S"
     )
     expect_heal(stub)
     spec = ChaosSpec.model_validate(
@@ -166,7 +166,7 @@ def test_a_real_stop_failure_is_reported_and_kept(fis: Any, tmp_path: Path) -> N
     """A stop FIS refuses (missing permission) leaves the experiment running: the run says
     so, and faults.state keeps the experiment for `hothot heal`, which can finish it."""
     client, stub = fis
-    expect_template(stub, {"resourceArns": ANY}, "PT1S")
+    expect_template(stub, {"resourceArns": ANY}, "PT60S")
     stub.add_client_error(
         "stop_experiment",
         "AccessDeniedException",

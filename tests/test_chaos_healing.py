@@ -96,6 +96,15 @@ def test_sigkilled_run_is_healed_by_hothot_heal(clean_emulator: Emulator, tmp_pa
     assert json.loads((report / "faults.state").read_text()) == []
     windows = fault_windows((report / CHAOS_LOG).read_bytes().splitlines())
     assert all(w["heal"] is not None for w in windows) and len(windows) == 2
+    # the late heal event speaks the timeline's format: the same params as its start event
+    events = [json.loads(line) for line in (report / CHAOS_LOG).read_text().splitlines()]
+    for late in (e for e in events if e.get("note")):
+        start = next(e for e in events if e["id"] == late["id"] and e["event"] == "start")
+        assert (late["fault"], late["target"], late["params"]) == (
+            start["fault"],
+            start["target"],
+            start["params"],
+        )
     again = hothot_heal(str(report))
     assert again.returncode == 0 and "nothing to heal" in again.stdout
 

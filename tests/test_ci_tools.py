@@ -26,6 +26,8 @@ BINARIES = [
     ("chromium", "chromium"),
     ("docker-compose", "docker-compose"),
     ("cc", "gcc"),  # builds verdict._scan at `pip install`
+    ("unshare", "util-linux"),  # the aws rehearsal's loopback-only network namespace
+    ("ip", "iproute2"),  # brings its loopback up
 ]
 #: names a test may look up instead of the listed one
 ALIASES = {"chromium-browser": "chromium"}

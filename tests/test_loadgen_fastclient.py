@@ -18,7 +18,14 @@ from typing import Any
 import orjson
 import pytest
 
-from loadgen.client import Boto3Client, ConditionFailed, OutcomeUnknown, StoreError, Throttled
+from loadgen.client import (
+    Boto3Client,
+    ConditionFailed,
+    NotSent,
+    OutcomeUnknown,
+    StoreError,
+    Throttled,
+)
 from loadgen.fastclient import FastClient
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -214,12 +221,14 @@ def test_silence_is_an_unknown_outcome_and_the_socket_is_not_reused(errors_url: 
         client.call("PutItem", REQUESTS["PutItem"])
 
 
-def test_connection_refused_is_an_unknown_outcome() -> None:
+def test_connection_refused_is_a_request_never_sent() -> None:
+    """Refused before a byte left: certainly not applied, so `fail`, never `unknown`."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # closed again before the call: nothing listens
-    with pytest.raises(OutcomeUnknown, match="connect"):
+    with pytest.raises(NotSent, match="ConnectionRefusedError") as caught:
         FastClient(REGION, f"http://127.0.0.1:{port}").call("GetItem", REQUESTS["GetItem"])
+    assert not isinstance(caught.value, OutcomeUnknown)
 
 
 @pytest.mark.parametrize(

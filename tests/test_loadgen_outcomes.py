@@ -71,12 +71,15 @@ def test_guarded_retries_a_failed_condition_and_counts_attempts(emu: RunningEmul
     assert records[0]["consistent"] is True
 
 
-def test_unreachable_endpoint_is_unknown_and_store_errors_fail(emu: RunningEmulator) -> None:
+def test_a_refused_connection_fails_and_store_errors_fail(emu: RunningEmulator) -> None:
+    """Nothing listens on port 9: the request never left, so the write certainly did not
+    happen (`fail`, not `unknown`)."""
     records: list[dict[str, Any]] = []
     dead = _calls({"us-east-1": "http://127.0.0.1:9"}, records.append, RecordIds("u0"))
     rec = dead.record("profile", "profile#1", Op.PUT)
     dead.send(rec, "PutItem", {"Item": {"pk": {"S": "profile#1"}, "hh_vid": {"S": rec["id"]}}})
-    assert (rec["outcome"], rec["region"]) == ("unknown", "us-east-1")
+    assert (rec["outcome"], rec["region"]) == ("fail", "us-east-1")
+    assert rec["error"] == "NotSent:EndpointConnectionError"
     live = _calls(emu.regions, records.append, RecordIds("u1"))
     bad = live.record("profile", "profile#1", Op.PUT)
     live.send(bad, "PutItem", {"Item": {"hh_vid": {"S": bad["id"]}}})  # no key attribute

@@ -58,3 +58,15 @@ def test_lost_worker_makes_the_verdict_partial(tmp_path: Path) -> None:
     assert v.partial is True
     assert v.data["workers"]["lost"] == ["w2"]
     assert "Lost workers: w2" in (tmp_path / "report.html").read_text()
+
+
+def test_a_run_whose_every_write_failed_is_reported_not_crashed(tmp_path: Path) -> None:
+    """Every write refused (AccessDenied on AWS): no operation enters the version store, and
+    the report's start date must not come from an infinite first time."""
+    h = HistoryBuilder(tmp_path, {"name": "denied", "duration": 10})
+    for i in range(5):
+        h.write("a", f"profile#{i}", t=1000.0 + i, outcome="fail", error="AccessDeniedException")
+    h.save()
+    verdict = analyze(tmp_path)
+    assert verdict.data["timeline"]["t0"] == 0.0
+    assert (tmp_path / "report.html").is_file() and verdict.data["totals"]["writes_ok"] == 0

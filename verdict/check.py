@@ -5,6 +5,7 @@ Linear in the history: each key is judged once from its compact write chain (no 
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -87,9 +88,12 @@ class Checker:
         self.truth_keys_differing = 0
         self.horizons = replication_horizons(store)
         self.t_end = store.t_max
-        span = max(self.t_end - store.t_min, 0.0)
-        self.t0 = store.t_min if span < float("inf") else 0.0
-        self.width = max(1.0, span / 600) if span < float("inf") else 1.0
+        # no operation timed (every write failed before it was recorded with times): t_min is
+        # inf, and a timeline from it would put the report's start date out of range
+        timed = math.isfinite(store.t_min) and math.isfinite(self.t_end)
+        span = max(self.t_end - store.t_min, 0.0) if timed else 0.0
+        self.t0 = store.t_min if timed else 0.0
+        self.width = max(1.0, span / 600)
         self.series: dict[str, Counter[int]] = {"conflicts": Counter(), "lost_updates": Counter()}
 
     def cell(self, workload: int, w: int) -> Cell:

@@ -13,7 +13,7 @@ A history shard is a JSON-lines file `history/<worker>.jsonl`. Its first line is
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 import orjson
 
@@ -34,7 +34,7 @@ class Op(StrEnum):
 
 class Outcome(StrEnum):
     OK = "ok"
-    FAIL = "fail"  # the store answered with an error: the write certainly did not happen
+    FAIL = "fail"  # the store said no, or the request never left: it certainly did not happen
     UNKNOWN = "unknown"  # timeout / connection error: it may or may not have happened
 
 
@@ -95,7 +95,8 @@ class FaultEvent(TypedDict, total=False):
     fault: str  # registered fault name, e.g. "partition"
     target: str  # human-readable target: "eu-west-1", "us-east-1<->eu-west-1", "A->B"
     params: dict[str, Any]
-    t: float  # harness wall clock
+    t: float  # harness wall clock: when it happened (an apply or heal returned)
+    requested: float  # when the schedule asked for it (absent: a stop, a late heal)
     error: str  # start: the apply failed (a heal follows at once); heal: healing failed
     note: str  # heal: LATE_HEAL when `hothot heal` undid it after the run
 
@@ -107,6 +108,9 @@ class FaultWindow(TypedDict):
     params: dict[str, Any]
     start: float
     heal: float | None
+    #: when the schedule asked for the start and the heal (None: not recorded)
+    requested_start: NotRequired[float | None]
+    requested_heal: NotRequired[float | None]
 
 
 #: the note of a heal event written by `hothot heal` (older versions wrote it as `error`)
@@ -125,7 +129,7 @@ class FaultFailure(TypedDict):
     t: float
 
 
-def _fault_events(lines: list[bytes] | list[str]) -> list[dict[str, Any]]:
+def fault_events(lines: list[bytes] | list[str]) -> list[dict[str, Any]]:
     events = []
     for line in lines:
         try:
@@ -148,9 +152,13 @@ def fault_failures(lines: list[bytes] | list[str]) -> list[FaultFailure]:
             error=str(ev["error"]),
             t=float(ev.get("t", 0.0)),
         )
-        for ev in _fault_events(lines)
+        for ev in fault_events(lines)
         if ev.get("error") and ev.get("event") in ("start", "heal") and ev["error"] != LATE_HEAL
     ]
+
+
+def _time_or_none(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
 def fault_windows(lines: list[bytes] | list[str]) -> list[FaultWindow]:
@@ -158,7 +166,7 @@ def fault_windows(lines: list[bytes] | list[str]) -> list[FaultWindow]:
     is a fault whose apply failed: it never acted, so nothing is attributed to it (it is in
     `fault_failures`)."""
     windows: dict[str, FaultWindow] = {}
-    for ev in _fault_events(lines):
+    for ev in fault_events(lines):
         if ev.get("event") == "start" and ev.get("error"):
             windows.pop(ev["id"], None)
         elif ev.get("event") == "start":
@@ -169,7 +177,10 @@ def fault_windows(lines: list[bytes] | list[str]) -> list[FaultWindow]:
                 params=ev.get("params", {}),
                 start=float(ev.get("t", 0.0)),
                 heal=None,
+                requested_start=_time_or_none(ev.get("requested")),
+                requested_heal=None,
             )
         elif ev.get("event") == "heal" and ev["id"] in windows:
             windows[ev["id"]]["heal"] = float(ev.get("t", 0.0))
+            windows[ev["id"]]["requested_heal"] = _time_or_none(ev.get("requested"))
     return sorted(windows.values(), key=lambda w: w["start"])

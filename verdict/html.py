@@ -116,6 +116,21 @@ def _workloads(data: dict[str, Any]) -> str:
     return _table([*head, "skew-inverted", "divergent keys", "counter/cart check"], rows)
 
 
+#: an apply or heal this much later than asked is shown with the time it was asked for
+LATE_S = 0.5
+
+
+def _asked(window: dict[str, Any], t0: float) -> str:
+    """' (asked +8.0s → +14.0s)' when the start or heal came LATE_S or more after the schedule
+    asked for it (an FIS experiment takes a while to start and to stop), else ''."""
+    pairs = [(window.get("requested_start"), window["start"])]
+    pairs.append((window.get("requested_heal"), window["heal"]))
+    if not any(a is not None and t is not None and t - a >= LATE_S for a, t in pairs):
+        return ""
+    asked = [f"+{a - t0:.1f}s" if a is not None else "?" for a, _ in pairs]
+    return f" (asked {asked[0]} → {asked[1]})"
+
+
 def _faults(data: dict[str, Any]) -> str:
     conv = {c["window"]: c for c in data["convergence"]}
     t0 = data["timeline"]["t0"]
@@ -127,7 +142,7 @@ def _faults(data: dict[str, Any]) -> str:
         else:
             heal = w["heal"]
             end = f"+{heal - t0:.1f}s" if heal is not None else "(not healed)"
-            when = f"+{w['start'] - t0:.1f}s → {end}"
+            when = f"+{w['start'] - t0:.1f}s → {end}" + _asked(w, t0)
             label = escape(f"{w['fault']} {w['target']}")
             c = conv.get(w["id"], {}).get("converged_s")
             converged = format_duration(c) if c is not None else "—"

@@ -4,8 +4,9 @@ FIS action `aws:dynamodb:global-table-pause-replication` pauses replication to a
 replica in the experiment's region (reference: FIS actions reference). A partition isolating
 region A is one experiment in A: create a template (target type `aws:dynamodb:global-table`,
 selected by the table's ARN), start it; healing stops the experiment
-and deletes the template. The template's `duration` is the window's length, so FIS itself
-ends the pause even if hothot is killed and nobody runs `hothot heal`.
+and deletes the template. The template's `duration` is the window's length (at least one
+minute, `MIN_DURATION_S`), so FIS itself ends the pause even if hothot is killed and nobody
+runs `hothot heal`.
 
 A fault counts as applied only once FIS says the experiment is `running` (an experiment whose
 role may not edit the table's resource policy, or whose target selects nothing, goes to
@@ -60,9 +61,16 @@ def default_fis(region: str) -> Any:
     return boto3.client("fis", region_name=region)
 
 
+#: the shortest `duration` hothot sends: the FIS actions reference gives its timed actions
+#: durations "from one minute to 12 hours", and whether the DynamoDB pause accepts less is not
+#: documented. hothot stops the experiment itself when the window ends, so a longer template
+#: duration only matters when hothot is killed: then FIS ends the pause after this at the most.
+MIN_DURATION_S = 60
+
+
 def iso_duration(seconds: float) -> str:
-    """Whole seconds, rounded up: 'PT15S'."""
-    return f"PT{max(1, math.ceil(seconds))}S"
+    """Whole seconds, rounded up, at least MIN_DURATION_S: 'PT60S', 'PT90S'."""
+    return f"PT{max(MIN_DURATION_S, math.ceil(seconds))}S"
 
 
 class FisError(RuntimeError):
@@ -77,6 +85,7 @@ class AwsFisInjector(Injector):
     #: how long FIS may take to start (initiating -> running) and to stop an experiment
     start_timeout_s = 120.0
     stop_timeout_s = 120.0
+    #: the longest pause between two GetExperiment polls (they start at 0.25 s and double)
     poll_s = 2.0
 
     def __init__(
@@ -257,7 +266,7 @@ class AwsFisInjector(Injector):
         """Poll GetExperiment until its status is one of `until`; `check` may raise first.
         An interruptible poll (an apply's) ends with ApplyInterrupted when `interrupt()` is
         called; a heal's poll is never cut short."""
-        deadline = time.monotonic() + timeout_s
+        deadline, pause = time.monotonic() + timeout_s, min(0.25, self.poll_s)
         while status not in until:
             if check is not None:
                 check(status)
@@ -267,13 +276,14 @@ class AwsFisInjector(Injector):
                     f"{timeout_s:g}s; {advice}"
                 )
             if interruptible:
-                if self.interrupted.wait(self.poll_s):
+                if self.interrupted.wait(pause):
                     raise ApplyInterrupted(
                         f"interrupted while FIS experiment {experiment_id} in {region} was "
                         f"{status!r}"
                     )
             else:
-                time.sleep(self.poll_s)
+                time.sleep(pause)
+            pause = min(self.poll_s, pause * 2)
             status = _status(self._experiment(fis, region, experiment_id))
 
     def _not_run(self, fis: Any, region: str, experiment_id: str) -> str:

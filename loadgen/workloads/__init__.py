@@ -38,9 +38,13 @@ def resolve(kind: str) -> type[Workload]:
     return found
 
 
-def build_workloads(specs: Sequence[WorkloadSpec], regions: Sequence[str]) -> dict[str, Workload]:
-    """One instance per workload spec, by name, bound to each other."""
+def build_workloads(
+    specs: Sequence[WorkloadSpec], regions: Sequence[str], key_prefix: str = ""
+) -> dict[str, Workload]:
+    """One instance per workload spec, by name, bound to each other; every key they write
+    starts with `key_prefix` (a run's own key space on a table that outlives runs)."""
     built = {spec.name: resolve(spec.kind)(spec, regions) for spec in specs}
     for workload in built.values():
+        workload.key_prefix = key_prefix
         workload.bind(built)
     return built

@@ -1,6 +1,6 @@
 """The workload protocol: what a workload class (built-in or a user's own) provides.
 
-A workload owns a key space (`<name>#<n>`) and performs one operation per `run` call through a
+A workload owns a key space (`<name>#<n>`, after the run's key prefix if any) and performs one operation per `run` call through a
 `RecordingClient`, which records it. Everything random comes from the `rng` it is handed (the
 user's own generator), never from outcomes or timing, so a seeded run replays each user's
 sequence of keys and operations.
@@ -50,6 +50,8 @@ class Workload:
     kind: ClassVar[str] = ""
     #: False for workloads that only read (their keys are not final-read)
     writes: ClassVar[bool] = True
+    #: put before every key (`build_workloads` sets the run's; `key` adds it)
+    key_prefix: str = ""
 
     class Options(BaseModel):
         model_config = ConfigDict(extra="forbid")
@@ -65,7 +67,8 @@ class Workload:
         """Called once all workloads of the plan exist (readers pick their targets here)."""
 
     def key(self, n: int) -> str:
-        return f"{self.name}#{n}"
+        """Key `n` of this workload's key space: `<run's key prefix><name>#<n>`."""
+        return f"{self.key_prefix}{self.name}#{n}"
 
     def choose_key(self, rng: random.Random, home: str) -> str:
         return self.key(self.keys.choose(rng))
