@@ -4,6 +4,9 @@ Records are buffered (the recorder sits on the hot path) and flushed to the OS a
 second by a background thread, so a SIGKILLed run loses at most about a second of history; a
 clean `close()` flushes the rest and appends a trailer `{"end": true, "records": n}` that tells
 the reader the shard is complete.
+
+A write the disk refuses (full, read-only) does not raise in the flushing thread: the shard
+stops writing, keeps the reason in `error`, and the runner ends the run (exit 2).
 """
 
 from __future__ import annotations
@@ -50,6 +53,8 @@ class ShardWriter:
         self._lock = threading.Lock()
         self._records = 0
         self._closed = threading.Event()
+        #: why this shard stopped writing (the disk refused), or None
+        self.error: str | None = None
         self._interval = flush_interval
         self._flusher = threading.Thread(
             target=self._flush_loop, name=f"shard-{worker}", daemon=True
@@ -84,9 +89,18 @@ class ShardWriter:
     def flush(self) -> None:
         with self._lock:
             pending, self._buffer = self._buffer, []
-            if pending and not self._file.closed:
-                self._file.write(b"".join(pending))
-                self._file.flush()
+            if pending:
+                self._write(b"".join(pending))
+
+    def _write(self, data: bytes) -> None:
+        """Write and flush, unless the disk refused before: then drop (the run is ending)."""
+        if self.error is not None or self._file.closed:
+            return
+        try:
+            self._file.write(data)
+            self._file.flush()
+        except OSError as exc:
+            self.error = f"{self.path}: {exc.strerror or exc}"
 
     def _flush_loop(self) -> None:
         while not self._closed.wait(self._interval):
@@ -100,9 +114,12 @@ class ShardWriter:
         self._flusher.join(timeout=2 * self._interval + 1)
         with self._lock:
             pending, self._buffer = self._buffer, []
-            self._file.write(b"".join(pending))
-            self._file.write(orjson.dumps({"end": True, "records": self._records}) + b"\n")
-            self._file.close()
+            self._write(b"".join(pending))
+            self._write(orjson.dumps({"end": True, "records": self._records}) + b"\n")
+            try:
+                self._file.close()
+            except OSError as exc:  # the buffered rest could not be written
+                self.error = self.error or f"{self.path}: {exc.strerror or exc}"
 
     def __enter__(self) -> ShardWriter:
         return self
