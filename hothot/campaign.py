@@ -45,6 +45,8 @@ class ReportSpec(BaseModel):
 class Campaign(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=100)
+    #: what the campaign shows, repeated on the run's last line (e.g. that it fails on purpose)
+    description: str = Field("", max_length=300)
     seed: int = Field(0, ge=-(2**63), le=2**63 - 1)
     duration: Duration
     target: TargetSpec = Field(default_factory=TargetSpec)

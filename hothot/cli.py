@@ -6,6 +6,8 @@ import argparse
 import importlib
 import sys
 
+from hothot import __version__
+
 #: sub-command name -> (module under hothot.commands, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("run", "run a campaign: load, chaos, verdict"),
@@ -24,6 +26,7 @@ def _parser(argv: list[str]) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hothot", description="Chaos and load testing for active-active databases."
     )
+    parser.add_argument("--version", action="version", version=f"hothot {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     wanted = argv[0] if argv and argv[0] in COMMANDS else None
     for name, (module, help_text) in COMMANDS.items():
@@ -37,6 +40,9 @@ def _parser(argv: list[str]) -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv == ["--version"]:  # without importing every command (`run` patches gevent in)
+        print(f"hothot {__version__}")
+        return 0
     parser = _parser(argv)
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

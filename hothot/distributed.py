@@ -328,6 +328,7 @@ class DistributedRun(CampaignRun):
             lost = self._collect(runner)
             probes.stop()
             probes = None
+            self.metrics.load_ended()
             timeline.stop()
             self.settle()
             if not self.interruption.hurried:

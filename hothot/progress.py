@@ -72,8 +72,9 @@ class RunProgress:
         return " | ".join(parts)
 
     def _render(self, snap: Snapshot) -> Group:
-        bar = ProgressBar(
-            total=max(snap.duration, 1e-9), completed=min(snap.elapsed, snap.duration)
+        bar = Table.grid(expand=True)  # a bare ProgressBar does not end its line: the
+        bar.add_row(  # table's header row would follow it on the same line and be cut off
+            ProgressBar(total=max(snap.duration, 1e-9), completed=min(snap.elapsed, snap.duration))
         )
         head = Text(f"{self.title}  {snap.elapsed:5.1f}s / {snap.duration:g}s")
         table = Table(box=None, pad_edge=False)

@@ -40,7 +40,7 @@ from hothot.target import (
 )
 from loadgen.conditions import ClientConditions
 from loadgen.existing import run_keys
-from loadgen.metrics import LiveMetrics, budget_label
+from loadgen.metrics import LiveBudget, LiveMetrics, budget_label
 from loadgen.plan import LoadPlan
 from loadgen.probes import heartbeat_key
 from loadgen.recorder import ShardWriter
@@ -109,6 +109,10 @@ class CampaignRun:
             # a log, not a screen: keep each line whole (the report path, the cost line)
             console.soft_wrap = not console.is_terminal
         self.console = console
+        #: the verdict's summary: stdout, so `hothot run … > out.txt` keeps it (progress and
+        #: notes stay on stderr)
+        self.out = Console()
+        self.out.soft_wrap = not self.out.is_terminal
         self.report_dir = new_report_dir(campaign, report_dir)
         self.schedule = chaos.expand(
             campaign.chaos, campaign.seed, list(campaign.target.regions), campaign.duration
@@ -172,11 +176,19 @@ class CampaignRun:
     def start_metrics(self) -> None:
         # limits from the start, so alert rules comparing live figures with them work mid-run
         self.metrics.limits(
-            (_budget_name(b.model_dump()), float(b.max)) for b in self.campaign.budgets
+            LiveBudget(b.metric, float(b.max), {f: getattr(b, f, None) for f in BUDGET_FILTERS})
+            for b in self.campaign.budgets
         )
         port = self.campaign.observe.metrics_port
         if port is None:
             return
+        if self.target is not None and self.target.metrics is not None:
+            # the emulator child listens on free ports: its series reach Prometheus through
+            # the runner's endpoint, the one the shipped configs scrape
+            from hothot.observe.relay import EmulatorRelay
+
+            relay = EmulatorRelay(self.target.metrics, self.campaign.name)
+            self.metrics.registry.register(relay)  # type: ignore[arg-type]
         try:
             bound = self.metrics.serve(port)
         except OSError as exc:
@@ -262,7 +274,7 @@ class CampaignRun:
             for b in verdict.data.get("budgets", [])
             if b.get("observed") is not None
         )
-        print_summary(verdict, self.report_dir, console=self.console)
+        print_summary(verdict, self.report_dir, console=self.out)
         if not self.interruption.asked:
             self.metrics.last_scrape()
         gateway = self.campaign.observe.pushgateway
@@ -333,6 +345,7 @@ class CampaignRun:
             self._watch(t0, session.live, timeline)
             session.stop()
             stopped = True
+            self.metrics.load_ended()
             timeline.stop()
             self.settle()
             if not self.interruption.hurried:
@@ -395,8 +408,10 @@ def _ignore(_record: dict[str, Any]) -> None:
     pass
 
 
+#: the budget filters its `budget` label names, in this order
+BUDGET_FILTERS = ("workload", "region", "link")
+
+
 def _budget_name(budget: dict[str, Any]) -> str:
     """The `budget` label: metric plus filters, as the alert rules and the verdict spell it."""
-    return budget_label(
-        budget["metric"], {f: budget.get(f) for f in ("workload", "region", "link")}
-    )
+    return budget_label(budget["metric"], {f: budget.get(f) for f in BUDGET_FILTERS})

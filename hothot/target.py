@@ -146,6 +146,8 @@ class Target:
     endpoints: dict[str, str | None]  # None: the AWS default endpoint of that region
     control: str | None = None
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    #: the `/metrics` URL of an emulator this run started (the runner relays it)
+    metrics: str | None = None
     #: the control API's token (None: $HOTHOT_CONTROL_TOKEN, if any)
     control_token: str | None = field(default=None, repr=False)
 
@@ -224,7 +226,14 @@ def start_emulator(spec: TargetSpec, *, seed: int, startup_timeout_s: float = 20
     # keep draining the pipes so the child never blocks on a full one
     for stream in (proc.stdout, proc.stderr):
         threading.Thread(target=_drain, args=(stream,), daemon=True).start()
-    return Target("emulator", dict(info["regions"]), info.get("control"), proc, token)
+    return Target(
+        "emulator",
+        dict(info["regions"]),
+        info.get("control"),
+        proc,
+        metrics=info.get("metrics"),
+        control_token=token,
+    )
 
 
 def _drain(stream: IO[bytes] | None) -> None:
@@ -239,7 +248,9 @@ def open_target(
     if spec.kind == "emulator":
         return start_emulator(spec, seed=seed)
     if spec.kind == "endpoints":
-        return Target("endpoints", dict(spec.endpoints), spec.control, None, spec.control_token)
+        return Target(
+            "endpoints", dict(spec.endpoints), spec.control, control_token=spec.control_token
+        )
     check_aws_credentials()
     # where both clients will send (boto3's own resolution: AWS_ENDPOINT_URL*, config files,
     # FIPS, partitions), said before anything is sent there

@@ -125,14 +125,16 @@ class _KeyGraph:
                 del self.children[parent]
 
 
-Notify = Callable[[str], None]
+#: called with the anomalous write's (workload, region)
+Notify = Callable[[str, str], None]
 #: undecided writes followed per key; a key with more (a storm of concurrent creates) keeps
 #: the newest, so one hot key cannot make the master's per-record cost grow without bound
 MAX_CANDIDATES = 8
 
 
 class ProvisionalAnomalies:
-    """Feeds on history records; calls `on_conflict`/`on_lost`/`on_skew(workload)` as found."""
+    """Feeds on history records; calls `on_conflict`/`on_lost`/`on_skew(workload, region)` as
+    found (the region is the anomalous write's, as the verdict's cells count it)."""
 
     def __init__(
         self,
@@ -222,7 +224,7 @@ class ProvisionalAnomalies:
         siblings = graph.children.setdefault(parent or _ROOT, [])
         siblings.append(vid)
         if len(siblings) > 1:
-            self._on_conflict(version.workload)
+            self._on_conflict(version.workload, version.region)
             graph.candidates.update(
                 s for s in siblings if s in graph.versions and s not in graph.lost
             )
@@ -281,10 +283,10 @@ class ProvisionalAnomalies:
                 if lost not in graph.lost:
                     graph.lost.add(lost)
                     graph.candidates.discard(lost)
-                    self._on_lost(graph.versions[lost].workload)
+                    self._on_lost(graph.versions[lost].workload, graph.versions[lost].region)
             winner = self._winning_sibling(graph, vid, version, lines[version.region][0])
             if winner is not None and version.t_invoke > winner.t_complete:
-                self._on_skew(version.workload)
+                self._on_skew(version.workload, version.region)
 
     @staticmethod
     def _winning_sibling(

@@ -12,6 +12,7 @@ run, so one Prometheus and one Grafana dashboard serve many campaigns (the dashb
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from collections.abc import Iterable
@@ -19,8 +20,12 @@ from typing import Any
 from wsgiref.simple_server import WSGIServer
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+from prometheus_client.core import GaugeMetricFamily
 
 from loadgen.live import ProvisionalAnomalies
+from loadgen.live_budgets import BudgetGauges, LagQuantiles, LiveBudget, LiveCounts, budget_label
+
+__all__ = ["LiveBudget", "LiveMetrics", "budget_label"]
 
 #: seconds; DynamoDB-like latencies from sub-millisecond (emulator) to timeouts
 DURATION_BUCKETS = (
@@ -39,17 +44,19 @@ DURATION_BUCKETS = (
     5.0,
     10.0,
 )
-#: seconds; AWS documents typical global-table lag of about a second, faults push it further
-LAG_BUCKETS = (0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 7.5, 10.0, 15.0, 30.0, 60.0)
+#: seconds; AWS documents typical global-table lag of about a second, faults push it to many
+#: seconds: bounds at most ~33 % apart from 0.3 s to 60 s, so histogram_quantile's linear
+#: interpolation inside a bucket cannot overstate a multi-second p99 by more than that (the
+#: emulator's `globaltable.metrics.LAG_BUCKETS` are the same, a test keeps them equal)
+LAG_BUCKETS = (
+    0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.75, 1.0, 1.25, 1.5, 2.0, 2.5, 3.0, 4.0,
+    5.0, 6.0, 8.0, 10.0, 12.5, 15.0, 20.0, 25.0, 30.0, 40.0, 50.0, 60.0, 90.0, 120.0, 180.0,
+    300.0,
+)  # fmt: skip
 
 
-def budget_label(metric: str, filters: dict[str, object] | None = None) -> str:
-    """The `budget` label of a budget: its metric, then its filters in the order given, e.g.
-    `lost_update_rate{workload=home_region}` (the verdict's budget label without its limit).
-    The alert rules match on this spelling."""
-    inner = ",".join(f"{k}={v}" for k, v in (filters or {}).items() if v not in (None, ""))
-    return f"{metric}{{{inner}}}" if inner else metric
-
+#: a record's outcomes (verdict.history.Outcome)
+OUTCOMES = ("ok", "fail", "unknown")
 
 #: the live anomaly counters, per workload; the final verdict confirms them
 PROVISIONAL_COUNTERS = (
@@ -82,21 +89,66 @@ class ScrapeClock:
         self.times.append(time.monotonic())
         return ()
 
-    def wait_for_next(self, max_wait_s: float) -> bool:
+    def wait_for_next(self, max_wait_s: float, scrapes: int = 2) -> bool:
         """After the run's last figures are set: wait until a scraper that has been
-        collecting takes one more scrape, for at most two of its intervals (and
-        `max_wait_s`). False at once when nothing scrapes."""
+        collecting takes `scrapes` more scrapes (so the figures are there for at least that
+        many of its intervals, long enough for a rule evaluation to see them), for at most
+        `scrapes + 1` of its intervals and `max_wait_s`. False at once when nothing scrapes."""
         times = self.times
         if not times:
             return False
         mark = time.monotonic()
         interval = times[-1] - times[-2] if len(times) > 1 else max_wait_s
-        deadline = mark + min(max_wait_s, 2 * interval + 0.5)
+        deadline = mark + min(max_wait_s, (scrapes + 1) * interval + 0.5)
         while time.monotonic() < deadline:
-            if times[-1] > mark:
+            if sum(1 for t in times[-scrapes:] if t > mark) >= scrapes:
                 return True
             time.sleep(0.05)
         return False
+
+
+class HeartbeatAges:
+    """Per link, the age of the newest heartbeat seen at the destination: the live lag that
+    keeps rising, one second per second, while a link is cut (pt-heartbeat's idea, without
+    its flaw of comparing two machines' clocks).
+
+    A heartbeat record says how long after its write in the source it was seen in the target
+    (`lag`, one monotonic clock: the probes write and poll in this process). When it reaches
+    `observe` (at once: the probes' sink calls it), its write happened `lag` seconds ago, so
+    the newest write seen on the link is known on this process's monotonic clock and its age
+    is computed at each scrape. The histogram only learns of held heartbeats after the heal;
+    this gauge shows the hold as it happens."""
+
+    NAME = "hothot_replication_heartbeat_age_seconds"
+
+    def __init__(self, campaign: str) -> None:
+        self.campaign = campaign
+        self._newest: dict[tuple[str, str], float] = {}
+
+    def seen(self, source: str, target: str, lag: float) -> None:
+        written = time.monotonic() - lag
+        link = (source, target)
+        if written > self._newest.get(link, -math.inf):
+            self._newest[link] = written
+
+    def end(self) -> None:
+        """The probes stopped: the series go (Prometheus marks them stale) rather than rise
+        while nothing is measured any more."""
+        self._newest = {}
+
+    def describe(self) -> list[Any]:
+        return []
+
+    def collect(self) -> Iterable[Any]:
+        now = time.monotonic()
+        family = GaugeMetricFamily(
+            self.NAME,
+            "Age of the newest heartbeat from source seen in target (rises 1 s/s while cut).",
+            labels=["campaign", "source", "target"],
+        )
+        for (source, target), written in sorted(self._newest.items()):
+            family.add_metric([self.campaign, source, target], max(0.0, now - written))
+        yield family
 
 
 class LiveMetrics:
@@ -146,12 +198,9 @@ class LiveMetrics:
             ["campaign", "fault", "target"],
             registry=r,
         )
-        self._budget_observed = Gauge(
-            "hothot_budget_observed",
-            "A budget's observed value (same unit as its limit).",
-            ["campaign", "budget"],
-            registry=r,
-        )
+        self.counts = LiveCounts()
+        self._budget_observed = BudgetGauges(campaign, self.counts)
+        r.register(self._budget_observed)  # type: ignore[arg-type]
         self._budget_limit = Gauge(
             "hothot_budget_limit", "A budget's limit.", ["campaign", "budget"], registry=r
         )
@@ -160,21 +209,27 @@ class LiveMetrics:
         self._lag_children: dict[tuple[str, str], Any] = {}
         self._workloads: set[str] = set()
         self._server: WSGIServer | None = None
+        self.heartbeats = HeartbeatAges(campaign)
+        self.registry.register(self.heartbeats)  # type: ignore[arg-type]
         self.anomalies = ProvisionalAnomalies(
-            self._per_workload(self._conflicts),
-            self._per_workload(self._lost),
-            self._per_workload(self._skew),
+            self._per_workload(self._conflicts, "conflicts"),
+            self._per_workload(self._lost, "lost_updates"),
+            self._per_workload(self._skew, "skew_inverted"),
             max_keys=max_keys,
         )
 
-    def _per_workload(self, counter: Counter) -> Any:
+    def _per_workload(self, counter: Counter, kind: str) -> Any:
+        """The counter per workload (DESIGN §8), and per (workload, region) for the live
+        budget figures."""
         children: dict[str, Any] = {}
+        cells = self.counts.anomalies[kind]
 
-        def inc(workload: str) -> None:
+        def inc(workload: str, region: str) -> None:
             child = children.get(workload)
             if child is None:
                 child = children[workload] = counter.labels(self.campaign, workload)
             child.inc()
+            cells[workload, region] += 1
 
         return inc
 
@@ -190,16 +245,20 @@ class LiveMetrics:
             child = self._lag_children.get(link)
             if child is None:
                 child = self._lag_children[link] = self._lag.labels(self.campaign, *link)
+                self.counts.lags[link] = LagQuantiles()
             child.observe(lag)
+            self.counts.lags[link].add(lag)
+            if record.get("probe") == "heartbeat":
+                self.heartbeats.seen(*link, lag)
             return
         workload = record.get("workload", "")
         outcome = record.get("outcome", "")
         key = (region, workload, op, outcome)
         child = self._op_children.get(key)
         if child is None:
-            child = self._op_children[key] = self._operations.labels(self.campaign, *key)
-            self._zero_anomalies(workload)
+            child = self._new_operation(key)
         child.inc()
+        self.counts.ops[key] += 1
         if outcome != "ok":
             return
         dkey = (region, workload, op)
@@ -208,6 +267,18 @@ class LiveMetrics:
             timer = self._duration_children[dkey] = self._duration.labels(self.campaign, *dkey)
         timer.observe(max(0.0, record.get("t_complete", 0.0) - record.get("t_invoke", 0.0)))
         self.anomalies.observe(record)
+
+    def _new_operation(self, key: tuple[str, str, str, str]) -> Any:
+        """The counter of a new (region, workload, op, outcome), its sibling outcomes at 0
+        (an errors/s panel then shows 0, not "no data", while nothing fails: "no data" also
+        means a broken scrape), and the workload's anomaly counters at 0."""
+        region, workload, op, _ = key
+        for outcome in OUTCOMES:
+            sibling = (region, workload, op, outcome)
+            if sibling not in self._op_children:
+                self._op_children[sibling] = self._operations.labels(self.campaign, *sibling)
+        self._zero_anomalies(workload)
+        return self._op_children.setdefault(key, self._operations.labels(self.campaign, *key))
 
     def _zero_anomalies(self, workload: str) -> None:
         """A workload's anomaly counters exist at 0 from its first operation on. A series that
@@ -219,21 +290,30 @@ class LiveMetrics:
         for counter in (self._conflicts, self._lost, self._skew):
             counter.labels(self.campaign, workload)
 
+    def load_ended(self) -> None:
+        """The users and probes stopped: live lag is no longer measured."""
+        self.heartbeats.end()
+
     def fault(self, fault: str, target: str, active: bool) -> None:
         """Mark a fault window; the dashboard turns 0→1→0 into an annotation region."""
         self._fault.labels(self.campaign, fault, target).set(1.0 if active else 0.0)
 
     def budgets(self, budgets: Iterable[tuple[str, float, float]]) -> None:
-        """Publish `(name, observed, limit)` per budget, e.g. `("conflict_rate", 0.01, 0.05)`."""
+        """The verdict's `(name, observed, limit)` per budget, e.g. `("conflict_rate", 0.01,
+        0.05)`: served as `state="final"` from now on, in place of the provisional figure."""
+        final = {}
         for name, observed, limit in budgets:
-            self._budget_observed.labels(self.campaign, name).set(observed)
+            final[name] = observed
             self._budget_limit.labels(self.campaign, name).set(limit)
+        self._budget_observed.set_final(final)
 
-    def limits(self, limits: Iterable[tuple[str, float]]) -> None:
-        """Publish `(name, limit)` per budget at the start, so the alert rules that compare live
-        figures with `hothot_budget_limit` work during the run, not only after the verdict."""
-        for name, limit in limits:
-            self._budget_limit.labels(self.campaign, name).set(limit)
+    def limits(self, budgets: Iterable[LiveBudget]) -> None:
+        """The campaign's budgets at the start: their limits, and their provisional figures
+        at every scrape (`loadgen.live_budgets`), so alert rules can fire during the run."""
+        budgets = list(budgets)
+        for budget in budgets:
+            self._budget_limit.labels(self.campaign, budget.label).set(budget.limit)
+        self._budget_observed.watch(budgets)
 
     def serve(self, port: int, host: str | None = None) -> int:
         """Serve `/metrics` in a daemon thread; returns the bound port (`port=0` picks one).
@@ -245,9 +325,10 @@ class LiveMetrics:
         self._server, _thread = start_http_server(port, addr=host, registry=self.registry)
         return int(self._server.server_port)
 
-    def last_scrape(self, max_wait_s: float = 15.0) -> bool:
+    def last_scrape(self, max_wait_s: float = 30.0) -> bool:
         """Keep serving until Prometheus has scraped the final figures (the verdict's
-        budget gauges, the last anomalies): without it a run's end fell between scrapes.
+        budget gauges, the last anomalies) twice: without it a run's end fell between
+        scrapes, and a rule evaluated between them never saw the verdict.
         Returns at once when not serving or when nothing has been scraping."""
         return self._server is not None and self.scrapes.wait_for_next(max_wait_s)
 

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+import pty
+import re
+import select
+import struct
 import subprocess
 import sys
+import termios
+import time
 from pathlib import Path
 from typing import Any
 
@@ -82,3 +89,37 @@ def history_records(report_dir: Path) -> list[dict[str, Any]]:
 
 def verdict(report_dir: Path) -> dict[str, Any]:
     return json.loads((report_dir / "verdict.json").read_text(encoding="utf-8"))
+
+
+#: cursor movements and colours of a terminal program's output
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+def hothot_in_pty(*args: str, cols: int = 80, timeout: float = 120) -> tuple[int, str]:
+    """`hothot` on a real pseudo-terminal `cols` wide, as a user at a terminal runs it: its
+    exit code and everything the terminal showed, escape sequences removed."""
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, cols, 0, 0))
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES", "CI")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hothot", *args],
+        stdin=slave, stdout=slave, stderr=slave, env={**env, "TERM": "xterm-256color"},
+    )  # fmt: skip
+    os.close(slave)
+    chunks, deadline = [], time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            if select.select([master], [], [], 0.2)[0]:
+                try:
+                    data = os.read(master, 65536)
+                except OSError:  # the child closed the terminal
+                    break
+                chunks.append(data)
+            elif proc.poll() is not None:
+                break
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+        os.close(master)
+    return proc.returncode, ANSI.sub("", b"".join(chunks).decode(errors="replace"))

@@ -13,7 +13,8 @@ import pytest
 from pydantic import ValidationError
 
 from units import parse_size
-from verdict.cost import CostSpec, estimate, parse_price_overrides, read_units, write_units
+from verdict.cost import CostSpec, parse_price_overrides, read_units, write_units
+from verdict.cost_calculator import estimate
 
 WRITE_MONTH = 1.6425  # $ for one write unit per second for a month, on-demand
 READ_MONTH = 0.3285

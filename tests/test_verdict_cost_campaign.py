@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from verdict.budgets import METRICS
-from verdict.cost import CostSpec, estimate
+from verdict.cost import CostSpec
+from verdict.cost_calculator import estimate
 from verdict.cost_campaign import CostAccumulator, render_html
 from verdict.spec import BudgetSpec
 
@@ -96,7 +97,9 @@ def test_projection_equals_the_calculator() -> None:
     assert total(projected) == pytest.approx(3 * 5104.25)
     assert projected["measured"]["us-east-1"]["writes_per_s"] == pytest.approx(5)
     assert projected["measured"]["us-east-1"]["mean_billed_item_bytes"] == 1500
-    assert "At 100x the campaign's traffic over 3 regions" in projected["answer"]
+    assert projected["answer"].startswith(
+        "The rig's measured traffic × 100 (cost.production_scale) over 3 regions: $"
+    )
 
 
 @settings(max_examples=30)

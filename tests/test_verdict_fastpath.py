@@ -100,15 +100,25 @@ def test_clean_keys_clears_exactly_the_keys_with_nothing_to_report(
 @settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(plan=plans, limit=st.integers(1, 4), cuts=st.lists(st.floats(0, 3), max_size=4))
+@given(
+    plan=plans,
+    limit=st.integers(1, 4),
+    cuts=st.lists(st.floats(0, 3), max_size=4),
+    probes=st.lists(st.tuples(st.integers(0, 2), st.integers(0, 2), st.floats(0, 3),
+                              st.floats(0, 2)), max_size=6),
+)  # fmt: skip
 def test_keys_counted_in_bulk_give_the_per_key_figures(
-    tmp_path_factory: Any, plan: list[Any], limit: int, cuts: list[float]
+    tmp_path_factory: Any, plan: list[Any], limit: int, cuts: list[float], probes: list[Any]
 ) -> None:
     """Few quoted examples, so most keys with anomalies are counted by `bulk_judge`; fault
-    windows, so its attribution is compared too."""
+    windows, so its attribution is compared too; probes, which date lost updates' exposure."""
     root = Path(tmp_path_factory.mktemp("bulk"))
     h = HistoryBuilder(root)
     simulate(h, plan)
+    regions = ("r1", "r2", "r3")
+    for a, b, t, lag in probes:
+        if a != b:
+            h.probe(regions[a], regions[b], t, lag)
     store = store_of(h.save())
     windows = [
         FaultWindow(

@@ -68,5 +68,7 @@ def test_a_run_whose_every_write_failed_is_reported_not_crashed(tmp_path: Path) 
         h.write("a", f"profile#{i}", t=1000.0 + i, outcome="fail", error="AccessDeniedException")
     h.save()
     verdict = analyze(tmp_path)
-    assert verdict.data["timeline"]["t0"] == 0.0
+    # the failed writes are the run's operations: the timeline starts with them and plots them
+    assert verdict.data["timeline"]["t0"] == 1000.0
+    assert sum(verdict.data["timeline"]["failed"]) == 5
     assert (tmp_path / "report.html").is_file() and verdict.data["totals"]["writes_ok"] == 0

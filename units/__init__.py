@@ -65,6 +65,21 @@ def format_duration(seconds: float) -> str:
     return f"{round(seconds, 3):g}s"
 
 
+def show_duration(seconds: float) -> str:
+    """A duration as a report shows it: ms below a second, s above, three significant
+    digits (177ms, 1.25ms, 10.9s), so columns of them read alike. `format_duration` keeps
+    full precision for campaign files."""
+    if seconds != 0 and abs(seconds) < 1:
+        return f"{seconds * 1000:.3g}ms"
+    return f"{seconds:.3g}s" if abs(seconds) < 1000 else f"{seconds:,.0f}s"
+
+
+def show_percent(fraction: float) -> str:
+    """A rate as a report shows it, in percent with up to four significant digits: 0.16052
+    -> 16.05%, 0.001 -> 0.1%, 0 -> 0%."""
+    return f"{fraction * 100:.4g}%"
+
+
 #: what a size may be written as, any case (also the campaign JSON Schema's pattern)
 SIZE_PATTERN = r"^\s*(\d+(?:\.\d+)?)\s*([Bb]|[KkMm][Bb]|[KkMm][Ii][Bb])?\s*$"
 _SIZE = re.compile(SIZE_PATTERN)

@@ -2,6 +2,8 @@
 
 An anomaly's time is its write's (or read's) invocation; it belongs to every window open at
 that instant (a window without a heal stays open to the end) and to "outside" when none is.
+A lost update is tied instead to every window that overlaps its exposure, from invocation
+until it was overwritten (`verdict.exposure`).
 """
 
 from __future__ import annotations
@@ -27,20 +29,23 @@ class Attribution:
         self.counts: dict[str, Counter[str]] = {w["id"]: Counter() for w in windows}
         self.counts[OUTSIDE] = Counter()
 
-    def active(self, t: float) -> list[str]:
-        return [wid for wid, start, end in self._spans if start <= t <= end]
+    def active(self, t: float, until: float | None = None) -> list[str]:
+        """The windows open at `t`, or overlapping [t, until]."""
+        last = t if until is None else until
+        return [wid for wid, start, end in self._spans if start <= last and t <= end]
 
-    def add(self, kind: str, t: float, n: int = 1) -> list[str]:
-        ids = self.active(t)
+    def add(self, kind: str, t: float, n: int = 1, until: float | None = None) -> list[str]:
+        ids = self.active(t, until)
         for wid in ids or [OUTSIDE]:
             self.counts[wid][kind] += n
         return ids
 
-    def add_many(self, kind: str, times: np.ndarray) -> None:
-        """`add(kind, t)` for every t at once."""
+    def add_many(self, kind: str, times: np.ndarray, until: np.ndarray | None = None) -> None:
+        """`add(kind, t, until=u)` for every t (and u) at once."""
+        last = times if until is None else until
         inside = np.zeros(len(times), dtype=bool)
         for wid, start, end in self._spans:
-            hit = (times >= start) & (times <= end)
+            hit = (last >= start) & (times <= end)
             if hit.any():
                 self.counts[wid][kind] += int(hit.sum())
                 inside |= hit
@@ -71,14 +76,18 @@ class Examples:
         self._heaps: dict[tuple[str, int], list[tuple[float, int, Any]]] = {}
         self._seq = itertools.count()
 
-    def _slots(self, kind: str, t: float) -> list[tuple[tuple[str, int], int]]:
-        """(heap, capacity) for `t`: the overall heap (-1), then each window holding `t`."""
+    def _slots(
+        self, kind: str, t: float, until: float | None = None
+    ) -> list[tuple[tuple[str, int], int]]:
+        """(heap, capacity) for `t`: the overall heap (-1), then each window holding `t` (or
+        overlapping [t, until])."""
         slots = [((kind, -1), self.limit)]
+        last = t if until is None else until
         if self.per_span:
             slots += [
                 ((kind, i), self.per_span)
                 for i, (start, end) in enumerate(self.spans)
-                if start <= t <= end
+                if start <= last and t <= end
             ]
         return slots
 
@@ -86,12 +95,12 @@ class Examples:
         heap = self._heaps.get(heap_key)
         return heap is None or len(heap) < cap or -heap[0][0] > t
 
-    def wants(self, kind: str, t: float) -> bool:
-        return any(self._open(key, cap, t) for key, cap in self._slots(kind, t))
+    def wants(self, kind: str, t: float, until: float | None = None) -> bool:
+        return any(self._open(key, cap, t) for key, cap in self._slots(kind, t, until))
 
-    def add(self, kind: str, t: float, payload: Any) -> None:
+    def add(self, kind: str, t: float, payload: Any, until: float | None = None) -> None:
         item = (-t, next(self._seq), payload)
-        for key, cap in self._slots(kind, t):
+        for key, cap in self._slots(kind, t, until):
             heap = self._heaps.setdefault(key, [])
             if len(heap) < cap:
                 heapq.heappush(heap, item)

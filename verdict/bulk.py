@@ -23,10 +23,10 @@ from verdict.columns import Irregular, Row
 from verdict.cost_campaign import CostAccumulator
 from verdict.graph import (
     DELETE,
+    EVIDENCE_KINDS,
     MIXED_FINAL,
     NO_FINAL,
     UNKNOWN,
-    VALUE_KINDS,
     VersionStore,
     error_name,
     rejection,
@@ -56,7 +56,7 @@ class ColumnIngester:
 
     def __init__(self, store: VersionStore, cost: CostAccumulator) -> None:
         self.s, self.cost = store, cost
-        self.valued = {w for w, kind in store.value_kinds.items() if kind in VALUE_KINDS}
+        self.valued = {w for w, kind in store.value_kinds.items() if kind in EVIDENCE_KINDS}
         self.top = 0  # the next vid number
         self.vid_write = Growable(np.int32, -1)
         self.seen = Growable(np.uint8, 0)
@@ -143,6 +143,7 @@ class ColumnIngester:
             b.workload, b.region, write, b.outcome == 1, is_write & fail, is_get & ok & ~b.final
         )
         failed = np.flatnonzero(is_write & fail)
+        self.s.failed_t.extend(b.t_inv[failed].tolist())
         condition = np.zeros(len(b.op), dtype=bool)
         if len(failed):  # client_lww rejections name their blocker; only failed writes can
             errors = self.s.failed_errors

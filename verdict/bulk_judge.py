@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from verdict.exposure import Exposure
 from verdict.graph import VersionStore
 from verdict.skew import DEFAULT_HORIZON_S
 
@@ -32,6 +33,8 @@ class BulkCounts:
     conflicts: np.ndarray
     lost: np.ndarray
     skew: np.ndarray
+    #: per lost write, when its exposure ended (`verdict.exposure`)
+    lost_until: np.ndarray = field(default_factory=lambda: np.zeros(0))
     #: keys to judge one by one after all (they hold a quoted example)
     exact: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
@@ -83,10 +86,13 @@ def bulk_judge(
     limit: int,
     spans: list[tuple[float, float]] | None = None,
     per_span: int = 0,
+    exposure: Exposure | None = None,
 ) -> BulkCounts:
     """Conflicts, lost updates and skew inversions of `keys` (all simple). Keys holding an
     anomaly the report may quote (the `limit` earliest of a kind, or the `per_span` earliest
-    inside a fault window) are listed in `exact`, to be judged one by one."""
+    inside a fault window; a lost update's window is any its exposure overlaps) are listed in
+    `exact`, to be judged one by one. `exposure` dates the end of each lost write's exposure
+    (`verdict.exposure`; None: the end of the run)."""
     empty = np.zeros(0, dtype=np.int64)
     key_of = np.frombuffer(store.w_key, dtype=np.int32)
     mine = np.zeros(len(store.key_head), dtype=bool)
@@ -107,19 +113,41 @@ def bulk_judge(
     lost_mask[w] = ~kept[w]
     lost = np.flatnonzero(lost_mask)
     skew = _inversions(store, order, group, kept, lost_mask, horizons)
-    counts = BulkCounts(conflicts, lost, skew)
+    counts = BulkCounts(
+        conflicts, lost, skew, _exposed_until(store, exposure, order, group, kept, lost)
+    )
     # the first example of a conflict is dated by the group's second write
     starts = np.flatnonzero(~same)
     sizes = np.diff(np.r_[starts, len(order)])
     seconds = order[starts[sizes > 1] + 1]
     quoted = []
-    for writes in (seconds, lost, skew):
+    for writes, until in ((seconds, None), (lost, counts.lost_until), (skew, None)):
         quoted.append(_earliest(tinv, writes, limit))
-        for start, end in (spans or []) if per_span else []:
-            t = tinv[writes]
-            quoted.append(_earliest(tinv, writes[(t >= start) & (t <= end)], per_span))
+        t = tinv[writes]
+        last = t if until is None else until
+        for start, stop in (spans or []) if per_span else []:
+            quoted.append(_earliest(tinv, writes[(last >= start) & (t <= stop)], per_span))
     counts.exact = np.unique(key_of[np.concatenate(quoted)]).astype(np.int64)
     return counts
+
+
+def _exposed_until(
+    store: VersionStore,
+    exposure: Exposure | None,
+    order: np.ndarray,
+    group: np.ndarray,
+    kept: np.ndarray,
+    lost: np.ndarray,
+) -> np.ndarray:
+    """When each lost write stopped being exposed; its sibling that beat it is its sibling
+    group's member on the final chain."""
+    exposure = exposure or Exposure(store, float("inf"))
+    winner_of = np.full(int(group.max()) + 1 if len(group) else 0, -1, dtype=np.int64)
+    on_chain = kept[order]
+    winner_of[group[on_chain]] = order[on_chain]
+    sibling = np.full(len(kept), -1, dtype=np.int64)
+    sibling[order] = winner_of[group]
+    return exposure.ends(lost, np.flatnonzero(kept), sibling[lost])
 
 
 def _earliest(t: np.ndarray, writes: np.ndarray, limit: int) -> np.ndarray:

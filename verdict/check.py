@@ -15,12 +15,14 @@ import numpy as np
 
 from verdict.attribution import Attribution, Examples
 from verdict.bulk_judge import BulkCounts, bulk_judge, simple_keys
+from verdict.exposure import Exposure
 from verdict.graph import DELETE, UNKNOWN, VALUE_KINDS, VersionStore
 from verdict.history import FaultWindow
 from verdict.lag import convergence, lag_by_link
 from verdict.lost import ABSENT, KeyJudgement, clean_keys, judge_key
 from verdict.skew import replication_horizons, skew_inversions
 from verdict.stale import StaleReads, stale_reads
+from verdict.timeline import build_timeline
 from verdict.values import check_values
 
 #: how many keys whose judgement differs from the emulator's truth are quoted
@@ -95,6 +97,7 @@ class Checker:
         self.t0 = store.t_min if timed else 0.0
         self.width = max(1.0, span / 600)
         self.series: dict[str, Counter[int]] = {"conflicts": Counter(), "lost_updates": Counter()}
+        self.exposure = Exposure(store, self.t_end)
 
     def cell(self, workload: int, w: int) -> Cell:
         key = (workload, self.s.w_region[w])
@@ -115,13 +118,16 @@ class Checker:
             "t_invoke": s.w_tinv[w],
             "t_complete": s.w_tcomp[w],
             "outcome": "unknown" if s.w_flags[w] & UNKNOWN else "ok",
+            # what the write wrote, where the workload records it: the increment, the
+            # element, the attribute value (the data a lost update lost)
+            **({"value": s.w_value[w]} if w in s.w_value else {}),
         }
 
-    def _mark(self, kind: str, t: float) -> list[str]:
+    def _mark(self, kind: str, t: float, until: float | None = None) -> list[str]:
         series = self.series.get(kind)
         if series is not None:
             series[int((t - self.t0) // self.width)] += 1
-        return self.attr.add(kind, t)
+        return self.attr.add(kind, t, until=until)
 
     def run(self) -> Findings:
         s = self.s
@@ -174,7 +180,9 @@ class Checker:
         if valued:
             by_value = np.isin(np.frombuffer(s.key_workload, dtype=np.uint16), valued)
         simple = simple_keys(s, np.flatnonzero(rest & ~by_value))
-        bulk = bulk_judge(s, simple, self.horizons, self.ex.limit, self.spans, self.ex.per_span)
+        bulk = bulk_judge(
+            s, simple, self.horizons, self.ex.limit, self.spans, self.ex.per_span, self.exposure
+        )
         self._count_bulk(bulk)
         rest |= by_value
         rest[simple] = False
@@ -189,12 +197,13 @@ class Checker:
         tinv = np.frombuffer(s.w_tinv, dtype=np.float64)
         region = np.frombuffer(s.w_region, dtype=np.uint16).astype(np.int64)
         workload = np.frombuffer(s.key_workload, dtype=np.uint16).astype(np.int64)
-        for kind, writes in (
-            ("conflicts", bulk.conflicts),
-            ("lost_updates", bulk.lost),
-            ("skew_inverted", bulk.skew),
+        for kind, writes, until in (
+            ("conflicts", bulk.conflicts, None),
+            ("lost_updates", bulk.lost, bulk.lost_until),
+            ("skew_inverted", bulk.skew, None),
         ):
-            writes = writes[~np.isin(w_key[writes], bulk.exact)]
+            alone = ~np.isin(w_key[writes], bulk.exact)
+            writes = writes[alone]
             if not len(writes):
                 continue
             cells, n = np.unique(workload[w_key[writes]] << 16 | region[writes], return_counts=True)
@@ -208,7 +217,7 @@ class Checker:
                     ((t - self.t0) // self.width).astype(np.int64), return_counts=True
                 )
                 series.update(dict(zip(buckets.tolist(), n.tolist(), strict=True)))
-            self.attr.add_many(kind, t)
+            self.attr.add_many(kind, t, None if until is None else until[alone])
 
     def judge(self, j: KeyJudgement) -> None:
         s = self.s
@@ -230,15 +239,14 @@ class Checker:
                 writes = [self.write(w, "sibling") for w in group]
                 self.ex.add("conflict", t, {"key": key, "t": t, "writes": writes, "faults": faults})
         lost = set(j.lost)
-        for w in j.lost:
+        for w, until in zip(j.lost, self._exposed_until(j), strict=True):
             self.cell(wl, w).lost_updates += 1
             t = s.w_tinv[w]
-            faults = self._mark("lost_updates", t)
-            if self.ex.wants("lost_update", t):
+            faults = self._mark("lost_updates", t, until)
+            if self.ex.wants("lost_update", t, until):
                 writes = [self.write(w, "lost"), *self._overwriters(j, w), *self._final_writes(j)]
-                self.ex.add(
-                    "lost_update", t, {"key": key, "t": t, "writes": writes, "faults": faults}
-                )
+                evidence = {"key": key, "t": t, "exposed_until": until, "writes": writes}
+                self.ex.add("lost_update", t, {**evidence, "faults": faults}, until)
         for loser, winner in skew_inversions(s, j, self.horizons):
             self.cell(wl, loser).skew_inverted += 1
             t = s.w_tinv[loser]
@@ -255,13 +263,27 @@ class Checker:
         if self.truth is not None:
             self._truth(j, key)
 
+    def _exposed_until(self, j: KeyJudgement) -> list[float]:
+        """When each lost write of the key stopped being exposed (`verdict.exposure`)."""
+        if not j.lost:
+            return []
+        siblings = [next((x for x in self._kept_siblings(j, w)), -1) for w in j.lost]
+        chain = np.fromiter(j.kept, dtype=np.int64, count=len(j.kept))
+        lost = np.array(j.lost, dtype=np.int64)
+        return self.exposure.ends(lost, chain, np.array(siblings, dtype=np.int64)).tolist()
+
+    @staticmethod
+    def _kept_siblings(j: KeyJudgement, w: int) -> list[int]:
+        """The members of `w`'s sibling group on the final chain (one at most)."""
+        for group in j.conflicts:
+            if w in group:
+                return [x for x in group if x != w and x in j.kept]
+        return []
+
     def _overwriters(self, j: KeyJudgement, w: int) -> list[dict[str, Any]]:
         """The sibling of lost write `w` (same pred) on the surviving branch: the write whose
         branch replaced it, which is what explains the loss."""
-        for group in j.conflicts:
-            if w in group:
-                return [self.write(x, "overwritten by") for x in group if x != w and x in j.kept]
-        return []
+        return [self.write(x, "overwritten by") for x in self._kept_siblings(j, w)]
 
     def _inverted_rejections(self) -> None:
         """The application's own last-writer-wins picking the wrong winner (client_lww): a
@@ -354,15 +376,4 @@ class Checker:
                 )
 
     def timeline(self) -> dict[str, Any]:
-        s = self.s
-        t0, width = self.t0, self.width
-        times = np.concatenate([np.frombuffer(a, dtype=np.float64) for a in (s.w_tinv, s.r_t)])
-        ops = np.bincount(((times - t0) // width).astype(np.int64)).tolist()
-        n = max([len(ops) - 1, *self.series["conflicts"], *self.series["lost_updates"], 0]) + 1
-        return {
-            "t0": t0,
-            "bucket_s": width,
-            "ops": ops + [0] * (n - len(ops)),
-            "conflicts": [self.series["conflicts"].get(i, 0) for i in range(n)],
-            "lost_updates": [self.series["lost_updates"].get(i, 0) for i in range(n)],
-        }
+        return build_timeline(self.s, self.t0, self.width, self.t_end, self.series)

@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 KB = 1024  # DynamoDB's kilobyte
 READ_BLOCK = 4 * KB
@@ -80,12 +80,29 @@ def parse_price_overrides(pairs: list[str]) -> dict[str, float]:
         raise ValueError(f"--price: {err}") from None
 
 
+def _per_second(value: Any) -> Any:
+    """`2000`, `"2000/s"` or `"2000/s "` -> 2000.0; anything else is left to pydantic."""
+    if isinstance(value, str):
+        text = value.strip()
+        if not text.endswith("/s"):
+            raise ValueError(f"{value!r}: give operations per second, e.g. 2000/s")
+        return text[:-2].strip()
+    return value
+
+
+#: operations per second: positive, at most a billion
+PerSecond = Annotated[float, Field(gt=0, le=1e9, allow_inf_nan=False)]
+
+
 class CostSpec(BaseModel):
     """The campaign's `cost:` section (also the calculator's options)."""
 
     model_config = ConfigDict(extra="forbid")
     #: the campaign ran at 1/N of production traffic: measured rates are multiplied by N
     production_scale: float = Field(default=1.0, gt=0, le=1_000_000, allow_inf_nan=False)
+    #: or: production's operations per second in each region; each region's measured traffic
+    #: is scaled to it
+    production_rate: Annotated[PerSecond | None, BeforeValidator(_per_second)] = None
     mode: Mode = "on-demand"
     #: overrides of verdict/prices.json keys, e.g. {storage_gb_month: 0.285}
     prices: dict[str, float] = Field(default_factory=dict)
@@ -107,6 +124,12 @@ class CostSpec(BaseModel):
             if value < 0 or (key == "hours_per_month" and value == 0):
                 raise ValueError(f"price {key!r} must be positive, got {value}")
         return v
+
+    @model_validator(mode="after")
+    def _one_scale(self) -> CostSpec:
+        if self.production_rate is not None and self.production_scale != 1.0:
+            raise ValueError("give production_scale or production_rate, not both")
+        return self
 
     def price_table(self) -> dict[str, float]:
         return price_sheet().prices | self.prices
@@ -181,158 +204,15 @@ def bill(loads: list[RegionLoad], spec: CostSpec, mode: Mode | None = None) -> d
     total["monthly_usd"] = {
         k: sum(r["monthly_usd"][k] for r in regions.values()) for k in (*LINES, "total")
     }
-    return {"mode": mode, "regions": regions, "total": total}
-
-
-def _saving(before: dict[str, Any], after: dict[str, Any]) -> float:
-    return before["total"]["monthly_usd"]["total"] - after["total"]["monthly_usd"]["total"]
-
-
-def mode_advice(
-    loads: list[RegionLoad], spec: CostSpec, peak_to_average: float | None = None
-) -> dict[str, Any]:
-    """Provisioned vs on-demand. Break-even: the average use of provisioned capacity above
-    which provisioned is cheaper; with a measured peak, provisioned is sized for the peak."""
-    on_demand = bill(loads, spec, "on-demand")["total"]["monthly_usd"]
-    provisioned = bill(loads, spec, "provisioned")["total"]["monthly_usd"]
-    capacity = ("writes", "replicated_writes", "reads")
-    od = sum(on_demand[k] for k in capacity)
-    pv = sum(provisioned[k] for k in capacity)
-    out: dict[str, Any] = {
-        "kind": "mode",
-        "on_demand_usd": on_demand["total"],
-        "provisioned_at_average_usd": provisioned["total"],
-        "break_even_utilization": pv / od if od else None,
-    }
-    if od == 0:
-        out["text"] = "No traffic: the capacity mode does not matter."
-        return out
-    text = (
-        f"Provisioned capacity at 100% use costs ${pv:,.2f}/month for capacity against "
-        f"${od:,.2f} on-demand: provisioned is cheaper only while average use stays above "
-        f"{pv / od:.0%} of what is provisioned."
-    )
-    if peak_to_average is not None:
-        at_peak = pv * peak_to_average
-        out["peak_to_average"] = peak_to_average
-        out["provisioned_at_peak_usd"] = at_peak + provisioned["total"] - pv
-        better = "provisioned" if at_peak < od else "on-demand"
-        text += (
-            f" The measured peak is {peak_to_average:.2f}x the average: provisioned for it "
-            f"costs ${at_peak:,.2f}, so {better} is cheaper for this traffic."
+    out: dict[str, Any] = {"mode": mode, "regions": regions, "total": total}
+    out["transfer_priced"] = p["transfer_gb"] > 0
+    if not out["transfer_priced"]:
+        out["transfer_note"] = (
+            f"Cross-region transfer ({total['transfer_gb_per_month']:,.0f} GB/month) is not "
+            "priced: AWS bills it on top, by source region; set the price per GB "
+            "(cost.prices.transfer_gb, or --price transfer_gb=...) to include it."
         )
-    out["text"] = text
     return out
-
-
-def replica_advice(loads: list[RegionLoad], spec: CostSpec) -> dict[str, Any] | None:
-    """Routing writes to fewer regions does not cut replicated units (every write still
-    reaches every other replica); only fewer replicas do. Say both, with numbers."""
-    if len(loads) < 2:
-        return None
-    full = bill(loads, spec)
-    replicated = full["total"]["monthly_usd"]["replicated_writes"]
-    first, *rest = loads
-    merged = RegionLoad(
-        first.region,
-        first.write_units + rest[-1].write_units,
-        first.replicated_units + rest[-1].replicated_units,
-        first.read_units + rest[-1].read_units,
-        first.replicated_bytes + rest[-1].replicated_bytes,
-    )
-    saved = _saving(full, bill([merged, *rest[:-1]], spec))
-    units = full["total"]["replicated_write_units_per_s"]
-    return {
-        "kind": "replicas",
-        "replicated_write_units_per_s": units,
-        "replicated_usd": replicated,
-        "saved_per_replica_removed_usd": saved,
-        "text": (
-            f"Routing all writes to one region leaves replicated writes unchanged "
-            f"({units:,.1f} units/s, ${replicated:,.2f}/month): each write still reaches every "
-            f"other replica ({len(loads) - 1}), so it removes conflicts, not cost. Each replica "
-            f"fewer saves ${saved:,.2f}/month."
-        ),
-    }
-
-
-def boundary_advice(
-    loads: list[RegionLoad], trimmed: list[RegionLoad], spec: CostSpec, share: float
-) -> dict[str, Any]:
-    """`trimmed`: the same loads with every just-over-a-boundary write one unit smaller."""
-    saved = _saving(bill(loads, spec), bill(trimmed, spec))
-    return {
-        "kind": "boundary",
-        "share_just_over": share,
-        "slack_bytes": BOUNDARY_SLACK,
-        "saved_usd": saved,
-        "text": (
-            f"{share:.1%} of writes are at most {BOUNDARY_SLACK} bytes over a 1 KB boundary; "
-            f"trimming them below it saves ${saved:,.2f}/month."
-        ),
-    }
-
-
-def _check(name: str, value: float, low: float = 0.0) -> None:
-    if not math.isfinite(value) or value < low:
-        raise ValueError(f"{name} must be a number >= {low:g}, got {value}")
-
-
-def estimate(
-    *,
-    writes_per_second: float,
-    reads_per_second: float = 0.0,
-    item_size: int,
-    read_item_size: int | None = None,
-    regions: int | list[str] = 3,
-    spec: CostSpec | None = None,
-) -> dict[str, Any]:
-    """The design-review calculator: every region takes the same traffic from its own clients.
-
-    `writes_per_second`/`reads_per_second` are per region; sizes in bytes; reads are priced
-    with `spec.read_consistency` (eventual when unset)."""
-    spec = spec or CostSpec()
-    names = [f"region-{i + 1}" for i in range(regions)] if isinstance(regions, int) else regions
-    if not names:
-        raise ValueError("regions must be at least 1")
-    read_item_size = item_size if read_item_size is None else read_item_size
-    _check("writes per second", writes_per_second)
-    _check("reads per second", reads_per_second)
-    for name, size in (("item size", item_size), ("read item size", read_item_size)):
-        _check(name, size)
-        if size > MAX_ITEM_BYTES:
-            raise ValueError(f"{name} {size} B exceeds DynamoDB's 400 KB item maximum")
-    consistency: Consistency = spec.read_consistency or "eventual"
-    wcu = write_units(item_size)
-    rcu = read_units(read_item_size, consistency)
-    load = RegionLoad(
-        "", writes_per_second * wcu, writes_per_second * wcu, reads_per_second * rcu,
-        writes_per_second * item_size,
-    )  # fmt: skip
-    loads = [replace(load, region=n) for n in names]
-    result = bill(loads, spec)
-    result["inputs"] = {
-        "writes_per_second": writes_per_second,
-        "reads_per_second": reads_per_second,
-        "item_bytes": item_size,
-        "read_item_bytes": read_item_size,
-        "read_consistency": consistency,
-        "write_units_per_write": wcu,
-        "read_units_per_read": rcu,
-        "regions": len(names),
-    }
-    advice = [mode_advice(loads, spec)]
-    if (rep := replica_advice(loads, spec)) is not None:
-        advice.append(rep)
-    over = item_size % KB
-    if item_size > KB and 0 < over <= BOUNDARY_SLACK and writes_per_second > 0:
-        trimmed = [replace(ld, write_units=ld.write_units - writes_per_second,
-                           replicated_units=ld.replicated_units - writes_per_second)
-                   for ld in loads]  # fmt: skip
-        advice.append(boundary_advice(loads, trimmed, spec, 1.0))
-    result["advice"] = advice
-    result["answer"] = answer_line(result, len(names))
-    return result
 
 
 #: the lines of the bill table (CLI and HTML): title, units key of a region entry, dollars key
@@ -355,6 +235,8 @@ def table_rows(result: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
         out = []
         for _, key, line in COLUMNS:
             usd = f"${entry['monthly_usd'][line]:,.2f}"
+            if line == "transfer" and not result.get("transfer_priced", True):
+                usd = "not priced"
             if key is None:
                 out.append(usd)
             else:
@@ -364,16 +246,3 @@ def table_rows(result: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
     rows = [[name, *cells(entry)] for name, entry in result["regions"].items()]
     rows.append(["total", *cells(result["total"])])
     return ["region", *(title for title, _, _ in COLUMNS)], rows
-
-
-def answer_line(result: dict[str, Any], regions: int) -> str:
-    """One sentence for a design review: the bill and how much of it replication is."""
-    usd = result["total"]["monthly_usd"]
-    inp = result["inputs"]
-    share = usd["replicated_writes"] / usd["total"] if usd["total"] else 0.0
-    return (
-        f"{regions} region{'s' if regions > 1 else ''} x {inp['writes_per_second']:g} "
-        f"writes/s of {inp['item_bytes']} B ({inp['write_units_per_write']} WCU) + "
-        f"{inp['reads_per_second']:g} {inp['read_consistency']} reads/s: "
-        f"${usd['total']:,.2f}/month {result['mode']}, {share:.0%} of it replicated writes."
-    )

@@ -23,12 +23,10 @@ from verdict.cost import (
     CostSpec,
     RegionLoad,
     bill,
-    boundary_advice,
-    mode_advice,
     price_sheet,
-    replica_advice,
     table_rows,
 )
+from verdict.cost_advice import boundary_advice, mode_advice, replica_advice
 
 WRITE_OPS = frozenset({"put", "update", "delete"})
 #: column flags of a charged record
@@ -247,11 +245,24 @@ class CostAccumulator:
         peak = max(inner) if len(inner) == span else max(0.0, *inner)
         return peak / mean if mean > 0 else None
 
+    def scales(self, duration_s: float, regions: list[str], spec: CostSpec) -> dict[str, float]:
+        """Per region, what its measured traffic is multiplied by: `production_scale`, or
+        `production_rate` over the operations per second the region's clients measured."""
+        if spec.production_rate is None:
+            return dict.fromkeys(regions, spec.production_scale)
+        out = {}
+        for region in regions:
+            t = self.tallies.get(region, RegionTally())
+            measured = (t.writes + t.reads) / duration_s
+            out[region] = spec.production_rate / measured if measured else 0.0
+        return out
+
     def loads(self, duration_s: float, regions: list[str], spec: CostSpec) -> list[RegionLoad]:
         """Per-region unit rates at production scale."""
-        rate = spec.production_scale / duration_s
+        scales = self.scales(duration_s, regions, spec)
         out = []
         for region in regions:
+            rate = scales[region] / duration_s
             t = self.tallies.get(region, RegionTally())
             reads = {
                 None: t.read_units,
@@ -296,12 +307,14 @@ class CostAccumulator:
         writes = sum(t.writes for t in self.tallies.values())
         just_over = sum(t.just_over for t in self.tallies.values())
         if just_over:
-            rate = spec.production_scale / duration_s
+            scales = self.scales(duration_s, regions, spec)
             trimmed = [
                 RegionLoad(
                     ld.region,
-                    ld.write_units - self.tallies[ld.region].just_over * rate,
-                    ld.replicated_units - self.tallies[ld.region].just_over_replicated * rate,
+                    ld.write_units
+                    - self.tallies[ld.region].just_over * scales[ld.region] / duration_s,
+                    ld.replicated_units
+                    - self.tallies[ld.region].just_over_replicated * scales[ld.region] / duration_s,
                     ld.read_units,
                     ld.replicated_bytes,
                 )
@@ -311,14 +324,32 @@ class CostAccumulator:
             ]
             advice.append(boundary_advice(loads, trimmed, spec, just_over / writes))
         result["advice"] = advice
+        result["basis"] = self.basis(duration_s, regions, spec)
         usd = result["total"]["monthly_usd"]
         share = usd["replicated_writes"] / usd["total"] if usd["total"] else 0.0
         result["answer"] = (
-            f"At {spec.production_scale:g}x the campaign's traffic over {len(regions)} regions, "
-            f"this write pattern costs ${usd['total']:,.2f}/month {result['mode']}, "
-            f"{share:.0%} of it replicated writes."
+            f"{result['basis']} over {len(regions)} regions: ${usd['total']:,.2f}/month "
+            f"{result['mode']}, {share:.0%} of it replicated writes."
         )
         return result
+
+    def basis(self, duration_s: float, regions: list[str], spec: CostSpec) -> str:
+        """What the projection prices, in words: never a production bill unless the user
+        stated production's rate."""
+        if spec.production_rate is None:
+            return f"The rig's measured traffic × {spec.production_scale:g} (cost.production_scale)"
+        ops = sum(t.writes + t.reads for r, t in self.tallies.items() if r in regions)
+        measured = ops / duration_s / max(len(regions), 1)
+        return (
+            f"At {spec.production_rate:,.6g} operations/s per region (cost.production_rate; "
+            f"the rig measured {measured:,.1f}/s per region), the same mix"
+        )
+
+
+def _heading(result: dict[str, Any]) -> str:
+    if "production_rate" in result.get("basis", ""):
+        return "at the stated production rate"
+    return f"the rig's measured traffic × {result.get('production_scale', 1):g}"
 
 
 def render_html(result: dict[str, Any]) -> str:
@@ -332,12 +363,15 @@ def render_html(result: dict[str, Any]) -> str:
         for row in rows
     )
     advice = "".join(f"<li>{html.escape(a['text'])}</li>" for a in result.get("advice", []))
+    note = result.get("transfer_note")
+    transfer = f"<p><strong>{html.escape(note)}</strong></p>" if note else ""
     taken = html.escape(str(result.get("prices_taken", price_sheet().taken)))
     return (
-        '<section class="hothot-cost"><h2>Projected cost on DynamoDB global tables</h2>'
+        '<section class="hothot-cost"><h2>Projected cost on DynamoDB global tables: '
+        f"{html.escape(_heading(result))}</h2>"
         f"<p><strong>{html.escape(result.get('answer', ''))}</strong></p>"
         f'<table style="border-collapse:collapse;text-align:right"><thead><tr>{th}</tr></thead>'
-        f"<tbody>{body}</tbody></table>"
+        f"<tbody>{body}</tbody></table>{transfer}"
         f"<ul>{advice}</ul>"
         f"<p><small>Prices taken {taken} (verdict/prices.json), mode {html.escape(result['mode'])}."
         "</small></p></section>"

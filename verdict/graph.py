@@ -21,6 +21,8 @@ ATTR_LEVEL = 4  # an attribute-level write: judged per attribute
 
 #: workload kinds whose writes carry a value the checker verifies against the final read
 VALUE_KINDS = frozenset({"counter", "cart"})
+#: and those whose written value is kept to be shown in the evidence of a lost update
+EVIDENCE_KINDS = VALUE_KINDS | {"split_attributes"}
 INF = float("inf")
 #: `key_final` values: no final read yet; final reads disagree, found no item or carry attrs
 NO_FINAL, MIXED_FINAL = -2, -3
@@ -138,6 +140,8 @@ class VersionStore:
     rejections: list[Rejection] = field(default_factory=list)
     #: failed writes by (workload, error): what the target said when it refused them
     failed_errors: Counter[tuple[int, str]] = field(default_factory=Counter)
+    #: when each failed write was invoked (the report's timeline plots them)
+    failed_t: array = field(default_factory=lambda: array("d"))
 
     def vid(self, name: str) -> int:
         i = self.vids.get(name)
@@ -163,11 +167,11 @@ class VersionStore:
 
     @property
     def t_min(self) -> float:
-        return min(min(self.w_tinv, default=INF), min(self.r_t, default=INF))
+        return min(min(a, default=INF) for a in (self.w_tinv, self.r_t, self.failed_t))
 
     @property
     def t_max(self) -> float:
-        return max(max(self.w_tinv, default=-INF), max(self.r_t, default=-INF))
+        return max(max(a, default=-INF) for a in (self.w_tinv, self.r_t, self.failed_t))
 
     @property
     def counts(self) -> dict[tuple[int, int], WorkloadCounts]:
@@ -193,7 +197,7 @@ class VersionStore:
         """A fast `add(record)`: the hot loop of the verdict, so everything it touches is
         bound to a local once. A record missing an always-present field raises KeyError."""
         region_of, workload_of, tally = self.regions, self.workloads, self.tally
-        failed_errors = self.failed_errors
+        failed_errors, failed_t = self.failed_errors, self.failed_t
         vids, vid, vid_write, seen = self.vids, self.vid, self.vid_write, self.seen
         key_of, key_ids, key_head = self._key, self.keys.ids, self.key_head
         key_workload = self.key_workload
@@ -206,7 +210,7 @@ class VersionStore:
         )
         w_next, w_attrs, w_value = self.w_next, self.w_attrs, self.w_value
         r_key, r_vid, r_region, r_t = self.r_key, self.r_vid, self.r_region, self.r_t
-        valued = {w for w, kind in self.value_kinds.items() if kind in VALUE_KINDS}
+        valued = {w for w, kind in self.value_kinds.items() if kind in EVIDENCE_KINDS}
         regions_get, workloads_get = region_of.ids.get, workload_of.ids.get
         vids_setdefault = vids.setdefault
         finals, finals_get, key_final = self.finals, self.finals.get, self.key_final
@@ -287,6 +291,7 @@ class VersionStore:
                 flags, kind = UNKNOWN, 1
             else:
                 tally[code | 2] += 1
+                failed_t.append(t_inv)
                 failed_errors[workload, error_name(rec.get("error"))] += 1
                 if "blocked_by" in rec:
                     r = rejection(workload, region, rec.get("key"), t_inv, t_comp,

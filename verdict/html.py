@@ -27,6 +27,9 @@ td:first-child,th:first-child{text-align:left}
 .muted{color:#777}.legend{font-size:12px;color:#555;margin-bottom:8px}.legend span{margin-right:14px}
 svg.plot{width:100%;height:auto;border:1px solid #eee}
 details{margin:6px 0}summary{cursor:pointer}code{font-size:12px}
+body{padding:0 12px}p,li,summary,pre,code{overflow-wrap:anywhere}
+@media (max-width:720px){table{display:block;overflow-x:auto;width:auto;max-width:100%}
+th,td{white-space:nowrap}body{margin:12px auto}.banner{font-size:17px}}
 """
 
 KIND_TITLES = {
@@ -116,6 +119,15 @@ def _workloads(data: dict[str, Any]) -> str:
     return _table([*head, "skew-inverted", "divergent keys", "counter/cart check"], rows)
 
 
+#: how anomalies are tied to fault windows, in one sentence (docs/verdict.md says the same)
+ATTRIBUTION = (
+    "A lost update counts in every fault window that overlaps its exposure, from its "
+    "invocation until it was overwritten (its region held the winning branch, or the write "
+    "that beat it arrived there); conflicts, skew-inverted wins and stale reads count in the "
+    "windows open when they were invoked."
+)
+
+
 #: an apply or heal this much later than asked is shown with the time it was asked for
 LATE_S = 0.5
 
@@ -151,7 +163,7 @@ def _faults(data: dict[str, Any]) -> str:
         ]
         rows.append([label, when, *counts, converged])
     head = ["fault", "window (from run start)", "lost", "conflicts", "skew-inverted", "stale reads"]
-    table = _table([*head, "converged after heal"], rows)
+    table = _table([*head, "converged after heal"], rows) + f'<p class="muted">{ATTRIBUTION}</p>'
     if _overlap(data["faults"]):
         table += (
             '<p class="muted">Some windows overlap: an anomaly inside two windows counts in '
@@ -164,7 +176,11 @@ def _evidence(ex: dict[str, Any], t0: float, is_open: bool = False) -> str:
     """One anomaly with its writes; times are seconds from the run's first operation."""
     summary = escape(f"{ex['key']} at +{ex['t'] - t0:.3f}s")
     faults = ", ".join(ex.get("faults") or []) or "none"
-    body = f"<p>faults active: {escape(faults)}</p>"
+    exposed = ex.get("exposed_until")
+    during = "during its exposure" if exposed is not None else "active"
+    body = f"<p>faults {during}: {escape(faults)}</p>"
+    if exposed is not None:
+        body += f"<p>exposed until +{exposed - t0:.3f}s</p>"
     if ex.get("writes"):
         keys = ["role", "vid", "region", "op", "pred", "t_invoke", "t_complete", "outcome"]
         rel = [
@@ -177,7 +193,8 @@ def _evidence(ex: dict[str, Any], t0: float, is_open: bool = False) -> str:
             ["region", "final vid", "attributes"],
             [[escape(r), _t(v["vid"]), escape(str(v["attrs"]))] for r, v in ex["regions"].items()],
         )
-    rest = {k: v for k, v in ex.items() if k not in {"key", "t", "writes", "faults", "regions"}}
+    shown = {"key", "t", "writes", "faults", "regions", "exposed_until"}
+    rest = {k: v for k, v in ex.items() if k not in shown}
     if rest:
         body += _facts(rest)
     return f"<details{' open' if is_open else ''}><summary>{summary}</summary>{body}</details>"
@@ -335,7 +352,7 @@ def render_html(data: dict[str, Any]) -> str:
     ]
     body = "\n".join(sections)
     return (
-        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>hothot verdict: {escape(str(data['name']))}</title><style>{CSS}</style></head>"
         f"<body>{body}</body></html>\n"
     )

@@ -5,20 +5,20 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from typing import Any
 
-from units import format_duration
+from units import show_duration, show_percent
 from verdict.figures import untrusted_truth
 
 
 def show(value: float | None, unit: str) -> str:
-    """A figure as an SRE reads it: 3.2s, 0.0125, 17."""
+    """A figure as an SRE reads it, one format everywhere: 10.9s, 177ms, 1.25%, 17."""
     if value is None:
         return "no data"
     if unit == "seconds":
-        return format_duration(value)
+        return show_duration(value)
     if unit == "usd":
         return f"${value:,.2f}"
     if unit == "rate":
-        return f"{value:.6g}"
+        return show_percent(value)
     return f"{value:g}"
 
 

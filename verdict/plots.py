@@ -3,78 +3,151 @@ charting library from a CDN and no script."""
 
 from __future__ import annotations
 
+import math
 from html import escape
 from typing import Any
 
-from units import format_duration
+from units import show_duration
 
-WIDTH, HEIGHT, PAD_L, PAD_R, PAD_T, PAD_B = 900, 260, 56, 80, 16, 34
-COLORS = {"ops": "#4477aa", "conflicts": "#ee7733", "lost_updates": "#cc3311", "fault": "#bbbbbb"}
+WIDTH, HEIGHT, PAD_L, PAD_R, PAD_T, PAD_B = 900, 280, 64, 64, 16, 44
+COLORS = {
+    "ops": "#4477aa", "failed": "#aa3377", "unknown": "#666666", "conflicts": "#ee7733",
+    "lost_updates": "#cc3311", "fault": "#bbbbbb",
+}  # fmt: skip
 
 
-def _nice_max(v: float) -> float:
-    return v if v > 0 else 1.0
+def nice_ticks(top: float, count: int = 5) -> list[float]:
+    """Round axis ticks from 0 covering `top`: steps of 1, 2, 2.5 or 5 times a power of ten
+    (0, 2.5, 5, 7.5, 10 rather than 0, 2.826, 5.652)."""
+    if not top > 0 or not math.isfinite(top):
+        return [0.0, 1.0]
+    rough = top / count
+    power = 10 ** math.floor(math.log10(rough))
+    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= rough)
+    steps = math.ceil(top / step - 1e-9)
+    if steps * step < top:  # float rounding on the last step
+        steps += 1
+    return [round(i * step, 12) if step >= 1e-9 else i * step for i in range(steps + 1)]
 
 
-def _polyline(values: list[int], scale: float, x_of: Any, color: str, dash: str = "") -> str:
-    plot_h = HEIGHT - PAD_T - PAD_B
-    pts = " ".join(
-        f"{x_of(i + 0.5):.1f},{PAD_T + plot_h - v * scale:.1f}" for i, v in enumerate(values)
-    )
+def _tick(v: float) -> str:
+    return f"{v:,.6g}"
+
+
+def _per_second(values: list[int], width: float, span: float) -> list[float]:
+    """Counts per bucket as rates; the last bucket covers only what the history reaches, and
+    one that covers under a quarter of its width is left out rather than drawn as a dive."""
+    if not values:
+        return []
+    last = span - (len(values) - 1) * width
+    rates = [v / width for v in values]
+    if 0 < last < width:
+        if last < width / 4:
+            return rates[:-1]
+        rates[-1] = values[-1] / last
+    return rates
+
+
+def _line(values: list[float], y_of: Any, x_of: Any, color: str, dash: str = "") -> str:
+    pts = " ".join(f"{x_of(i + 0.5):.1f},{y_of(v):.1f}" for i, v in enumerate(values))
     extra = f' stroke-dasharray="{dash}"' if dash else ""
     return f'<polyline fill="none" stroke="{color}" stroke-width="2"{extra} points="{pts}"/>'
 
 
-def timeline_svg(timeline: dict[str, Any], faults: list[dict[str, Any]]) -> str:
-    """Operations per bucket (left axis), conflicts and lost updates (right axis), with fault
-    windows shaded and labelled."""
-    ops, conf, lost = timeline["ops"], timeline["conflicts"], timeline["lost_updates"]
-    n = max(len(ops), 1)
-    t0, width = timeline["t0"], timeline["bucket_s"]
-    plot_w, plot_h = WIDTH - PAD_L - PAD_R, HEIGHT - PAD_T - PAD_B
+#: the timeline's series: key, legend, axis (left/right), dash
+SERIES = (
+    ("ops", "operations/s", "left", ""),
+    ("failed", "failed writes/s", "right", "2,2"),
+    ("unknown", "unknown writes/s", "right", "8,3"),
+    ("conflicts", "conflicts/s", "right", ""),
+    ("lost_updates", "lost updates/s", "right", "5,3"),
+)
 
-    def x_of(i: float) -> float:
-        return PAD_L + plot_w * i / n
 
-    left = _nice_max(max(ops, default=0))
-    right = _nice_max(max([*conf, *lost, 0]))
-    parts = [f'<svg class="plot" role="img" aria-label="timeline" viewBox="0 0 {WIDTH} {HEIGHT}">']
+def _fault_bands(faults: list[dict[str, Any]], x_of: Any, t0: float, end: float) -> list[str]:
+    plot_h = HEIGHT - PAD_T - PAD_B
+    out = []
     for w in faults:
         if "start" not in w:
             continue
-        a = (w["start"] - t0) / width
-        b = ((w["heal"] if w.get("heal") is not None else t0 + n * width) - t0) / width
-        a, b = max(0.0, min(a, n)), max(0.0, min(b, n))
+        a = min(max(w["start"] - t0, 0.0), end)
+        b = min(max((w["heal"] if w.get("heal") is not None else t0 + end) - t0, 0.0), end)
         label = escape(f"{w['fault']} {w['target']}")
-        parts.append(
+        out.append(
             f'<rect class="fault" x="{x_of(a):.1f}" y="{PAD_T}" width="{max(x_of(b) - x_of(a), 1):.1f}" '
             f'height="{plot_h}" fill="{COLORS["fault"]}" fill-opacity="0.3"><title>{label}</title></rect>'
             f'<text x="{x_of(a) + 3:.1f}" y="{PAD_T + 12}" font-size="11" fill="#555">{label}</text>'
         )
-    parts.append(_polyline(ops, plot_h / left, x_of, COLORS["ops"]))
-    parts.append(_polyline(conf, plot_h / right, x_of, COLORS["conflicts"]))
-    parts.append(_polyline(lost, plot_h / right, x_of, COLORS["lost_updates"], "5,3"))
+    return out
+
+
+def timeline_svg(timeline: dict[str, Any], faults: list[dict[str, Any]]) -> str:
+    """Operations per second (left axis); failed and unknown writes, conflicts and lost
+    updates per second (right axis); fault windows shaded and labelled; round ticks and
+    gridlines on both axes."""
+    width = timeline["bucket_s"]
+    n = len(timeline["ops"])
+    span = timeline.get("span_s", n * width) or n * width
+    rates = {key: _per_second(timeline.get(key, []), width, span) for key, *_ in SERIES}
+    shown = len(rates["ops"])
+    end = max(shown * width, width)
+    plot_w, plot_h = WIDTH - PAD_L - PAD_R, HEIGHT - PAD_T - PAD_B
+    left = nice_ticks(max(rates["ops"], default=0.0))
+    right = nice_ticks(max((v for k, *_ in SERIES[1:] for v in rates[k]), default=0.0))
+
+    def x_of(bucket_or_t: float, seconds: bool = False) -> float:
+        t = bucket_or_t if seconds else bucket_or_t * width
+        return PAD_L + plot_w * t / end
+
+    def y_left(v: float) -> float:
+        return PAD_T + plot_h - plot_h * v / left[-1]
+
+    def y_right(v: float) -> float:
+        return PAD_T + plot_h - plot_h * v / right[-1]
+
+    parts = [f'<svg class="plot" role="img" aria-label="timeline" viewBox="0 0 {WIDTH} {HEIGHT}">']
+    for v in left:
+        y = y_left(v)
+        parts.append(
+            f'<line x1="{PAD_L}" y1="{y:.1f}" x2="{WIDTH - PAD_R}" y2="{y:.1f}" stroke="#e4e4e4"/>'
+        )
+        parts.append(
+            f'<text x="{PAD_L - 4}" y="{y + 4:.1f}" font-size="11" text-anchor="end" fill="{COLORS["ops"]}">{_tick(v)}</text>'
+        )
+    for v in right:
+        parts.append(
+            f'<text x="{WIDTH - PAD_R + 4}" y="{y_right(v) + 4:.1f}" font-size="11" fill="{COLORS["lost_updates"]}">{_tick(v)}</text>'
+        )
+    parts += _fault_bands(faults, lambda t: x_of(t, seconds=True), timeline["t0"], end)
+    for key, _, axis, dash in SERIES:
+        y_of = y_left if axis == "left" else y_right
+        parts.append(_line(rates[key], y_of, x_of, COLORS[key], dash))
     base = PAD_T + plot_h
     parts.append(f'<line x1="{PAD_L}" y1="{base}" x2="{WIDTH - PAD_R}" y2="{base}" stroke="#333"/>')
+    for t in nice_ticks(end, 8):
+        if t <= end + 1e-9:
+            x = x_of(t, seconds=True)
+            parts.append(
+                f'<line x1="{x:.1f}" y1="{PAD_T}" x2="{x:.1f}" y2="{base}" stroke="#f0f0f0"/>'
+            )
+            parts.append(
+                f'<text x="{x:.1f}" y="{base + 14}" font-size="11" text-anchor="middle">{_tick(t)}</text>'
+            )
     parts.append(
-        f'<text x="4" y="{PAD_T + 10}" font-size="11" fill="{COLORS["ops"]}">{left:g} ops</text>'
+        f'<text x="{PAD_L + plot_w / 2:.1f}" y="{HEIGHT - 4}" font-size="11" text-anchor="middle">seconds since the first operation</text>'
+        f'<text x="12" y="{PAD_T + plot_h / 2:.1f}" font-size="11" text-anchor="middle" transform="rotate(-90 12 {PAD_T + plot_h / 2:.1f})" fill="{COLORS["ops"]}">operations/s</text>'
+        f'<text x="{WIDTH - 10}" y="{PAD_T + plot_h / 2:.1f}" font-size="11" text-anchor="middle" transform="rotate(90 {WIDTH - 10} {PAD_T + plot_h / 2:.1f})" fill="{COLORS["lost_updates"]}">anomalies, errors/s</text>'
     )
-    parts.append(
-        f'<text x="{WIDTH - PAD_R + 4}" y="{PAD_T + 10}" font-size="11" fill="{COLORS["lost_updates"]}">{right:g} anomalies</text>'
-    )
-    for i in range(0, 6):
-        t = n * width * i / 5
-        parts.append(
-            f'<text x="{x_of(n * i / 5):.1f}" y="{HEIGHT - 12}" font-size="11" text-anchor="middle">+{t:.0f}s</text>'
-        )
     parts.append("</svg>")
-    legend = (
-        f'<div class="legend"><span style="color:{COLORS["ops"]}">&#9632; operations per {width:g}s</span> '
-        f'<span style="color:{COLORS["conflicts"]}">&#9632; conflicts</span> '
-        f'<span style="color:{COLORS["lost_updates"]}">&#9632; lost updates (dashed)</span> '
-        '<span style="color:#999">&#9632; fault windows</span></div>'
+    spans = "".join(
+        f'<span style="color:{COLORS[key]}">&#9632; {label}{" (right axis)" if axis == "right" else ""}</span> '
+        for key, label, axis, _ in SERIES
     )
-    return "".join(parts) + legend
+    note = f"averaged over {width:g}-second buckets (the last one over what the run reached)"
+    return (
+        "".join(parts)
+        + f'<div class="legend">{spans}<span style="color:#999">&#9632; fault windows</span> · {note}</div>'
+    )
 
 
 def lag_svg(lag: dict[str, dict[str, float]]) -> str:
@@ -82,8 +155,9 @@ def lag_svg(lag: dict[str, dict[str, float]]) -> str:
     if not lag:
         return '<p class="muted">No lag probes in this history.</p>'
     row_h, label_w = 26, 190
-    height = PAD_T + row_h * len(lag) + 24
-    top = max(s["max"] for s in lag.values()) or 1.0
+    height = PAD_T + row_h * len(lag) + 40
+    ticks = nice_ticks(max(s["max"] for s in lag.values()))
+    top = ticks[-1]
     plot_w = WIDTH - label_w - PAD_R
 
     def x_of(v: float) -> float:
@@ -95,8 +169,8 @@ def lag_svg(lag: dict[str, dict[str, float]]) -> str:
     for i, (link, s) in enumerate(sorted(lag.items())):
         y = PAD_T + i * row_h
         title = escape(
-            f"{link}: p50 {format_duration(s['p50'])}, p95 {format_duration(s['p95'])}, "
-            f"p99 {format_duration(s['p99'])}, max {format_duration(s['max'])}"
+            f"{link}: p50 {show_duration(s['p50'])}, p95 {show_duration(s['p95'])}, "
+            f"p99 {show_duration(s['p99'])}, max {show_duration(s['max'])}"
         )
         parts.append(f"<g><title>{title}</title>")
         parts.append(f'<text x="4" y="{y + 15}" font-size="12">{escape(link)}</text>')
@@ -114,11 +188,81 @@ def lag_svg(lag: dict[str, dict[str, float]]) -> str:
             f'<circle cx="{x_of(s["max"]):.1f}" cy="{y + 12}" r="3.5" fill="{COLORS["lost_updates"]}"/></g>'
         )
     axis_y = PAD_T + row_h * len(lag) + 14
-    for i in range(0, 5):
-        v = top * i / 4
-        parts.append(
-            f'<text x="{x_of(v):.1f}" y="{axis_y}" font-size="11" text-anchor="middle">{format_duration(v)}</text>'
+    for v in ticks:
+        x = x_of(v)
+        parts.insert(
+            1, f'<line x1="{x:.1f}" y1="{PAD_T}" x2="{x:.1f}" y2="{axis_y - 10}" stroke="#e4e4e4"/>'
         )
+        parts.append(
+            f'<text x="{x:.1f}" y="{axis_y}" font-size="11" text-anchor="middle">{show_duration(v)}</text>'
+        )
+    parts.append(
+        f'<text x="{label_w + plot_w / 2:.1f}" y="{axis_y + 16}" font-size="11" text-anchor="middle">'
+        "replication lag (write acknowledged in the source to visible in the target)</text>"
+    )
     parts.append("</svg>")
     legend = '<div class="legend">bar: p50 · ticks: p95, p99 · red dot: max</div>'
+    return "".join(parts) + legend
+
+
+def latency_svg(timeline: dict[str, Any], faults: list[dict[str, Any]]) -> str:
+    """Acknowledged writes' latency over time: p50 and p99 per bucket (a gap where no write
+    was acknowledged), fault windows shaded, round duration ticks."""
+    width = timeline["bucket_s"]
+    p50, p99 = timeline.get("write_latency_p50", []), timeline.get("write_latency_p99", [])
+    known = [v for v in p99 if v is not None]
+    if not known:
+        return '<p class="muted">No acknowledged write to time.</p>'
+    end = max(len(p99) * width, width)
+    plot_w, plot_h = WIDTH - PAD_L - PAD_R, HEIGHT - PAD_T - PAD_B
+    ticks = nice_ticks(max(known))
+
+    def x_of(t: float) -> float:
+        return PAD_L + plot_w * t / end
+
+    def y_of(v: float) -> float:
+        return PAD_T + plot_h - plot_h * v / ticks[-1]
+
+    parts = [
+        f'<svg class="plot" role="img" aria-label="write latency" viewBox="0 0 {WIDTH} {HEIGHT}">'
+    ]
+    for v in ticks:
+        y = y_of(v)
+        parts.append(
+            f'<line x1="{PAD_L}" y1="{y:.1f}" x2="{WIDTH - PAD_R}" y2="{y:.1f}" stroke="#e4e4e4"/>'
+        )
+        parts.append(
+            f'<text x="{PAD_L - 4}" y="{y + 4:.1f}" font-size="11" text-anchor="end">{show_duration(v)}</text>'
+        )
+    parts += _fault_bands(faults, x_of, timeline["t0"], end)
+    for values, color, dash in ((p50, COLORS["ops"], ""), (p99, COLORS["lost_updates"], "5,3")):
+        runs: list[list[str]] = [[]]
+        for i, v in enumerate(values):
+            if v is None:
+                runs.append([])
+            else:
+                runs[-1].append(f"{x_of((i + 0.5) * width):.1f},{y_of(v):.1f}")
+        for run in runs:
+            if run:
+                extra = f' stroke-dasharray="{dash}"' if dash else ""
+                parts.append(
+                    f'<polyline fill="none" stroke="{color}" stroke-width="2"{extra} points="{" ".join(run)}"/>'
+                )
+    base = PAD_T + plot_h
+    parts.append(f'<line x1="{PAD_L}" y1="{base}" x2="{WIDTH - PAD_R}" y2="{base}" stroke="#333"/>')
+    for t in nice_ticks(end, 8):
+        if t <= end + 1e-9:
+            parts.append(
+                f'<text x="{x_of(t):.1f}" y="{base + 14}" font-size="11" text-anchor="middle">{_tick(t)}</text>'
+            )
+    parts.append(
+        f'<text x="{PAD_L + plot_w / 2:.1f}" y="{HEIGHT - 4}" font-size="11" text-anchor="middle">seconds since the first operation</text>'
+        f'<text x="12" y="{PAD_T + plot_h / 2:.1f}" font-size="11" text-anchor="middle" transform="rotate(-90 12 {PAD_T + plot_h / 2:.1f})">write latency</text>'
+        "</svg>"
+    )
+    legend = (
+        f'<div class="legend"><span style="color:{COLORS["ops"]}">&#9632; p50</span>'
+        f'<span style="color:{COLORS["lost_updates"]}">&#9632; p99 (dashed)</span> of the writes '
+        f"acknowledged in each {width:g}-second bucket, by invocation time</div>"
+    )
     return "".join(parts) + legend

@@ -96,8 +96,8 @@ def print_summary(verdict: Any, report_dir: Path, console: Console | None = None
             f"failed writes: {data['totals']['writes_failed']} ({escape(reasons)})",
             soft_wrap=not console.is_terminal,
         )
-    if data.get("cost"):
-        console.print(f"cost: {data['cost']['answer']}", soft_wrap=not console.is_terminal)
+    for line in cost_lines(data):
+        console.print(line, soft_wrap=not console.is_terminal)
     lost_workers = (data.get("workers") or {}).get("lost") or []
     if lost_workers:
         console.print(f"[yellow]lost workers[/]: {', '.join(lost_workers)} (see verdict.json)")
@@ -120,3 +120,12 @@ def print_summary(verdict: Any, report_dir: Path, console: Console | None = None
     verdict_line = "[bold green]PASSED[/]" if data["passed"] else "[bold red]FAILED[/]"
     # soft_wrap: the path stays on one line, whole, for copy-paste (and for log scrapers)
     console.print(f"{verdict_line}  report: {Path(report_dir) / 'report.html'}", soft_wrap=True)
+
+
+def cost_lines(data: dict[str, Any]) -> list[str]:
+    """The projection's one-line answer, and the line saying transfer is not priced."""
+    cost = data.get("cost") or {}
+    lines = [f"cost: {cost['answer']}"] if cost.get("answer") else []
+    if cost.get("transfer_note"):
+        lines.append(f"cost: {cost['transfer_note']}")
+    return lines

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from hothot.exit_line import exit_line
 from verdict.analyze import analyze, load_budgets_file
 from verdict.errors import HistoryError
 from verdict.summary import print_summary
@@ -33,4 +34,5 @@ def run(args: argparse.Namespace) -> int:
         print(f"hothot analyze: {e}", file=sys.stderr)
         return 2
     print_summary(verdict, args.report_dir)
+    print(exit_line(verdict.exit_code, args.report_dir), flush=True)
     return verdict.exit_code

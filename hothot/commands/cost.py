@@ -16,11 +16,11 @@ from units import parse_size
 from verdict.cost import (
     MAX_ITEM_BYTES,
     CostSpec,
-    estimate,
     parse_price_overrides,
     price_sheet,
     table_rows,
 )
+from verdict.cost_calculator import estimate
 
 
 def register(parser: argparse.ArgumentParser) -> None:
@@ -135,5 +135,7 @@ def run(args: argparse.Namespace) -> int:
     for advice in result["advice"]:
         console.print(f"- {advice['text']}")
     console.print(f"Prices: {sheet.region} list prices taken {sheet.taken} (verdict/prices.json).")
+    if result.get("transfer_note"):
+        console.print(result["transfer_note"], style="bold", highlight=False, soft_wrap=True)
     console.print(result["answer"], style="bold", highlight=False, soft_wrap=True)
     return 0

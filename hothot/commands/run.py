@@ -9,9 +9,18 @@ from gevent import monkey
 monkey.patch_all()
 
 import argparse  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import shlex  # noqa: E402
 import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
 
+from hothot import __version__  # noqa: E402
 from hothot.commands.campaign_args import add_campaign_arguments, load_or_report  # noqa: E402
+
+#: beside campaign.yaml in the report directory: the version and command line of the run
+RUN_FILE = "run.json"
 
 
 def register(parser: argparse.ArgumentParser) -> None:
@@ -42,9 +51,17 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.set_defaults(func=run)
 
 
+def write_run_file(report_dir: Path) -> None:
+    """`run.json`: what ran, for the report's header (the campaign as run is campaign.yaml)."""
+    command = "hothot " + shlex.join(sys.argv[1:])
+    data = {"hothot_version": __version__, "command": command, "cwd": os.getcwd()}
+    (report_dir / RUN_FILE).write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+
+
 def run(args: argparse.Namespace) -> int:
     campaign = load_or_report(args)
     if campaign is None:
+        print("exit 2: the campaign file is invalid (see above).", flush=True)
         return 2
     if args.workers < 0:
         print("--workers: must be 0 or more", file=sys.stderr)
@@ -56,16 +73,25 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    from hothot.exit_line import exit_line
+    from hothot.locust_logs import folded_locust_logs
+
     if args.workers or args.expect_workers:
         from hothot.distributed import DistributedRun
 
-        return DistributedRun(
+        run: Any = DistributedRun(
             campaign,
             report_dir=args.report_dir,
             local_workers=args.workers,
             expect_workers=args.expect_workers,
             bind=args.master_bind or "127.0.0.1:5557",
-        ).execute()
-    from hothot.runner import CampaignRun
+        )
+    else:
+        from hothot.runner import CampaignRun
 
-    return CampaignRun(campaign, report_dir=args.report_dir).execute()
+        run = CampaignRun(campaign, report_dir=args.report_dir)
+    write_run_file(run.report_dir)
+    with folded_locust_logs(run.note):
+        code = int(run.execute())
+    print(exit_line(code, run.report_dir, campaign.description), flush=True)
+    return code

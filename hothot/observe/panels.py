@@ -11,6 +11,9 @@ from dataclasses import dataclass, field
 
 # label matchers shared by every loadgen / emulator expression
 C = 'campaign=~"$campaign"'
+#: emulator series: relayed by the run's runner they carry its campaign; an emulator started
+#: by hand and scraped directly has no campaign label (the empty alternative)
+EC = 'campaign=~"$campaign|"'
 RG = 'region=~"$region"'
 SRC = 'source=~"$region"'
 RATE = "[$__rate_interval]"
@@ -110,7 +113,7 @@ ROWS: tuple[Row, ...] = (
                     (
                         "{{region}} {{status}}",
                         "sum by (region, status) "
-                        f"(rate(hothot_emulator_requests_total{{{RG}}}{RATE}))",
+                        f"(rate(hothot_emulator_requests_total{{{EC}, {RG}}}{RATE}))",
                     ),
                 ),
                 "What the store saw (only when the target is the emulator).",
@@ -120,6 +123,21 @@ ROWS: tuple[Row, ...] = (
     Row(
         "Replication",
         (
+            Chart(
+                "Heartbeat age by link (live lag)",
+                "s",
+                (
+                    (
+                        "{{source}}->{{target}}",
+                        "max by (source, target) "
+                        f"(hothot_replication_heartbeat_age_seconds{{{C}, {SRC}}})",
+                    ),
+                ),
+                "How old the newest heartbeat from the source seen in the target is, on one "
+                "monotonic clock: about the lag plus the probe interval on a healthy link, "
+                "rising one second per second while the link is cut.",
+                width=24,
+            ),
             Chart(
                 "Replication lag p99 by link: probes beside emulator ground truth",
                 "s",
@@ -136,7 +154,7 @@ ROWS: tuple[Row, ...] = (
                             0.99,
                             "hothot_emulator_replication_apply_lag_seconds",
                             "source, target",
-                            SRC,
+                            f"{EC}, {SRC}",
                         ),
                     ),
                 ),
@@ -159,7 +177,7 @@ ROWS: tuple[Row, ...] = (
                             0.5,
                             "hothot_emulator_replication_apply_lag_seconds",
                             "source, target",
-                            SRC,
+                            f"{EC}, {SRC}",
                         ),
                     ),
                 ),
@@ -170,7 +188,7 @@ ROWS: tuple[Row, ...] = (
                 (
                     (
                         "{{source}}->{{target}}",
-                        f"sum by (source, target) (hothot_emulator_replication_backlog{{{SRC}}})",
+                        f"sum by (source, target) (hothot_emulator_replication_backlog{{{EC}, {SRC}}})",
                     ),
                 ),
                 "Writes acknowledged but not yet applied on the link; grows under partitions.",
@@ -181,7 +199,7 @@ ROWS: tuple[Row, ...] = (
                 (
                     (
                         "{{region}}",
-                        f"max by (region) (hothot_emulator_clock_offset_seconds{{{RG}}})",
+                        f"max by (region) (hothot_emulator_clock_offset_seconds{{{EC}, {RG}}})",
                     ),
                 ),
             ),
@@ -238,7 +256,8 @@ ROWS: tuple[Row, ...] = (
                     ),
                     (
                         "{{region}} LWW overwrites/s (emulator)",
-                        f"sum by (region) (rate(hothot_emulator_lww_overwrites_total{{{RG}}}{RATE}))",
+                        "sum by (region) (rate(hothot_emulator_lww_overwrites_total"
+                        f"{{{EC}, {RG}}}{RATE}))",
                     ),
                 ),
                 "Skew-inverted: the discarded write began after the winner completed.",

@@ -52,6 +52,7 @@ class SplitAttributes(Workload):
         rec = calls.record(self.name, key, Op.UPDATE)
         rec["attrs"] = {attr: rec["id"]}
         value = {"S": f"{attr}-{rng.randrange(1_000_000):06d}"}
+        rec["value"] = {attr: value["S"]}  # what a lost update of it loses, for the evidence
         vid = {"S": rec["id"]}
         basis = {}  # the item holds every attribute once each has been written
         for a in attributes:

@@ -1,0 +1,118 @@
+"""Live figures an alert can fire on: provisional budgets, the heartbeat age, lag buckets."""
+
+from __future__ import annotations
+
+import math
+import time
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from globaltable.metrics import LAG_BUCKETS as EMULATOR_LAG_BUCKETS
+from loadgen.live_budgets import LagQuantiles
+from loadgen.metrics import LAG_BUCKETS, LiveBudget, LiveMetrics
+from tests.observe_fixtures import RecordFactory
+from verdict.stats import nearest_rank
+
+
+def observed(live: LiveMetrics, budget: str, state: str = "provisional") -> float | None:
+    labels = {"campaign": "demo", "budget": budget, "state": state}
+    return live.registry.get_sample_value("hothot_budget_observed", labels)
+
+
+def probe(source: str, target: str, lag: float, kind: str = "heartbeat") -> dict:
+    return {
+        "op": "probe", "region": source, "target": target, "lag": lag, "outcome": "ok",
+        "workload": "", "probe": kind,
+    }  # fmt: skip
+
+
+def test_budgets_have_provisional_figures_during_the_run_and_final_ones_after() -> None:
+    live = LiveMetrics("demo")
+    live.limits(
+        [
+            LiveBudget("conflict_rate", 0.05),
+            LiveBudget("lost_update_rate", 0.0, {"workload": "profile", "region": "eu"}),
+            LiveBudget("unknown_rate", 0.5),
+            LiveBudget("replication_lag_p99", 3.0, {"link": "us->eu"}),
+            LiveBudget("replication_lag_max", 3.0, {"region": "eu"}),
+            LiveBudget("divergent_keys", 0),
+        ]
+    )
+    assert observed(live, "conflict_rate") is None  # no write yet: no sample, not a 0
+    rec = RecordFactory()
+    base = rec.write("us", "k", pred=None)
+    winner = rec.write("us", "k", pred=base["id"], t=10.0)
+    loser = rec.write("eu", "k", pred=base["id"], t=10.0)
+    for record in (base, winner, loser, rec.write("us", "j", pred=None, outcome="unknown")):
+        live.observe(record)
+    assert observed(live, "conflict_rate") == 1 / 3  # one conflict per acknowledged write
+    label = "lost_update_rate{workload=profile,region=eu}"
+    assert observed(live, label) == 0.0
+    live.observe(rec.write("eu", "k", pred=winner["id"], t=20.0))  # eu moved on: loser lost
+    assert observed(live, label) == 1 / 2  # one of eu's two acknowledged writes
+    assert observed(live, "unknown_rate") == 1 / 5
+    lags = [0.1 * n for n in range(1, 101)]
+    for lag in lags:
+        live.observe(probe("us", "eu", lag))
+    live.observe(probe("ap", "eu", 12.5, kind="sample"))
+    p99 = observed(live, "replication_lag_p99{link=us->eu}")
+    exact = nearest_rank(lags, 0.99)
+    assert p99 is not None and exact <= p99 <= exact * 1.01
+    assert observed(live, "replication_lag_max{region=eu}") == 12.5
+    assert observed(live, "divergent_keys") is None  # no live figure for it
+    live.budgets([("conflict_rate", 0.25, 0.05), ("divergent_keys", 0.0, 0.0)])
+    assert observed(live, "conflict_rate", "final") == 0.25
+    assert observed(live, "divergent_keys", "final") == 0.0
+    # the verdict is in: no provisional sample is left, not even for a budget it has no
+    # figure for (replication_lag_p99 here)
+    assert observed(live, "conflict_rate") is None
+    assert observed(live, "replication_lag_p99{link=us->eu}") is None
+    limit = {"campaign": "demo", "budget": label}
+    assert live.registry.get_sample_value("hothot_budget_limit", limit) == 0.0
+
+
+@given(st.lists(st.floats(min_value=0.0, max_value=600.0), min_size=1, max_size=300))
+def test_lag_percentiles_are_never_below_the_exact_figure_and_at_most_one_percent_above(
+    lags: list[float],
+) -> None:
+    q = LagQuantiles()
+    for lag in lags:
+        q.add(lag)
+    ranked = sorted(lags)
+    for p in (0.5, 0.95, 0.99):
+        exact = nearest_rank(ranked, p)
+        assert exact <= q.quantile(p) <= max(exact * 1.01, 1e-6)
+    assert q.max == ranked[-1]
+
+
+def test_the_heartbeat_age_rises_one_second_per_second_while_no_heartbeat_arrives() -> None:
+    live = LiveMetrics("demo")
+    link = {"campaign": "demo", "source": "us", "target": "eu"}
+
+    def age() -> float | None:
+        return live.registry.get_sample_value("hothot_replication_heartbeat_age_seconds", link)
+
+    assert age() is None  # no heartbeat seen on the link yet
+    live.observe(probe("us", "eu", 0.3))
+    live.observe(probe("us", "eu", 0.9, kind="sample"))  # sampled writes are not heartbeats
+    first = age()
+    assert first is not None and 0.3 <= first < 0.5
+    time.sleep(0.6)
+    later = age()
+    assert later is not None and math.isclose(later - first, 0.6, abs_tol=0.1)
+    # the held heartbeats arrive after a heal: the newest one sets the age, not the oldest
+    live.observe(probe("us", "eu", 2.0))
+    live.observe(probe("us", "eu", 0.2))
+    healed = age()
+    assert healed is not None and 0.2 <= healed < 0.4
+    live.load_ended()
+    assert age() is None  # nothing measures the link any more: the series goes
+
+
+def test_probe_and_emulator_lag_histograms_fit_multi_second_lags_alike() -> None:
+    assert LAG_BUCKETS == EMULATOR_LAG_BUCKETS
+    bounds = [b for b in LAG_BUCKETS if 0.3 <= b <= 60]
+    # histogram_quantile interpolates inside a bucket: neighbours at most a third apart
+    assert all(hi / lo <= 4 / 3 + 1e-9 for lo, hi in zip(bounds, bounds[1:], strict=False))
+    assert LAG_BUCKETS[-1] >= 300
