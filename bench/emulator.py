@@ -1,6 +1,7 @@
 """Benchmark: acknowledged PutItem/s and UpdateItem/s on the emulator with 3-region
-replication, beside the same load tool against a null HTTP responder, as ratios in one run;
-then the replication backlog drain, and memory per stored item.
+replication, then PutItem/s on a table with one GSI and on a table with a stream while a
+consumer tails another region's stream, beside the same load tool against a null HTTP
+responder, as ratios in one run; then the replication backlog drain, and memory per stored item.
 
     python bench/emulator.py [--duration 5] [--connections 32]
 
@@ -19,6 +20,7 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -83,8 +85,10 @@ def rss_bytes(pid: int) -> int:
     raise RuntimeError("no VmRSS")
 
 
-def call(conn: http.client.HTTPConnection, op: str, body: dict) -> dict:
-    conn.request("POST", "/", json.dumps(body), {"X-Amz-Target": f"DynamoDB_20120810.{op}"})
+def call(
+    conn: http.client.HTTPConnection, op: str, body: dict, service: str = "DynamoDB_20120810"
+) -> dict:
+    conn.request("POST", "/", json.dumps(body), {"X-Amz-Target": f"{service}.{op}"})
     answer = conn.getresponse()
     payload = json.loads(answer.read())
     if answer.status != 200:
@@ -92,20 +96,75 @@ def call(conn: http.client.HTTPConnection, op: str, body: dict) -> dict:
     return payload
 
 
+#: the tables the benchmark writes: plain, with one GSI (keyed by `g`), with a stream
+TABLES: dict[str, dict] = {
+    "bench": {},
+    "bench-gsi": {
+        "AttributeDefinitions": [
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "g", "AttributeType": "S"},
+        ],
+        "GlobalSecondaryIndexes": [
+            {
+                "IndexName": "by_g",
+                "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+    },
+    "bench-stream": {
+        "StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
+    },
+}
+
+
 def create_table(url: str) -> http.client.HTTPConnection:
+    """Create every table of TABLES; returns the open connection."""
     host, port = url.removeprefix("http://").split(":")
     conn = http.client.HTTPConnection(host, int(port), timeout=30)
-    call(
-        conn,
-        "CreateTable",
-        {
-            "TableName": "bench",
+    for name, extra in TABLES.items():
+        body = {
+            "TableName": name,
             "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
             "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
             "BillingMode": "PAY_PER_REQUEST",
-        },
-    )
+            **extra,
+        }
+        call(conn, "CreateTable", body)
     return conn
+
+
+class StreamConsumer(threading.Thread):
+    """Tails one region's stream of `bench-stream` with GetRecords (Limit 1000) while the
+    writes run, as a consumer of that region would: counts the records it reads."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(daemon=True)
+        host, port = url.removeprefix("http://").split(":")
+        self.conn = http.client.HTTPConnection(host, int(port), timeout=30)
+        self.records = 0
+        self.calls = 0
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        streams = "DynamoDBStreams_20120810"
+        table = call(self.conn, "DescribeTable", {"TableName": "bench-stream"})["Table"]
+        arn = table["LatestStreamArn"]
+        shard = call(self.conn, "DescribeStream", {"StreamArn": arn}, streams)
+        shard_id = shard["StreamDescription"]["Shards"][0]["ShardId"]
+        body = {"StreamArn": arn, "ShardId": shard_id, "ShardIteratorType": "TRIM_HORIZON"}
+        iterator = call(self.conn, "GetShardIterator", body, streams)["ShardIterator"]
+        while iterator:
+            page = call(
+                self.conn, "GetRecords", {"ShardIterator": iterator, "Limit": 1000}, streams
+            )
+            self.calls += 1
+            self.records += len(page["Records"])
+            iterator = page.get("NextShardIterator")
+            if not page["Records"]:
+                if self.stop.is_set():
+                    return
+                time.sleep(0.005)
 
 
 def emulator() -> tuple[subprocess.Popen[str], dict]:
@@ -176,8 +235,11 @@ def main() -> int:
         )
         null_per_cpu = acked / (cpu_seconds(null.pid) - cpu_before)
         rows = []
-        for op in ("put", "update"):
+        consumer = StreamConsumer(banner["regions"]["us-west-2"])
+        for op in ("put", "update", "put_gsi", "put_stream"):
             cpu_before = cpu_seconds(proc.pid)
+            if op == "put_stream":
+                consumer.start()
             acked, rate, errors = wrk(region_url, op, args.duration, args.connections)
             backlog = sum(link["backlog"] for link in control.state()["links"].values())
             started = time.monotonic()
@@ -186,6 +248,9 @@ def main() -> int:
             # CPU until the backlog is drained: every replica apply of these writes is counted
             per_cpu = acked / (cpu_seconds(proc.pid) - cpu_before)
             rows.append((op, rate, per_cpu, errors, backlog, drained["converged"], waited))
+        consumer.stop.set()
+        consumer.join(60)
+        consumed = (consumer.records, consumer.calls, not consumer.is_alive())
     finally:
         null.terminate()
         proc.terminate()
@@ -201,12 +266,18 @@ def main() -> int:
         f"null responder      {null_rate:>10,.0f} req/s   {null_per_cpu:>10,.0f} per CPU-s  (1.00)"
     )
     for op, rate, per_cpu, errors, backlog, converged, waited in rows:
-        name = "PutItem" if op == "put" else "UpdateItem"
+        name = {"put": "PutItem", "update": "UpdateItem", "put_gsi": "Put+1 GSI",
+                "put_stream": "Put+stream"}[op]  # fmt: skip
         print(
             f"emulator {name:<10} {rate:>10,.0f} acked/s {per_cpu:>10,.0f} per CPU-s  "
             f"({rate / null_rate:.2f} of null)  errors {errors}, backlog after run {backlog}, "
             f"drained={converged} in {waited:.1f}s"
         )
+    records, calls, finished = consumed
+    print(
+        f"stream consumer (us-west-2, replicated writes, GetRecords Limit 1000): {records:,} "
+        f"records in {calls:,} calls while the Put+stream writes ran, caught up={finished}"
+    )
     print(
         f"memory: {per_item:,.0f} bytes per stored item ({args.items:,} items of ~500 B, each held in 3 regions, RSS delta)"
     )

@@ -1,5 +1,6 @@
-"""The DynamoDB JSON 1.0 front door of one region: `X-Amz-Target` -> operation, errors in
-DynamoDB's shape, and the region-level faults (outage) applied before anything runs."""
+"""The JSON 1.0 front door of one region: `X-Amz-Target` -> operation (DynamoDB's, and
+DynamoDB Streams' on the same port), errors in DynamoDB's shape, and the region-level faults
+(outage) applied before anything runs."""
 
 from __future__ import annotations
 
@@ -10,11 +11,23 @@ from typing import Any
 
 import orjson
 
-from globaltable import itemops, queries, tableops, transactions
+from globaltable import (
+    batchops,
+    itemops,
+    queries,
+    streamsapi,
+    tableops,
+    tableupdate,
+    tags,
+    transactget,
+    transactions,
+    ttl,
+)
 from globaltable.engine import GlobalTable
 from globaltable.errors import DynamoError, unavailable, validation
 from globaltable.expressions import ExpressionError
-from globaltable.items import ItemError
+from globaltable.items import ItemError, ItemSerializationError
+from globaltable.shapes import type_error
 
 TARGET_PREFIX = "DynamoDB_20120810."
 Operation = Callable[[GlobalTable, str, dict[str, Any]], Any]
@@ -24,16 +37,38 @@ OPERATIONS: dict[str, Operation] = {
     "DescribeTable": tableops.describe_table,
     "ListTables": tableops.list_tables,
     "DeleteTable": tableops.delete_table,
+    "UpdateTable": tableupdate.update_table,
     "PutItem": itemops.put_item,
     "GetItem": itemops.get_item,
     "UpdateItem": itemops.update_item,
     "DeleteItem": itemops.delete_item,
-    "BatchGetItem": itemops.batch_get_item,
-    "BatchWriteItem": itemops.batch_write_item,
+    "BatchGetItem": batchops.batch_get_item,
+    "BatchWriteItem": batchops.batch_write_item,
     "Query": queries.query,
     "Scan": queries.scan,
     "TransactWriteItems": transactions.transact_write_items,
+    "TransactGetItems": transactget.transact_get_items,
+    "UpdateTimeToLive": ttl.update_time_to_live,
+    "DescribeTimeToLive": ttl.describe_time_to_live,
+    "TagResource": tags.tag_resource,
+    "UntagResource": tags.untag_resource,
+    "ListTagsOfResource": tags.list_tags_of_resource,
 }
+#: service (botocore's name) -> (X-Amz-Target prefix, its operations)
+STREAM_OPERATIONS: dict[str, Operation] = {
+    "ListStreams": streamsapi.list_streams,
+    "DescribeStream": streamsapi.describe_stream,
+    "GetShardIterator": streamsapi.get_shard_iterator,
+    "GetRecords": streamsapi.get_records,
+}
+SERVICES: dict[str, tuple[str, dict[str, Operation]]] = {
+    "dynamodb": (TARGET_PREFIX, OPERATIONS),
+    "dynamodbstreams": ("DynamoDBStreams_20120810.", STREAM_OPERATIONS),
+}
+#: errors that mean the request was read and understood: no type check needed
+_UNDERSTOOD = frozenset(
+    {"ConditionalCheckFailedException", "TransactionCanceledException", "ServiceUnavailable"}
+)
 
 #: (HTTP status, JSON body)
 Reply = tuple[int, bytes]
@@ -42,6 +77,9 @@ Reply = tuple[int, bytes]
 def _error(exc: BaseException) -> Reply:
     if isinstance(exc, DynamoError):
         return exc.status, exc.body()
+    if isinstance(exc, ItemSerializationError):
+        err = DynamoError("SerializationException", str(exc))
+        return err.status, err.body()
     if isinstance(exc, ExpressionError | ItemError):
         err = validation(str(exc))
         return err.status, err.body()
@@ -50,33 +88,40 @@ def _error(exc: BaseException) -> Reply:
     return err.status, err.body()
 
 
-def _encode(answer: dict[str, Any] | bytes) -> Reply:
+def _failed(exc: BaseException, service: str, name: str, req: Any) -> Reply:
+    """The answer to a request that failed: DynamoDB deserializes a request whole before it
+    validates it, so a value of the wrong JSON type anywhere is what it reports first."""
+    if not (isinstance(exc, DynamoError) and exc.code in _UNDERSTOOD):
+        try:
+            wrong = type_error(service, name, req)
+        except RecursionError:
+            wrong = None
+        if wrong is not None:
+            err = DynamoError("SerializationException", wrong)
+            return err.status, err.body()
+    return _error(exc)
+
+
+async def _settle(pending: Awaitable[Any], service: str, name: str, req: Any) -> Reply:
+    try:
+        answer = await pending
+    except Exception as exc:
+        return _failed(exc, service, name, req)
     return 200, answer if isinstance(answer, bytes) else orjson.dumps(answer)
 
 
-async def _settle(pending: Awaitable[Any]) -> Reply:
-    try:
-        return _encode(await pending)
-    except Exception as exc:
-        return _error(exc)
-
-
-def operation_name(target: str | None) -> str:
-    if target is None or not target.startswith(TARGET_PREFIX):
-        return "-"
-    return target[len(TARGET_PREFIX) :]
-
-
-#: raw `X-Amz-Target` header -> (operation name, operation): the HTTP layer's dispatch
-ROUTES: dict[bytes, tuple[str, Operation]] = {
-    (TARGET_PREFIX + name).encode(): (name, op) for name, op in OPERATIONS.items()
+#: raw `X-Amz-Target` header -> (service, operation name, operation): the HTTP layer's dispatch
+ROUTES: dict[bytes, tuple[str, str, Operation]] = {
+    (prefix + name).encode(): (service, name, op)
+    for service, (prefix, ops) in SERVICES.items()
+    for name, op in ops.items()
 }
 
 
 def handle(
     gt: GlobalTable, region: str, target: str | None, body: bytes, vid: str | None
 ) -> Reply | Awaitable[Reply]:
-    """Answer one request; never raises. Async only for MRSC writes."""
+    """Answer a request whose target is not a known route (an error); never raises."""
     try:
         if region in gt.outages:
             raise unavailable(f"region {region} is unavailable (region_outage fault)")
@@ -84,21 +129,28 @@ def handle(
             raise DynamoError(
                 "MissingAction", "Missing the X-Amz-Target header naming the operation"
             )
-        op = OPERATIONS.get(operation_name(target))
-        if op is None:
-            raise DynamoError(
-                "UnknownOperationException",
-                f"The hothot emulator does not support the operation {target!r}; it supports {', '.join(OPERATIONS)}",
-            )
+        route = ROUTES.get(target.encode("latin-1", "replace"))
+        if route is not None:
+            return run(gt, region, route, body, vid)
+        supported = ", ".join(n for _, ops in SERVICES.values() for n in ops)
+        raise DynamoError(
+            "UnknownOperationException",
+            f"The hothot emulator does not support the operation {target!r}; it supports {supported}",
+        )
     except Exception as exc:
         return _error(exc)
-    return run(gt, region, op, body, vid)
 
 
 def run(
-    gt: GlobalTable, region: str, op: Operation, body: bytes, vid: str | None
+    gt: GlobalTable,
+    region: str,
+    route: tuple[str, str, Operation],
+    body: bytes,
+    vid: str | None,
 ) -> Reply | Awaitable[Reply]:
     """Answer one request for a known operation; never raises. Async only for MRSC writes."""
+    service, name, op = route
+    req: Any = None
     try:
         if region in gt.outages:
             raise unavailable(f"region {region} is unavailable (region_outage fault)")
@@ -119,6 +171,6 @@ def run(
             return 200, orjson.dumps(answer) if answer else b"{}"
         if type(answer) is bytes:
             return 200, answer
-        return _settle(answer)
+        return _settle(answer, service, name, req)
     except Exception as exc:
-        return _error(exc)
+        return _failed(exc, service, name, req)

@@ -97,6 +97,19 @@ class ControlClient:
     def truth(self, table: str) -> dict[str, Any]:
         return self._call("GET", "/truth?" + urllib.parse.urlencode({"table": table}))
 
+    def sweep_ttl(self) -> int:
+        """Run the TTL sweeper now; returns how many expired items it deleted."""
+        return self._call("POST", "/ttl/sweep", {})["deleted"]
+
+    def add_replica(self, table: str, region: str) -> dict[str, Any]:
+        """Add `region`'s replica of a live table, backfilled (as UpdateTable ReplicaUpdates)."""
+        return self._call("POST", "/replicas", {"table": table, "region": region, "action": "add"})
+
+    def remove_replica(self, table: str, region: str) -> dict[str, Any]:
+        return self._call(
+            "POST", "/replicas", {"table": table, "region": region, "action": "remove"}
+        )
+
     def metrics(self) -> str:
         request = self._request("/metrics")
         try:

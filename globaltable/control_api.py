@@ -12,9 +12,12 @@ from urllib.parse import SplitResult, parse_qs, urlsplit
 import orjson
 
 from globaltable.engine import GlobalTable
+from globaltable.errors import DynamoError
 from globaltable.faults import FaultError
 from globaltable.httpserver import Limits, Response
 from globaltable.metrics import EmulatorCollector, exposition
+from globaltable.replicas import add_replica, remove_replica
+from globaltable.ttl import sweep
 
 JSON = b"application/json"
 METRICS = b"text/plain; version=0.0.4; charset=utf-8"
@@ -110,11 +113,39 @@ class ControlApi:
             return self.truth(parse_qs(parts.query))
         if (method, path) == ("GET", "/health"):
             return _json({"ok": True})
+        if (method, path) == ("POST", "/ttl/sweep"):
+            return _json({"deleted": sweep(gt)})
+        if (method, path) == ("POST", "/replicas"):
+            return self.replicas(_body(body))
         raise ControlError(
             f"no control call {method} {path}; calls: GET /state, POST /faults, DELETE /faults[/id], "
-            "POST /quiesce, GET /truth?table=T, GET /metrics",
+            "POST /quiesce, GET /truth?table=T, GET /metrics, POST /ttl/sweep, POST /replicas",
             404,
         )
+
+    def replicas(self, body: Any) -> Response:
+        """Add or remove a region's replica of a live table (UpdateTable's ReplicaUpdates)."""
+        if not isinstance(body, dict) or set(body) != {"table", "region", "action"}:
+            raise ControlError(
+                'replicas: the body must be {"table": T, "region": R, "action": "add"|"remove"}'
+            )
+        action, name, region = body["action"], body["table"], body["region"]
+        if action not in ("add", "remove"):
+            raise ControlError(f"replicas: action must be add or remove, got {action!r}")
+        table = self.gt.tables.get(name) if isinstance(name, str) else None
+        if table is None:
+            raise ControlError(
+                f"replicas: no table {name!r}; tables: {sorted(self.gt.tables)}", 404
+            )
+        try:
+            if action == "add":
+                items = add_replica(self.gt, table, region)
+            else:
+                remove_replica(self.gt, table, region)
+                items = 0
+        except DynamoError as exc:
+            raise ControlError(f"replicas: {exc.message}") from None
+        return _json({**body, "items": items, "replicas": sorted(table.replicas)})
 
     def quiesce(self, body: Any) -> Awaitable[Response]:
         if not isinstance(body, dict):

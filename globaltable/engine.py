@@ -10,7 +10,7 @@ import time
 from bisect import bisect_left
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from itertools import count
 from typing import Any
 
@@ -19,9 +19,10 @@ from globaltable.errors import unavailable, validation
 from globaltable.faults import Fault, FaultEffects, FaultError, parse_fault
 from globaltable.metrics import LAG_BUCKETS, Stats
 from globaltable.replication import Delivery, Queued, ReplicationLink
-from globaltable.store import Entry, Key, KeySchema, Replica, divergent_keys, stored_image
+from globaltable.store import Entry, Key, Replica, divergent_keys, stored_image
 from globaltable.strong import strong_write
-from globaltable.truth import VID, TruthLog, WriteNode, has_attr_vid, node_for
+from globaltable.table import Table
+from globaltable.truth import VID, WriteNode, has_attr_vid, node_for
 
 MODES = ("eventual", "strong")
 #: a local write's timestamp is at least this much above the version it replaces, so a region
@@ -40,16 +41,7 @@ class Prepared:
     response: dict[str, Any]
     old_item: dict[str, Any] | None = None  # the replaced image, when the operation parsed it
     delete_vid: str | None = None
-
-
-@dataclass(eq=False)  # identity: a re-created table is another table
-class Table:
-    name: str
-    schema: KeySchema
-    definition: dict[str, Any]  # AttributeDefinitions, KeySchema, BillingMode... as created
-    replicas: dict[str, Replica]
-    created: float = field(default_factory=time.time)
-    truth: TruthLog = field(default_factory=TruthLog)
+    origin: str = "local"  # "ttl" for the expiry sweeper's deletes (streams tell them apart)
 
 
 class GlobalTable:
@@ -60,6 +52,7 @@ class GlobalTable:
         delay_s: float = 0.8,
         jitter_s: float = 0.4,
         seed: int | None = None,
+        ttl_sweep_s: float = 1.0,
     ) -> None:
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
@@ -93,6 +86,14 @@ class GlobalTable:
         self._delete_ids = count(1)
         self._drain_handle: asyncio.TimerHandle | None = None
         self._drain_at = float("inf")
+        #: tables with TTL enabled, swept every `ttl_sweep_s` (globaltable.ttl); 0: never
+        self.ttl_tables: set[Table] = set()
+        self.ttl_sweep_s = ttl_sweep_s
+        self.sweeper: asyncio.TimerHandle | None = None  # globaltable.ttl schedules it
+        #: (region, ClientRequestToken) -> (request fingerprint, time, answer) of successful
+        #: TransactWriteItems, for DynamoDB's 10-minute idempotency (globaltable.transactions)
+        self.client_tokens: dict[tuple[str, str], tuple[bytes, float, dict[str, Any]]] = {}
+        self.ttl_ids = count(1)  # synthetic vids of TTL deletes (globaltable.ttl)
 
     # ---------------------------------------------------------------- writes
 
@@ -147,7 +148,10 @@ class GlobalTable:
             vid_attr = item.get(VID)
             vid = vid_attr.get("S") if isinstance(vid_attr, dict) else None
             entry = Entry(stored_image(item), prepared.size, ts, region, vid)
-        table.replicas[region].put(key, entry)
+        replica = table.replicas[region]
+        if table.observed:
+            table.observe(region, key, replica.get(key), entry, item, prepared.origin)
+        replica.put(key, entry)
         self._record_truth(table, key, old, prepared, entry)
         ack = time.monotonic()
         ident = (table, key)
@@ -168,7 +172,8 @@ class GlobalTable:
             vid = entry.vid
             if vid is None or (vid == pred and prepared.old_item is not None):
                 return
-            table.truth.record(table.schema.label(key), key, WriteNode(vid, pred, None, None))
+            if table.truth.record(table.schema.label(key), key, WriteNode(vid, pred, None, None)):
+                self._compact_truth(table)
             return
         if entry.vid is None and item is None:
             return
@@ -176,13 +181,41 @@ class GlobalTable:
         if old_item is None and old is not None and old.image is not None and item is not None:
             old_item = old.item()
         node = node_for(old_item, item, pred, entry.vid if item is None else None)
-        if node is not None:
-            table.truth.record(table.schema.label(key), key, node)
+        if node is not None and table.truth.record(table.schema.label(key), key, node):
+            self._compact_truth(table)
+
+    def _compact_truth(self, table: Table) -> None:
+        """Let ground truth decide what the versions alive now decide (`KeyTruth.compact`),
+        so it grows with keys and lost writes, not with every write. Eventual mode only: an
+        MRSC write may be applied in a region before the truth sees it."""
+        if self.strong:
+            return
+        queued: dict[Key, set[str | None]] = {}
+        for link in self.links.values():
+            for (t, key), entry in link.queued():
+                if t is table:
+                    queued.setdefault(key, set()).add(entry.vid)
+        replicas = list(table.replicas.values())
+
+        def live(key: Key) -> set[str | None]:
+            out = set(queued.get(key, ()))
+            for replica in replicas:
+                entry = replica.get(key)
+                out.add(None if entry is None else entry.vid)
+            return out
+
+        table.truth.compact(live)
 
     def _apply(self, table: Table, region: str, key: Key, entry: Entry) -> bool:
         """Last-writer-wins: the incoming image replaces the stored one only if it is newer."""
-        stored = table.replicas[region].offer(key, entry)
+        replica = table.replicas.get(region)
+        if replica is None:
+            return False  # no replica there (removed by ReplicaUpdates)
+        prev = replica.get(key) if table.observed else None
+        stored = replica.offer(key, entry)
         if stored is None:
+            if table.observed:
+                table.observe(region, key, prev, entry, None, "replicated")
             return True
         if stored is not entry:
             self.stats.lww_overwrite(region)
@@ -225,9 +258,13 @@ class GlobalTable:
         for (table, key), entry, ack in due:
             if tables.get(table.name) is not table:
                 continue  # deleted (perhaps re-created) since: its images are gone with it
-            stored = table.replicas[target].offer(key, entry)
-            if stored is not None and stored is not entry:
-                self.stats.lww_overwrite(target)
+            if table.observed:
+                self._apply(table, target, key, entry)
+            else:
+                replica = table.replicas.get(target)
+                stored = None if replica is None else replica.offer(key, entry)
+                if stored is not None and stored is not entry:
+                    self.stats.lww_overwrite(target)
             counts[bisect_left(LAG_BUCKETS, now - ack)] += 1
             waited += now - ack
         link.lag.total += waited
@@ -378,7 +415,7 @@ class GlobalTable:
 
     def truth(self, table: Table) -> dict[str, Any]:
         finals = {}
-        for label, key in table.truth.keys.items():
+        for label, key in ((label, t.key) for label, t in table.truth.keys.items()):
             best: Entry | None = None
             for replica in table.replicas.values():
                 e = replica.get(key)

@@ -1,22 +1,25 @@
-"""Single-item and batch operations: PutItem, GetItem, UpdateItem, DeleteItem,
-BatchGetItem, BatchWriteItem."""
+"""Single-item operations: PutItem, GetItem, UpdateItem, DeleteItem.
+
+As DynamoDB does, a request is validated whole first (its expressions or legacy parameters,
+never a mix), then its table is looked up, then it is bound to the table's key schema:
+`write_options` is the first step, `plan_*` the last (batches and transactions reuse them).
+"""
 
 from __future__ import annotations
 
-import asyncio
-import inspect
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
-from globaltable.capacity import read_units, write_units
+from globaltable import legacy
+from globaltable.capacity import read_units
 from globaltable.engine import GlobalTable, Prepared, Table
 from globaltable.errors import condition_failed, validation
 from globaltable.expressions import update
+from globaltable.expressions.projection import project_paths
 from globaltable.items import validated_size
 from globaltable.request import (
-    add_capacity,
     all_used,
     capacity_mode,
     check_size,
@@ -24,16 +27,17 @@ from globaltable.request import (
     condition_of,
     field,
     names_values,
-    no_legacy,
     old_on_failure,
     projection_of,
     table_of,
+    write_capacity,
 )
 from globaltable.store import Entry, Key
 
 Answer = dict[str, Any] | bytes | Awaitable[dict[str, Any]]
 #: the private request field the HTTP layer fills from the `x-hothot-vid` header (deletes)
 VID_FIELD = "x-hothot-vid"
+RETURN_VALUES = ("NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW")
 
 
 def checked_size(item: Any) -> int:
@@ -45,153 +49,191 @@ def checked_size(item: Any) -> int:
     return size
 
 
+class WriteOptions(NamedTuple):
+    """A write request's table-independent parts, validated."""
+
+    cond: Any  # Condition, LegacyCondition or None
+    names: dict[str, str]
+    values: dict[str, dict[str, Any]]
+    rv: str
+    old_back: bool
+    update: Any = None  # Update, legacy AttributeUpdates or None
+
+
+PLAIN = WriteOptions(None, {}, {}, "NONE", False)
 #: PutItem fields that leave the condition, placeholders and ReturnValues at their defaults
 _PLAIN_PUT = frozenset({"TableName", "Item", "ReturnConsumedCapacity", VID_FIELD})
+_CONDITION = ("ConditionExpression",)
+_EXPECTED = ("Expected", "ConditionalOperator")
+
+
+def write_options(req: dict[str, Any], updating: bool = False) -> WriteOptions:
+    """Validate the expression or legacy parameters of a put, delete or update."""
+    if updating:
+        legacy.check_mixing(
+            req, ("UpdateExpression", *_CONDITION), ("AttributeUpdates", *_EXPECTED)
+        )
+    else:
+        legacy.check_mixing(req, _CONDITION, _EXPECTED)
+    names, values = names_values(req)
+    cond = condition_of(req)
+    if cond is None:
+        cond = legacy.expected(req)
+    upd = None
+    if updating:
+        text = field(req, "UpdateExpression", str)
+        upd = update(text) if text is not None else legacy.attribute_updates(req)
+    all_used(names, values, upd, cond)
+    rv = choice(req, "ReturnValues", RETURN_VALUES)
+    if not updating and rv not in ("NONE", "ALL_OLD"):
+        raise validation("ReturnValues can only be ALL_OLD or NONE")
+    return WriteOptions(cond, names, values, rv, old_on_failure(req), upd)
+
 
 Prepare = Callable[[Entry | None], Prepared]
 #: a validated write: its key and what decides it against the current version
 Plan = tuple[Key, Prepare]
 
 
-def plan_put(table: Table, item: Any, req: dict[str, Any], rcc: str) -> Plan:
-    """Validate a put completely before it runs (batches and transactions validate all first)."""
-    size = checked_size(item)
+def _judge(old: Entry | None, opts: WriteOptions, parse: bool) -> dict[str, Any] | None:
+    """The current item (parsed when needed), after checking the write's condition on it."""
+    old_item = old.item() if old is not None and old.image is not None and parse else None
+    cond = opts.cond
+    if cond is not None and not cond.evaluate(old_item, opts.names, opts.values):
+        raise condition_failed(old_item if opts.old_back else None)
+    return old_item
+
+
+def plan_put(table: Table, item: dict[str, Any], size: int, opts: WriteOptions, rcc: str) -> Plan:
+    """Bind a validated put to its table (batches and transactions validate all first)."""
     key = table.schema.of_item(item)
-    if _PLAIN_PUT.issuperset(req):  # no condition, placeholders or ReturnValues: the hot path
-        cond, names, values, rv, old_back = None, {}, {}, "NONE", False
-    else:
-        cond = condition_of(req)
-        names, values = names_values(req)
-        all_used(names, values, cond)
-        rv = choice(req, "ReturnValues", ("NONE", "ALL_OLD"))
-        old_back = old_on_failure(req)
+    table.check_item(item)
+    parse = opts.cond is not None or opts.rv == "ALL_OLD" or table.parses_old(rcc)
 
     def prepare(old: Entry | None) -> Prepared:
-        old_item = None
-        if old is not None and old.image is not None and (cond is not None or rv == "ALL_OLD"):
-            old_item = old.item()
-        if cond is not None and not cond.evaluate(old_item, names, values):
-            raise condition_failed(old_item if old_back else None)
+        old_item = _judge(old, opts, parse)
         resp: dict[str, Any] = {}
-        if rv == "ALL_OLD" and old_item is not None:
+        if opts.rv == "ALL_OLD" and old_item is not None:
             resp["Attributes"] = old_item
-        if rcc != "NONE":
-            add_capacity(resp, table.name, write_units(old.size if old else 0, size), rcc, True)
+        write_capacity(resp, table, old, old_item, item, size, rcc)
         return Prepared(item, size, resp, old_item)
 
     return key, prepare
 
 
 def put_item(gt: GlobalTable, region: str, req: dict[str, Any]) -> Answer:
-    no_legacy(req)
-    table = table_of(gt, req)
-    key, prepare = plan_put(table, req.get("Item"), req, capacity_mode(req))
+    opts = PLAIN if _PLAIN_PUT.issuperset(req) else write_options(req)
+    size = checked_size(field(req, "Item", dict, True))
+    table = table_of(gt, req, region)
+    rcc = capacity_mode(req)
+    key, prepare = plan_put(table, req["Item"], size, opts, rcc)
     return gt.write(table, region, key, prepare)
 
 
-def plan_delete(table: Table, raw_key: Any, req: dict[str, Any], rcc: str) -> Plan:
+def plan_delete(table: Table, raw_key: Any, opts: WriteOptions, rcc: str, vid: Any) -> Plan:
     key = table.schema.of_key(raw_key)
-    cond = condition_of(req)
-    names, values = names_values(req)
-    all_used(names, values, cond)
-    rv = choice(req, "ReturnValues", ("NONE", "ALL_OLD"))
-    old_back = old_on_failure(req)
-    vid = req.get(VID_FIELD)
 
     def prepare(old: Entry | None) -> Prepared:
-        old_item = old.item() if old is not None else None
-        if cond is not None and not cond.evaluate(old_item, names, values):
-            raise condition_failed(old_item if old_back else None)
+        old_item = _judge(old, opts, True)
         resp: dict[str, Any] = {}
-        if rv == "ALL_OLD" and old_item is not None:
+        if opts.rv == "ALL_OLD" and old_item is not None:
             resp["Attributes"] = old_item
-        add_capacity(resp, table.name, write_units(old.size if old else 0, 0), rcc, True)
+        write_capacity(resp, table, old, old_item, None, 0, rcc)
         return Prepared(None, 0, resp, old_item, vid if isinstance(vid, str) else None)
 
     return key, prepare
 
 
 def delete_item(gt: GlobalTable, region: str, req: dict[str, Any]) -> Answer:
-    no_legacy(req)
-    table = table_of(gt, req)
+    opts = write_options(req)
     raw_key = field(req, "Key", dict, True)
-    key, prepare = plan_delete(table, raw_key, req, capacity_mode(req))
+    table = table_of(gt, req, region)
+    key, prepare = plan_delete(table, raw_key, opts, capacity_mode(req), req.get(VID_FIELD))
     return gt.write(table, region, key, prepare)
 
 
-def _updated(item: dict[str, Any] | None, changed: set[str]) -> dict[str, Any]:
-    if item is None:
-        return {}
-    return {a: item[a] for a in changed if a in item}
-
-
 def _returned(
-    rv: str, old: dict[str, Any] | None, new: dict[str, Any], changed: set[str]
+    rv: str, old: dict[str, Any] | None, new: dict[str, Any], targets: Any, landed: Any
 ) -> dict[str, Any] | None:
-    """UpdateItem's `Attributes` for ReturnValues `rv` (None for NONE)."""
+    """UpdateItem's `Attributes` for ReturnValues `rv` (None for NONE): UPDATED_* return just
+    the updated paths, nested ones included, as DynamoDB does."""
     if rv == "NONE":
         return None
     if rv == "ALL_OLD":
         return old or {}
     if rv == "ALL_NEW":
         return new
-    return _updated(old if rv == "UPDATED_OLD" else new, changed)
+    if rv == "UPDATED_OLD":
+        return {} if old is None else project_paths(old, targets)
+    return project_paths(new, [*targets, *landed])
 
 
 def update_item(gt: GlobalTable, region: str, req: dict[str, Any]) -> Answer:
-    no_legacy(req)
-    table = table_of(gt, req)
-    key, prepare = plan_update(table, req, capacity_mode(req))
+    opts = write_options(req, updating=True)
+    field(req, "Key", dict, True)
+    table = table_of(gt, req, region)
+    key, prepare = plan_update(table, req, opts, capacity_mode(req))
     return gt.write(table, region, key, prepare)
 
 
-def plan_update(table: Table, req: dict[str, Any], rcc: str) -> Plan:
-    raw_key = field(req, "Key", dict, True)
+def plan_update(table: Table, req: dict[str, Any], opts: WriteOptions, rcc: str) -> Plan:
+    raw_key = req["Key"]
     key = table.schema.of_key(raw_key)
-    text = field(req, "UpdateExpression", str)
-    upd = None if text is None else update(text)
-    cond = condition_of(req)
-    names, values = names_values(req)
-    all_used(names, values, upd, cond)
-    rv = choice(req, "ReturnValues", ("NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"))
-    old_back = old_on_failure(req)
-    key_names = table.schema.names
+    upd, key_names = opts.update, table.schema.names
+    if upd is not None:
+        for name in sorted(set(key_names).intersection(upd.top_names(opts.names))):
+            raise _key_update(name)
 
     def prepare(old: Entry | None) -> Prepared:
-        old_item = old.item() if old is not None else None
-        if cond is not None and not cond.evaluate(old_item, names, values):
-            raise condition_failed(old_item if old_back else None)
+        old_item = _judge(old, opts, True)
         base = old_item if old_item is not None else dict(raw_key)
-        changed: set[str] = set()
-        new = base
+        new, targets, landed = base, [], []
         if upd is not None:
-            new, changed = upd.apply(base, names, values)
-        touched = changed.intersection(key_names)
-        if touched:
-            name = sorted(touched)[0]
-            raise validation(
-                f"One or more parameter values were invalid: Cannot update attribute {name}. This attribute is part of the key"
-            )
+            new, targets, landed = _apply(upd, base, opts)
+        table.check_item(new, updated=upd)
         size = checked_size(new)
         resp: dict[str, Any] = {}
-        attrs = _returned(rv, old_item, new, changed)
+        attrs = _returned(opts.rv, old_item, new, targets, landed)
         if attrs:
             resp["Attributes"] = attrs
-        add_capacity(resp, table.name, write_units(old.size if old else 0, size), rcc, True)
+        write_capacity(resp, table, old, old_item, new, size, rcc)
         return Prepared(new, size, resp, old_item)
 
     return key, prepare
 
 
-def get_item(gt: GlobalTable, region: str, req: dict[str, Any]) -> Answer:
-    no_legacy(req)
-    table = table_of(gt, req)
-    key = table.schema.of_key(field(req, "Key", dict, True))
-    consistent = bool(field(req, "ConsistentRead", bool))
+def _apply(upd: Any, base: dict[str, Any], opts: WriteOptions) -> tuple[dict, list, list]:
+    if isinstance(upd, legacy.AttributeUpdates):
+        new, _ = upd.apply(base)
+        return new, upd.targets, []
+    return upd.apply_paths(base, opts.names, opts.values)
+
+
+def _key_update(name: str) -> Exception:
+    return validation(
+        f"One or more parameter values were invalid: Cannot update attribute {name}. "
+        "This attribute is part of the key"
+    )
+
+
+def read_options(req: dict[str, Any]) -> tuple[Any, dict[str, str]]:
+    """The projection (ProjectionExpression or AttributesToGet) of a GetItem or BatchGetItem."""
+    legacy.check_mixing(req, ("ProjectionExpression",), ("AttributesToGet",))
     proj = projection_of(req)
+    if proj is None:
+        proj = legacy.attributes_to_get(req)
     names, values = names_values(req)
     all_used(names, values, proj)
+    return proj, names
+
+
+def get_item(gt: GlobalTable, region: str, req: dict[str, Any]) -> Answer:
+    proj, names = read_options(req)
+    consistent = bool(field(req, "ConsistentRead", bool))
     rcc = capacity_mode(req)
+    raw_key = field(req, "Key", dict, True)
+    table = table_of(gt, req, region)
+    key = table.schema.of_key(raw_key)
     entry = gt.read(table, region, key, consistent)
     image = None if entry is None else entry.image
     if proj is None and rcc == "NONE":
@@ -200,106 +242,7 @@ def get_item(gt: GlobalTable, region: str, req: dict[str, Any]) -> Answer:
     if image is not None:
         item = orjson.loads(image)
         resp["Item"] = item if proj is None else proj.apply(item, names)
-    add_capacity(resp, table.name, read_units(entry.size if image else 0, consistent), rcc, False)
-    return resp
-
-
-def _request_items(req: dict[str, Any]) -> dict[str, Any]:
-    requests = field(req, "RequestItems", dict, True)
-    if not requests:
-        raise validation(
-            "1 validation error detected: Value '{}' at 'requestItems' failed to satisfy constraint: Member must have length greater than or equal to 1"
-        )
-    return requests
-
-
-def batch_get_item(gt: GlobalTable, region: str, req: dict[str, Any]) -> Answer:
-    requests = _request_items(req)
-    rcc = capacity_mode(req)
-    total = 0
-    responses: dict[str, list[Any]] = {}
-    capacity = []
-    for name, spec in requests.items():
-        if not isinstance(spec, dict):
-            raise validation(f"RequestItems.{name} must be a map with Keys")
-        no_legacy(spec)
-        table = table_of(gt, {"TableName": name})
-        keys = field(spec, "Keys", list, True)
-        total += len(keys)
-        if total > 100:
-            raise validation("Too many items requested for the BatchGetItem call (maximum 100)")
-        consistent = bool(field(spec, "ConsistentRead", bool))
-        proj = projection_of(spec)
-        names, _ = names_values(spec)
-        all_used(names, {}, proj)
-        seen = set()
-        found, units = [], 0.0
-        for raw in keys:
-            key = table.schema.of_key(raw)
-            if key in seen:
-                raise validation("Provided list of item keys contains duplicates")
-            seen.add(key)
-            entry = gt.read(table, region, key, consistent)
-            units += read_units(entry.size if entry and entry.image else 0, consistent)
-            if entry is not None and entry.image is not None:
-                item = orjson.loads(entry.image)
-                found.append(item if proj is None else proj.apply(item, names))
-        responses[name] = found
-        if rcc != "NONE":
-            capacity.append({"TableName": name, "CapacityUnits": units, "ReadCapacityUnits": units})
-    resp: dict[str, Any] = {"Responses": responses, "UnprocessedKeys": {}}
+    units = read_units(entry.size if image else 0, consistent)  # type: ignore[union-attr]
     if rcc != "NONE":
-        resp["ConsumedCapacity"] = capacity
+        resp["ConsumedCapacity"] = table.read_capacity(units, rcc)
     return resp
-
-
-def batch_write_item(gt: GlobalTable, region: str, req: dict[str, Any]) -> Answer:
-    requests = _request_items(req)
-    rcc = capacity_mode(req)
-    planned: list[tuple[Table, Key, Prepare]] = []
-    for name, writes in requests.items():
-        table = table_of(gt, {"TableName": name})
-        if not isinstance(writes, list) or not writes:
-            raise validation(f"RequestItems.{name} must be a non-empty list of write requests")
-        seen = set()
-        for i, w in enumerate(writes):
-            where = f"RequestItems.{name}[{i}]"
-            if not isinstance(w, dict) or len(w) != 1:
-                raise validation(f"{where} must hold exactly one of PutRequest or DeleteRequest")
-            if isinstance(w.get("PutRequest"), dict):
-                item = w["PutRequest"].get("Item")
-                if not isinstance(item, dict):
-                    raise validation(f"{where}.PutRequest.Item must be a map")
-                key, prepare = plan_put(table, item, {}, rcc)
-            elif isinstance(w.get("DeleteRequest"), dict):
-                key, prepare = plan_delete(table, w["DeleteRequest"].get("Key"), {}, rcc)
-            else:
-                raise validation(f"{where} must hold exactly one of PutRequest or DeleteRequest")
-            if key in seen:
-                raise validation("Provided list of item keys contains duplicates")
-            seen.add(key)
-            planned.append((table, key, prepare))
-    if len(planned) > 25:
-        raise validation("Too many items requested for the BatchWriteItem call (maximum 25)")
-    results = [(t.name, gt.write(t, region, key, prepare)) for t, key, prepare in planned]
-
-    def finish(answers: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
-        resp: dict[str, Any] = {"UnprocessedItems": {}}
-        if rcc != "NONE":
-            units: dict[str, float] = {}
-            for name, answer in answers:
-                units[name] = units.get(name, 0.0) + answer["ConsumedCapacity"]["CapacityUnits"]
-            resp["ConsumedCapacity"] = [
-                {"TableName": n, "CapacityUnits": u, "WriteCapacityUnits": u}
-                for n, u in units.items()
-            ]
-        return resp
-
-    if not any(inspect.isawaitable(r) for _, r in results):
-        return finish(results)  # type: ignore[arg-type]
-
-    async def gather() -> dict[str, Any]:
-        done = await asyncio.gather(*(r for _, r in results))
-        return finish([(name, a) for (name, _), a in zip(results, done, strict=True)])
-
-    return gather()

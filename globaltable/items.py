@@ -41,6 +41,31 @@ class ItemError(ValueError):
         self.attribute = attribute
 
 
+class ItemSerializationError(ItemError):
+    """A value of the wrong JSON type inside an attribute value (`{"S": 5}`): DynamoDB's
+    deserializer refuses it before validation, as a SerializationException."""
+
+
+def wrong_json_type(data: Any, java: str, where: str) -> ItemSerializationError:
+    """DynamoDB's deserializer message for `data` where a `java` type (String, Boolean, List,
+    Map) was expected."""
+    if isinstance(data, dict):
+        message = "Start of structure or map found where not expected"
+    elif isinstance(data, list):
+        message = f"Unrecognized collection type class java.lang.{java}"
+    elif java in ("List", "Map"):
+        message = "Unexpected field type"
+    elif isinstance(data, bool):
+        message = f"{'TRUE' if data else 'FALSE'}_VALUE cannot be converted to {java}"
+    elif isinstance(data, int):
+        message = f"NUMBER_VALUE cannot be converted to {java}"
+    elif isinstance(data, float):
+        message = f"DECIMAL_VALUE cannot be converted to {java}"
+    else:
+        message = f"STRING_VALUE cannot be converted to {java}"
+    return ItemSerializationError(message, where)
+
+
 class NumberError(ItemError):
     """A number DynamoDB cannot store (bad text, too many digits, out of range)."""
 
@@ -210,7 +235,7 @@ def validate_value(value: Any, where: str, depth: int = 1) -> None:
     try:
         _validate_payload(kind, data, where, depth)
     except ItemError as error:
-        if error.attribute:
+        if error.attribute or isinstance(error, ItemSerializationError):
             raise
         raise ItemError(f"{error}; attribute: {where}", where) from None
     _canonical_numbers(value, kind, data)
@@ -219,27 +244,31 @@ def validate_value(value: Any, where: str, depth: int = 1) -> None:
 def _validate_payload(kind: str, data: Any, where: str, depth: int) -> None:
     if kind == "S":
         if not isinstance(data, str):
-            raise _invalid("S value must be a string", where)
+            raise wrong_json_type(data, "String", where)
     elif kind == "N":
+        if not isinstance(data, str):
+            raise wrong_json_type(data, "String", where)
         parse_number(data)
     elif kind == "B":
         decode_binary(data)
     elif kind == "BOOL":
         if not isinstance(data, bool):
-            raise _invalid("BOOL value must be true or false", where)
+            raise wrong_json_type(data, "Boolean", where)
     elif kind == "NULL":
+        if not isinstance(data, bool):
+            raise wrong_json_type(data, "Boolean", where)
         if data is not True:
             raise _invalid("Null attribute value types must have the value of true", where)
     elif kind in SET_TYPES:
         _validate_set(kind, data, where)
     elif kind == "L":
         if not isinstance(data, list):
-            raise _invalid("L value must be a list", where)
+            raise wrong_json_type(data, "List", where)
         for index, element in enumerate(data):
             validate_value(element, f"{where}[{index}]", depth + 1)
     elif kind == "M":
         if not isinstance(data, dict):
-            raise _invalid("M value must be a map", where)
+            raise wrong_json_type(data, "Map", where)
         for name, element in data.items():
             validate_value(element, f"{where}.{name}", depth + 1)
     else:
@@ -252,12 +281,13 @@ def _validate_payload(kind: str, data: Any, where: str, depth: int) -> None:
 
 def _validate_set(kind: str, data: Any, where: str) -> None:
     if not isinstance(data, list):
-        raise _invalid(f"{kind} value must be a list", where)
+        raise wrong_json_type(data, "List", where)
     if not data:
         raise _invalid(f"An {_SET_WORDS[kind]} set  may not be empty", where)
+    for element in data:
+        if not isinstance(element, str):
+            raise wrong_json_type(element, "String", where)
     if kind == "SS":
-        if not all(isinstance(s, str) for s in data):
-            raise _invalid("SS elements must be strings", where)
         keys: list[Any] = list(data)
     elif kind == "NS":
         keys = [parse_number(n) for n in data]

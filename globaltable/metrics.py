@@ -48,6 +48,7 @@ class Stats:
         #: region -> (operation, HTTP status) -> answered requests
         self.requests: dict[str, Counter[tuple[str, int]]] = {}
         self.lww_overwrites: dict[str, int] = {}
+        self.ttl_deletes: dict[str, int] = {}
         self.lag: dict[tuple[str, str], LagHistogram] = {}  # the links' own, set by the engine
 
     def region_requests(self, region: str) -> Counter[tuple[str, int]]:
@@ -56,6 +57,9 @@ class Stats:
 
     def lww_overwrite(self, region: str) -> None:
         self.lww_overwrites[region] = self.lww_overwrites.get(region, 0) + 1
+
+    def ttl_delete(self, region: str) -> None:
+        self.ttl_deletes[region] = self.ttl_deletes.get(region, 0) + 1
 
 
 class EmulatorCollector(Collector):
@@ -107,6 +111,14 @@ class EmulatorCollector(Collector):
         for region in self.regions:
             lww.add_metric([region], self.stats.lww_overwrites.get(region, 0))
         yield lww
+        ttl = CounterMetricFamily(
+            "hothot_emulator_ttl_deletes",
+            "Expired items deleted by the TTL sweeper in this region (each then replicates)",
+            labels=["region"],
+        )
+        for region in self.regions:
+            ttl.add_metric([region], self.stats.ttl_deletes.get(region, 0))
+        yield ttl
         offsets = GaugeMetricFamily(
             "hothot_emulator_clock_offset_seconds",
             "Current offset of a region's last-writer-wins clock from the wall clock",

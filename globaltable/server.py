@@ -57,6 +57,7 @@ class ServeOptions:
     seed: int | None = None
     #: the control API's shared token; required unless `host` is a loopback address
     control_token: str | None = None
+    ttl_sweep_s: float = 1.0  # 0: expired items are deleted only by POST /ttl/sweep
 
 
 def region_handler(gt: GlobalTable, region: str) -> Handler:
@@ -71,8 +72,8 @@ def region_handler(gt: GlobalTable, region: str) -> Handler:
             target = raw_target.decode("latin-1") if raw_target is not None else None
             reply = api.handle(gt, region, target, body, vid)
         else:
-            label = route[0]
-            reply = api.run(gt, region, route[1], body, vid)
+            label = route[1]
+            reply = api.run(gt, region, route, body, vid)
         if type(reply) is not tuple:
 
             async def settle() -> Response:
@@ -167,7 +168,9 @@ async def start(options: ServeOptions) -> Emulator:
         if options.jitter_s is not None
         else (STRONG_JITTER_S if strong else DEFAULT_JITTER_S)
     )
-    gt = GlobalTable(options.regions, options.mode, delay, jitter, options.seed)
+    gt = GlobalTable(
+        options.regions, options.mode, delay, jitter, options.seed, options.ttl_sweep_s
+    )
     servers: list[asyncio.Server] = []
     regions: dict[str, str] = {}
     try:

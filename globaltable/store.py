@@ -18,13 +18,16 @@ from globaltable.errors import validation
 from globaltable.items import NumberError, parse_number
 
 KEY_TYPES = ("S", "N", "B")
+MISMATCH = "The provided key element does not match the schema"
+HASH_KEY_BYTES = 2048
+RANGE_KEY_BYTES = 1024
 Key = Any  # hash-only tables: the canonical hash value; ranged tables: (hash, range)
 
 
 class Entry:
     """One version of an item in one replica. `image is None` marks a tombstone."""
 
-    __slots__ = ("image", "size", "ts", "region", "vid")
+    __slots__ = ("image", "size", "ts", "region", "vid", "memo")
 
     def __init__(self, image: bytes | None, size: int, ts: float, region: str, vid: str | None):
         self.image = image
@@ -32,6 +35,8 @@ class Entry:
         self.ts = ts
         self.region = region
         self.vid = vid
+        #: what features derived from the image (index keys, expiry), shared by every replica
+        self.memo: dict[Any, Any] | None = None
 
     def order(self) -> tuple[float, str]:
         """Last-writer-wins order: the highest (timestamp, region) wins."""
@@ -72,6 +77,30 @@ def canonical(type_: str, raw: Any, name: str) -> Any:
     return data
 
 
+def check_key_size(name: str, type_: str, raw: Any, is_hash: bool) -> None:
+    """DynamoDB's key size limits: 2,048 bytes for a partition key, 1,024 for a sort key
+    (its messages, the missing space included)."""
+    if type_ == "N" or not isinstance(raw, str) or len(raw) <= RANGE_KEY_BYTES // 4:
+        return
+    if type_ == "S":
+        size = len(raw) if raw.isascii() else len(raw.encode())
+    else:
+        try:
+            size = len(base64.b64decode(raw))
+        except (binascii.Error, ValueError):
+            return  # canonical() names the bad base64
+    if is_hash and size > HASH_KEY_BYTES:
+        raise validation(
+            "One or more parameter values were invalid: Size of hashkey has exceeded the "
+            f"maximum size limit of{HASH_KEY_BYTES} bytes"
+        )
+    if not is_hash and size > RANGE_KEY_BYTES:
+        raise validation(
+            "One or more parameter values were invalid: Aggregated size of all range keys has "
+            f"exceeded the size limit of {RANGE_KEY_BYTES} bytes"
+        )
+
+
 class KeySchema:
     """The table's hash key and optional range key, and how to pull a `Key` out of items."""
 
@@ -94,7 +123,9 @@ class KeySchema:
                 f"One or more parameter values were invalid: Type mismatch for key {name} "
                 f"expected: {type_} actual: {actual}"
             )
-        return canonical(type_, value[type_], name)
+        raw = value[type_]
+        check_key_size(name, type_, raw, name == self.hash_name)
+        return canonical(type_, raw, name)
 
     def of_item(self, item: dict[str, Any], where: str = "item") -> Key:
         h = self._part(item, self.hash_name, self.hash_type, where)
@@ -103,16 +134,20 @@ class KeySchema:
         return (h, self._part(item, self.range_name, self.range_type, where))
 
     def of_key(self, key: Any) -> Key:
-        """A request's `Key`: exactly the key attributes, nothing else."""
-        if not isinstance(key, dict):
-            raise validation(
-                "The provided key element does not match the schema: Key must be a map"
-            )
-        if set(key) != set(self.names):
-            raise validation(
-                f"The provided key element does not match the schema: expected "
-                f"{list(self.names)}, got {sorted(key)}"
-            )
+        """A request's `Key`: exactly the key attributes, of the key types (DynamoDB says no
+        more than that the key does not match the schema)."""
+        if not isinstance(key, dict) or len(key) != len(self.names):
+            raise validation(MISMATCH)
+        for name, type_ in zip(self.names, (self.hash_type, self.range_type), strict=False):
+            value = key.get(name)
+            if type(value) is not dict or len(value) != 1 or type_ not in value:
+                raise validation(MISMATCH)
+            if value[type_] == "" and type_ != "N":
+                raise validation(
+                    "One or more parameter values were invalid: The AttributeValue for a key "
+                    f"attribute cannot contain an empty {'string' if type_ == 'S' else 'binary'} "
+                    f"value. Key: {name}"
+                )
         return self.of_item(key, "key")
 
     def key_attrs(self, item: dict[str, Any]) -> dict[str, Any]:
@@ -211,6 +246,8 @@ def divergent_keys(tables: Iterable[Any]) -> list[str]:
     the same newest version: anything else is a bug the quiesce answer must not hide."""
     out: list[str] = []
     for table in tables:
+        if not table.replicas:
+            continue
         first, *others = table.replicas.values()
         versions = {key: entry.order() for key, entry in first.entries()}
         differ: set[Any] = set()

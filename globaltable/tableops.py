@@ -1,129 +1,173 @@
-"""Table operations. A table is global: CreateTable makes it in every region at once."""
+"""Table operations. A table is global: CreateTable makes it in every region at once (a
+replica can then be removed or added with UpdateTable's ReplicaUpdates)."""
 
 from __future__ import annotations
 
-import re
+import time
 from typing import Any
 
-from globaltable.engine import GlobalTable, Table
+from globaltable.engine import GlobalTable
 from globaltable.errors import DynamoError, validation
+from globaltable.indexes import ENTRY_OVERHEAD, IndexSpec
+from globaltable.items import item_size
 from globaltable.request import field, table_of
-from globaltable.store import KEY_TYPES, KeySchema, Replica
-
-_NAME = re.compile(r"^[a-zA-Z0-9_.-]{3,255}$")
-_UNSUPPORTED = ("GlobalSecondaryIndexes", "LocalSecondaryIndexes")
-
-
-def _schema(req: dict[str, Any]) -> KeySchema:
-    keys = field(req, "KeySchema", list, True)
-    defs = field(req, "AttributeDefinitions", list, True)
-    types: dict[str, str] = {}
-    for i, d in enumerate(defs):
-        if (
-            not isinstance(d, dict)
-            or not isinstance(d.get("AttributeName"), str)
-            or d.get("AttributeType") not in KEY_TYPES
-        ):
-            raise validation(
-                f"AttributeDefinitions[{i}] needs AttributeName and AttributeType S, N or B"
-            )
-        types[d["AttributeName"]] = d["AttributeType"]
-    roles: dict[str, str] = {}
-    for i, k in enumerate(keys):
-        if (
-            not isinstance(k, dict)
-            or not isinstance(k.get("AttributeName"), str)
-            or k.get("KeyType") not in ("HASH", "RANGE")
-        ):
-            raise validation(f"KeySchema[{i}] needs AttributeName and KeyType HASH or RANGE")
-        if k["KeyType"] in roles:
-            raise validation(f"KeySchema has more than one {k['KeyType']} key")
-        roles[k["KeyType"]] = k["AttributeName"]
-    if "HASH" not in roles or (len(keys) == 2 and "RANGE" not in roles) or len(keys) > 2:
-        raise validation("KeySchema must hold one HASH key and at most one RANGE key")
-    for name in roles.values():
-        if name not in types:
-            raise validation(
-                f"One or more parameter values were invalid: key attribute {name} has no AttributeDefinitions entry"
-            )
-    if set(types) != set(roles.values()):
-        extra = sorted(set(types) - set(roles.values()))
-        raise validation(
-            f"One or more parameter values were invalid: AttributeDefinitions {extra} are not used by the key schema"
-        )
-    rng = roles.get("RANGE")
-    return KeySchema(roles["HASH"], types[roles["HASH"]], rng, types.get(rng, "S") if rng else "S")
+from globaltable.store import Replica
+from globaltable.streams import apply_spec, stream_spec
+from globaltable.streams import describe_section as stream_fields
+from globaltable.table import Table
+from globaltable.tabledefs import (
+    BILLING_MODES,
+    attribute_types,
+    check_name,
+    secondary_indexes,
+    table_schema,
+    throughput,
+)
+from globaltable.tags import create_tags
 
 
 def create_table(gt: GlobalTable, region: str, req: dict[str, Any]) -> dict[str, Any]:
-    name = field(req, "TableName", str, True)
-    if not _NAME.match(name):
-        raise validation(f"TableName {name!r} must be 3-255 characters of a-z, A-Z, 0-9, _ - .")
-    for option in _UNSUPPORTED:
-        if req.get(option):
-            raise validation(f"{option} are not supported by the hothot emulator")
-    schema = _schema(req)
+    name = check_name(req.get("TableName"))
+    types = attribute_types(req)
+    schema = table_schema(req, types)
+    billing = field(req, "BillingMode", str) or "PROVISIONED"
+    if billing not in BILLING_MODES:
+        raise validation(
+            f"1 validation error detected: Value '{billing}' at 'billingMode' failed to satisfy "
+            "constraint: Member must satisfy enum value set: [PROVISIONED, PAY_PER_REQUEST]"
+        )
+    units = throughput(req.get("ProvisionedThroughput"), billing)
+    specs = secondary_indexes(req, types, schema, billing)
+    if gt.strong and any(not s.is_global for s in specs):
+        raise validation(
+            "Local secondary indexes are not supported on multi-Region strongly consistent "
+            "(MRSC) global tables"
+        )
+    stream = stream_spec(req.get("StreamSpecification"))
+    tags = create_tags(req)
     if name in gt.tables:
         raise DynamoError("ResourceInUseException", f"Table already exists: {name}")
-    billing = req.get("BillingMode") or "PROVISIONED"
-    if billing not in ("PROVISIONED", "PAY_PER_REQUEST"):
-        raise validation(f"BillingMode must be PROVISIONED or PAY_PER_REQUEST, got {billing!r}")
     definition = {
         "KeySchema": req["KeySchema"],
         "AttributeDefinitions": req["AttributeDefinitions"],
         "BillingMode": billing,
-        "ProvisionedThroughput": req.get("ProvisionedThroughput")
-        if isinstance(req.get("ProvisionedThroughput"), dict)
-        else {},
+        "ProvisionedThroughput": units or {},
+        "PayPerRequestSince": time.time() if billing == "PAY_PER_REQUEST" else None,
+        "DeletionProtectionEnabled": bool(field(req, "DeletionProtectionEnabled", bool)),
     }
     ranged = schema.range_name is not None
     table = Table(name, schema, definition, {r: Replica(ranged) for r in gt.regions})
+    for spec in specs:
+        table.add_index(spec)
+    apply_spec(table, stream, creating=True)
+    if tags:
+        table.tags = {r: dict(tags) for r in table.replicas}
     gt.tables[name] = table
-    return {"TableDescription": describe(gt, region, table)}
+    return {"TableDescription": describe(gt, region, table, "CREATING")}
+
+
+def _index_section(spec: IndexSpec, table: Table, region: str) -> dict[str, Any]:
+    store = table.index_store(region, spec) if region in table.index_stores else None
+    count = store.count if store is not None else 0
+    if store is None:
+        size = 0
+    elif spec.kept is None:
+        size = store.size + ENTRY_OVERHEAD * count
+    else:
+        size = sum(
+            item_size(spec.project(e.item() or {})) + ENTRY_OVERHEAD
+            for part in store.parts.values()
+            for e in part.values()
+        )
+    out: dict[str, Any] = {
+        "IndexName": spec.name,
+        "KeySchema": spec.key_schema,
+        "Projection": spec.projection,
+        "IndexSizeBytes": size,
+        "ItemCount": count,
+        "IndexArn": f"{table.arn(region)}/index/{spec.name}",
+    }
+    if spec.is_global:
+        units = spec.throughput or {}
+        out["IndexStatus"] = "ACTIVE"
+        out["ProvisionedThroughput"] = {
+            "ReadCapacityUnits": units.get("ReadCapacityUnits", 0),
+            "WriteCapacityUnits": units.get("WriteCapacityUnits", 0),
+            "NumberOfDecreasesToday": 0,
+        }
+    return out
 
 
 def describe(gt: GlobalTable, region: str, table: Table, status: str = "ACTIVE") -> dict[str, Any]:
-    count, size = table.replicas[region].live()
-    throughput = table.definition["ProvisionedThroughput"]
-    return {
+    count, size = table.replicas[region].live() if region in table.replicas else (0, 0)
+    definition = table.definition
+    units = definition["ProvisionedThroughput"]
+    billing: dict[str, Any] = {"BillingMode": definition["BillingMode"]}
+    if definition.get("PayPerRequestSince") is not None:
+        billing["LastUpdateToPayPerRequestDateTime"] = definition["PayPerRequestSince"]
+    out: dict[str, Any] = {
         "TableName": table.name,
-        "TableArn": f"arn:aws:dynamodb:{region}:000000000000:table/{table.name}",
-        "TableId": f"hothot-{table.name}",
+        "TableArn": table.arn(region),
+        "TableId": table.table_id,
         "TableStatus": status,
-        "KeySchema": table.definition["KeySchema"],
-        "AttributeDefinitions": table.definition["AttributeDefinitions"],
+        "KeySchema": definition["KeySchema"],
+        "AttributeDefinitions": definition["AttributeDefinitions"],
         "CreationDateTime": table.created,
         "ItemCount": count,
         "TableSizeBytes": size,
-        "BillingModeSummary": {"BillingMode": table.definition["BillingMode"]},
+        "BillingModeSummary": billing,
         "ProvisionedThroughput": {
-            "ReadCapacityUnits": int(throughput.get("ReadCapacityUnits", 0) or 0),
-            "WriteCapacityUnits": int(throughput.get("WriteCapacityUnits", 0) or 0),
+            "ReadCapacityUnits": units.get("ReadCapacityUnits", 0),
+            "WriteCapacityUnits": units.get("WriteCapacityUnits", 0),
             "NumberOfDecreasesToday": 0,
+            **{k: v for k, v in units.items() if k.startswith("Last")},
         },
-        "Replicas": [
-            {"RegionName": r, "ReplicaStatus": "ACTIVE"} for r in gt.regions if r != region
-        ],
-        "MultiRegionConsistency": "STRONG" if gt.strong else "EVENTUAL",
+        "DeletionProtectionEnabled": definition.get("DeletionProtectionEnabled", False),
     }
+    for is_global, section in ((False, "LocalSecondaryIndexes"), (True, "GlobalSecondaryIndexes")):
+        specs = [s for s in table.indexes.values() if s.is_global == is_global]
+        if specs:
+            out[section] = [_index_section(s, table, region) for s in specs]
+    others = [r for r in table.replicas if r != region]
+    if others:
+        out["GlobalTableVersion"] = "2019.11.21"
+        out["Replicas"] = [{"RegionName": r, "ReplicaStatus": "ACTIVE"} for r in others]
+    out["MultiRegionConsistency"] = "STRONG" if gt.strong else "EVENTUAL"
+    out.update(stream_fields(table, region))
+    return out
 
 
 def describe_table(gt: GlobalTable, region: str, req: dict[str, Any]) -> dict[str, Any]:
-    return {"Table": describe(gt, region, table_of(gt, req))}
+    check_name(req.get("TableName"))
+    return {"Table": describe(gt, region, table_of(gt, req, region))}
 
 
 def delete_table(gt: GlobalTable, region: str, req: dict[str, Any]) -> dict[str, Any]:
-    table = table_of(gt, req)
+    check_name(req.get("TableName"))
+    table = table_of(gt, req, region)
+    if table.definition.get("DeletionProtectionEnabled"):
+        raise validation(
+            "Resource cannot be deleted as it is currently protected against deletion. Disable "
+            "deletion protection first."
+        )
     del gt.tables[table.name]
     return {"TableDescription": describe(gt, region, table, "DELETING")}
 
 
 def list_tables(gt: GlobalTable, region: str, req: dict[str, Any]) -> dict[str, Any]:
-    limit = field(req, "Limit", int) or 100
+    limit = field(req, "Limit", int)
+    if limit is None:
+        limit = 100
     if not 1 <= limit <= 100:
-        raise validation("Limit must be between 1 and 100")
+        raise validation(
+            f"1 validation error detected: Value '{limit}' at 'limit' failed to satisfy "
+            f"constraint: Member must have value {'less' if limit > 100 else 'greater'} than or "
+            f"equal to {100 if limit > 100 else 1}"
+        )
     start = field(req, "ExclusiveStartTableName", str)
-    names = sorted(n for n in gt.tables if start is None or n > start)
+    names = sorted(
+        n for n, t in gt.tables.items() if region in t.replicas and (start is None or n > start)
+    )
     resp: dict[str, Any] = {"TableNames": names[:limit]}
     if len(names) > limit:
         resp["LastEvaluatedTableName"] = names[limit - 1]

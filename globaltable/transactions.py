@@ -1,31 +1,37 @@
 """TransactWriteItems: every action is validated, then judged against the current versions;
 one failure cancels all (TransactionCanceledException with one CancellationReason per
 action, in order), otherwise all commit at once. Atomic in the receiving region only: each
-item then replicates on its own (reference: "TransactWriteItems ... atomic in their own region
-only"). Consumed capacity is twice the plain writes' (reference: "transactional writes 2x");
-a ConditionCheck consumes none here."""
+item then replicates on its own, so other regions can briefly show part of a transaction
+(AWS: transactions are atomic in their own region only). Consumed capacity is twice the
+plain writes' (AWS: transactional writes cost 2x), index writes included; a ConditionCheck
+consumes none here. A ClientRequestToken makes a successful call idempotent for 10 minutes in
+its region: the same request again is answered without writing; another request with the
+same token is an IdempotentParameterMismatchException."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
-from globaltable.capacity import consumed
-from globaltable.engine import GlobalTable, Prepared, Table
+import orjson
+
+from globaltable.capacity import merge_capacity, scaled
+from globaltable.engine import GlobalTable, Prepared
 from globaltable.errors import DynamoError, condition_failed, validation
 from globaltable.expressions import ExpressionError
-from globaltable.itemops import Plan, plan_delete, plan_put, plan_update
-from globaltable.items import ItemError
-from globaltable.request import (
-    all_used,
-    capacity_mode,
-    condition_of,
-    field,
-    names_values,
-    no_legacy,
-    old_on_failure,
-    table_of,
+from globaltable.itemops import (
+    VID_FIELD,
+    Plan,
+    checked_size,
+    plan_delete,
+    plan_put,
+    plan_update,
+    write_options,
 )
+from globaltable.items import ItemError
+from globaltable.request import capacity_mode, field, table_of
 from globaltable.store import Entry
+from globaltable.table import Table
 
 MAX_ACTIONS = 100
 ACTIONS = ("ConditionCheck", "Put", "Delete", "Update")
@@ -33,17 +39,14 @@ ACTIONS = ("ConditionCheck", "Put", "Delete", "Update")
 
 def _plan_check(table: Table, spec: dict[str, Any]) -> Plan:
     """A ConditionCheck: the condition alone; its `prepare` returns None (nothing written)."""
-    key = table.schema.of_key(field(spec, "Key", dict, True))
     field(spec, "ConditionExpression", str, True)
-    cond = condition_of(spec)
-    names, values = names_values(spec)
-    all_used(names, values, cond)
-    old_back = old_on_failure(spec)
+    opts = write_options(spec)
+    key = table.schema.of_key(field(spec, "Key", dict, True))
 
     def prepare(old: Entry | None) -> Prepared | None:
         old_item = old.item() if old is not None else None
-        if not cond.evaluate(old_item, names, values):
-            raise condition_failed(old_item if old_back else None)
+        if not opts.cond.evaluate(old_item, opts.names, opts.values):
+            raise condition_failed(old_item if opts.old_back else None)
         return None
 
     return key, prepare  # type: ignore[return-value]
@@ -51,12 +54,15 @@ def _plan_check(table: Table, spec: dict[str, Any]) -> Plan:
 
 def _plan(table: Table, kind: str, spec: dict[str, Any], rcc: str) -> Plan:
     if kind == "Put":
-        return plan_put(table, field(spec, "Item", dict, True), spec, rcc)
+        item = field(spec, "Item", dict, True)
+        return plan_put(table, item, checked_size(item), write_options(spec), rcc)
     if kind == "Delete":
-        return plan_delete(table, field(spec, "Key", dict, True), spec, rcc)
+        raw = field(spec, "Key", dict, True)
+        return plan_delete(table, raw, write_options(spec), rcc, None)
     if kind == "Update":
         field(spec, "UpdateExpression", str, True)
-        return plan_update(table, spec, rcc)
+        field(spec, "Key", dict, True)
+        return plan_update(table, spec, write_options(spec, updating=True), rcc)
     return _plan_check(table, spec)
 
 
@@ -87,8 +93,20 @@ def transact_write_items(gt: GlobalTable, region: str, req: dict[str, Any]) -> d
         raise validation(
             f"1 validation error detected: Value at 'transactItems' failed to satisfy constraint: Member must have length between 1 and {MAX_ACTIONS} (got {len(actions)})"
         )
-    field(req, "ClientRequestToken", str)  # accepted; idempotency is not emulated
+    token = client_token(req)
     rcc = capacity_mode(req)
+    check_size(actions)
+    if token is not None:
+        done = gt.client_tokens.get((region, token))
+        if done is not None and time.time() - done[1] < TOKEN_LIFE_S:
+            if done[0] != fingerprint(req):
+                raise DynamoError(
+                    "IdempotentParameterMismatchException",
+                    "The request uses the same client token as a previous, but non-identical "
+                    "request. Do not reuse a client token with different requests, unless the "
+                    "requests are identical.",
+                )
+            return done[2]  # already applied: answered again, nothing written twice
     targets, prepares, seen = [], [], set()
     for i, action in enumerate(actions):
         if not isinstance(action, dict) or len(action) != 1 or next(iter(action)) not in ACTIONS:
@@ -96,9 +114,8 @@ def transact_write_items(gt: GlobalTable, region: str, req: dict[str, Any]) -> d
         ((kind, spec),) = action.items()
         if not isinstance(spec, dict):
             raise validation(f"TransactItems[{i}].{kind} must be a map")
-        no_legacy(spec)
-        table = table_of(gt, spec)
-        key, prepare = _plan(table, kind, spec, "TOTAL" if rcc != "NONE" else "NONE")
+        table = table_of(gt, spec, region)
+        key, prepare = _plan(table, kind, spec, rcc)
         if (table.name, key) in seen:
             raise validation("Transaction request cannot include multiple operations on one item")
         seen.add((table.name, key))
@@ -120,11 +137,52 @@ def transact_write_items(gt: GlobalTable, region: str, req: dict[str, Any]) -> d
         return decided
 
     gt.transact(region, targets, decide)
-    if rcc == "NONE":
-        return {}
-    units: dict[str, float] = {}
-    for (table, _), prepared in zip(targets, decided, strict=True):
-        if prepared is not None:
-            spent = 2 * prepared.response["ConsumedCapacity"]["CapacityUnits"]
-            units[table.name] = units.get(table.name, 0.0) + spent
-    return {"ConsumedCapacity": [consumed(name, u, rcc, True) for name, u in units.items()]}
+    resp: dict[str, Any] = {}
+    if rcc != "NONE":
+        spent = [p.response["ConsumedCapacity"] for p in decided if p is not None]
+        resp["ConsumedCapacity"] = [scaled(c, 2.0) for c in merge_capacity(spent)]
+    if token is not None:
+        remember(gt, region, token, fingerprint(req), resp)
+    return resp
+
+
+#: how long DynamoDB remembers a ClientRequestToken
+TOKEN_LIFE_S = 600
+MAX_TRANSACTION_BYTES = 4 * 1024 * 1024
+
+
+def client_token(req: dict[str, Any]) -> str | None:
+    token = field(req, "ClientRequestToken", str)
+    if token is not None and not 1 <= len(token) <= 36:
+        raise validation(
+            f"1 validation error detected: Value '{token}' at 'clientRequestToken' failed to "
+            "satisfy constraint: Member must have length less than or equal to 36"
+        )
+    return token
+
+
+def fingerprint(req: dict[str, Any]) -> bytes:
+    """What makes two requests with one token "identical": every field but the token."""
+    body = {k: v for k, v in req.items() if k not in ("ClientRequestToken", VID_FIELD)}
+    return orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
+
+
+def remember(gt: GlobalTable, region: str, token: str, print_: bytes, resp: dict) -> None:
+    """Keep a successful transaction's answer for TOKEN_LIFE_S (forgetting expired ones)."""
+    tokens = gt.client_tokens
+    now = time.time()
+    for old in [k for k, (_, at, _) in tokens.items() if now - at >= TOKEN_LIFE_S][:1000]:
+        del tokens[old]
+    tokens[(region, token)] = (print_, now, resp)
+
+
+def check_size(actions: list[Any]) -> None:
+    """DynamoDB's 4 MB limit on a transaction's aggregate size (here: its actions' JSON)."""
+    try:
+        size = len(orjson.dumps(actions))
+    except TypeError:  # orjson's recursion limit: far deeper than an item may nest
+        raise validation("Nesting Levels have exceeded supported limits") from None
+    if size > MAX_TRANSACTION_BYTES:
+        raise validation(
+            f"Transaction request cannot be larger than 4 MB: the request's items hold {size} bytes"
+        )

@@ -14,6 +14,7 @@ with a message saying so.
 from __future__ import annotations
 
 import contextlib
+import os
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -26,11 +27,15 @@ import pytest
 class SmallDisk:
     path: Path
 
-    def fill(self) -> None:
-        """Write a filler file until the filesystem refuses (ENOSPC)."""
-        with (self.path / "filler").open("ab", buffering=0) as out, contextlib.suppress(OSError):
+    def fill(self, leave: int = 0) -> None:
+        """Write a filler file until the filesystem refuses (ENOSPC), then give `leave` bytes
+        back (a page at least, when not 0): room for part of a write."""
+        filler = self.path / "filler"
+        with filler.open("ab", buffering=0) as out, contextlib.suppress(OSError):
             while True:
                 out.write(b"\0" * 4096)
+        if leave:
+            os.truncate(filler, max(0, filler.stat().st_size - leave))
 
     def free(self) -> None:
         (self.path / "filler").unlink(missing_ok=True)

@@ -21,6 +21,7 @@ Every emulator is terminated at teardown.
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 import sys
@@ -30,6 +31,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 from globaltable.control import ControlClient
 from hothot.target import stop_processes
@@ -135,3 +137,37 @@ def emulator() -> Iterator[RunningEmulator]:
     emu = launch()
     yield emu
     emu.stop()
+
+
+@pytest.fixture(scope="module")
+def fast_emu() -> Iterator[RunningEmulator]:
+    """An emulator replicating in 20 ms (no jitter) whose TTL sweeper runs only when asked
+    (`control_client.sweep_ttl()`), shared by a test module."""
+    emu = launch(
+        "--replication-delay", "20ms", "--replication-jitter", "0ms", "--ttl-sweep-interval", "0s"
+    )
+    yield emu
+    emu.stop()
+
+
+@pytest.fixture
+def east_ddb(fast_emu: RunningEmulator) -> Any:
+    """A boto3 client of us-east-1 on `fast_emu`."""
+    return fast_emu.client("us-east-1")
+
+
+@pytest.fixture
+def east_table(fast_emu: RunningEmulator) -> str:
+    """A fresh table (hash key pk, S) on `fast_emu`, created through us-east-1."""
+    return fast_emu.create_table(f"t-{next(_tables)}", "us-east-1")
+
+
+_tables = itertools.count()
+
+
+def client_error(call: Callable[..., Any], **kwargs: Any) -> tuple[str, str]:
+    """(code, message) of the ClientError `call(**kwargs)` must raise."""
+    with pytest.raises(ClientError) as caught:
+        call(**kwargs)
+    error = caught.value.response["Error"]
+    return error["Code"], error["Message"]

@@ -303,15 +303,23 @@ def test_errors_raise_boto3_classes(emulator, table):  # noqa: F811
         ddb.update_item(TableName=table.name, Key={"pk": {"S": "x"}}, UpdateExpression="SET = oops")
     assert _code(exc) == "ValidationException"
     with pytest.raises(ClientError) as exc:
-        ddb.transact_get_items(
-            TransactItems=[{"Get": {"TableName": table.name, "Key": {"pk": {"S": "t"}}}}]
-        )
-    assert _code(exc) == "UnknownOperationException" and "TransactGetItems" in str(exc.value)
+        ddb.execute_statement(Statement=f'SELECT * FROM "{table.name}"')
+    assert _code(exc) == "UnknownOperationException" and "ExecuteStatement" in str(exc.value)
 
 
 def test_unused_expression_values_are_rejected(table):
     with pytest.raises(ClientError) as exc:
         table.put_item(Item={"pk": "u"}, ExpressionAttributeValues={":spare": "x"})
+    assert _code(exc) == "ValidationException"
+    assert "ExpressionAttributeValues can only be specified when using expressions" in str(
+        exc.value
+    )
+    with pytest.raises(ClientError) as exc:
+        table.put_item(
+            Item={"pk": "u"},
+            ConditionExpression="attribute_not_exists(pk)",
+            ExpressionAttributeValues={":spare": "x"},
+        )
     assert _code(exc) == "ValidationException" and ":spare" in str(exc.value)
 
 

@@ -86,6 +86,8 @@ KEY_VALUES = {
         ),
         ("begins_with(#sk, :p) AND #pk = :pk", [{"S": "abz"}], [{"S": "b"}]),
         ("(pk = :pk) AND (sk > :lo)", [{"N": "11"}], [{"N": "1"}]),
+        (":pk = pk AND :lo < sk", [{"N": "11"}], [{"N": "10"}]),
+        (":lo >= sk AND :pk = pk", [{"N": "10"}, {"N": "9"}], [{"N": "11"}]),
     ],
 )
 def test_key_condition_range_predicates(expression: str, inside: list, outside: list) -> None:
@@ -116,7 +118,10 @@ def test_key_condition_hash_only() -> None:
         ),
         ("pk = :pk AND sk = :lo AND x = :hi", "only contain one condition per key"),
         ("pk = :pk AND m.sk = :lo", "nested attributes"),
-        ("pk = :pk AND sk = price", "left operand must be a key attribute"),
+        ("pk = :pk AND sk = price", "Multiple attribute names used in one condition"),
+        ("pk = :pk AND :lo < :hi", "No key attribute specified"),
+        ("pk = :pk AND :lo BETWEEN sk AND :hi", "BETWEEN operator must have the key attribute"),
+        ("pk = :pk AND size(sk) = :lo", "cannot contain nested operations"),
         ("pk = :pk AND", 'Syntax error; token: "<EOF>"'),
     ],
 )
@@ -131,7 +136,9 @@ def test_key_condition_parse_errors(expression: str, message: str) -> None:
     [
         ("sk = :lo", "Query condition missed key schema element: pk"),
         ("pk > :pk", "Query key condition not supported"),
-        ("pk = :pk AND price = :lo", "price is not a key attribute"),
+        ("pk = :pk AND price = :lo", "Query condition missed key schema element: sk"),
+        ("pk = :pk AND sk <> :lo", "Unsupported operator on KeyConditionExpression"),
+        ("pk = :pk AND sk BETWEEN :hi AND :lo", "requires upper bound to be greater"),
         ("pk = :pk AND pk = :pk", "only contain one condition per key"),
         ("pk = :pk AND sk = :nope", "attribute value: :nope"),
     ],

@@ -89,7 +89,7 @@ def test_return_values_on_condition_check_failure_rejects_other_values(ddb: Any)
         ReturnValuesOnConditionCheckFailure="ALL_NEW",
     )
     assert answer["Error"]["Code"] == "ValidationException"
-    assert "ReturnValuesOnConditionCheckFailure" in answer["Error"]["Message"]
+    assert "at 'returnValuesOnConditionCheckFailure'" in answer["Error"]["Message"]
 
 
 @pytest.mark.parametrize("which", ["ExpressionAttributeNames", "ExpressionAttributeValues"])
@@ -118,7 +118,7 @@ def test_batch_get_rejects_unused_attribute_names(ddb: Any) -> None:
     answer = _error(ddb.batch_get_item, RequestItems={TABLE: request})
     assert answer["Error"]["Code"] == "ValidationException"
     assert answer["Error"]["Message"] == (
-        "Value provided in ExpressionAttributeNames unused in expressions: keys: {#v}"
+        "ExpressionAttributeNames can only be specified when using expressions"
     )
     request["ProjectionExpression"] = "#v"
     got = ddb.batch_get_item(RequestItems={TABLE: request})["Responses"][TABLE]

@@ -28,9 +28,17 @@ OPS = [
     "DescribeTable",
     "ListTables",
     "TransactWriteItems",
+    "TransactGetItems",
+    "UpdateTable",
+    "UpdateTimeToLive",
+    "DescribeTimeToLive",
+    "TagResource",
+    "UntagResource",
+    "ListTagsOfResource",
     "Nope",
     "",
 ]
+STREAM_OPS = ["ListStreams", "DescribeStream", "GetShardIterator", "GetRecords", "Nope"]
 FIELDS = [
     "TableName",
     "Item",
@@ -53,6 +61,30 @@ FIELDS = [
     "TotalSegments",
     "KeySchema",
     "AttributeDefinitions",
+    "Expected",
+    "ConditionalOperator",
+    "AttributeUpdates",
+    "KeyConditions",
+    "QueryFilter",
+    "ScanFilter",
+    "AttributesToGet",
+    "IndexName",
+    "GlobalSecondaryIndexes",
+    "LocalSecondaryIndexes",
+    "GlobalSecondaryIndexUpdates",
+    "StreamSpecification",
+    "TimeToLiveSpecification",
+    "BillingMode",
+    "ProvisionedThroughput",
+    "ResourceArn",
+    "Tags",
+    "TagKeys",
+    "ClientRequestToken",
+    "StreamArn",
+    "ShardId",
+    "ShardIteratorType",
+    "ShardIterator",
+    "SequenceNumber",
 ]
 TOKENS = [
     "pk",
@@ -128,6 +160,7 @@ def server() -> Any:
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
         BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
     )
     url = urlsplit(emu.regions["us-east-1"])
     conn = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
@@ -136,13 +169,15 @@ def server() -> Any:
     emu.stop()
 
 
-def post(conn: http.client.HTTPConnection, op: str, body: bytes) -> tuple[int, bytes]:
+def post(
+    conn: http.client.HTTPConnection, op: str, body: bytes, service: str = "DynamoDB_20120810"
+) -> tuple[int, bytes]:
     conn.request(
         "POST",
         "/",
         body=body,
         headers={
-            "X-Amz-Target": f"DynamoDB_20120810.{op}",
+            "X-Amz-Target": f"{service}.{op}",
             "Content-Type": "application/x-amz-json-1.0",
         },
     )
@@ -163,6 +198,13 @@ def check(status: int, payload: bytes) -> None:
 def test_structured_garbage_never_crashes(server, op, body):
     _, conn = server
     check(*post(conn, op, json.dumps(body).encode()))
+
+
+@settings(max_examples=150)
+@given(op=st.sampled_from(STREAM_OPS), body=bodies)
+def test_stream_api_garbage_never_crashes(server, op, body):
+    _, conn = server
+    check(*post(conn, op, json.dumps(body).encode(), "DynamoDBStreams_20120810"))
 
 
 @settings(max_examples=150)

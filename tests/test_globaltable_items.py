@@ -9,6 +9,7 @@ import pytest
 from globaltable.items import (
     MAX_ITEM_BYTES,
     ItemError,
+    ItemSerializationError,
     canonical_item,
     canonical_number,
     compare_key_values,
@@ -71,11 +72,7 @@ def test_item_size_is_the_sum_of_attributes() -> None:
         ({"x": {}}, "x", "Supplied AttributeValue is empty"),
         ({"x": {"S": "a", "N": "1"}}, "x", "more than one datatypes"),
         ({"x": {"Q": "a"}}, "x", "unknown datatype"),
-        ({"x": {"S": 5}}, "x", "S value must be a string"),
-        ({"x": {"BOOL": "yes"}}, "x", "BOOL value must be true or false"),
         ({"b": {"B": "not base64!"}}, "b", "Base64"),
-        ({"x": {"L": "nope"}}, "x", "L value must be a list"),
-        ({"x": {"M": []}}, "x", "M value must be a map"),
     ],
 )
 def test_validate_item_names_attribute_and_fault(item: dict, where: str, fragment: str) -> None:
@@ -84,6 +81,26 @@ def test_validate_item_names_attribute_and_fault(item: dict, where: str, fragmen
     assert fragment in str(caught.value)
     assert caught.value.attribute == where
     assert where in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("item", "message"),
+    [
+        ({"x": {"S": 5}}, "NUMBER_VALUE cannot be converted to String"),
+        ({"x": {"N": 1.5}}, "DECIMAL_VALUE cannot be converted to String"),
+        ({"x": {"BOOL": "yes"}}, "STRING_VALUE cannot be converted to Boolean"),
+        ({"x": {"NULL": 1}}, "NUMBER_VALUE cannot be converted to Boolean"),
+        ({"x": {"L": "nope"}}, "Unexpected field type"),
+        ({"x": {"M": []}}, "Unrecognized collection type class java.lang.Map"),
+        ({"x": {"SS": [True]}}, "TRUE_VALUE cannot be converted to String"),
+        ({"x": {"S": {"a": 1}}}, "Start of structure or map found where not expected"),
+    ],
+)
+def test_wrong_json_types_are_serialization_errors(item: dict, message: str) -> None:
+    """DynamoDB's deserializer refuses these before validating (SerializationException)."""
+    with pytest.raises(ItemSerializationError) as caught:
+        validate_item(item)
+    assert str(caught.value) == message
 
 
 def test_validate_item_accepts_every_type() -> None:

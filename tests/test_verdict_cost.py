@@ -227,3 +227,22 @@ def test_bad_cost_section(raw: dict, message: str) -> None:
 def test_bad_price_override(pair: str) -> None:
     with pytest.raises(ValueError, match="storage_gb_month|nope"):
         parse_price_overrides([pair])
+
+
+def test_gsi_writes_are_billed_again_in_every_replica() -> None:
+    # 10 writes/s of 1.5 KB (2 units) per region, 3 regions, 2 GSIs of ALL projection: each
+    # write costs 2 GSIs * 2 units = 4 index units in its own region and in each of the 2
+    # other replicas, so every region pays 3 * 10 * 4 = 120 index units/s at the write price.
+    spec = CostSpec(gsis=2)
+    result = estimate(writes_per_second=10, item_size=1536, regions=3, spec=spec)
+    assert result["inputs"]["index_units_per_write"] == 4
+    for entry in result["regions"].values():
+        assert entry["index_write_units_per_s"] == 120
+        assert entry["monthly_usd"]["index_writes"] == pytest.approx(120 * WRITE_MONTH)
+    plain = estimate(writes_per_second=10, item_size=1536, regions=3)
+    assert usd(result) == pytest.approx(usd(plain) + 3 * 120 * WRITE_MONTH)
+    # KEYS_ONLY-like entries of 100 B: one unit per GSI
+    small = estimate(
+        writes_per_second=10, item_size=1536, regions=3, spec=CostSpec(gsis=2, gsi_item_bytes=100)
+    )
+    assert small["total"]["index_write_units_per_s"] == 3 * 3 * 10 * 2

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import re
 from types import SimpleNamespace
 
@@ -11,46 +10,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from tests.cost_fixtures import REGIONS, get, total, uniform, write
 from verdict.budgets import METRICS
 from verdict.cost import CostSpec
 from verdict.cost_calculator import estimate
-from verdict.cost_campaign import CostAccumulator, render_html
+from verdict.cost_campaign import CostAccumulator
+from verdict.html import cost_section
 from verdict.spec import BudgetSpec
-
-REGIONS = ["us-east-1", "us-west-2", "eu-west-1"]
-_ids = itertools.count()
-
-
-def write(region: str, t: float, size: int, old: int = 0, **extra: object) -> dict:
-    return {
-        "id": f"w:{next(_ids)}", "worker": "w", "region": region, "workload": "profile",
-        "key": "profile#1", "op": "put", "outcome": "ok", "t_invoke": t - 0.01,
-        "t_complete": t, "item_bytes": size, "old_bytes": old, **extra,
-    }  # fmt: skip
-
-
-def get(region: str, t: float, size: int, consistent: bool = False, **extra: object) -> dict:
-    return {
-        "id": f"w:{next(_ids)}", "worker": "w", "region": region, "workload": "profile",
-        "key": "profile#1", "op": "get", "outcome": "ok", "t_invoke": t - 0.01,
-        "t_complete": t, "item_bytes": size, "consistent": consistent, **extra,
-    }  # fmt: skip
-
-
-def uniform(acc: CostAccumulator, regions: list[str], duration: int, wps: int, rps: int,
-            size: int, consistent: bool = False) -> None:  # fmt: skip
-    """`wps` writes and `rps` reads of `size` bytes per second in every region, evenly."""
-    for region in regions:
-        for s in range(duration):
-            for i in range(wps):
-                acc.observe(write(region, 1000 + s + i / wps, size))
-            for i in range(rps):
-                acc.observe(get(region, 1000 + s + i / rps, size, consistent))
-
-
-def total(result: dict) -> float:
-    return result["total"]["monthly_usd"]["total"]
-
 
 #: dollars a month for one unit per second, by hand from verdict/prices.json (us-east-1):
 #: on demand 3600 s x 730 h / 1e6 x $ per million, provisioned 730 h x $ per unit-hour
@@ -232,7 +198,7 @@ def test_render_html_is_an_inline_fragment() -> None:
     acc = CostAccumulator()
     uniform(acc, ["a", "b"], duration=3, wps=2, rps=2, size=1100)
     result = acc.result(3.0, ["a", "b"], CostSpec(production_scale=10))
-    fragment = render_html(result)
+    fragment = cost_section(result)
     assert fragment.startswith("<section") and fragment.endswith("</section>")
     assert not re.search(r"<(script|link|img)\b|src=|href=", fragment)
     assert f"${total(result):,.2f}" in fragment
@@ -264,3 +230,32 @@ def test_reads_without_a_size_take_their_units_from_consumed_capacity() -> None:
     acc.observe(get("a", 1.0, 0, consistent=True, capacity=2.0))
     assert acc.loads(1.0, ["a"], CostSpec(read_consistency="strong"))[0].read_units == 3 + 2
     assert acc.loads(1.0, ["a"], CostSpec(read_consistency="eventual"))[0].read_units == 1.5 + 1
+
+
+@pytest.mark.parametrize("gsi_bytes", [None, 100])
+def test_projection_with_gsis_equals_the_calculator(gsi_bytes: int | None) -> None:
+    acc = CostAccumulator()
+    uniform(acc, REGIONS, duration=10, wps=5, rps=0, size=1500)
+    spec = CostSpec(production_scale=100, gsis=3, gsi_item_bytes=gsi_bytes)
+    projected = acc.result(10.0, REGIONS, spec)
+    calc = estimate(writes_per_second=500, item_size=1500, regions=REGIONS, spec=spec)
+    for region in REGIONS:
+        assert projected["regions"][region]["monthly_usd"]["index_writes"] == pytest.approx(
+            calc["regions"][region]["monthly_usd"]["index_writes"]
+        )
+    assert projected["total"]["monthly_usd"]["index_writes"] > 0
+    assert total(projected) == pytest.approx(total(calc))
+
+
+def test_a_store_capacity_figure_already_holds_the_local_gsi_writes() -> None:
+    """ConsumedCapacity includes the writing region's GSI writes: only the other replicas'
+    are added for such a write."""
+    acc = CostAccumulator()
+    acc.observe(write("us-east-1", 1000.0, 500, capacity=3.0))  # 1 table + 2 GSI units
+    acc.observe(write("us-east-1", 1002.0, 500))  # no figure: 1 unit, GSIs added
+    result = acc.result(10.0, REGIONS, CostSpec(gsis=2))
+    east = result["regions"]["us-east-1"]
+    assert east["write_units_per_s"] == pytest.approx((3 + 1) / 10)
+    assert east["index_write_units_per_s"] == pytest.approx(2 / 10)  # only the plain write's
+    west = result["regions"]["us-west-2"]
+    assert west["index_write_units_per_s"] == pytest.approx(2 * 2 / 10)  # both writes, 2 GSIs

@@ -32,7 +32,7 @@ PRICES_FILE = Path(__file__).with_name("prices.json")
 
 Mode = Literal["on-demand", "provisioned"]
 Consistency = Literal["strong", "eventual"]
-LINES = ("writes", "replicated_writes", "reads", "storage", "transfer")
+LINES = ("writes", "replicated_writes", "index_writes", "reads", "storage", "transfer")
 
 
 def write_units(size: int, old_size: int = 0) -> int:
@@ -111,6 +111,11 @@ class CostSpec(BaseModel):
     free_tier: bool = False
     #: price reads as strong/eventual regardless of how the campaign read (None: as recorded)
     read_consistency: Consistency | None = None
+    #: global secondary indexes on the table: every write is billed again in each of them, in
+    #: every replica (each replica keeps its own indexes up to date)
+    gsis: int = Field(default=0, ge=0, le=20)
+    #: bytes of one index entry (the projected attributes); None: the item's own size (ALL)
+    gsi_item_bytes: int | None = Field(default=None, ge=0, le=MAX_ITEM_BYTES)
 
     @field_validator("prices")
     @classmethod
@@ -134,6 +139,15 @@ class CostSpec(BaseModel):
     def price_table(self) -> dict[str, float]:
         return price_sheet().prices | self.prices
 
+    def index_units(self, billed_bytes: int) -> int:
+        """GSI write units one table write costs in one replica (hothot's model: each GSI
+        gets one write of its entry's size; a key change that moves an entry costs two on
+        DynamoDB, counted once here)."""
+        if not self.gsis:
+            return 0
+        size = billed_bytes if self.gsi_item_bytes is None else self.gsi_item_bytes
+        return self.gsis * write_units(size)
+
 
 @dataclass(frozen=True)
 class RegionLoad:
@@ -144,6 +158,10 @@ class RegionLoad:
     replicated_units: float  # units/s each OTHER replica receives for this region's writes
     read_units: float
     replicated_bytes: float = 0.0  # bytes/s shipped to each other replica
+    #: GSI write units/s in this region for its own writes, not already in `write_units`
+    index_units: float = 0.0
+    #: GSI write units/s each OTHER replica spends applying this region's writes
+    replicated_index_units: float = 0.0
 
 
 def _monthly(rate: float, prices: dict[str, float], mode: Mode, on_demand: str, hour: str) -> float:
@@ -161,9 +179,11 @@ def bill(loads: list[RegionLoad], spec: CostSpec, mode: Mode | None = None) -> d
     free = p["storage_free_gb"] if spec.free_tier else 0.0
     others = len(loads) - 1
     total_out = sum(ld.replicated_units for ld in loads)
+    index_out = sum(ld.replicated_index_units for ld in loads)
     regions: dict[str, dict[str, Any]] = {}
     for ld in loads:
         received = total_out - ld.replicated_units
+        index = ld.index_units + index_out - ld.replicated_index_units
         transfer_gb = ld.replicated_bytes * others * 3600 * p["hours_per_month"] / GB
         usd = {
             "writes": _monthly(
@@ -176,6 +196,9 @@ def bill(loads: list[RegionLoad], spec: CostSpec, mode: Mode | None = None) -> d
                 "on_demand_replicated_write_per_million",
                 "provisioned_replicated_wcu_hour",
             ),
+            "index_writes": _monthly(
+                index, p, mode, "on_demand_write_per_million", "provisioned_wcu_hour"
+            ),
             "reads": _monthly(
                 ld.read_units, p, mode, "on_demand_read_per_million", "provisioned_rcu_hour"
             ),
@@ -186,6 +209,7 @@ def bill(loads: list[RegionLoad], spec: CostSpec, mode: Mode | None = None) -> d
         regions[ld.region] = {
             "write_units_per_s": ld.write_units,
             "replicated_write_units_per_s": received,
+            "index_write_units_per_s": index,
             "read_units_per_s": ld.read_units,
             "storage_gb": spec.storage_gb,
             "transfer_gb_per_month": transfer_gb,
@@ -196,6 +220,7 @@ def bill(loads: list[RegionLoad], spec: CostSpec, mode: Mode | None = None) -> d
         for k in (
             "write_units_per_s",
             "replicated_write_units_per_s",
+            "index_write_units_per_s",
             "read_units_per_s",
             "storage_gb",
             "transfer_gb_per_month",
@@ -219,6 +244,7 @@ def bill(loads: list[RegionLoad], spec: CostSpec, mode: Mode | None = None) -> d
 COLUMNS: tuple[tuple[str, str | None, str], ...] = (
     ("app writes", "write_units_per_s", "writes"),
     ("replicated writes", "replicated_write_units_per_s", "replicated_writes"),
+    ("index writes", "index_write_units_per_s", "index_writes"),
     ("reads", "read_units_per_s", "reads"),
     ("storage", "storage_gb", "storage"),
     ("transfer", "transfer_gb_per_month", "transfer"),
@@ -229,11 +255,14 @@ _QUANTITY = {"storage_gb": "{:,.4g} GB", "transfer_gb_per_month": "{:,.4g} GB"}
 
 def table_rows(result: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
     """Header and rows (each region, then "total") of a `bill` result; a cell is the
-    quantity (units/s or GB) and, on a second line, dollars per month."""
+    quantity (units/s or GB) and, on a second line, dollars per month. The index writes
+    column shows only when the table has GSIs (`cost.gsis`)."""
+    indexed = bool(result["total"].get("index_write_units_per_s"))
+    columns = [c for c in COLUMNS if indexed or c[2] != "index_writes"]
 
     def cells(entry: dict[str, Any]) -> list[str]:
         out = []
-        for _, key, line in COLUMNS:
+        for _, key, line in columns:
             usd = f"${entry['monthly_usd'][line]:,.2f}"
             if line == "transfer" and not result.get("transfer_priced", True):
                 usd = "not priced"
@@ -245,4 +274,4 @@ def table_rows(result: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
 
     rows = [[name, *cells(entry)] for name, entry in result["regions"].items()]
     rows.append(["total", *cells(result["total"])])
-    return ["region", *(title for title, _, _ in COLUMNS)], rows
+    return ["region", *(title for title, _, _ in columns)], rows

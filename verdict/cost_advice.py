@@ -22,7 +22,7 @@ def mode_advice(
     which provisioned is cheaper; with a measured peak, provisioned is sized for the peak."""
     on_demand = bill(loads, spec, "on-demand")["total"]["monthly_usd"]
     provisioned = bill(loads, spec, "provisioned")["total"]["monthly_usd"]
-    capacity = ("writes", "replicated_writes", "reads")
+    capacity = ("writes", "replicated_writes", "index_writes", "reads")
     od = sum(on_demand[k] for k in capacity)
     pv = sum(provisioned[k] for k in capacity)
     out: dict[str, Any] = {
@@ -66,6 +66,8 @@ def replica_advice(loads: list[RegionLoad], spec: CostSpec) -> dict[str, Any] | 
         first.replicated_units + rest[-1].replicated_units,
         first.read_units + rest[-1].read_units,
         first.replicated_bytes + rest[-1].replicated_bytes,
+        first.index_units + rest[-1].index_units,
+        first.replicated_index_units + rest[-1].replicated_index_units,
     )
     saved = _saving(full, bill([merged, *rest[:-1]], spec))
     units = full["total"]["replicated_write_units_per_s"]

@@ -56,9 +56,10 @@ def estimate(
     consistency: Consistency = spec.read_consistency or "eventual"
     wcu = write_units(item_size)
     rcu = read_units(read_item_size, consistency)
+    gsi = spec.index_units(item_size)
     load = RegionLoad(
         "", writes_per_second * wcu, writes_per_second * wcu, reads_per_second * rcu,
-        writes_per_second * item_size,
+        writes_per_second * item_size, writes_per_second * gsi, writes_per_second * gsi,
     )  # fmt: skip
     loads = [replace(load, region=n) for n in names]
     result = bill(loads, spec)
@@ -69,6 +70,7 @@ def estimate(
         "read_item_bytes": read_item_size,
         "read_consistency": consistency,
         "write_units_per_write": wcu,
+        "index_units_per_write": gsi,
         "read_units_per_read": rcu,
         "regions": len(names),
     }

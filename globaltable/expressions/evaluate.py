@@ -112,15 +112,15 @@ def _compile_between(node: Between, label: str) -> Test:
         if static_bounds and bounds is not None and bounds[0] > bounds[1]:  # type: ignore[operator]
             raise ExpressionError(
                 f"Invalid {label}: The BETWEEN operator requires upper bound to be greater than "
-                f"or equal to lower bound; lower bound operand: AttributeValue: {_show(lo)}, "
-                f"upper bound operand: AttributeValue: {_show(hi)}"
+                f"or equal to lower bound; lower bound operand: AttributeValue: {show_value(lo)}, "
+                f"upper bound operand: AttributeValue: {show_value(hi)}"
             )
         return semantics.between(subject(item, names, values), lo, hi)
 
     return between
 
 
-def _show(value: dict | None) -> str:
+def show_value(value: dict | None) -> str:
     if value is None:
         return "{}"
     ((kind, data),) = value.items()

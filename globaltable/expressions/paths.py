@@ -11,7 +11,7 @@ from typing import Any
 
 from globaltable.expressions.errors import ExpressionError
 from globaltable.expressions.tokens import Cursor
-from globaltable.items import ItemError, validate_value
+from globaltable.items import ItemError, ItemSerializationError, validate_value
 
 Element = str | int
 Path = tuple[Element, ...]
@@ -115,11 +115,12 @@ def _parent(item: dict, path: Path, create_missing: bool) -> Any:
     return container
 
 
-def set_path(item: dict, path: Path, value: dict) -> None:
-    """Store `value` at a resolved path of `item` (mutated; its nested values must be copies)."""
+def set_path(item: dict, path: Path, value: dict) -> Path:
+    """Store `value` at a resolved path of `item` (mutated; its nested values must be copies).
+    Returns where it landed: a list index past the end appends, as DynamoDB does."""
     if len(path) == 1:
         item[path[0]] = value
-        return
+        return path
     container = _parent(item, path, create_missing=True)
     last = path[-1]
     if isinstance(container, list):
@@ -129,10 +130,12 @@ def set_path(item: dict, path: Path, value: dict) -> None:
             container[last] = value
         else:
             container.append(value)
+            return (*path[:-1], len(container) - 1)
     else:
         if isinstance(last, int):
             raise ExpressionError(INVALID_FOR_UPDATE)
         container[last] = value
+    return path
 
 
 def remove_path(item: dict, path: Path) -> None:
@@ -204,6 +207,8 @@ def check_defined(
             )
         try:
             validate_value(values[value], value)
+        except ItemSerializationError:
+            raise
         except ItemError as error:
             raise ExpressionError(
                 f"ExpressionAttributeValues contains invalid value: {error} for key {value}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from globaltable.expressions.paths import (
@@ -47,16 +48,22 @@ class Projection:
             paths = self.paths
         if self._flat:
             return {p[0]: item[p[0]] for p in paths if p[0] in item}  # type: ignore[index]
-        tree: dict[Any, Any] = {}
-        for path in paths:
-            value = get(item, path)
-            if value is None:
-                continue
-            node = tree
-            for element in path[:-1]:
-                node = node.setdefault(element, {})
-            node[path[-1]] = _Leaf(value)
-        return {name: _render(sub) for name, sub in tree.items()}
+        return project_paths(item, paths)
+
+
+def project_paths(item: dict, paths: Iterable[Path]) -> dict:
+    """The parts of `item` at resolved `paths`, nested as in the item (list elements picked
+    out are packed in index order, as DynamoDB returns them)."""
+    tree: dict[Any, Any] = {}
+    for path in paths:
+        value = get(item, path)
+        if value is None:
+            continue
+        node = tree
+        for element in path[:-1]:
+            node = node.setdefault(element, {})
+        node[path[-1]] = _Leaf(value)
+    return {name: _render(sub) for name, sub in tree.items()}
 
 
 class _Leaf:

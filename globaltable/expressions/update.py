@@ -178,7 +178,7 @@ def _arithmetic(a: Decimal, b: Decimal, op: str) -> str:
     return format_number(result)
 
 
-def _add(existing: dict | None, operand: dict) -> dict:
+def add_value(existing: dict | None, operand: dict) -> dict:
     if existing is None:
         return operand
     if "N" in operand and "N" in existing:
@@ -196,7 +196,7 @@ def _add(existing: dict | None, operand: dict) -> dict:
     return {kind: merged}
 
 
-def _delete(existing: dict, operand: dict) -> dict | None:
+def delete_value(existing: dict, operand: dict) -> dict | None:
     kind = next(iter(operand))
     if kind not in existing:
         raise ExpressionError(WRONG_TYPE)
@@ -246,9 +246,25 @@ class Update:
         if not self.names_used:
             check_targets(tuple(self._targets))
 
+    def top_names(self, names: dict[str, str]) -> set[str]:
+        """The top-level attributes the update writes (DynamoDB refuses key attributes)."""
+        return {
+            names.get(p[0], p[0]) if p[0][0] == "#" else p[0]  # type: ignore[index]
+            for p in self._targets
+        }
+
     def apply(
         self, item: dict, names: dict[str, str] | None, values: dict[str, dict] | None
     ) -> tuple[dict, set[str]]:
+        """The updated copy of `item` and the top-level attributes the update touched."""
+        result, targets, _ = self.apply_paths(item, names, values)
+        return result, {path[0] for path in targets}  # type: ignore[misc]
+
+    def apply_paths(
+        self, item: dict, names: dict[str, str] | None, values: dict[str, dict] | None
+    ) -> tuple[dict, list[Path], list[Path]]:
+        """The updated copy, the resolved target paths, and where each SET/ADD landed (an
+        index past a list's end appends): ReturnValues UPDATED_* project on them."""
         names = names or {}
         values = values or {}
         check_defined(LABEL, self.names_used, self.values_used, names, values)
@@ -259,7 +275,7 @@ class Update:
 
     def _apply(
         self, item: dict, names: dict[str, str], values: dict[str, dict]
-    ) -> tuple[dict, set[str]]:
+    ) -> tuple[dict, list[Path], list[Path]]:
         clauses = self.clauses
         targets = [resolve(p, names) for p in self._targets] if self.names_used else self._targets
         if self.names_used:
@@ -273,10 +289,12 @@ class Update:
         for path in targets:
             if len(path) > 1 and path[0] in result:
                 result[path[0]] = copy_value(result[path[0]])
-        position = 0
-        for value in new_values:
-            set_path(result, targets[position], value)
-            position += 1
+        landed: list[Path] = []
+        sets = list(zip(targets, new_values, strict=False))
+        # several indexes past a list's end append in index order, whatever the clause order
+        for path, value in sorted(sets, key=lambda pv: _index_last(pv[0])):
+            landed.append(set_path(result, path, value))
+        position = len(sets)
         if clauses.removes:
             removes = targets[position : position + len(clauses.removes)]
             position += len(clauses.removes)
@@ -285,15 +303,15 @@ class Update:
         for _, name in clauses.adds:
             path = targets[position]
             position += 1
-            set_path(result, path, _add(get(result, path), values[name]))
+            landed.append(set_path(result, path, add_value(get(result, path), values[name])))
         for _, name in clauses.deletes:
             path = targets[position]
             position += 1
             existing = get(result, path)
             if existing is not None:
-                remaining = _delete(existing, values[name])
+                remaining = delete_value(existing, values[name])
                 if remaining is None:
                     remove_path(result, path)
                 else:
-                    set_path(result, path, remaining)
-        return result, {path[0] for path in targets}  # type: ignore[misc]
+                    landed.append(set_path(result, path, remaining))
+        return result, targets, landed

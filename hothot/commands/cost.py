@@ -49,6 +49,14 @@ def register(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--free-tier", action="store_true", help="deduct the free storage")
     parser.add_argument(
+        "--gsis", type=int, default=0,
+        help="global secondary indexes on the table: each write is billed again in each, "
+        "in every replica (default 0)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--gsi-item-size", help="size of one index entry (default: --item-size, ALL projection)"
+    )
+    parser.add_argument(
         "--mode", choices=("on-demand", "provisioned"), default="on-demand",
         help="capacity mode (default on-demand; the answer also prices the other)",
     )  # fmt: skip
@@ -99,6 +107,10 @@ def run(args: argparse.Namespace) -> int:
             storage_gb=args.storage_gb,
             free_tier=args.free_tier,
             read_consistency=args.read_consistency,
+            gsis=args.gsis,
+            gsi_item_bytes=_size("--gsi-item-size", args.gsi_item_size)
+            if args.gsi_item_size
+            else None,
         )
         if args.regions < 1:
             raise ValueError(f"--regions must be at least 1, got {args.regions}")

@@ -79,6 +79,12 @@ def register(parser: argparse.ArgumentParser) -> None:
         "environment variable: a command line is visible to every user of the machine",
     )
     parser.add_argument(
+        "--ttl-sweep-interval",
+        type=_duration,
+        default=1.0,
+        help="how often expired items are deleted (default 1s; 0: only on POST /ttl/sweep)",
+    )
+    parser.add_argument(
         "--stop-when-stdin-closes",
         action="store_true",
         help="stop once stdin reaches end of file: `hothot run` holds the pipe, so the emulator "
@@ -126,5 +132,6 @@ def run(args: argparse.Namespace) -> int:
         jitter_s=args.replication_jitter,
         seed=args.seed,
         control_token=args.control_token or os.environ.get(TOKEN_ENV) or None,
+        ttl_sweep_s=args.ttl_sweep_interval,
     )
     return serve(options)
