@@ -41,6 +41,10 @@ def run(args: argparse.Namespace) -> int:
     except HistoryError as e:
         print(f"hothot analyze: {e}", file=sys.stderr)
         return 2
+    except OSError as e:  # the report directory refused a read or a write (full, read-only)
+        where = f"{e.filename}: " if e.filename else ""
+        print(f"exit 2: hothot analyze: {args.report_dir}: {where}{e.strerror or e}.", flush=True)
+        return 2
     print_summary(verdict, args.report_dir)
     print(exit_line(verdict.exit_code, args.report_dir), flush=True)
     return verdict.exit_code
