@@ -6,6 +6,7 @@ are healed: never exit 1, which says a budget was exceeded, and never a tracebac
 from __future__ import annotations
 
 import contextlib
+import errno
 from pathlib import Path
 
 
@@ -34,3 +35,20 @@ def write_report_file(path: Path, data: bytes) -> None:
         with contextlib.suppress(OSError):
             path.unlink(missing_ok=True)
         raise unwritable(path.parent, OSError(exc.errno, exc.strerror, str(path))) from None
+
+
+#: errors that leave a file cut short
+TRUNCATING = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+
+
+def drop_verdict(report_dir: Path, exc: OSError) -> None:
+    """After the disk ran out of room while the verdict was written, remove its files: a
+    report directory holds the whole verdict or none of it, never a truncated verdict.json
+    (other errors, a read refused, leave an earlier verdict alone)."""
+    from verdict.analyze import JUNIT_FILE, REPORT_FILE, VERDICT_FILE
+
+    if exc.errno not in TRUNCATING:
+        return
+    for name in (VERDICT_FILE, JUNIT_FILE, REPORT_FILE):
+        with contextlib.suppress(OSError):
+            (report_dir / name).unlink(missing_ok=True)

@@ -28,7 +28,7 @@ from hothot.campaign import Campaign, resolved_yaml
 from hothot.earlystop import AllFailing
 from hothot.interruption import Interruption
 from hothot.progress import RegionCounts, RunProgress, Snapshot
-from hothot.report_files import unwritable, write_report_file
+from hothot.report_files import drop_verdict, unwritable, write_report_file
 from hothot.target import (
     AUTO,
     Target,
@@ -286,6 +286,7 @@ class CampaignRun:
             self.console.print(f"[red]verdict: {exc}[/red]")
             return EXIT_INVALID
         except OSError as exc:  # verdict.json, junit.xml, report.html
+            drop_verdict(self.report_dir, exc)
             raise unwritable(self.report_dir, exc) from None
         self.judged_workloads = set(verdict.data.get("workloads", {}))
         self.metrics.budgets(

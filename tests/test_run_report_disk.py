@@ -74,6 +74,7 @@ def test_a_disk_that_fills_mid_run_ends_it_early_with_exit_2(
     assert analysed.returncode == 2, (analysed.stdout[-2000:], analysed.stderr[-3000:])
     assert "Traceback" not in analysed.stderr, analysed.stderr[-3000:]
     assert "No space left on device" in analysed.stdout + analysed.stderr
+    assert not (report / "verdict.json").exists()  # none rather than a truncated one
 
 
 def test_a_read_only_report_directory_is_exit_2_before_any_load(
