@@ -184,3 +184,51 @@ def test_timeline_on_a_full_disk_leaves_nothing_applied_unlisted(
     assert not path.exists() or json.loads(path.read_text() or "[]") == []
     small_disk.free()
     assert heal_report(report).healed == []
+
+
+def _pglogical_entry(handle: dict[str, Any]) -> dict[str, Any]:
+    spec = {"at": "0s", "for": "60s", "fault": "clock_skew", "region": "us-east-1", "offset": "1s"}
+    return {"id": "f1-pg", "fault": "clock_skew", "target": "us-east-1", "spec": spec,
+            "applied": [{"injector": "pglogical", "handle": handle}]}  # fmt: skip
+
+
+def test_a_crafted_pglogical_entry_runs_nothing_and_writes_nothing(tmp_path: Path) -> None:
+    """Before, `hothot heal` restarted a 'cluster' with whatever program its pg_ctl named (as
+    root) and rewrote whatever file a clock_file named. Now such entries are refused."""
+    victim, marker = tmp_path / "victim", tmp_path / "ran"
+    victim.write_text("precious\n")
+    evil = tmp_path / "pg_ctl"
+    evil.write_text(f"#!/bin/sh\ntouch {marker}\n")
+    evil.chmod(0o755)
+    cluster = {"region": "us-east-1", "port": 5999, "datadir": str(tmp_path),
+               "clock_file": str(victim), "server_log": str(tmp_path / "log"),
+               "pg_ctl": str(evil), "faketime": str(tmp_path / "evil.so")}  # fmt: skip
+    for handle, needle in [
+        ({"clock_file": str(victim), "region": "us-east-1"}, "file named clock"),
+        ({"cluster": cluster}, "is not this machine's"),
+        ({"disabled": [{"source": "a", "target": "b"}]}, "has no dsn, subscription"),
+        (
+            {
+                "delays": [
+                    {
+                        "source": "a",
+                        "target": "b",
+                        "dsn": "d",
+                        "subscription": "s",
+                        "previous_delay_s": 1e308,
+                    }
+                ]
+            },
+            "previous_delay_s",
+        ),  # fmt: skip
+        ({"clock_file": str(victim), "rm": "-rf"}, "unknown field 'rm'"),
+    ]:
+        _write(tmp_path, [_pglogical_entry(handle)])
+        with pytest.raises(HealError) as caught:
+            heal_report(tmp_path)
+        assert needle in str(caught.value), caught.value
+    (tmp_path / "clock").write_text("+1.500000\n")  # a clock file hothot wrote passes
+    _write(tmp_path, [_pglogical_entry({"clock_file": str(tmp_path / "clock")})])
+    assert heal_report(tmp_path).failed == []
+    assert (tmp_path / "clock").read_text() == "+0.000000\n"
+    assert victim.read_text() == "precious\n" and not marker.exists()
