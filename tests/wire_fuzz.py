@@ -2,7 +2,8 @@
 (`tests/test_globaltable_wire_fuzz.py`, a few thousand requests) and the longer run
 (`bench/fuzz.py`).
 
-Requests start from valid ones of every operation and get one to three mutations: numbers
+Requests start from valid ones of every operation (indexes, TTL, tags, transactions, table
+changes and the legacy parameters included) and get one to three mutations: numbers
 (exponents Decimal cannot hold, 39 digits, NaN text), types (any node replaced by a value of
 another JSON type), missing fields, nesting (attribute values nested past 32 levels, JSON
 past 1,000), sizes (400 KB items, 1,000 attributes, batches over their limits), expressions
@@ -23,8 +24,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-TABLE = "fuzz"
-RANGED = "fuzzr"
+from tests.wire_fuzz_requests import RANGED, TABLE, base_requests
+
+__all__ = ["RANGED", "TABLE", "base_requests"]
 
 NUMBERS = [
     "1e1000000000000000000",
@@ -90,83 +92,6 @@ TOKENS = [
     "sk",
 ]
 SCALARS: list[Any] = [None, True, False, 0, -1, 2**63, 10**30, 1.5, 1e308, "", "x", "S", [], {}]
-
-
-def _item(rng: random.Random, key: str) -> dict[str, Any]:
-    return {
-        "pk": {"S": key},
-        "n": {"N": str(rng.randrange(1000))},
-        "s": {"S": "v" * rng.randrange(1, 20)},
-        "l": {"L": [{"N": "1"}, {"S": "x"}]},
-        "m": {"M": {"a": {"BOOL": True}, "b": {"NULL": True}}},
-        "ss": {"SS": ["a", "b"]},
-        "b": {"B": "AAEC"},
-    }
-
-
-def base_requests(rng: random.Random) -> list[tuple[str, dict[str, Any]]]:
-    """One valid request of each operation (on `TABLE`, hash key `pk` S)."""
-    key = f"k{rng.randrange(50)}"
-    pk = {"pk": {"S": key}}
-    values = {":v": {"N": "1"}, ":w": {"S": "x"}}
-    return [
-        ("PutItem", {"TableName": TABLE, "Item": _item(rng, key), "ReturnValues": "ALL_OLD"}),
-        ("GetItem", {"TableName": TABLE, "Key": pk, "ProjectionExpression": "n, l[0], m.a"}),
-        (
-            "UpdateItem",
-            {
-                "TableName": TABLE,
-                "Key": pk,
-                "UpdateExpression": "SET s = :w ADD n :v",
-                "ConditionExpression": "attribute_not_exists(pk) OR n < :v",
-                "ExpressionAttributeValues": values,
-                "ReturnValues": "UPDATED_NEW",
-            },
-        ),
-        ("DeleteItem", {"TableName": TABLE, "Key": pk, "ReturnValues": "ALL_OLD"}),
-        (
-            "Query",
-            {
-                "TableName": RANGED,
-                "KeyConditionExpression": "pk = :w AND sk BETWEEN :v AND :v",
-                "FilterExpression": "attribute_exists(#n)",
-                "ExpressionAttributeNames": {"#n": "n"},
-                "ExpressionAttributeValues": values,
-                "Limit": 5,
-            },
-        ),
-        ("Scan", {"TableName": TABLE, "Limit": 3, "Segment": 0, "TotalSegments": 2}),
-        ("BatchGetItem", {"RequestItems": {TABLE: {"Keys": [pk, {"pk": {"S": "other"}}]}}}),
-        (
-            "BatchWriteItem",
-            {
-                "RequestItems": {
-                    TABLE: [
-                        {"PutRequest": {"Item": _item(rng, key + "b")}},
-                        {"DeleteRequest": {"Key": {"pk": {"S": key + "c"}}}},
-                    ]
-                }
-            },
-        ),
-        (
-            "TransactWriteItems",
-            {
-                "TransactItems": [
-                    {"Put": {"TableName": TABLE, "Item": _item(rng, key + "t")}},
-                    {
-                        "Update": {
-                            "TableName": TABLE,
-                            "Key": {"pk": {"S": key + "u"}},
-                            "UpdateExpression": "SET n = :v",
-                            "ExpressionAttributeValues": {":v": {"N": "2"}},
-                        }
-                    },
-                ]
-            },
-        ),
-        ("DescribeTable", {"TableName": TABLE}),
-        ("ListTables", {"Limit": 10}),
-    ]
 
 
 def _nodes(value: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[Any, ...], Any]]:
