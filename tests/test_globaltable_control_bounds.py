@@ -219,6 +219,23 @@ def test_non_loopback_host_without_token_is_refused_before_binding():
     assert "Traceback" not in done.stderr
 
 
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [("--replication-delay", "2h"), ("--replication-jitter", "3601s"),
+     ("--replication-delay", "-1s"), ("--ttl-sweep-interval", "25h")],
+)  # fmt: skip
+def test_emulate_options_keep_the_control_apis_bounds(option, value):
+    """Before, `--replication-delay 2h` served a link that /quiesce could not drain for hours
+    (the control API refuses more than an hour)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "hothot", "emulate", "--port", "0", "--control-port", "0",
+         f"{option}={value}"],
+        capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert done.returncode == 2 and done.stdout == "", done.stdout
+    assert option in done.stderr and "outside 0.." in done.stderr, done.stderr
+
+
 @pytest.mark.parametrize("url", ["file:///etc/passwd", "ftp://host/x", "gopher://h", "", "http://"])
 def test_control_client_takes_only_http_urls(url):
     with pytest.raises(ControlError, match="http"):
