@@ -11,7 +11,7 @@ import re
 from dataclasses import fields
 from typing import Any
 
-from pgtarget.clusters import Binaries, Cluster, ClusterError, find_binaries
+from pgtarget.control import Binaries, Cluster, ClusterError, find_binaries
 
 #: what a handle may hold (PglogicalInjector.apply writes no other field)
 HANDLE_FIELDS = {"disabled", "delays", "clock_file", "region", "cluster"}
