@@ -4,7 +4,8 @@ It must never claim less than what is applied (a fault missing from it would out
 SIGKILLed run unseen) and should not claim more (`hothot heal` would act on a healed fault).
 On a full or read-only disk the atomic rewrite fails; what is written then is still true:
 
-- a shorter list (after a heal) is written over the old file in place, which needs no new
+- a shorter list (after a heal) is written over the old file in place (compact if the old file
+  was: written by hand or another tool), which needs no new
   disk blocks (the file only shrinks);
 - an empty list that cannot be written removes the file (no file means nothing is applied);
 - a longer list (after an apply) that cannot be written raises `StateFileError`: the caller
@@ -38,7 +39,9 @@ def write_state(report_dir: Path, entries: list[dict[str, Any]]) -> None:
         return
     except OSError as first:
         _remove(tmp)
-        if _shrink_in_place(path, data):
+        # a file written by hand or another tool may be compact: without indentation the
+        # shorter list still fits where the old one was
+        if _shrink_in_place(path, data) or _shrink_in_place(path, orjson.dumps(entries)):
             return
         if not entries:
             with contextlib.suppress(OSError):

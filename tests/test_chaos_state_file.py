@@ -132,13 +132,26 @@ def test_write_state_on_a_full_disk_stays_true(small_disk: Any) -> None:
     write_state(report, two)
     small_disk.fill()
     with pytest.raises(StateFileError, match="could not be rewritten"):
-        write_state(report, [*two, _entry("f3", "http://127.0.0.1:9", ["f3"])])
+        write_state(
+            report, [*two, *(_entry(f"f{i}", "http://127.0.0.1:9", [f"f{i}"]) for i in range(3, 9))]
+        )
     assert json.loads((report / STATE_FILE).read_text()) == two  # an apply it cannot record
     write_state(report, two[:1])  # a heal: the file shrinks in place
     assert json.loads((report / STATE_FILE).read_text()) == two[:1]
     write_state(report, [])
     assert json.loads((report / STATE_FILE).read_text() or "[]") == []
     assert not (report / "faults.tmp").exists()
+
+
+def test_a_compact_faults_state_also_shrinks_on_a_full_disk(small_disk: Any) -> None:
+    """A faults.state written without indentation (by hand, by another tool): its indented
+    rewrite would grow it, so `hothot heal` left a healed fault listed on a full disk."""
+    report = small_disk.path
+    entries = [_entry(f"f{i}", "http://127.0.0.1:9", [f"f{i}"]) for i in range(1, 6)]
+    (report / STATE_FILE).write_text(json.dumps(entries, separators=(",", ":")))
+    small_disk.fill()
+    write_state(report, entries[1:])
+    assert json.loads((report / STATE_FILE).read_text()) == entries[1:]
 
 
 def test_write_state_on_a_read_only_disk_keeps_what_is_true(small_disk: Any) -> None:
