@@ -4,9 +4,9 @@ It must never claim less than what is applied (a fault missing from it would out
 SIGKILLed run unseen) and should not claim more (`hothot heal` would act on a healed fault).
 On a full or read-only disk the atomic rewrite fails; what is written then is still true:
 
-- a shorter list (after a heal) is written over the old file in place (compact if the old file
-  was: written by hand or another tool), which needs no new
-  disk blocks (the file only shrinks);
+- a shorter list (after a heal) is written over the old file in place, which needs no new
+  disk blocks (the file only shrinks; compact when the old file was, written by hand or by
+  another tool);
 - an empty list that cannot be written removes the file (no file means nothing is applied);
 - a longer list (after an apply) that cannot be written raises `StateFileError`: the caller
   must undo that apply, since nothing would record it.
