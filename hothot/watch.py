@@ -5,6 +5,7 @@ reasons to end the load before its time (every worker lost, every call failing, 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -33,8 +34,10 @@ class LoadWatch:
     console: Console
     interruption: Interruption
     report_dir: Path
-    #: the abort_on_fail budgets (None: none asked for)
+    #: the run's live budget figures (abort_on_fail reads them)
     live: LiveFigures | None = None
+    #: why the report directory refuses writes (a full or read-only disk), else None
+    unwritable: Callable[[], str | None] = lambda: None
     #: why an abort_on_fail budget stopped the load
     aborted: str | None = None
     #: why the load ended early, whatever the cause
@@ -81,7 +84,12 @@ class LoadWatch:
                 )
                 if elapsed >= duration:
                     break
-                reason = engine.exhausted() or self._broken_budget() or all_failing.check(live)
+                reason = (
+                    engine.exhausted()
+                    or self.unwritable()
+                    or self._broken_budget()
+                    or all_failing.check(live)
+                )
                 if reason:
                     self.stopped_early = reason
                     self.console.print(f"[red]{escape(reason)}[/red]")
