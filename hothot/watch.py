@@ -4,6 +4,7 @@ reasons to end the load before its time (every worker lost, every call failing, 
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from hothot.campaign import Campaign
 from hothot.earlystop import AllFailing
 from hothot.interruption import Interruption
 from hothot.progress import RunProgress, snapshot
+from hothot.report_files import unwritable
 from loadgen.engine import LoadEngine
 from loadgen.tally import load_document
 from verdict.report_dir import LOAD_FILE
@@ -57,8 +59,13 @@ class LoadWatch:
         document["aborted"] = self.aborted
         path = self.report_dir / LOAD_FILE
         partial = path.with_suffix(".tmp")
-        partial.write_bytes(orjson.dumps(document, option=orjson.OPT_INDENT_2))
-        partial.replace(path)
+        try:
+            partial.write_bytes(orjson.dumps(document, option=orjson.OPT_INDENT_2))
+            partial.replace(path)
+        except OSError as exc:  # a full or read-only disk: exit 2 once healed, one line
+            with contextlib.suppress(OSError):
+                partial.unlink(missing_ok=True)
+            raise unwritable(self.report_dir, OSError(exc.errno, exc.strerror, str(path))) from None
 
     def _broken_budget(self) -> str | None:
         """An abort_on_fail budget that can no longer hold: the load stops (then heal, final
