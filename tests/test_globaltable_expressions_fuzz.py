@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from globaltable.expressions import Condition, ExpressionError, KeyCondition, Projection, Update
-from globaltable.items import ItemError, validate_item, validate_value
+from globaltable.items import ItemError, ItemSerializationError, validate_item, validate_value
 from tests.test_globaltable_expressions_condition import CASES
 from tests.test_globaltable_expressions_fixtures import ITEM, VALUES
 from tests.test_globaltable_expressions_update import V as UPDATE_VALUES
@@ -207,21 +207,29 @@ def use(parsed: Condition | Update | KeyCondition, names: dict, values: dict) ->
 @given(st.sampled_from(VALID), wire_ish)
 def test_malformed_values_are_expression_errors(expression: str, value: object) -> None:
     """A value the expression uses that is no valid AttributeValue is refused with
-    DynamoDB's ExpressionAttributeValues error, before any evaluation; a valid one may still
+    DynamoDB's ExpressionAttributeValues error before any evaluation (a JSON type its
+    deserializer refuses, `{"S": null}`, with its SerializationException); a valid one may still
     fail on types, but only with an ExpressionError or ItemError."""
     names, values = placeholders(expression)
     values = dict.fromkeys(values, value)
     try:
         validate_value(value, ":v")
         malformed = False
+        mistyped = False
+    except ItemSerializationError:  # a JSON type the deserializer refuses: SerializationException
+        malformed = mistyped = True
     except ItemError:
         malformed = True
+        mistyped = False
     for parse in (Condition, Update, KeyCondition):
         try:
             parsed = parse(expression)
         except ExpressionError:
             continue
-        if malformed and parsed.values_used:
+        if mistyped and parsed.values_used:
+            with pytest.raises(ItemSerializationError):
+                use(parsed, names, values)
+        elif malformed and parsed.values_used:
             with pytest.raises(ExpressionError, match="ExpressionAttributeValues contains invalid"):
                 use(parsed, names, values)
         else:
