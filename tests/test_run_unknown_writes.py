@@ -15,14 +15,14 @@ pytestmark = pytest.mark.slow
 
 
 def test_timed_out_writes_that_took_effect_leave_keys_undetermined(tmp_path: Path) -> None:
-    """us-east-1 answers after 300 ms for the first 2 s, its writers give up after 150 ms:
+    """us-east-1 answers after 300 ms for the first second, its writers give up after 150 ms:
     the emulator applies the writes anyway, later writes replace them."""
     data = campaign(
         "timeouts",
         duration="3s",
         writers={"rate": "30/s", "max_in_flight": 16, "client": "fast", "timeout": "150ms"},
-        workloads=[{"kind": "profile", "weight": 1, "keys": 6}],
-        chaos=[{"at": "0s", "for": "2s", "fault": "region_latency", "region": "us-east-1",
+        workloads=[{"kind": "profile", "weight": 1, "keys": 40}],
+        chaos=[{"at": "0s", "for": "1s", "fault": "region_latency", "region": "us-east-1",
                 "latency": "300ms"}],
     )  # fmt: skip
     report = tmp_path / "report"
@@ -35,4 +35,5 @@ def test_timed_out_writes_that_took_effect_leave_keys_undetermined(tmp_path: Pat
     assert proc.returncode == 2, proc.stdout + proc.stderr
     # the truth (which knows what every write replaced) agrees on the keys we could judge
     assert v["truth_mismatch"] is False, v.get("truth_diff")
-    assert v["truth"]["undetermined_keys_left_out"] == tot["undetermined_keys"]
+    assert v["truth"]["keys_left_out"] >= tot["undetermined_keys"]
+    assert v["truth"]["keys_left_out"] < v["history"]["keys"]  # the rest was compared

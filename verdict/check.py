@@ -365,12 +365,15 @@ class Checker:
 
     def _truth(self, j: KeyJudgement, key: str) -> None:
         tk = self.truth.get(key) if self.truth else None
-        if j.undetermined:  # our lost updates of the key are not counted: nothing to compare
+        if j.undetermined or j.unresolved:
+            # left out on both sides: we count no lost update on an undetermined key, and
+            # know nothing of a timed-out write nobody saw (the emulator may have applied it)
             skipped = self.truth_skipped
             skipped["keys"] += 1
             skipped["conflicts"] += int(tk.get("conflicts", 0)) if tk else 0
             skipped["lost_updates"] += _truth_lost(tk) if tk else 0
             skipped["our_conflicts"] += j.conflict_count
+            skipped["our_lost_updates"] += len(j.lost)
             return
         ours_lost = sorted(self.names[self.s.w_vid[w]] for w in j.lost)
         theirs_lost = sorted(tk.get("lost", [])) if tk else []

@@ -121,16 +121,17 @@ def truth_check(truth: dict[str, Any] | None, tot: dict[str, Any], f: Findings) 
         "lost_updates": theirs.get("lost_updates"),
         "writes": theirs.get("writes"),
     }
-    # undetermined keys (verdict.lost) are compared on neither side: we count no lost
-    # update on them, and their conflicts may miss a write whose predecessor is unknown
+    # keys the client side cannot judge as the emulator does are compared on neither side:
+    # undetermined ones (verdict.lost), and those with a timed-out write nobody saw
     skip = Counter(f.truth_keys.get("skipped") or {})
     mismatch = (
         _minus(fig["conflicts"], skip["conflicts"]) != tot["conflicts"] - skip["our_conflicts"]
-        or _minus(fig["lost_updates"], skip["lost_updates"]) != tot["lost_updates"]
+        or _minus(fig["lost_updates"], skip["lost_updates"])
+        != tot["lost_updates"] - skip["our_lost_updates"]
     )
     out: dict[str, Any] = {"truth": fig, "truth_mismatch": mismatch}
     if skip["keys"]:
-        out["truth"]["undetermined_keys_left_out"] = skip["keys"]
+        out["truth"]["keys_left_out"] = skip["keys"]
     if mismatch or f.truth_keys.get("differing"):
         out["truth_diff"] = {
             "verdict": {"conflicts": tot["conflicts"], "lost_updates": tot["lost_updates"]},

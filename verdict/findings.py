@@ -120,8 +120,9 @@ class KeyFindings:
     stale_examples: list[tuple[int, float, Any]] = field(default_factory=list)
     truth_differing: int = 0
     truth_examples: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
-    #: undetermined keys left out of the truth comparison: their count, the truth's figures
-    #: on them (conflicts, lost_updates) and our conflicts on them (our_conflicts)
+    #: keys left out of the truth comparison (undetermined, or with a timed-out write never
+    #: seen): their count, the truth's figures on them (conflicts, lost_updates) and ours
+    #: (our_conflicts, our_lost_updates)
     truth_skipped: Counter[str] = field(default_factory=Counter)
 
     @classmethod
