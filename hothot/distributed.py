@@ -18,6 +18,7 @@ from rich.console import Console
 
 from hothot.campaign import Campaign
 from hothot.channel import BroadcastConditions, HistoryReceiver, WorkerTally
+from hothot.report_files import write_report_file
 from hothot.runner import CampaignRun
 from hothot.target import Target, stop_processes
 from loadgen.arrivals import ArrivalCounter, schedule
@@ -259,7 +260,7 @@ class DistributedEngine:
 
     def save(self, report_dir: Path) -> None:
         data = self.receiver.workers_file(self._lost)
-        (report_dir / WORKERS_FILE).write_bytes(orjson.dumps(data, option=orjson.OPT_INDENT_2))
+        write_report_file(report_dir / WORKERS_FILE, orjson.dumps(data, option=orjson.OPT_INDENT_2))
 
     def close(self) -> None:
         self.probes.stop()

@@ -4,7 +4,9 @@ reasons to end the load before its time (every worker lost, every call failing, 
 
 from __future__ import annotations
 
+import contextlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,6 +20,7 @@ from hothot.campaign import Campaign
 from hothot.earlystop import AllFailing
 from hothot.interruption import Interruption
 from hothot.progress import RunProgress, snapshot
+from hothot.report_files import unwritable as refused_write
 from loadgen.engine import LoadEngine
 from loadgen.tally import load_document
 from verdict.report_dir import LOAD_FILE
@@ -39,6 +42,8 @@ class LoadWatch:
     aborted: str | None = None
     #: why the load ended early, whatever the cause
     stopped_early: str | None = None
+    #: why the report directory stopped taking writes (CampaignRun.unwritable), or None
+    unwritable: Callable[[], str | None] | None = None
 
     def save(self, elapsed: float, *, complete: bool) -> None:
         """load.json: what the load requested and delivered in its `elapsed` seconds
@@ -54,8 +59,14 @@ class LoadWatch:
         document["aborted"] = self.aborted
         path = self.report_dir / LOAD_FILE
         partial = path.with_suffix(".tmp")
-        partial.write_bytes(orjson.dumps(document, option=orjson.OPT_INDENT_2))
-        partial.replace(path)
+        try:
+            partial.write_bytes(orjson.dumps(document, option=orjson.OPT_INDENT_2))
+            partial.replace(path)
+        except OSError as exc:  # a full or read-only disk: the shards say so too
+            with contextlib.suppress(OSError):
+                partial.unlink(missing_ok=True)
+            if complete:
+                raise refused_write(self.report_dir, exc) from None
 
     def _broken_budget(self) -> str | None:
         """An abort_on_fail budget that can no longer hold: the load stops (then heal, final
@@ -81,7 +92,12 @@ class LoadWatch:
                 )
                 if elapsed >= duration:
                     break
-                reason = engine.exhausted() or self._broken_budget() or all_failing.check(live)
+                reason = (
+                    engine.exhausted()
+                    or self._broken_budget()
+                    or all_failing.check(live)
+                    or (self.unwritable() if self.unwritable is not None else None)
+                )
                 if reason:
                     self.stopped_early = reason
                     self.console.print(f"[red]{escape(reason)}[/red]")

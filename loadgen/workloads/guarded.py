@@ -24,7 +24,7 @@ class Guarded(Workload):
 
     class Options(BaseModel):
         model_config = ConfigDict(extra="forbid")
-        max_attempts: int = Field(3, ge=1)
+        max_attempts: int = Field(3, ge=1, le=100)
 
     def most_calls(self) -> tuple[int, int] | None:
         """A read and a write per attempt."""
