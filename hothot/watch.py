@@ -20,7 +20,7 @@ from hothot.campaign import Campaign
 from hothot.earlystop import AllFailing
 from hothot.interruption import Interruption
 from hothot.progress import RunProgress, snapshot
-from hothot.report_files import unwritable
+from hothot.report_files import unwritable as refused_write
 from loadgen.engine import LoadEngine
 from loadgen.tally import load_document
 from verdict.report_dir import LOAD_FILE
@@ -36,14 +36,14 @@ class LoadWatch:
     console: Console
     interruption: Interruption
     report_dir: Path
-    #: the run's live budget figures (abort_on_fail reads them)
+    #: the abort_on_fail budgets (None: none asked for)
     live: LiveFigures | None = None
-    #: why the report directory refuses writes (a full or read-only disk), else None
-    unwritable: Callable[[], str | None] = lambda: None
     #: why an abort_on_fail budget stopped the load
     aborted: str | None = None
     #: why the load ended early, whatever the cause
     stopped_early: str | None = None
+    #: why the report directory stopped taking writes (CampaignRun.unwritable), or None
+    unwritable: Callable[[], str | None] | None = None
 
     def save(self, elapsed: float, *, complete: bool) -> None:
         """load.json: what the load requested and delivered in its `elapsed` seconds
@@ -62,10 +62,11 @@ class LoadWatch:
         try:
             partial.write_bytes(orjson.dumps(document, option=orjson.OPT_INDENT_2))
             partial.replace(path)
-        except OSError as exc:  # a full or read-only disk: exit 2 once healed, one line
+        except OSError as exc:  # a full or read-only disk: the shards say so too
             with contextlib.suppress(OSError):
                 partial.unlink(missing_ok=True)
-            raise unwritable(self.report_dir, OSError(exc.errno, exc.strerror, str(path))) from None
+            if complete:
+                raise refused_write(self.report_dir, exc) from None
 
     def _broken_budget(self) -> str | None:
         """An abort_on_fail budget that can no longer hold: the load stops (then heal, final
@@ -93,9 +94,9 @@ class LoadWatch:
                     break
                 reason = (
                     engine.exhausted()
-                    or self.unwritable()
                     or self._broken_budget()
                     or all_failing.check(live)
+                    or (self.unwritable() if self.unwritable is not None else None)
                 )
                 if reason:
                     self.stopped_early = reason

@@ -122,7 +122,7 @@ class OpenLoad:
             if not free:
                 self.tally.arrival(region, workload.name, False, late)
                 continue
-            slot = free.popleft()
+            slot = free.pop()  # the slot freed last: stores of idle slots are never made
             self.tally.arrival(region, workload.name, True, late)
             self.tally.in_flight(region, self.slots - len(free))
             self._operations.spawn(self._run, region, slot, arrival)

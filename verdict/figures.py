@@ -63,6 +63,7 @@ def workload_rows(f: Findings) -> dict[str, dict[str, Any]]:
                     cell["failed_by_error"] = top_errors(cell["failed_by_error"])
         row["divergent_keys"] = f.divergent.get(wl, 0)
         row["unjudged_keys"] = f.unjudged.get(wl, 0)
+        row["undetermined_keys"] = f.undetermined.get(wl, 0)
         if name in f.values:
             row["value_check"] = f.values[name]
         _rates(row)
@@ -78,6 +79,7 @@ def totals(rows: dict[str, dict[str, Any]]) -> dict[str, Any]:
         "reads",
         "divergent_keys",
         "unjudged_keys",
+        "undetermined_keys",
         *COUNT_FIELDS,
     )
     errors: Counter[str] = Counter()
@@ -105,6 +107,10 @@ def top_errors(errors: Counter[str]) -> dict[str, int]:
     return out
 
 
+def _minus(a: int | None, b: int) -> int | None:
+    return None if a is None else a - b
+
+
 def truth_check(truth: dict[str, Any] | None, tot: dict[str, Any], f: Findings) -> dict[str, Any]:
     """The emulator's ground truth beside ours; `truth_mismatch` is loud on purpose."""
     if truth is None:
@@ -115,8 +121,17 @@ def truth_check(truth: dict[str, Any] | None, tot: dict[str, Any], f: Findings) 
         "lost_updates": theirs.get("lost_updates"),
         "writes": theirs.get("writes"),
     }
-    mismatch = fig["conflicts"] != tot["conflicts"] or fig["lost_updates"] != tot["lost_updates"]
+    # keys the client side cannot judge as the emulator does are compared on neither side:
+    # undetermined ones (verdict.lost), and those with a timed-out write nobody saw
+    skip = Counter(f.truth_keys.get("skipped") or {})
+    mismatch = (
+        _minus(fig["conflicts"], skip["conflicts"]) != tot["conflicts"] - skip["our_conflicts"]
+        or _minus(fig["lost_updates"], skip["lost_updates"])
+        != tot["lost_updates"] - skip["our_lost_updates"]
+    )
     out: dict[str, Any] = {"truth": fig, "truth_mismatch": mismatch}
+    if skip["keys"]:
+        out["truth"]["keys_left_out"] = skip["keys"]
     if mismatch or f.truth_keys.get("differing"):
         out["truth_diff"] = {
             "verdict": {"conflicts": tot["conflicts"], "lost_updates": tot["lost_updates"]},

@@ -20,6 +20,9 @@ from verdict.latency import Latencies
 DELETE = 1
 UNKNOWN = 2  # outcome unknown (timeout): counted only once its vid is seen
 ATTR_LEVEL = 4  # an attribute-level write: judged per attribute
+#: an unknown-outcome write whose record names no pred (no answer told what it replaced):
+#: its pred -1 is not "the item was absent" (verdict.lost: undetermined keys)
+PRED_UNKNOWN = 8
 
 #: workload kinds whose writes carry a value the checker verifies against the final read
 VALUE_KINDS = frozenset({"counter", "cart"})

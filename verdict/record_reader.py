@@ -29,6 +29,7 @@ from verdict.graph import (
     EVIDENCE_KINDS,
     MIXED_FINAL,
     NO_FINAL,
+    PRED_UNKNOWN,
     UNKNOWN,
     FinalRead,
     VersionStore,
@@ -189,7 +190,7 @@ class RecordIngester:
             if outcome == "ok":
                 flags, kind = 0, 0
             elif outcome == "unknown":
-                flags, kind = UNKNOWN, 1
+                flags, kind = UNKNOWN if "pred" in rec else UNKNOWN | PRED_UNKNOWN, 1
             else:
                 failed(rec, workload, region, code, t_inv, t_comp)
                 return

@@ -26,6 +26,7 @@ from verdict.graph import (
     EVIDENCE_KINDS,
     MIXED_FINAL,
     NO_FINAL,
+    PRED_UNKNOWN,
     UNKNOWN,
     FinalRead,
     VersionStore,
@@ -36,7 +37,7 @@ from verdict.graph import (
 #: the scanner's row roles and bits (verdict/_scan.c exports them; mirrored here so this
 #: module imports without the extension)
 ROLE_WRITE, ROLE_FAILED, ROLE_READ, ROLE_FINAL, ROLE_PROBE = 1, 2, 3, 4, 5
-B_FINAL, B_CONSISTENT, B_HARNESS, B_ATTRS = 1, 8, 16, 256
+B_FINAL, B_CONSISTENT, B_HARNESS, B_ATTRS, B_PRED_NAMED = 1, 8, 16, 256, 512
 _DELETE, _UNKNOWN = 2, 1  # op and outcome codes
 #: a block's columns by name, and row(i) -> the record of its i-th line (decoded when asked)
 Columns = dict[str, np.ndarray]
@@ -173,7 +174,9 @@ class StoreBuilder:
         number = np.arange(self.writes, self.writes + nw, dtype=np.int32)
         workload = c["workload"][w]
         flags = np.where(c["op"][w] == _DELETE, DELETE, 0)
-        flags |= np.where(c["outcome"][w] == _UNKNOWN, UNKNOWN, 0)
+        unknown = c["outcome"][w] == _UNKNOWN
+        flags |= np.where(unknown, UNKNOWN, 0)
+        flags |= np.where(unknown & ((c["bits"][w] & B_PRED_NAMED) == 0), PRED_UNKNOWN, 0)
         k = c["key"][w]
         order = np.argsort(k, kind="stable")
         ks, ws = k[order], number[order]

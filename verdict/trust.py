@@ -89,6 +89,22 @@ def unjudged_keys(c: Context) -> Iterator[Reason]:
 
 
 @rule
+def undetermined_keys(c: Context) -> Iterator[Reason]:
+    """A write of unknown outcome (a timeout) that happened records no predecessor: when a
+    key's final version descends from one, what came before it cannot be told lost or kept.
+    Counting those writes lost would fail a budget on updates that were never lost."""
+    undetermined = int((c.data.get("totals") or {}).get("undetermined_keys", 0))
+    if undetermined:
+        keys = (c.data.get("history") or {}).get("keys", undetermined)
+        yield Reason(
+            "undetermined_keys",
+            f"{undetermined} of {keys} keys descend from a write of unknown outcome (a timeout"
+            " that took effect) whose predecessor no answer told, so their lost updates cannot"
+            " be counted (none is); the emulator's truth leaves them out too",
+        )
+
+
+@rule
 def load_not_delivered(c: Context) -> Iterator[Reason]:
     """The open model's promise: the requested rate reached the target."""
     for region, figures in sorted(((c.data.get("load") or {}).get("regions") or {}).items()):
