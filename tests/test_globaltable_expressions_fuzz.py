@@ -15,9 +15,7 @@ from hypothesis import strategies as st
 
 from globaltable.expressions import Condition, ExpressionError, KeyCondition, Projection, Update
 from globaltable.items import ItemError, validate_item, validate_value
-from tests.test_globaltable_expressions_condition import CASES
-from tests.test_globaltable_expressions_fixtures import ITEM, VALUES
-from tests.test_globaltable_expressions_update import V as UPDATE_VALUES
+from tests.expression_fixtures import CONDITION_CASES, ITEM, UPDATE_VALUES, VALUES
 
 TOKENS = [
     "a",
@@ -86,7 +84,7 @@ TOKENS = [
     "\t",
     "\n",
 ]
-VALID = [expr for expr, _ in CASES] + [
+VALID = [expr for expr, _ in CONDITION_CASES] + [
     "SET n = n + :one, title = :s REMOVE m.b ADD tags :tags",
     "SET l = list_append(if_not_exists(l, :list), :list) DELETE tags :tags",
     "REMOVE l[1], l[0], #n",
