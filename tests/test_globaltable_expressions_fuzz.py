@@ -10,11 +10,11 @@ import contextlib
 import re
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from globaltable.expressions import Condition, ExpressionError, KeyCondition, Projection, Update
-from globaltable.items import ItemError, validate_item, validate_value
+from globaltable.items import ItemError, ItemSerializationError, validate_item, validate_value
 from tests.expression_fixtures import CONDITION_CASES, ITEM, UPDATE_VALUES, VALUES
 
 TOKENS = [
@@ -203,23 +203,31 @@ def use(parsed: Condition | Update | KeyCondition, names: dict, values: dict) ->
 @pytest.mark.timeout(120)
 @settings(max_examples=400)
 @given(st.sampled_from(VALID), wire_ish)
+@example("SET n = n + :one, title = :s REMOVE m.b ADD tags :tags", {"SS": None})  # found by it
 def test_malformed_values_are_expression_errors(expression: str, value: object) -> None:
     """A value the expression uses that is no valid AttributeValue is refused with
-    DynamoDB's ExpressionAttributeValues error, before any evaluation; a valid one may still
-    fail on types, but only with an ExpressionError or ItemError."""
+    DynamoDB's ExpressionAttributeValues error, before any evaluation, or, when its JSON is of
+    the wrong type (`{"SS": null}`), with the SerializationException DynamoDB's deserializer
+    raises first; a valid one may still fail on types, but only with an ExpressionError or
+    ItemError."""
     names, values = placeholders(expression)
     values = dict.fromkeys(values, value)
+    refused: type[Exception] | None = None
     try:
         validate_value(value, ":v")
-        malformed = False
+    except ItemSerializationError:
+        refused = ItemSerializationError
     except ItemError:
-        malformed = True
+        refused = ExpressionError
     for parse in (Condition, Update, KeyCondition):
         try:
             parsed = parse(expression)
         except ExpressionError:
             continue
-        if malformed and parsed.values_used:
+        if refused is ItemSerializationError and parsed.values_used:
+            with pytest.raises(ItemSerializationError):
+                use(parsed, names, values)
+        elif refused is ExpressionError and parsed.values_used:
             with pytest.raises(ExpressionError, match="ExpressionAttributeValues contains invalid"):
                 use(parsed, names, values)
         else:
