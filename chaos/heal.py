@@ -17,7 +17,8 @@ from typing import Any
 
 import orjson
 
-from chaos.faults import FAULTS, FaultSpec
+from chaos.fault_base import FaultSpec
+from chaos.faults import FAULTS
 from chaos.injectors import INJECTORS, Injector
 from chaos.injectors.base import FaultGone
 from chaos.timeline import STATE_FILE, write_state

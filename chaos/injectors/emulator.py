@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 
-from chaos.faults import FaultSpec
+from chaos.fault_base import FaultSpec
 from chaos.injectors.base import FaultGone, Handle, Injector
 from globaltable.control import ControlClient, ControlError
 
