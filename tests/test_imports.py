@@ -89,15 +89,13 @@ def _modules_of(name: str) -> str | None:
 
 
 #: import cycles known and left to the part's owners; strict: fixing one fails until removed
-KNOWN_CYCLES = {
-    "loadgen": "loadgen.spec resolves a workload kind from loadgen.workloads, which imports it",
-}
+KNOWN_CYCLES: dict[str, str] = {}
 
 
 @pytest.mark.parametrize(
     "part",
     [pytest.param(p, marks=pytest.mark.xfail(reason=KNOWN_CYCLES[p], strict=True))
-     if p in KNOWN_CYCLES else p for p in PARTS if p != "hothot"],
+     if p in KNOWN_CYCLES else p for p in PARTS],
 )  # fmt: skip
 def test_no_two_modules_of_a_part_import_each_other(part: str) -> None:
     edges = {
