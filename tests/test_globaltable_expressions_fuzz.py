@@ -206,28 +206,29 @@ def use(parsed: Condition | Update | KeyCondition, names: dict, values: dict) ->
 @example("SET n = n + :one, title = :s REMOVE m.b ADD tags :tags", {"SS": None})  # found by it
 def test_malformed_values_are_expression_errors(expression: str, value: object) -> None:
     """A value the expression uses that is no valid AttributeValue is refused with
-    DynamoDB's ExpressionAttributeValues error, before any evaluation, or, when its JSON is of
-    the wrong type (`{"SS": null}`), with the SerializationException DynamoDB's deserializer
-    raises first; a valid one may still fail on types, but only with an ExpressionError or
-    ItemError."""
+    DynamoDB's ExpressionAttributeValues error before any evaluation (a JSON type its
+    deserializer refuses, `{"S": null}`, with its SerializationException); a valid one may still
+    fail on types, but only with an ExpressionError or ItemError."""
     names, values = placeholders(expression)
     values = dict.fromkeys(values, value)
-    refused: type[Exception] | None = None
     try:
         validate_value(value, ":v")
-    except ItemSerializationError:
-        refused = ItemSerializationError
+        malformed = False
+        mistyped = False
+    except ItemSerializationError:  # a JSON type the deserializer refuses: SerializationException
+        malformed = mistyped = True
     except ItemError:
-        refused = ExpressionError
+        malformed = True
+        mistyped = False
     for parse in (Condition, Update, KeyCondition):
         try:
             parsed = parse(expression)
         except ExpressionError:
             continue
-        if refused is ItemSerializationError and parsed.values_used:
+        if mistyped and parsed.values_used:
             with pytest.raises(ItemSerializationError):
                 use(parsed, names, values)
-        elif refused is ExpressionError and parsed.values_used:
+        elif malformed and parsed.values_used:
             with pytest.raises(ExpressionError, match="ExpressionAttributeValues contains invalid"):
                 use(parsed, names, values)
         else:
