@@ -20,6 +20,8 @@ MAX_OFFSET_S = 3600.0
 MAX_DELAY_S = 600.0
 MAX_LATENCY_S = 60.0
 MAX_DRIFT_PPM = 100_000.0
+#: a clock strobing faster than this is noise, not a clock (and the emulator's own minimum)
+MIN_STROBE_S = 0.001
 
 
 class ClientConditions(Protocol):

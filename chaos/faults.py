@@ -21,6 +21,7 @@ from chaos.fault_base import (
     MAX_LATENCY_S,
     MAX_OFFSET_S,
     MAX_WINDOW_S,
+    MIN_STROBE_S,
     ClientConditions,
     FaultSpec,
     Problem,
@@ -55,10 +56,10 @@ class ClockSkew(FaultSpec):
 
     def problems(self, regions: list[str]) -> list[Problem]:
         out = limit("offset", self.offset, -MAX_OFFSET_S, MAX_OFFSET_S, "clock offset")
-        if abs(self.drift_ppm) > MAX_DRIFT_PPM:
+        if not abs(self.drift_ppm) <= MAX_DRIFT_PPM:  # nan too
             out.append(("drift_ppm", f"{self.drift_ppm:g} ppm exceeds ±{MAX_DRIFT_PPM:g} ppm"))
-        if self.strobe is not None and not 0 < self.strobe <= MAX_WINDOW_S:
-            out.append(("strobe", f"strobe period must be positive, got {self.strobe:g}s"))
+        if self.strobe is not None and not MIN_STROBE_S <= self.strobe <= MAX_WINDOW_S:
+            out.append(("strobe", f"strobe period must be within 1ms..24h, got {self.strobe:g}s"))
         return out
 
     def placement_problems(
