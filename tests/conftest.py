@@ -14,6 +14,7 @@ pytest_plugins = [
     "tests.globaltable_fixtures",  # emulator, fast_emu, east_ddb, east_table, start_emulator
     "tests.chaos_fixtures",  # chaos_emulator, clean_emulator, stubbed_fis
     "tests.verdict_fixtures",  # history
+    "tests.disk_fixtures",  # small_disk
 ]
 
 # A shared 2-core machine: timing-based health checks and deadlines only add flakiness.
