@@ -153,10 +153,11 @@ def delete_item(gt: GlobalTable, region: str, req: dict[str, Any]) -> Answer:
 
 
 def _returned(
-    rv: str, old: dict[str, Any] | None, new: dict[str, Any], targets: Any, landed: Any
+    rv: str, old: dict[str, Any] | None, new: dict[str, Any], targets: Any
 ) -> dict[str, Any] | None:
     """UpdateItem's `Attributes` for ReturnValues `rv` (None for NONE): UPDATED_* return just
-    the updated paths, nested ones included, as DynamoDB does."""
+    the updated paths, nested ones included, as DynamoDB does. They project the paths as
+    written: `SET l[100] = :v` appends to a shorter list, and DynamoDB returns nothing for it."""
     if rv == "NONE":
         return None
     if rv == "ALL_OLD":
@@ -165,7 +166,7 @@ def _returned(
         return new
     if rv == "UPDATED_OLD":
         return {} if old is None else project_paths(old, targets)
-    return project_paths(new, [*targets, *landed])
+    return project_paths(new, targets)
 
 
 def update_item(gt: GlobalTable, region: str, req: dict[str, Any]) -> Answer:
@@ -187,25 +188,29 @@ def plan_update(table: Table, req: dict[str, Any], opts: WriteOptions, rcc: str)
     def prepare(old: Entry | None) -> Prepared:
         old_item = _judge(old, opts, True)
         base = old_item if old_item is not None else dict(raw_key)
-        new, targets, landed = base, [], []
-        if upd is not None:
-            new, targets, landed = _apply(upd, base, opts)
+        new, targets = base, []
+        skip = old_item is None and upd is not None and upd.removes_only
+        if skip:
+            if not isinstance(upd, legacy.AttributeUpdates):
+                upd.validate(opts.names, opts.values)
+        elif upd is not None:
+            new, targets = _apply(upd, base, opts)
         table.check_item(new, updated=upd)
         size = checked_size(new)
         resp: dict[str, Any] = {}
-        attrs = _returned(opts.rv, old_item, new, targets, landed)
+        attrs = None if skip else _returned(opts.rv, old_item, new, targets)
         if attrs:
             resp["Attributes"] = attrs
         write_capacity(resp, table, old, old_item, new, size, rcc)
-        return Prepared(new, size, resp, old_item)
+        return Prepared(new, size, resp, old_item, skip=skip)
 
     return key, prepare
 
 
-def _apply(upd: Any, base: dict[str, Any], opts: WriteOptions) -> tuple[dict, list, list]:
+def _apply(upd: Any, base: dict[str, Any], opts: WriteOptions) -> tuple[dict, list]:
     if isinstance(upd, legacy.AttributeUpdates):
         new, _ = upd.apply(base)
-        return new, upd.targets, []
+        return new, upd.targets
     return upd.apply_paths(base, opts.names, opts.values)
 
 

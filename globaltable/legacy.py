@@ -329,6 +329,8 @@ class AttributeUpdates:
     def __init__(self, actions: list[tuple[str, str, dict[str, Any] | None]]) -> None:
         self.actions = actions
         self.targets = [(name,) for name, _, _ in actions]
+        # only DELETEs: a missing item stays missing (an empty AttributeUpdates creates it)
+        self.removes_only = bool(actions) and all(a == "DELETE" for _, a, _ in actions)
 
     def top_names(self, names: Any = None) -> set[str]:
         return {name for name, _, _ in self.actions}
