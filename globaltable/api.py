@@ -158,7 +158,7 @@ def run(
             req = orjson.loads(body) if body else {}
         except orjson.JSONDecodeError as exc:
             raise DynamoError(
-                "SerializationException", f"Request body is not valid JSON: {exc}"
+                "SerializationException", f"Request body is not valid JSON: {exc.msg} at {exc.pos}"
             ) from None
         if type(req) is not dict:
             raise DynamoError("SerializationException", "Request body must be a JSON object")

@@ -19,6 +19,14 @@ Response = tuple[int, bytes, bytes]
 Handler = Callable[[bytes, bytes, dict[bytes, bytes], bytes], "Response | Awaitable[Response]"]
 
 _REASONS = {s.value: s.phrase.encode() for s in HTTPStatus}
+#: DynamoDB's limit on a request body; a longer one is read to its end, dropped, answered 413
+MAX_BODY = 16 * 1024 * 1024
+TOO_LARGE: Response = (
+    413,
+    b"application/x-amz-json-1.0",
+    b'{"__type":"com.amazon.coral.service#RequestEntityTooLargeException",'
+    b'"message":"Request entity too large: the body exceeds 16 MB (16777216 bytes)"}',
+)
 _request_ids = count(1)
 
 
@@ -76,6 +84,7 @@ class HttpProtocol(asyncio.Protocol):
         self.url = b""
         self.headers: dict[bytes, bytes] = {}
         self.body: list[bytes] = []
+        self.size = 0
         self.pending: deque[Any] = deque()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -105,6 +114,10 @@ class HttpProtocol(asyncio.Protocol):
             self.headers[name] = value
 
     def on_body(self, body: bytes) -> None:
+        self.size += len(body)
+        if self.size > MAX_BODY:
+            self.body = []  # never held past the limit, chunked or not
+            return
         self.body.append(body)
 
     def on_message_complete(self) -> None:
@@ -112,12 +125,15 @@ class HttpProtocol(asyncio.Protocol):
         method = self.parser.get_method()
         chunks = self.body
         body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-        url, headers = self.url, self.headers
-        self.url, self.headers, self.body = b"", {}, []
-        try:
-            result = self.handler(method, url, headers, body)
-        except Exception as exc:  # a handler bug must not kill the connection loop
-            result = (500, b"text/plain", f"internal error: {exc}".encode())
+        url, headers, size = self.url, self.headers, self.size
+        self.url, self.headers, self.body, self.size = b"", {}, [], 0
+        if size > MAX_BODY:
+            result: Any = TOO_LARGE
+        else:
+            try:
+                result = self.handler(method, url, headers, body)
+            except Exception as exc:  # a handler bug must not kill the connection loop
+                result = (500, b"text/plain", f"internal error: {exc}".encode())
         if type(result) is not tuple:
             task = asyncio.ensure_future(result)
             task.add_done_callback(self._flush)

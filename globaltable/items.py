@@ -157,7 +157,15 @@ def decode_binary(data: Any) -> bytes:
     try:
         return base64.b64decode(data, validate=True)
     except (binascii.Error, ValueError):
-        raise ItemError("Base64 decoding failed for a binary value") from None
+        # the deserializer refuses it, as it refuses a wrong JSON type (DynamoDB's words)
+        if len(data) % 4:
+            raise ItemSerializationError(
+                f"'{data[:64]}' can not be converted to a Blob: Base64 encoded length is "
+                f"expected a multiple of 4 bytes but found: {len(data)}"
+            ) from None
+        raise ItemSerializationError(
+            f"'{data[:64]}' can not be converted to a Blob: Invalid Base64 character"
+        ) from None
 
 
 def _utf8_len(text: str) -> int:

@@ -27,8 +27,54 @@ def attribute_types(req: dict[str, Any]) -> dict[str, str]:
                 f"'attributeDefinitions.{i + 1}.member.attributeType' failed to satisfy "
                 "constraint: Member must satisfy enum value set: [B, N, S]"
             )
+        if d["AttributeName"] in types:
+            raise validation(
+                f"{_INVALID}Duplicate AttributeName in AttributeDefinitions: {d['AttributeName']}"
+            )
         types[d["AttributeName"]] = d["AttributeType"]
     return types
+
+
+TABLE_CLASSES = ("STANDARD", "STANDARD_INFREQUENT_ACCESS")
+
+
+def storage_settings(req: dict[str, Any]) -> dict[str, Any]:
+    """`SSESpecification` and `TableClass` of CreateTable/UpdateTable, checked: they change
+    nothing here, DescribeTable reports them (tools such as Terraform read them back)."""
+    out: dict[str, Any] = {}
+    sse = field(req, "SSESpecification", dict)
+    if sse is not None:
+        if sse.get("SSEType", "KMS") != "KMS":
+            raise validation(
+                f"1 validation error detected: Value '{sse.get('SSEType')}' at "
+                "'sSESpecification.sSEType' failed to satisfy constraint: Member must satisfy "
+                "enum value set: [AES256, KMS]"
+            )
+        out["SSE"] = bool(sse.get("Enabled"))
+        out["KMSMasterKeyId"] = sse.get("KMSMasterKeyId")
+    table_class = field(req, "TableClass", str)
+    if table_class is not None:
+        if table_class not in TABLE_CLASSES:
+            raise validation(
+                f"1 validation error detected: Value '{table_class}' at 'tableClass' failed to "
+                "satisfy constraint: Member must satisfy enum value set: "
+                "[STANDARD, STANDARD_INFREQUENT_ACCESS]"
+            )
+        out["TableClass"] = table_class
+    return out
+
+
+def describe_storage(definition: dict[str, Any], region: str, table_id: str) -> dict[str, Any]:
+    """DescribeTable's `SSEDescription` (a KMS key when encryption with KMS was asked for) and
+    `TableClassSummary` (when a class was set)."""
+    out: dict[str, Any] = {}
+    if definition.get("SSE"):
+        key = definition.get("KMSMasterKeyId") or table_id
+        arn = key if key.startswith("arn:") else f"arn:aws:kms:{region}:000000000000:key/{key}"
+        out["SSEDescription"] = {"Status": "ENABLED", "SSEType": "KMS", "KMSMasterKeyArn": arn}
+    if definition.get("TableClass"):
+        out["TableClassSummary"] = {"TableClass": definition["TableClass"]}
+    return out
 
 
 def key_schema(

@@ -16,7 +16,13 @@ from globaltable.replicas import add_replica, check_replica_update, remove_repli
 from globaltable.request import check_name, field, table_of
 from globaltable.streams import apply_spec, stream_spec
 from globaltable.table import Table
-from globaltable.tabledefs import BILLING_MODES, check_projected, index_spec, throughput
+from globaltable.tabledefs import (
+    BILLING_MODES,
+    check_projected,
+    index_spec,
+    storage_settings,
+    throughput,
+)
 from globaltable.tableops import describe
 
 _INVALID = "One or more parameter values were invalid: "
@@ -48,7 +54,9 @@ def update_table(gt: GlobalTable, region: str, req: dict[str, Any]) -> dict[str,
     for action, target in replica_updates:
         check_replica_update(gt, table, action, target)
     protect = field(req, "DeletionProtectionEnabled", bool)
+    storage = storage_settings(req)
     apply_spec(table, stream, creating=False)
+    table.definition.update(storage)
     apply_billing()
     if protect is not None:
         table.definition["DeletionProtectionEnabled"] = protect

@@ -89,7 +89,11 @@ def create_tags(req: dict[str, Any]) -> dict[str, str] | None:
     return tags
 
 
-def tag_resource(gt: GlobalTable, region: str, req: dict[str, Any]) -> dict[str, Any]:
+#: TagResource and UntagResource answer with an empty body, as DynamoDB does
+EMPTY = b""
+
+
+def tag_resource(gt: GlobalTable, region: str, req: dict[str, Any]) -> bytes:
     table = _table(gt, region, req, "TagResource")
     new = tag_list(req.get("Tags"))
     if not new:
@@ -97,10 +101,10 @@ def tag_resource(gt: GlobalTable, region: str, req: dict[str, Any]) -> dict[str,
     merged = {**table.tags.get(region, {}), **new}
     _check_count(merged)
     table.tags[region] = merged
-    return {}
+    return EMPTY
 
 
-def untag_resource(gt: GlobalTable, region: str, req: dict[str, Any]) -> dict[str, Any]:
+def untag_resource(gt: GlobalTable, region: str, req: dict[str, Any]) -> bytes:
     table = _table(gt, region, req, "UntagResource")
     keys = req.get("TagKeys")
     if not isinstance(keys, list):
@@ -114,7 +118,7 @@ def untag_resource(gt: GlobalTable, region: str, req: dict[str, Any]) -> dict[st
     for key in keys:
         if isinstance(key, str):
             tags.pop(key, None)
-    return {}
+    return EMPTY
 
 
 def list_tags_of_resource(gt: GlobalTable, region: str, req: dict[str, Any]) -> dict[str, Any]:
