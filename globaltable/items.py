@@ -16,6 +16,7 @@ from functools import lru_cache
 from typing import Any
 
 MAX_ITEM_BYTES = 400 * 1024
+MAX_NAME_BYTES = 65535  # an attribute name (DynamoDB refuses 64 KB itself)
 MAX_NESTING = 32
 MAX_DIGITS = 38
 SCALAR_TYPES = frozenset({"S", "N", "B", "BOOL", "NULL"})
@@ -92,6 +93,11 @@ def significant_digits(value: Decimal) -> int:
     return end - start
 
 
+OVERFLOW = (
+    "Number overflow. Attempting to store a number with magnitude larger than supported range"
+)
+
+
 def check_number(value: Decimal) -> None:
     """Raise NumberError unless DynamoDB can store `value` exactly."""
     if not value:
@@ -100,9 +106,7 @@ def check_number(value: Decimal) -> None:
         raise NumberError("Attempting to store more than 38 significant digits in a Number")
     exponent = value.adjusted()
     if exponent > 125:
-        raise NumberError(
-            "Number overflow. Attempting to store a number with magnitude larger than supported range"
-        )
+        raise NumberError(OVERFLOW)
     if exponent < -130:
         raise NumberError(
             "Number underflow. Attempting to store a number with magnitude smaller than supported range"
@@ -319,7 +323,25 @@ def validated_size(item: dict[str, Any]) -> int:
                     continue
         validate_value(value, name)
         size += value_size(value)
+    if size > MAX_NAME_BYTES:  # only then can a name be too long: small items pay nothing
+        _check_long_names(item)
     return size
+
+
+def name_fault(name: str) -> str | None:
+    """What is wrong with an attribute name (empty, or over 65,535 UTF-8 bytes), or None."""
+    if not name:
+        return "Empty attribute name"
+    if len(name) > MAX_NAME_BYTES // 4 and len(name.encode("utf-8")) > MAX_NAME_BYTES:
+        return f"Attribute name is too large, must be less than {MAX_NAME_BYTES + 1} bytes"
+    return None
+
+
+def _check_long_names(item: dict[str, Any]) -> None:
+    for name in item:
+        fault = name_fault(name)
+        if fault is not None:
+            raise ItemError(f"One or more parameter values were invalid: {fault}", name[:32])
 
 
 def validate_item(item: Any) -> None:

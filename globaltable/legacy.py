@@ -15,7 +15,13 @@ from typing import Any
 from globaltable.errors import validation
 from globaltable.expressions import values as semantics
 from globaltable.expressions.update import add_value, delete_value
-from globaltable.items import ItemError, ItemSerializationError, validate_value
+from globaltable.items import (
+    ALL_TYPES,
+    ItemError,
+    ItemSerializationError,
+    name_fault,
+    validate_value,
+)
 
 #: how many values each ComparisonOperator takes (None: one or more)
 ARGUMENTS: dict[str, int | None] = {
@@ -36,8 +42,10 @@ ARGUMENTS: dict[str, int | None] = {
 _SCALAR = ("S", "N", "B")
 #: value types each operator accepts (API reference, `Condition.ComparisonOperator`)
 VALUE_TYPES = {
-    "EQ": (*_SCALAR, "SS", "NS", "BS"),
-    "NE": (*_SCALAR, "SS", "NS", "BS"),
+    # the reference lists scalars and sets; DynamoDB accepts (and compares) lists, maps and
+    # booleans too, as observed (tested against DynamoDB by scylladb's test_query_filter.py)
+    "EQ": ALL_TYPES,
+    "NE": ALL_TYPES,
     "BEGINS_WITH": ("S", "B"),
 }
 KEY_OPERATORS = ("EQ", "LE", "LT", "GE", "GT", "BEGINS_WITH", "BETWEEN")
@@ -84,6 +92,12 @@ def _value(raw: Any) -> dict[str, Any]:
     except ItemError as exc:
         raise validation(str(exc).removesuffix("; attribute: ")) from None
     return raw
+
+
+def _check_name(name: str) -> None:
+    fault = name_fault(name)
+    if fault is not None:
+        raise validation(f"{_INVALID}{fault}")
 
 
 def _kind(value: dict[str, Any]) -> str:
@@ -194,6 +208,13 @@ class LegacyCondition:
         return all(test(item) for test in self.tests)
 
 
+def _lone_operator(req: dict[str, Any], field: str) -> None:
+    """ConditionalOperator joins conditions: without any (`field` missing or empty), DynamoDB
+    refuses it rather than ignore it."""
+    if req.get("ConditionalOperator") is not None:
+        raise validation(f"{_INVALID}ConditionalOperator can only be used together with {field}")
+
+
 def _joiner(req: dict[str, Any]) -> bool:
     joiner = req.get("ConditionalOperator")
     if joiner is not None and joiner not in ("AND", "OR"):
@@ -206,7 +227,8 @@ def _joiner(req: dict[str, Any]) -> bool:
 
 def expected(req: dict[str, Any]) -> LegacyCondition | None:
     """`Expected` (+ `ConditionalOperator`) of PutItem, UpdateItem, DeleteItem."""
-    if req.get("Expected") is None:
+    if req.get("Expected") is None or req["Expected"] == {}:
+        _lone_operator(req, "Expected")
         return None
     any_of = _joiner(req)
     tests = []
@@ -259,6 +281,7 @@ def _expected_test(name: str, spec: dict[str, Any]) -> Test:
 def filter_conditions(req: dict[str, Any], field: str) -> LegacyCondition | None:
     """`QueryFilter` / `ScanFilter` (+ `ConditionalOperator`)."""
     if req.get(field) is None:
+        _lone_operator(req, field)
         return None
     any_of = _joiner(req)
     tests = []
@@ -308,6 +331,7 @@ def attributes_to_get(req: dict[str, Any]) -> AttributesToGet | None:
         )
     seen: set[str] = set()
     for n in names:
+        _check_name(n)
         if n in seen:
             raise validation(f"{_INVALID}Duplicate value in attribute name: {n}")
         seen.add(n)
@@ -373,6 +397,7 @@ def attribute_updates(req: dict[str, Any]) -> AttributeUpdates | None:
         return None
     actions = []
     for name, spec in _map(req, "AttributeUpdates").items():
+        _check_name(name)
         action = spec.get("Action", "PUT")
         if action not in _ACTIONS:
             raise validation(

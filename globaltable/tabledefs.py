@@ -27,12 +27,25 @@ def attribute_types(req: dict[str, Any]) -> dict[str, str]:
                 f"'attributeDefinitions.{i + 1}.member.attributeType' failed to satisfy "
                 "constraint: Member must satisfy enum value set: [B, N, S]"
             )
+        _check_key_name(d["AttributeName"], f"attributeDefinitions.{i + 1}.member.attributeName")
         if d["AttributeName"] in types:
             raise validation(
                 f"{_INVALID}Duplicate AttributeName in AttributeDefinitions: {d['AttributeName']}"
             )
         types[d["AttributeName"]] = d["AttributeType"]
     return types
+
+
+MAX_KEY_NAME = 255  # key attribute names (the model's KeySchemaAttributeName)
+
+
+def _check_key_name(name: str, where: str) -> None:
+    if not 1 <= len(name) <= MAX_KEY_NAME:
+        bound = f"less than or equal to {MAX_KEY_NAME}" if name else "greater than or equal to 1"
+        raise validation(
+            f"1 validation error detected: Value '{name}' at '{where}' failed to satisfy "
+            f"constraint: Member must have length {bound}"
+        )
 
 
 TABLE_CLASSES = ("STANDARD", "STANDARD_INFREQUENT_ACCESS")
@@ -95,6 +108,8 @@ def key_schema(
                 "keyType' failed to satisfy constraint: Member must satisfy enum value set: [HASH, RANGE]"
             )
     names = [k["AttributeName"] for k in keys]
+    for i, n in enumerate(names):
+        _check_key_name(n, f"{where}.{i + 1}.member.attributeName")
     if any(n not in types for n in names):
         raise validation(
             f"{_INVALID}Some index key attributes are not defined in AttributeDefinitions. "

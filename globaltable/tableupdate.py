@@ -18,6 +18,7 @@ from globaltable.streams import apply_spec, stream_spec
 from globaltable.table import Table
 from globaltable.tabledefs import (
     BILLING_MODES,
+    attribute_types,
     check_projected,
     index_spec,
     storage_settings,
@@ -45,6 +46,8 @@ def update_table(gt: GlobalTable, region: str, req: dict[str, Any]) -> dict[str,
             "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, "
             "GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required"
         )
+    if req.get("AttributeDefinitions") is not None:
+        attribute_types(req)  # names, types and duplicates, before the table is looked up
     table = table_of(gt, req, region)
     gsi_updates = _gsi_updates(req)
     billing, apply_billing = _billing(table, req, gsi_updates)

@@ -19,6 +19,10 @@ Path = tuple[Element, ...]
 INVALID_FOR_UPDATE = "The document path provided in the update expression is invalid for update"
 
 
+MAX_PATH_DEPTH = 32  # DynamoDB's limit on nesting levels, the top-level attribute included
+MAX_LIST_INDEX = 2**31 - 1
+
+
 def parse_path(cursor: Cursor) -> Path:
     """Parse `name ('.' name | '[' index ']')*` at the cursor, noting placeholders used."""
     elements: list[Element] = [_parse_name(cursor)]
@@ -30,10 +34,19 @@ def parse_path(cursor: Cursor) -> Path:
             token = cursor.next()
             if token.kind != "number":
                 raise cursor.syntax_error(token)
+            if int(token.text) > MAX_LIST_INDEX:
+                raise cursor.error(
+                    f"List index is not within the allowable range; index: [{token.text}]"
+                )
             elements.append(int(token.text))
             cursor.expect("]")
         else:
-            return tuple(elements)
+            break
+    if len(elements) > MAX_PATH_DEPTH:
+        raise cursor.error(
+            f"The document path has too many nesting levels; nesting levels: {len(elements)}"
+        )
+    return tuple(elements)
 
 
 def _parse_name(cursor: Cursor) -> str:

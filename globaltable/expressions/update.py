@@ -25,7 +25,14 @@ from globaltable.expressions.paths import (
     set_path,
 )
 from globaltable.expressions.tokens import Cursor
-from globaltable.items import ItemError, check_number, format_number, parse_number
+from globaltable.items import (
+    OVERFLOW,
+    ItemError,
+    NumberError,
+    check_number,
+    format_number,
+    parse_number,
+)
 
 LABEL = "UpdateExpression"
 WRONG_TYPE = "An operand in the update expression has an incorrect data type"
@@ -174,7 +181,13 @@ def _read(expr: ValueExpr, item: dict, names: dict, values: dict) -> dict:
 
 def _arithmetic(a: Decimal, b: Decimal, op: str) -> str:
     result = _EXACT.add(a, b) if op == "+" else _EXACT.subtract(a, b)
-    check_number(result)
+    try:
+        check_number(result)
+    except NumberError as error:
+        if "significant digits" not in str(error):
+            raise
+        # a sum needing more than 38 digits (1E+50 + 1): DynamoDB words it as an overflow
+        raise NumberError(OVERFLOW) from None
     return format_number(result)
 
 
