@@ -81,6 +81,10 @@ def _gsi_updates(req: dict[str, Any]) -> list[dict[str, Any]]:
                 f"{_INVALID}One of GlobalSecondaryIndexUpdate.Update, "
                 "GlobalSecondaryIndexUpdate.Create, GlobalSecondaryIndexUpdate.Delete must not be null"
             )
+        if sum(update.get(k) is not None for k in ("Create", "Update", "Delete")) > 1:
+            raise validation(
+                f"{_INVALID}A GlobalSecondaryIndexUpdate holds only one of Create, Update, Delete"
+            )
         action = next(k for k in ("Create", "Update", "Delete") if update.get(k))
         name = update[action].get("IndexName") if isinstance(update[action], dict) else None
         if name in seen:
@@ -156,12 +160,19 @@ def _billing(
 def _plan_index(table: Table, req: dict[str, Any], update: dict[str, Any], billing: str) -> Any:
     """Validate one GSI update; returns what applies it."""
     if update.get("Create"):
-        types = {
+        defined = {
             d["AttributeName"]: d["AttributeType"] for d in table.definition["AttributeDefinitions"]
         }
-        for d in field(req, "AttributeDefinitions", list) or []:
-            if isinstance(d, dict) and isinstance(d.get("AttributeName"), str):
-                types[d["AttributeName"]] = d.get("AttributeType")  # type: ignore[assignment]
+        # the new index's keys must be defined in this request, even those the table knows
+        # (DynamoDB refuses otherwise), and with the type the table already gives them
+        types = attribute_types(req) if req.get("AttributeDefinitions") is not None else {}
+        for name, type_ in types.items():
+            if defined.get(name, type_) != type_:
+                raise validation(
+                    f"{_INVALID}Attributes cannot be redefined. Please check that your attribute "
+                    f"has the same type as previously defined. Existing type of {name}: "
+                    f"{defined[name]}, new type: {type_}"
+                )
         spec = index_spec(update["Create"], True, types, table.schema, billing)
         if spec.name in table.indexes:
             raise validation(f"Attempting to create an index which already exists: {spec.name}")

@@ -20,7 +20,10 @@ if TYPE_CHECKING:
 MAX_TAGS = 50
 _ARN = re.compile(r"arn:aws:dynamodb:([^:]+):\d+:table/([^/]{3,255})")
 _ANY_ARN = re.compile(r".+:.+:.+:.+:.+:.+/.+")
-PAGE = 10
+PAGE = MAX_TAGS  # every tag in one answer (as observed on DynamoDB: 40 tags come at once)
+#: letters, whitespace, numbers and + - = . _ : / @ (the tagging documentation's characters)
+_PATTERN = r"^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$"
+_ALLOWED = re.compile(r"[\w\s.:/=+\-@]*")
 
 
 def _table(gt: GlobalTable, region: str, req: dict[str, Any], action: str) -> Table:
@@ -66,6 +69,13 @@ def tag_list(raw: Any) -> dict[str, str]:
                 f"1 validation error detected: Value '{value}' at 'tags.{i}.member.value' failed "
                 "to satisfy constraint: Member must have length less than or equal to 256"
             )
+        for what, text in (("key", key), ("value", value)):
+            if _ALLOWED.fullmatch(text) is None:
+                raise validation(
+                    f"1 validation error detected: Value '{text}' at 'tags.{i}.member.{what}' "
+                    "failed to satisfy constraint: Member must satisfy regular expression "
+                    f"pattern: {_PATTERN}"
+                )
         if key.startswith("aws:"):
             raise validation(f"Invalid tag key: {key}: the aws: prefix is reserved")
         out[key] = value
@@ -74,9 +84,9 @@ def tag_list(raw: Any) -> dict[str, str]:
 
 def _check_count(tags: dict[str, str]) -> None:
     if len(tags) > MAX_TAGS:
-        raise DynamoError(
-            "LimitExceededException",
-            f"The number of tags on a resource cannot exceed {MAX_TAGS}: it would have {len(tags)}",
+        raise validation(
+            f"One or more parameter values were invalid: The number of tags on a resource "
+            f"cannot exceed {MAX_TAGS}: it would have {len(tags)}"
         )
 
 
