@@ -1,13 +1,10 @@
 """Other ways to read the verdict's history, measured beside the baseline on the same shards.
 
-Why this exists: `bench/verdict.py` misses its ratio target (analysis <= 2x a plain parse), and
-the verdict's reader was chosen among these. Each candidate runs in a fresh process, one thread
+Why this exists: the verdict's native reader was chosen among these (docs/performance.md). Each candidate runs in a fresh process, one thread
 (CPU seconds: the machine is shared), best of two runs; memory is the growth of max RSS over
 the first run:
 
 - `orjson`: `orjson.loads` per line (the baseline of bench/verdict.py);
-- `msgspec`: the verdict's decoder (msgspec rows per ~1 MB block), and `msgspec+intern`: the
-  same plus one dict probe per key/vid/pred (the floor of an exact reader on Python strings);
 - `native`: the verdict's native scanner (verdict._scan): parsing, checking and exact interning
   into columns in one C pass (what the verdict now reads with);
 - `pyarrow`, `polars`, `duckdb`: their NDJSON readers into columns, when installed (none is a
@@ -48,12 +45,6 @@ def run():
     if name == "orjson":
         from bench_parse import parse_only
         parse_only(root)
-    elif name == "msgspec":
-        from bench_parse import decode_only
-        decode_only(root)
-    elif name == "msgspec+intern":
-        from bench_parse import intern_floor
-        intern_floor(root)
     elif name == "native":
         from bench_parse import native_scan
         native_scan(root)
@@ -111,8 +102,7 @@ print(min(best, time.process_time() - t), grown * 1024)
 """
 
 CANDIDATES = (
-    "orjson", "msgspec", "msgspec+intern", "native", "pyarrow", "polars", "duckdb",
-    "duckdb+intern",
+    "orjson", "native", "pyarrow", "polars", "duckdb", "duckdb+intern",
 )  # fmt: skip
 
 

@@ -352,25 +352,52 @@ FAULTS: dict[str, type[FaultSpec]] = {
 
 #: Where each fault acts: fault -> placement -> the injectors that apply it, in order.
 #: Placements: "control" (emulator targets, and endpoints targets naming a control URL),
-#: "endpoints" (plain DynamoDB-compatible endpoints), "aws" (a real global table).
-#: A missing placement means the fault cannot be applied there (refused at validation).
+#: "endpoints" (plain DynamoDB-compatible endpoints), "aws" (a real global table),
+#: "pglogical" (a pglogical mesh of clusters hothot started), "pglogical_dsn" (a mesh reached
+#: through DSNs only: what SQL can do). A missing placement means the fault cannot be applied
+#: there (refused at validation).
 PLACEMENT: dict[str, dict[str, tuple[str, ...]]] = {
     "clock_skew": {
         "control": ("emulator", "client"),
         "endpoints": ("client",),
         "aws": ("client",),
+        "pglogical": ("pglogical", "client"),
     },
-    "replication_delay": {"control": ("emulator",)},
-    "partition": {"control": ("emulator",), "endpoints": ("client",), "aws": ("aws",)},
-    "region_outage": {"control": ("emulator",), "endpoints": ("client",), "aws": ("client",)},
-    "region_latency": {"control": ("emulator",), "endpoints": ("client",), "aws": ("client",)},
+    "replication_delay": {
+        "control": ("emulator",),
+        "pglogical": ("pglogical",),
+        "pglogical_dsn": ("pglogical",),
+    },
+    "partition": {
+        "control": ("emulator",),
+        "endpoints": ("client",),
+        "aws": ("aws",),
+        "pglogical": ("pglogical",),
+        "pglogical_dsn": ("pglogical",),
+    },
+    "region_outage": {
+        "control": ("emulator",),
+        "endpoints": ("client",),
+        "aws": ("client",),
+        "pglogical": ("pglogical",),
+    },
+    "region_latency": {
+        "control": ("emulator",),
+        "endpoints": ("client",),
+        "aws": ("client",),
+        "pglogical": ("client",),
+        "pglogical_dsn": ("client",),
+    },
 }
 
 
 def placement(target_kind: str, has_control: bool) -> str:
-    """The PLACEMENT column for a target: emulators and controlled endpoints act alike."""
+    """The PLACEMENT column for a target: emulators and controlled endpoints act alike; a
+    pglogical mesh is under control when hothot started its clusters."""
     if target_kind == "emulator" or (target_kind == "endpoints" and has_control):
         return "control"
+    if target_kind == "pglogical" and not has_control:
+        return "pglogical_dsn"
     return target_kind
 
 

@@ -19,7 +19,11 @@ _WHERE = {
     "control": "emulator targets and endpoints targets with a control URL",
     "endpoints": "endpoints targets",
     "aws": "aws targets",
+    "pglogical": "pglogical targets whose clusters hothot starts",
+    "pglogical_dsn": "pglogical targets given by dsn:",
 }
+#: a libfaketime jump beyond wal_sender_timeout (60 s by default) drops replication links
+MAX_PG_OFFSET_S = 30.0
 _ROLE_ARN = re.compile(r"^arn:aws[\w-]*:iam::\d{12}:role/\S+$")
 
 
@@ -110,19 +114,22 @@ def _placement(
 ) -> list[str]:
     """Refuse what the target's injectors cannot apply, naming fault and target."""
     where = placement(target_kind, has_control)
-    target = (
-        "an endpoints target without a control URL"
-        if where == "endpoints"
-        else (
-            f"an {target_kind} target"
-            if target_kind in ("emulator", "aws")
-            else f"a {target_kind} target"
-        )
+    target = {
+        "endpoints": "an endpoints target without a control URL",
+        "pglogical_dsn": "a pglogical target given by dsn: (hothot reaches those clusters "
+        "through SQL only: partition, replication_delay and region_latency)",
+    }.get(
+        where,
+        f"an {target_kind} target"
+        if target_kind in ("emulator", "aws")
+        else f"a {target_kind} target",
     )
     acting = injectors_for(fault.name, target_kind, has_control)
     if not acting:
-        able = " or ".join(_WHERE[p] for p in PLACEMENT.get(fault.name, {}))
+        able = _able(fault.name)
         return [f"{path}.fault: {fault.name} cannot be applied on {target}; only on {able}"]
+    if "pglogical" in acting:
+        return _pglogical(path, fault)
     if fault.name != "partition":
         return []
     named = list(getattr(fault, "regions", None) or [])
@@ -137,6 +144,31 @@ def _placement(
         return [
             f"{path}.regions: AWS FIS pauses a whole replica, so on a {len(regions)}-region "
             f"table a partition must isolate one region: use region: A"
+        ]
+    return []
+
+
+def _able(fault: str) -> str:
+    """Where `fault` can be applied, in words (both pglogical placements: all of them)."""
+    places = PLACEMENT.get(fault, {})
+    both = "pglogical" in places and "pglogical_dsn" in places
+    words = [
+        "pglogical targets" if both and p == "pglogical" else _WHERE[p]
+        for p in places
+        if not (both and p == "pglogical_dsn")
+    ]
+    return " or ".join(words)
+
+
+def _pglogical(path: str, fault: FaultSpec) -> list[str]:
+    """What pglogical cannot do, or survives badly."""
+    if fault.name == "replication_delay" and getattr(fault, "jitter", 0.0):
+        return [f"{path}.jitter: pglogical's apply delay is one fixed value per link; no jitter"]
+    offset = getattr(fault, "offset", None) if fault.name == "clock_skew" else None
+    if offset is not None and abs(offset) > MAX_PG_OFFSET_S:
+        return [
+            f"{path}.offset: {format_duration(offset)} is beyond ±{MAX_PG_OFFSET_S:g}s on a "
+            "pglogical mesh: a clock jump past wal_sender_timeout (60s) drops its links"
         ]
     return []
 

@@ -174,7 +174,8 @@ class GlobalTable:
             vid = entry.vid
             if vid is None or (vid == pred and prepared.old_item is not None):
                 return
-            table.truth.record(table.schema.label(key), key, WriteNode(vid, pred, None, None))
+            if table.truth.record(table.schema.label(key), key, WriteNode(vid, pred, None, None)):
+                self._compact_truth(table)
             return
         if entry.vid is None and item is None:
             return
@@ -182,8 +183,30 @@ class GlobalTable:
         if old_item is None and old is not None and old.image is not None and item is not None:
             old_item = old.item()
         node = node_for(old_item, item, pred, entry.vid if item is None else None)
-        if node is not None:
-            table.truth.record(table.schema.label(key), key, node)
+        if node is not None and table.truth.record(table.schema.label(key), key, node):
+            self._compact_truth(table)
+
+    def _compact_truth(self, table: Table) -> None:
+        """Let ground truth decide what the versions alive now decide (`KeyTruth.compact`),
+        so it grows with keys and lost writes, not with every write. Eventual mode only: an
+        MRSC write may be applied in a region before the truth sees it."""
+        if self.strong:
+            return
+        queued: dict[Key, set[str | None]] = {}
+        for link in self.links.values():
+            for (t, key), entry in link.queued():
+                if t is table:
+                    queued.setdefault(key, set()).add(entry.vid)
+        replicas = list(table.replicas.values())
+
+        def live(key: Key) -> set[str | None]:
+            out = set(queued.get(key, ()))
+            for replica in replicas:
+                entry = replica.get(key)
+                out.add(None if entry is None else entry.vid)
+            return out
+
+        table.truth.compact(live)
 
     def _apply(self, table: Table, region: str, key: Key, entry: Entry) -> bool:
         """Last-writer-wins: the incoming image replaces the stored one only if it is newer."""
@@ -382,7 +405,7 @@ class GlobalTable:
 
     def truth(self, table: Table) -> dict[str, Any]:
         finals = {}
-        for label, key in table.truth.keys.items():
+        for label, key in ((label, t.key) for label, t in table.truth.keys.items()):
             best: Entry | None = None
             for replica in table.replicas.values():
                 e = replica.get(key)

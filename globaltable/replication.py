@@ -6,7 +6,7 @@ from __future__ import annotations
 import heapq
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from globaltable.metrics import LagHistogram
@@ -72,6 +72,12 @@ class ReplicationLink:
             bucket.append((ident, entry, ack))
         self.backlog += 1
         return tick / TICKS_PER_S
+
+    def queued(self) -> Iterator[tuple[tuple[Any, Key], Entry]]:
+        """Every image waiting on the link: ((table, key), entry)."""
+        for bucket in self._buckets.values():
+            for ident, entry, _ in bucket:
+                yield ident, entry
 
     def take_due(self, now: float) -> list[Queued]:
         """Dequeue every image due by `now`, in due order (nothing while paused)."""

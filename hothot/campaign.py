@@ -116,7 +116,7 @@ def _cross_checks(c: Campaign) -> list[tuple[PathKey, str]]:
         c.chaos,
         regions=regions,
         target_kind=c.target.kind,
-        has_control=c.target.kind == "emulator" or c.target.control is not None,
+        has_control=c.target.has_control,
         allow_real_aws=c.target.allow_real_aws,
         duration=c.duration,
     ):

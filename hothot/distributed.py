@@ -310,7 +310,7 @@ class DistributedRun(CampaignRun):
                 return EXIT_INTERRUPTED if self.interruption.asked else EXIT_INVALID
             timeline = self.build_timeline()
             probes = LagProbes(
-                plan.regions, plan.client, plan.table, ids, sink, self.conditions,
+                plan.regions, plan.store, ids, sink, self.conditions,
                 interval=plan.observe.probe_interval, sample=0.0, key_prefix=plan.key_prefix,
             )  # fmt: skip
             users = plan.writers.per_region * len(plan.regions)

@@ -86,6 +86,7 @@ def load_plan(campaign: Campaign, target: Target, worker: str = "w0") -> LoadPla
         workloads=list(campaign.workloads),
         observe=campaign.observe,
         worker=worker,
+        store_kind="pglogical" if campaign.target.kind == "pglogical" else "dynamodb",
         key_prefix=prefix,
     )
 
@@ -145,7 +146,9 @@ class CampaignRun:
 
     def start_target(self) -> Target:
         spec = self.campaign.target
-        self.target = open_target(spec, seed=self.campaign.seed, say=self.say)
+        self.target = open_target(
+            spec, seed=self.campaign.seed, say=self.say, report_dir=self.report_dir
+        )
         wait_reachable(self.target)
         check_control_regions(self.target, list(spec.regions))
         state = prepare_table(spec, self.target, say=self.say)
@@ -154,7 +157,7 @@ class CampaignRun:
                 f"table {spec.table!r} on the emulator held an earlier run's "
                 "items: recreated it empty, so ground truth counts this run only"
             )
-        elif self.target.kind != "emulator":  # a table that outlives runs: what is there?
+        elif self.target.kind not in ("emulator", "pglogical"):  # a table outliving runs
             prefix = spec.key_prefix or ""
             workloads = build_workloads(self.campaign.workloads, spec.regions, prefix)
             heartbeats = [heartbeat_key(r, prefix) for r in spec.regions]
@@ -202,6 +205,7 @@ class CampaignRun:
             self.campaign.target.kind,
             list(self.campaign.target.regions),
             control_url=self.target.control,
+            mesh=self.target.mesh.control if self.target.mesh is not None else None,
             conditions=self.conditions,
             aws=self.campaign.chaos.aws,
             table=self.campaign.target.table,
@@ -237,6 +241,14 @@ class CampaignRun:
         assert self.target is not None
         if self.interruption.hurried:
             return
+        if self.target.mesh is not None:  # marker rows seen in every region
+            answer = self.target.mesh.quiesce(self.campaign.target.table, QUIESCE_TIMEOUT_S)
+            if not answer.get("converged", False):
+                self.note(
+                    f"the mesh did not quiesce within {QUIESCE_TIMEOUT_S:g}s: "
+                    f"{answer.get('error') or answer.get('missing')}"
+                )
+            return
         if self.target.control is not None:
             try:
                 answer = ControlClient(self.target.control).quiesce(QUIESCE_TIMEOUT_S)
@@ -251,7 +263,11 @@ class CampaignRun:
             time.sleep(0.2)
 
     def fetch_truth(self) -> None:
+        """The target's own account of the run: the emulator's ground truth, or the conflict
+        logs of the pglogical clusters hothot started (kept as they stop)."""
         assert self.target is not None
+        if self.target.mesh is not None:
+            self.target.mesh.close(self.report_dir)
         if self.target.control is None:
             return
         try:

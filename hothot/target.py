@@ -7,16 +7,19 @@ import re
 import secrets
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import IO, Any, Literal
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from globaltable.control import ControlClient, ControlError
+from hothot.pgrun import PgMesh, PgTargetError, check_pglogical_spec, open_mesh
 from loadgen.client import Boto3Client, DynamoClient, NoAnswer, StoreError
 from loadgen.endpoints import EndpointError, resolve_endpoint
 from loadgen.existing import count_existing
@@ -37,7 +40,7 @@ class ReplicationSpec(BaseModel):
 
 class TargetSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    kind: Literal["emulator", "endpoints", "aws"] = "emulator"
+    kind: Literal["emulator", "endpoints", "aws", "pglogical"] = "emulator"
     regions: list[str] = Field(
         default_factory=lambda: ["us-east-1", "us-west-2", "eu-west-1"], min_length=1
     )
@@ -53,6 +56,12 @@ class TargetSpec(BaseModel):
     #: aws only: both guards must pass before any call is made
     allow_real_aws: bool = False
     table_guard: str = "hothot-"
+    #: pglogical only: region -> DSN of clusters someone else runs (without it hothot starts
+    #: its own); the first port of the clusters it starts (0: free ports), and how long they
+    #: may take to start and replicate
+    dsn: dict[str, str] = Field(default_factory=dict)
+    port: int = Field(0, ge=0, le=65535)
+    startup_timeout: Duration = Field(30.0, gt=0, le=600)
     #: without a control API nothing says when replication has drained: wait this long before
     #: the final reads (AWS's rule of thumb is ~10x the recent maximum replication latency)
     settle: Duration = Field(10.0, ge=0, le=600)
@@ -86,6 +95,10 @@ class TargetSpec(BaseModel):
                 raise ValueError(f"endpoints names regions not in target.regions: {extra}")
         elif self.endpoints or self.control:
             raise ValueError(f"endpoints/control are only for kind endpoints, not {self.kind}")
+        if self.kind == "pglogical":
+            check_pglogical_spec(list(self.regions), dict(self.dsn), self.port)
+        elif self.dsn or self.port:
+            raise ValueError(f"dsn/port are only for kind pglogical, not {self.kind}")
         if self.kind == "aws":
             if not self.allow_real_aws:
                 raise ValueError(
@@ -103,6 +116,13 @@ class TargetSpec(BaseModel):
         if self.mode == "strong" and (self.kind != "emulator" or len(self.regions) != 3):
             raise ValueError("mode strong (MRSC) needs kind emulator and exactly three regions")
         return self
+
+    @property
+    def has_control(self) -> bool:
+        """Faults act inside the store: a hothot emulator, or clusters hothot starts."""
+        if self.kind == "pglogical":
+            return not self.dsn
+        return self.kind == "emulator" or self.control is not None
 
     @property
     def wants_table_created(self) -> bool:
@@ -125,7 +145,8 @@ class TargetError(RuntimeError):
 
 @dataclass
 class Target:
-    """A running (or reachable) target: per-region endpoints and maybe a control URL."""
+    """A running (or reachable) target: per-region endpoints (a pglogical target: DSNs) and
+    maybe a control URL, or the pglogical mesh the run drives."""
 
     kind: str
     endpoints: dict[str, str | None]  # None: the AWS default endpoint of that region
@@ -133,8 +154,12 @@ class Target:
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
     #: the `/metrics` URL of an emulator this run started (the runner relays it)
     metrics: str | None = None
+    mesh: PgMesh | None = field(default=None, repr=False)
+    report_dir: Path | None = None
 
     def close(self) -> None:
+        if self.mesh is not None and self.report_dir is not None:
+            self.mesh.close(self.report_dir)
         if self.process is not None:
             stop_processes([self.process])
             if self.process.stdin is not None:
@@ -213,10 +238,16 @@ def _drain(stream: IO[bytes] | None) -> None:
 
 
 def open_target(
-    spec: TargetSpec, *, seed: int, say: Callable[[str], None] = lambda _text: None
+    spec: TargetSpec,
+    *,
+    seed: int,
+    say: Callable[[str], None] = lambda _text: None,
+    report_dir: Path | None = None,
 ) -> Target:
     if spec.kind == "emulator":
         return start_emulator(spec, seed=seed)
+    if spec.kind == "pglogical":
+        return open_pglogical(spec, report_dir or Path(tempfile.mkdtemp(prefix="hothot-")))
     if spec.kind == "endpoints":
         return Target("endpoints", dict(spec.endpoints), spec.control)
     check_aws_credentials()
@@ -228,6 +259,23 @@ def open_target(
         raise TargetError(f"target kind aws: {exc}") from None
     say("aws endpoints, as boto3 resolves them: " + ", ".join(f"{e.region} {e.url}" for e in where))
     return Target("aws", dict.fromkeys(spec.regions))
+
+
+def open_pglogical(spec: TargetSpec, report_dir: Path) -> Target:
+    """The pglogical mesh, every subscription replicating (clusters started when no dsn)."""
+    try:
+        mesh = open_mesh(
+            list(spec.regions),
+            spec.table,
+            report_dir,
+            dsn=dict(spec.dsn),
+            port=spec.port,
+            startup_timeout_s=spec.startup_timeout,
+        )
+    except PgTargetError as exc:
+        raise TargetError(f"target kind pglogical: {exc}") from None
+    endpoints: dict[str, str | None] = dict(mesh.dsns)
+    return Target("pglogical", endpoints, mesh=mesh, report_dir=report_dir)
 
 
 def check_aws_credentials() -> None:
@@ -249,10 +297,13 @@ def check_aws_credentials() -> None:
 
 
 def wait_reachable(target: Target, timeout_s: float = 5.0) -> None:
-    """Each region answers HTTP at all (any status) — else name the endpoint."""
+    """Each region answers HTTP at all (any status) — else name the endpoint. (A pglogical
+    mesh was checked replicating when it was opened.)"""
     import urllib.error
     import urllib.request
 
+    if target.mesh is not None:
+        return
     for region, url in target.endpoints.items():
         if url is None:
             continue
@@ -314,6 +365,8 @@ def prepare_table(
     TableUnusable naming the region, endpoint and table. Returns `created` (new, so empty),
     `emptied` (a hothot emulator's table held an earlier run's items and was recreated) or
     `existing`."""
+    if target.mesh is not None:  # the mesh made its table when it was opened
+        return "existing"
     clients = {r: Boto3Client(r, url) for r, url in target.endpoints.items()}
     state = "existing"
     if spec.wants_table_created and target.kind == "aws":

@@ -10,6 +10,7 @@ from __future__ import annotations
 import collections
 import itertools
 import math
+import threading
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -142,9 +143,12 @@ class WorkerProcess:
         plan = load_plan(campaign, target, worker=data["worker"])
         raised = WorkloadExceptions()
         self.stream = HistoryStream(self.runner, plan.worker, raised)
+        halted = threading.Event()  # set as the stop begins, before Locust's kills
+        self.env.events.test_stopping.add_listener(lambda **_: halted.set())
         self.env.user_classes = user_classes(
-            plan, self.stream, self.conditions, ids=RecordIds(plan.worker), raised=raised
-        )
+            plan, self.stream, self.conditions, ids=RecordIds(plan.worker), raised=raised,
+            halted=halted,
+        )  # fmt: skip
         import gevent
 
         gevent.spawn(self.stream.pump_forever)

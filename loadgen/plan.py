@@ -9,8 +9,10 @@ import random
 from dataclasses import dataclass, field
 
 from loadgen.client import Boto3Client, DynamoClient
+from loadgen.dynamo import DynamoStore
 from loadgen.endpoints import Endpoint, resolve_endpoint
 from loadgen.failover import failover_target
+from loadgen.ops import Store
 from loadgen.spec import ObserveSpec, WorkloadSpec, WritersSpec
 
 
@@ -33,6 +35,8 @@ class LoadPlan:
     credentials: dict[str, str] | None = None
     #: this process's name in record ids and the shard file name
     worker: str = "w0"
+    #: which store family the endpoints are: "dynamodb" (URLs) or "pglogical" (DSNs)
+    store_kind: str = "dynamodb"
     #: put before every key the workloads and probes write ("" = none): a run's own key space
     key_prefix: str = ""
     #: region -> where boto3 sends, resolved once per region for the fast client
@@ -52,6 +56,17 @@ class LoadPlan:
             raise ValueError(f"workload names repeat: {dup}; give each a distinct `name:`")
         for region in self.regions:  # raises naming a failover region outside the campaign
             failover_target(self.writers.failover, region, self.regions)
+
+    def store(self, region: str) -> Store:
+        """A new store client for `region`: what workloads, probes and final reads use."""
+        if self.store_kind == "pglogical":
+            from loadgen.pgstore import PgStore  # psycopg only for this target kind
+
+            dsn = self.endpoints[region]
+            if dsn is None:
+                raise ValueError(f"no DSN for region {region}")
+            return PgStore(region, dsn, self.table, timeout_s=self.writers.timeout)
+        return DynamoStore(self.client(region), self.table)
 
     def client(self, region: str) -> DynamoClient:
         """A new client for `region` (each user owns its own: no shared connection pools)."""

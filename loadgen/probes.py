@@ -19,10 +19,11 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from loadgen.client import DynamoClient, NoAnswer, StoreError
+from loadgen.client import NoAnswer, StoreError
 from loadgen.conditions import ClientConditions, ClientFault
+from loadgen.ops import VID, Overwrite, Read, Store
 from loadgen.recorder import RecordIds
-from loadgen.recording import VID, Sink, vid_attrs
+from loadgen.recording import Sink, vid_attrs
 from verdict.history import Op, Outcome, Record
 
 HEARTBEAT_PREFIX = "hh#hb#"
@@ -50,8 +51,7 @@ class LagProbes:
     def __init__(
         self,
         regions: Sequence[str],
-        client_for: Callable[[str], DynamoClient],
-        table: str,
+        client_for: Callable[[str], Store],
         ids: RecordIds,
         sink: Sink,
         conditions: ClientConditions,
@@ -65,7 +65,6 @@ class LagProbes:
         self.regions = list(regions)
         self.key_prefix = key_prefix
         self._client_for = client_for
-        self.table = table
         self.ids = ids
         self.sink = sink
         self.conditions = conditions
@@ -78,7 +77,7 @@ class LagProbes:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._rng = random.Random()
-        self._clients: dict[str, DynamoClient] = {}
+        self._clients: dict[str, Store] = {}
         self._clients_lock = threading.Lock()
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -96,7 +95,7 @@ class LagProbes:
         for thread in self._threads:
             thread.join(timeout=2.0)
 
-    def _shared_client(self, region: str) -> DynamoClient:
+    def _shared_client(self, region: str) -> Store:
         """Sample pollers share one client per region (clients are costly to build)."""
         with self._clients_lock:
             if region not in self._clients:
@@ -109,14 +108,14 @@ class LagProbes:
         self._threads.append(thread)
 
     # -- calls -------------------------------------------------------------------------------
-    def _get(self, client: DynamoClient, region: str, key: str) -> dict[str, Any] | None:
+    def _get(self, client: Store, region: str, key: str) -> dict[str, Any] | None:
         """The item, {} when absent, None when the call failed."""
         try:
             self.conditions.check(region)
-            answer = client.call("GetItem", {"TableName": self.table, "Key": {"pk": {"S": key}}})
+            answer = client.perform(Read(key), measured=False)
         except _CALL_ERRORS:
             return None
-        return answer.get("Item") or {}
+        return answer.item or {}
 
     def _record(
         self, source: str, target: str, key: str, kind: str, ack: tuple[float, float], seen: float
@@ -148,10 +147,10 @@ class LagProbes:
         next_at = time.monotonic()
         while not self._stop.is_set():
             seq += 1
-            item = {"pk": {"S": key}, "seq": {"N": str(seq)}}
+            beat = Overwrite(key=key, vid=None, fields={"seq": {"N": str(seq)}})
             try:
                 self.conditions.check(region)
-                client.call("PutItem", {"TableName": self.table, "Item": item})
+                client.perform(beat, measured=False)
             except _CALL_ERRORS:
                 pass
             else:

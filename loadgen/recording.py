@@ -1,10 +1,11 @@
 """`RecordingClient`: a user's way to the store, turning every call into a history record.
 
-Workloads build DynamoDB requests; this class times them, maps errors to outcomes (store
-error -> `fail`, a request that never left (DNS, refused, TLS handshake) -> `fail` with
-`NotSent:<cause>`, timeout/lost connection/5xx -> `unknown`, client-side fault -> `fail` with
-`ClientFault:<fault>`), reads `pred`/`attr_preds` from `ReturnValues=ALL_OLD`, and follows the
-failover policy while the writer's own region is unreachable.
+Workloads state store-neutral operations (`loadgen.ops`); this class times them, maps errors
+to outcomes (store error -> `fail`, a request that never left (DNS, refused, TLS handshake) ->
+`fail` with `NotSent:<cause>`, timeout/lost connection/5xx -> `unknown`, client-side fault ->
+`fail` with `ClientFault:<fault>`), reads `pred`/`attr_preds` from the item each write
+replaced, and follows the failover policy while the writer's own region is unreachable.
+`send` passes a raw DynamoDB request through, for workloads written against DynamoDB alone.
 """
 
 from __future__ import annotations
@@ -16,19 +17,18 @@ from typing import Any
 from loadgen.client import (
     CONDITION_FAILED,
     ConditionFailed,
-    DynamoClient,
     NotSent,
     OutcomeUnknown,
     StoreError,
 )
 from loadgen.conditions import ClientConditions, ClientFault
+from loadgen.ops import VID, Answer, Item, Op, Store, Write
 from loadgen.recorder import RecordIds
 from units.items import item_size
-from verdict.history import Op, Outcome, Record
+from verdict.history import Op as RecordOp
+from verdict.history import Outcome, Record
 
 Sink = Callable[[Record], None]
-#: attribute carrying a write's version id; `hh_vid_<attr>` for attribute-level writes
-VID = "hh_vid"
 #: seconds a writer stays failed over before trying its own region again
 FAILOVER_HOLD_S = 1.0
 
@@ -46,18 +46,19 @@ def item_vid(item: dict[str, Any] | None) -> str | None:
 
 
 class RecordingClient:
-    """One writer's calls: `home` is its region, `region` where calls currently go."""
+    """One writer's calls: `home` is its region, `region` where calls currently go.
+    `client_for(region)` makes the writer's own `Store` for a region."""
 
     def __init__(
         self,
         *,
         home: str,
-        table: str,
         ids: RecordIds,
         sink: Sink,
         conditions: ClientConditions,
-        client_for: Callable[[str], DynamoClient],
+        client_for: Callable[[str], Store],
         failover_to: str | None = None,
+        table: str = "",
     ) -> None:
         self.home = home
         self.table = table
@@ -65,7 +66,7 @@ class RecordingClient:
         self.sink = sink
         self.conditions = conditions
         self._client_for = client_for
-        self._clients: dict[str, DynamoClient] = {}
+        self._clients: dict[str, Store] = {}
         self.failover_to = failover_to
         self._home_down_until = 0.0
 
@@ -79,15 +80,34 @@ class RecordingClient:
         """The writer's (possibly skewed) wall clock."""
         return self.conditions.now(self.home)
 
-    def record(self, workload: str, key: str, op: Op) -> Record:
+    def record(self, workload: str, key: str, op: RecordOp) -> Record:
         """A fresh record; for writes its `id` is the vid to put into the item."""
         rid = self.ids.next()
         return Record(id=rid, worker=self.ids.worker, workload=workload, key=key, op=op.value)
 
-    def client(self, region: str) -> DynamoClient:
+    def client(self, region: str) -> Store:
         if region not in self._clients:
             self._clients[region] = self._client_for(region)
         return self._clients[region]
+
+    def perform(
+        self,
+        rec: Record,
+        op: Op,
+        *,
+        region: str | None = None,
+        finish: Callable[[Record, Answer], None] | None = None,
+    ) -> Answer | None:
+        """Perform `op`, complete `rec` and hand it to the sink. Returns the answer, None on
+        failure. `finish(rec, answer)` adds fields from a successful answer."""
+
+        def complete(answer: Answer) -> None:
+            after = op.image if isinstance(op, Write) else None
+            self._record_answer(rec, answer, after)
+            if finish is not None:
+                finish(rec, answer)
+
+        return self._invoke(rec, region, lambda store: store.perform(op), complete)
 
     def send(
         self,
@@ -95,40 +115,77 @@ class RecordingClient:
         operation: str,
         request: dict[str, Any],
         *,
-        after: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+        after: Callable[[Item], Item] | None = None,
         region: str | None = None,
         finish: Callable[[Record, dict[str, Any]], None] | None = None,
     ) -> dict[str, Any] | None:
-        """Call, complete `rec` and hand it to the sink. Returns the answer, None on failure.
+        """A raw DynamoDB request (DynamoDB targets only): as `perform`, with `TableName`
+        and `ReturnConsumedCapacity` added; `after(old_item) -> new_item` gives `item_bytes`."""
+        request = {"TableName": self.table, "ReturnConsumedCapacity": "TOTAL", **request}
 
-        `after(old_item) -> new_item` lets a write report `item_bytes`; `finish(rec, answer)`
-        adds fields from a successful answer before the record is sunk.
-        """
+        def call(store: Store) -> dict[str, Any]:
+            raw = getattr(store, "call", None)
+            if raw is None:
+                raise TypeError(
+                    f"calls.send({operation}) sends a raw DynamoDB request, which a "
+                    f"{type(store).__name__} target cannot take: state the operation with "
+                    "calls.perform(rec, op) and loadgen.ops instead"
+                )
+            answer: dict[str, Any] = raw(operation, request)
+            return answer
+
+        def complete(answer: dict[str, Any]) -> None:
+            units = answer.get("ConsumedCapacity", {}).get("CapacityUnits")
+            read = Answer(
+                old=answer.get("Attributes") or None,
+                item=answer.get("Item"),
+                capacity=None if units is None else float(units),
+            )
+            self._record_answer(rec, read, after)
+            if finish is not None:
+                finish(rec, answer)
+
+        return self._invoke(rec, region, call, complete)
+
+    def _invoke(
+        self,
+        rec: Record,
+        region: str | None,
+        call: Callable[[Store], Any],
+        complete: Callable[[Any], None],
+    ) -> Any:
         target = region or self.region
         rec["region"] = target
-        request = {"TableName": self.table, "ReturnConsumedCapacity": "TOTAL", **request}
         rec["t_invoke"] = time.time()
-        answer: dict[str, Any] | None = None
+        answer: Any = None
         try:
             self.conditions.check(target, self.home)
-            answer = self.client(target).call(operation, request)
+            answer = call(self.client(target))
         except ClientFault as exc:
             self._fail(rec, Outcome.FAIL, exc.code, target, unreachable=exc.fault == "outage")
         except StoreError as exc:
             self._fail(rec, Outcome.FAIL, exc.code, target, unreachable=False)
             blocker = item_vid(exc.item) if isinstance(exc, ConditionFailed) else None
-            if blocker:  # asked with ReturnValuesOnConditionCheckFailure=ALL_OLD
+            if blocker:  # the store named the item that beat the condition
                 rec["blocked_by"] = blocker
         except NotSent as exc:  # it never left: certainly not applied
             self._fail(rec, Outcome.FAIL, exc.reason, target, unreachable=True)
         except OutcomeUnknown as exc:
             self._fail(rec, Outcome.UNKNOWN, exc.reason, target, unreachable=True)
+        except Exception:
+            raise
+        except BaseException as exc:
+            # the user killed mid-call: Locust's stop may deliver its kill after the user woke
+            # from its think time and sent a request, which may then have been applied; the
+            # record must not vanish with the greenlet
+            self._fail(rec, Outcome.UNKNOWN, f"Interrupted:{type(exc).__name__}", target,
+                       unreachable=False)  # fmt: skip
+            self.sink(rec)
+            raise
         else:
             rec["t_complete"] = time.time()
             rec["outcome"] = Outcome.OK.value
-            self._complete(rec, answer, after)
-            if finish is not None:
-                finish(rec, answer)
+            complete(answer)
         self.sink(rec)
         return answer
 
@@ -142,26 +199,23 @@ class RecordingClient:
             self._home_down_until = time.monotonic() + FAILOVER_HOLD_S
 
     @staticmethod
-    def _complete(
-        rec: Record,
-        answer: dict[str, Any],
-        after: Callable[[dict[str, Any]], dict[str, Any]] | None,
-    ) -> None:
-        capacity = answer.get("ConsumedCapacity", {}).get("CapacityUnits")
-        if capacity is not None:
-            rec["capacity"] = float(capacity)
-        if rec["op"] == Op.GET:
-            item = answer.get("Item")
+    def _record_answer(rec: Record, answer: Answer, after: Callable[[Item], Item] | None) -> None:
+        if answer.capacity is not None:
+            rec["capacity"] = answer.capacity
+        if rec["op"] == RecordOp.GET:
+            item = answer.item
             rec["vid"] = item_vid(item)
             if item:
                 attrs = vid_attrs(item)
                 if attrs:
                     rec["attrs"] = attrs
             return
-        old = answer.get("Attributes") or {}
+        old = answer.old or {}
         rec["pred"] = item_vid(old)
         if "attrs" in rec:
             rec["attr_preds"] = {a: old.get(f"{VID}_{a}", {}).get("S") for a in rec["attrs"]}
+        if not answer.sized:
+            return
         rec["old_bytes"] = item_size(old) if old else 0
         if after is not None:
             rec["item_bytes"] = item_size(after(old))

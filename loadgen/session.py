@@ -11,11 +11,11 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from locust.env import Environment
 
 from loadgen.conditions import ClientConditions
+from loadgen.ops import Answer, Read
 from loadgen.plan import LoadPlan
 from loadgen.probes import LagProbes
 from loadgen.recorder import RecordIds
@@ -88,13 +88,13 @@ class LoadSession:
         self.ids = RecordIds(plan.worker)
         self.workloads = build_workloads(plan.workloads, plan.regions, plan.key_prefix)
         self.raised = WorkloadExceptions()
+        self.halted = threading.Event()
         self.stats = RegionStats(plan.regions)
         self._touched: set[str] = set()
         self._sink = sink
         self.probes = LagProbes(
             plan.regions,
-            plan.client,
-            plan.table,
+            plan.store,
             self.ids,
             sink,
             conditions,
@@ -109,6 +109,7 @@ class LoadSession:
             ids=self.ids,
             workloads=self.workloads,
             raised=self.raised,
+            halted=self.halted,
         )
         # a stopping user finishes its operation so that no sent write goes unrecorded
         stop_timeout = plan.writers.timeout * 8 + 1.0
@@ -136,6 +137,7 @@ class LoadSession:
 
     def stop(self) -> None:
         """Stop users (each finishes its current operation), then the probes."""
+        self.halted.set()  # before Locust's kills, which may land inside a new operation
         self.runner.stop()
         self.runner.quit()
         self.probes.stop()
@@ -149,9 +151,9 @@ class LoadSession:
         return set(self._touched)
 
 
-def _summarize(workload: Workload | None) -> Callable[[Record, dict[str, Any]], None]:
-    def finish(rec: Record, answer: dict[str, Any]) -> None:
-        item = answer.get("Item")
+def _summarize(workload: Workload | None) -> Callable[[Record, Answer], None]:
+    def finish(rec: Record, answer: Answer) -> None:
+        item = answer.item
         if workload is not None and item:
             summary = workload.summarize(item)
             if summary is not None:
@@ -185,18 +187,13 @@ def read_final(
             ids=ids,
             sink=sink,
             conditions=conditions,
-            client_for=plan.client,
+            client_for=plan.store,
         )
         for key in sorted(keys):
             workload = built.get(key.removeprefix(plan.key_prefix).rsplit("#", 1)[0])
             rec = calls.record(workload.name if workload else "", key, Op.GET)
             rec["final"] = True
             rec["consistent"] = True
-            calls.send(
-                rec,
-                "GetItem",
-                {"Key": {"pk": {"S": key}}, "ConsistentRead": True},
-                finish=_summarize(workload),
-            )
+            calls.perform(rec, Read(key, consistent=True), finish=_summarize(workload))
             made += 1
     return made

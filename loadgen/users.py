@@ -108,6 +108,10 @@ class RegionWriter(User):
     weights: ClassVar[list[float]]
     indices: ClassVar[itertools.count[int]]
     raised: ClassVar[WorkloadExceptions]
+    #: set before Locust stops the users: no user starts another operation. Locust kills a
+    #: user that is in its think time, and the kill can land after the user woke and sent a
+    #: write (the store applied it, the history would not have it)
+    halted: ClassVar[threading.Event]
 
     def __init__(self, environment: Any) -> None:
         super().__init__(environment)
@@ -120,12 +124,14 @@ class RegionWriter(User):
             ids=cls.ids,
             sink=cls.sink,
             conditions=cls.conditions,
-            client_for=cls.plan.client,
+            client_for=cls.plan.store,
             failover_to=failover_target(cls.plan.writers.failover, cls.home, cls.plan.regions),
         )
 
     @task
     def operate(self) -> None:
+        if type(self).halted.is_set():
+            return
         workload = self.rng.choices(self.mix, weights=self.weights)[0]
         try:
             key = workload.choose_key(self.rng, self.home)
@@ -144,9 +150,11 @@ def user_classes(
     ids: RecordIds | None = None,
     workloads: dict[str, Workload] | None = None,
     raised: WorkloadExceptions | None = None,
+    halted: threading.Event | None = None,
 ) -> list[type[User]]:
     """One Locust User class per region, `plan.writers.per_region` users each; exceptions
-    the workloads raise are counted in `raised`."""
+    the workloads raise are counted in `raised`; once `halted` is set no user starts another
+    operation."""
     built = (
         workloads
         if workloads is not None
@@ -161,6 +169,7 @@ def user_classes(
         "conditions": conditions,
         "ids": ids or RecordIds(plan.worker),
         "raised": raised if raised is not None else WorkloadExceptions(),
+        "halted": halted if halted is not None else threading.Event(),
         "mix": mix,
         "weights": [w.spec.weight for w in mix],
         "wait_time": constant(plan.writers.think_time),

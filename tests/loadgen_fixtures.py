@@ -16,6 +16,8 @@ from typing import Any
 
 import orjson
 
+from verdict.history import open_shard
+
 ROOT = Path(__file__).resolve().parent.parent
 TABLE = "hothot-loadgen"
 
@@ -34,11 +36,12 @@ def drive(config: dict[str, Any], tmp: Path, timeout_s: float = 90.0) -> list[di
         timeout=timeout_s,
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    return read_shard(report / "history" / "w0.jsonl")
+    return read_shard(report / "history" / "w0.jsonl.zst")
 
 
 def read_shard(path: Path) -> list[dict[str, Any]]:
-    lines = path.read_bytes().splitlines()
+    with open_shard(path) as f:
+        lines = f.read().splitlines()
     assert orjson.loads(lines[0])["worker"] == "w0"
     assert orjson.loads(lines[-1])["end"] is True
     return [orjson.loads(line) for line in lines[1:-1]]

@@ -21,6 +21,7 @@ import pytest
 import yaml
 
 from tests.aws_rehearsal import Rehearsal, rehearsal
+from verdict.history import open_shard, shard_files
 
 ROLE = "arn:aws:iam::123456789012:role/hothot-fis"
 REGIONS = ["us-east-1", "eu-west-1"]
@@ -92,8 +93,10 @@ def run(aws: Rehearsal, tmp: Path, path: Path, report: str, *sets: str, **kw: An
 
 def records(report: Path) -> list[dict[str, Any]]:
     out = []
-    for shard in sorted((report / "history").glob("*.jsonl")):
-        for line in shard.read_text().splitlines():
+    for shard in shard_files(report / "history"):
+        with open_shard(shard) as f:
+            lines = f.read().splitlines()
+        for line in lines:
             rec = json.loads(line)
             if "op" in rec:
                 out.append(rec)

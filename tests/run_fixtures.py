@@ -18,6 +18,8 @@ from typing import Any
 
 import yaml
 
+from verdict.history import open_shard, shard_files
+
 REGIONS = ["us-east-1", "us-west-2", "eu-west-1"]
 
 
@@ -79,8 +81,10 @@ def start_hothot(*args: str, **kw: Any) -> subprocess.Popen[str]:
 
 def history_records(report_dir: Path) -> list[dict[str, Any]]:
     out = []
-    for shard in sorted((report_dir / "history").glob("*.jsonl")):
-        for line in shard.read_text(encoding="utf-8").splitlines():
+    for shard in shard_files(report_dir / "history"):
+        with open_shard(shard) as f:
+            lines = f.read().splitlines()
+        for line in lines:
             rec = json.loads(line)
             if "op" in rec:
                 out.append(rec)

@@ -225,11 +225,12 @@ def test_faults_the_target_cannot_apply_name_fault_and_target() -> None:
     ]
     assert check(delay, kind="aws", control=False, allow_aws=True) == [
         "chaos[0].fault: replication_delay cannot be applied on an aws target; only on "
-        "emulator targets and endpoints targets with a control URL"
+        "emulator targets and endpoints targets with a control URL or pglogical targets"
     ]
     assert check(delay, kind="endpoints", control=False) == [
         "chaos[0].fault: replication_delay cannot be applied on an endpoints target without a "
-        "control URL; only on emulator targets and endpoints targets with a control URL"
+        "control URL; only on emulator targets and endpoints targets with a control URL or "
+        "pglogical targets"
     ]
     assert check(delay, kind="endpoints", control=True) == []
     one_way = [{"at": 1, "for": 1, "fault": "partition", "region": "us-east-1", "one_way": True}]

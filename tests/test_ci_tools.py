@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from verdict import scanned
+from pgtarget.clusters import ClusterError, find_binaries
+from verdict import native_reader
 
 TESTS = Path(__file__).resolve().parent
 CI_RUN = TESTS.parent / ".ci" / "run"
@@ -39,8 +40,12 @@ def in_ci() -> bool:
 
 def missing_tools() -> list[str]:
     missing = [f"{b} (Debian {pkg})" for b, pkg in BINARIES if shutil.which(b) is None]
-    if scanned._scan is None:
+    if native_reader._scan is None:
         missing.append("verdict._scan (not compiled: no C compiler at `pip install`)")
+    try:  # the pglogical tests start real clusters (tests/pg_fixtures.py skips without them)
+        find_binaries()
+    except ClusterError as exc:
+        missing.append(str(exc))
     return missing
 
 

@@ -5,45 +5,20 @@ highest (timestamp, region). Runs the engine in-process through the real request
 
 from __future__ import annotations
 
-import orjson
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from globaltable import api
 from globaltable.engine import GlobalTable
+from tests.engine_fixtures import KEYS, REGIONS, call, faults, region
 
-REGIONS = ["r-a", "r-b", "r-c"]
-KEYS = ["k0", "k1", "k2"]
-TARGET = "DynamoDB_20120810."
-
-region = st.sampled_from(REGIONS)
-fault = st.one_of(
-    st.builds(lambda a, b: {"fault": "partition", "regions": [a, b]}, region, region).filter(
-        lambda f: f["regions"][0] != f["regions"][1]
-    ),
-    st.builds(
-        lambda a, b: {"fault": "partition", "regions": [a, b], "one_way": True}, region, region
-    ).filter(lambda f: f["regions"][0] != f["regions"][1]),
-    st.builds(
-        lambda r, o: {"fault": "clock_skew", "region": r, "offset_s": o},
-        region,
-        st.floats(-3, 3, allow_nan=False),
-    ),
-    st.builds(lambda r: {"fault": "region_outage", "region": r}, region),
-)
 action = st.one_of(
     st.tuples(
         st.just("write"), region, st.sampled_from(KEYS), st.sampled_from(["put", "add", "delete"])
     ),
-    st.tuples(st.just("fault"), fault),
+    st.tuples(st.just("fault"), faults()),
     st.tuples(st.just("heal_one")),
     st.tuples(st.just("deliver")),
 )
-
-
-def call(gt: GlobalTable, where: str, op: str, body: dict) -> tuple[int, dict]:
-    status, payload = api.handle(gt, where, TARGET + op, orjson.dumps(body), None)  # type: ignore[misc]
-    return status, orjson.loads(payload)
 
 
 def deliver_all(gt: GlobalTable) -> None:

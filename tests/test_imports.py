@@ -10,14 +10,15 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PARTS = ("units", "globaltable", "verdict", "loadgen", "chaos", "hothot")
+PARTS = ("units", "globaltable", "pgtarget", "verdict", "loadgen", "chaos", "hothot")
 #: what each part may import of the others (a module, or every module of a part)
 MAY_IMPORT = {
     "units": set(),
     "globaltable": {"units"},
+    "pgtarget": {"units"},
     "verdict": {"units"},
     "loadgen": {"units", "verdict.history"},
-    "chaos": {"units", "verdict.history", "globaltable.control"},
+    "chaos": {"units", "verdict.history", "globaltable.control", "pgtarget.control"},
     "hothot": set(PARTS),
 }
 

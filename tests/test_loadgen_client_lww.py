@@ -12,6 +12,7 @@ import pytest
 
 from loadgen.client import Boto3Client, ConditionFailed, DynamoClient
 from loadgen.conditions import ClientConditions
+from loadgen.dynamo import DynamoStore
 from loadgen.fastclient import FastClient
 from loadgen.recorder import RecordIds
 from loadgen.recording import RecordingClient
@@ -66,7 +67,7 @@ def test_a_rejected_client_lww_write_records_the_write_that_beat_it(
         ids=RecordIds(f"t-{kind}"),
         sink=records.append,
         conditions=conditions,
-        client_for=lambda region: client(emulator, kind, region),
+        client_for=lambda region: DynamoStore(client(emulator, kind, region), TABLE),
     )
     rng = random.Random(1)
     conditions.set_clock("eu-west-1", 30.0)

@@ -11,6 +11,7 @@ import pytest
 
 from loadgen.client import Boto3Client
 from loadgen.conditions import ClientConditions
+from loadgen.dynamo import DynamoStore
 from loadgen.recorder import RecordIds
 from loadgen.recording import RecordingClient
 from loadgen.spec import WorkloadSpec
@@ -40,7 +41,7 @@ def _calls(
         ids=ids,
         sink=sink,
         conditions=ClientConditions(),
-        client_for=lambda r: Boto3Client(r, endpoints[r], timeout_s=2.0),
+        client_for=lambda r: DynamoStore(Boto3Client(r, endpoints[r], timeout_s=2.0), TABLE),
     )
 
 

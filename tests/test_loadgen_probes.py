@@ -13,6 +13,7 @@ import pytest
 
 from loadgen.client import Boto3Client
 from loadgen.conditions import ClientConditions
+from loadgen.dynamo import DynamoStore
 from loadgen.probes import LagProbes
 from loadgen.recorder import RecordIds
 from loadgen.recording import RecordingClient
@@ -33,7 +34,9 @@ def slow_link() -> Iterator[RunningEmulator]:
 
 
 def _client_for(emu: RunningEmulator) -> Any:
-    return lambda region: Boto3Client(region, emu.regions[region], timeout_s=5.0)
+    return lambda region: DynamoStore(
+        Boto3Client(region, emu.regions[region], timeout_s=5.0), TABLE
+    )
 
 
 def _p50_by_link(records: list[dict[str, Any]], kind: str) -> dict[str, float]:
@@ -82,9 +85,7 @@ def test_probes_measure_the_link_delay_with_and_without_clock_skew(
     conditions = ClientConditions()
     records: list[dict[str, Any]] = []
     ids = RecordIds("p0")
-    probes = LagProbes(
-        regions, _client_for(slow_link), TABLE, ids, records.append, conditions, sample=1.0
-    )
+    probes = LagProbes(regions, _client_for(slow_link), ids, records.append, conditions, sample=1.0)
     writer = RecordingClient(
         home=regions[0],
         table=TABLE,
@@ -184,7 +185,7 @@ def test_heartbeats_held_by_a_partition_show_its_length(slow_link: RunningEmulat
     regions = list(slow_link.regions)
     records: list[dict[str, Any]] = []
     probes = LagProbes(
-        regions, _client_for(slow_link), TABLE, RecordIds("p1"), records.append,
+        regions, _client_for(slow_link), RecordIds("p1"), records.append,
         ClientConditions(), interval=0.1,
     )  # fmt: skip
     probes.start()

@@ -12,6 +12,8 @@ import pytest
 
 from loadgen.client import Boto3Client
 from loadgen.conditions import ClientConditions
+from loadgen.dynamo import DynamoStore
+from loadgen.ops import Write
 from loadgen.recorder import RecordIds
 from loadgen.recording import RecordingClient
 from loadgen.spec import WorkloadSpec
@@ -57,8 +59,8 @@ class Harness:
                 ids=ids,
                 sink=self.records.append,
                 conditions=self.conditions,
-                client_for=lambda r: CapturingClient(
-                    Boto3Client(r, emulator.regions[r]), self.sent
+                client_for=lambda r: DynamoStore(
+                    CapturingClient(Boto3Client(r, emulator.regions[r]), self.sent), TABLE
                 ),
             )
             for region in REGIONS
@@ -147,14 +149,14 @@ def test_guarded_conditions_on_the_version_it_read_and_retries(emulator) -> None
     assert second[1][1]["ExpressionAttributeValues"][":seen"] == vid
     # a write slipped in between the read and the conditional write: re-read, retry, give up
     workload, calls = harness.workloads["guarded"], harness.calls["us-east-1"]
-    original_send = calls.send
+    original_perform = calls.perform
 
-    def interfering_send(rec, operation, request, **kw):
-        if operation == "UpdateItem":
+    def interfering_perform(rec, op, **kw):
+        if isinstance(op, Write) and op.guard is not None:
             harness.workloads["guarded"].put(calls, rec["key"], {})
-        return original_send(rec, operation, request, **kw)
+        return original_perform(rec, op, **kw)
 
-    calls.send = interfering_send  # type: ignore[method-assign]
+    calls.perform = interfering_perform  # type: ignore[method-assign]
     workload.run(calls, "guarded#0", random.Random(3))
     tries = [r for r in harness.records if r["op"] == "update"][-2:]
     assert [(r["attempt"], r["outcome"], r["error"]) for r in tries] == [

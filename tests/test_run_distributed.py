@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from tests.run_fixtures import campaign, history_records, hothot, verdict, write_campaign
+from verdict.history import open_shard, shard_files, shard_name
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -31,7 +32,7 @@ def test_two_workers_every_operation_once(tmp_path: Path) -> None:
         "--master-bind", "127.0.0.1:0", "--report-dir", str(report), timeout=180,
     )  # fmt: skip
     assert proc.returncode in (0, 1), proc.stdout + proc.stderr
-    shards = sorted(p.stem for p in (report / "history").glob("*.jsonl"))
+    shards = [shard_name(p) for p in shard_files(report / "history")]
     assert shards == ["master", "w1", "w2"]
     records = history_records(report)
     ids = [r["id"] for r in records]
@@ -92,7 +93,8 @@ def _stream_to_receiver(report_dir: str) -> None:
     while stream.send_batch() != 0:
         pass
     receiver.close()
-    lines = (Path(report_dir) / "history" / "w1.jsonl").read_bytes().splitlines(keepends=True)
+    with open_shard(Path(report_dir) / "history" / "w1.jsonl.zst") as f:
+        lines = f.read().splitlines(keepends=True)
     assert lines[1:-1] == [encode(r) for r in records]  # header and trailer around them
     assert json.loads(lines[-1]) == {"end": True, "records": 50}
     assert receiver.touched == {r["key"] for r in records if r["op"] != "get"}

@@ -15,6 +15,7 @@ import pytest
 
 from tests.observe_fixtures import free_port
 from tests.run_fixtures import campaign, hothot, start_hothot, write_campaign
+from verdict.history import shard_files, shard_name
 
 pytestmark = pytest.mark.slow  # each starts hothot processes (gevent + Locust imports)
 
@@ -50,8 +51,9 @@ def _one_clear_line(proc: subprocess.CompletedProcess[str], words: str) -> None:
 
 def worker_recorded(report: Path) -> bool:
     """The run has begun once the worker's shard holds records."""
-    shards = list((report / "history").glob("*.jsonl")) if report.exists() else []
-    return any(p.name != "master.jsonl" and p.stat().st_size > 2000 for p in shards)
+    history = report / "history"
+    shards = shard_files(history) if history.is_dir() else []
+    return any(shard_name(p) != "master" and p.stat().st_size > 300 for p in shards)
 
 
 def test_remote_worker_leaves_when_the_run_ends(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ import pytest
 
 from tests.globaltable_fixtures import start_emulator  # noqa: F401
 from tests.run_fixtures import REGIONS, campaign, hothot, start_hothot, write_campaign
+from verdict.history import open_shard, shard_files
 
 pytestmark = pytest.mark.slow
 
@@ -89,8 +90,11 @@ def test_sigkill_leaves_state_that_heal_undoes(start_emulator, tmp_path: Path) -
     # 1.5 s: more than the recorder's flush interval, so the shard has records on disk
     emulator, report, _, _ = _interrupted_run(start_emulator, tmp_path, signal.SIGKILL, 1.5)
     assert len(emulator.control_client.state()["faults"]) == 2  # SIGKILL cannot heal
-    history = (report / "history").glob("*.jsonl")
-    assert sum(len(p.read_text().splitlines()) for p in history) > 10
+    lines = 0
+    for shard in shard_files(report / "history"):
+        with open_shard(shard) as f:
+            lines += len(f.read().splitlines())
+    assert lines > 10
     healed = hothot("heal", str(report))
     assert healed.returncode == 0, healed.stderr
     assert emulator.control_client.state()["faults"] == {}

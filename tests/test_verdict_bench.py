@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from verdict import scanned
+from verdict import native_reader
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -26,20 +26,20 @@ def bench(script: str) -> str:
 @pytest.mark.slow
 def test_bench_verdict_prints_the_ratio_and_both_readers_agree() -> None:
     out = bench("verdict.py")
-    for label in ("parse only:", "decode only:", "decode+intern:", "analysis:", "python readers:",
-                  "ratio:", "peak memory:"):  # fmt: skip
+    for label in ("parse only:", "native scan:", "analysis:", "records reader:", "ratio:",
+                  "peak memory:"):  # fmt: skip
         assert label in out, out
     native = re.search(r"analysis: .*lost updates (\d+), conflicts (\d+); read by the (\w+)", out)
-    python = re.search(r"python readers: .*read by the (\w+) reader; lost updates (\d+)", out)
+    python = re.search(r"records reader: .*read by the (\w+) reader; lost updates (\d+)", out)
     assert native and python, out
-    assert native.group(3) == ("native" if scanned.available() else "columns")
-    assert python.group(1) == "columns"
+    assert native.group(3) == ("native" if native_reader.available() else "records")
+    assert python.group(1) == "records"
     assert int(native.group(1)) == int(python.group(2)) > 0
 
 
 @pytest.mark.slow
 def test_bench_verdict_readers_measures_each_reader() -> None:
     out = bench("verdict_readers.py")
-    names = ["orjson", "msgspec", "msgspec+intern"] + ["native"] * scanned.available()
+    names = ["orjson"] + ["native"] * native_reader.available()
     for name in names:
         assert re.search(rf"^{re.escape(name)} +(\d+\.\d+)s CPU", out, re.M), out

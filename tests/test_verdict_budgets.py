@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
-from verdict_fixtures import HistoryBuilder, history_fixture  # noqa: F401
 
 from hothot.cli import main as hothot
+from tests.verdict_fixtures import HistoryBuilder
 from verdict.analyze import analyze
 from verdict.budgets import METRICS
 from verdict.errors import HistoryError

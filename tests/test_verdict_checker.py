@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from verdict_fixtures import HistoryBuilder, history_fixture  # noqa: F401
-
+from globaltable import truth
+from tests.verdict_fixtures import HistoryBuilder
+from verdict import check
 from verdict.analyze import analyze
 
 
@@ -215,6 +216,22 @@ def test_stale_reads_against_the_bound(tmp_path: Any) -> None:
     assert v["examples"]["stale_read"][0]["vid_read"] == v0
 
 
+def test_every_stale_read_is_attributed_to_its_fault_window(history: HistoryBuilder) -> None:
+    """All of them, not only the ten the report quotes."""
+    history.campaign = {"name": "s", "verdict": {"staleness_bound": "500ms"}}
+    v0 = history.write("a", "profile#1", None, 0.0)
+    v1 = history.write("a", "profile#1", v0, 1.0)
+    for i in range(15):  # 15 reads of v0, each more than 1s after v1 superseded it
+        history.read("b", "profile#1", v0, 3.0 + i * 0.1)
+    history.final("profile#1", {"a": v1, "b": v1})
+    history.fault("p1", "partition", "a<->b", 2.5, 3.45)  # holds 5 of them
+    v = verdict_of(history)
+    by_id = {w["id"]: w["anomalies"] for w in v["faults"]}
+    assert (by_id["p1"]["stale_reads"], by_id["outside"]["stale_reads"]) == (5, 10)
+    assert v["stale_reads"]["regions"]["b"]["stale"] == 15
+    assert len(v["examples"]["stale_read"]) == 10
+
+
 def test_anomalies_are_attributed_to_fault_windows(history: HistoryBuilder) -> None:
     for i, t in enumerate((5.0, 50.0)):
         key = f"profile#{i}"
@@ -264,6 +281,48 @@ def test_truth_mismatch_is_flagged_loudly(history: HistoryBuilder) -> None:
     assert v["truth_mismatch"] is True
     assert v["truth_diff"]["keys_differing"] == 1
     assert v["truth_diff"]["examples"][0]["verdict"]["lost"] == [lose]
+
+
+def test_truth_counting_lost_writes_it_no_longer_names_agrees(history: HistoryBuilder) -> None:
+    """The emulator's compacted truth counts (`lost_unlisted`) the writes a later write
+    without hh_vid made lost after they had been kept: the verdict agrees when its own lost
+    writes are the ones named plus that many more."""
+    v0 = history.write("a", "profile#1", None, 0.0)
+    v1 = history.write("a", "profile#1", v0, 1.0)
+    lose = history.write("b", "profile#1", v0, 1.001)
+    history.final("profile#1", {"a": None, "b": None})  # a plain write won: all three lost
+    history.truth = {
+        "totals": {"writes": 3, "conflicts": 1, "lost_updates": 3},
+        "keys": {"profile#1": {"writes": 3, "conflicts": 1, "lost": [lose], "lost_unlisted": 2,
+                               "final": None}},
+    }  # fmt: skip
+    v = verdict_of(history)
+    assert v["totals"]["lost_updates"] == 3
+    assert v["truth_mismatch"] is False and "truth_diff" not in v
+    history.truth["keys"]["profile#1"]["lost_unlisted"] = 1
+    v = verdict_of(history)
+    assert v["truth_diff"]["keys_differing"] == 1, v1
+
+
+def test_truth_naming_some_lost_writes_and_digesting_all_agrees(history: HistoryBuilder) -> None:
+    """Past LOST_LISTED lost writes of a key the emulator names no more: it counts them
+    (`lost_more`) and gives the digest of all (`lost_digest`, the same function on both
+    sides); the verdict agrees only when its own lost writes have that count and digest."""
+    v0 = history.write("a", "profile#1", None, 0.0)
+    losers = [history.write("b", "profile#1", v0, 1.0 + i / 100) for i in range(3)]
+    win = history.write("a", "profile#1", v0, 2.0)
+    history.final("profile#1", {"a": win, "b": win})
+    history.truth = {
+        "totals": {"writes": 5, "conflicts": 3, "lost_updates": 3},
+        "keys": {"profile#1": {"writes": 5, "conflicts": 3, "lost": losers[:1], "lost_more": 2,
+                               "lost_digest": truth.vid_digest(losers), "final": win}},
+    }  # fmt: skip
+    assert check.vid_digest(reversed(losers)) == truth.vid_digest(losers)
+    v = verdict_of(history)
+    assert v["totals"]["lost_updates"] == 3
+    assert v["truth_mismatch"] is False and "truth_diff" not in v
+    history.truth["keys"]["profile#1"]["lost_digest"] = truth.vid_digest([*losers[:2], win])
+    assert verdict_of(history)["truth_diff"]["keys_differing"] == 1
 
 
 def test_a_lost_update_example_names_the_write_that_replaced_it(history: HistoryBuilder) -> None:

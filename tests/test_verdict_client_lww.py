@@ -7,8 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from test_verdict_columns import both, columnar
-from verdict_fixtures import HistoryBuilder, history_fixture  # noqa: F401
+from tests.verdict_fixtures import FASTEST, HistoryBuilder, both, reader_of
 
 KEY = "client_lww#1"
 
@@ -21,7 +20,7 @@ def rejected(h: HistoryBuilder, region: str, blocked_by: str, t: float) -> None:
 def verdict(h: HistoryBuilder) -> dict[str, Any]:
     h.campaign = {"name": "t", "workloads": [{"kind": "client_lww"}]}
     root: Path = h.save()
-    assert columnar(root)
+    assert reader_of(root) == FASTEST
     fast, slow = both(root)
     assert fast == slow
     return fast

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import re
 from types import SimpleNamespace
 
@@ -11,46 +10,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from tests.cost_fixtures import REGIONS, get, total, uniform, write
 from verdict.budgets import METRICS
 from verdict.cost import CostSpec
 from verdict.cost_calculator import estimate
-from verdict.cost_campaign import CostAccumulator, render_html
+from verdict.cost_campaign import CostAccumulator
+from verdict.html import cost_section
 from verdict.spec import BudgetSpec
-
-REGIONS = ["us-east-1", "us-west-2", "eu-west-1"]
-_ids = itertools.count()
-
-
-def write(region: str, t: float, size: int, old: int = 0, **extra: object) -> dict:
-    return {
-        "id": f"w:{next(_ids)}", "worker": "w", "region": region, "workload": "profile",
-        "key": "profile#1", "op": "put", "outcome": "ok", "t_invoke": t - 0.01,
-        "t_complete": t, "item_bytes": size, "old_bytes": old, **extra,
-    }  # fmt: skip
-
-
-def get(region: str, t: float, size: int, consistent: bool = False, **extra: object) -> dict:
-    return {
-        "id": f"w:{next(_ids)}", "worker": "w", "region": region, "workload": "profile",
-        "key": "profile#1", "op": "get", "outcome": "ok", "t_invoke": t - 0.01,
-        "t_complete": t, "item_bytes": size, "consistent": consistent, **extra,
-    }  # fmt: skip
-
-
-def uniform(acc: CostAccumulator, regions: list[str], duration: int, wps: int, rps: int,
-            size: int, consistent: bool = False) -> None:  # fmt: skip
-    """`wps` writes and `rps` reads of `size` bytes per second in every region, evenly."""
-    for region in regions:
-        for s in range(duration):
-            for i in range(wps):
-                acc.observe(write(region, 1000 + s + i / wps, size))
-            for i in range(rps):
-                acc.observe(get(region, 1000 + s + i / rps, size, consistent))
-
-
-def total(result: dict) -> float:
-    return result["total"]["monthly_usd"]["total"]
-
 
 #: dollars a month for one unit per second, by hand from verdict/prices.json (us-east-1):
 #: on demand 3600 s x 730 h / 1e6 x $ per million, provisioned 730 h x $ per unit-hour
@@ -232,7 +198,7 @@ def test_render_html_is_an_inline_fragment() -> None:
     acc = CostAccumulator()
     uniform(acc, ["a", "b"], duration=3, wps=2, rps=2, size=1100)
     result = acc.result(3.0, ["a", "b"], CostSpec(production_scale=10))
-    fragment = render_html(result)
+    fragment = cost_section(result)
     assert fragment.startswith("<section") and fragment.endswith("</section>")
     assert not re.search(r"<(script|link|img)\b|src=|href=", fragment)
     assert f"${total(result):,.2f}" in fragment

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import pytest
 from pydantic import ValidationError
-from test_verdict_cost_campaign import REGIONS, total, uniform
 
 from hothot.cli import main as hothot_main
+from tests.cost_fixtures import REGIONS, total, uniform
 from verdict.cost import CostSpec, table_rows
 from verdict.cost_calculator import estimate
-from verdict.cost_campaign import CostAccumulator, render_html
+from verdict.cost_campaign import CostAccumulator
+from verdict.html import cost_section
 from verdict.summary import cost_lines
 
 
@@ -30,8 +31,8 @@ def test_a_stated_production_rate_scales_each_regions_measured_traffic_to_it() -
         "At 1,500 operations/s per region (cost.production_rate; the rig measured 15.0/s per "
         "region), the same mix over 3 regions: $"
     )
-    assert "stated production rate" in render_html(at_rate)
-    assert "the rig&#x27;s measured traffic × 100" in render_html(at_scale)
+    assert "stated production rate" in cost_section(at_rate)
+    assert "the rig&#x27;s measured traffic × 100" in cost_section(at_scale)
 
 
 @pytest.mark.parametrize(
@@ -58,7 +59,7 @@ def test_transfer_is_said_to_be_unpriced_in_every_cost_output(
     result = projection()
     note = result["transfer_note"]
     assert result["transfer_priced"] is False and "is not priced" in note
-    assert note in render_html(result).replace("&#x27;", "'")
+    assert note in cost_section(result).replace("&#x27;", "'")
     _, rows = table_rows(result)
     assert all(row[5].endswith("not priced") for row in rows)
     assert cost_lines({"cost": result})[-1] == f"cost: {note}"

@@ -4,12 +4,12 @@ the attribute value, as the workload recorded it."""
 from __future__ import annotations
 
 import pytest
-from verdict_fixtures import HistoryBuilder, history_fixture  # noqa: F401
 
+from tests.verdict_fixtures import HistoryBuilder
 from verdict.analyze import analyze
 
 
-@pytest.mark.parametrize("reader", ["native", "columns", "records"])
+@pytest.mark.parametrize("reader", ["native", "records"])
 @pytest.mark.parametrize(
     ("kind", "value"),
     [("counter", 5), ("cart", "item-17"), ("split_attributes", {"phone": "phone-004211"})],

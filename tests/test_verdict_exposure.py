@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from verdict_fixtures import HistoryBuilder, history_fixture  # noqa: F401
-
+from tests.verdict_fixtures import HistoryBuilder
 from verdict.analyze import analyze
 
 

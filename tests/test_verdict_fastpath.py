@@ -8,21 +8,20 @@ from typing import Any
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_verdict_property import plans, simulate
-from verdict_fixtures import HistoryBuilder, history_fixture  # noqa: F401
 
-from verdict.bulk_judge import bulk_judge, simple_keys
-from verdict.check import Checker, Findings
+from tests.verdict_fixtures import HistoryBuilder, plans, simulate
+from verdict.check import check
+from verdict.findings import Findings
 from verdict.graph import VersionStore
 from verdict.history import FaultWindow
 from verdict.lost import clean_keys
-from verdict.reader import ReadStats, read_history
+from verdict.record_reader import read_records
+from verdict.shards import ReadStats
+from verdict.simple_keys import bulk_judge, simple_keys
 
 
 def store_of(root: Path) -> VersionStore:
-    store = VersionStore()
-    read_history(root, ReadStats(), store.ingester())
-    return store
+    return read_records(root, {}, ReadStats())[0]
 
 
 def figures(f: Findings) -> dict[str, Any]:
@@ -43,8 +42,8 @@ def figures(f: Findings) -> dict[str, Any]:
 
 
 def both_paths(store: VersionStore) -> tuple[dict[str, Any], dict[str, Any]]:
-    fast = Checker(store, [], 0.05, examples=1000, fast=True).run()
-    general = Checker(store, [], 0.05, examples=1000, fast=False).run()
+    fast = check(store, [], 0.05, examples=1000, fast=True)
+    general = check(store, [], 0.05, examples=1000, fast=False)
     return figures(fast), figures(general)
 
 
@@ -131,8 +130,8 @@ def test_keys_counted_in_bulk_give_the_per_key_figures(
         )  # fmt: skip
         for i, a in enumerate(sorted(cuts))
     ]
-    fast = Checker(store, windows, 0.05, examples=limit, fast=True).run()
-    general = Checker(store, windows, 0.05, examples=limit, fast=False).run()
+    fast = check(store, windows, 0.05, examples=limit, fast=True)
+    general = check(store, windows, 0.05, examples=limit, fast=False)
     assert figures(fast) == figures(general)
 
 
@@ -150,7 +149,7 @@ def test_bulk_judge_counts_conflicts_lost_and_inversions(history: HistoryBuilder
     assert simple.tolist() == list(range(6))
     assert len(bulk.conflicts) == len(bulk.lost) == 6
     assert bulk.exact.tolist() == [0, 1]  # the two earliest of each kind are quoted
-    fast = Checker(store, [], 0.05, examples=2, fast=True).run()
-    general = Checker(store, [], 0.05, examples=2, fast=False).run()
+    fast = check(store, [], 0.05, examples=2, fast=True)
+    general = check(store, [], 0.05, examples=2, fast=False)
     assert figures(fast) == figures(general)
     assert sum(c.skew_inverted for c in fast.cells.values()) == len(bulk.skew)

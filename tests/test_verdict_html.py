@@ -3,29 +3,14 @@
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
-from verdict_fixtures import HistoryBuilder, history_fixture  # noqa: F401
 
+from tests.verdict_fixtures import CHROMIUM, HistoryBuilder, eventful
 from verdict.analyze import analyze
 from verdict.spec import BudgetSpec
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-def eventful(h: HistoryBuilder) -> Path:
-    """Conflicts and lost updates inside a partition, probes on two links, a stale read."""
-    for i in range(20):
-        key, t = f"profile#{i}", 100.0 + i
-        h.lost_update(key, t)
-        h.probe("us-east-1", "eu-west-1", t, 0.2 + i / 50)
-        h.probe("eu-west-1", "us-east-1", t, 0.1)
-    h.fault("f1", "partition", "us-east-1<->eu-west-1", 105.0, 112.0)
-    h.campaign = {"name": "html <check>", "target": {"regions": ["us-east-1", "eu-west-1"]}}
-    return h.save()
 
 
 def test_report_is_self_contained_and_complete(history: HistoryBuilder) -> None:

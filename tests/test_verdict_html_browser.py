@@ -12,9 +12,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from test_verdict_html import CHROMIUM, eventful
-from verdict_fixtures import HistoryBuilder, history_fixture  # noqa: F401
 
+from tests.verdict_fixtures import CHROMIUM, HistoryBuilder, eventful
 from verdict.analyze import analyze
 from verdict.spec import BudgetSpec
 

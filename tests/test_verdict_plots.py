@@ -6,8 +6,8 @@ import re
 
 from hypothesis import given
 from hypothesis import strategies as st
-from verdict_fixtures import HistoryBuilder, history_fixture  # noqa: F401
 
+from tests.verdict_fixtures import HistoryBuilder
 from verdict.analyze import analyze
 from verdict.plots import _per_second, lag_svg, latency_svg, nice_ticks, timeline_svg
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import orjson
 import pytest
-from verdict_fixtures import HistoryBuilder, history_fixture  # noqa: F401
 
+from tests.verdict_fixtures import HistoryBuilder
 from verdict.analyze import analyze
 from verdict.errors import HistoryError
 
@@ -25,11 +25,18 @@ def test_missing_history_and_empty_history(tmp_path: Path) -> None:
     with pytest.raises(HistoryError, match="no history directory"):
         analyze(tmp_path / "r")
     (tmp_path / "r" / "history").mkdir()
-    with pytest.raises(HistoryError, match=r"no history shards \(\*\.jsonl\)"):
+    with pytest.raises(HistoryError, match=r"no history shards \(\*\.jsonl\.zst, \*\.jsonl\)"):
         analyze(tmp_path / "r")
     (tmp_path / "r" / "history" / "w1.jsonl").write_bytes(b"")
     with pytest.raises(HistoryError, match="holds no records"):
         analyze(tmp_path / "r")
+
+
+def test_a_shard_that_is_not_zstd_is_named(history: HistoryBuilder) -> None:
+    small(history)
+    (history.root / "history" / "w-z.jsonl.zst").write_bytes(b"not zstd at all\n" * 10)
+    with pytest.raises(HistoryError, match=r"w-z\.jsonl\.zst: not zstd-compressed history"):
+        analyze(history.root)
 
 
 def test_unknown_schema_names_file_and_line(history: HistoryBuilder) -> None:
@@ -68,55 +75,20 @@ def test_malformed_records_are_skipped_whole(history: HistoryBuilder) -> None:
     report = history.save()
     shard = report / "history" / "w-a.jsonl"
     lines = shard.read_bytes().splitlines(keepends=True)
+    common = {
+        "region": "a",
+        "outcome": "ok",
+        "key": "profile#1",
+        "t_invoke": 1.0,
+        "t_complete": 1.1,
+    }
     bad = [
-        {
-            "id": "x:1",
-            "region": "a",
-            "op": "put",
-            "outcome": "ok",
-            "key": "profile#1",
-            "t_invoke": "soon",
-            "t_complete": 1.0,
-        },
-        {
-            "id": "x:2",
-            "region": "a",
-            "op": "put",
-            "outcome": "ok",
-            "key": "profile#1",
-            "t_invoke": 1.0,
-            "t_complete": 1.1,
-            "attrs": ["address"],
-        },
-        {
-            "id": "x:3",
-            "region": "a",
-            "op": "get",
-            "outcome": "ok",
-            "key": "profile#1",
-            "vid": v0,
-            "t_invoke": None,
-            "t_complete": 1.0,
-        },
-        {
-            "id": "x:4",
-            "region": "a",
-            "op": "probe",
-            "outcome": "ok",
-            "target": "b",
-            "lag": "slow",
-            "t_invoke": 1.0,
-            "t_complete": 1.0,
-        },
-        {
-            "id": "x:5",
-            "region": "a",
-            "op": "put",
-            "outcome": "ok",
-            "t_invoke": 1.0,
-            "t_complete": 1.1,
-        },
-    ]
+        {**common, "id": "x:1", "op": "put", "t_invoke": "soon"},  # a time that is no number
+        {**common, "id": "x:2", "op": "put", "attrs": ["address"]},  # attrs must map names to versions
+        {**common, "id": "x:3", "op": "get", "vid": v0, "t_invoke": None},
+        {**common, "id": "x:4", "op": "probe", "target": "b", "lag": "slow"},
+        {k: v for k, v in common.items() if k != "key"} | {"id": "x:5", "op": "put"},  # no key
+    ]  # fmt: skip
     shard.write_bytes(
         b"".join(lines[:-1]) + b"".join(orjson.dumps(r) + b"\n" for r in bad) + lines[-1]
     )

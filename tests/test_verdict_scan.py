@@ -1,10 +1,10 @@
-"""The native scanner (`verdict._scan`) against its contract: every line it accepts means
-exactly what msgspec's `Row` decode + `verdict.bulk.ColumnIngester` make of it (codes, flags,
-names numbered in first-seen order, floats to the bit), and it refuses the rest.
+"""The native scanner (`verdict._scan`, filed by `verdict.store_builder`) against its contract:
+every line or block it accepts leaves the store and the bill exactly as the per-record reader
+(`verdict.record_reader`) leaves them — names numbered in the same order, floats to the bit —
+and it refuses the rest without changing its tables.
 
-Refusing is always safe (the Python readers take over), so the differential tests only fail
-when the scanner accepts a line and reads it otherwise, or accepts what msgspec or
-`verdict.bulk` would refuse."""
+Refusing is always safe (the per-record reader takes over), so these tests only fail when the
+scanner accepts a line and reads it otherwise, or accepts what the per-record reader skips."""
 
 from __future__ import annotations
 
@@ -12,200 +12,107 @@ import math
 import struct
 from typing import Any
 
-import msgspec
-import numpy as np
 import orjson
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-from verdict_fixtures import HistoryBuilder, history_fixture  # noqa: F401
 
-from verdict import scanned
-from verdict.bulk import OPS, OUTCOMES
-from verdict.columns import Row
+from verdict import native_reader
+from verdict.cost_campaign import CostAccumulator
+from verdict.graph import VersionStore
+from verdict.record_reader import RecordIngester
+from verdict.shards import REJECTS
 
-if scanned._scan is None:
+if native_reader._scan is None:
     pytest.skip("verdict._scan is not built (no C compiler at install)", allow_module_level=True)
 
-_scan = scanned._scan
-REGION, WORKLOAD, KEY, VID = scanned.REGION, scanned.WORKLOAD, scanned.KEY, scanned.VID
-UNSET = msgspec.UNSET
-B = {"final": 1, "vid": 2, "pred": 4, "consistent": 8, "value": 16, "error": 32,
-     "blocked": 64, "harness": 128, "key": 256, "lag": 512, "target": 1024,
-     "attrs": 2048}  # fmt: skip
-NO_TARGET = 0xFFFF
-#: what the scanner reads: a Row with attribute-level versions (verdict.scanned)
-decode_row = msgspec.json.Decoder(scanned.ScannedRow).decode
+_scan = native_reader._scan
+TABLES = (_scan.T_REGION, _scan.T_WORKLOAD, _scan.T_KEY, _scan.T_VID)
+#: workloads judged by value: both readers then keep every value a write or final read holds
+KINDS = {"r1": "counter", "clicks": "counter", "": "cart"}
+
+# ---------- the reference: what the per-record reader leaves ----------
 
 
-class IdOnly(msgspec.Struct):
-    """The `id` a write without vid is named by (verdict.columns.row_of)."""
-
-    id: Any = None
-
-
-decode_id = msgspec.json.Decoder(IdOnly).decode
-
-# ---------- the reference: a Row as the scanner's columns ----------
+def floats(values: Any) -> list[str]:
+    """Floats by their bits (-0.0 is not 0.0), every NaN alike."""
+    return ["nan" if math.isnan(x) else struct.pack("<d", x).hex() for x in values]
 
 
-def substitute_id(row: Row, line: bytes) -> Row:
-    """A non-failed write without vid is named by its string `id` (verdict.columns.row_of)."""
-    if row.op not in ("get", "probe") and row.outcome != "fail" and not row.vid:
-        given_id = decode_id(line).id
-        if isinstance(given_id, str):
-            row.vid = given_id
-    return row
-
-
-def kinds(row: Row) -> dict[str, bool]:
-    """verdict.bulk's masks for one row."""
-    is_write, ok = row.op in ("put", "update", "delete"), row.outcome == "ok"
-    get = row.op == "get" and ok
+def state(store: VersionStore, cost: CostAccumulator) -> dict[str, Any]:
+    """Everything a reader leaves in the store and the bill, in comparable form."""
+    s = store
+    finals = {k: [(f.region, f.vid, f.attrs, repr(f.value)) for f in s.finals[k]] for k in s.finals}
     return {
-        "is_write": is_write,
-        "fin": get and bool(row.final),
-        "read": get and not row.final and bool(row.vid),
-        "write": is_write and row.outcome != "fail",
-        "probe": row.op == "probe" and ok and row.lag is not None and bool(row.target),
-    }
-
-
-def writes_attributes(row: Row) -> bool:
-    return row.op in ("put", "update", "delete") and bool(row.attrs)
-
-
-def refused_by_bulk(row: Row) -> bool:
-    """`ColumnIngester.ingest`'s checks before any state changes."""
-    k = kinds(row)
-    keyed = k["fin"] or k["read"] or k["write"]
-    return (
-        (keyed and row.key is UNSET)
-        or ((k["read"] or k["is_write"] or k["probe"]) and row.t_invoke is None)
-        or (k["is_write"] and row.t_complete is UNSET)
-        or (k["write"] and not row.vid)
-    )
-
-
-def expected_columns(row: Row, size: int) -> dict[str, Any]:
-    """The columns (and the tables) a fresh scanner must give for this one row."""
-    k = kinds(row)
-    keyed = k["fin"] or k["read"] or k["write"]
-    bits = sum(
-        B[name]
-        for name, on in (
-            ("final", bool(row.final)), ("vid", bool(row.vid)), ("pred", bool(row.pred)),
-            ("consistent", bool(row.consistent)), ("value", row.value is not UNSET),
-            ("error", row.error is not None), ("blocked", row.blocked_by is not None),
-            ("harness", row.key is not UNSET and row.key.startswith("hh#")),
-            ("key", row.key is not UNSET), ("lag", row.lag is not None),
-            ("target", bool(row.target)), ("attrs", bool(row.attrs)),
-        )
-        if on
-    )  # fmt: skip
-    regions = [row.region]
-    if k["probe"] and row.target not in regions:
-        regions.append(row.target)
-    vids: list[str] = []
-    seen: dict[str, int] = {}
-
-    def met(name: str, observed: int) -> int:
-        """A vid numbered where the per-record ingester meets it (graph.py's order)."""
-        if name not in vids:
-            vids.append(name)
-            seen[name] = 0
-        seen[name] |= observed
-        return vids.index(name)
-
-    if k["is_write"] and row.attrs:  # VersionStore._attrs: own versions, then their preds
-        for version in row.attrs.values():
-            met(version, 0)
-        for name in row.attrs:
-            if (row.attr_preds or {}).get(name):
-                met(row.attr_preds[name], 1)
-    vid = pred = -1
-    if (k["fin"] and row.vid) or k["read"] or k["write"]:
-        vid = met(row.vid, 0 if k["write"] else 1)
-    if k["write"] and row.pred:
-        pred = met(row.pred, 1)
-    if row.op == "get" and row.outcome == "ok" and row.attrs:  # the versions a read saw
-        for version in row.attrs.values():
-            if version:
-                met(version, 1)
-    vid_write = [0 if k["write"] and i == vid else -1 for i in range(len(vids))]
-    nan = math.nan
-    return {
-        "op": OPS[row.op], "outcome": OUTCOMES[row.outcome], "bits": bits, "region": 0,
-        "target": regions.index(row.target) if k["probe"] else NO_TARGET,
-        "workload": 0, "key": 0 if keyed else -1, "vid": vid, "pred": pred,
-        "t_inv": nan if row.t_invoke is None else row.t_invoke,
-        "t_comp": nan if row.t_complete is UNSET else row.t_complete,
-        "lag": nan if row.lag is None else row.lag,
-        "capacity": row.capacity or nan,  # `x or nan`: 0 is no figure
-        "item_bytes": row.item_bytes or 0, "old_bytes": row.old_bytes or 0,
-        "line": [0, size],
-        "names": {REGION: regions, WORKLOAD: [] if row.op == "probe" else [row.workload or ""],
-                  KEY: [row.key] if keyed else [], VID: vids},
-        "vids": (vid_write, [seen[v] for v in vids]),
+        "names": (s.regions.names, s.workloads.names, s.keys.names, list(s.vid_names())),
+        "vids": (list(s.vid_write), bytes(s.seen)),
+        "writes": [list(getattr(s, f"w_{c}")) for c in ("vid", "key", "pred", "region",
+                                                         "workload", "flags", "next")],
+        "times": (floats(s.w_tinv), floats(s.w_tcomp), floats(s.r_t)),
+        "keys": (list(s.key_head), list(s.key_workload), list(s.key_final), finals),
+        "reads": (list(s.r_key), list(s.r_vid), list(s.r_region)),
+        "attrs": (s.w_attrs, {w: repr(v) for w, v in s.w_value.items()}),
+        "probes": {link: (floats(s.lags[link]), floats(s.probe_t[link])) for link in s.lags},
+        "counts": ({k: n for k, n in s.tally.items() if n}, dict(s.failed_errors), s.duplicates),
+        "rejections": [(*r[:3], floats(r[3:5]), r.blocked_by) for r in s.rejections],
+        "bill": (cost._region_ids, list(cost._region), bytes(cost._flags), list(cost._size),
+                 list(cost._old), floats(cost._capacity), floats(cost._t)),
     }  # fmt: skip
 
 
-def same_float(a: float, b: float) -> bool:
-    """Bit-identical, NaN matching NaN."""
-    if math.isnan(a) or math.isnan(b):
-        return math.isnan(a) and math.isnan(b)
-    return struct.pack("<d", a) == struct.pack("<d", b)
+def per_record(lines: list[bytes]) -> dict[str, Any] | None:
+    """The store and bill the per-record reader makes of these lines; None when it would skip
+    one of them (or take it for a trailer)."""
+    store, cost = VersionStore(value_kinds=KINDS), CostAccumulator()
+    add = RecordIngester(store).add
+    for line in lines:
+        try:
+            rec = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            return None
+        if isinstance(rec, dict) and rec.get("end", None) is True:
+            return None
+        try:
+            add(rec)
+            cost.observe(rec)
+        except REJECTS:
+            return None
+    return state(store, cost)
 
 
-def scanned_columns(columns: tuple[bytes, ...]) -> dict[str, np.ndarray]:
-    return {name: np.frombuffer(col, kind) for (name, kind), col in
-            zip(scanned.COLUMNS, columns, strict=True)}  # fmt: skip
+def where(i: int) -> str:
+    return f"block:{i}"
+
+
+def table_sizes(reader: native_reader.NativeReader) -> list[int]:
+    return [reader.scanner.count(t) for t in TABLES]
+
+
+def scanned(blocks: list[bytes]) -> dict[str, Any]:
+    """The store and bill the native reader makes of these blocks (each taken whole)."""
+    store, cost = VersionStore(value_kinds=KINDS), CostAccumulator()
+    reader = native_reader.NativeReader(store, cost)
+    for body in blocks:
+        reader._take(body, where)
+    reader.finish()
+    return state(store, cost)
 
 
 def check_line(line: bytes) -> str:
-    """One line against msgspec + Row + the bulk rules; returns what happened."""
-    if not line:  # no line at all: an empty block
-        assert scanned_columns(_scan.Scanner().scan(line))["line"].tolist() == [0]
-        return "empty"
+    """One line, scanned alone and read per record; returns what the scanner did."""
+    want = per_record([line]) if line else None
+    reader = native_reader.NativeReader(VersionStore(), CostAccumulator())
     try:
-        row = decode_row(line)
-    except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError):
-        row = None
-    if row is not None:
-        row = substitute_id(row, line)
-    scanner = _scan.Scanner()
-    try:
-        got = scanned_columns(scanner.scan(line))
+        got = scanned([line])
     except _scan.Refused as e:
         assert not isinstance(e, _scan.Spoiled), f"{line!r}: spoiled a fresh scanner: {e}"
-        assert all(scanner.count(t) == 0 for t in range(4)), f"{line!r}: refused, tables changed"
+        reader.whole(line, where)  # refused again, by a reader whose tables we can see
+        assert table_sizes(reader) == [0, 0, 0, 0], f"{line!r}: refused, tables changed"
         return "refused"
-    assert row is not None, f"{line!r}: accepted, but msgspec rejects it"
-    assert not refused_by_bulk(row), f"{line!r}: accepted, but verdict.bulk refuses it"
-    for members in (row.attrs, row.attr_preds):
-        assert members is None or (
-            isinstance(members, dict)
-            and all(isinstance(v, str) or v is None for v in members.values())
-        ), f"{line!r}: accepted attributes the per-record ingester would not read as names"
-    if writes_attributes(row):
-        assert all(isinstance(v, str) for v in row.attrs.values()), f"{line!r}: a null version"
-    want = expected_columns(row, len(line))
-    for name, _kind in scanned.COLUMNS:
-        col = got[name]
-        if name == "line":
-            assert col.tolist() == want["line"], f"{line!r}: line offsets {col.tolist()}"
-            continue
-        assert len(col) == 1, f"{line!r}: {len(col)} rows in column {name}"
-        if col.dtype.kind == "f":
-            assert same_float(float(col[0]), want[name]), (
-                f"{line!r}: {name} is {float(col[0])!r}, msgspec says {want[name]!r}"
-            )
-        else:
-            assert int(col[0]) == want[name], f"{line!r}: {name} is {int(col[0])}, not {want[name]}"
-    for table, names in want["names"].items():
-        assert scanner.names(table) == names, f"{line!r}: table {table} is {scanner.names(table)}"
-    vid_write, seen = scanner.vids()
-    assert (np.frombuffer(vid_write, np.int32).tolist(), list(seen)) == want["vids"], line
+    if not line:
+        return "empty"
+    assert want is not None, f"{line!r}: accepted, but the per-record reader skips it"
+    assert got == want, f"{line!r}: read otherwise than per record"
     return "accepted"
 
 
@@ -277,13 +184,13 @@ RIGHT = {
     "value": any_token, "error": any_token, "blocked_by": any_token,
 }  # fmt: skip
 UNKNOWN = ["worker", "zz", "é", "probe", "attempt"]
-#: field names spelt with escapes (the same key to msgspec)
+#: field names spelt with escapes (the same key to orjson)
 ESCAPED_NAMES = {"key": '"k\\u0065y"', "op": '"o\\u0070"', "vid": '"v\\u0069d"'}
 
 
 @st.composite
 def token_lines(draw: Any) -> bytes:
-    """A history-like object spelt by hand: every Row field with right and wrong types,
+    """A history-like object spelt by hand: every record field with right and wrong types,
     null vs absent, unknown fields, duplicates, whitespace between tokens, odd endings."""
     fields = [f for f in ("op", "region", "outcome") if draw(st.integers(0, 9))]
     fields += draw(st.lists(st.sampled_from(sorted(RIGHT)), max_size=8, unique=True))
@@ -350,7 +257,7 @@ def mutated(draw: Any) -> bytes:
 
 @settings(max_examples=700, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(line=st.one_of(token_lines(), orjson_lines, mutated()))
-def test_a_line_the_scanner_accepts_means_what_msgspec_reads(line: bytes) -> None:
+def test_a_line_the_scanner_accepts_means_what_the_per_record_reader_reads(line: bytes) -> None:
     if b"\n" in line.rstrip(b"\n"):  # two lines: the block test's business
         line = line.replace(b"\n", b" ").rstrip() + b"\n"
     event(check_line(line))
@@ -360,7 +267,7 @@ def test_a_line_the_scanner_accepts_means_what_msgspec_reads(line: bytes) -> Non
     "line",
     [
         b'{"op":"put","region":"r","outcome":"ok","key":"k","vid":"v","t_invoke":-0,'
-        b'"t_complete":-0,"lag":-0}',  # an integer -0 is msgspec's 0.0, not -0.0
+        b'"t_complete":-0,"lag":-0}',  # an integer -0 is the time 0.0, not -0.0
         b'{"op":"get","region":"r","outcome":"ok","value":1e400}',  # out of range: rejected
         b'{"op":"get","region":"r","outcome":"ok","value":[{"a":-1e309}]}',
         b'{"op":"put","region":"r","outcome":"fail","error":1.8e308,"t_invoke":1,"t_complete":2}',
@@ -377,7 +284,8 @@ def test_a_line_the_scanner_accepts_means_what_msgspec_reads(line: bytes) -> Non
     ],
 )
 def test_lines_found_odd(line: bytes) -> None:
-    """Lines the differential test found the scanner reading otherwise than msgspec."""
+    """Lines the differential tests found read otherwise than the Python readers read them
+    (msgspec's rows then, the per-record reader now)."""
     check_line(line)
 
 
@@ -390,6 +298,9 @@ def test_plain_lines_are_accepted() -> None:
         b'{"id":"w-r1:2","worker":"w-r1","region":"r1","workload":"","op":"probe",'
         b'"target":"r2","lag":0.25,"t_invoke":5,"t_complete":5.25,"outcome":"ok"}\n',
         b'{"op":"get","region":"r1","outcome":"ok","key":"hh#1","vid":"w-r1:1","final":true}',
+        # escapes in values: orjson writes a control character as \u00XX
+        b'{"op":"put","region":"r1","outcome":"fail","error":"bad \\u0001 byte \\ud83d\\ude00",'
+        b'"t_invoke":1,"t_complete":2,"value":["\\u0000", "\\n"]}',
     ):
         assert check_line(line) == "accepted", line
 
@@ -397,10 +308,78 @@ def test_plain_lines_are_accepted() -> None:
 @pytest.mark.parametrize("number", [b"1" * 19, b"-" + b"9" * 19, b"9" * 400])
 @pytest.mark.parametrize("field", [b"value", b"zz"])
 def test_integers_beyond_64_bits_are_refused(field: bytes, number: bytes) -> None:
-    """msgspec reads them as ints, orjson as floats (past ~309 digits not at all): the
-    per-record reader would keep another value or skip the line, so the scanner leaves them
-    to the Python readers."""
+    """orjson reads them as floats (past ~309 digits not at all): the scanner leaves them to
+    the per-record reader."""
     line = b'{"op":"get","region":"r","outcome":"ok","%s":%s}\n' % (field, number)
     with pytest.raises(_scan.Refused):
         _scan.Scanner().scan(line)
     _scan.Scanner().scan(line.replace(number, number[:18]))  # 18 digits: every reader agrees
+
+
+# ---------- blocks: one scanner over several ----------
+
+small_names = st.sampled_from(["a", "b", "c", "d"])
+block_records = st.fixed_dictionaries(
+    {"op": st.sampled_from(["put", "update", "delete", "get", "get", "probe"]),
+     "region": st.sampled_from(["r1", "r2", "r3", "r4"]),
+     "outcome": st.sampled_from(["ok", "ok", "ok", "fail", "unknown"]),
+     "t_invoke": st.floats(0, 100), "t_complete": st.floats(0, 100)},
+    optional={"workload": st.sampled_from(["profile", "clicks", "", None, "late"]),
+              "key": st.sampled_from(["k1", "k2", "k3", "hh#1"]),
+              "vid": small_names, "pred": st.one_of(st.none(), small_names),
+              "final": st.booleans(), "target": st.sampled_from(["r1", "r5", "r6", ""]),
+              "lag": st.floats(0, 1), "value": st.integers(0, 3),
+              "attrs": st.dictionaries(st.sampled_from(["x", "y"]), small_names, max_size=2),
+              "error": st.sampled_from(["Throttled", "ConditionalCheckFailedException"]),
+              "blocked_by": small_names, "consistent": st.booleans(),
+              "item_bytes": st.integers(0, 5000), "capacity": st.sampled_from([0, 0.5, 2.0])},
+)  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(blocks=st.lists(st.lists(block_records, min_size=1, max_size=12), min_size=1, max_size=4))
+def test_blocks_are_read_as_the_per_record_reader_reads_their_lines(
+    blocks: list[list[dict]],
+) -> None:
+    """Names numbered across blocks in first-met order, the same store and bill as the
+    per-record reader; a refused block leaves the tables as they were; a write repeating a
+    recorded vid spoils the scan (the per-record reader counts it a duplicate)."""
+    reader = native_reader.NativeReader(VersionStore(value_kinds=KINDS), CostAccumulator())
+    taken: list[bytes] = []
+    for recs in blocks:
+        body = b"".join(orjson.dumps(r) + b"\n" for r in recs)
+        before = table_sizes(reader)
+        try:
+            reader._take(body, where)
+        except _scan.Spoiled:
+            lines = b"".join([*taken, body]).splitlines()
+            store = VersionStore()
+            add = RecordIngester(store).add
+            for line in lines:
+                add(orjson.loads(line))
+            assert store.duplicates, "spoiled without a repeated write"
+            return
+        except _scan.Refused:
+            assert table_sizes(reader) == before, "refused, tables changed"
+            continue
+        taken.append(body)
+    lines = b"".join(taken).splitlines()
+    assert scanned(taken) == per_record(lines)
+
+
+def test_a_write_repeating_a_recorded_vid_spoils_the_scan() -> None:
+    scanner = _scan.Scanner()
+    write = b'{"op":"put","region":"r","outcome":"ok","key":"k","vid":"v","t_invoke":1,"t_complete":2}\n'
+    scanner.scan(write)
+    with pytest.raises(_scan.Spoiled):
+        scanner.scan(write)
+    with pytest.raises(_scan.Spoiled):
+        _scan.Scanner().scan(write + write)
+
+
+def test_columns_are_named_by_the_extension() -> None:
+    """The scanner says which columns it returns and their types; the reader views them by
+    name, so the two cannot drift apart."""
+    columns = _scan.Scanner().scan(b'{"op":"get","region":"r","outcome":"ok"}\n')
+    assert len(columns) == len(_scan.COLUMNS)
+    assert {name for name, _ in _scan.COLUMNS} >= {"role", "key", "vid", "pred", "line"}

@@ -7,8 +7,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from verdict_fixtures import HistoryBuilder, history_fixture  # noqa: F401
-
+from tests.verdict_fixtures import HistoryBuilder
 from verdict.analyze import JUNIT_FILE, Verdict, analyze
 from verdict.history import LATE_HEAL
 

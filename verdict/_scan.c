@@ -1,20 +1,22 @@
 /* verdict._scan: the history reader's hot loop in one native pass.
  *
  * A block of history lines is parsed, checked and interned in C: each line is one JSON
- * object whose fields are those of verdict.columns.Row; regions, workloads, keys and vids are
- * numbered in the order the per-record ingester meets them (verdict.bulk explains the order),
- * and the block comes back as typed columns (bytes objects the caller views with numpy).
+ * object; what a row is (its role) follows the row rules stated once below (role_of,
+ * missing), the same rules verdict/record_reader.py states for Python. Regions, workloads,
+ * keys and vids are numbered in the order the per-record reader meets them, and the block
+ * comes back as typed columns (bytes objects that verdict.store_builder views with numpy,
+ * named by COLUMNS).
  *
- * Anything this pass does not read exactly as msgspec + verdict.bulk would (an escape in a
- * name, a \u escape anywhere, a duplicate field, a type the Row refuses, a line that is not
- * one object, ...) raises Refused before any table changes: the caller then reads the block
- * line by line and scans the lines the per-record rules keep. A refusal after the tables
- * changed (a write repeating a recorded vid) raises Spoiled: the caller reads the whole
- * history again with the Python readers. So this file only has to be right about what it
- * accepts.
+ * Anything this pass would not read exactly as the per-record reader does (an escape in a
+ * name, a lone surrogate, a duplicate field, a value of another type, a line that is not
+ * one object, a row missing what its role must carry, ...) raises Refused before any table
+ * changes: the caller then reads the block line by line and scans the lines the per-record
+ * rules keep. A refusal after the tables changed (a write repeating a recorded vid) raises
+ * Spoiled: the caller reads the whole history with the per-record reader. So this file only
+ * has to be right about what it accepts.
  *
  * Hand-written because no maintained library fuses JSON parsing with interning into columns:
- * see docs/verdict.md ("The native reader").
+ * see docs/architecture.md ("Libraries and hand-written parts").
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -102,11 +104,11 @@ static inline int same(const char *a, const char *b, size_t n) {
 }
 
 /* Hints for a lookup a few rows ahead: its slot, then (once the slot is in cache) its name. */
-static inline void prefetch_slot(const Table *t, uint64_t h) {
+static inline __attribute__((always_inline)) void prefetch_slot(const Table *t, uint64_t h) {
     if (t->slots) __builtin_prefetch(&t->slots[h & t->mask]);
 }
 
-static inline void prefetch_name(const Table *t, uint64_t h) {
+static inline __attribute__((always_inline)) void prefetch_name(const Table *t, uint64_t h) {
     if (!t->slots) return;
     const Slot *e = &t->slots[h & t->mask];
     if (e->id1 && e->tag == (uint32_t)(h >> 32)) __builtin_prefetch(t->arena + e->start);
@@ -188,7 +190,7 @@ static inline void skip_ws(Cursor *c) {
     while (c->p < c->end && (*c->p == ' ' || *c->p == '\t' || *c->p == '\r')) c->p++;
 }
 
-/* One UTF-8 sequence at c->p (first byte >= 0x80), as orjson and msgspec accept it. */
+/* One UTF-8 sequence at c->p (first byte >= 0x80), as orjson accepts it. */
 static int utf8_seq(Cursor *c) {
     const unsigned char *s = (const unsigned char *)c->p, *e = (const unsigned char *)c->end;
     unsigned char b = s[0];
@@ -207,6 +209,36 @@ static int utf8_seq(Cursor *c) {
         (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
         REFUSE(c, "invalid UTF-8");
     c->p += n;
+    return 0;
+}
+
+/* Four hex digits at p: their value, or -1. */
+static int32_t hex4(const char *p) {
+    int32_t v = 0;
+    for (int i = 0; i < 4; i++) {
+        char h = p[i];
+        int d = h >= '0' && h <= '9' ? h - '0' : h >= 'a' && h <= 'f' ? h - 'a' + 10
+              : h >= 'A' && h <= 'F' ? h - 'A' + 10 : -1;
+        if (d < 0) return -1;
+        v = v << 4 | d;
+    }
+    return v;
+}
+
+/* A \uXXXX escape at c->p (on its backslash), a surrogate pair as one: stepped over when
+ * orjson reads it (a lone surrogate is an error to orjson: refused). Names with an escape
+ * are refused by their readers; values are only checked, and decoded by orjson if read. */
+static int unicode_escape(Cursor *c) {
+    if (c->end - c->p < 6) REFUSE(c, "a torn escape");
+    int32_t v = hex4(c->p + 2);
+    if (v < 0) REFUSE(c, "an invalid escape");
+    c->p += 6;
+    if (v >= 0xDC00 && v <= 0xDFFF) REFUSE(c, "a lone surrogate");
+    if (v < 0xD800 || v > 0xDBFF) return 0;
+    if (c->end - c->p < 6 || c->p[0] != '\\' || c->p[1] != 'u') REFUSE(c, "a lone surrogate");
+    int32_t low = hex4(c->p + 2);
+    if (low < 0xDC00 || low > 0xDFFF) REFUSE(c, "a lone surrogate");
+    c->p += 6;
     return 0;
 }
 
@@ -242,10 +274,13 @@ static int parse_string(Cursor *c, const char **s, size_t *n, int *escaped) {
         if (ch == '\\') {
             if (c->p + 1 >= c->end) REFUSE(c, "a torn escape");
             char x = c->p[1];
-            if (x == 'u') REFUSE(c, "a \\u escape");
-            if (!strchr("\"\\/bfnrt", x) || !x) REFUSE(c, "an invalid escape");
+            if (x == 'u') {
+                if (unicode_escape(c) < 0) return -1;
+            } else {
+                if (!strchr("\"\\/bfnrt", x) || !x) REFUSE(c, "an invalid escape");
+                c->p += 2;
+            }
             *escaped = 1;
-            c->p += 2;
             continue;
         }
         if (ch >= 0x80) {
@@ -320,10 +355,9 @@ static int next_member(Cursor *c, char close, const char *why) {
 
 static double number_value(const char *s, size_t n);
 
-/* msgspec rejects a number that rounds out of a double's range (1e400) even inside an Any
- * value, and orjson anywhere. Integers beyond 64 bits msgspec reads as Python ints and
- * orjson as floats (past ~309 digits: an error), so the readers disagree on them: refused.
- * A plain decimal under 300 digits is always in range; a long one is refused, being rare. */
+/* orjson rejects a line holding a number that rounds out of a double's range (1e400), in any
+ * field, and reads integers beyond 64 bits as floats (past ~309 digits: an error): refused,
+ * being rare. A plain decimal under 300 digits is always in range; a longer one is refused. */
 static int number_in_range(const char *s, size_t n, int integral) {
     if (integral) return n - (*s == '-') <= 18;
     if (!memchr(s, 'e', n) && !memchr(s, 'E', n)) return n < 300;
@@ -387,11 +421,11 @@ static const char *FIELD_NAMES[NFIELDS] = {
     "final", "attrs", "value", "target", "lag", "consistent", "capacity", "item_bytes",
     "old_bytes", "error", "blocked_by", "end", "id", "attr_preds"};
 
-/* bits of a row's `bits` column (verdict/native.py names them) */
+/* bits of a row's `bits` column (the module exports the ones verdict.store_builder reads) */
 enum {
-    B_FINAL = 1, B_VID = 2, B_PRED = 4, B_CONSISTENT = 8, B_VALUE = 16, B_ERROR = 32,
-    B_BLOCKED = 64, B_HARNESS = 128, B_KEY = 256, B_LAG = 512, B_TARGET = 1024,
-    B_ATTRS = 2048 /* a non-empty `attrs` object: attribute-level versions */
+    B_FINAL = 1, B_VID = 2, B_PRED = 4, B_CONSISTENT = 8, B_HARNESS = 16, B_KEY = 32,
+    B_LAG = 64, B_TARGET = 128,
+    B_ATTRS = 256 /* a non-empty `attrs` object: attribute-level versions */
 };
 enum { OP_PUT, OP_UPDATE, OP_DELETE, OP_GET, OP_PROBE };
 enum { OUT_OK, OUT_UNKNOWN, OUT_FAIL };
@@ -413,8 +447,6 @@ typedef struct {
     uint32_t attrs_at, preds_at;
     uint8_t nattrs, npreds;
 } Row;
-
-
 
 static size_t FIELD_LEN[NFIELDS];
 
@@ -488,7 +520,7 @@ static int decimal_quotient(uint64_t w, int k, double *out) {
     return -1;
 }
 
-/* A checked JSON number's value as msgspec reads it (correctly rounded). */
+/* A checked JSON number's value as orjson reads it (correctly rounded). */
 static double number_value(const char *s, size_t n) {
     const char *p = s, *e = s + n;
     int negative = *p == '-';
@@ -511,7 +543,7 @@ static double number_value(const char *s, size_t n) {
     double d;
     if (k == 0 && w <= (1ULL << 53)) {
         d = (double)w;
-        return negative && w ? -d : d; /* msgspec reads the integer -0 as 0, then 0.0 */
+        return negative && w ? -d : d; /* the integer -0 is 0, so the time 0.0 */
     } else if (decimal_quotient(w, k, &d) < 0) goto slow;
     return negative ? -d : d;
 slow:;
@@ -640,12 +672,91 @@ static int members_value(Cursor *c, Members *m, uint32_t *at, uint8_t *count) {
     return 0;
 }
 
+
 static const char *const OPS[] = {"put", "update", "delete", "get", "probe"};
 static const char *const OUTCOMES[] = {"ok", "unknown", "fail"};
 
+/* A write without vid is named by its id, when the id is a name; an id spelt with escapes
+ * is only checked (it names nothing the tables could hold exactly). */
+static int id_value(Cursor *c, Span *id) {
+    if (c->p >= c->end || *c->p != '"') return skip_value(c, 0);
+    const char *from = c->p;
+    if (name_value(c, id, 0) == 0) return 0;
+    if (!c->why || strcmp(c->why, "an escape in a name") != 0) return -1;
+    c->p = from;
+    c->why = NULL;
+    id->set = 0;
+    return skip_value(c, 0);
+}
+
+/* The field at c->p (after its name and colon) into the row; `seen` already marks it. */
+static inline __attribute__((always_inline)) int parse_field(Cursor *c, int f, Row *r, Members *m) {
+    int flag, present;
+    switch (f) {
+    case F_OP: return choice(c, OPS, 5, &r->op);
+    case F_OUTCOME: return choice(c, OUTCOMES, 3, &r->outcome);
+    case F_REGION: return name_value(c, &r->region, 0);
+    case F_WORKLOAD: return name_value(c, &r->workload, 1);
+    case F_KEY: return name_value(c, &r->key, 0);
+    case F_VID: return name_value(c, &r->vid, 1);
+    case F_PRED: return name_value(c, &r->pred, 1);
+    case F_TARGET: return name_value(c, &r->target, 1);
+    case F_T_INVOKE: return float_value(c, &r->t_inv, 1, &present);
+    case F_T_COMPLETE: return float_value(c, &r->t_comp, 0, &present);
+    case F_LAG:
+        if (float_value(c, &r->lag, 1, &present) < 0) return -1;
+        if (present) r->bits |= B_LAG;
+        return 0;
+    case F_CAPACITY:
+        if (float_value(c, &r->capacity, 1, &present) < 0) return -1;
+        if (r->capacity == 0.0) r->capacity = NAN; /* `x or nan`: 0 is no figure */
+        return 0;
+    case F_ITEM_BYTES: return int_value(c, &r->item_bytes);
+    case F_OLD_BYTES: return int_value(c, &r->old_bytes);
+    case F_FINAL:
+    case F_CONSISTENT:
+        if (bool_value(c, &flag) < 0) return -1;
+        if (flag) r->bits |= f == F_FINAL ? B_FINAL : B_CONSISTENT;
+        return 0;
+    case F_ATTRS:
+        if (members_value(c, m, &r->attrs_at, &r->nattrs) < 0) return -1;
+        if (r->nattrs) r->bits |= B_ATTRS;
+        return 0;
+    case F_ATTR_PREDS: return members_value(c, m, &r->preds_at, &r->npreds);
+    case F_END:
+        if (!is_null(c)) REFUSE(c, "an end mark in mid-shard");
+        return 0;
+    case F_ERROR:
+    case F_BLOCKED_BY: return any_value(c, &flag); /* read from the line when needed */
+    case F_ID: return id_value(c, &r->id);
+    default: return skip_value(c, 0); /* `value` (null included) and fields not read */
+    }
+}
+
+/* What a parsed row's fields make of it: a write's vid from its id, the bits, the hashes. */
+static inline void finish_row(Row *r, uint32_t seen) {
+    if (!(r->vid.set && r->vid.n) && r->op < OP_GET && r->outcome != OUT_FAIL && r->id.set)
+        r->vid = r->id;
+    if (r->vid.set && r->vid.n) {
+        r->bits |= B_VID;
+        r->vid.h = hash_bytes(r->vid.s, r->vid.n);
+    }
+    if (r->pred.set && r->pred.n) {
+        r->bits |= B_PRED;
+        r->pred.h = hash_bytes(r->pred.s, r->pred.n);
+    }
+    if (r->target.set && r->target.n) r->bits |= B_TARGET;
+    if (seen & 1u << F_KEY) {
+        r->bits |= B_KEY;
+        r->key.h = hash_bytes(r->key.s, r->key.n);
+        if (r->key.n >= 3 && memcmp(r->key.s, "hh#", 3) == 0) r->bits |= B_HARNESS;
+    }
+    if (!(seen & 1u << F_T_COMPLETE)) r->t_comp = NAN;
+}
+
+/* One line: exactly one object whose fields are read as the per-record reader reads them. */
 static int parse_row(Cursor *c, Row *r, Members *m) {
     uint32_t seen = 0;
-    int flag, present;
     memset(r, 0, sizeof(*r));
     r->t_inv = r->t_comp = r->lag = r->capacity = NAN;
     skip_ws(c);
@@ -668,91 +779,49 @@ static int parse_row(Cursor *c, Row *r, Members *m) {
             if (seen & (1u << f)) REFUSE(c, "a field given twice");
             seen |= 1u << f;
         }
-        int rc = 0;
-        switch (f) {
-        case F_OP: rc = choice(c, OPS, 5, &r->op); break;
-        case F_OUTCOME: rc = choice(c, OUTCOMES, 3, &r->outcome); break;
-        case F_REGION: rc = name_value(c, &r->region, 0); break;
-        case F_WORKLOAD: rc = name_value(c, &r->workload, 1); break;
-        case F_KEY: rc = name_value(c, &r->key, 0); break;
-        case F_VID: rc = name_value(c, &r->vid, 1); break;
-        case F_PRED: rc = name_value(c, &r->pred, 1); break;
-        case F_TARGET: rc = name_value(c, &r->target, 1); break;
-        case F_T_INVOKE: rc = float_value(c, &r->t_inv, 1, &present); break;
-        case F_T_COMPLETE: rc = float_value(c, &r->t_comp, 0, &present); break;
-        case F_LAG:
-            rc = float_value(c, &r->lag, 1, &present);
-            if (present) r->bits |= B_LAG;
-            break;
-        case F_CAPACITY:
-            rc = float_value(c, &r->capacity, 1, &present);
-            if (r->capacity == 0.0) r->capacity = NAN; /* `x or nan`: 0 is no figure */
-            break;
-        case F_ITEM_BYTES: rc = int_value(c, &r->item_bytes); break;
-        case F_OLD_BYTES: rc = int_value(c, &r->old_bytes); break;
-        case F_FINAL:
-            rc = bool_value(c, &flag);
-            if (flag) r->bits |= B_FINAL;
-            break;
-        case F_CONSISTENT:
-            rc = bool_value(c, &flag);
-            if (flag) r->bits |= B_CONSISTENT;
-            break;
-        case F_ATTRS:
-            rc = members_value(c, m, &r->attrs_at, &r->nattrs);
-            if (r->nattrs) r->bits |= B_ATTRS;
-            break;
-        case F_ATTR_PREDS: rc = members_value(c, m, &r->preds_at, &r->npreds); break;
-        case F_END:
-            if (!is_null(c)) REFUSE(c, "an end mark in mid-shard");
-            break;
-        case F_VALUE: /* null is a value here: only absence differs */
-            rc = skip_value(c, 0);
-            r->bits |= B_VALUE;
-            break;
-        case F_ERROR:
-            rc = any_value(c, &flag);
-            if (flag) r->bits |= B_ERROR;
-            break;
-        case F_BLOCKED_BY:
-            rc = any_value(c, &flag);
-            if (flag) r->bits |= B_BLOCKED;
-            break;
-        case F_ID: /* a write without vid is named by its id (verdict.columns.row_of) */
-            if (c->p < c->end && *c->p == '"') {
-                const char *from = c->p;
-                rc = name_value(c, &r->id, 0);
-                if (rc < 0 && c->why && strcmp(c->why, "an escape in a name") == 0) {
-                    c->p = from; /* an id spelt with escapes: only its absence as a name */
-                    r->id.set = 0;
-                    rc = skip_value(c, 0);
-                }
-            } else {
-                rc = skip_value(c, 0);
-            }
-            break;
-        default: rc = skip_value(c, 0);
-        }
-        if (rc < 0 || (more = next_member(c, '}', "a broken object")) < 0) return -1;
+        if (parse_field(c, f, r, m) < 0) return -1;
+        if ((more = next_member(c, '}', "a broken object")) < 0) return -1;
     }
     skip_ws(c); /* a CRLF line's '\r' */
     if (c->p != c->end) REFUSE(c, "more after the object");
     const uint32_t required = 1u << F_OP | 1u << F_REGION | 1u << F_OUTCOME;
     if ((seen & required) != required) REFUSE(c, "a required field missing");
-    if (!(r->vid.set && r->vid.n) && r->op < OP_GET && r->outcome != OUT_FAIL && r->id.set)
-        r->vid = r->id;
-    if (r->vid.set && r->vid.n) r->bits |= B_VID;
-    if (r->bits & B_VID) r->vid.h = hash_bytes(r->vid.s, r->vid.n);
-    if (r->pred.set && r->pred.n) r->pred.h = hash_bytes(r->pred.s, r->pred.n);
-    if (r->pred.set && r->pred.n) r->bits |= B_PRED;
-    if (r->target.set && r->target.n) r->bits |= B_TARGET;
-    if (seen & 1u << F_KEY) {
-        r->bits |= B_KEY;
-        r->key.h = hash_bytes(r->key.s, r->key.n);
-        if (r->key.n >= 3 && memcmp(r->key.s, "hh#", 3) == 0) r->bits |= B_HARNESS;
-    }
-    if (!(seen & 1u << F_T_COMPLETE)) r->t_comp = NAN;
+    finish_row(r, seen);
     return 0;
+}
+
+/* ---------- the row rules, stated once for C (verdict/record_reader.py: for Python) ---------- */
+
+/* What a row is: its role column (verdict.store_builder reads it). */
+enum { ROLE_NONE, ROLE_WRITE, ROLE_FAILED, ROLE_READ, ROLE_FINAL, ROLE_PROBE };
+
+static int role_of(const Row *r) {
+    if (r->op == OP_PROBE)
+        return r->outcome == OUT_OK && (r->bits & B_LAG) && (r->bits & B_TARGET) ? ROLE_PROBE
+                                                                                : ROLE_NONE;
+    if (r->op == OP_GET) {
+        if (r->outcome != OUT_OK) return ROLE_NONE;
+        return (r->bits & B_FINAL) ? ROLE_FINAL : ROLE_READ;
+    }
+    return r->outcome == OUT_FAIL ? ROLE_FAILED : ROLE_WRITE;
+}
+
+/* A read is kept (for stale reads) when it names a version. */
+static int kept_read(const Row *r, int role) { return role == ROLE_READ && (r->bits & B_VID); }
+
+/* Why a row lacks what its role must carry, or NULL: the per-record reader would skip it
+ * (or read it otherwise), so the block goes to the per-line rules. */
+static const char *missing(const Row *r, int role, const Members *m) {
+    int write = role == ROLE_WRITE || role == ROLE_FAILED;
+    if ((role == ROLE_FINAL || role == ROLE_WRITE || kept_read(r, role)) && !(r->bits & B_KEY))
+        return "a keyed record without key";
+    if ((write || kept_read(r, role) || role == ROLE_PROBE) && isnan(r->t_inv))
+        return "no t_invoke";
+    if (write && isnan(r->t_comp)) return "a write without t_complete";
+    if (role == ROLE_WRITE && !(r->bits & B_VID)) return "a write without vid";
+    for (uint8_t j = 0; write && (r->bits & B_ATTRS) && j < r->nattrs; j++)
+        if (!m->span[r->attrs_at + 2 * j + 1].set) return "a write's attribute without a version";
+    return NULL;
 }
 
 /* ---------- the scanner ---------- */
@@ -804,8 +873,15 @@ static int64_t vid_of(Scanner *self, const Span *s) {
     return v;
 }
 
-/* An attribute-level write's versions, in VersionStore._attrs' order: each attribute's own
- * version, then each attribute's pred (attr_preds) when it names one, marked seen. */
+/* A vid seen (read, replaced or finally read): its number, or -1 (out of room). */
+static int64_t seen_vid(Scanner *self, const Span *s) {
+    int64_t x = vid_of(self, s);
+    if (x >= 0) self->seen[x] = 1;
+    return x;
+}
+
+/* An attribute-level write's versions, in the per-record reader's order: each attribute's
+ * own version, then each attribute's pred (attr_preds) when it names one, marked seen. */
 static int write_attrs(Scanner *self, const Row *r, const Span *m) {
     for (uint8_t j = 0; j < r->nattrs; j++)
         if (vid_of(self, &m[r->attrs_at + 2 * j + 1]) < 0) return -1;
@@ -814,26 +890,213 @@ static int write_attrs(Scanner *self, const Row *r, const Span *m) {
         for (uint8_t k = 0; k < r->npreds; k++) {
             const Span *other = &m[r->preds_at + 2 * k], *pred = other + 1;
             if (other->n != name->n || memcmp(other->s, name->s, name->n) != 0) continue;
-            if (pred->set && pred->n) {
-                int64_t x = vid_of(self, pred);
-                if (x < 0) return -1;
-                self->seen[x] = 1;
-            }
+            if (pred->set && pred->n && seen_vid(self, pred) < 0) return -1;
             break;
         }
     }
     return 0;
 }
 
-#define COLUMN(name, type) type *name = (type *)PyBytes_AS_STRING(cols[name##_AT])
-enum {
-    op_AT, outcome_AT, bits_AT, region_AT, target_AT, workload_AT, key_AT, vid_AT, pred_AT,
-    t_inv_AT, t_comp_AT, lag_AT, capacity_AT, item_bytes_AT, old_bytes_AT, line_AT, NCOLUMNS
-};
-static const size_t WIDTH[NCOLUMNS] = {1, 1, 2, 2, 2, 2, 4, 4, 4, 8, 8, 8, 8, 8, 8, 8};
+/* The versions a read saw, attribute by attribute, marked seen. */
+static int read_attrs(Scanner *self, const Row *r, const Span *m) {
+    for (uint8_t j = 0; j < r->nattrs; j++) {
+        const Span *v = &m[r->attrs_at + 2 * j + 1];
+        if (v->set && v->n && seen_vid(self, v) < 0) return -1;
+    }
+    return 0;
+}
+
+/* ---------- a block: parsed, checked, then interned into columns ---------- */
+
+/* the columns, in order, with their struct/array typecodes (verdict.store_builder views
+ * them with numpy under these names) */
+#define COLUMN_LIST(X)                                                                        \
+    X(op, int8_t, "b") X(outcome, int8_t, "b") X(role, int8_t, "b") X(bits, uint16_t, "H")      \
+    X(region, uint16_t, "H") X(target, uint16_t, "H") X(workload, uint16_t, "H")             \
+    X(key, int32_t, "i") X(vid, int32_t, "i") X(pred, int32_t, "i") X(bucket, int32_t, "i")   \
+    X(t_inv, double, "d")                                                                     \
+    X(t_comp, double, "d") X(lag, double, "d") X(capacity, double, "d")                       \
+    X(item_bytes, int64_t, "q") X(old_bytes, int64_t, "q") X(line, int64_t, "q")
+#define AS_ENUM(name, type, code) name##_AT,
+enum { COLUMN_LIST(AS_ENUM) NCOLUMNS };
+#define AS_WIDTH(name, type, code) sizeof(type),
+static const size_t WIDTH[NCOLUMNS] = {COLUMN_LIST(AS_WIDTH)};
+#define AS_SPEC(name, type, code) {#name, code},
+static const char *const SPEC[NCOLUMNS][2] = {COLUMN_LIST(AS_SPEC)};
+#define AS_POINTER(name, type, code) type *name;
+typedef struct { COLUMN_LIST(AS_POINTER) } Columns; /* each column's data, typed */
+#define NO_TARGET 0xFFFF
+
+typedef struct {
+    Py_ssize_t n; /* rows */
+    Row *rows;
+    Members members;
+    PyObject *cols[NCOLUMNS];
+    Columns c; /* the columns' data */
+    const char *why; /* a refusal's reason */
+} Block;
+
+static void block_free(Block *b) {
+    for (int i = 0; i < NCOLUMNS; i++) Py_XDECREF(b->cols[i]);
+    PyMem_Free(b->rows);
+    free(b->members.span);
+}
+
+/* Room for the block's rows and columns; 0, or -1 with a Python error set. */
+static int block_alloc(Block *b, const char *body, const char *end) {
+    for (const char *p = body; p < end; b->n++) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        p = nl ? nl + 1 : end;
+    }
+    b->rows = PyMem_Malloc((size_t)(b->n ? b->n : 1) * sizeof(Row));
+    if (!b->rows) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (int i = 0; i < NCOLUMNS; i++) {
+        Py_ssize_t rows = b->n + (i == line_AT); /* line: every row's offset, then the end */
+        b->cols[i] = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)WIDTH[i] * rows);
+        if (!b->cols[i]) return -1;
+    }
+#define AS_DATA(name, type, code) b->c.name = (type *)PyBytes_AS_STRING(b->cols[name##_AT]);
+    COLUMN_LIST(AS_DATA)
+    return 0;
+}
+
+/* Every line parsed and checked against the row rules, before any table changes (the GIL
+ * released). Returns the index of the row refused, or -1 when all were accepted. */
+static Py_ssize_t parse_lines(Block *b, const char *body, const char *end) {
+    int64_t *line = b->c.line;
+    int8_t *role = b->c.role;
+    Py_ssize_t refused = -1;
+    Py_BEGIN_ALLOW_THREADS
+    const char *p = body;
+    for (Py_ssize_t i = 0; i < b->n; i++) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        Cursor c = {p, nl ? nl : end, NULL};
+        line[i] = p - body;
+        if (parse_row(&c, &b->rows[i], &b->members) < 0) {
+            b->why = c.why;
+            refused = i;
+            break;
+        }
+        p = nl ? nl + 1 : end;
+    }
+    line[b->n] = end - body;
+    for (Py_ssize_t i = 0; refused < 0 && i < b->n; i++) {
+        role[i] = (int8_t)role_of(&b->rows[i]);
+        if ((b->why = missing(&b->rows[i], role[i], &b->members))) refused = i;
+    }
+    Py_END_ALLOW_THREADS
+    return refused;
+}
+
+/* the interning of one row: done, out of room (names or memory), or a write's vid repeated */
+enum { INTERNED, FULL, REPEATED };
+
+/* Row i's names into the tables, in the per-record reader's order, and its codes into the
+ * columns: region (then a probe's target), workload, a write's attributes, key, vid, pred,
+ * the versions a read saw. */
+/* Row i's region (then a probe's target) and workload into the small tables; 0, or -1 when
+ * a table is full. */
+static inline int intern_names(Scanner *self, Block *b, Py_ssize_t i) {
+    Columns *c = &b->c;
+    const Row *r = &b->rows[i];
+    int fresh;
+    int64_t x = intern(self, T_REGION, &r->region, &fresh);
+    if (x < 0 || x >= NO_TARGET) return -1;
+    c->region[i] = (uint16_t)x;
+    c->target[i] = NO_TARGET;
+    if (c->role[i] == ROLE_PROBE) {
+        if ((x = intern(self, T_REGION, &r->target, &fresh)) < 0 || x >= NO_TARGET) return -1;
+        c->target[i] = (uint16_t)x;
+    }
+    c->workload[i] = 0; /* a probe has none: it counts for no workload */
+    if (r->op != OP_PROBE) {
+        if ((x = intern(self, T_WORKLOAD, &r->workload, &fresh)) < 0 || x >= NO_TARGET) return -1;
+        c->workload[i] = (uint16_t)x;
+    }
+    c->key[i] = c->vid[i] = c->pred[i] = -1;
+    return 0;
+}
+
+static inline int intern_row(Scanner *self, Block *b, Py_ssize_t i) {
+    Columns *c = &b->c;
+    const Row *r = &b->rows[i];
+    int role = c->role[i], fresh;
+    int64_t x;
+    c->bucket[i] = -1;
+    if (intern_names(self, b, i) < 0) return FULL;
+    int write = role == ROLE_WRITE, named = write || role == ROLE_FINAL || kept_read(r, role);
+    if ((write || role == ROLE_FAILED) && (r->bits & B_ATTRS)) /* before its vid, as per record */
+        if (write_attrs(self, r, b->members.span) < 0) return FULL;
+    if (named) {
+        x = table_intern(&self->tables[T_KEY], r->key.s, r->key.n, r->key.h, &fresh);
+        if (x < 0 || x >= INT32_MAX) return FULL;
+        c->key[i] = (int32_t)x;
+    }
+    if (named && (r->bits & B_VID)) { /* a final read of a missing item names none */
+        if ((x = vid_of(self, &r->vid)) < 0 || x >= INT32_MAX) return FULL;
+        c->vid[i] = (int32_t)x;
+        if (write && self->vid_write[x] >= 0) return REPEATED;
+        if (write) self->vid_write[x] = (int32_t)self->writes++;
+        else self->seen[x] = 1;
+    }
+    if (write && (r->bits & B_PRED)) {
+        if ((x = seen_vid(self, &r->pred)) < 0 || x >= INT32_MAX) return FULL;
+        c->pred[i] = (int32_t)x;
+    }
+    if ((role == ROLE_READ || role == ROLE_FINAL) && (r->bits & B_ATTRS))
+        if (read_attrs(self, r, b->members.span) < 0) return FULL;
+    return INTERNED;
+}
+
+/* Row i routed instead of interned: its names into the small tables, as intern_row does; no
+ * key or vid; `bucket` is the key's hash modulo `buckets` (every record of a key goes to one
+ * bucket), -1 for a row without key. */
+static int route_row(Scanner *self, Block *b, Py_ssize_t i, uint32_t buckets) {
+    const Row *r = &b->rows[i];
+    if (intern_names(self, b, i) < 0) return FULL;
+    b->c.bucket[i] = (r->bits & B_KEY) ? (int32_t)(r->key.h % buckets) : -1;
+    return INTERNED;
+}
 
 /* rows between a slot's prefetch and its lookup */
 #define AHEAD 16
+
+/* The big tables miss the cache: ask for the slots of row i + AHEAD early, and for the
+ * names of row i + AHEAD / 2, whose slots have arrived by then. */
+/* always inlined: a function that only prefetches looks pure to GCC, whose calls it drops */
+static inline __attribute__((always_inline)) void prefetch_ahead(const Scanner *self, const Block *b, Py_ssize_t i) {
+    const Table *keys = &self->tables[T_KEY], *vids = &self->tables[T_VID];
+    if (i + AHEAD < b->n) {
+        const Row *a = &b->rows[i + AHEAD];
+        prefetch_slot(keys, a->key.h);
+        prefetch_slot(vids, a->vid.h);
+        prefetch_slot(vids, a->pred.h);
+    }
+    if (i + AHEAD / 2 < b->n) {
+        const Row *a = &b->rows[i + AHEAD / 2];
+        prefetch_name(keys, a->key.h);
+        prefetch_name(vids, a->vid.h);
+        prefetch_name(vids, a->pred.h);
+    }
+}
+
+/* The row's own figures into the columns. */
+static inline void copy_row(Block *b, Py_ssize_t i) {
+    const Row *r = &b->rows[i];
+    Columns *c = &b->c;
+    c->op[i] = r->op;
+    c->outcome[i] = r->outcome;
+    c->bits[i] = r->bits;
+    c->t_inv[i] = r->t_inv;
+    c->t_comp[i] = r->t_comp;
+    c->lag[i] = r->lag;
+    c->capacity[i] = r->capacity;
+    c->item_bytes[i] = r->item_bytes;
+    c->old_bytes[i] = r->old_bytes;
+}
 
 /* Refused (or Spoiled) with args (why, the index of the record refused) */
 static PyObject *raise_at(PyObject *kind, Py_ssize_t line, const char *why) {
@@ -845,194 +1108,140 @@ static PyObject *raise_at(PyObject *kind, Py_ssize_t line, const char *why) {
     return NULL;
 }
 
-static PyObject *refuse(Py_ssize_t line, const char *why) { return raise_at(Refused, line, why); }
-
-static PyObject *Scanner_scan(Scanner *self, PyObject *arg) {
+/* The block's columns: interned (buckets 0) or routed to `buckets` buckets. Refused:
+ * nothing changed; Spoiled: the tables did. */
+static PyObject *scan_block(Scanner *self, PyObject *arg, uint32_t buckets) {
     if (!PyBytes_Check(arg)) {
         PyErr_SetString(PyExc_TypeError, "scan() takes bytes");
         return NULL;
     }
     const char *body = PyBytes_AS_STRING(arg), *end = body + PyBytes_GET_SIZE(arg);
-    if (PyBytes_GET_SIZE(arg) >= (Py_ssize_t)UINT32_MAX) return refuse(0, "a block too large");
-    Py_ssize_t n = 0;
-    for (const char *p = body; p < end; n++) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        p = nl ? nl + 1 : end;
-    }
-    Row *rows = PyMem_Malloc((size_t)(n ? n : 1) * sizeof(Row));
-    Members members = {NULL, 0, 0};
-    if (!rows) return PyErr_NoMemory();
-    PyObject *cols[NCOLUMNS] = {0};
+    if (PyBytes_GET_SIZE(arg) >= (Py_ssize_t)UINT32_MAX) return raise_at(Refused, 0, "a block too large");
+    Block b = {0};
     PyObject *out = NULL;
-    for (int i = 0; i < NCOLUMNS; i++) {
-        cols[i] = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)WIDTH[i] * (n + (i == line_AT)));
-        if (!cols[i]) goto done;
-    }
-    COLUMN(line, int64_t);
-    /* parse every line before any table changes */
-    Py_BEGIN_ALLOW_THREADS
-    const char *p = body;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        const char *stop = nl ? nl : end;
-        Cursor c = {p, stop, NULL};
-        line[i] = p - body;
-        if (parse_row(&c, &rows[i], &members) < 0) {
-            n = -(i + 1);
-            rows[0].region.s = c.why; /* carried out of the loop */
-            break;
-        }
-        p = nl ? nl + 1 : end;
-    }
-    Py_END_ALLOW_THREADS
-    if (n < 0) {
-        refuse(-n - 1, rows[0].region.s);
+    if (block_alloc(&b, body, end) < 0) goto done;
+    Py_ssize_t refused = parse_lines(&b, body, end);
+    if (refused >= 0) {
+        raise_at(Refused, refused, b.why);
         goto done;
     }
-    line[n] = end - body;
-    COLUMN(op, int8_t);
-    COLUMN(outcome, int8_t);
-    COLUMN(bits, uint16_t);
-    COLUMN(region, uint16_t);
-    COLUMN(target, uint16_t);
-    COLUMN(workload, uint16_t);
-    COLUMN(key, int32_t);
-    COLUMN(vid, int32_t);
-    COLUMN(pred, int32_t);
-    COLUMN(t_inv, double);
-    COLUMN(t_comp, double);
-    COLUMN(lag, double);
-    COLUMN(capacity, double);
-    COLUMN(item_bytes, int64_t);
-    COLUMN(old_bytes, int64_t);
-    /* the checks verdict.bulk makes before it changes any state */
-    for (Py_ssize_t i = 0; i < n; i++) {
-        Row *r = &rows[i];
-        int is_write = r->op < OP_GET, ok = r->outcome == OUT_OK, fail = r->outcome == OUT_FAIL;
-        int fin = r->op == OP_GET && ok && (r->bits & B_FINAL);
-        int read = r->op == OP_GET && ok && !(r->bits & B_FINAL) && (r->bits & B_VID);
-        int write = is_write && !fail;
-        int probe = r->op == OP_PROBE && ok && (r->bits & B_LAG) && (r->bits & B_TARGET);
-        if ((fin || read || write) && !(r->bits & B_KEY)) {
-            refuse(i, "a keyed record without key");
+    for (Py_ssize_t i = 0; i < b.n; i++) {
+        if (!buckets) prefetch_ahead(self, &b, i);
+        int rc = buckets ? route_row(self, &b, i, buckets) : intern_row(self, &b, i);
+        if (rc != INTERNED) {
+            raise_at(Spoiled, i, rc == REPEATED ? "a write repeats a recorded vid"
+                                                : "more names than the columns hold, or out of memory");
             goto done;
         }
-        if ((read || is_write || probe) && isnan(r->t_inv)) {
-            refuse(i, "no t_invoke");
-            goto done;
-        }
-        if (is_write && isnan(r->t_comp)) {
-            refuse(i, "a write without t_complete");
-            goto done;
-        }
-        if (write && !(r->bits & B_VID)) {
-            refuse(i, "a write without vid");
-            goto done;
-        }
-        for (uint8_t j = 0; is_write && (r->bits & B_ATTRS) && j < r->nattrs; j++)
-            if (!members.span[r->attrs_at + 2 * j + 1].set) {
-                refuse(i, "a write's attribute without a version");
-                goto done;
-            }
+        copy_row(&b, i);
     }
-    int fresh;
-    Table *workloads = &self->tables[T_WORKLOAD];
-    const Table *keys = &self->tables[T_KEY], *vids = &self->tables[T_VID];
-    for (Py_ssize_t i = 0; i < n; i++) {
-        Row *r = &rows[i];
-        if (i + AHEAD < n) { /* the big tables miss the cache: ask for the slots early */
-            const Row *a = &rows[i + AHEAD];
-            prefetch_slot(keys, a->key.h);
-            prefetch_slot(vids, a->vid.h);
-            prefetch_slot(vids, a->pred.h);
-        }
-        if (i + AHEAD / 2 < n) { /* and, their slots arrived, for the names to compare */
-            const Row *a = &rows[i + AHEAD / 2];
-            prefetch_name(keys, a->key.h);
-            prefetch_name(vids, a->vid.h);
-            prefetch_name(vids, a->pred.h);
-        }
-        int is_write = r->op < OP_GET, ok = r->outcome == OUT_OK, fail = r->outcome == OUT_FAIL;
-        int fin = r->op == OP_GET && ok && (r->bits & B_FINAL);
-        int read = r->op == OP_GET && ok && !(r->bits & B_FINAL) && (r->bits & B_VID);
-        int write = is_write && !fail;
-        int probe = r->op == OP_PROBE && ok && (r->bits & B_LAG) && (r->bits & B_TARGET);
-        int64_t x = intern(self, T_REGION, &r->region, &fresh);
-        if (x < 0 || x > 0xFFFE) goto full;
-        region[i] = (uint16_t)x;
-        target[i] = 0xFFFF;
-        if (probe) {
-            if ((x = intern(self, T_REGION, &r->target, &fresh)) < 0 || x > 0xFFFE) goto full;
-            target[i] = (uint16_t)x;
-        }
-        if (r->op != OP_PROBE) {
-            if ((x = intern(self, T_WORKLOAD, &r->workload, &fresh)) < 0 || x > 0xFFFE) goto full;
-            workload[i] = (uint16_t)x;
-        }
-        key[i] = vid[i] = pred[i] = -1;
-        if (is_write && (r->bits & B_ATTRS)) { /* before the write's own vid, as graph.py */
-            if (write_attrs(self, r, members.span) < 0) goto full;
-        }
-        if (fin || read || write) {
-            x = table_intern(&self->tables[T_KEY], r->key.s, r->key.n, r->key.h, &fresh);
-            if (x < 0 || x >= INT32_MAX) goto full;
-            key[i] = (int32_t)x;
-        }
-        if ((fin && (r->bits & B_VID)) || read || write) {
-            if ((x = vid_of(self, &r->vid)) < 0 || x >= INT32_MAX) goto full;
-            vid[i] = (int32_t)x;
-            if (write) {
-                if (self->vid_write[x] >= 0) {
-                    raise_at(Spoiled, i, "a write repeats a recorded vid");
-                    goto done;
-                }
-                self->vid_write[x] = (int32_t)self->writes++;
-            } else {
-                self->seen[x] = 1;
-            }
-        }
-        if (write && (r->bits & B_PRED)) {
-            if ((x = vid_of(self, &r->pred)) < 0 || x >= INT32_MAX) goto full;
-            pred[i] = (int32_t)x;
-            self->seen[x] = 1;
-        }
-        if (r->op == OP_GET && ok && (r->bits & B_ATTRS)) { /* the versions a read saw */
-            for (uint8_t j = 0; j < r->nattrs; j++) {
-                const Span *v = &members.span[r->attrs_at + 2 * j + 1];
-                if (!v->set || !v->n) continue;
-                if ((x = vid_of(self, v)) < 0 || x >= INT32_MAX) goto full;
-                self->seen[x] = 1;
-            }
-        }
-        op[i] = r->op;
-        outcome[i] = r->outcome;
-        bits[i] = r->bits;
-        t_inv[i] = r->t_inv;
-        t_comp[i] = r->t_comp;
-        lag[i] = r->lag;
-        capacity[i] = r->capacity;
-        item_bytes[i] = r->item_bytes;
-        old_bytes[i] = r->old_bytes;
-    }
-    for (Py_ssize_t i = 0; i < n; i++) /* a probe's workload: one named in the block, or 0 */
-        if (rows[i].op == OP_PROBE) {
-            const Span *w = &rows[i].workload;
-            int64_t x = table_find(workloads, w->set ? w->s : "", w->set ? w->n : 0);
-            workload[i] = x < 0 ? 0 : (uint16_t)x;
-        }
-    out = PyTuple_New(NCOLUMNS);
-    if (!out) goto done;
+    if (!(out = PyTuple_New(NCOLUMNS))) goto done;
     for (int i = 0; i < NCOLUMNS; i++) {
-        PyTuple_SET_ITEM(out, i, cols[i]);
-        cols[i] = NULL;
+        PyTuple_SET_ITEM(out, i, b.cols[i]);
+        b.cols[i] = NULL;
     }
-    goto done;
-full:
-    raise_at(Spoiled, 0, "more names than the columns hold, or out of memory");
 done:
-    for (int i = 0; i < NCOLUMNS; i++) Py_XDECREF(cols[i]);
-    PyMem_Free(rows);
-    free(members.span);
+    block_free(&b);
+    return out;
+}
+
+/* scan(block) -> the columns of its rows, names interned */
+static PyObject *Scanner_scan(Scanner *self, PyObject *arg) { return scan_block(self, arg, 0); }
+
+/* route(block, buckets) -> the columns of its rows, each keyed row's bucket instead of its
+ * key and vids (only regions and workloads interned) */
+static PyObject *Scanner_route(Scanner *self, PyObject *args) {
+    PyObject *block;
+    unsigned int buckets;
+    if (!PyArg_ParseTuple(args, "OI", &block, &buckets)) return NULL;
+    if (!buckets) {
+        PyErr_SetString(PyExc_ValueError, "route() needs at least one bucket");
+        return NULL;
+    }
+    return scan_block(self, block, buckets);
+}
+
+/* learn(table, names): names into a table in this order (a bucket's scanner numbers regions
+ * and workloads as the whole history does) */
+static PyObject *Scanner_learn(Scanner *self, PyObject *args) {
+    int table, fresh;
+    PyObject *names;
+    if (!PyArg_ParseTuple(args, "iO", &table, &names)) return NULL;
+    if (table < 0 || table >= NTABLES) {
+        PyErr_SetString(PyExc_ValueError, "no such table");
+        return NULL;
+    }
+    PyObject *seq = PySequence_Fast(names, "learn() takes a sequence of names");
+    if (!seq) return NULL;
+    for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(seq); i++) {
+        Py_ssize_t n;
+        const char *s = PyUnicode_AsUTF8AndSize(PySequence_Fast_GET_ITEM(seq, i), &n);
+        if (!s || table_intern(&self->tables[table], s, (size_t)n, hash_bytes(s, (size_t)n), &fresh) < 0) {
+            Py_DECREF(seq);
+            return s ? PyErr_NoMemory() : NULL;
+        }
+    }
+    Py_DECREF(seq);
+    Py_RETURN_NONE;
+}
+
+/* hashes(table) -> every name's 64-bit hash (uint64 bytes, in id order) */
+static PyObject *Scanner_hashes(Scanner *self, PyObject *arg) {
+    long table = PyLong_AsLong(arg);
+    if (table == -1 && PyErr_Occurred()) return NULL;
+    if (table < 0 || table >= NTABLES) {
+        PyErr_SetString(PyExc_ValueError, "no such table");
+        return NULL;
+    }
+    const Table *t = &self->tables[table];
+    return PyBytes_FromStringAndSize(t->count ? (const char *)t->hash : "", (Py_ssize_t)t->count * 8);
+}
+
+/* hash(name) -> the 64-bit hash the tables (and route's buckets) use */
+static PyObject *module_hash(PyObject *m, PyObject *arg) {
+    Py_ssize_t n;
+    const char *s = PyUnicode_AsUTF8AndSize(arg, &n);
+    return s ? PyLong_FromUnsignedLongLong(hash_bytes(s, (size_t)n)) : NULL;
+}
+
+/* split(body, line, dest, buckets) -> one bytes per bucket: the lines of `body` (offsets
+ * `line`, int64, one more than rows) whose `dest` (int32 per row) is that bucket, in order */
+static PyObject *module_split(PyObject *m, PyObject *args) {
+    Py_buffer body, line, dest;
+    unsigned int buckets;
+    if (!PyArg_ParseTuple(args, "y*y*y*I", &body, &line, &dest, &buckets)) return NULL;
+    PyObject *out = NULL;
+    Py_ssize_t rows = dest.len / 4;
+    const int64_t *at = line.buf;
+    const int32_t *to = dest.buf;
+    size_t *size = calloc(buckets ? buckets : 1, sizeof(size_t));
+    if (!size || line.len != (rows + 1) * 8) {
+        PyErr_SetString(PyExc_ValueError, "split(): line offsets and destinations disagree");
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < rows; i++)
+        if (to[i] >= 0 && (unsigned)to[i] < buckets) size[to[i]] += (size_t)(at[i + 1] - at[i]);
+    if (!(out = PyList_New(buckets))) goto done;
+    for (unsigned int k = 0; k < buckets; k++) {
+        PyObject *bytes = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)size[k]);
+        if (!bytes) {
+            Py_CLEAR(out);
+            goto done;
+        }
+        PyList_SET_ITEM(out, k, bytes);
+        size[k] = 0;
+    }
+    for (Py_ssize_t i = 0; i < rows; i++) {
+        if (to[i] < 0 || (unsigned)to[i] >= buckets) continue;
+        char *dst = PyBytes_AS_STRING(PyList_GET_ITEM(out, to[i])) + size[to[i]];
+        memcpy(dst, (const char *)body.buf + at[i], (size_t)(at[i + 1] - at[i]));
+        size[to[i]] += (size_t)(at[i + 1] - at[i]);
+    }
+done:
+    free(size);
+    PyBuffer_Release(&body);
+    PyBuffer_Release(&line);
+    PyBuffer_Release(&dest);
     return out;
 }
 
@@ -1114,6 +1323,10 @@ static PyMethodDef Scanner_methods[] = {
     {"find", (PyCFunction)Scanner_find, METH_VARARGS, "find(table, name) -> id or -1"},
     {"count", (PyCFunction)Scanner_count, METH_O, "count(table) -> names interned"},
     {"vids", (PyCFunction)Scanner_vids, METH_NOARGS, "vids() -> (vid_write, seen)"},
+    {"route", (PyCFunction)Scanner_route, METH_VARARGS,
+     "route(block, buckets) -> columns with each keyed row's bucket; keys and vids not interned"},
+    {"learn", (PyCFunction)Scanner_learn, METH_VARARGS, "learn(table, names): intern in order"},
+    {"hashes", (PyCFunction)Scanner_hashes, METH_O, "hashes(table) -> uint64 bytes"},
     {NULL, NULL, 0, NULL}};
 
 static PyTypeObject ScannerType = {
@@ -1126,8 +1339,46 @@ static PyTypeObject ScannerType = {
     .tp_new = PyType_GenericNew,
 };
 
+static PyMethodDef module_methods[] = {
+    {"hash", (PyCFunction)module_hash, METH_O, "hash(name) -> the tables' 64-bit hash"},
+    {"split", (PyCFunction)module_split, METH_VARARGS,
+     "split(body, line, dest, buckets) -> the lines of each bucket, as bytes"},
+    {NULL, NULL, 0, NULL}};
+
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "verdict._scan",
-                                    "The history reader's native pass.", -1, NULL, NULL, NULL, NULL, NULL};
+                                    "The history reader's native pass.", -1, module_methods,
+                                    NULL, NULL, NULL, NULL};
+
+/* COLUMNS: ((name, typecode), ...) in the order scan() returns them */
+static PyObject *column_specs(void) {
+    PyObject *out = PyTuple_New(NCOLUMNS);
+    for (int i = 0; out && i < NCOLUMNS; i++) {
+        PyObject *spec = Py_BuildValue("(ss)", SPEC[i][0], SPEC[i][1]);
+        if (!spec) {
+            Py_CLEAR(out);
+            break;
+        }
+        PyTuple_SET_ITEM(out, i, spec);
+    }
+    return out;
+}
+
+/* the constants verdict.store_builder and verdict.native_reader read, by name */
+static int add_constants(PyObject *m) {
+    static const struct {
+        const char *name;
+        long value;
+    } CONSTANTS[] = {
+        {"ROLE_NONE", ROLE_NONE}, {"ROLE_WRITE", ROLE_WRITE}, {"ROLE_FAILED", ROLE_FAILED},
+        {"ROLE_READ", ROLE_READ}, {"ROLE_FINAL", ROLE_FINAL}, {"ROLE_PROBE", ROLE_PROBE},
+        {"B_FINAL", B_FINAL}, {"B_VID", B_VID}, {"B_CONSISTENT", B_CONSISTENT}, {"B_HARNESS", B_HARNESS},
+        {"B_ATTRS", B_ATTRS}, {"T_REGION", T_REGION}, {"T_WORKLOAD", T_WORKLOAD},
+        {"T_KEY", T_KEY}, {"T_VID", T_VID}, {"NO_TARGET", NO_TARGET},
+    };
+    for (size_t i = 0; i < sizeof(CONSTANTS) / sizeof(CONSTANTS[0]); i++)
+        if (PyModule_AddIntConstant(m, CONSTANTS[i].name, CONSTANTS[i].value) < 0) return -1;
+    return PyModule_AddObject(m, "COLUMNS", column_specs());
+}
 
 PyMODINIT_FUNC PyInit__scan(void) {
     for (int f = 0; f < NFIELDS; f++) FIELD_LEN[f] = strlen(FIELD_NAMES[f]);
@@ -1141,6 +1392,6 @@ PyMODINIT_FUNC PyInit__scan(void) {
     if (!Spoiled || PyModule_AddObject(m, "Spoiled", Spoiled) < 0) return NULL;
     Py_INCREF(&ScannerType);
     if (PyModule_AddObject(m, "Scanner", (PyObject *)&ScannerType) < 0) return NULL;
-    if (PyModule_AddIntConstant(m, "NCOLUMNS", NCOLUMNS) < 0) return NULL;
+    if (add_constants(m) < 0) return NULL;
     return m;
 }

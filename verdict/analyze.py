@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,16 +14,29 @@ from pydantic import ValidationError
 
 from units import link_name, parse_duration
 from units.yamlpos import PathKey, YamlError, line_of, load_with_lines, loc_text
+from verdict.buckets import BUCKET_BYTES, bucket_count, default_jobs, judge_in_buckets
 from verdict.budgets import METRICS
-from verdict.check import Checker, Findings
+from verdict.check import check
 from verdict.cost import CostSpec
+from verdict.cost_campaign import CostAccumulator
 from verdict.errors import HistoryError
 from verdict.figures import totals, truth_check, untrusted_truth, workload_rows
+from verdict.findings import Findings, Frame, findings_of
 from verdict.graph import VersionStore
-from verdict.history import CHAOS_LOG, TRUTH_FILE, fault_failures, fault_windows
-from verdict.ingest import ingest_history
+from verdict.history import (
+    CHAOS_LOG,
+    TRUTH_FILE,
+    FaultFailure,
+    FaultWindow,
+    fault_failures,
+    fault_windows,
+)
 from verdict.junit import junit_xml
+from verdict.native_reader import available, read_history
+from verdict.shards import ReadStats, shard_paths
+from verdict.skew import replication_horizons
 from verdict.spec import BudgetSpec, VerdictOptions
+from verdict.witness import Witness, read_witness, witness_check
 
 CAMPAIGN_FILE = "campaign.yaml"
 VERDICT_FILE = "verdict.json"
@@ -34,7 +48,7 @@ WORKERS_FILE = "workers.json"
 
 @dataclass
 class Verdict:
-    """verdict.json's content, with the exit code the CLI returns (DESIGN §7)."""
+    """verdict.json's content, with the exit code the CLI returns (docs/verdict.md)."""
 
     data: dict[str, Any]
 
@@ -172,6 +186,51 @@ def evaluate(budgets: list[BudgetSpec], f: Findings, opts: VerdictOptions) -> li
     return out
 
 
+@dataclass
+class RunFiles:
+    """What a report directory holds beside the history, read and checked."""
+
+    campaign: dict[str, Any]
+    options: VerdictOptions
+    kinds: dict[str, str]  # workload name -> kind, for the value checks
+    cost_spec: CostSpec
+    windows: list[FaultWindow]
+    fault_failures: list[FaultFailure]
+    truth: dict[str, Any] | None
+    workers: dict[str, Any]
+    witness: Witness | None  # the store's own conflict log (pglogical), if the run kept one
+
+    @property
+    def lost_workers(self) -> list[str]:
+        return sorted(name for name, w in self.workers.items() if w.get("lost"))
+
+
+def read_run_files(report_dir: Path) -> RunFiles:
+    """campaign.yaml (verdict options, workload kinds, cost), chaos.jsonl, truth.json and
+    workers.json; bad content raises HistoryError naming the file."""
+    campaign = load_campaign(report_dir)
+    try:
+        options = VerdictOptions.model_validate(campaign.get("verdict") or {})
+    except ValidationError as e:
+        raise _error(f"{report_dir / CAMPAIGN_FILE}: verdict", e) from None
+    try:
+        cost_spec = CostSpec.model_validate(campaign.get("cost") or {})
+    except ValidationError as e:
+        raise _error(f"{report_dir / CAMPAIGN_FILE}: cost", e) from None
+    kinds = {
+        str(w.get("name") or w.get("kind")): str(w.get("kind"))
+        for w in campaign.get("workloads") or []
+        if isinstance(w, dict)
+    }
+    chaos = report_dir / CHAOS_LOG
+    events = chaos.read_bytes().splitlines() if chaos.exists() else []
+    truth = _read_json(report_dir / TRUTH_FILE) if (report_dir / TRUTH_FILE).exists() else None
+    workers_path = report_dir / WORKERS_FILE
+    workers = _read_json(workers_path) if workers_path.exists() else {}
+    return RunFiles(campaign, options, kinds, cost_spec, fault_windows(events),
+                    fault_failures(events), truth, workers, read_witness(report_dir))  # fmt: skip
+
+
 def analyze(
     report_dir: Path,
     budgets: list[BudgetSpec] | None = None,
@@ -179,89 +238,128 @@ def analyze(
     partial: bool | None = None,
     write: bool = True,
     reader: str = "native",
+    jobs: int | None = None,
+    bucket_bytes: int = BUCKET_BYTES,
 ) -> Verdict:
     """Judge a report directory. `budgets` None: the campaign's; `partial` None: detected from
-    shard trailers and the campaign's `partial:` flag; `reader`: the first of
-    `verdict.ingest.READERS` to try ("records" is the reference the others are tested
-    against)."""
+    shard trailers, lost workers and the campaign's `partial:` flag; `reader`: the first of
+    `verdict.native_reader.READERS` to try ("records" is the reference); a history of more
+    than `bucket_bytes` is judged in key buckets by `jobs` processes (None: every core)."""
     report_dir = Path(report_dir)
-    started = time.perf_counter()
-    campaign = load_campaign(report_dir)
+    started, cpu = time.perf_counter(), time.process_time()
+    run = read_run_files(report_dir)
     if budgets is None:
-        budgets = parse_budgets(campaign.get("budgets"), report_dir / CAMPAIGN_FILE)
-    try:
-        opts = VerdictOptions.model_validate(campaign.get("verdict") or {})
-    except ValidationError as e:
-        raise _error(f"{report_dir / CAMPAIGN_FILE}: verdict", e) from None
-    kinds = {
-        str(w.get("name") or w.get("kind")): str(w.get("kind"))
-        for w in campaign.get("workloads") or []
-        if isinstance(w, dict)
-    }
-    try:
-        cost_spec = CostSpec.model_validate(campaign.get("cost") or {})
-    except ValidationError as e:
-        raise _error(f"{report_dir / CAMPAIGN_FILE}: cost", e) from None
-    store, stats, cost = ingest_history(report_dir, kinds, reader=reader)
-    _check_filters(budgets, store, campaign)
-    chaos = report_dir / CHAOS_LOG
-    events = chaos.read_bytes().splitlines() if chaos.exists() else []
-    windows, failures = fault_windows(events), fault_failures(events)
-    truth_path = report_dir / TRUTH_FILE
-    truth = _read_json(truth_path) if truth_path.exists() else None
-    findings = Checker(store, windows, opts.staleness_bound, truth, opts.examples).run()
-    regions = (campaign.get("target") or {}).get("regions") or store.regions.names
-    duration = _duration_of(campaign, findings)
-    findings.cost = cost.result(duration, list(regions), cost_spec) if duration else None
-    workers = _read_json(report_dir / WORKERS_FILE) if (report_dir / WORKERS_FILE).exists() else {}
-    lost_workers = sorted(name for name, w in workers.items() if w.get("lost"))
+        budgets = parse_budgets(run.campaign.get("budgets"), report_dir / CAMPAIGN_FILE)
+    judged = judge(report_dir, run, reader, jobs or default_jobs(), bucket_bytes)
+    store = judged.findings.store
+    _check_filters(budgets, store, run.campaign)
+    findings = judged.findings
+    regions = (run.campaign.get("target") or {}).get("regions") or store.regions.names
+    duration = _duration_of(run.campaign, findings)
+    # DynamoDB's cost model: meaningless for a store priced otherwise (pglogical)
+    dynamodb = (run.campaign.get("target") or {}).get("kind") != "pglogical"
+    findings.cost = (
+        judged.cost.result(duration, list(regions), run.cost_spec)
+        if duration and dynamodb
+        else None
+    )
+    stats = judged.stats
+    if partial is None:
+        partial = bool(stats.unterminated or run.campaign.get("partial") or run.lost_workers)
+    data = verdict_json(report_dir.name, run, budgets, findings, partial)
+    data["history"] = _history_json(stats, store, judged.keys)
+    data["campaign"] = {"duration": run.campaign.get("duration"), "regions": regions}
+    data["analysis_s"] = round(time.perf_counter() - started, 3)
+    # this process's and, judged in buckets, its workers' (docs/performance.md measures it)
+    data["analysis_cpu_s"] = round(time.process_time() - cpu + stats.worker_cpu_s, 3)
+    verdict = Verdict(data)
+    if write:
+        write_reports(report_dir, verdict)
+    return verdict
+
+
+@dataclass
+class Judged:
+    findings: Findings
+    stats: ReadStats
+    cost: CostAccumulator
+    keys: int
+
+
+def judge(report_dir: Path, run: RunFiles, reader: str, jobs: int, bucket_bytes: int) -> Judged:
+    """Read and judge the history: in key buckets when it is larger than `bucket_bytes` and
+    the native reader is there, else in memory (the same figures)."""
+    opts = run.options
+    refusals = []
+    buckets = bucket_count(shard_paths(report_dir), bucket_bytes)
+    # a store's witness is checked against every key's judgement at once (verdict.witness)
+    if buckets > 1 and reader == "native" and available() and run.witness is None:
+        truth = (run.truth or {}).get("keys") if run.truth else None
+
+        def frame_of(store: VersionStore, t_min: float, t_max: float, t_comp: float) -> Frame:
+            horizons = replication_horizons(store)
+            t_comp_max = t_comp if math.isfinite(t_comp) else None
+            return Frame(run.windows, opts.staleness_bound, opts.examples, truth, horizons,
+                         t_min, t_max, t_comp_max)  # fmt: skip
+
+        got = judge_in_buckets(report_dir, run.kinds, frame_of, buckets, jobs)
+        if not isinstance(got, str):
+            store, stats, cost, merged, frame, keys = got
+            stats.buckets = buckets
+            return Judged(findings_of(merged, store, frame), stats, cost, keys)
+        refusals.append(got)
+    store, stats, cost = read_history(report_dir, run.kinds, reader=reader)
+    stats.refusals = refusals + stats.refusals
+    findings = check(store, run.windows, opts.staleness_bound, run.truth, opts.examples)
+    return Judged(findings, stats, cost, len(store.keys.names))
+
+
+def verdict_json(
+    name: str, run: RunFiles, budgets: list[BudgetSpec], findings: Findings, partial: bool
+) -> dict[str, Any]:
+    """verdict.json's figures (docs/verdict.md), but for `history`, `campaign` and timing."""
     rows = workload_rows(findings)
     tot = totals(rows)
-    results = evaluate(budgets, findings, opts)
-    if partial is None:
-        partial = bool(stats.unterminated) or bool(campaign.get("partial")) or bool(lost_workers)
+    results = evaluate(budgets, findings, run.options)
     data: dict[str, Any] = {
-        "name": campaign.get("name", report_dir.name),
-        "passed": all(r["passed"] for r in results) and not failures,
+        "name": run.campaign.get("name", name),
+        "passed": all(r["passed"] for r in results) and not run.fault_failures,
         "partial": partial,
         "totals": tot,
         "workloads": rows,
         "lag": findings.lag,
         "budgets": results,
         "faults": findings.attribution.as_json(),
-        "fault_failures": failures,
-        **truth_check(truth, tot, findings),
+        "fault_failures": run.fault_failures,
+        **truth_check(run.truth, tot, findings),
+        **witness_check(run.witness, findings.store),
         "stale_reads": {
-            "bound_s": opts.staleness_bound,
-            "regions": findings.stale.region_summary(store.regions.names),
+            "bound_s": run.options.staleness_bound,
+            "regions": findings.stale.region_summary(findings.store.regions.names),
         },
         "convergence": findings.convergence,
         "cost": findings.cost,
-        "workers": {"lost": lost_workers, "detail": workers},
+        "workers": {"lost": run.lost_workers, "detail": run.workers},
         "examples": findings.examples,
         "timeline": findings.timeline,
-        "history": {
-            "shards": len(stats.shards),
-            "records": stats.records,
-            "skipped_lines": stats.skipped,
-            "skipped_examples": stats.skipped_examples,
-            "unterminated_shards": stats.unterminated,
-            "duplicate_writes": store.duplicates,
-            "keys": len(store.keys.names),
-            "reader": stats.reader,
-            "reader_refusals": stats.refusals,
-        },
-        "campaign": {
-            "duration": campaign.get("duration"),
-            "regions": (campaign.get("target") or {}).get("regions") or store.regions.names,
-        },
-        "analysis_s": round(time.perf_counter() - started, 3),
     }
     data["passed"] = data["passed"] and not untrusted_truth(data)
-    verdict = Verdict(data)
-    if write:
-        write_reports(report_dir, verdict)
-    return verdict
+    return data
+
+
+def _history_json(stats: ReadStats, store: VersionStore, keys: int) -> dict[str, Any]:
+    return {
+        "shards": len(stats.shards),
+        "records": stats.records,
+        "skipped_lines": stats.skipped,
+        "skipped_examples": stats.skipped_examples,
+        "unterminated_shards": stats.unterminated,
+        "duplicate_writes": store.duplicates,
+        "keys": keys,
+        "reader": stats.reader,
+        "reader_refusals": stats.refusals,
+        "buckets": stats.buckets,
+    }
 
 
 def _duration_of(campaign: dict[str, Any], findings: Any) -> float:

@@ -9,7 +9,6 @@ until it was overwritten (`verdict.exposure`).
 from __future__ import annotations
 
 import heapq
-import itertools
 from collections import Counter
 from typing import Any
 
@@ -55,14 +54,17 @@ class Attribution:
     def as_json(self) -> list[dict[str, Any]]:
         out = []
         for w in self.windows:
-            out.append({**w, "anomalies": dict(self.counts[w["id"]])})
-        out.append({"id": OUTSIDE, "anomalies": dict(self.counts[OUTSIDE])})
+            out.append({**w, "anomalies": dict(sorted(self.counts[w["id"]].items()))})
+        out.append({"id": OUTSIDE, "anomalies": dict(sorted(self.counts[OUTSIDE].items()))})
         return out
 
 
 class Examples:
-    """The earliest examples of each anomaly kind, by time, overall and inside each fault
-    window; payloads are built by the caller only for the ones kept."""
+    """The earliest examples of each anomaly kind, overall and inside each fault window:
+    earliest by time, then by rank (the order the checker judges in: keys in the order the
+    history first names them, then rejections, then stale reads, by record). That order is
+    total, so the examples kept from parts of a history (key buckets) and merged are the
+    ones the whole history keeps. Payloads are built by the caller only for the ones kept."""
 
     def __init__(
         self, limit: int = 10, spans: list[tuple[float, float]] | None = None, per_span: int = 3
@@ -73,8 +75,8 @@ class Examples:
         self.limit = limit
         self.spans = list(spans or [])
         self.per_span = per_span if self.spans else 0
-        self._heaps: dict[tuple[str, int], list[tuple[float, int, Any]]] = {}
-        self._seq = itertools.count()
+        #: (kind, window or -1) -> a heap of (-t, -rank, payload, until): the latest on top
+        self._heaps: dict[tuple[str, int], list[tuple[float, int, Any, float | None]]] = {}
 
     def _slots(
         self, kind: str, t: float, until: float | None = None
@@ -96,24 +98,35 @@ class Examples:
         return heap is None or len(heap) < cap or -heap[0][0] > t
 
     def wants(self, kind: str, t: float, until: float | None = None) -> bool:
+        """Would an example at `t` (exposed until `until`), ranked after every one added so
+        far, be kept?"""
         return any(self._open(key, cap, t) for key, cap in self._slots(kind, t, until))
 
-    def add(self, kind: str, t: float, payload: Any, until: float | None = None) -> None:
-        item = (-t, next(self._seq), payload)
+    def add(self, kind: str, t: float, payload: Any, rank: int, until: float | None = None) -> None:
+        item = (-t, -rank, payload, until)
         for key, cap in self._slots(kind, t, until):
             heap = self._heaps.setdefault(key, [])
             if len(heap) < cap:
                 heapq.heappush(heap, item)
-            elif -heap[0][0] > t:
+            elif (-heap[0][0], -heap[0][1]) > (t, rank):
                 heapq.heapreplace(heap, item)
 
-    def items(self) -> dict[str, list[Any]]:
-        """Per kind, every example any heap kept, once, by time."""
-        kept: dict[str, dict[int, tuple[float, Any]]] = {}
+    def candidates(self) -> list[tuple[str, float, int, Any, float | None]]:
+        """Every example a heap kept, once: (kind, t, rank, payload, until)."""
+        kept: dict[tuple[str, int], tuple[float, Any, float | None]] = {}
         for (kind, _), heap in self._heaps.items():
-            for neg_t, seq, payload in heap:
-                kept.setdefault(kind, {})[seq] = (-neg_t, payload)
+            for neg_t, neg_rank, payload, until in heap:
+                kept[kind, -neg_rank] = (-neg_t, payload, until)
+        return [
+            (kind, t, rank, payload, until) for (kind, rank), (t, payload, until) in kept.items()
+        ]
+
+    def items(self) -> dict[str, list[Any]]:
+        """Per kind, every example any heap kept, once, by time then rank."""
+        by_kind: dict[str, list[tuple[float, int, Any]]] = {}
+        for kind, t, rank, payload, _ in self.candidates():
+            by_kind.setdefault(kind, []).append((t, rank, payload))
         return {
-            kind: [pay for _, (_, pay) in sorted(found.items(), key=lambda x: (x[1][0], x[0]))]
-            for kind, found in kept.items()
+            kind: [payload for _, _, payload in sorted(found, key=lambda x: (x[0], x[1]))]
+            for kind, found in by_kind.items()
         }

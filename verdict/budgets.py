@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from verdict.stats import nearest_rank
 
 if TYPE_CHECKING:
-    from verdict.check import Findings
+    from verdict.findings import Findings
     from verdict.spec import BudgetSpec
 
 #: metric name -> its class

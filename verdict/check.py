@@ -1,103 +1,100 @@
 """The checker: judge every key, count anomalies per (workload, region), keep evidence.
 
 Linear in the history: each key is judged once from its compact write chain (no search).
+A store may hold the whole history or one key bucket of it (verdict.buckets): the `Frame`
+carries what judging needs to know about the whole, the `Positions` where the store's keys,
+rejections and reads stand in the whole history's record order, so the findings of every
+bucket add up to those of the whole (verdict.findings).
 """
 
 from __future__ import annotations
 
-import math
 from collections import Counter
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from hashlib import blake2b
 from typing import Any
 
 import numpy as np
 
-from verdict.attribution import Attribution, Examples
-from verdict.bulk_judge import BulkCounts, bulk_judge, simple_keys
+from verdict.attribution import Attribution
 from verdict.exposure import Exposure
+from verdict.findings import (
+    STALE_EXAMPLES,
+    TRUTH_EXAMPLES,
+    Cell,
+    Findings,
+    Frame,
+    KeyFindings,
+    findings_of,
+)
 from verdict.graph import DELETE, UNKNOWN, VALUE_KINDS, VersionStore
 from verdict.history import FaultWindow
-from verdict.lag import convergence, lag_by_link
 from verdict.lost import ABSENT, KeyJudgement, clean_keys, judge_key
-from verdict.skew import replication_horizons, skew_inversions
-from verdict.stale import StaleReads, stale_reads
-from verdict.timeline import build_timeline
+from verdict.simple_keys import BulkCounts, bulk_judge, simple_keys
+from verdict.skew import skew_inversions
+from verdict.stale import stale_reads
+from verdict.timeline import TimelineParts
 from verdict.values import check_values
 
-#: how many keys whose judgement differs from the emulator's truth are quoted
-TRUTH_EXAMPLES = 10
-
-#: examples of each kind kept inside each fault window, beside the earliest overall
-PER_WINDOW = 3
-
 
 @dataclass
-class Cell:
-    """Anomaly counts of one (workload, region): the region is the writer's."""
+class Positions:
+    """Where a key, a rejection and a read stand in the history's record order: the judging
+    order examples are ranked by. In a store of the whole history their numbers are that
+    order already; a key bucket's store maps its numbers to the history's record indices."""
 
-    conflicts: int = 0
-    lost_updates: int = 0
-    skew_inverted: int = 0
-    unknown_resolved: int = 0
+    key: Callable[[int], int] = int
+    rejection: Callable[[int], int] = int
+    read: Callable[[int], int] = int
 
 
-@dataclass
-class Findings:
-    """Everything the verdict reports, before budgets."""
+#: example ranks: the phase of judging, a position in record order, a count within it
+_KEYS, _REJECTIONS, _STALE = 0, 1, 2
 
-    store: VersionStore
-    cells: dict[tuple[int, int], Cell]
-    divergent: Counter[int]  # workload -> divergent keys
-    unjudged: Counter[int]  # workload -> keys without a final read
-    values: dict[str, dict[str, int]]  # workload -> value-check figures
-    attribution: Attribution
-    examples: dict[str, list[Any]]
-    timeline: dict[str, Any]
-    stale: StaleReads
-    lag: dict[str, dict[str, float | int]]
-    convergence: list[dict[str, Any]]
-    truth_keys: dict[str, Any] = field(default_factory=dict)
-    #: `verdict.cost_campaign.CostAccumulator.result(...)`, attached by analyze when wired
-    cost: dict[str, Any] | None = None
+
+def rank(phase: int, position: int, n: int = 0) -> int:
+    return phase << 100 | position << 30 | n
+
+
+def check(
+    store: VersionStore, windows: list[FaultWindow], staleness_bound: float,
+    truth: dict[str, Any] | None = None, examples: int = 10, *, fast: bool = True,
+) -> Findings:  # fmt: skip
+    """The findings of a store that holds the whole history."""
+    frame = Frame.of(store, windows, staleness_bound, truth, examples)
+    return findings_of(Checker(store, frame, fast=fast).judge(), store, frame)
 
 
 class Checker:
+    """Judges the keys of one store against a `Frame`: `judge()` -> KeyFindings."""
+
     def __init__(
-        self,
-        store: VersionStore,
-        windows: list[FaultWindow],
-        staleness_bound: float,
-        truth: dict[str, Any] | None = None,
-        examples: int = 10,
-        *,
-        fast: bool = True,
-    ) -> None:
-        self.s = store
-        self.fast = fast
-        self.windows = windows
-        self.bound = staleness_bound
-        self.truth = (truth or {}).get("keys") if truth else None
-        self.attr = Attribution(windows)
-        self.spans = [(w["start"], w["heal"] or float("inf")) for w in windows]
-        self.ex = Examples(examples, self.spans, per_span=min(PER_WINDOW, examples))
+        self, store: VersionStore, frame: Frame, *, fast: bool = True,
+        positions: Positions | None = None,
+    ) -> None:  # fmt: skip
+        self.s, self.frame, self.fast = store, frame, fast
+        self.at = positions or Positions()
+        self.truth = frame.truth
+        self.attr = Attribution(frame.windows)
+        self.ex = frame.new_examples()
         self.cells: dict[tuple[int, int], Cell] = {}
         self.names = store.vid_names()
         self.divergent: Counter[int] = Counter()
         self.unjudged: Counter[int] = Counter()
         self.values: dict[str, Counter[str]] = {}
-        self.truth_diff: list[dict[str, Any]] = []
+        self.truth_diff: list[tuple[int, dict[str, Any]]] = []
         self.truth_keys_differing = 0
-        self.horizons = replication_horizons(store)
-        self.t_end = store.t_max
-        # no operation timed (every write failed before it was recorded with times): t_min is
-        # inf, and a timeline from it would put the report's start date out of range
-        timed = math.isfinite(store.t_min) and math.isfinite(self.t_end)
-        span = max(self.t_end - store.t_min, 0.0) if timed else 0.0
-        self.t0 = store.t_min if timed else 0.0
-        self.width = max(1.0, span / 600)
+        self.t_end, self.t0, self.width = frame.t_max, frame.t0, frame.width
         self.series: dict[str, Counter[int]] = {"conflicts": Counter(), "lost_updates": Counter()}
-        self.exposure = Exposure(store, self.t_end)
+        self.exposure = Exposure(store, self.t_end, frame.t_complete_max)
+        self._rank = 0
+
+    def _add(
+        self, kind: str, t: float, payload: dict[str, Any], until: float | None = None
+    ) -> None:
+        self._rank += 1
+        self.ex.add(kind, t, payload, self._rank, until)
 
     def cell(self, workload: int, w: int) -> Cell:
         key = (workload, self.s.w_region[w])
@@ -129,43 +126,44 @@ class Checker:
             series[int((t - self.t0) // self.width)] += 1
         return self.attr.add(kind, t, until=until)
 
-    def run(self) -> Findings:
+    def judge(self) -> KeyFindings:
         s = self.s
         for k in self._keys_to_judge():
-            self.judge(judge_key(s, k))
+            self._rank = rank(_KEYS, self.at.key(k))
+            self.judge_key(judge_key(s, k))
         if s.rejections:
             self._inverted_rejections()
-        stale = stale_reads(s, self.bound)
-        for age, i, by in stale.beyond:
-            t = s.r_t[i]
-            self.attr.add("stale_reads", t)
-            self.ex.add(
-                "stale_read",
-                t,
-                {
-                    "key": s.keys.names[s.r_key[i]],
-                    "region": s.regions.names[s.r_region[i]],
-                    "t": t,
-                    "vid_read": self.names[s.r_vid[i]],
-                    "staleness_s": round(age, 6),
-                    "writes": [self.write(by, "superseded_by")] if by >= 0 else [],
-                    "faults": self.attr.active(t),
-                },
-            )
-        return Findings(
-            store=s,
+        stale = stale_reads(s, self.frame.staleness_bound, STALE_EXAMPLES)
+        beyond = stale.ages > self.frame.staleness_bound
+        self.attr.add_many("stale_reads", np.frombuffer(s.r_t, dtype=np.float64)[beyond])
+        stale.ages = np.zeros(0)  # not part of the findings
+        return KeyFindings(
             cells=self.cells,
             divergent=self.divergent,
             unjudged=self.unjudged,
-            values={wl: dict(c) for wl, c in self.values.items()},
-            attribution=self.attr,
-            examples=self.ex.items(),
-            timeline=self.timeline(),
+            values=self.values,
+            attribution=self.attr.counts,
+            examples=self.ex.candidates(),
+            series=self.series,
+            timeline=TimelineParts.of(s, self.t0, self.width),
             stale=stale,
-            lag=lag_by_link(s),
-            convergence=convergence(s, self.windows),
-            truth_keys={"differing": self.truth_keys_differing, "examples": self.truth_diff},
+            stale_examples=[self._stale_example(age, i, by) for age, i, by in stale.beyond],
+            truth_differing=self.truth_keys_differing,
+            truth_examples=self.truth_diff,
         )
+
+    def _stale_example(self, age: float, i: int, by: int) -> tuple[int, float, dict[str, Any]]:
+        s = self.s
+        t = s.r_t[i]
+        return (rank(_STALE, self.at.read(i)), t, {
+            "key": s.keys.names[s.r_key[i]],
+            "region": s.regions.names[s.r_region[i]],
+            "t": t,
+            "vid_read": self.names[s.r_vid[i]],
+            "staleness_s": round(age, 6),
+            "writes": [self.write(by, "superseded_by")] if by >= 0 else [],
+            "faults": self.attr.active(t),
+        })  # fmt: skip
 
     def _keys_to_judge(self) -> Iterable[int]:
         """Every key, or (fast) only those neither `clean_keys` clears nor `bulk_judge`
@@ -180,9 +178,9 @@ class Checker:
         if valued:
             by_value = np.isin(np.frombuffer(s.key_workload, dtype=np.uint16), valued)
         simple = simple_keys(s, np.flatnonzero(rest & ~by_value))
-        bulk = bulk_judge(
-            s, simple, self.horizons, self.ex.limit, self.spans, self.ex.per_span, self.exposure
-        )
+        spans = self.frame.spans
+        bulk = bulk_judge(s, simple, self.frame.horizons, self.ex.limit, spans, self.ex.per_span,
+                          self.exposure)  # fmt: skip
         self._count_bulk(bulk)
         rest |= by_value
         rest[simple] = False
@@ -219,7 +217,7 @@ class Checker:
                 series.update(dict(zip(buckets.tolist(), n.tolist(), strict=True)))
             self.attr.add_many(kind, t, None if until is None else until[alone])
 
-    def judge(self, j: KeyJudgement) -> None:
+    def judge_key(self, j: KeyJudgement) -> None:
         s = self.s
         wl = s.key_workload[j.key]
         key = s.keys.names[j.key]
@@ -229,6 +227,26 @@ class Checker:
                     self.cell(wl, w).unknown_resolved += 1
         if not j.judged and j.counted:
             self.unjudged[wl] += 1
+        self._conflicts(j, wl, key)
+        self._lost(j, wl, key)
+        for loser, winner in skew_inversions(s, j, self.frame.horizons):
+            self.cell(wl, loser).skew_inverted += 1
+            t = s.w_tinv[loser]
+            faults = self._mark("skew_inverted", t)
+            if self.ex.wants("skew_inverted", t):
+                writes = [self.write(loser, "discarded"), self.write(winner, "winner")]
+                self._add(
+                    "skew_inverted", t, {"key": key, "t": t, "writes": writes, "faults": faults}
+                )
+        if j.divergent:
+            self.divergent[wl] += 1
+            self._divergence(j, key)
+        self._values(j, wl, key)
+        if self.truth is not None:
+            self._truth(j, key)
+
+    def _conflicts(self, j: KeyJudgement, wl: int, key: str) -> None:
+        s = self.s
         for group in j.conflicts:
             group.sort(key=s.w_tinv.__getitem__)
             for w in group[1:]:
@@ -237,8 +255,10 @@ class Checker:
             t = s.w_tinv[group[1]]
             if self.ex.wants("conflict", t):
                 writes = [self.write(w, "sibling") for w in group]
-                self.ex.add("conflict", t, {"key": key, "t": t, "writes": writes, "faults": faults})
-        lost = set(j.lost)
+                self._add("conflict", t, {"key": key, "t": t, "writes": writes, "faults": faults})
+
+    def _lost(self, j: KeyJudgement, wl: int, key: str) -> None:
+        s = self.s
         for w, until in zip(j.lost, self._exposed_until(j), strict=True):
             self.cell(wl, w).lost_updates += 1
             t = s.w_tinv[w]
@@ -246,22 +266,7 @@ class Checker:
             if self.ex.wants("lost_update", t, until):
                 writes = [self.write(w, "lost"), *self._overwriters(j, w), *self._final_writes(j)]
                 evidence = {"key": key, "t": t, "exposed_until": until, "writes": writes}
-                self.ex.add("lost_update", t, {**evidence, "faults": faults}, until)
-        for loser, winner in skew_inversions(s, j, self.horizons):
-            self.cell(wl, loser).skew_inverted += 1
-            t = s.w_tinv[loser]
-            faults = self._mark("skew_inverted", t)
-            if self.ex.wants("skew_inverted", t):
-                writes = [self.write(loser, "discarded"), self.write(winner, "winner")]
-                self.ex.add(
-                    "skew_inverted", t, {"key": key, "t": t, "writes": writes, "faults": faults}
-                )
-        if j.divergent:
-            self.divergent[wl] += 1
-            self._divergence(j, key)
-        self._values(j, wl, key, lost)
-        if self.truth is not None:
-            self._truth(j, key)
+                self._add("lost_update", t, {**evidence, "faults": faults}, until)
 
     def _exposed_until(self, j: KeyJudgement) -> list[float]:
         """When each lost write of the key stopped being exposed (`verdict.exposure`)."""
@@ -292,9 +297,8 @@ class Checker:
         rejected write's workload and region. A blocker not recorded, or with an unknown
         outcome (it may have applied later than its timeout), proves nothing."""
         s = self.s
-        wanted = {r.blocked_by for r in s.rejections}
-        vids = s.vid_numbers(wanted)
-        for r in s.rejections:
+        vids = s.vid_numbers({r.blocked_by for r in s.rejections})
+        for n, r in enumerate(s.rejections):
             v = vids.get(r.blocked_by)
             w = s.vid_write[v] if v is not None else -1
             if w < 0 or s.w_flags[w] & UNKNOWN or s.w_tcomp[w] >= r.t_invoke:
@@ -304,19 +308,13 @@ class Checker:
             t = r.t_invoke
             faults = self._mark("skew_inverted", t)
             if self.ex.wants("skew_inverted", t):
-                rejected = {
-                    "role": "rejected",
-                    "vid": None,
-                    "region": s.regions.names[r.region],
-                    "op": "write",
-                    "pred": r.blocked_by,
-                    "t_invoke": t,
-                    "t_complete": r.t_complete,
-                    "outcome": "fail",
-                }
+                rejected = {"role": "rejected", "vid": None, "region": s.regions.names[r.region],
+                            "op": "write", "pred": r.blocked_by, "t_invoke": t,
+                            "t_complete": r.t_complete, "outcome": "fail"}  # fmt: skip
                 writes = [rejected, self.write(w, "winner")]
-                evidence = {"key": r.key, "t": t, "writes": writes, "faults": faults}
-                self.ex.add("skew_inverted", t, evidence)
+                self._rank = rank(_REJECTIONS, self.at.rejection(n))
+                self._add("skew_inverted", t, {"key": r.key, "t": t, "writes": writes,
+                                               "faults": faults})  # fmt: skip
 
     def _final_writes(self, j: KeyJudgement) -> list[dict[str, Any]]:
         out = []
@@ -328,7 +326,6 @@ class Checker:
 
     def _divergence(self, j: KeyJudgement, key: str) -> None:
         s = self.s
-        finals = s.finals[j.key]
         t = self.t_end
         if self.ex.wants("divergence", t):
             regions = {
@@ -336,11 +333,11 @@ class Checker:
                     "vid": self.names[f.vid] if f.vid >= 0 else None,
                     "attrs": {a: self.names[v] for a, v in f.attrs},
                 }
-                for f in finals
+                for f in s.finals[j.key]
             }
-            self.ex.add("divergence", t, {"key": key, "t": t, "regions": regions, "faults": []})
+            self._add("divergence", t, {"key": key, "t": t, "regions": regions, "faults": []})
 
-    def _values(self, j: KeyJudgement, wl: int, key: str, lost: set[int]) -> None:
+    def _values(self, j: KeyJudgement, wl: int, key: str) -> None:
         name = self.s.workloads.names[wl]
         kind = self.s.value_kinds.get(name)
         if kind is None:
@@ -357,23 +354,41 @@ class Checker:
             t = self.t_end
             evidence = {"key": key, "t": t, "kind": kind, "lost_by_value": check.lost_by_value}
             evidence |= {"lost_by_graph": check.lost_by_graph, **check.detail, "faults": []}
-            self.ex.add("value_mismatch", t, evidence)
+            self._add("value_mismatch", t, evidence)
 
     def _truth(self, j: KeyJudgement, key: str) -> None:
         tk = self.truth.get(key) if self.truth else None
         ours_lost = sorted(self.names[self.s.w_vid[w]] for w in j.lost)
         theirs_lost = sorted(tk.get("lost", [])) if tk else []
         theirs_conf = int(tk.get("conflicts", 0)) if tk else 0
-        if ours_lost != theirs_lost or j.conflict_count != theirs_conf:
+        agree = ours_lost == theirs_lost or (tk is not None and _agrees_unnamed(ours_lost, tk))
+        if not agree or j.conflict_count != theirs_conf:
             self.truth_keys_differing += 1
             if len(self.truth_diff) < TRUTH_EXAMPLES:
-                self.truth_diff.append(
-                    {
-                        "key": key,
-                        "verdict": {"conflicts": j.conflict_count, "lost": ours_lost},
-                        "truth": {"conflicts": theirs_conf, "lost": theirs_lost},
-                    }
-                )
+                self.truth_diff.append((self.at.key(j.key), {
+                    "key": key,
+                    "verdict": {"conflicts": j.conflict_count, "lost": ours_lost},
+                    "truth": {"conflicts": theirs_conf, "lost": theirs_lost},
+                }))  # fmt: skip
 
-    def timeline(self) -> dict[str, Any]:
-        return build_timeline(self.s, self.t0, self.width, self.t_end, self.series)
+
+def vid_digest(vids: Iterable[str]) -> int:
+    """The emulator's digest of a set of vids (globaltable.truth.vid_digest, the GET /truth
+    format): the sum modulo 2**64 of each vid's 8-byte BLAKE2b, big-endian."""
+    total = sum(int.from_bytes(blake2b(v.encode(), digest_size=8).digest(), "big") for v in vids)
+    return total & ((1 << 64) - 1)
+
+
+def _agrees_unnamed(ours: list[str], tk: dict[str, Any]) -> bool:
+    """Our lost writes against a truth that does not name them all: the writes it counts
+    beyond the ones it names (`lost_more`, with the digest of all it knows by name) and the
+    ones kept when it compacted that a plain write then made lost (`lost_unlisted`, counted
+    only). Every name it gives must be ours and the counts must add up; the digest must
+    match unless writes it cannot name are among ours."""
+    named, more = tk.get("lost", []), int(tk.get("lost_more", 0))
+    unlisted = int(tk.get("lost_unlisted", 0))
+    if not (more or unlisted) or len(ours) != len(named) + more + unlisted:
+        return False
+    if not set(named) <= set(ours):
+        return False
+    return bool(unlisted) or vid_digest(ours) == int(tk.get("lost_digest", -1))

@@ -8,7 +8,6 @@ clients consumed from those columns at once (numpy), and hands per-region unit r
 
 from __future__ import annotations
 
-import html
 from array import array
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -24,7 +23,6 @@ from verdict.cost import (
     RegionLoad,
     bill,
     price_sheet,
-    table_rows,
 )
 from verdict.cost_advice import boundary_advice, mode_advice, replica_advice
 
@@ -68,6 +66,50 @@ class RegionTally:
         return per_write * self.plain_writes, per_write * self.replicated_writes
 
 
+class PerSecond:
+    """Units per whole second, each second's sum taken in record order: a dense array over
+    the seconds seen, or a dict once they scatter (one bogus timestamp can span years)."""
+
+    def __init__(self) -> None:
+        self.lo = 0
+        self.units = np.zeros(0)
+        self.hit = np.zeros(0, dtype=bool)
+        self.rows = 0
+        self.sparse: dict[int, float] | None = None
+
+    def add(self, sec: np.ndarray, units: np.ndarray) -> None:
+        self.rows += len(sec)
+        if not len(sec):
+            return
+        if self.sparse is None:
+            lo = min(int(sec.min()), self.lo if len(self.units) else int(sec.min()))
+            hi = max(int(sec.max()), self.lo + len(self.units) - 1)
+            if hi - lo + 1 <= 4 * self.rows + 1024:
+                if lo < self.lo or hi >= self.lo + len(self.units) or not len(self.units):
+                    self._grow(lo, hi)
+                np.add.at(self.units, sec - self.lo, units)  # in record order, like `+=`
+                self.hit[sec - self.lo] = True
+                return
+            self.sparse = self.as_dict()
+        sparse = self.sparse
+        for second, u in zip(sec.tolist(), units.tolist(), strict=True):
+            sparse[second] = sparse.get(second, 0.0) + u
+
+    def _grow(self, lo: int, hi: int) -> None:
+        units, hit = np.zeros(hi - lo + 1), np.zeros(hi - lo + 1, dtype=bool)
+        if len(self.units):
+            at = self.lo - lo
+            units[at : at + len(self.units)] = self.units
+            hit[at : at + len(self.hit)] = self.hit
+        self.lo, self.units, self.hit = lo, units, hit
+
+    def as_dict(self) -> dict[int, float]:
+        if self.sparse is not None:
+            return dict(self.sparse)
+        seen = np.flatnonzero(self.hit)
+        return dict(zip((seen + self.lo).tolist(), self.units[seen].tolist(), strict=True))
+
+
 def _sum(total: float, x: np.ndarray) -> float:
     """`total` plus x, left to right (what `+=` per record gives; numpy's `sum` is pairwise)."""
     return float(np.cumsum(np.concatenate(([total], x)))[-1]) if len(x) else total
@@ -77,8 +119,11 @@ class CostAccumulator:
     """Feed it every history record with `observe`, then ask for `result`.
 
     `observe` only keeps the few numbers a charged record's bill needs, in columns; the
-    units are computed for all records at once (numpy) when asked, because per-record
-    arithmetic in the verdict's hot loop cost twice the parse of the record itself."""
+    units are computed a chunk of records at a time (numpy), because per-record arithmetic
+    in the verdict's hot loop cost twice the parse of the record itself, and the chunk is
+    then dropped: what stays is a tally per region and the units per second, so the bill of
+    a history of any length fits in memory. Sums run in record order, chunk after chunk, so
+    they are the same however the records were fed."""
 
     def __init__(self) -> None:
         self._region_ids: dict[str, int] = {}
@@ -88,7 +133,8 @@ class CostAccumulator:
         self._old = array("q")
         self._capacity = array("d")  # NaN: the store returned no ConsumedCapacity
         self._t = array("d")
-        self._computed: tuple[int, dict[str, RegionTally], dict[int, float]] | None = None
+        self._tallies: dict[str, RegionTally] = {}
+        self._seconds = PerSecond()
 
         self.observe = self._observer()
 
@@ -152,7 +198,7 @@ class CostAccumulator:
         self, names: list[str], region: np.ndarray, flags: np.ndarray, size: np.ndarray,
         old: np.ndarray, capacity: np.ndarray, t: np.ndarray,
     ) -> None:  # fmt: skip
-        """Many charged records at once (`verdict.bulk`), the columns `observe` would keep:
+        """Many charged records at once (`verdict.store_builder`), the columns `observe` keeps:
         `region` indexes `names`, `flags` as `observe` sets them, `capacity` NaN when absent."""
         if not len(region):
             return
@@ -170,35 +216,30 @@ class CostAccumulator:
         self._old.frombytes(old.astype(np.int64).tobytes())
         self._capacity.frombytes(capacity.astype(np.float64).tobytes())
         self._t.frombytes(t.astype(np.float64).tobytes())
+        if len(self._flags) >= _CHUNK:
+            self._flush()
 
-    def _compute(self) -> tuple[dict[str, RegionTally], dict[int, float]]:
-        """Per-region tallies and units per whole second of completion, from the columns,
-        a chunk at a time so the arithmetic's temporaries stay small."""
+    def _flush(self) -> None:
+        """The pending rows' units into the tallies and the per-second load; rows dropped."""
         n = len(self._flags)
-        if self._computed is not None and self._computed[0] == n:
-            return self._computed[1], self._computed[2]
-        tallies = {name: RegionTally() for name in self._region_ids}
-        by_second: dict[int, float] = {}
+        if not n:
+            return
+        for name in self._region_ids:  # in the order regions were first charged
+            self._tallies.setdefault(name, RegionTally())
         t = np.frombuffer(self._t, dtype=np.float64)
-        lo = int(np.trunc(t.min())) if n else 0
-        span = int(np.trunc(t.max())) - lo + 1 if n else 0
-        dense = span <= 4 * n + 1024  # else scattered (bogus) times: a dict per second
-        per_second, hit = np.zeros(span if dense else 0), np.zeros(span if dense else 0, bool)
         for start in range(0, n, _CHUNK):
             rows = slice(start, start + _CHUNK)
-            units = self._tally_chunk(rows, tallies)
-            sec = np.trunc(t[rows]).astype(np.int64)
-            if dense:
-                np.add.at(per_second, sec - lo, units)  # in record order, like `+=`
-                hit[sec - lo] = True
-            else:
-                for second, u in zip(sec.tolist(), units.tolist(), strict=True):
-                    by_second[second] = by_second.get(second, 0.0) + u
-        if dense:
-            seen = np.flatnonzero(hit)
-            by_second = dict(zip((seen + lo).tolist(), per_second[seen].tolist(), strict=True))
-        self._computed = (n, tallies, by_second)
-        return tallies, by_second
+            units = self._tally_chunk(rows, self._tallies)
+            self._seconds.add(np.trunc(t[rows]).astype(np.int64), units)
+        del t
+        for column in (self._region, self._size, self._old, self._capacity, self._t):
+            del column[:]
+        del self._flags[:]
+
+    def _compute(self) -> tuple[dict[str, RegionTally], dict[int, float]]:
+        """Per-region tallies and units per whole second of completion."""
+        self._flush()
+        return self._tallies, self._seconds.as_dict()
 
     def _tally_chunk(self, rows: slice, tallies: dict[str, RegionTally]) -> np.ndarray:
         """Adds the rows' units to `tallies`; returns each row's units (per-second load)."""
@@ -364,35 +405,3 @@ class CostAccumulator:
             f"At {spec.production_rate:,.6g} operations/s per region (cost.production_rate; "
             f"the rig measured {measured:,.1f}/s per region), the same mix"
         )
-
-
-def _heading(result: dict[str, Any]) -> str:
-    if "production_rate" in result.get("basis", ""):
-        return "at the stated production rate"
-    return f"the rig's measured traffic × {result.get('production_scale', 1):g}"
-
-
-def render_html(result: dict[str, Any]) -> str:
-    """An inline HTML fragment (no external assets) for report.html."""
-    head, rows = table_rows(result)
-    th = "".join(f"<th>{html.escape(h)}</th>" for h in head)
-    body = "".join(
-        "<tr>"
-        + "".join(f"<td>{html.escape(c).replace(chr(10), '<br>')}</td>" for c in row)
-        + "</tr>"
-        for row in rows
-    )
-    advice = "".join(f"<li>{html.escape(a['text'])}</li>" for a in result.get("advice", []))
-    note = result.get("transfer_note")
-    transfer = f"<p><strong>{html.escape(note)}</strong></p>" if note else ""
-    taken = html.escape(str(result.get("prices_taken", price_sheet().taken)))
-    return (
-        '<section class="hothot-cost"><h2>Projected cost on DynamoDB global tables: '
-        f"{html.escape(_heading(result))}</h2>"
-        f"<p><strong>{html.escape(result.get('answer', ''))}</strong></p>"
-        f'<table style="border-collapse:collapse;text-align:right"><thead><tr>{th}</tr></thead>'
-        f"<tbody>{body}</tbody></table>{transfer}"
-        f"<ul>{advice}</ul>"
-        f"<p><small>Prices taken {taken} (verdict/prices.json), mode {html.escape(result['mode'])}."
-        "</small></p></section>"
-    )

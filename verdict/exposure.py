@@ -30,7 +30,11 @@ class Exposure:
     """The exposure ends of lost writes in one history; `end`: the last thing it records
     (the latest invocation given, a write's completion or a probe's arrival)."""
 
-    def __init__(self, store: VersionStore, end: float) -> None:
+    def __init__(
+        self, store: VersionStore, end: float, t_complete_max: float | None = None
+    ) -> None:
+        """`t_complete_max`: the latest completion of any write of the history (None: of
+        the store's; a key bucket's store holds only some)."""
         self.store = store
         self.region = np.frombuffer(store.w_region, dtype=np.uint16).astype(np.int64)
         self.key = np.frombuffer(store.w_key, dtype=np.int32).astype(np.int64)
@@ -40,7 +44,9 @@ class Exposure:
         self.fallback = max(lags, default=DEFAULT_HORIZON_S)
         #: link -> probe write times (sorted), earliest arrival of a probe written at or after
         self.links: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
-        last = [end, float(self.tcomp.max()) if len(self.tcomp) else end]
+        if t_complete_max is None:
+            t_complete_max = float(self.tcomp.max()) if len(self.tcomp) else end
+        last = [end, t_complete_max]
         for link, times in store.probe_t.items():
             t = np.frombuffer(times, dtype=np.float64)
             order = np.argsort(t, kind="stable")

@@ -1,11 +1,11 @@
-"""Turn the checker's findings into verdict.json's figures (DESIGN §7 plus documented extras)."""
+"""Turn the checker's findings into verdict.json's figures (docs/verdict.md, "verdict.json")."""
 
 from __future__ import annotations
 
 from collections import Counter
 from typing import Any
 
-from verdict.check import Findings
+from verdict.findings import Findings
 
 COUNT_FIELDS = ("conflicts", "lost_updates", "skew_inverted", "unknown_resolved")
 
@@ -113,7 +113,9 @@ def truth_check(truth: dict[str, Any] | None, tot: dict[str, Any], f: Findings) 
 
 
 def untrusted_truth(data: dict[str, Any]) -> bool:
-    """A complete run whose conflicts or lost updates differ from the emulator's own count:
+    """A complete run whose conflicts or lost updates differ from the emulator's own count,
+    or whose lost updates the store's own conflict log does not show discarded (pglogical):
     a bug in hothot or a target that held other writes. A partial run (killed, a lost
-    worker) may legitimately miss writes the emulator saw, so it is only flagged."""
-    return bool(data.get("truth_mismatch")) and not data.get("partial")
+    worker) may legitimately miss writes the target saw, so it is only flagged."""
+    mismatch = data.get("truth_mismatch") or data.get("witness_mismatch")
+    return bool(mismatch) and not data.get("partial")

@@ -8,7 +8,7 @@ from html import escape
 from typing import Any
 
 from units import format_duration, parse_duration
-from verdict.cost_campaign import render_html as render_cost
+from verdict.cost import price_sheet, table_rows
 from verdict.figures import untrusted_truth
 from verdict.junit import fault_failure_text, show
 from verdict.plots import lag_svg, timeline_svg
@@ -215,7 +215,38 @@ def _examples(data: dict[str, Any]) -> str:
     return "".join(out) if len(out) > 1 else '<p class="pass">No anomalies.</p>'
 
 
+def _witness(data: dict[str, Any]) -> str:
+    """The store's own conflict log beside the verdict (pglogical)."""
+    w = data["witness"]
+    rows = [
+        ["conflict-log entries", w["log_entries"]],
+        ["causal overwrites excluded", w["causal_excluded"]],
+        ["resolved conflicts (deduplicated)", w["resolved_conflicts"]],
+        ["discarded versions", w["discarded_versions"]],
+        ["updates skipped (no row to update)", w["skipped_updates"]],
+        ["lost updates (verdict)", w["lost_updates"]],
+        ["lost updates the log shows discarded", w["lost_found_discarded"]],
+        ["lost updates on a branch the log shows discarded", w["lost_on_discarded_branch"]],
+        ["discarded, yet not lost (a descendant won)", w["discarded_not_lost"]],
+    ]
+    table = _table(["figure", "count"], rows)
+    if data.get("witness_mismatch"):
+        return (
+            '<div class="alarm"><b>WITNESS MISMATCH</b>: '
+            f"{w['lost_not_in_log']} lost updates of the verdict are on no branch the store's "
+            "conflict log shows discarded: a bug in hothot or a log that missed entries; the gate "
+            f"fails (exit 2). Examples: <code>{escape(str(w.get('examples', [])[:5]))}</code>"
+            "</div>" + table
+        )
+    return (
+        '<p class="pass">Every lost update of the verdict is on a branch the store\'s own '
+        "conflict log shows discarded.</p>" + table
+    )
+
+
 def _truth(data: dict[str, Any]) -> str:
+    if "witness" in data:
+        return _witness(data)
     if "truth" not in data:
         return '<p class="muted">No ground truth in this report (the target was not a hothot emulator).</p>'
     t, tot = data["truth"], data["totals"]
@@ -263,7 +294,8 @@ def _when(data: dict[str, Any]) -> str:
     return f"run of {start}{length} · "
 
 
-def render_html(data: dict[str, Any]) -> str:
+def _banner(data: dict[str, Any]) -> str:
+    """PASSED or FAILED, how many budgets hold, and what makes a pass untrustworthy."""
     ok = data["passed"]
     banner = f'<div class="banner {"pass" if ok else "fail"}">{"PASSED" if ok else "FAILED"}: '
     failed = sum(not b["passed"] for b in data["budgets"])
@@ -275,11 +307,19 @@ def render_html(data: dict[str, Any]) -> str:
     if faulty:
         banner += f", but {len(faulty)} fault{'s' if len(faulty) > 1 else ''} failed"
     elif untrusted_truth(data):
-        banner += ", but the verdict disagrees with the emulator's ground truth"
-    banner += "</div>"
+        banner += (
+            ", but the store's conflict log does not show every lost update"
+            if data.get("witness_mismatch")
+            else ", but the verdict disagrees with the emulator's ground truth"
+        )
+    return banner + "</div>"
+
+
+def _warnings(data: dict[str, Any]) -> list[str]:
+    """What the reader must know before trusting the figures below."""
     warnings = [
         f'<div class="alarm"><b>FAULT FAILED</b>: {escape(fault_failure_text(f))}</div>'
-        for f in faulty
+        for f in data.get("fault_failures") or []
     ]
     if data["partial"]:
         warnings.append(
@@ -295,33 +335,81 @@ def render_html(data: dict[str, Any]) -> str:
         )
     if data.get("truth_mismatch"):
         warnings.append('<div class="alarm"><b>TRUTH MISMATCH</b>: see "Ground truth" below.</div>')
-    hist = data["history"]
-    if hist["skipped_lines"]:
+    if data.get("witness_mismatch"):
         warnings.append(
-            f'<div class="warn">{hist["skipped_lines"]} history lines were unreadable and skipped.</div>'
+            '<div class="alarm"><b>WITNESS MISMATCH</b>: see "Ground truth" below.</div>'
         )
-    tot = data["totals"]
-    lag_rows = [
+    if data["history"]["skipped_lines"]:
+        warnings.append(
+            f'<div class="warn">{data["history"]["skipped_lines"]} history lines were unreadable'
+            " and skipped.</div>"
+        )
+    return warnings
+
+
+def _lag(data: dict[str, Any]) -> list[str]:
+    rows = [
         [escape(k), *(format_duration(v[q]) for q in ("p50", "p95", "p99", "max")), v["count"]]
         for k, v in sorted(data["lag"].items())
     ]
+    table = _table(["link", "p50", "p95", "p99", "max", "probes"], rows) if rows else ""
+    return ["<h2>Replication lag per link</h2>", lag_svg(data["lag"]), table]
+
+
+def _stale(data: dict[str, Any]) -> list[str]:
     stale = data["stale_reads"]
-    stale_rows = [
-        [
-            escape(r),
-            v.get("count", 0),
-            v.get("stale", 0),
-            *(format_duration(v[q]) if q in v else "—" for q in ("p50", "p99", "max")),
-        ]
+    rows = [
+        [escape(r), v.get("count", 0), v.get("stale", 0),
+         *(format_duration(v[q]) if q in v else "—" for q in ("p50", "p99", "max"))]
         for r, v in stale["regions"].items()
-    ]
+    ]  # fmt: skip
+    head = ["region", "reads", "stale", "p50 staleness", "p99", "max"]
+    table = _table(head, rows) if rows else '<p class="muted">No reads.</p>'
+    return [f"<h2>Stale reads (bound {format_duration(stale['bound_s'])})</h2>", table]
+
+
+def _cost_heading(result: dict[str, Any]) -> str:
+    if "production_rate" in result.get("basis", ""):
+        return "at the stated production rate"
+    return f"the rig's measured traffic × {result.get('production_scale', 1):g}"
+
+
+def cost_section(result: dict[str, Any] | None) -> str:
+    """The projected bill (`verdict.cost_campaign.CostAccumulator.result`) as a section."""
+    if not result:
+        return '<h2>Projected cost</h2><p class="muted">No traffic to price.</p>'
+    head, rows = table_rows(result)
+    th = "".join(f"<th>{escape(h)}</th>" for h in head)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{escape(c).replace(chr(10), '<br>')}</td>" for c in row) + "</tr>"
+        for row in rows
+    )
+    advice = "".join(f"<li>{escape(a['text'])}</li>" for a in result.get("advice", []))
+    note = result.get("transfer_note")
+    transfer = f"<p><strong>{escape(note)}</strong></p>" if note else ""
+    taken = escape(str(result.get("prices_taken", price_sheet().taken)))
+    return (
+        '<section class="hothot-cost"><h2>Projected cost on DynamoDB global tables: '
+        f"{escape(_cost_heading(result))}</h2>"
+        f"<p><strong>{escape(result.get('answer', ''))}</strong></p>"
+        f'<table style="border-collapse:collapse;text-align:right"><thead><tr>{th}</tr></thead>'
+        f"<tbody>{body}</tbody></table>{transfer}"
+        f"<ul>{advice}</ul>"
+        f"<p><small>Prices taken {taken} (verdict/prices.json), mode {escape(result['mode'])}."
+        "</small></p></section>"
+    )
+
+
+def render_html(data: dict[str, Any]) -> str:
+    """The whole page from verdict.json's content."""
+    tot, hist = data["totals"], data["history"]
     sections = [
         f"<h1>hothot verdict: {escape(str(data['name']))}</h1>",
         f'<p class="muted">{_when(data)}regions '
         f"{escape(', '.join(map(str, data['campaign']['regions'])))} · {hist['records']} records "
         f"in {hist['shards']} shard{'s' if hist['shards'] != 1 else ''} · {hist['keys']} keys</p>",
-        banner,
-        *warnings,
+        _banner(data),
+        *_warnings(data),
         "<h2>Budgets</h2>",
         _budgets(data),
         "<h2>Per workload</h2>",
@@ -335,16 +423,9 @@ def render_html(data: dict[str, Any]) -> str:
         timeline_svg(data["timeline"], data["faults"]),
         "<h2>Faults and what happened inside them</h2>",
         _faults(data),
-        "<h2>Replication lag per link</h2>",
-        lag_svg(data["lag"]),
-        _table(["link", "p50", "p95", "p99", "max", "probes"], lag_rows) if lag_rows else "",
-        f"<h2>Stale reads (bound {format_duration(stale['bound_s'])})</h2>",
-        _table(["region", "reads", "stale", "p50 staleness", "p99", "max"], stale_rows)
-        if stale_rows
-        else '<p class="muted">No reads.</p>',
-        render_cost(data["cost"])
-        if data.get("cost")
-        else '<h2>Projected cost</h2><p class="muted">No traffic to price.</p>',
+        *_lag(data),
+        *_stale(data),
+        cost_section(data.get("cost")),
         "<h2>First examples of each anomaly</h2>",
         _examples(data),
         "<h2>Ground truth</h2>",

@@ -64,7 +64,17 @@ def junit_xml(data: dict[str, Any]) -> bytes:
         )
         message = "; ".join(fault_failure_text(f) for f in faulty)
         ET.SubElement(case, "failure", message=message, type="FaultFailed").text = message
-    if untrusted:
+    if untrusted and data.get("witness_mismatch"):
+        w = data["witness"]
+        message = (
+            f"{w['lost_not_in_log']} of the verdict's {w['lost_updates']} lost updates are on no "
+            f"branch the store's conflict log shows discarded (e.g. {w['examples'][:3]})"
+        )
+        case = ET.SubElement(
+            suite, "testcase", classname="hothot.witness", name="conflict log shows every loss"
+        )
+        ET.SubElement(case, "failure", message=message, type="WitnessMismatch").text = message
+    elif untrusted:
         diff = data.get("truth_diff", {})
         ours, theirs = diff.get("verdict", {}), diff.get("truth", {})
         message = (

@@ -1,6 +1,6 @@
 """Replication lag per link from probe records, and convergence after each healed fault.
 
-Probes measure lag with one process's monotonic clock (DESIGN §5), so neither injected clock
+Probes measure lag with one process's monotonic clock (docs/verdict.md), so neither injected clock
 skew nor skew between load machines distorts them. Convergence after a heal is the time until
 a probe written after the heal was visible on every link: per-item order on a link means the
 held backlog has drained by then.

@@ -49,9 +49,28 @@ def _per_second(values: list[int], width: float, span: float) -> list[float]:
 
 
 def _line(values: list[float], y_of: Any, x_of: Any, color: str, dash: str = "") -> str:
+    """`x_of` takes the bucket's index; each value is drawn at its bucket's middle."""
     pts = " ".join(f"{x_of(i + 0.5):.1f},{y_of(v):.1f}" for i, v in enumerate(values))
     extra = f' stroke-dasharray="{dash}"' if dash else ""
     return f'<polyline fill="none" stroke="{color}" stroke-width="2"{extra} points="{pts}"/>'
+
+
+def _gapped_lines(
+    values: list[float | None], width: float, x_of: Any, y_of: Any, color: str, dash: str
+) -> list[str]:
+    """One polyline per run of known values: a bucket without a value is a gap, not a dive."""
+    runs: list[list[str]] = [[]]
+    for i, v in enumerate(values):
+        if v is None:
+            runs.append([])
+        else:
+            runs[-1].append(f"{x_of((i + 0.5) * width):.1f},{y_of(v):.1f}")
+    extra = f' stroke-dasharray="{dash}"' if dash else ""
+    return [
+        f'<polyline fill="none" stroke="{color}" stroke-width="2"{extra} points="{" ".join(run)}"/>'
+        for run in runs
+        if run
+    ]
 
 
 #: the timeline's series: key, legend, axis (left/right), dash
@@ -81,6 +100,49 @@ def _fault_bands(faults: list[dict[str, Any]], x_of: Any, t0: float, end: float)
     return out
 
 
+def _y_grid(ticks: list[float], y_of: Any, label: Any, fill: str = "") -> list[str]:
+    """Horizontal gridlines at the left axis' ticks, each labelled with `label(tick)`."""
+    colour = f' fill="{fill}"' if fill else ""
+    out = []
+    for v in ticks:
+        y = y_of(v)
+        out.append(
+            f'<line x1="{PAD_L}" y1="{y:.1f}" x2="{WIDTH - PAD_R}" y2="{y:.1f}" stroke="#e4e4e4"/>'
+        )
+        out.append(
+            f'<text x="{PAD_L - 4}" y="{y + 4:.1f}" font-size="11" text-anchor="end"{colour}>{label(v)}</text>'
+        )
+    return out
+
+
+def _time_axis(end: float, x_of: Any, gridlines: bool) -> list[str]:
+    """The baseline and its ticks in seconds since the first operation (`x_of` takes seconds),
+    with faint vertical gridlines if asked."""
+    base = PAD_T + HEIGHT - PAD_T - PAD_B
+    out = [f'<line x1="{PAD_L}" y1="{base}" x2="{WIDTH - PAD_R}" y2="{base}" stroke="#333"/>']
+    for t in nice_ticks(end, 8):
+        if t <= end + 1e-9:
+            x = x_of(t)
+            if gridlines:
+                out.append(
+                    f'<line x1="{x:.1f}" y1="{PAD_T}" x2="{x:.1f}" y2="{base}" stroke="#f0f0f0"/>'
+                )
+            out.append(
+                f'<text x="{x:.1f}" y="{base + 14}" font-size="11" text-anchor="middle">{_tick(t)}</text>'
+            )
+    return out
+
+
+def _axis_titles(left: str, left_fill: str = "") -> str:
+    """The time axis' title and the left axis' (turned a quarter)."""
+    mid = PAD_T + (HEIGHT - PAD_T - PAD_B) / 2
+    fill = f' fill="{left_fill}"' if left_fill else ""
+    return (
+        f'<text x="{PAD_L + (WIDTH - PAD_L - PAD_R) / 2:.1f}" y="{HEIGHT - 4}" font-size="11" text-anchor="middle">seconds since the first operation</text>'
+        f'<text x="12" y="{mid:.1f}" font-size="11" text-anchor="middle" transform="rotate(-90 12 {mid:.1f})"{fill}>{left}</text>'
+    )
+
+
 def timeline_svg(timeline: dict[str, Any], faults: list[dict[str, Any]]) -> str:
     """Operations per second (left axis); failed and unknown writes, conflicts and lost
     updates per second (right axis); fault windows shaded and labelled; round ticks and
@@ -89,14 +151,12 @@ def timeline_svg(timeline: dict[str, Any], faults: list[dict[str, Any]]) -> str:
     n = len(timeline["ops"])
     span = timeline.get("span_s", n * width) or n * width
     rates = {key: _per_second(timeline.get(key, []), width, span) for key, *_ in SERIES}
-    shown = len(rates["ops"])
-    end = max(shown * width, width)
+    end = max(len(rates["ops"]) * width, width)
     plot_w, plot_h = WIDTH - PAD_L - PAD_R, HEIGHT - PAD_T - PAD_B
     left = nice_ticks(max(rates["ops"], default=0.0))
     right = nice_ticks(max((v for k, *_ in SERIES[1:] for v in rates[k]), default=0.0))
 
-    def x_of(bucket_or_t: float, seconds: bool = False) -> float:
-        t = bucket_or_t if seconds else bucket_or_t * width
+    def x_of(t: float) -> float:
         return PAD_L + plot_w * t / end
 
     def y_left(v: float) -> float:
@@ -106,37 +166,19 @@ def timeline_svg(timeline: dict[str, Any], faults: list[dict[str, Any]]) -> str:
         return PAD_T + plot_h - plot_h * v / right[-1]
 
     parts = [f'<svg class="plot" role="img" aria-label="timeline" viewBox="0 0 {WIDTH} {HEIGHT}">']
-    for v in left:
-        y = y_left(v)
-        parts.append(
-            f'<line x1="{PAD_L}" y1="{y:.1f}" x2="{WIDTH - PAD_R}" y2="{y:.1f}" stroke="#e4e4e4"/>'
-        )
-        parts.append(
-            f'<text x="{PAD_L - 4}" y="{y + 4:.1f}" font-size="11" text-anchor="end" fill="{COLORS["ops"]}">{_tick(v)}</text>'
-        )
+    parts += _y_grid(left, y_left, _tick, COLORS["ops"])
     for v in right:
         parts.append(
             f'<text x="{WIDTH - PAD_R + 4}" y="{y_right(v) + 4:.1f}" font-size="11" fill="{COLORS["lost_updates"]}">{_tick(v)}</text>'
         )
-    parts += _fault_bands(faults, lambda t: x_of(t, seconds=True), timeline["t0"], end)
+    parts += _fault_bands(faults, x_of, timeline["t0"], end)
     for key, _, axis, dash in SERIES:
         y_of = y_left if axis == "left" else y_right
-        parts.append(_line(rates[key], y_of, x_of, COLORS[key], dash))
-    base = PAD_T + plot_h
-    parts.append(f'<line x1="{PAD_L}" y1="{base}" x2="{WIDTH - PAD_R}" y2="{base}" stroke="#333"/>')
-    for t in nice_ticks(end, 8):
-        if t <= end + 1e-9:
-            x = x_of(t, seconds=True)
-            parts.append(
-                f'<line x1="{x:.1f}" y1="{PAD_T}" x2="{x:.1f}" y2="{base}" stroke="#f0f0f0"/>'
-            )
-            parts.append(
-                f'<text x="{x:.1f}" y="{base + 14}" font-size="11" text-anchor="middle">{_tick(t)}</text>'
-            )
+        parts.append(_line(rates[key], y_of, lambda i: x_of(i * width), COLORS[key], dash))
+    parts += _time_axis(end, x_of, gridlines=True)
     parts.append(
-        f'<text x="{PAD_L + plot_w / 2:.1f}" y="{HEIGHT - 4}" font-size="11" text-anchor="middle">seconds since the first operation</text>'
-        f'<text x="12" y="{PAD_T + plot_h / 2:.1f}" font-size="11" text-anchor="middle" transform="rotate(-90 12 {PAD_T + plot_h / 2:.1f})" fill="{COLORS["ops"]}">operations/s</text>'
-        f'<text x="{WIDTH - 10}" y="{PAD_T + plot_h / 2:.1f}" font-size="11" text-anchor="middle" transform="rotate(90 {WIDTH - 10} {PAD_T + plot_h / 2:.1f})" fill="{COLORS["lost_updates"]}">anomalies, errors/s</text>'
+        _axis_titles("operations/s", COLORS["ops"])
+        + f'<text x="{WIDTH - 10}" y="{PAD_T + plot_h / 2:.1f}" font-size="11" text-anchor="middle" transform="rotate(90 {WIDTH - 10} {PAD_T + plot_h / 2:.1f})" fill="{COLORS["lost_updates"]}">anomalies, errors/s</text>'
     )
     parts.append("</svg>")
     spans = "".join(
@@ -226,40 +268,12 @@ def latency_svg(timeline: dict[str, Any], faults: list[dict[str, Any]]) -> str:
     parts = [
         f'<svg class="plot" role="img" aria-label="write latency" viewBox="0 0 {WIDTH} {HEIGHT}">'
     ]
-    for v in ticks:
-        y = y_of(v)
-        parts.append(
-            f'<line x1="{PAD_L}" y1="{y:.1f}" x2="{WIDTH - PAD_R}" y2="{y:.1f}" stroke="#e4e4e4"/>'
-        )
-        parts.append(
-            f'<text x="{PAD_L - 4}" y="{y + 4:.1f}" font-size="11" text-anchor="end">{show_duration(v)}</text>'
-        )
+    parts += _y_grid(ticks, y_of, show_duration)
     parts += _fault_bands(faults, x_of, timeline["t0"], end)
     for values, color, dash in ((p50, COLORS["ops"], ""), (p99, COLORS["lost_updates"], "5,3")):
-        runs: list[list[str]] = [[]]
-        for i, v in enumerate(values):
-            if v is None:
-                runs.append([])
-            else:
-                runs[-1].append(f"{x_of((i + 0.5) * width):.1f},{y_of(v):.1f}")
-        for run in runs:
-            if run:
-                extra = f' stroke-dasharray="{dash}"' if dash else ""
-                parts.append(
-                    f'<polyline fill="none" stroke="{color}" stroke-width="2"{extra} points="{" ".join(run)}"/>'
-                )
-    base = PAD_T + plot_h
-    parts.append(f'<line x1="{PAD_L}" y1="{base}" x2="{WIDTH - PAD_R}" y2="{base}" stroke="#333"/>')
-    for t in nice_ticks(end, 8):
-        if t <= end + 1e-9:
-            parts.append(
-                f'<text x="{x_of(t):.1f}" y="{base + 14}" font-size="11" text-anchor="middle">{_tick(t)}</text>'
-            )
-    parts.append(
-        f'<text x="{PAD_L + plot_w / 2:.1f}" y="{HEIGHT - 4}" font-size="11" text-anchor="middle">seconds since the first operation</text>'
-        f'<text x="12" y="{PAD_T + plot_h / 2:.1f}" font-size="11" text-anchor="middle" transform="rotate(-90 12 {PAD_T + plot_h / 2:.1f})">write latency</text>'
-        "</svg>"
-    )
+        parts += _gapped_lines(values, width, x_of, y_of, color, dash)
+    parts += _time_axis(end, x_of, gridlines=False)
+    parts.append(_axis_titles("write latency") + "</svg>")
     legend = (
         f'<div class="legend"><span style="color:{COLORS["ops"]}">&#9632; p50</span>'
         f'<span style="color:{COLORS["lost_updates"]}">&#9632; p99 (dashed)</span> of the writes '

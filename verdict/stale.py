@@ -20,12 +20,23 @@ INF = float("inf")
 
 @dataclass
 class StaleReads:
-    """Staleness per region (seconds, every read) and the reads beyond the bound."""
+    """Staleness per region (seconds, every read: kept whole, so quantiles over merged
+    parts are exact) and the reads beyond the bound."""
 
     by_region: dict[int, array] = field(default_factory=dict)
     stale: dict[int, int] = field(default_factory=dict)
-    #: (staleness, read number, write that superseded the version) of reads beyond the bound
+    #: (staleness, read number, write that superseded the version) of the first reads beyond
+    #: the bound
     beyond: list[tuple[float, int, int]] = field(default_factory=list)
+    #: every read's staleness, by read number (while judging; not merged)
+    ages: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+    def merge(self, other: StaleReads) -> None:
+        """Add another part's reads (its examples are merged by the caller)."""
+        for r, vals in other.by_region.items():
+            self.by_region.setdefault(r, array("d")).extend(vals)
+        for r, n in other.stale.items():
+            self.stale[r] = self.stale.get(r, 0) + n
 
     def region_summary(self, names: list[str]) -> dict[str, dict[str, float | int]]:
         out = {}
@@ -72,4 +83,5 @@ def stale_reads(store: VersionStore, bound: float, examples: int = 10) -> StaleR
             out.stale[r] = stale
     beyond = np.flatnonzero(age > bound)[:examples].tolist()
     out.beyond = [(float(age[i]), i, int(by[store.r_vid[i]])) for i in beyond]
+    out.ages = age
     return out

@@ -43,11 +43,7 @@ def _workload_row(name: str, w: dict[str, Any]) -> list[str]:
     ]
 
 
-def print_summary(verdict: Any, report_dir: Path, console: Console | None = None) -> None:
-    """Budgets first (the gate), then per-workload figures, then where the report is.
-    `verdict` is a `verdict.analyze.Verdict` (or anything with its `data`)."""
-    data: dict[str, Any] = verdict.data
-    console = console or Console()
+def _budgets(console: Console, data: dict[str, Any]) -> None:
     budgets = Table(title="Budgets", title_justify="left")
     for col in ("budget", "observed", "limit", "result"):
         budgets.add_column(col, justify="left" if col == "budget" else "right")
@@ -60,6 +56,9 @@ def print_summary(verdict: Any, report_dir: Path, console: Console | None = None
         )
     if data["budgets"]:
         _print_unclipped(console, budgets)
+
+
+def _workloads(console: Console, data: dict[str, Any]) -> None:
     work = Table(title="Workloads", title_justify="left")
     head = (
         "workload", "writes", "failed", "unknown", "confl", "c-rate", "lost", "l-rate", "skew",
@@ -73,50 +72,79 @@ def print_summary(verdict: Any, report_dir: Path, console: Console | None = None
         work.add_section()
         work.add_row(*_workload_row("all", data["totals"]))
     _print_unclipped(console, work)
+
+
+def _figures(data: dict[str, Any]) -> list[str]:
+    """One line each: the worst link's lag, stale reads, failed writes, the bill."""
+    lines = []
     if data["lag"]:
         worst = max(data["lag"].items(), key=lambda kv: kv[1]["p99"])
-        console.print(
+        lines.append(
             f"replication lag p99, worst link {worst[0]}: {show(worst[1]['p99'], 'seconds')}"
         )
     stale = data.get("stale_reads") or {}
     reads = {r: v for r, v in (stale.get("regions") or {}).items() if v.get("count")}
     if reads:
         worst = max(reads.items(), key=lambda kv: kv[1].get("p99", 0.0))
-        console.print(
+        lines.append(
             f"stale reads: {sum(v.get('stale', 0) for v in reads.values())} of "
             f"{sum(v['count'] for v in reads.values())} reads more than "
             f"{show(stale['bound_s'], 'seconds')} stale; worst region {worst[0]}: p99 staleness "
-            f"{show(worst[1].get('p99', 0.0), 'seconds')}",
-            soft_wrap=not console.is_terminal,
+            f"{show(worst[1].get('p99', 0.0), 'seconds')}"
         )
     failed = data["totals"].get("failed_by_error") or {}
     if failed:
         reasons = ", ".join(f"{error} {n}" for error, n in failed.items())
-        console.print(
-            f"failed writes: {data['totals']['writes_failed']} ({escape(reasons)})",
-            soft_wrap=not console.is_terminal,
-        )
-    for line in cost_lines(data):
-        console.print(line, soft_wrap=not console.is_terminal)
+        lines.append(f"failed writes: {data['totals']['writes_failed']} ({escape(reasons)})")
+    lines += cost_lines(data)
+    return lines
+
+
+def _alarms(data: dict[str, Any]) -> list[str]:
+    """What makes the figures above incomplete or untrustworthy."""
+    lines = []
     lost_workers = (data.get("workers") or {}).get("lost") or []
     if lost_workers:
-        console.print(f"[yellow]lost workers[/]: {', '.join(lost_workers)} (see verdict.json)")
+        lines.append(f"[yellow]lost workers[/]: {', '.join(lost_workers)} (see verdict.json)")
     if data.get("truth_mismatch"):
         t = data["truth"]
-        console.print(
+        lines.append(
             f"[bold red]TRUTH MISMATCH[/]: emulator says conflicts={t['conflicts']} "
             f"lost_updates={t['lost_updates']}; the verdict says conflicts={data['totals']['conflicts']} "
             f"lost_updates={data['totals']['lost_updates']}"
-            + ("" if data["partial"] else ": a bug in hothot or a table that held other writes"),
-            soft_wrap=not console.is_terminal,
+            + ("" if data["partial"] else ": a bug in hothot or a table that held other writes")
+        )
+    witness = data.get("witness")
+    if witness:
+        lines.append(
+            f"store's witness (conflict log): {witness['resolved_conflicts']} resolved conflicts, "
+            f"{witness['discarded_versions']} discarded versions; "
+            f"{witness['lost_on_discarded_branch']} of {witness['lost_updates']} lost updates on a "
+            f"discarded branch ({witness['lost_found_discarded']} discarded themselves)"
+        )
+    if data.get("witness_mismatch"):
+        lines.append(
+            f"[bold red]WITNESS MISMATCH[/]: {witness['lost_not_in_log']} lost updates are on no "
+            f"branch the conflict log shows discarded (e.g. {witness['examples'][:3]})"
+            + ("" if data["partial"] else ": a bug in hothot or a log that missed entries")
         )
     for failure in data.get("fault_failures") or []:
-        console.print(
-            f"[bold red]FAULT FAILED[/]: {fault_failure_text(failure)}",
-            soft_wrap=not console.is_terminal,
-        )
+        lines.append(f"[bold red]FAULT FAILED[/]: {fault_failure_text(failure)}")
     if data["partial"]:
-        console.print("[yellow]partial history[/]: the run did not end cleanly")
+        lines.append("[yellow]partial history[/]: the run did not end cleanly")
+    return lines
+
+
+def print_summary(verdict: Any, report_dir: Path, console: Console | None = None) -> None:
+    """Budgets first (the gate), then per-workload figures, then where the report is.
+    `verdict` is a `verdict.analyze.Verdict` (or anything with its `data`)."""
+    data: dict[str, Any] = verdict.data
+    console = console or Console()
+    _budgets(console, data)
+    _workloads(console, data)
+    for line in _figures(data) + _alarms(data):
+        # off a terminal a line stays whole (log scrapers); on one it wraps to the screen
+        console.print(line, soft_wrap=not console.is_terminal)
     verdict_line = "[bold green]PASSED[/]" if data["passed"] else "[bold red]FAILED[/]"
     # soft_wrap: the path stays on one line, whole, for copy-paste (and for log scrapers)
     console.print(f"{verdict_line}  report: {Path(report_dir) / 'report.html'}", soft_wrap=True)

@@ -12,11 +12,13 @@ from chaos.injectors.aws import AwsFisInjector, FisFactory, default_fis
 from chaos.injectors.base import Handle, Injector
 from chaos.injectors.client import ClientInjector
 from chaos.injectors.emulator import EmulatorInjector
+from chaos.injectors.pglogical import PglogicalInjector
 from chaos.spec import AwsChaos
+from pgtarget.control import MeshControl
 
 #: injector name (as in PLACEMENT and faults.state) -> class
 INJECTORS: dict[str, type[Injector]] = {
-    cls.name: cls for cls in (EmulatorInjector, ClientInjector, AwsFisInjector)
+    cls.name: cls for cls in (EmulatorInjector, ClientInjector, AwsFisInjector, PglogicalInjector)
 }
 
 
@@ -29,10 +31,14 @@ def build(
     aws: AwsChaos | None = None,
     table: str = "",
     fis: FisFactory = default_fis,
+    mesh: MeshControl | None = None,
 ) -> list[Injector]:
-    """Every injector this run can use; the timeline refuses a fault none of them applies."""
-    has_control = control_url is not None
+    """Every injector this run can use; the timeline refuses a fault none of them applies.
+    `mesh`: the pglogical mesh of a pglogical target."""
+    has_control = control_url is not None or (mesh is not None and mesh.owns_clusters)
     out: list[Injector] = []
+    if mesh is not None:
+        out.append(PglogicalInjector(mesh, regions))
     if control_url is not None:
         out.append(EmulatorInjector(control_url, regions, target_kind))
     if conditions is not None:
@@ -48,6 +54,7 @@ __all__ = [
     "ClientInjector",
     "EmulatorInjector",
     "Handle",
+    "PglogicalInjector",
     "Injector",
     "build",
 ]

@@ -22,6 +22,12 @@ def register(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="YAML file with a `budgets:` list, used instead of the campaign's",
     )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        metavar="N",
+        help="processes judging a large history's key buckets in parallel (default: every core)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -29,7 +35,9 @@ def run(args: argparse.Namespace) -> int:
     """0 budgets hold, 1 a budget is exceeded, 2 the report cannot be analysed."""
     try:
         budgets = load_budgets_file(args.budgets) if args.budgets else None
-        verdict = analyze(args.report_dir, budgets)
+        if args.jobs is not None and args.jobs < 1:
+            raise HistoryError(f"--jobs: at least 1, not {args.jobs}")
+        verdict = analyze(args.report_dir, budgets, jobs=args.jobs)
     except HistoryError as e:
         print(f"hothot analyze: {e}", file=sys.stderr)
         return 2

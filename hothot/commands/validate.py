@@ -22,4 +22,9 @@ def run(args: argparse.Namespace) -> int:
         f"{campaign.target.kind} ({regions}), {len(campaign.workloads)} workload"
         f"{'' if len(campaign.workloads) == 1 else 's'}"
     )
+    if campaign.target.kind == "pglogical" and campaign.target.dsn:
+        print(
+            "note: clusters given by dsn: are reached through SQL only: faults limited to "
+            "partition, replication_delay and region_latency; no conflict-log witness"
+        )
     return 0

@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from loadgen.ops import Append, Increment
 from loadgen.recording import RecordingClient
 from loadgen.workloads.base import Workload
 from verdict.history import Op
@@ -29,13 +30,7 @@ class Counter(Workload):
         inc = self.options.increment
         rec = calls.record(self.name, key, Op.UPDATE)
         rec["value"] = inc
-
-        def after(old: dict[str, Any]) -> dict[str, Any]:
-            return {"n": {"N": str(int(old.get("n", {}).get("N", "0")) + inc)}}
-
-        self.update(
-            calls, rec, {}, extra="ADD n :inc", values={":inc": {"N": str(inc)}}, after=after
-        )
+        self.write(calls, rec, Increment(key=key, vid=rec["id"], attr="n", by=inc))
 
     def summarize(self, item: dict[str, Any]) -> Any:
         return int(item.get("n", {}).get("N", "0"))
@@ -48,20 +43,8 @@ class Cart(Workload):
 
     def run(self, calls: RecordingClient, key: str, rng: random.Random) -> None:
         rec = calls.record(self.name, key, Op.UPDATE)
-        element = rec["id"]
-        rec["value"] = element
-
-        def after(old: dict[str, Any]) -> dict[str, Any]:
-            return {"cart": {"L": [*old.get("cart", {}).get("L", []), {"S": element}]}}
-
-        self.update(
-            calls,
-            rec,
-            {},
-            values={":el": {"L": [{"S": element}]}, ":empty": {"L": []}},
-            after=after,
-            set_raw="cart = list_append(if_not_exists(cart, :empty), :el)",
-        )
+        rec["value"] = rec["id"]
+        self.write(calls, rec, Append(key=key, vid=rec["id"], attr="cart", element=rec["id"]))
 
     def summarize(self, item: dict[str, Any]) -> Any:
         return [e.get("S") for e in item.get("cart", {}).get("L", [])]

@@ -1,7 +1,9 @@
 """The workload protocol: what a workload class (built-in or a user's own) provides.
 
-A workload owns a key space (`<name>#<n>`, after the run's key prefix if any) and performs one operation per `run` call through a
-`RecordingClient`, which records it. Everything random comes from the `rng` it is handed (the
+A workload owns a key space (`<name>#<n>`, after the run's key prefix if any) and performs one
+operation per `run` call through a `RecordingClient`, which records it. Operations are
+store-neutral (`loadgen.ops`): the target kind decides the calls. Everything random comes from
+the `rng` it is handed (the
 user's own generator), never from outcomes or timing, so a seeded run replays each user's
 sequence of keys and operations.
 """
@@ -12,16 +14,18 @@ import bisect
 import itertools
 import random
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from dataclasses import replace
+from typing import Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
-from loadgen.recording import VID, RecordingClient
+from loadgen.ops import PAD, Answer, Item, Overwrite, Write
+from loadgen.recording import RecordingClient
 from loadgen.spec import WorkloadSpec
 from units.items import item_size
 from verdict.history import Op, Record
 
-PAD = "hh_pad"
+W = TypeVar("W", bound=Write)
 
 
 class KeyChooser:
@@ -81,68 +85,24 @@ class Workload:
         return None
 
     # -- helpers for subclasses ------------------------------------------------------------
-    def pad(self, item: dict[str, Any]) -> dict[str, Any]:
+    def pad(self, item: Item) -> Item:
         """The padding attribute that makes `item` about `item_size` bytes ({} if none)."""
         missing = self.spec.item_size - item_size(item) - len(PAD)
         return {PAD: {"S": "x" * missing}} if missing > 0 else {}
 
-    def put(self, calls: RecordingClient, key: str, fields: dict[str, Any]) -> Record:
-        """PutItem of the whole item with a fresh vid."""
+    def padded(self, op: W, basis: Item | None = None) -> W:
+        """`op` with the padding that brings the item it writes to `item_size`; `basis`: the
+        attributes the full item holds besides what `op` sets."""
+        return replace(op, padding=self.pad({**(basis or {}), **op.nominal()}))
+
+    def put(self, calls: RecordingClient, key: str, fields: Item) -> Record:
+        """Overwrite the whole item with `fields` and a fresh vid."""
         rec = calls.record(self.name, key, Op.PUT)
-        item = {"pk": {"S": key}, VID: {"S": rec["id"]}, **fields}
-        item.update(self.pad(item))
-        request = {"Item": item, "ReturnValues": "ALL_OLD"}
-        calls.send(rec, "PutItem", request, after=lambda old: item)
+        calls.perform(rec, self.padded(Overwrite(key=key, vid=rec["id"], fields=fields)))
         return rec
 
-    def update(
-        self,
-        calls: RecordingClient,
-        rec: Record,
-        sets: dict[str, Any],
-        *,
-        set_raw: str = "",
-        extra: str = "",
-        values: dict[str, Any] | None = None,
-        condition: str | None = None,
-        winner_on_failure: bool = False,
-        after: Any = None,
-        pad_basis: dict[str, Any] | None = None,
-    ) -> dict[str, Any] | None:
-        """UpdateItem `SET hh_vid = :vid[, <set_raw>], <sets> [<extra>]`; `sets` maps
-        attribute -> value (names are aliased, so any name works); `after(old)` gives the
-        attributes the store computes (ADD, list_append) for `item_bytes`; `pad_basis`: the
-        attributes the full item holds besides `sets`, for sizing the padding;
-        `winner_on_failure`: a failed condition returns the current item
-        (ReturnValuesOnConditionCheckFailure), so the rejection records `blocked_by`."""
-        names: dict[str, str] = {}
-        vals: dict[str, Any] = {":hh_vid": {"S": rec["id"]}, **(values or {})}
-        clauses = [f"{VID} = :hh_vid", *([set_raw] if set_raw else [])]
-        for i, (attr, value) in enumerate(sets.items()):
-            names[f"#s{i}"] = attr
-            vals[f":s{i}"] = value
-            clauses.append(f"#s{i} = :s{i}")
-        nominal = {"pk": {"S": rec["key"]}, VID: {"S": rec["id"]}, **sets}
-        padding = self.pad({**(pad_basis or {}), **nominal})
-        if padding:
-            clauses.append(f"{PAD} = if_not_exists({PAD}, :hh_pad)")
-            vals[":hh_pad"] = padding[PAD]
-        expression = "SET " + ", ".join(clauses) + (f" {extra}" if extra else "")
-        request: dict[str, Any] = {
-            "Key": {"pk": {"S": rec["key"]}},
-            "UpdateExpression": expression,
-            "ExpressionAttributeValues": vals,
-            "ReturnValues": "ALL_OLD",
-        }
-        if names:
-            request["ExpressionAttributeNames"] = names
-        if condition:
-            request["ConditionExpression"] = condition
-        if winner_on_failure:
-            request["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
-
-        def image(old: dict[str, Any]) -> dict[str, Any]:
-            new = {**old, **nominal, **(after(old) if after else {})}
-            return {**padding, **new} if PAD not in old else new
-
-        return calls.send(rec, "UpdateItem", request, after=image)
+    def write(
+        self, calls: RecordingClient, rec: Record, op: Write, basis: Item | None = None
+    ) -> Answer | None:
+        """Perform `op` (built with `vid=rec["id"]`), padded to `item_size`."""
+        return calls.perform(rec, self.padded(op, basis))

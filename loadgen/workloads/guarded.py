@@ -7,7 +7,8 @@ import random
 from pydantic import BaseModel, ConfigDict, Field
 
 from loadgen.client import CONDITION_FAILED
-from loadgen.recording import VID, RecordingClient
+from loadgen.ops import Read, SetAttributes, VersionIs
+from loadgen.recording import RecordingClient
 from loadgen.workloads.base import Workload
 from verdict.history import Op, Outcome
 
@@ -29,18 +30,15 @@ class Guarded(Workload):
         for attempt in range(1, self.options.max_attempts + 1):
             read = calls.record(self.name, key, Op.GET)
             read["consistent"] = True
-            answer = calls.send(
-                read, "GetItem", {"Key": {"pk": {"S": key}}, "ConsistentRead": True}
-            )
-            if answer is None:
+            if calls.perform(read, Read(key, consistent=True)) is None:
                 return
-            seen = read.get("vid")
             rec = calls.record(self.name, key, Op.UPDATE)
             rec["attempt"] = attempt
-            if seen is None:
-                condition, values = f"attribute_not_exists({VID})", {}
-            else:
-                condition, values = f"{VID} = :seen", {":seen": {"S": seen}}
-            self.update(calls, rec, {"data": data}, condition=condition, values=values)
+            guard = VersionIs(read.get("vid"))
+            self.write(
+                calls,
+                rec,
+                SetAttributes(key=key, vid=rec["id"], fields={"data": data}, guard=guard),
+            )
             if rec["outcome"] != Outcome.FAIL or rec.get("error") != CONDITION_FAILED:
                 return

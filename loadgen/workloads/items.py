@@ -7,7 +7,8 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from loadgen.recording import VID, RecordingClient
+from loadgen.ops import VID, NewerThan, SetAttributes
+from loadgen.recording import RecordingClient
 from loadgen.spec import WorkloadSpec
 from loadgen.workloads.base import KeyChooser, Workload
 from verdict.history import Op
@@ -55,7 +56,8 @@ class SplitAttributes(Workload):
         basis = {}  # the item holds every attribute once each has been written
         for a in attributes:
             basis.update({a: {"S": f"{a}-000000"}, f"{VID}_{a}": vid})
-        self.update(calls, rec, {attr: value, f"{VID}_{attr}": vid}, pad_basis=basis)
+        op = SetAttributes(key=key, vid=rec["id"], fields={attr: value}, versioned=True)
+        self.write(calls, rec, op, basis)
 
 
 class HomeRegion(Workload):
@@ -100,11 +102,6 @@ class ClientLww(Workload):
         data = {"S": f"v-{rng.randrange(1_000_000)}"}
         ts = calls.now()
         rec["client_ts"] = ts
-        self.update(
-            calls,
-            rec,
-            {"data": data, "hh_ts": {"N": repr(ts)}},
-            condition="attribute_not_exists(hh_ts) OR hh_ts < :ts",
-            values={":ts": {"N": repr(ts)}},
-            winner_on_failure=True,
-        )
+        fields = {"data": data, "hh_ts": {"N": repr(ts)}}
+        guard = NewerThan("hh_ts", ts)
+        self.write(calls, rec, SetAttributes(key=key, vid=rec["id"], fields=fields, guard=guard))

@@ -6,6 +6,7 @@ import random
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from loadgen.ops import Read
 from loadgen.recording import RecordingClient
 from loadgen.workloads.base import Workload
 from verdict.history import Op
@@ -39,8 +40,6 @@ class Reader(Workload):
 
     def run(self, calls: RecordingClient, key: str, rng: random.Random) -> None:
         rec = calls.record(self.name, key, Op.GET)
-        request: dict[str, object] = {"Key": {"pk": {"S": key}}}
         if self.options.consistent:
             rec["consistent"] = True
-            request["ConsistentRead"] = True
-        calls.send(rec, "GetItem", request)
+        calls.perform(rec, Read(key, consistent=self.options.consistent))

@@ -1,5 +1,6 @@
-"""The columnar reader (`verdict.columns` + `verdict.bulk`) against the per-record reader:
-the same verdict.json on generated and hand-made histories, odd lines included."""
+"""The two history readers give the same verdict.json: the native reader (verdict._scan +
+verdict.store_builder) against the per-record reader, on generated and hand-made histories,
+odd lines included, and each history is read by the reader expected to read it."""
 
 from __future__ import annotations
 
@@ -10,92 +11,38 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_verdict_property import plans, simulate
-from verdict_fixtures import HistoryBuilder, history_fixture  # noqa: F401
 
-from verdict import scanned
+from tests.verdict_fixtures import (
+    FASTEST,
+    HistoryBuilder,
+    add_extras,
+    both,
+    extras,
+    plans,
+    reader_of,
+    simulate,
+)
+from verdict import native_reader
 from verdict.analyze import analyze
-from verdict.ingest import READERS
 
 CAMPAIGN = {
-    "name": "cols",
+    "name": "readers",
     "duration": "10s",
     "workloads": [{"name": "profile", "kind": "profile"}, {"name": "clicks", "kind": "counter"}],
     "verdict": {"examples": 1000, "staleness_bound": "50ms"},
 }
 
 
-def both(root: Path) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(the default reader's verdict, the per-record reader's), each reader's compared."""
-    got = {}
-    for reader in READERS:
-        data = analyze(root, write=False, reader=reader).data
-        data.pop("analysis_s")
-        data["history"].pop("reader")
-        data["history"].pop("reader_refusals")
-        got[reader] = data
-    assert got["columns"] == got["records"]
-    return got["native"], got["records"]
-
-
-#: the reader a regular history is read by: the native one wherever it is built
-FASTEST = "native" if scanned.available() else "columns"
-
-
-#: attribute-level versions: read natively, else only per record (the columns refuse them)
-NATIVE_OR_RECORDS = "native" if scanned.available() else "records"
-
-
-def reader_of(root: Path) -> str:
-    """The reader that took the whole history (the others refused it)."""
-    return analyze(root, write=False).data["history"]["reader"]
-
-
-def columnar(root: Path) -> bool:
+def native(root: Path) -> bool:
     """True when the fastest reader took the whole history (no fallback)."""
     return reader_of(root) == FASTEST
-
-
-extras = st.lists(
-    st.tuples(
-        st.sampled_from(["fail", "cond", "delete", "counter", "get", "harness", "probe"]),
-        st.integers(0, 5),
-        st.integers(0, 2),
-    ),
-    max_size=25,
-)
-
-
-def add_extras(h: HistoryBuilder, extra: list[tuple[str, int, int]]) -> None:
-    """Records of every other kind: failed writes, deletes, counters with values, plain and
-    consistent reads with sizes and capacity, harness keys, probes."""
-    regions = ("r1", "r2", "r3")
-    for i, (kind, key, r) in enumerate(extra):
-        region, t = regions[r], 50.0 + i * 0.01
-        if kind == "fail":
-            h.write(region, f"profile#{key}", None, t, outcome="fail", error="Throttled")
-        elif kind == "cond":
-            h.write(region, f"profile#{key}", None, t, outcome="fail",
-                    error="ConditionalCheckFailedException", item_bytes=900)  # fmt: skip
-        elif kind == "delete":
-            h.write(region, f"gone#{key}", None, t, op="delete", workload="profile")
-        elif kind == "counter":
-            v = h.write(region, f"clicks#{key}", None, t, op="update", value=key + 1,
-                        item_bytes=1500, old_bytes=1400, capacity=2.0)  # fmt: skip
-            h.final(f"clicks#{key}", {region: v}, value=key + 1)
-        elif kind == "get":
-            h.read(region, f"profile#{key}", None, t, consistent=bool(key % 2), item_bytes=5000)
-        elif kind == "harness":
-            h.write(region, f"hh#hb#{key}", None, t, workload="")
-        else:
-            h.probe(region, regions[(r + 1) % 3], t, 0.001 * (key + 1))
 
 
 @settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(plan=plans, extra=extras)
-def test_columns_and_records_give_the_same_verdict(
+def test_both_readers_give_the_same_verdict(
     tmp_path_factory: Any, plan: list[Any], extra: list[tuple[str, int, int]]
 ) -> None:
     root = Path(tmp_path_factory.mktemp("cols"))
@@ -105,7 +52,7 @@ def test_columns_and_records_give_the_same_verdict(
         h.read(("r1", "r2", "r3")[r], f"profile#{key}", h.shards[f"w-r{r + 1}"][0]["id"], i)
     add_extras(h, extra)
     h.save()
-    assert columnar(root)
+    assert native(root)
     fast, slow = both(root)
     assert fast == slow
 
@@ -143,17 +90,18 @@ def write_lines(root: Path, shard: str, lines: list[bytes]) -> None:
           b" \n"], FASTEST),  # two objects on a line, a blank line making the count even
         ([b'{"id":"w-r1:908","worker":"w-r1","region":"r1","workload":"profile","k\\u0065y":'
           b'"profile#\\u0031","op":"get","op":"put","vid":"w-r1:908","pred":"w-r1:1",'
-          b'"t_invoke":9.0,"t_complete":9.1,"outcome":"ok"}\n'], "columns"),  # escapes, a duplicate key
+          b'"t_invoke":9.0,"t_complete":9.1,"outcome":"ok"}\n'], "records"),  # escapes, a duplicate key
         ([b'{"id":"w-r1:905","worker":"w-r1","region":"r1","workload":"profile","key":'
           b'"profile#2","op":"update","vid":"w-r1:905","attrs":{"a":"w-r1:905"},'
-          b'"t_invoke":9.0,"t_complete":9.1,"outcome":"ok"}\n'], NATIVE_OR_RECORDS),  # attribute-level
+          b'"t_invoke":9.0,"t_complete":9.1,"outcome":"ok"}\n'], FASTEST),  # attribute-level
     ],
 )  # fmt: skip
 def test_odd_lines_are_read_as_the_per_record_reader_reads_them(
     history: HistoryBuilder, lines: list[bytes], reader: str
 ) -> None:
-    """Each odd line is read as the per-record reader reads it, by the fastest reader that
-    can (the native scanner refuses escapes; the columns refuse what they cannot hold)."""
+    """Each odd line is read as the per-record reader reads it, natively when the scanner can
+    (it leaves a torn or foreign line to the per-line rules, an escape or a duplicate write to
+    the per-record reader)."""
     h = history
     h.campaign = dict(CAMPAIGN)
     a = h.write("r1", "profile#1", None, 1.0)
@@ -169,8 +117,8 @@ def test_odd_lines_are_read_as_the_per_record_reader_reads_them(
 
 
 def test_names_met_in_later_blocks_are_learnt(history: HistoryBuilder) -> None:
-    """The decoder types regions and workloads as the names met so far: a shard naming new
-    ones (and rows without a workload) must still be read as the per-record reader reads it."""
+    """Regions and workloads first named in a later block (and rows without a workload) are
+    numbered as the per-record reader numbers them."""
     h = history
     h.campaign = dict(CAMPAIGN)
     a = h.write("r1", "profile#1", None, 1.0)
@@ -182,7 +130,7 @@ def test_names_met_in_later_blocks_are_learnt(history: HistoryBuilder) -> None:
         b'{"id":"w-r9:50","worker":"w-r9","region":"r11","key":"k#2","op":"get",'
         b'"vid":null,"t_invoke":4.0,"t_complete":4.1,"outcome":"ok"}\n'
     ])  # fmt: skip
-    assert columnar(root)
+    assert native(root)
     fast, slow = both(root)
     assert fast == slow
     assert fast["campaign"]["regions"] == ["r1", "r9", "r10", "r11"]
@@ -207,7 +155,7 @@ def test_a_key_belongs_to_its_writers_workload_even_when_a_reader_came_first(
         h.read("a", key, seen, 2.2, workload="reader")
     h.campaign = {"name": "t", "workloads": [{"kind": "counter"}, {"kind": "profile"}]}
     root = h.save()
-    assert columnar(root)
+    assert native(root)
     fast, slow = both(root)
     assert fast == slow
     work = fast["workloads"]
@@ -228,7 +176,7 @@ def test_failed_writes_are_counted_by_the_error_the_target_gave(history: History
         h.write("r2", "profile#1", v0, 2.0 + i, outcome="fail", error=error)
     h.write("r3", "profile#1", v0, 9.0, outcome="fail", error={"code": 7})
     root = h.save()
-    assert columnar(root)
+    assert native(root)
     fast, slow = both(root)
     assert fast == slow
     assert fast["totals"]["failed_by_error"] == {
@@ -244,10 +192,10 @@ def test_the_native_reader_is_built() -> None:
     HOTHOT_NATIVE=0 to run the suite as on a machine without a compiler."""
     if os.environ.get("HOTHOT_NATIVE") == "0":
         pytest.skip("HOTHOT_NATIVE=0: the Python readers only")
-    assert scanned.available(), scanned.unavailable()
+    assert native_reader.available(), native_reader.unavailable()
 
 
-def test_without_the_native_reader_the_columns_read_and_say_why(
+def test_without_the_native_reader_the_records_read_and_say_why(
     history: HistoryBuilder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     h = history
@@ -259,9 +207,9 @@ def test_without_the_native_reader_the_columns_read_and_say_why(
     monkeypatch.setenv("HOTHOT_NATIVE", "0")
     data = analyze(root, write=False).data["history"]
     assert (data["reader"], data["reader_refusals"]) == (
-        "columns", ["native: switched off by HOTHOT_NATIVE=0"])  # fmt: skip
+        "records", ["native: switched off by HOTHOT_NATIVE=0"])  # fmt: skip
     monkeypatch.delenv("HOTHOT_NATIVE")
-    if scanned.available():
+    if native_reader.available():
         data = analyze(root, write=False).data["history"]
         assert (data["reader"], data["reader_refusals"]) == ("native", [])
 
@@ -269,9 +217,10 @@ def test_without_the_native_reader_the_columns_read_and_say_why(
 def test_a_refused_history_names_the_line_the_native_reader_refused(
     history: HistoryBuilder,
 ) -> None:
-    """The native scanner leaves an escape-spelt name to msgspec; verdict.json says so."""
-    if not scanned.available():
-        pytest.skip(scanned.unavailable())
+    """The native scanner leaves an escape-spelt name to the per-record reader, and
+    verdict.json says which line made it."""
+    if not native_reader.available():
+        pytest.skip(native_reader.unavailable())
     h = history
     h.campaign = dict(CAMPAIGN)
     a = h.write("r1", "caf\u00e9#1", None, 1.0)
@@ -283,9 +232,9 @@ def test_a_refused_history_names_the_line_the_native_reader_refused(
         b'"caf\\u00e9#1","op":"get","vid":null,"t_invoke":4.0,"outcome":"ok"}\n'
     ])  # fmt: skip
     data = analyze(root, write=False).data["history"]
-    assert data["reader"] == "columns"
+    assert data["reader"] == "records"
     assert len(data["reader_refusals"]) == 1
-    assert data["reader_refusals"] == ["native: w-r1.jsonl:5: a \\u escape"]
+    assert data["reader_refusals"] == ["native: w-r1.jsonl:5: an escape in a name"]
     fast, slow = both(root)
     assert fast == slow
 
@@ -308,7 +257,7 @@ def test_attribute_level_histories_read_natively_give_the_per_record_verdict(
 ) -> None:
     """split_attributes writes name a version per attribute (`attrs`, `attr_preds`) and its
     final reads one per attribute: the native reader numbers and keeps them as the
-    per-record reader does (the msgspec columns refuse them)."""
+    per-record reader does."""
     root = Path(tmp_path_factory.mktemp("attrs"))
     h = HistoryBuilder(root, {"name": "attrs", "workloads": [{"kind": "split_attributes"}]})
     regions = ("r1", "r2", "r3")
@@ -330,7 +279,60 @@ def test_attribute_level_histories_read_natively_give_the_per_record_verdict(
         newest = max((x for x in versions.values() if x), key=lambda x: int(x.split(":")[1]))
         h.final(f"split_attributes#{key}", dict.fromkeys(regions, newest), attrs=versions)
     h.save()
-    assert reader_of(root) == NATIVE_OR_RECORDS
+    assert reader_of(root) == FASTEST
     fast, slow = both(root)
     assert fast == slow
     assert fast["totals"]["writes_ok"] == len(plan)
+
+
+# ---------- odd lines the scanner's tests found ----------
+
+ODD_LINES = [
+    # a write at time -0 (an integer): orjson reads 0, the time 0.0
+    b'{"id":"w-r1:900","worker":"w-r1","region":"r1","workload":"profile","key":"profile#1",'
+    b'"op":"put","vid":"w-r1:900","pred":"w-r2:2","t_invoke":-0,"t_complete":0.5,'
+    b'"outcome":"ok"}\r\n',
+    # a failed write whose error holds a number out of range: orjson refuses the line
+    b'{"id":"w-r1:901","worker":"w-r1","region":"r1","workload":"profile","key":"profile#1",'
+    b'"op":"put","vid":"w-r1:901","t_invoke":3.0,"t_complete":3.1,"outcome":"fail",'
+    b'"error":{"after":1e400}}\n',
+    # names and values with non-ASCII, escapes in values, unknown nested fields
+    b'{"id":"w-r1:902","worker":"w-r1","region":"r1","workload":"profile","key":"profile#\xc3\xa9",'
+    b'"op":"put","vid":"w-r1:902","t_invoke":3.0000000000000004,"t_complete":3.12345678901234567,'
+    b'"outcome":"unknown","value":"a\\n\\"b\\\\","extra":{"deep":[1,{"x":null}],"n":-0.0},'
+    b'"capacity":0,"item_bytes":12}\n',
+    # a write without vid: its id names it
+    b'{"id":"w-r1:903","worker":"w-r1","region":"r1","workload":"profile","key":"profile#1",'
+    b'"op":"update","pred":null,"t_invoke":4,"t_complete":4.5E0,"outcome":"ok"}\n',
+    # a torn line, a line with a control character in a string, invalid UTF-8
+    b'{"id":"w-r1:904","worker":"w-r1","region":"r1","op":"get","key":"profile#1"\n',
+    b'{"id":"w-r1:905","worker":"w-r1","region":"r1","op":"get","key":"a\x01","outcome":"ok"}\n',
+    b'{"id":"w-r1:906","worker":"w-r1","region":"r\xff","op":"get","outcome":"ok"}\n',
+]
+
+
+ODD_CASES = [
+    *[pytest.param([line], id=f"odd{i}") for i, line in enumerate(ODD_LINES)],
+    pytest.param(ODD_LINES, id="all"),
+]  # fmt: skip
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lines", ODD_CASES)
+def test_every_reader_gives_the_same_verdict_on_odd_lines(
+    history: HistoryBuilder, lines: list[bytes]
+) -> None:
+    """Odd lines after a regular history: both readers give the same verdict.json, and the
+    native reader takes every one of them (exactly, or the lines the per-line rules keep)."""
+    h = history
+    h.campaign = dict(CAMPAIGN)
+    a = h.write("r1", "profile#1", None, 1.0, value=1)
+    b = h.write("r2", "profile#1", a, 2.0)
+    h.write("r3", "profile#1", a, 2.5, error=None)
+    h.probe("r1", "r2", 2.6, 0.05)
+    h.final("profile#1", {"r1": b, "r2": b, "r3": b})
+    root = h.save(terminated=False)
+    write_lines(root, "w-r1", lines)
+    fast, slow = both(root)
+    assert fast == slow
+    assert reader_of(root) == FASTEST

@@ -1,8 +1,8 @@
-"""Streaming reader of a report directory's history shards.
+"""The shard files of a report directory and the rules every history reader keeps.
 
-Shards are read line by line and never held in memory: the checker keeps compact per-key
-state instead of a million dicts. Torn lines (a killed writer) and foreign lines (not a
-record) are skipped and counted so the verdict can say how much it ignored.
+Shards are read line by line (or a block of lines at a time) and never held whole in memory.
+Torn lines (a killed writer) and foreign lines (not a record) are skipped and counted, so the
+verdict can say how much it ignored; a shard without its trailer line makes the run partial.
 """
 
 from __future__ import annotations
@@ -17,10 +17,12 @@ from typing import Any, BinaryIO
 import orjson
 
 from verdict.errors import HistoryError
-from verdict.history import HISTORY_DIR, SCHEMA
+from verdict.history import HISTORY_DIR, SCHEMA, open_shard, shard_files
 
 #: how many skipped-line locations the verdict quotes
 SKIP_EXAMPLES = 10
+#: bytes read per step by block readers; a block is the complete lines among them
+BLOCK = 1 << 20
 
 
 @dataclass
@@ -32,9 +34,14 @@ class ReadStats:
     skipped: int = 0
     skipped_examples: list[str] = field(default_factory=list)
     unterminated: list[str] = field(default_factory=list)
-    #: the reader that read the history (verdict.ingest.READERS), and why faster ones refused
+    #: the reader that read the history (verdict.native_reader.READERS), and why faster ones
+    #: refused it
     reader: str = "records"
     refusals: list[str] = field(default_factory=list)
+    #: key buckets the history was judged in (1: in memory), and the CPU seconds the
+    #: processes judging them took
+    buckets: int = 1
+    worker_cpu_s: float = 0.0
 
     def skip(self, where: str, why: str) -> None:
         self.skipped += 1
@@ -49,9 +56,9 @@ def shard_paths(report_dir: Path) -> list[Path]:
         raise HistoryError(f"{report_dir}: not a report directory")
     if not hist.is_dir():
         raise HistoryError(f"{hist}: no history directory in the report")
-    shards = sorted(hist.glob("*.jsonl"))
+    shards = shard_files(hist)
     if not shards:
-        raise HistoryError(f"{hist}: no history shards (*.jsonl)")
+        raise HistoryError(f"{hist}: no history shards (*.jsonl.zst, *.jsonl)")
     return shards
 
 
@@ -82,22 +89,6 @@ def paused_gc() -> Iterator[None]:
             gc.enable()
 
 
-def read_history(
-    report_dir: Path, stats: ReadStats, sink: Callable[[dict[str, Any]], None]
-) -> None:
-    """Feed every record of every shard, in shard order, to `sink`; header and trailer lines
-    are consumed. A line `sink` rejects with KeyError/TypeError/ValueError (a field missing
-    or of the wrong type) is skipped as foreign.
-
-    A shard is cleanly closed when its last line is the trailer `{"end": true, "records": n}`;
-    shards without it are listed in `stats.unterminated` (the run was killed: partial).
-    """
-    paths = shard_paths(report_dir)
-    with paused_gc():
-        read_shards(paths, stats, _by_line(sink, stats))
-    require_records(report_dir, stats)
-
-
 def require_records(report_dir: Path, stats: ReadStats) -> None:
     """An empty history is bad input (exit 2), not a clean verdict."""
     if stats.records == 0:
@@ -113,7 +104,7 @@ RECORD, TRAILER, SKIPPED = "record", "trailer", "skipped"
 def take_line(
     shard: str, n: int, line: bytes, stats: ReadStats, sink: Callable[[dict[str, Any]], None]
 ) -> str:
-    """One shard line by the reader's rules: a record fed to `sink`, the trailer, or a line
+    """One shard line by the readers' rules: a record fed to `sink`, the trailer, or a line
     skipped (not JSON, or refused by `sink`) and counted in `stats` as `shard:n`."""
     try:
         rec = orjson.loads(line)
@@ -131,15 +122,19 @@ def take_line(
     return RECORD
 
 
-def read_shards(
-    paths: list[Path], stats: ReadStats, read_body: Callable[[Path, BinaryIO], tuple[bool, int]]
-) -> None:
-    """Each shard's header checked, the rest read by `read_body(path, file)` ->
-    (closed by a trailer, records), and the counts kept in `stats`."""
+#: read_body(path, file) -> (closed by a trailer, records)
+BodyReader = Callable[[Path, BinaryIO], tuple[bool, int]]
+
+
+def read_shards(paths: list[Path], stats: ReadStats, read_body: BodyReader) -> None:
+    """Each shard's header checked, the rest read by `read_body`, the counts kept in `stats`."""
     for path in paths:
         stats.shards.append(path.name)
-        with path.open("rb") as f:
-            first = f.readline()
+        with open_shard(path) as f:
+            try:
+                first = f.readline()
+            except ValueError as e:  # not a zstd stream at all
+                raise HistoryError(str(e)) from None
             if not first.strip():
                 stats.unterminated.append(path.name)
                 continue
@@ -150,14 +145,18 @@ def read_shards(
             stats.unterminated.append(path.name)
 
 
-def _by_line(sink: Callable[[dict[str, Any]], None], stats: ReadStats) -> Any:
-    def read_body(path: Path, f: BinaryIO) -> tuple[bool, int]:
-        closed, records = False, 0
-        for n, line in enumerate(f, start=2):
-            kind = take_line(path.name, n, line, stats, sink)
-            if kind is not SKIPPED:
-                closed = kind is TRAILER
-                records += kind is RECORD
-        return closed, records
+def blocks(f: BinaryIO) -> Iterator[bytes]:
+    """Complete lines, BLOCK bytes or so at a time (the last may lack its newline)."""
+    carry = b""
+    while block := f.read(BLOCK):
+        data = carry + block
+        cut = data.rfind(b"\n") + 1
+        carry = data[cut:]
+        if cut:
+            yield data[:cut]
+    if carry:
+        yield carry
 
-    return read_body
+
+def line_count(data: bytes) -> int:
+    return data.count(b"\n") + (not data.endswith(b"\n"))

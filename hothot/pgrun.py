@@ -1,0 +1,141 @@
+"""Target kind `pglogical`: bringing the mesh up for a run, quiescing it, keeping its
+conflict logs, and stopping what hothot started.
+
+Without `dsn:` the run makes one cluster per region in the report's temporary area
+(`<report>/tmp/`, removed at the end), joins them into a full mesh and waits until every
+subscription replicates; with `dsn:` it drives the user's clusters through those DSNs only
+(creating the campaign table and adding it to the `default` replication set).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pgtarget import mesh
+from pgtarget.clusters import ClusterError
+from pgtarget.control import MeshControl
+from pgtarget.local import LocalClusters, start_clusters
+from pgtarget.mesh import MeshError
+from verdict.witness import CONFLICTS_SUFFIX, WITNESS_DIR
+
+#: where the clusters' data lives during a run, inside the report directory
+TMP_DIR = "tmp"
+#: the clusters hothot started, in the report's pglogical/ folder
+CLUSTERS_FILE = "clusters.json"
+
+
+class PgTargetError(RuntimeError):
+    """The mesh cannot be used (exit 2); everything started for it is already stopped."""
+
+
+@dataclass
+class PgMesh:
+    """The mesh a run drives: DSNs per region, the control the injectors use, and the local
+    clusters when hothot started them."""
+
+    dsns: dict[str, str]
+    control: MeshControl
+    local: LocalClusters | None = None
+
+    def quiesce(self, table: str, timeout_s: float) -> dict[str, Any]:
+        try:
+            return mesh.quiesce(self.dsns, table, timeout_s)
+        except MeshError as exc:
+            return {"converged": False, "error": str(exc)}
+
+    def close(self, report_dir: Path) -> None:
+        """Stop the clusters hothot started (by PID), keep their conflict logs in the
+        report, then remove their data. Safe to call twice."""
+        local, self.local = self.local, None
+        if local is None:
+            return
+        local.stop(remove=False)
+        keep_conflicts(local, report_dir)
+        local.stop(remove=True)
+        shutil.rmtree(report_dir / TMP_DIR, ignore_errors=True)
+
+
+def check_pglogical_spec(regions: list[str], dsn: dict[str, str], port: int) -> None:
+    """`target:` of kind pglogical: a DSN for every region or none, room for the ports."""
+    if dsn:
+        missing = [r for r in regions if r not in dsn]
+        if missing:
+            raise ValueError(f"kind pglogical with dsn needs a DSN for {', '.join(missing)}")
+        extra = [r for r in dsn if r not in regions]
+        if extra:
+            raise ValueError(f"dsn names regions not in target.regions: {extra}")
+        if port:
+            raise ValueError("port is for the clusters hothot starts; with dsn it has none")
+    if len(regions) < 2:
+        raise ValueError("kind pglogical needs at least two regions to replicate between")
+    if port and port + len(regions) - 1 > 65535:
+        raise ValueError(f"port {port} leaves no room for {len(regions)} clusters")
+
+
+def open_mesh(
+    regions: list[str],
+    table: str,
+    report_dir: Path,
+    *,
+    dsn: dict[str, str],
+    port: int = 0,
+    startup_timeout_s: float = 30.0,
+) -> PgMesh:
+    """The mesh, ready: every subscription replicating. Raises PgTargetError in one line,
+    after stopping whatever it started."""
+    from loadgen.pgstore import schema  # psycopg: imported late (pgtarget.mesh._psycopg)
+
+    local: LocalClusters | None = None
+    try:
+        if dsn:
+            dsns = {r: dsn[r] for r in regions}
+        else:
+            local = start_clusters(
+                regions, report_dir / TMP_DIR, port=port, timeout_s=startup_timeout_s
+            )
+            dsns = local.dsns
+        mesh.prepare_nodes(dsns, table, schema(table))
+        if local is not None:
+            mesh.subscribe_all(dsns)
+        links = mesh.links(dsns)
+        mesh.wait_replicating(dsns, links, startup_timeout_s)
+    except (ClusterError, MeshError) as exc:
+        if local is not None:
+            local.stop()
+        raise PgTargetError(str(exc)) from None
+    except BaseException:
+        if local is not None:
+            local.stop()
+        raise
+    clusters = local.clusters if local is not None else None
+    run_as = local.run_as if local is not None else MeshControl({}).run_as
+    if local is not None:
+        record_clusters(local, report_dir)
+    return PgMesh(dsns, MeshControl(links, clusters, run_as), local)
+
+
+def record_clusters(local: LocalClusters, report_dir: Path) -> None:
+    """`<report>/pglogical/clusters.json`: where each cluster lives and its postmaster PID,
+    for a person (or a test) checking what a run left running."""
+    out = report_dir / WITNESS_DIR
+    out.mkdir(parents=True, exist_ok=True)
+    described = {region: c.describe() for region, c in local.clusters.items()}
+    (out / CLUSTERS_FILE).write_text(json.dumps(described, indent=1) + "\n")
+
+
+def keep_conflicts(local: LocalClusters, report_dir: Path) -> None:
+    """Each region's conflict-log lines, as the server wrote them (jsonlog), into
+    `<report>/pglogical/<region>.conflicts.jsonl` for the verdict's witness."""
+    out = report_dir / WITNESS_DIR
+    out.mkdir(parents=True, exist_ok=True)
+    for region, cluster in local.clusters.items():
+        try:
+            lines = Path(cluster.json_log).read_bytes().splitlines()
+        except OSError:
+            lines = []
+        kept = [ln for ln in lines if b'"message":"CONFLICT' in ln]
+        (out / f"{region}{CONFLICTS_SUFFIX}").write_bytes(b"".join(ln + b"\n" for ln in kept))
