@@ -135,3 +135,20 @@ def test_a_gsi_created_later_needs_its_keys_defined(fast_emu: RunningEmulator) -
         GlobalSecondaryIndexUpdates=[{"Create": index, "Delete": {"IndexName": "by_pk"}}],
     )
     assert code == "ValidationException" and "only one of Create, Update, Delete" in message
+
+
+def test_limits_and_continuous_backups_are_described(fast_emu: RunningEmulator) -> None:
+    ddb = fast_emu.client(EAST)
+    limits = ddb.describe_limits()
+    assert limits["TableMaxWriteCapacityUnits"] == 40000
+    backups = ddb.describe_continuous_backups(TableName=table(fast_emu))
+    description = backups["ContinuousBackupsDescription"]
+    assert description["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] == "DISABLED"
+    code, _ = client_error(ddb.describe_continuous_backups, TableName="no-such-table")
+    assert code == "ResourceNotFoundException"
+    code, _ = client_error(
+        ddb.update_continuous_backups,
+        TableName="no-such-table",
+        PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True},
+    )
+    assert code == "UnknownOperationException"  # point-in-time recovery is not emulated
