@@ -171,3 +171,16 @@ def test_attribute_name_lengths(east_ddb: Any, east_table: str) -> None:
         BillingMode="PAY_PER_REQUEST",
     )
     assert "Member must have length less than or equal to 255" in message
+
+
+def test_a_parallel_scan_starts_only_from_a_key_of_its_segment(
+    east_ddb: Any, east_table: str
+) -> None:
+    for i in range(20):
+        east_ddb.put_item(TableName=east_table, Item={"pk": {"S": f"item-{i}"}})
+    scan = {"TableName": east_table, "TotalSegments": 2, "Limit": 1}
+    mine = east_ddb.scan(**scan, Segment=0)["LastEvaluatedKey"]
+    other = east_ddb.scan(**scan, Segment=1)["LastEvaluatedKey"]
+    east_ddb.scan(**scan, Segment=0, ExclusiveStartKey=mine)  # continues its own pages
+    code, message = client_error(east_ddb.scan, **scan, Segment=0, ExclusiveStartKey=other)
+    assert code == "ValidationException" and "Exclusive start key" in message
