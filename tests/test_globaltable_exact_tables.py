@@ -152,3 +152,26 @@ def test_limits_and_continuous_backups_are_described(fast_emu: RunningEmulator) 
         PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True},
     )
     assert code == "UnknownOperationException"  # point-in-time recovery is not emulated
+
+
+def test_a_gsi_backfill_leaves_out_keys_a_write_would_refuse(fast_emu: RunningEmulator) -> None:
+    ddb = fast_emu.client(EAST)
+    name = table(fast_emu)
+    for pk, x in (("ok", "hello"), ("long", "x" * 2049), ("number", None)):
+        item = {"pk": {"S": pk}, **({"x": {"S": x}} if x else {"x": {"N": "1"}})}
+        ddb.put_item(TableName=name, Item=item)
+    ddb.update_table(
+        TableName=name,
+        AttributeDefinitions=[{"AttributeName": "x", "AttributeType": "S"}],
+        GlobalSecondaryIndexUpdates=[
+            {
+                "Create": {
+                    "IndexName": "by_x",
+                    "KeySchema": [{"AttributeName": "x", "KeyType": "HASH"}],
+                    "Projection": {"ProjectionType": "KEYS_ONLY"},
+                }
+            }
+        ],
+    )
+    indexed = ddb.scan(TableName=name, IndexName="by_x")["Items"]
+    assert [i["pk"]["S"] for i in indexed] == ["ok"]
