@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 
 import orjson
 
-from globaltable import legacy
+from globaltable import legacy, legacyupdate
 from globaltable.capacity import read_units
 from globaltable.engine import GlobalTable, Prepared, Table
 from globaltable.errors import condition_failed, validation
@@ -82,7 +82,7 @@ def write_options(req: dict[str, Any], updating: bool = False) -> WriteOptions:
     upd = None
     if updating:
         text = field(req, "UpdateExpression", str)
-        upd = update(text) if text is not None else legacy.attribute_updates(req)
+        upd = update(text) if text is not None else legacyupdate.attribute_updates(req)
     all_used(names, values, upd, cond)
     rv = choice(req, "ReturnValues", RETURN_VALUES)
     if not updating and rv not in ("NONE", "ALL_OLD"):
@@ -191,7 +191,7 @@ def plan_update(table: Table, req: dict[str, Any], opts: WriteOptions, rcc: str)
         new, targets = base, []
         skip = old_item is None and upd is not None and upd.removes_only
         if skip:
-            if not isinstance(upd, legacy.AttributeUpdates):
+            if not isinstance(upd, legacyupdate.AttributeUpdates):
                 upd.validate(opts.names, opts.values)
         elif upd is not None:
             new, targets = _apply(upd, base, opts)
@@ -208,7 +208,7 @@ def plan_update(table: Table, req: dict[str, Any], opts: WriteOptions, rcc: str)
 
 
 def _apply(upd: Any, base: dict[str, Any], opts: WriteOptions) -> tuple[dict, list]:
-    if isinstance(upd, legacy.AttributeUpdates):
+    if isinstance(upd, legacyupdate.AttributeUpdates):
         new, _ = upd.apply(base)
         return new, upd.targets
     return upd.apply_paths(base, opts.names, opts.values)

@@ -203,7 +203,13 @@ def index_spec(
     """One GlobalSecondaryIndexes / LocalSecondaryIndexes element (or a GSI Create action)."""
     if not isinstance(raw, dict):
         raise validation("Each secondary index must be a map")
-    name = check_name(raw.get("IndexName"), "IndexName")
+    name = raw.get("IndexName")
+    if isinstance(name, str) and len(name) > 255:  # DynamoDB's model constraint, naming it
+        raise validation(
+            f"1 validation error detected: Value '{name}' at 'indexName' failed to satisfy "
+            "constraint: Member must have length less than or equal to 255"
+        )
+    name = check_name(name, "IndexName")
     keys = key_schema(raw.get("KeySchema"), types, "keySchema")
     if not is_global:
         if len(keys) != 2:
