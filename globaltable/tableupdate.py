@@ -93,6 +93,12 @@ def _gsi_updates(req: dict[str, Any]) -> list[dict[str, Any]]:
                 f"simultaneously. Index: {name}"
             )
         seen.add(name)
+    if sum(bool(u.get("Create") or u.get("Delete")) for u in updates) > 1:
+        raise DynamoError(
+            "LimitExceededException",
+            "Subscriber limit exceeded: Only 1 online index can be created or deleted "
+            "simultaneously per table",
+        )
     return updates
 
 

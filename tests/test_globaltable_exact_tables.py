@@ -135,6 +135,11 @@ def test_a_gsi_created_later_needs_its_keys_defined(fast_emu: RunningEmulator) -
         GlobalSecondaryIndexUpdates=[{"Create": index, "Delete": {"IndexName": "by_pk"}}],
     )
     assert code == "ValidationException" and "only one of Create, Update, Delete" in message
+    two = [{"Create": {**index, "IndexName": f"two{i}"}} for i in range(2)]
+    code, _ = client_error(
+        ddb.update_table, TableName=name, AttributeDefinitions=PK, GlobalSecondaryIndexUpdates=two
+    )
+    assert code == "LimitExceededException"  # one index created or deleted per call
 
 
 def test_limits_and_continuous_backups_are_described(fast_emu: RunningEmulator) -> None:
