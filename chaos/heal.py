@@ -34,14 +34,17 @@ class HealResult:
     failed: list[str] = field(default_factory=list)
 
 
-def newest_report(base: Path) -> Path:
-    """The most recently modified report directory under `base` that has a faults.state."""
+def newest_report(base: Path, also: tuple[str, ...] = ()) -> Path:
+    """The most recently modified report directory under `base` that has a faults.state (or
+    one of the files `also` names: what else a killed run leaves to undo)."""
     if not base.is_dir():
         raise HealError(f"no REPORT_DIR given and {base} is not a directory")
-    candidates = [d for d in base.iterdir() if (d / STATE_FILE).is_file()]
-    if not candidates:
-        raise HealError(f"no report directory with a {STATE_FILE} under {base}")
-    return max(candidates, key=lambda d: (d / STATE_FILE).stat().st_mtime)
+    names = (STATE_FILE, *also)
+    marked = [((d / n).stat().st_mtime, d) for d in base.iterdir() for n in names
+              if (d / n).is_file()]  # fmt: skip
+    if not marked:
+        raise HealError(f"no report directory with a {' or '.join(names)} under {base}")
+    return max(marked)[1]
 
 
 def read_state(report_dir: Path) -> list[dict[str, Any]]:

@@ -9,14 +9,15 @@ subscription replicates; with `dsn:` it drives the user's clusters through those
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pgtarget import mesh
-from pgtarget.clusters import ClusterError
+from pgtarget.clusters import Cluster, ClusterError, running_postmaster
 from pgtarget.control import MeshControl
 from pgtarget.local import LocalClusters, start_clusters
 from pgtarget.mesh import MeshError
@@ -54,7 +55,7 @@ class PgMesh:
         if local is None:
             return
         local.stop(remove=False)
-        keep_conflicts(local, report_dir)
+        keep_conflicts(local.clusters, report_dir)
         local.stop(remove=True)
         shutil.rmtree(report_dir / TMP_DIR, ignore_errors=True)
 
@@ -95,8 +96,9 @@ def open_mesh(
             dsns = {r: dsn[r] for r in regions}
         else:
             local = start_clusters(
-                regions, report_dir / TMP_DIR, port=port, timeout_s=startup_timeout_s
-            )
+                regions, report_dir / TMP_DIR, port=port, timeout_s=startup_timeout_s,
+                on_change=lambda started: record_clusters(started, report_dir),
+            )  # fmt: skip
             dsns = local.dsns
         mesh.prepare_nodes(dsns, table, schema(table))
         if local is not None:
@@ -113,29 +115,77 @@ def open_mesh(
         raise
     clusters = local.clusters if local is not None else None
     run_as = local.run_as if local is not None else MeshControl({}).run_as
-    if local is not None:
-        record_clusters(local, report_dir)
     return PgMesh(dsns, MeshControl(links, clusters, run_as), local)
 
 
 def record_clusters(local: LocalClusters, report_dir: Path) -> None:
     """`<report>/pglogical/clusters.json`: where each cluster lives and its postmaster PID,
-    for a person (or a test) checking what a run left running."""
+    for `hothot heal` after a kill (and a person checking what a run left running). Written
+    whole beside it and renamed over it, so a kill mid-write leaves the previous list."""
     out = report_dir / WITNESS_DIR
     out.mkdir(parents=True, exist_ok=True)
     described = {region: c.describe() for region, c in local.clusters.items()}
-    (out / CLUSTERS_FILE).write_text(json.dumps(described, indent=1) + "\n")
+    spare = out / f"{CLUSTERS_FILE}.new"
+    spare.write_text(json.dumps(described, indent=1) + "\n")
+    spare.replace(out / CLUSTERS_FILE)
 
 
-def keep_conflicts(local: LocalClusters, report_dir: Path) -> None:
+def keep_conflicts(clusters: dict[str, Cluster], report_dir: Path) -> None:
     """Each region's conflict-log lines, as the server wrote them (jsonlog), into
     `<report>/pglogical/<region>.conflicts.jsonl` for the verdict's witness."""
     out = report_dir / WITNESS_DIR
     out.mkdir(parents=True, exist_ok=True)
-    for region, cluster in local.clusters.items():
+    for region, cluster in clusters.items():
         try:
             lines = Path(cluster.json_log).read_bytes().splitlines()
         except OSError:
             lines = []
         kept = [ln for ln in lines if b'"message":"CONFLICT' in ln]
         (out / f"{region}{CONFLICTS_SUFFIX}").write_bytes(b"".join(ln + b"\n" for ln in kept))
+
+
+@dataclass
+class LeftClusters:
+    """What `hothot heal` did to the clusters a killed run left: one line each."""
+
+    stopped: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+
+
+def stop_left_clusters(report_dir: Path) -> LeftClusters:
+    """Stop the clusters a killed run started (`clusters.json`): each by the postmaster that
+    serves its data directory now (an outage healed during the run restarted it under another
+    PID), checked by command line; then, when all are down, keep their conflict logs in the
+    report as the run would have and remove their data. A cluster not listed is not touched."""
+    result = LeftClusters()
+    listed = report_dir / WITNESS_DIR / CLUSTERS_FILE
+    if not listed.is_file():
+        return result
+    try:
+        clusters = {r: Cluster(**fields) for r, fields in json.loads(listed.read_text()).items()}
+    except (OSError, ValueError, TypeError, AttributeError) as err:
+        result.failed.append(f"{listed}: unreadable ({err})")
+        return result
+    for region, cluster in clusters.items():
+        pid = running_postmaster(cluster.datadir)
+        if pid is None:
+            continue
+        cluster.pid = pid
+        cluster.stop()
+        if running_postmaster(cluster.datadir) == pid:
+            result.failed.append(f"the PostgreSQL cluster of region {region} (PID {pid})")
+        else:
+            result.stopped.append(
+                f"the PostgreSQL cluster of region {region} (PID {pid}, port {cluster.port})"
+            )
+    homes = [Path(c.datadir).parent for c in clusters.values() if Path(c.datadir).exists()]
+    if homes and not result.failed:
+        if not any((report_dir / WITNESS_DIR).glob(f"*{CONFLICTS_SUFFIX}")):
+            keep_conflicts(clusters, report_dir)
+        for home in homes:
+            shutil.rmtree(home, ignore_errors=True)
+            with contextlib.suppress(OSError):  # the area they shared, once empty
+                home.parent.rmdir()
+        with contextlib.suppress(OSError):
+            (report_dir / TMP_DIR).rmdir()
+    return result

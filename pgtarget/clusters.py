@@ -226,6 +226,20 @@ def postmaster_pid(datadir: str) -> int | None:
     return pid
 
 
+def running_postmaster(datadir: str) -> int | None:
+    """The postmaster serving `datadir`, checked by its command line as well: a postmaster.pid
+    left behind whose PID now belongs to another process is not a cluster to stop."""
+    pid = postmaster_pid(datadir)
+    if pid is None:
+        return None
+    try:
+        args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return None
+    names = {os.fsencode(datadir), os.fsencode(os.path.realpath(datadir))}
+    return pid if names & set(args) else None
+
+
 def _gone(pid: int, wait_s: float) -> bool:
     deadline = time.monotonic() + wait_s
     while time.monotonic() < deadline:

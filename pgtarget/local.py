@@ -10,6 +10,7 @@ import contextlib
 import re
 import shutil
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,9 +54,16 @@ class LocalClusters:
 
 
 def start_clusters(
-    regions: list[str], area: Path, *, port: int = 0, timeout_s: float = 30.0
+    regions: list[str],
+    area: Path,
+    *,
+    port: int = 0,
+    timeout_s: float = 30.0,
+    on_change: Callable[[LocalClusters], None] | None = None,
 ) -> LocalClusters:
-    """One cluster per region under `area` (ports `port`, `port`+1, ...; 0: free ones)."""
+    """One cluster per region under `area` (ports `port`, `port`+1, ...; 0: free ones).
+    `on_change` hears of each cluster before it starts and once it runs, so a record of them
+    (`hothot heal`'s) never misses one a kill of this process would leave running."""
     binaries = find_binaries()
     run_as = service_user()
     ports = [port + i for i in range(len(regions))] if port else []
@@ -72,7 +80,11 @@ def start_clusters(
                 cluster.extra[PLUGIN_LIST] = "'pglogical_output'"
             _configure(cluster)
             started.clusters[region] = cluster
+            if on_change is not None:
+                on_change(started)
             cluster.start(run_as, timeout_s)
+            if on_change is not None:
+                on_change(started)
     except BaseException:
         started.stop()
         raise

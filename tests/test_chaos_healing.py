@@ -125,7 +125,9 @@ def test_hothot_heal_refuses_what_it_cannot_use(
     assert code == 2 and "no REPORT_DIR given and reports is not a directory" in err
     (tmp_path / "reports").mkdir()
     code, _, err = heal_in_process(capsys)
-    assert code == 2 and "no report directory with a faults.state under reports" in err
+    assert code == 2 and (
+        "no report directory with a faults.state or pglogical/clusters.json under reports" in err
+    )
     (tmp_path / "faults.state").write_text("{not json")
     code, _, err = heal_in_process(capsys, str(tmp_path))
     assert code == 2 and "faults.state: not valid JSON" in err

@@ -28,10 +28,16 @@ pytestmark = needs_pglogical
 CAMPAIGN = Path(__file__).resolve().parent.parent / "campaigns" / "postgres-active-active.yaml"
 
 
-def _postmasters_under(root: Path) -> list[int]:
+@pytest.fixture
+def areas_before() -> set[Path]:
+    """The temporary areas other runs' clusters (other tests on this machine) use already."""
+    return set(Path(tempfile.gettempdir()).glob("hothot-pg-*"))
+
+
+def _postmasters_under(root: Path, before: set[Path]) -> list[int]:
     """PIDs of running postmasters whose data directory is under `root` (or, when the
-    clusters' user could not reach it, in the temporary area the run used instead)."""
-    roots = [root, *Path(tempfile.gettempdir()).glob("hothot-pg-*")]
+    clusters' user could not reach it, in a temporary area made since the test began)."""
+    roots = [root, *(set(Path(tempfile.gettempdir()).glob("hothot-pg-*")) - before)]
     return [
         pid
         for where in roots
@@ -78,10 +84,11 @@ def test_sigterm_stops_every_cluster_by_pid(tmp_path: Path) -> None:
     try:
         listed = report / "pglogical" / "clusters.json"
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not listed.exists():
-            time.sleep(0.5)
-        clusters = json.loads(listed.read_text())
-        running = [postmaster_pid(c["datadir"]) for c in clusters.values()]
+        running: list[int | None] = []
+        while time.monotonic() < deadline and (len(running) < 3 or None in running):
+            time.sleep(0.5)  # listed as each is made, before it starts
+            clusters = json.loads(listed.read_text()) if listed.exists() else {}
+            running = [postmaster_pid(c["datadir"]) for c in clusters.values()]
         assert len(running) == 3 and None not in running
         time.sleep(3)  # the load is on
         proc.send_signal(signal.SIGTERM)
@@ -95,7 +102,9 @@ def test_sigterm_stops_every_cluster_by_pid(tmp_path: Path) -> None:
     assert not any(Path(c["datadir"]).exists() for c in clusters.values())
 
 
-def test_a_port_in_use_is_refused_before_anything_starts(tmp_path: Path) -> None:
+def test_a_port_in_use_is_refused_before_anything_starts(
+    tmp_path: Path, areas_before: set[Path]
+) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         port = taken.getsockname()[1]
@@ -108,10 +117,12 @@ def test_a_port_in_use_is_refused_before_anything_starts(tmp_path: Path) -> None
     assert done.returncode == 2
     lines = [ln for ln in done.stderr.splitlines() if "target unusable" in ln]
     assert len(lines) == 1 and f"port {port}" in lines[0] and "in use" in lines[0]
-    assert not _postmasters_under(tmp_path)
+    assert not _postmasters_under(tmp_path, areas_before)
 
 
-def test_a_cluster_that_fails_to_start_stops_those_started(tmp_path, monkeypatch) -> None:
+def test_a_cluster_that_fails_to_start_stops_those_started(
+    tmp_path, monkeypatch, areas_before
+) -> None:
     configure = local._configure
 
     def broken_last(cluster):  # the third region's server refuses its settings
@@ -125,11 +136,11 @@ def test_a_cluster_that_fails_to_start_stops_those_started(tmp_path, monkeypatch
     message = str(failed.value)
     assert f"region {REGIONS[-1]}" in message and "failed to start" in message
     assert "\n" not in message
-    assert not _postmasters_under(tmp_path)
+    assert not _postmasters_under(tmp_path, areas_before)
 
 
 def test_a_subscription_that_never_replicates_times_out_and_stops_all(
-    tmp_path, monkeypatch
+    tmp_path, monkeypatch, areas_before
 ) -> None:
     subscribe = mesh.subscribe_all
 
@@ -146,7 +157,7 @@ def test_a_subscription_that_never_replicates_times_out_and_stops_all(
         f"subscription hh_us_east_1_to_us_west_2 ({REGIONS[0]} -> {REGIONS[1]}) is disabled, "
         "not replicating, after 3s"
     )
-    assert not _postmasters_under(tmp_path)
+    assert not _postmasters_under(tmp_path, areas_before)
 
 
 def test_psycopg_is_imported_only_after_locust_patched_gevent() -> None:
