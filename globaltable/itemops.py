@@ -40,12 +40,12 @@ VID_FIELD = "x-hothot-vid"
 RETURN_VALUES = ("NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW")
 
 
-def checked_size(item: Any) -> int:
+def checked_size(item: Any, updating: bool = False) -> int:
     """Validate an item and return its DynamoDB size, in one pass (this is the hot path)."""
     if not isinstance(item, dict):
         raise validation("1 validation error detected: Value at 'Item' must be a map")
     size = validated_size(item)
-    check_size(size)
+    check_size(size, updating)
     return size
 
 
@@ -196,7 +196,7 @@ def plan_update(table: Table, req: dict[str, Any], opts: WriteOptions, rcc: str)
         elif upd is not None:
             new, targets = _apply(upd, base, opts)
         table.check_item(new, updated=upd)
-        size = checked_size(new)
+        size = checked_size(new, updating=True)
         resp: dict[str, Any] = {}
         attrs = None if skip else _returned(opts.rv, old_item, new, targets)
         if attrs:

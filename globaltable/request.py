@@ -175,8 +175,8 @@ def write_capacity(
         resp["ConsumedCapacity"] = table.write_capacity(old, old_item, new_item, size, mode)
 
 
-def check_size(size: int) -> None:
+def check_size(size: int, updating: bool = False) -> None:
+    """The 400 KB item limit, in DynamoDB's words (UpdateItem has its own)."""
     if size > MAX_ITEM_BYTES:
-        raise validation(
-            f"Item size has exceeded the maximum allowed size ({size} bytes > {MAX_ITEM_BYTES})"
-        )
+        what = "Item size to update" if updating else "Item size"
+        raise validation(f"{what} has exceeded the maximum allowed size")

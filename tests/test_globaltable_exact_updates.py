@@ -75,3 +75,19 @@ def test_remove_through_a_missing_attribute_is_refused(east_ddb: Any, east_table
     # a missing last element is fine: nothing to remove
     east_ddb.update_item(TableName=east_table, Key=key, UpdateExpression="REMOVE m.y, l[5], z")
     assert east_ddb.get_item(TableName=east_table, Key=key)["Item"] == item
+
+
+def test_the_item_size_limit_in_each_operation_s_words(east_ddb: Any, east_table: str) -> None:
+    big = {"S": "x" * 300_000}
+    code, message = client_error(
+        east_ddb.put_item, TableName=east_table, Item={"pk": {"S": "big"}, "a": big, "b": big}
+    )
+    assert message == "Item size has exceeded the maximum allowed size"
+    code, message = client_error(
+        east_ddb.update_item,
+        TableName=east_table,
+        Key={"pk": {"S": "big"}},
+        UpdateExpression="SET a = :big, b = :big",
+        ExpressionAttributeValues={":big": big},
+    )
+    assert message == "Item size to update has exceeded the maximum allowed size"
