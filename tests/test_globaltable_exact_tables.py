@@ -180,3 +180,36 @@ def test_a_gsi_backfill_leaves_out_keys_a_write_would_refuse(fast_emu: RunningEm
     )
     indexed = ddb.scan(TableName=name, IndexName="by_x")["Items"]
     assert [i["pk"]["S"] for i in indexed] == ["ok"]
+
+
+def test_an_update_expression_past_an_index_key_limit(fast_emu: RunningEmulator) -> None:
+    ddb = fast_emu.client(EAST)
+    name = f"exact-t-{next(_names)}"
+    ddb.create_table(
+        TableName=name,
+        KeySchema=HASH,
+        AttributeDefinitions=[*PK, {"AttributeName": "x", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "by_x",
+                "KeySchema": [{"AttributeName": "x", "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "KEYS_ONLY"},
+            }
+        ],
+    )
+    code, message = client_error(
+        ddb.update_item,
+        TableName=name,
+        Key={"pk": {"S": "k"}},
+        UpdateExpression="SET x = :x",
+        ExpressionAttributeValues={":x": {"S": "x" * 2049}},
+    )
+    assert message == (
+        "The update expression attempted to update the secondary index key beyond allowed size "
+        "limits"
+    )
+    code, message = client_error(
+        ddb.put_item, TableName=name, Item={"pk": {"S": "k"}, "x": {"S": "x" * 2049}}
+    )
+    assert "Size of hashkey has exceeded the maximum size limit" in message
