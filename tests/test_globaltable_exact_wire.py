@@ -1,6 +1,6 @@
-"""DynamoDB's answers at the wire where boto3 cannot reach (it checks or encodes first): bodies
-over 16 MB (HTTP 413, chunked or not), binary values that are not base64 and JSON that does
-not parse (SerializationException), empty bodies for TagResource and UntagResource."""
+"""DynamoDB's answers at the wire where boto3 cannot reach (it checks or encodes first): binary
+values that are not base64 and JSON that does not parse (SerializationException), empty bodies
+for TagResource and UntagResource. (Bodies over 16 MiB: tests/test_globaltable_http_limits.py.)"""
 
 from __future__ import annotations
 
@@ -43,20 +43,6 @@ def put_body(table: str, padding: int = 0, binary: str | None = None) -> bytes:
         b" " * padding,
         json.dumps(item).encode(),
     )
-
-
-@pytest.mark.parametrize("chunked", [False, True])
-def test_bodies_over_16_mb_are_answered_413(
-    fast_emu: RunningEmulator, east_table: str, chunked: bool
-) -> None:
-    body = put_body(east_table, padding=17 * MB)
-    sent: bytes | Iterator[bytes] = iter([body[: 8 * MB], body[8 * MB :]]) if chunked else body
-    status, answer = post(fast_emu, "PutItem", sent, chunked=chunked)
-    assert status == 413
-    assert json.loads(answer)["__type"].endswith("#RequestEntityTooLargeException")
-    # nothing was written, and the server still serves; 16 MB itself is accepted
-    status, _ = post(fast_emu, "PutItem", put_body(east_table, padding=16 * MB - 200))
-    assert status == 200
 
 
 @pytest.mark.parametrize(
