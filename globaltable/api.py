@@ -12,6 +12,7 @@ from typing import Any
 import orjson
 
 from globaltable import (
+    accountops,
     batchops,
     itemops,
     queries,
@@ -53,6 +54,8 @@ OPERATIONS: dict[str, Operation] = {
     "TagResource": tags.tag_resource,
     "UntagResource": tags.untag_resource,
     "ListTagsOfResource": tags.list_tags_of_resource,
+    "DescribeLimits": accountops.describe_limits,
+    "DescribeContinuousBackups": accountops.describe_continuous_backups,
 }
 #: service (botocore's name) -> (X-Amz-Target prefix, its operations)
 STREAM_OPERATIONS: dict[str, Operation] = {
@@ -158,7 +161,7 @@ def run(
             req = orjson.loads(body) if body else {}
         except orjson.JSONDecodeError as exc:
             raise DynamoError(
-                "SerializationException", f"Request body is not valid JSON: {exc}"
+                "SerializationException", f"Request body is not valid JSON: {exc.msg} at {exc.pos}"
             ) from None
         if type(req) is not dict:
             raise DynamoError("SerializationException", "Request body must be a JSON object")

@@ -85,6 +85,16 @@ def _plan_writes(
     for name, writes in requests.items():
         if not isinstance(writes, list) or not writes:
             raise validation(f"RequestItems.{name} must be a non-empty list of write requests")
+        if len(writes) > MAX_WRITES:  # checked before any table is looked up, as DynamoDB
+            raise validation(
+                f"1 validation error detected: Value '{{{name}=[{len(writes)} write requests]}}' "
+                "at 'requestItems' failed to satisfy constraint: Map value must satisfy "
+                f"constraint: [Member must have length less than or equal to {MAX_WRITES}, "
+                "Member must have length greater than or equal to 1]"
+            )
+    if sum(len(writes) for writes in requests.values()) > MAX_WRITES:
+        raise validation("Too many items requested for the BatchWriteItem call")
+    for name, writes in requests.items():
         table = table_of(gt, {"TableName": name}, region)
         seen = set()
         for i, w in enumerate(writes):
@@ -105,8 +115,6 @@ def _plan_writes(
                 raise validation("Provided list of item keys contains duplicates")
             seen.add(key)
             planned.append((table, key, prepare))
-    if len(planned) > MAX_WRITES:
-        raise validation("Too many items requested for the BatchWriteItem call")
     return planned
 
 

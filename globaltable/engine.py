@@ -42,6 +42,7 @@ class Prepared:
     old_item: dict[str, Any] | None = None  # the replaced image, when the operation parsed it
     delete_vid: str | None = None
     origin: str = "local"  # "ttl" for the expiry sweeper's deletes (streams tell them apart)
+    skip: bool = False  # nothing to write (an update that only removes, on a missing item)
 
 
 class GlobalTable:
@@ -105,7 +106,8 @@ class GlobalTable:
             return strong_write(self, table, region, key, prepare)
         old = table.replicas[region].get(key)
         prepared = prepare(old)
-        self.commit(table, region, key, old, prepared, ())
+        if not prepared.skip:
+            self.commit(table, region, key, old, prepared, ())
         return prepared.response
 
     def transact(
@@ -123,7 +125,7 @@ class GlobalTable:
             )
         olds = [table.replicas[region].get(key) for table, key in targets]
         for (table, key), old, prepared in zip(targets, olds, decide(olds), strict=True):
-            if prepared is not None:
+            if prepared is not None and not prepared.skip:
                 self.commit(table, region, key, old, prepared, ())
 
     def commit(

@@ -14,7 +14,7 @@ import time
 from typing import Any
 
 from globaltable.capacity import write_units
-from globaltable.errors import validation
+from globaltable.errors import DynamoError, validation
 from globaltable.items import item_size
 from globaltable.store import Entry, Key, canonical, check_key_size
 
@@ -208,4 +208,13 @@ def check_index_keys(specs: list[IndexSpec], item: dict[str, Any], expression: b
                     f"attribute cannot contain an empty string value. IndexName: {spec.name}, "
                     f"IndexKey: {name}"
                 )
-            check_key_size(name, type_, raw, is_hash)
+            try:
+                check_key_size(name, type_, raw, is_hash)
+            except DynamoError:
+                if not expression:
+                    raise
+                # DynamoDB's words for an update expression (its UpdateItem error list)
+                raise validation(
+                    "The update expression attempted to update the secondary index key beyond "
+                    "allowed size limits"
+                ) from None

@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 
 import orjson
 
-from globaltable import legacy
+from globaltable import legacy, legacyupdate
 from globaltable.capacity import read_units
 from globaltable.engine import GlobalTable, Prepared, Table
 from globaltable.errors import condition_failed, validation
@@ -40,12 +40,12 @@ VID_FIELD = "x-hothot-vid"
 RETURN_VALUES = ("NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW")
 
 
-def checked_size(item: Any) -> int:
+def checked_size(item: Any, updating: bool = False) -> int:
     """Validate an item and return its DynamoDB size, in one pass (this is the hot path)."""
     if not isinstance(item, dict):
         raise validation("1 validation error detected: Value at 'Item' must be a map")
     size = validated_size(item)
-    check_size(size)
+    check_size(size, updating)
     return size
 
 
@@ -82,7 +82,7 @@ def write_options(req: dict[str, Any], updating: bool = False) -> WriteOptions:
     upd = None
     if updating:
         text = field(req, "UpdateExpression", str)
-        upd = update(text) if text is not None else legacy.attribute_updates(req)
+        upd = update(text) if text is not None else legacyupdate.attribute_updates(req)
     all_used(names, values, upd, cond)
     rv = choice(req, "ReturnValues", RETURN_VALUES)
     if not updating and rv not in ("NONE", "ALL_OLD"):
@@ -153,10 +153,11 @@ def delete_item(gt: GlobalTable, region: str, req: dict[str, Any]) -> Answer:
 
 
 def _returned(
-    rv: str, old: dict[str, Any] | None, new: dict[str, Any], targets: Any, landed: Any
+    rv: str, old: dict[str, Any] | None, new: dict[str, Any], targets: Any
 ) -> dict[str, Any] | None:
     """UpdateItem's `Attributes` for ReturnValues `rv` (None for NONE): UPDATED_* return just
-    the updated paths, nested ones included, as DynamoDB does."""
+    the updated paths, nested ones included, as DynamoDB does. They project the paths as
+    written: `SET l[100] = :v` appends to a shorter list, and DynamoDB returns nothing for it."""
     if rv == "NONE":
         return None
     if rv == "ALL_OLD":
@@ -165,7 +166,7 @@ def _returned(
         return new
     if rv == "UPDATED_OLD":
         return {} if old is None else project_paths(old, targets)
-    return project_paths(new, [*targets, *landed])
+    return project_paths(new, targets)
 
 
 def update_item(gt: GlobalTable, region: str, req: dict[str, Any]) -> Answer:
@@ -187,25 +188,29 @@ def plan_update(table: Table, req: dict[str, Any], opts: WriteOptions, rcc: str)
     def prepare(old: Entry | None) -> Prepared:
         old_item = _judge(old, opts, True)
         base = old_item if old_item is not None else dict(raw_key)
-        new, targets, landed = base, [], []
-        if upd is not None:
-            new, targets, landed = _apply(upd, base, opts)
+        new, targets = base, []
+        skip = old_item is None and upd is not None and upd.removes_only
+        if skip:
+            if not isinstance(upd, legacyupdate.AttributeUpdates):
+                upd.validate(opts.names, opts.values)
+        elif upd is not None:
+            new, targets = _apply(upd, base, opts)
         table.check_item(new, updated=upd)
-        size = checked_size(new)
+        size = checked_size(new, updating=True)
         resp: dict[str, Any] = {}
-        attrs = _returned(opts.rv, old_item, new, targets, landed)
+        attrs = None if skip else _returned(opts.rv, old_item, new, targets)
         if attrs:
             resp["Attributes"] = attrs
         write_capacity(resp, table, old, old_item, new, size, rcc)
-        return Prepared(new, size, resp, old_item)
+        return Prepared(new, size, resp, old_item, skip=skip)
 
     return key, prepare
 
 
-def _apply(upd: Any, base: dict[str, Any], opts: WriteOptions) -> tuple[dict, list, list]:
-    if isinstance(upd, legacy.AttributeUpdates):
+def _apply(upd: Any, base: dict[str, Any], opts: WriteOptions) -> tuple[dict, list]:
+    if isinstance(upd, legacyupdate.AttributeUpdates):
         new, _ = upd.apply(base)
-        return new, upd.targets, []
+        return new, upd.targets
     return upd.apply_paths(base, opts.names, opts.values)
 
 

@@ -16,6 +16,7 @@ from functools import lru_cache
 from typing import Any
 
 MAX_ITEM_BYTES = 400 * 1024
+MAX_NAME_BYTES = 65535  # an attribute name (DynamoDB refuses 64 KB itself)
 MAX_NESTING = 32
 MAX_DIGITS = 38
 SET_TYPES = {"SS": "S", "NS": "N", "BS": "B"}
@@ -24,7 +25,7 @@ _SET_WORDS = {"SS": "string", "NS": "number", "BS": "binary"}
 _NUMBER_TEXT = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 # exact for every storable number (<= 38 digits); the default context would round at 28
 _EXACT = Context(prec=MAX_DIGITS + 2)
-_OVERFLOW = (
+OVERFLOW = (
     "Number overflow. Attempting to store a number with magnitude larger than supported range"
 )
 _UNDERFLOW = (
@@ -95,7 +96,7 @@ def _beyond_decimal(text: str) -> Decimal:
     mantissa, _, exponent = text.lower().partition("e")
     if not mantissa.strip("+-.0"):
         return Decimal(0)
-    raise NumberError(_UNDERFLOW if exponent.startswith("-") else _OVERFLOW)
+    raise NumberError(_UNDERFLOW if exponent.startswith("-") else OVERFLOW)
 
 
 def significant_digits(value: Decimal) -> int:
@@ -118,7 +119,7 @@ def check_number(value: Decimal) -> None:
         raise NumberError("Attempting to store more than 38 significant digits in a Number")
     exponent = value.adjusted()
     if exponent > 125:
-        raise NumberError(_OVERFLOW)
+        raise NumberError(OVERFLOW)
     if exponent < -130:
         raise NumberError(_UNDERFLOW)
 
@@ -171,7 +172,15 @@ def decode_binary(data: Any) -> bytes:
     try:
         return base64.b64decode(data, validate=True)
     except (binascii.Error, ValueError):
-        raise ItemError("Base64 decoding failed for a binary value") from None
+        # the deserializer refuses it, as it refuses a wrong JSON type (DynamoDB's words)
+        if len(data) % 4:
+            raise ItemSerializationError(
+                f"'{data[:64]}' can not be converted to a Blob: Base64 encoded length is "
+                f"expected a multiple of 4 bytes but found: {len(data)}"
+            ) from None
+        raise ItemSerializationError(
+            f"'{data[:64]}' can not be converted to a Blob: Invalid Base64 character"
+        ) from None
 
 
 def _utf8_len(text: str) -> int:
@@ -325,7 +334,25 @@ def validated_size(item: dict[str, Any]) -> int:
                     continue
         validate_value(value, name)
         size += value_size(value)
+    if size > MAX_NAME_BYTES:  # only then can a name be too long: small items pay nothing
+        _check_long_names(item)
     return size
+
+
+def name_fault(name: str) -> str | None:
+    """What is wrong with an attribute name (empty, or over 65,535 UTF-8 bytes), or None."""
+    if not name:
+        return "Empty attribute name"
+    if len(name) > MAX_NAME_BYTES // 4 and len(name.encode("utf-8")) > MAX_NAME_BYTES:
+        return f"Attribute name is too large, must be less than {MAX_NAME_BYTES + 1} bytes"
+    return None
+
+
+def _check_long_names(item: dict[str, Any]) -> None:
+    for name in item:
+        fault = name_fault(name)
+        if fault is not None:
+            raise ItemError(f"One or more parameter values were invalid: {fault}", name[:32])
 
 
 def validate_item(item: Any) -> None:

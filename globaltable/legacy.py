@@ -1,5 +1,6 @@
 """DynamoDB's legacy (pre-expression) parameters: `Expected` + `ConditionalOperator`,
-`AttributeUpdates`, `KeyConditions`, `QueryFilter`, `ScanFilter`, `AttributesToGet`.
+`KeyConditions`, `QueryFilter`, `ScanFilter`, `AttributesToGet` (`AttributeUpdates` is in
+`legacyupdate.py`).
 
 Each is validated with DynamoDB's messages and turned into an object with the interface of
 its expression counterpart (`evaluate`, `apply`, `names_used`, ...), so the engine, the
@@ -14,8 +15,13 @@ from typing import Any
 
 from globaltable.errors import validation
 from globaltable.expressions import values as semantics
-from globaltable.expressions.update import add_value, delete_value
-from globaltable.items import ItemError, ItemSerializationError, validate_value
+from globaltable.items import (
+    ALL_TYPES,
+    ItemError,
+    ItemSerializationError,
+    name_fault,
+    validate_value,
+)
 
 #: how many values each ComparisonOperator takes (None: one or more)
 ARGUMENTS: dict[str, int | None] = {
@@ -36,10 +42,13 @@ ARGUMENTS: dict[str, int | None] = {
 _SCALAR = ("S", "N", "B")
 #: value types each operator accepts (API reference, `Condition.ComparisonOperator`)
 VALUE_TYPES = {
-    "EQ": (*_SCALAR, "SS", "NS", "BS"),
-    "NE": (*_SCALAR, "SS", "NS", "BS"),
+    # the reference lists scalars and sets; DynamoDB accepts (and compares) lists, maps and
+    # booleans too, as observed (tested against DynamoDB by scylladb's test_query_filter.py)
+    "EQ": ALL_TYPES,
+    "NE": ALL_TYPES,
     "BEGINS_WITH": ("S", "B"),
 }
+KEY_OPERATORS = ("EQ", "LE", "LT", "GE", "GT", "BEGINS_WITH", "BETWEEN")
 _INVALID = "One or more parameter values were invalid: "
 Test = Callable[[dict[str, Any]], bool]
 
@@ -75,7 +84,7 @@ def check_mixing(
         )
 
 
-def _value(raw: Any) -> dict[str, Any]:
+def checked_value(raw: Any) -> dict[str, Any]:
     try:
         validate_value(raw, "")
     except ItemSerializationError:
@@ -85,28 +94,34 @@ def _value(raw: Any) -> dict[str, Any]:
     return raw
 
 
-def _kind(value: dict[str, Any]) -> str:
+def check_attribute_name(name: str) -> None:
+    fault = name_fault(name)
+    if fault is not None:
+        raise validation(f"{_INVALID}{fault}")
+
+
+def value_kind(value: dict[str, Any]) -> str:
     return next(iter(value))
 
 
 def _operands(operator: str, values: list[Any], check_types: bool) -> list[dict[str, Any]]:
     """Validate one condition's AttributeValueList against its operator."""
-    checked = [_value(v) for v in values]
+    checked = [checked_value(v) for v in values]
     wanted = ARGUMENTS[operator]
     if (wanted is None and not checked) or (wanted is not None and len(checked) != wanted):
         raise validation(
             f"{_INVALID}Invalid number of argument(s) for the {operator} ComparisonOperator"
         )
-    if checked and any(_kind(v) != _kind(checked[0]) for v in checked):
+    if checked and any(value_kind(v) != value_kind(checked[0]) for v in checked):
         raise validation(
             f"{_INVALID}AttributeValues inside AttributeValueList must be of same type"
         )
     if check_types:
         allowed = VALUE_TYPES.get(operator, _SCALAR)
         for v in checked:
-            if _kind(v) not in allowed:
+            if value_kind(v) not in allowed:
                 raise validation(
-                    f"{_INVALID}ComparisonOperator {operator} is not valid for {_kind(v)} "
+                    f"{_INVALID}ComparisonOperator {operator} is not valid for {value_kind(v)} "
                     "AttributeValue type"
                 )
     if operator == "BETWEEN" and semantics.ordered(">", checked[0], checked[1]):
@@ -164,7 +179,7 @@ def _value_list(spec: dict[str, Any]) -> list[Any]:
     return values
 
 
-def _map(req: dict[str, Any], field: str) -> dict[str, Any]:
+def parameter_map(req: dict[str, Any], field: str) -> dict[str, Any]:
     conditions = req[field]
     if not isinstance(conditions, dict):
         raise validation(f"1 validation error detected: Value at '{field}' must be a map")
@@ -193,6 +208,13 @@ class LegacyCondition:
         return all(test(item) for test in self.tests)
 
 
+def _lone_operator(req: dict[str, Any], field: str) -> None:
+    """ConditionalOperator joins conditions: without any (`field` missing or empty), DynamoDB
+    refuses it rather than ignore it."""
+    if req.get("ConditionalOperator") is not None:
+        raise validation(f"{_INVALID}ConditionalOperator can only be used together with {field}")
+
+
 def _joiner(req: dict[str, Any]) -> bool:
     joiner = req.get("ConditionalOperator")
     if joiner is not None and joiner not in ("AND", "OR"):
@@ -205,11 +227,12 @@ def _joiner(req: dict[str, Any]) -> bool:
 
 def expected(req: dict[str, Any]) -> LegacyCondition | None:
     """`Expected` (+ `ConditionalOperator`) of PutItem, UpdateItem, DeleteItem."""
-    if req.get("Expected") is None:
+    if req.get("Expected") is None or req["Expected"] == {}:
+        _lone_operator(req, "Expected")
         return None
     any_of = _joiner(req)
     tests = []
-    for name, spec in _map(req, "Expected").items():
+    for name, spec in parameter_map(req, "Expected").items():
         tests.append(_expected_test(name, spec))
     return LegacyCondition(tests, any_of, frozenset(req["Expected"]))
 
@@ -252,16 +275,17 @@ def _expected_test(name: str, spec: dict[str, Any]) -> Test:
                 f"{_INVALID}Value cannot be used when Exists is false for Attribute: {name}"
             )
         return _test(name, "NULL", [])
-    return _test(name, "EQ", [_value(value)])
+    return _test(name, "EQ", [checked_value(value)])
 
 
 def filter_conditions(req: dict[str, Any], field: str) -> LegacyCondition | None:
     """`QueryFilter` / `ScanFilter` (+ `ConditionalOperator`)."""
     if req.get(field) is None:
+        _lone_operator(req, field)
         return None
     any_of = _joiner(req)
     tests = []
-    conditions = _map(req, field)
+    conditions = parameter_map(req, field)
     for name, spec in conditions.items():
         operator = _operator(spec, f"{field[0].lower()}{field[1:]}.{name}.member")
         tests.append(_test(name, operator, _operands(operator, _value_list(spec), True)))
@@ -270,7 +294,7 @@ def filter_conditions(req: dict[str, Any], field: str) -> LegacyCondition | None
 
 def key_conditions(req: dict[str, Any]) -> dict[str, tuple[str, list[dict[str, Any]]]]:
     """`KeyConditions` as {attribute: (operator, values)}, the form key conditions take."""
-    conditions = _map(req, "KeyConditions")
+    conditions = parameter_map(req, "KeyConditions")
     out = {}
     for name, spec in conditions.items():
         operator = _operator(spec, f"keyConditions.{name}.member")
@@ -307,88 +331,8 @@ def attributes_to_get(req: dict[str, Any]) -> AttributesToGet | None:
         )
     seen: set[str] = set()
     for n in names:
+        check_attribute_name(n)
         if n in seen:
             raise validation(f"{_INVALID}Duplicate value in attribute name: {n}")
         seen.add(n)
     return AttributesToGet(names)
-
-
-_ACTIONS = ("ADD", "PUT", "DELETE")
-_ADDABLE = ("N", "SS", "NS", "BS", "L")
-_SETS = ("SS", "NS", "BS")
-MISMATCH = "Type mismatch for attribute to update"
-
-
-class AttributeUpdates:
-    """`AttributeUpdates` of UpdateItem, with the interface of a parsed UpdateExpression."""
-
-    names_used: tuple[str, ...] = ()
-    values_used: tuple[str, ...] = ()
-
-    def __init__(self, actions: list[tuple[str, str, dict[str, Any] | None]]) -> None:
-        self.actions = actions
-        self.targets = [(name,) for name, _, _ in actions]
-
-    def top_names(self, names: Any = None) -> set[str]:
-        return {name for name, _, _ in self.actions}
-
-    def apply(self, item: dict, names: Any = None, values: Any = None) -> tuple[dict, set[str]]:
-        result = dict(item)
-        for name, action, value in self.actions:
-            existing = result.get(name)
-            if action == "PUT":
-                result[name] = value
-            elif action == "DELETE":
-                if value is None:
-                    result.pop(name, None)
-                elif existing is not None:
-                    if _kind(existing) != _kind(value):
-                        raise validation(MISMATCH)
-                    remaining = delete_value(existing, value)
-                    if remaining is None:
-                        del result[name]
-                    else:
-                        result[name] = remaining
-            else:
-                result[name] = _legacy_add(existing, value)  # type: ignore[arg-type]
-        return result, {name for name, _, _ in self.actions}
-
-
-def _legacy_add(existing: dict | None, value: dict) -> dict:
-    if existing is None:
-        return value
-    kind = _kind(value)
-    if _kind(existing) != kind:
-        raise validation(MISMATCH)
-    if kind == "L":
-        return {"L": existing["L"] + value["L"]}
-    return add_value(existing, value)
-
-
-def attribute_updates(req: dict[str, Any]) -> AttributeUpdates | None:
-    if req.get("AttributeUpdates") is None:
-        return None
-    actions = []
-    for name, spec in _map(req, "AttributeUpdates").items():
-        action = spec.get("Action", "PUT")
-        if action not in _ACTIONS:
-            raise validation(
-                f"1 validation error detected: Value '{action}' at "
-                f"'attributeUpdates.{name}.member.action' failed to satisfy constraint: Member "
-                "must satisfy enum value set: [ADD, PUT, DELETE]"
-            )
-        value = spec.get("Value")
-        if value is not None:
-            value = _value(value)
-        if value is None and action != "DELETE":
-            raise validation(
-                f"{_INVALID}Only DELETE action is allowed when no attribute value is specified"
-            )
-        if value is not None and action == "DELETE" and _kind(value) not in _SETS:
-            raise validation(
-                f"{_INVALID}DELETE action with value is not supported for the type {_kind(value)}"
-            )
-        if value is not None and action == "ADD" and _kind(value) not in _ADDABLE:
-            raise validation(f"{_INVALID}ADD action is not supported for the type {_kind(value)}")
-        actions.append((name, action, value))
-    return AttributeUpdates(actions)

@@ -182,6 +182,11 @@ def scan(gt: GlobalTable, region: str, req: dict[str, Any]) -> dict[str, Any]:
     if segments is not None:
         seg, total = segments
         entries = [(k, e) for k, e in entries if hash(partition_of(k)) % total == seg]
+        if position is not None and hash(partition_of(position)) % total != seg:
+            raise validation(
+                f"The provided Exclusive start key does not lie within segment {seg} of "
+                f"{total} (it is not a key this segment returned)"
+            )
     if position is not None:
         entries = [(k, e) for k, e in entries if k > position]
     return _page(table, spec, rr, entries)

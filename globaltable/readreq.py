@@ -95,7 +95,9 @@ def read_request(req: dict[str, Any], query: bool) -> ReadRequest:
     names, values = names_values(req)
     filt = condition_of(req, "FilterExpression")
     label = "Filter Expression"
-    if filt is None:
+    if filt is not None:
+        filt.check(names, values)  # once, even when no item reaches the filter
+    else:
         filt, label = legacy.filter_conditions(req, filter_field), filter_field
     proj = projection_of(req)
     legacy_proj = proj is None and req.get("AttributesToGet") is not None

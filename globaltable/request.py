@@ -11,7 +11,7 @@ from globaltable.capacity import consumed
 from globaltable.engine import GlobalTable
 from globaltable.errors import DynamoError, not_found, validation
 from globaltable.expressions import check_unused, condition, projection
-from globaltable.items import wrong_json_type
+from globaltable.items import name_fault, wrong_json_type
 from globaltable.store import Entry
 from globaltable.table import Table
 
@@ -112,6 +112,11 @@ def names_values(req: dict[str, Any]) -> tuple[dict[str, str], dict[str, dict[st
             )
         if not isinstance(v, str):
             raise validation(f"ExpressionAttributeNames: value of {k} must be a string")
+        fault = name_fault(v)
+        if fault is not None:
+            raise validation(
+                f"ExpressionAttributeNames contains invalid value: {fault} for key {k}"
+            )
     for k, v in values.items():
         if _VALUE_KEY.fullmatch(k) is None:
             raise validation(
@@ -170,8 +175,8 @@ def write_capacity(
         resp["ConsumedCapacity"] = table.write_capacity(old, old_item, new_item, size, mode)
 
 
-def check_size(size: int) -> None:
+def check_size(size: int, updating: bool = False) -> None:
+    """The 400 KB item limit, in DynamoDB's words (UpdateItem has its own)."""
     if size > MAX_ITEM_BYTES:
-        raise validation(
-            f"Item size has exceeded the maximum allowed size ({size} bytes > {MAX_ITEM_BYTES})"
-        )
+        what = "Item size to update" if updating else "Item size"
+        raise validation(f"{what} has exceeded the maximum allowed size")

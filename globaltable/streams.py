@@ -206,7 +206,7 @@ def apply_spec(table: Table, spec: tuple[bool, str | None] | None, creating: boo
     elif streams.enabled:
         streams.disable()
     elif not creating:
-        raise validation(f"Table does not have an enabled stream: TableName: {table.name}")
+        raise validation(f"Table has no stream to disable: TableName: {table.name}")
 
 
 def describe_section(table: Table, region: str) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -34,12 +35,19 @@ def _streams(gt: GlobalTable, region: str) -> list[RegionStream]:
     return out
 
 
+#: what a stream ARN looks like; another string is refused (ValidationException), a
+#: well-formed ARN of no stream is not found (ResourceNotFoundException), as on DynamoDB
+_STREAM_ARN = re.compile(r"arn:aws:dynamodb:[^:]+:\d+:table/[^/]+/stream/.+")
+
+
 def _stream(gt: GlobalTable, region: str, arn: Any) -> RegionStream:
     if not isinstance(arn, str) or not 37 <= len(arn) <= 1024:
         raise validation(
             "1 validation error detected: Value at 'streamArn' failed to satisfy constraint: "
             "Member must have length between 37 and 1024"
         )
+    if _STREAM_ARN.fullmatch(arn) is None:
+        raise validation(f"Invalid StreamArn: {arn}")
     for stream in _streams(gt, region):
         if stream.arn == arn:
             return stream
@@ -48,13 +56,17 @@ def _stream(gt: GlobalTable, region: str, arn: Any) -> RegionStream:
 
 def list_streams(gt: GlobalTable, region: str, req: dict[str, Any]) -> dict[str, Any]:
     table_name = field(req, "TableName", str)
-    limit = field(req, "Limit", int) or 100
+    limit = field(req, "Limit", int)
+    if limit is None:
+        limit = 100
     if not 1 <= limit <= 100:
         raise validation(
             f"1 validation error detected: Value '{limit}' at 'limit' failed to satisfy "
             "constraint: Member must have value between 1 and 100"
         )
     start = field(req, "ExclusiveStartStreamArn", str)
+    if start is not None and _STREAM_ARN.fullmatch(start) is None:
+        raise validation(f"Invalid ExclusiveStartStreamArn: {start}")
     streams = [s for s in _streams(gt, region) if table_name in (None, s.table.name)]
     streams.sort(key=lambda s: s.arn)
     if start is not None:
@@ -73,7 +85,10 @@ def list_streams(gt: GlobalTable, region: str, req: dict[str, Any]) -> dict[str,
 def describe_stream(gt: GlobalTable, region: str, req: dict[str, Any]) -> dict[str, Any]:
     stream = _stream(gt, region, field(req, "StreamArn", str, True))
     start = field(req, "ExclusiveStartShardId", str)
-    shards = [] if start == stream.shard_id else [stream.shard()]
+    # one shard: it is listed unless the listing starts at or after it (shard ids in order)
+    shards = [stream.shard()] if start is None or start < stream.shard_id else []
+    if _child_filter(req) is not None:
+        shards = []  # the one shard has no children: it is never split here
     return {
         "StreamDescription": {
             "StreamArn": stream.arn,
@@ -86,6 +101,25 @@ def describe_stream(gt: GlobalTable, region: str, req: dict[str, Any]) -> dict[s
             "Shards": shards,
         }
     }
+
+
+def _child_filter(req: dict[str, Any]) -> str | None:
+    """DescribeStream's `ShardFilter` (`CHILD_SHARDS` of a shard id), checked."""
+    spec = field(req, "ShardFilter", dict)
+    if spec is None:
+        return None
+    if spec.get("Type") != "CHILD_SHARDS":
+        raise validation(
+            f"1 validation error detected: Value '{spec.get('Type')}' at 'shardFilter.type' "
+            "failed to satisfy constraint: Member must satisfy enum value set: [CHILD_SHARDS]"
+        )
+    shard = spec.get("ShardId")
+    if not isinstance(shard, str) or not 28 <= len(shard) <= 65:
+        raise validation(
+            f"1 validation error detected: Value '{shard}' at 'shardFilter.shardId' failed to "
+            "satisfy constraint: Member must have length between 28 and 65"
+        )
+    return shard
 
 
 def _token(stream: RegionStream, position: int) -> str:
@@ -104,6 +138,8 @@ def get_shard_iterator(gt: GlobalTable, region: str, req: dict[str, Any]) -> dic
         )
     if shard != stream.shard_id:
         raise not_found(f"Shard: {shard} in Stream: {stream.arn} not found")
+    if kind in ("TRIM_HORIZON", "LATEST") and req.get("SequenceNumber") is not None:
+        raise validation(f"SequenceNumber is not allowed when ShardIteratorType is {kind}")
     if kind == "TRIM_HORIZON":
         position = stream.oldest_kept()
     elif kind == "LATEST":
@@ -115,7 +151,8 @@ def get_shard_iterator(gt: GlobalTable, region: str, req: dict[str, Any]) -> dic
         if not text.isdigit() or len(text) > 40:
             raise validation(f"Invalid SequenceNumber: {text}")
         seq = int(text)
-        if not stream.first_seq <= seq < stream.next_seq:
+        # the shard's starting number is valid even before a record carries it
+        if not stream.first_seq <= seq < max(stream.next_seq, stream.first_seq + 1):
             raise validation(
                 f"Invalid SequenceNumber {text}: it is not in the range of shard {shard}"
             )
@@ -152,11 +189,14 @@ def get_records(gt: GlobalTable, region: str, req: dict[str, Any]) -> dict[str, 
     token = field(req, "ShardIterator", str, True)
     if not 1 <= len(token) <= 2048:
         raise validation("Invalid ShardIterator")
-    limit = field(req, "Limit", int) or MAX_RECORDS_PER_CALL
+    limit = field(req, "Limit", int)
+    if limit is None:
+        limit = MAX_RECORDS_PER_CALL
     if not 1 <= limit <= MAX_RECORDS_PER_CALL:
+        bound = "less than or equal to 1000" if limit > 1 else "greater than or equal to 1"
         raise validation(
             f"1 validation error detected: Value '{limit}' at 'limit' failed to satisfy "
-            "constraint: Member must have value less than or equal to 1000"
+            f"constraint: Member must have value {bound}"
         )
     stream, position = _position(gt, region, token)
     oldest = stream.oldest_kept()

@@ -36,6 +36,8 @@ async def strong_write(
     try:
         old = gt.latest(table, region, key)
         prepared = prepare(old)
+        if prepared.skip:
+            return prepared.response
         # one round trip to the nearest region; the third gets it through its link queue
         reach = gt.reachable(region)  # may have changed while queued behind a write
         if not reach:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from globaltable.capacity import consumed, write_units
+from globaltable.errors import DynamoError
 from globaltable.indexes import IndexSpec, IndexStore, apply_to_index, check_index_keys
 from globaltable.store import Entry, Key, KeySchema, Replica
 from globaltable.truth import TruthLog
@@ -153,11 +154,21 @@ class Table:
 
 
 def _backfilled(spec: IndexSpec, replica: Replica) -> IndexStore:
-    """One replica's copy of an index, built from the items it holds."""
+    """One replica's copy of an index, built from the items it holds. An item whose index key
+    a write would be refused for (empty, or over the key size limits) is left out, as
+    DynamoDB's backfill leaves out such index key violations."""
     store = IndexStore()
     for key, entry in replica.entries():
         if entry.image is not None:
             ikey = spec.key_for(entry)
-            if ikey is not None:
+            if ikey is not None and _indexable(spec, entry):
                 store.add(ikey, key, entry)
     return store
+
+
+def _indexable(spec: IndexSpec, entry: Entry) -> bool:
+    try:
+        check_index_keys([spec], entry.item() or {}, expression=False)
+    except DynamoError:
+        return False
+    return True

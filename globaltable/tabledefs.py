@@ -27,8 +27,67 @@ def attribute_types(req: dict[str, Any]) -> dict[str, str]:
                 f"'attributeDefinitions.{i + 1}.member.attributeType' failed to satisfy "
                 "constraint: Member must satisfy enum value set: [B, N, S]"
             )
+        _check_key_name(d["AttributeName"], f"attributeDefinitions.{i + 1}.member.attributeName")
+        if d["AttributeName"] in types:
+            raise validation(
+                f"{_INVALID}Duplicate AttributeName in AttributeDefinitions: {d['AttributeName']}"
+            )
         types[d["AttributeName"]] = d["AttributeType"]
     return types
+
+
+MAX_KEY_NAME = 255  # key attribute names (the model's KeySchemaAttributeName)
+
+
+def _check_key_name(name: str, where: str) -> None:
+    if not 1 <= len(name) <= MAX_KEY_NAME:
+        bound = f"less than or equal to {MAX_KEY_NAME}" if name else "greater than or equal to 1"
+        raise validation(
+            f"1 validation error detected: Value '{name}' at '{where}' failed to satisfy "
+            f"constraint: Member must have length {bound}"
+        )
+
+
+TABLE_CLASSES = ("STANDARD", "STANDARD_INFREQUENT_ACCESS")
+
+
+def storage_settings(req: dict[str, Any]) -> dict[str, Any]:
+    """`SSESpecification` and `TableClass` of CreateTable/UpdateTable, checked: they change
+    nothing here, DescribeTable reports them (tools such as Terraform read them back)."""
+    out: dict[str, Any] = {}
+    sse = field(req, "SSESpecification", dict)
+    if sse is not None:
+        if sse.get("SSEType", "KMS") != "KMS":
+            raise validation(
+                f"1 validation error detected: Value '{sse.get('SSEType')}' at "
+                "'sSESpecification.sSEType' failed to satisfy constraint: Member must satisfy "
+                "enum value set: [AES256, KMS]"
+            )
+        out["SSE"] = bool(sse.get("Enabled"))
+        out["KMSMasterKeyId"] = sse.get("KMSMasterKeyId")
+    table_class = field(req, "TableClass", str)
+    if table_class is not None:
+        if table_class not in TABLE_CLASSES:
+            raise validation(
+                f"1 validation error detected: Value '{table_class}' at 'tableClass' failed to "
+                "satisfy constraint: Member must satisfy enum value set: "
+                "[STANDARD, STANDARD_INFREQUENT_ACCESS]"
+            )
+        out["TableClass"] = table_class
+    return out
+
+
+def describe_storage(definition: dict[str, Any], region: str, table_id: str) -> dict[str, Any]:
+    """DescribeTable's `SSEDescription` (a KMS key when encryption with KMS was asked for) and
+    `TableClassSummary` (when a class was set)."""
+    out: dict[str, Any] = {}
+    if definition.get("SSE"):
+        key = definition.get("KMSMasterKeyId") or table_id
+        arn = key if key.startswith("arn:") else f"arn:aws:kms:{region}:000000000000:key/{key}"
+        out["SSEDescription"] = {"Status": "ENABLED", "SSEType": "KMS", "KMSMasterKeyArn": arn}
+    if definition.get("TableClass"):
+        out["TableClassSummary"] = {"TableClass": definition["TableClass"]}
+    return out
 
 
 def key_schema(
@@ -49,6 +108,8 @@ def key_schema(
                 "keyType' failed to satisfy constraint: Member must satisfy enum value set: [HASH, RANGE]"
             )
     names = [k["AttributeName"] for k in keys]
+    for i, n in enumerate(names):
+        _check_key_name(n, f"{where}.{i + 1}.member.attributeName")
     if any(n not in types for n in names):
         raise validation(
             f"{_INVALID}Some index key attributes are not defined in AttributeDefinitions. "
@@ -142,7 +203,13 @@ def index_spec(
     """One GlobalSecondaryIndexes / LocalSecondaryIndexes element (or a GSI Create action)."""
     if not isinstance(raw, dict):
         raise validation("Each secondary index must be a map")
-    name = check_name(raw.get("IndexName"), "IndexName")
+    name = raw.get("IndexName")
+    if isinstance(name, str) and len(name) > 255:  # DynamoDB's model constraint, naming it
+        raise validation(
+            f"1 validation error detected: Value '{name}' at 'indexName' failed to satisfy "
+            "constraint: Member must have length less than or equal to 255"
+        )
+    name = check_name(name, "IndexName")
     keys = key_schema(raw.get("KeySchema"), types, "keySchema")
     if not is_global:
         if len(keys) != 2:

@@ -19,7 +19,9 @@ from globaltable.tabledefs import (
     BILLING_MODES,
     attribute_types,
     check_name,
+    describe_storage,
     secondary_indexes,
+    storage_settings,
     table_schema,
     throughput,
 )
@@ -45,18 +47,22 @@ def create_table(gt: GlobalTable, region: str, req: dict[str, Any]) -> dict[str,
         )
     stream = stream_spec(req.get("StreamSpecification"))
     tags = create_tags(req)
+    storage = storage_settings(req)
     if name in gt.tables:
         raise DynamoError("ResourceInUseException", f"Table already exists: {name}")
+    now = time.time()
     definition = {
         "KeySchema": req["KeySchema"],
         "AttributeDefinitions": req["AttributeDefinitions"],
         "BillingMode": billing,
         "ProvisionedThroughput": units or {},
-        "PayPerRequestSince": time.time() if billing == "PAY_PER_REQUEST" else None,
+        # created on demand: the billing mode dates from the creation (as DynamoDB answers)
+        "PayPerRequestSince": now if billing == "PAY_PER_REQUEST" else None,
         "DeletionProtectionEnabled": bool(field(req, "DeletionProtectionEnabled", bool)),
+        **storage,
     }
     ranged = schema.range_name is not None
-    table = Table(name, schema, definition, {r: Replica(ranged) for r in gt.regions})
+    table = Table(name, schema, definition, {r: Replica(ranged) for r in gt.regions}, created=now)
     for spec in specs:
         table.add_index(spec)
     apply_spec(table, stream, creating=True)
@@ -134,6 +140,7 @@ def describe(gt: GlobalTable, region: str, table: Table, status: str = "ACTIVE")
         out["Replicas"] = [{"RegionName": r, "ReplicaStatus": "ACTIVE"} for r in others]
     out["MultiRegionConsistency"] = "STRONG" if gt.strong else "EVENTUAL"
     out.update(stream_fields(table, region))
+    out.update(describe_storage(definition, region, table.table_id))
     return out
 
 
@@ -151,7 +158,20 @@ def delete_table(gt: GlobalTable, region: str, req: dict[str, Any]) -> dict[str,
             "deletion protection first."
         )
     del gt.tables[table.name]
-    return {"TableDescription": describe(gt, region, table, "DELETING")}
+    described = describe(gt, region, table, "DELETING")
+    for section in _NOT_IN_DELETE:
+        described.pop(section, None)
+    return {"TableDescription": described}
+
+
+#: DeleteTable's description leaves out the schema (DynamoDB answers without these)
+_NOT_IN_DELETE = (
+    "KeySchema",
+    "AttributeDefinitions",
+    "CreationDateTime",
+    "GlobalSecondaryIndexes",
+    "LocalSecondaryIndexes",
+)
 
 
 def list_tables(gt: GlobalTable, region: str, req: dict[str, Any]) -> dict[str, Any]:

@@ -16,7 +16,14 @@ from globaltable.replicas import add_replica, check_replica_update, remove_repli
 from globaltable.request import check_name, field, table_of
 from globaltable.streams import apply_spec, stream_spec
 from globaltable.table import Table
-from globaltable.tabledefs import BILLING_MODES, check_projected, index_spec, throughput
+from globaltable.tabledefs import (
+    BILLING_MODES,
+    attribute_types,
+    check_projected,
+    index_spec,
+    storage_settings,
+    throughput,
+)
 from globaltable.tableops import describe
 
 _INVALID = "One or more parameter values were invalid: "
@@ -39,6 +46,8 @@ def update_table(gt: GlobalTable, region: str, req: dict[str, Any]) -> dict[str,
             "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, "
             "GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required"
         )
+    if req.get("AttributeDefinitions") is not None:
+        attribute_types(req)  # names, types and duplicates, before the table is looked up
     table = table_of(gt, req, region)
     gsi_updates = _gsi_updates(req)
     billing, apply_billing = _billing(table, req, gsi_updates)
@@ -48,7 +57,9 @@ def update_table(gt: GlobalTable, region: str, req: dict[str, Any]) -> dict[str,
     for action, target in replica_updates:
         check_replica_update(gt, table, action, target)
     protect = field(req, "DeletionProtectionEnabled", bool)
+    storage = storage_settings(req)
     apply_spec(table, stream, creating=False)
+    table.definition.update(storage)
     apply_billing()
     if protect is not None:
         table.definition["DeletionProtectionEnabled"] = protect
@@ -70,6 +81,10 @@ def _gsi_updates(req: dict[str, Any]) -> list[dict[str, Any]]:
                 f"{_INVALID}One of GlobalSecondaryIndexUpdate.Update, "
                 "GlobalSecondaryIndexUpdate.Create, GlobalSecondaryIndexUpdate.Delete must not be null"
             )
+        if sum(update.get(k) is not None for k in ("Create", "Update", "Delete")) > 1:
+            raise validation(
+                f"{_INVALID}A GlobalSecondaryIndexUpdate holds only one of Create, Update, Delete"
+            )
         action = next(k for k in ("Create", "Update", "Delete") if update.get(k))
         name = update[action].get("IndexName") if isinstance(update[action], dict) else None
         if name in seen:
@@ -78,6 +93,12 @@ def _gsi_updates(req: dict[str, Any]) -> list[dict[str, Any]]:
                 f"simultaneously. Index: {name}"
             )
         seen.add(name)
+    if sum(bool(u.get("Create") or u.get("Delete")) for u in updates) > 1:
+        raise DynamoError(
+            "LimitExceededException",
+            "Subscriber limit exceeded: Only 1 online index can be created or deleted "
+            "simultaneously per table",
+        )
     return updates
 
 
@@ -145,12 +166,19 @@ def _billing(
 def _plan_index(table: Table, req: dict[str, Any], update: dict[str, Any], billing: str) -> Any:
     """Validate one GSI update; returns what applies it."""
     if update.get("Create"):
-        types = {
+        defined = {
             d["AttributeName"]: d["AttributeType"] for d in table.definition["AttributeDefinitions"]
         }
-        for d in field(req, "AttributeDefinitions", list) or []:
-            if isinstance(d, dict) and isinstance(d.get("AttributeName"), str):
-                types[d["AttributeName"]] = d.get("AttributeType")  # type: ignore[assignment]
+        # the new index's keys must be defined in this request, even those the table knows
+        # (DynamoDB refuses otherwise), and with the type the table already gives them
+        types = attribute_types(req) if req.get("AttributeDefinitions") is not None else {}
+        for name, type_ in types.items():
+            if defined.get(name, type_) != type_:
+                raise validation(
+                    f"{_INVALID}Attributes cannot be redefined. Please check that your attribute "
+                    f"has the same type as previously defined. Existing type of {name}: "
+                    f"{defined[name]}, new type: {type_}"
+                )
         spec = index_spec(update["Create"], True, types, table.schema, billing)
         if spec.name in table.indexes:
             raise validation(f"Attempting to create an index which already exists: {spec.name}")

@@ -20,7 +20,10 @@ if TYPE_CHECKING:
 MAX_TAGS = 50
 _ARN = re.compile(r"arn:aws:dynamodb:([^:]+):\d+:table/([^/]{3,255})")
 _ANY_ARN = re.compile(r".+:.+:.+:.+:.+:.+/.+")
-PAGE = 10
+PAGE = MAX_TAGS  # every tag in one answer (as observed on DynamoDB: 40 tags come at once)
+#: letters, whitespace, numbers and + - = . _ : / @ (the tagging documentation's characters)
+_PATTERN = r"^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$"
+_ALLOWED = re.compile(r"[\w\s.:/=+\-@]*")
 
 
 def _table(gt: GlobalTable, region: str, req: dict[str, Any], action: str) -> Table:
@@ -66,6 +69,13 @@ def tag_list(raw: Any) -> dict[str, str]:
                 f"1 validation error detected: Value '{value}' at 'tags.{i}.member.value' failed "
                 "to satisfy constraint: Member must have length less than or equal to 256"
             )
+        for what, text in (("key", key), ("value", value)):
+            if _ALLOWED.fullmatch(text) is None:
+                raise validation(
+                    f"1 validation error detected: Value '{text}' at 'tags.{i}.member.{what}' "
+                    "failed to satisfy constraint: Member must satisfy regular expression "
+                    f"pattern: {_PATTERN}"
+                )
         if key.startswith("aws:"):
             raise validation(f"Invalid tag key: {key}: the aws: prefix is reserved")
         out[key] = value
@@ -74,9 +84,9 @@ def tag_list(raw: Any) -> dict[str, str]:
 
 def _check_count(tags: dict[str, str]) -> None:
     if len(tags) > MAX_TAGS:
-        raise DynamoError(
-            "LimitExceededException",
-            f"The number of tags on a resource cannot exceed {MAX_TAGS}: it would have {len(tags)}",
+        raise validation(
+            f"One or more parameter values were invalid: The number of tags on a resource "
+            f"cannot exceed {MAX_TAGS}: it would have {len(tags)}"
         )
 
 
@@ -89,7 +99,11 @@ def create_tags(req: dict[str, Any]) -> dict[str, str] | None:
     return tags
 
 
-def tag_resource(gt: GlobalTable, region: str, req: dict[str, Any]) -> dict[str, Any]:
+#: TagResource and UntagResource answer with an empty body, as DynamoDB does
+EMPTY = b""
+
+
+def tag_resource(gt: GlobalTable, region: str, req: dict[str, Any]) -> bytes:
     table = _table(gt, region, req, "TagResource")
     new = tag_list(req.get("Tags"))
     if not new:
@@ -97,10 +111,10 @@ def tag_resource(gt: GlobalTable, region: str, req: dict[str, Any]) -> dict[str,
     merged = {**table.tags.get(region, {}), **new}
     _check_count(merged)
     table.tags[region] = merged
-    return {}
+    return EMPTY
 
 
-def untag_resource(gt: GlobalTable, region: str, req: dict[str, Any]) -> dict[str, Any]:
+def untag_resource(gt: GlobalTable, region: str, req: dict[str, Any]) -> bytes:
     table = _table(gt, region, req, "UntagResource")
     keys = req.get("TagKeys")
     if not isinstance(keys, list):
@@ -114,7 +128,7 @@ def untag_resource(gt: GlobalTable, region: str, req: dict[str, Any]) -> dict[st
     for key in keys:
         if isinstance(key, str):
             tags.pop(key, None)
-    return {}
+    return EMPTY
 
 
 def list_tags_of_resource(gt: GlobalTable, region: str, req: dict[str, Any]) -> dict[str, Any]:

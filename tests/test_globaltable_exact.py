@@ -114,7 +114,9 @@ def test_out_of_range_list_indexes_append_in_index_order(east_ddb: Any, east_tab
         ExpressionAttributeValues={":ten": {"S": "ten"}, ":seven": {"S": "seven"}},
         ReturnValues="UPDATED_NEW",
     )
-    assert answer["Attributes"] == {"l": {"L": [{"S": "seven"}, {"S": "ten"}]}}
+    # UPDATED_NEW projects the paths as written: l[10] and l[7] do not exist after the appends
+    # (they landed at l[1] and l[2]), so DynamoDB returns nothing for them
+    assert "Attributes" not in answer
     item = east_ddb.get_item(TableName=east_table, Key={"pk": {"S": "l"}})["Item"]
     assert item["l"] == {"L": [{"S": "a"}, {"S": "seven"}, {"S": "ten"}]}
 
@@ -170,3 +172,54 @@ def test_validation_comes_before_the_table_lookup(east_ddb: Any) -> None:
     assert code == "ResourceNotFoundException"
     code, message = client_error(east_ddb.get_item, TableName="ab", Key={"pk": {"S": "x"}})
     assert message == "TableName must be at least 3 characters long and at most 255 characters long"
+
+
+def test_delete_table_answers_without_the_schema(east_ddb: Any, fast_emu: RunningEmulator) -> None:
+    name = fast_emu.create_table(f"exact-del-{next(_names)}", EAST, sk="S")
+    described = east_ddb.describe_table(TableName=name)["Table"]
+    billing = described["BillingModeSummary"]
+    assert billing["LastUpdateToPayPerRequestDateTime"] == described["CreationDateTime"]
+    deleted = east_ddb.delete_table(TableName=name)["TableDescription"]
+    assert deleted["TableStatus"] == "DELETING"
+    assert deleted["TableId"] == described["TableId"]
+    assert deleted["BillingModeSummary"] == billing
+    for absent in ("KeySchema", "AttributeDefinitions", "CreationDateTime"):
+        assert absent not in deleted
+
+
+def test_encryption_and_table_class_are_described(east_ddb: Any) -> None:
+    name = f"exact-sse-{next(_names)}"
+    east_ddb.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+        SSESpecification={"Enabled": True},
+    )
+    table = east_ddb.describe_table(TableName=name)["Table"]
+    assert table["SSEDescription"]["Status"] == "ENABLED"
+    assert table["SSEDescription"]["KMSMasterKeyArn"].startswith("arn:aws:kms:us-east-1:")
+    assert "TableClassSummary" not in table
+    east_ddb.update_table(TableName=name, TableClass="STANDARD_INFREQUENT_ACCESS")
+    table = east_ddb.describe_table(TableName=name)["Table"]
+    assert table["TableClassSummary"] == {"TableClass": "STANDARD_INFREQUENT_ACCESS"}
+    code, message = client_error(east_ddb.update_table, TableName=name, TableClass="COLD")
+    assert "Member must satisfy enum value set: [STANDARD, STANDARD_INFREQUENT_ACCESS]" in message
+
+
+def test_schema_and_batch_size_are_validated_before_the_table(east_ddb: Any) -> None:
+    code, message = client_error(
+        east_ddb.create_table,
+        TableName="no-such-table",
+        KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+        AttributeDefinitions=[
+            {"AttributeName": "k", "AttributeType": "S"},
+            {"AttributeName": "k", "AttributeType": "N"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    assert message.endswith("Duplicate AttributeName in AttributeDefinitions: k")
+    writes = [{"PutRequest": {"Item": {"pk": {"S": str(i)}}}} for i in range(26)]
+    code, message = client_error(east_ddb.batch_write_item, RequestItems={"no-such-table": writes})
+    assert code == "ValidationException"
+    assert "Member must have length less than or equal to 25" in message

@@ -49,7 +49,11 @@ ERRORS = [
     ("attribute_exists(n, :one)", "Incorrect number of operands"),
     ("begins_with(n)", "Incorrect number of operands"),
     ("attribute_exists(:one)", "requires a document path"),
-    ("size(:one) = :one", "requires a document path"),
+    ("size(size(n)) = :one", "reserved keyword: size"),  # size(:v) is allowed, as on AWS
+    ("size(n, n) = :one", "operator or function: size, number of operands: 2"),
+    ("_n = :one", 'Syntax error; token: "_"'),  # names start with a letter
+    ("n" + ".m" * 32 + " = :one", "too many nesting levels; nesting levels: 33"),
+    ("n[99999999999] = :one", "List index is not within the allowable range"),
     ("n IN (" + ", ".join([":one"] * 101) + ")", "at most 100 operands"),
     ("n = :" + "x" * 5000, "Expression size has exceeded the maximum allowed size"),
     ("(" * 101 + "n = :five" + ")" * 101, "nested too deeply"),

@@ -164,7 +164,8 @@ APPLY_ERRORS = [
     ("SET title.x = :s", "document path provided in the update expression is invalid"),
     ("SET m[0] = :s", "document path provided in the update expression is invalid"),
     ("SET l.x = :s", "document path provided in the update expression is invalid"),
-    ("SET n = :big + :neg", "more than 38 significant digits"),
+    # a sum needing more than 38 digits: DynamoDB calls it an overflow
+    ("SET n = :big + :neg", "Number overflow"),
     (
         "SET n = :undefined",
         "attribute value used in expression is not defined; attribute value: :undefined",

@@ -142,7 +142,7 @@ def _emulator() -> GlobalTable:
 
 def _call(gt: GlobalTable, target: str, body: Any) -> tuple[int, dict[str, Any]]:
     status, payload = api.handle(gt, "a", target, orjson.dumps(body), None)  # type: ignore[misc]
-    return status, orjson.loads(payload)
+    return status, orjson.loads(payload) if payload else {}  # TagResource: an empty body
 
 
 GT = _emulator()

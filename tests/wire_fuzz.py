@@ -247,6 +247,10 @@ class Answers:
         return int(lines[0].split()[1]), body
 
 
+#: operations DynamoDB answers with an empty body on success
+EMPTY_ANSWERS = frozenset({"TagResource", "UntagResource"})
+
+
 @dataclass
 class Tally:
     """What came back: counts by status and error type, and what was not DynamoDB's shape."""
@@ -263,6 +267,8 @@ class Tally:
             decoded = None
         if status == 200 and isinstance(decoded, dict):
             return
+        if status == 200 and answer == b"" and operation in EMPTY_ANSWERS:
+            return  # DynamoDB answers these with an empty body
         error = decoded.get("__type", "") if isinstance(decoded, dict) else ""
         self.errors[error.rpartition("#")[2]] += 1
         if status not in (400, 413) or not error.startswith("com.amazonaws.dynamodb.v20120810#"):

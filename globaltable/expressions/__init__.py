@@ -15,9 +15,15 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from globaltable.expressions.condition import ConditionParser, Node, top_level_names
+from globaltable.expressions.condition import (
+    ConditionParser,
+    Node,
+    static_bounds,
+    top_level_names,
+    value_checks,
+)
 from globaltable.expressions.errors import ExpressionError
-from globaltable.expressions.evaluate import compile_condition
+from globaltable.expressions.evaluate import check_bounds, compile_condition
 from globaltable.expressions.key_condition import KeyCondition
 from globaltable.expressions.paths import check_defined
 from globaltable.expressions.projection import Projection
@@ -46,7 +52,17 @@ CACHE_SIZE = 4096
 class Condition:
     """A parsed ConditionExpression or FilterExpression, compiled to closures."""
 
-    __slots__ = ("expression", "label", "tree", "names_used", "values_used", "roots", "_test")
+    __slots__ = (
+        "expression",
+        "label",
+        "tree",
+        "names_used",
+        "values_used",
+        "roots",
+        "_test",
+        "_value_checks",
+        "_bounds",
+    )
 
     def __init__(self, expression: str, label: str = "ConditionExpression") -> None:
         cursor = Cursor(expression, label)
@@ -57,6 +73,23 @@ class Condition:
         self.values_used = tuple(sorted(cursor.values_used))
         self.roots = top_level_names(self.tree)  # top-level attributes read (#n unresolved)
         self._test = compile_condition(self.tree, label)
+        self._value_checks = value_checks(self.tree)
+        self._bounds = static_bounds(self.tree)
+
+    def check(self, names: dict[str, str], values: dict[str, dict]) -> None:
+        """Raise DynamoDB's ValidationException for what is wrong with the request itself
+        (undefined placeholders, values of a type the operator refuses), item or no item."""
+        if self.names_used or self.values_used:
+            check_defined(self.label, self.names_used, self.values_used, names, values)
+        for name, allowed, operator in self._value_checks:
+            kind = next(iter(values[name]))
+            if kind not in allowed:
+                raise ExpressionError(
+                    f"Invalid {self.label}: Incorrect operand type for operator or function; "
+                    f"operator or function: {operator}, operand type: {kind}"
+                )
+        for low, high in self._bounds:
+            check_bounds(values[low], values[high], self.label)
 
     def evaluate(
         self, item: dict | None, names: dict[str, str] | None, values: dict[str, dict] | None
@@ -65,7 +98,7 @@ class Condition:
         names = names or {}
         values = values or {}
         if self.names_used or self.values_used:
-            check_defined(self.label, self.names_used, self.values_used, names, values)
+            self.check(names, values)
         return self._test(item or {}, names, values)
 
 

@@ -38,7 +38,8 @@ class ValueOperand:
 
 @dataclass(frozen=True, slots=True)
 class SizeOperand:
-    path: Path
+    path: Path  # () when the size of a value is asked: size(:v)
+    value: str | None = None
 
 
 Operand = PathOperand | ValueOperand | SizeOperand
@@ -97,15 +98,70 @@ def top_level_names(node: Node) -> frozenset[str]:
         return top_level_names(node.left) | top_level_names(node.right)
     if isinstance(node, Not):
         return top_level_names(node.inner)
-    if isinstance(node, Compare):
-        operands: tuple[Operand, ...] = (node.left, node.right)
+    return frozenset(
+        str(o.path[0])
+        for o in _operands(node)
+        if isinstance(o, PathOperand | SizeOperand) and o.path
+    )
+
+
+#: value types a `:value` operand may have, per operator or function (others take any type)
+ORDERED_TYPES = ("S", "N", "B")
+SIZED_TYPES = ("S", "B", "SS", "NS", "BS", "L", "M")
+
+
+def value_checks(node: Node) -> tuple[tuple[str, tuple[str, ...], str], ...]:
+    """(placeholder, allowed types, operator) for every `:value` operand whose type the
+    operator restricts: DynamoDB refuses a request whose own values cannot be compared (a
+    ValidationException), while a stored value of the wrong type only makes the test false."""
+    if isinstance(node, And | Or):
+        return value_checks(node.left) + value_checks(node.right)
+    if isinstance(node, Not):
+        return value_checks(node.inner)
+    pairs: list[tuple[Operand, tuple[str, ...], str]] = []
+    if isinstance(node, Compare) and node.op not in ("=", "<>"):
+        pairs = [(node.left, ORDERED_TYPES, node.op), (node.right, ORDERED_TYPES, node.op)]
     elif isinstance(node, Between):
-        operands = (node.subject, node.low, node.high)
-    elif isinstance(node, In):
-        operands = (node.subject, *node.options)
-    else:
-        operands = node.args
-    return frozenset(str(o.path[0]) for o in operands if isinstance(o, PathOperand | SizeOperand))
+        pairs = [(o, ORDERED_TYPES, "BETWEEN") for o in (node.subject, node.low, node.high)]
+    elif isinstance(node, Function) and node.name == "begins_with":
+        pairs = [(o, ("S", "B"), "begins_with") for o in node.args]
+    elif isinstance(node, Function) and node.name == "attribute_type":
+        pairs = [(node.args[1], ("S",), "attribute_type")]
+    operands = _operands(node)
+    checks = [(o.name, allowed, op) for o, allowed, op in pairs if isinstance(o, ValueOperand)]
+    checks += [
+        (o.value, SIZED_TYPES, "size")
+        for o in operands
+        if isinstance(o, SizeOperand) and o.value is not None
+    ]
+    return tuple(checks)
+
+
+def static_bounds(node: Node) -> tuple[tuple[str, str], ...]:
+    """(low, high) placeholders of every BETWEEN whose bounds both come from the request."""
+    if isinstance(node, And | Or):
+        return static_bounds(node.left) + static_bounds(node.right)
+    if isinstance(node, Not):
+        return static_bounds(node.inner)
+    if (
+        isinstance(node, Between)
+        and isinstance(node.low, ValueOperand)
+        and isinstance(node.high, ValueOperand)
+    ):
+        return ((node.low.name, node.high.name),)
+    return ()
+
+
+def _operands(node: Node) -> tuple[Operand, ...]:
+    if isinstance(node, Compare):
+        return (node.left, node.right)
+    if isinstance(node, Between):
+        return (node.subject, node.low, node.high)
+    if isinstance(node, In):
+        return (node.subject, *node.options)
+    if isinstance(node, Function):
+        return node.args
+    return ()
 
 
 class ConditionParser:
@@ -210,7 +266,8 @@ class ConditionParser:
                 "Incorrect number of operands for operator or function; "
                 f"operator or function: {name}, number of operands: {len(args)}"
             )
-        if not isinstance(args[0], PathOperand) and name != "begins_with":
+        # attribute_type(:v, :t) works on DynamoDB too, as begins_with(:v, :p) does
+        if not isinstance(args[0], PathOperand) and name not in ("begins_with", "attribute_type"):
             raise cursor.error(
                 f"Operator or function requires a document path; operator or function: {name}"
             )
@@ -231,13 +288,25 @@ class ConditionParser:
                 raise self.function_error(token.text)
             cursor.next()
             cursor.next()
-            if cursor.peek.kind not in ("ident", "name"):
+            if cursor.peek.kind == "value":  # size(:v): the size of the request's own value
+                operand = SizeOperand((), cursor.value())
+            elif cursor.peek.kind in ("ident", "name"):
+                operand = SizeOperand(parse_path(cursor))
+            else:
                 raise cursor.error(
                     "Operator or function requires a document path; operator or function: size"
                 )
-            path = parse_path(cursor)
+            extra = 0
+            while cursor.accept(","):
+                self.parse_operand()
+                extra += 1
             cursor.expect(")")
-            return SizeOperand(path)
+            if extra:
+                raise cursor.error(
+                    "Incorrect number of operands for operator or function; "
+                    f"operator or function: size, number of operands: {extra + 1}"
+                )
+            return operand
         return PathOperand(parse_path(cursor))
 
     def function_error(self, name: str) -> Exception:

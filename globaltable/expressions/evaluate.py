@@ -48,6 +48,9 @@ def operand_getter(operand: Operand) -> Getter:
     if isinstance(operand, ValueOperand):
         name = operand.name
         return lambda item, names, values: values[name]
+    if isinstance(operand, SizeOperand) and operand.value is not None:
+        value = operand.value
+        return lambda item, names, values: semantics.size_of(values[value])
     read = path_getter(operand.path)
     if isinstance(operand, SizeOperand):
         return lambda item, names, values: semantics.size_of(read(item, names, values))
@@ -68,7 +71,7 @@ def compile_condition(node: Node, label: str) -> Test:
     if isinstance(node, Compare):
         return _compile_compare(node)
     if isinstance(node, Between):
-        return _compile_between(node, label)
+        return _compile_between(node)
     if isinstance(node, In):
         subject = operand_getter(node.subject)
         options = [operand_getter(o) for o in node.options]
@@ -102,22 +105,31 @@ def _compile_compare(node: Compare) -> Test:
     )
 
 
-def _compile_between(node: Between, label: str) -> Test:
+def _compile_between(node: Between) -> Test:
     subject, low, high = (operand_getter(o) for o in (node.subject, node.low, node.high))
-    static_bounds = isinstance(node.low, ValueOperand) and isinstance(node.high, ValueOperand)
+    return lambda item, names, values: semantics.between(
+        subject(item, names, values), low(item, names, values), high(item, names, values)
+    )
 
-    def between(item: dict, names: dict, values: dict) -> bool:
-        lo, hi = low(item, names, values), high(item, names, values)
-        bounds = semantics.ordered_pair(lo, hi)
-        if static_bounds and bounds is not None and bounds[0] > bounds[1]:  # type: ignore[operator]
-            raise ExpressionError(
-                f"Invalid {label}: The BETWEEN operator requires upper bound to be greater than "
-                f"or equal to lower bound; lower bound operand: AttributeValue: {show_value(lo)}, "
-                f"upper bound operand: AttributeValue: {show_value(hi)}"
-            )
-        return semantics.between(subject(item, names, values), lo, hi)
 
-    return between
+def check_bounds(low: dict, high: dict, label: str) -> None:
+    """BETWEEN with both bounds from the request: DynamoDB refuses bounds of two types or in
+    the wrong order (a ValidationException, not a false condition)."""
+    bounds = semantics.ordered_pair(low, high)
+    where = (
+        f"lower bound operand: AttributeValue: {show_value(low)}, "
+        f"upper bound operand: AttributeValue: {show_value(high)}"
+    )
+    if bounds is None and semantics.kind_of(low) != semantics.kind_of(high):
+        raise ExpressionError(
+            f"Invalid {label}: The BETWEEN operator requires same data type for lower and upper "
+            f"bounds; {where}"
+        )
+    if bounds is not None and bounds[0] > bounds[1]:  # type: ignore[operator]
+        raise ExpressionError(
+            f"Invalid {label}: The BETWEEN operator requires upper bound to be greater than "
+            f"or equal to lower bound; {where}"
+        )
 
 
 def show_value(value: dict | None) -> str:

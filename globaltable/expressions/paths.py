@@ -19,6 +19,10 @@ Path = tuple[Element, ...]
 INVALID_FOR_UPDATE = "The document path provided in the update expression is invalid for update"
 
 
+MAX_PATH_DEPTH = 32  # DynamoDB's limit on nesting levels, the top-level attribute included
+MAX_LIST_INDEX = 2**31 - 1
+
+
 def parse_path(cursor: Cursor) -> Path:
     """Parse `name ('.' name | '[' index ']')*` at the cursor, noting placeholders used."""
     elements: list[Element] = [_parse_name(cursor)]
@@ -30,10 +34,19 @@ def parse_path(cursor: Cursor) -> Path:
             token = cursor.next()
             if token.kind != "number":
                 raise cursor.syntax_error(token)
+            if int(token.text) > MAX_LIST_INDEX:
+                raise cursor.error(
+                    f"List index is not within the allowable range; index: [{token.text}]"
+                )
             elements.append(int(token.text))
             cursor.expect("]")
         else:
-            return tuple(elements)
+            break
+    if len(elements) > MAX_PATH_DEPTH:
+        raise cursor.error(
+            f"The document path has too many nesting levels; nesting levels: {len(elements)}"
+        )
+    return tuple(elements)
 
 
 def _parse_name(cursor: Cursor) -> str:
@@ -84,10 +97,11 @@ def copy_value(value: dict) -> dict:
     return value
 
 
-def _parent(item: dict, path: Path, create_missing: bool) -> Any:
+def _parent(item: dict, path: Path) -> Any:
     """The container (item dict, list or map dict) holding the last element of `path`.
 
-    Returns None when an intermediate attribute is missing; raises when one has the wrong type.
+    Raises when an intermediate attribute is missing or has the wrong type: DynamoDB refuses
+    `SET a.b` and `REMOVE a.b` alike when the item has no map `a`.
     """
     container: Any = item
     for depth, element in enumerate(path[:-1]):
@@ -104,9 +118,7 @@ def _parent(item: dict, path: Path, create_missing: bool) -> Any:
                 raise ExpressionError(INVALID_FOR_UPDATE)
             value = container.get(element)
         if value is None:
-            if create_missing:
-                raise ExpressionError(INVALID_FOR_UPDATE)
-            return None
+            raise ExpressionError(INVALID_FOR_UPDATE)
         following = path[depth + 1]
         kind = "L" if isinstance(following, int) else "M"
         if kind not in value:
@@ -115,13 +127,13 @@ def _parent(item: dict, path: Path, create_missing: bool) -> Any:
     return container
 
 
-def set_path(item: dict, path: Path, value: dict) -> Path:
+def set_path(item: dict, path: Path, value: dict) -> None:
     """Store `value` at a resolved path of `item` (mutated; its nested values must be copies).
-    Returns where it landed: a list index past the end appends, as DynamoDB does."""
+    A list index past the end appends, as DynamoDB does."""
     if len(path) == 1:
         item[path[0]] = value
-        return path
-    container = _parent(item, path, create_missing=True)
+        return
+    container = _parent(item, path)
     last = path[-1]
     if isinstance(container, list):
         if not isinstance(last, int):
@@ -130,19 +142,15 @@ def set_path(item: dict, path: Path, value: dict) -> Path:
             container[last] = value
         else:
             container.append(value)
-            return (*path[:-1], len(container) - 1)
     else:
         if isinstance(last, int):
             raise ExpressionError(INVALID_FOR_UPDATE)
         container[last] = value
-    return path
 
 
 def remove_path(item: dict, path: Path) -> None:
-    """Remove the value at a resolved path; a missing path is left alone."""
-    container = _parent(item, path, create_missing=False)
-    if container is None:
-        return
+    """Remove the value at a resolved path; a missing last element is left alone."""
+    container = _parent(item, path)
     last = path[-1]
     if isinstance(container, list):
         if not isinstance(last, int):

@@ -21,7 +21,7 @@ _TOKEN = re.compile(
   | (?P<name>\#[A-Za-z0-9_]+)
   | (?P<value>:[A-Za-z0-9_]+)
   | (?P<number>[0-9]+)
-  | (?P<ident>[A-Za-z_][A-Za-z0-9_]*)
+  | (?P<ident>[A-Za-z][A-Za-z0-9_]*)
   | (?P<op><>|<=|>=|[=<>()\[\],.+\-])
     """,
     re.VERBOSE,

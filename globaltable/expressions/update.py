@@ -25,7 +25,14 @@ from globaltable.expressions.paths import (
     set_path,
 )
 from globaltable.expressions.tokens import Cursor
-from globaltable.items import ItemError, check_number, format_number, parse_number
+from globaltable.items import (
+    OVERFLOW,
+    ItemError,
+    NumberError,
+    check_number,
+    format_number,
+    parse_number,
+)
 
 LABEL = "UpdateExpression"
 WRONG_TYPE = "An operand in the update expression has an incorrect data type"
@@ -174,7 +181,13 @@ def _read(expr: ValueExpr, item: dict, names: dict, values: dict) -> dict:
 
 def _arithmetic(a: Decimal, b: Decimal, op: str) -> str:
     result = _EXACT.add(a, b) if op == "+" else _EXACT.subtract(a, b)
-    check_number(result)
+    try:
+        check_number(result)
+    except NumberError as error:
+        if "significant digits" not in str(error):
+            raise
+        # a sum needing more than 38 digits (1E+50 + 1): DynamoDB words it as an overflow
+        raise NumberError(OVERFLOW) from None
     return format_number(result)
 
 
@@ -228,7 +241,7 @@ def _index_last(path: Path) -> int:
 class Update:
     """A parsed UpdateExpression; `apply` returns a new item and the top-level names changed."""
 
-    __slots__ = ("expression", "clauses", "names_used", "values_used", "_targets")
+    __slots__ = ("expression", "clauses", "names_used", "values_used", "_targets", "removes_only")
 
     def __init__(self, expression: str) -> None:
         cursor = Cursor(expression, LABEL)
@@ -245,6 +258,8 @@ class Update:
         )
         if not self.names_used:
             check_targets(tuple(self._targets))
+        # only REMOVE/DELETE: DynamoDB does not create a missing item for such an update
+        self.removes_only = not c.sets and not c.adds
 
     def top_names(self, names: dict[str, str]) -> set[str]:
         """The top-level attributes the update writes (DynamoDB refuses key attributes)."""
@@ -257,43 +272,48 @@ class Update:
         self, item: dict, names: dict[str, str] | None, values: dict[str, dict] | None
     ) -> tuple[dict, set[str]]:
         """The updated copy of `item` and the top-level attributes the update touched."""
-        result, targets, _ = self.apply_paths(item, names, values)
+        result, targets = self.apply_paths(item, names, values)
         return result, {path[0] for path in targets}  # type: ignore[misc]
 
     def apply_paths(
         self, item: dict, names: dict[str, str] | None, values: dict[str, dict] | None
-    ) -> tuple[dict, list[Path], list[Path]]:
-        """The updated copy, the resolved target paths, and where each SET/ADD landed (an
-        index past a list's end appends): ReturnValues UPDATED_* project on them."""
+    ) -> tuple[dict, list[Path]]:
+        """The updated copy and the resolved target paths (ReturnValues UPDATED_* project on
+        them)."""
         names = names or {}
         values = values or {}
-        check_defined(LABEL, self.names_used, self.values_used, names, values)
+        targets = self.validate(names, values)
         try:
-            return self._apply(item, names, values)
+            return self._apply(item, targets, names, values)
         except ItemError as error:
             raise ExpressionError(str(error)) from None
 
-    def _apply(
-        self, item: dict, names: dict[str, str], values: dict[str, dict]
-    ) -> tuple[dict, list[Path], list[Path]]:
-        clauses = self.clauses
+    def validate(self, names: dict[str, str], values: dict[str, dict]) -> list[Path]:
+        """Check the request's placeholders and operands against the expression (whatever the
+        item); returns the resolved target paths."""
+        check_defined(LABEL, self.names_used, self.values_used, names, values)
         targets = [resolve(p, names) for p in self._targets] if self.names_used else self._targets
         if self.names_used:
             check_targets(tuple(targets))
-        for _, name in clauses.adds:
+        for _, name in self.clauses.adds:
             _check_operand("ADD", values[name], ("N", *_SETS))
-        for _, name in clauses.deletes:
+        for _, name in self.clauses.deletes:
             _check_operand("DELETE", values[name], _SETS)
+        return targets
+
+    def _apply(
+        self, item: dict, targets: list[Path], names: dict[str, str], values: dict[str, dict]
+    ) -> tuple[dict, list[Path]]:
+        clauses = self.clauses
         new_values = [_read(expr, item, names, values) for _, expr in clauses.sets]
         result = dict(item)
         for path in targets:
             if len(path) > 1 and path[0] in result:
                 result[path[0]] = copy_value(result[path[0]])
-        landed: list[Path] = []
         sets = list(zip(targets, new_values, strict=False))
         # several indexes past a list's end append in index order, whatever the clause order
         for path, value in sorted(sets, key=lambda pv: _index_last(pv[0])):
-            landed.append(set_path(result, path, value))
+            set_path(result, path, value)
         position = len(sets)
         if clauses.removes:
             removes = targets[position : position + len(clauses.removes)]
@@ -303,7 +323,7 @@ class Update:
         for _, name in clauses.adds:
             path = targets[position]
             position += 1
-            landed.append(set_path(result, path, add_value(get(result, path), values[name])))
+            set_path(result, path, add_value(get(result, path), values[name]))
         for _, name in clauses.deletes:
             path = targets[position]
             position += 1
@@ -313,5 +333,5 @@ class Update:
                 if remaining is None:
                     remove_path(result, path)
                 else:
-                    landed.append(set_path(result, path, remaining))
-        return result, targets, landed
+                    set_path(result, path, remaining)
+        return result, targets
