@@ -49,7 +49,7 @@ VALUE_TYPES = {
     "BEGINS_WITH": ("S", "B"),
 }
 KEY_OPERATORS = ("EQ", "LE", "LT", "GE", "GT", "BEGINS_WITH", "BETWEEN")
-_INVALID = "One or more parameter values were invalid: "
+INVALID = "One or more parameter values were invalid: "
 Test = Callable[[dict[str, Any]], bool]
 
 
@@ -97,7 +97,7 @@ def checked_value(raw: Any) -> dict[str, Any]:
 def check_attribute_name(name: str) -> None:
     fault = name_fault(name)
     if fault is not None:
-        raise validation(f"{_INVALID}{fault}")
+        raise validation(f"{INVALID}{fault}")
 
 
 def value_kind(value: dict[str, Any]) -> str:
@@ -110,18 +110,16 @@ def _operands(operator: str, values: list[Any], check_types: bool) -> list[dict[
     wanted = ARGUMENTS[operator]
     if (wanted is None and not checked) or (wanted is not None and len(checked) != wanted):
         raise validation(
-            f"{_INVALID}Invalid number of argument(s) for the {operator} ComparisonOperator"
+            f"{INVALID}Invalid number of argument(s) for the {operator} ComparisonOperator"
         )
     if checked and any(value_kind(v) != value_kind(checked[0]) for v in checked):
-        raise validation(
-            f"{_INVALID}AttributeValues inside AttributeValueList must be of same type"
-        )
+        raise validation(f"{INVALID}AttributeValues inside AttributeValueList must be of same type")
     if check_types:
         allowed = VALUE_TYPES.get(operator, _SCALAR)
         for v in checked:
             if value_kind(v) not in allowed:
                 raise validation(
-                    f"{_INVALID}ComparisonOperator {operator} is not valid for {value_kind(v)} "
+                    f"{INVALID}ComparisonOperator {operator} is not valid for {value_kind(v)} "
                     "AttributeValue type"
                 )
     if operator == "BETWEEN" and semantics.ordered(">", checked[0], checked[1]):
@@ -212,7 +210,7 @@ def _lone_operator(req: dict[str, Any], field: str) -> None:
     """ConditionalOperator joins conditions: without any (`field` missing or empty), DynamoDB
     refuses it rather than ignore it."""
     if req.get("ConditionalOperator") is not None:
-        raise validation(f"{_INVALID}ConditionalOperator can only be used together with {field}")
+        raise validation(f"{INVALID}ConditionalOperator can only be used together with {field}")
 
 
 def _joiner(req: dict[str, Any]) -> bool:
@@ -240,24 +238,24 @@ def expected(req: dict[str, Any]) -> LegacyCondition | None:
 def _expected_test(name: str, spec: dict[str, Any]) -> Test:
     if "AttributeValueList" in spec and "Value" in spec:
         raise validation(
-            f"{_INVALID}Value and AttributeValueList cannot be used together for Attribute: {name}"
+            f"{INVALID}Value and AttributeValueList cannot be used together for Attribute: {name}"
         )
     if "ComparisonOperator" in spec:
         if "Exists" in spec:
             raise validation(
-                f"{_INVALID}Exists and ComparisonOperator cannot be used together for Attribute: {name}"
+                f"{INVALID}Exists and ComparisonOperator cannot be used together for Attribute: {name}"
             )
         operator = _operator(spec, f"expected.{name}.member")
         raw = [spec["Value"]] if "Value" in spec else _value_list(spec)
         if operator not in ("NULL", "NOT_NULL") and not raw:
             raise validation(
-                f"{_INVALID}Value or AttributeValueList must be used with ComparisonOperator: "
+                f"{INVALID}Value or AttributeValueList must be used with ComparisonOperator: "
                 f"{operator} for Attribute: {name}"
             )
         return _test(name, operator, _operands(operator, raw, True))
     if "AttributeValueList" in spec:
         raise validation(
-            f"{_INVALID}AttributeValueList can only be used with a ComparisonOperator for "
+            f"{INVALID}AttributeValueList can only be used with a ComparisonOperator for "
             f"Attribute: {name}"
         )
     exists = spec.get("Exists")
@@ -267,12 +265,12 @@ def _expected_test(name: str, spec: dict[str, Any]) -> Test:
     if exists is not False and value is None:
         shown = "null" if exists is None else "true"
         raise validation(
-            f"{_INVALID}Value must be provided when Exists is {shown} for Attribute: {name}"
+            f"{INVALID}Value must be provided when Exists is {shown} for Attribute: {name}"
         )
     if exists is False:
         if value is not None:
             raise validation(
-                f"{_INVALID}Value cannot be used when Exists is false for Attribute: {name}"
+                f"{INVALID}Value cannot be used when Exists is false for Attribute: {name}"
             )
         return _test(name, "NULL", [])
     return _test(name, "EQ", [checked_value(value)])
@@ -333,6 +331,6 @@ def attributes_to_get(req: dict[str, Any]) -> AttributesToGet | None:
     for n in names:
         check_attribute_name(n)
         if n in seen:
-            raise validation(f"{_INVALID}Duplicate value in attribute name: {n}")
+            raise validation(f"{INVALID}Duplicate value in attribute name: {n}")
         seen.add(n)
     return AttributesToGet(names)
