@@ -11,15 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.globaltable_fixtures import (
-    RunningEmulator,
-    client_error,
-    east_ddb,
-    east_table,
-    fast_emu,
-)
-
-__all__ = ["east_ddb", "east_table", "fast_emu"]  # fixtures
+from tests.globaltable_fixtures import RunningEmulator, client_error
 
 KEY = {"pk": {"S": "k"}}
 

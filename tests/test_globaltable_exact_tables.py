@@ -12,9 +12,7 @@ from typing import Any
 import boto3
 import pytest
 
-from tests.globaltable_fixtures import CREDENTIALS, RunningEmulator, client_error, fast_emu
-
-__all__ = ["fast_emu"]  # a fixture
+from tests.globaltable_fixtures import CREDENTIALS, RunningEmulator, client_error
 
 EAST = "us-east-1"
 _names = itertools.count()

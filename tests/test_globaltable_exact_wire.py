@@ -12,9 +12,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.globaltable_fixtures import RunningEmulator, east_ddb, east_table, fast_emu
-
-__all__ = ["east_ddb", "east_table", "fast_emu"]  # fixtures
+from tests.globaltable_fixtures import RunningEmulator
 
 EAST = "us-east-1"
 MB = 1024 * 1024
