@@ -6,6 +6,11 @@ fault ids, the FIS experiment and template). Healed entries leave the state file
 fault whose apply never returned opened no window and gets none; failures stay for a retry.
 A part marked `applying` (the run died before its apply returned) holds only what the injector
 knew up front; its injector's `heal_pending` finds and undoes what that apply left.
+
+The file may have been damaged or crafted: every entry is checked before anything is undone
+(a known fault and injector, handles with what their injector needs, http(s) control URLs),
+and the file is rewritten after each entry, so a later failure never repeats a heal that
+succeeded.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ import orjson
 from chaos.faults import FAULTS, FaultSpec
 from chaos.injectors import INJECTORS, Injector
 from chaos.injectors.base import FaultGone
-from chaos.timeline import STATE_FILE, write_state
+from chaos.state import STATE_FILE, StateFileError, write_state
 from verdict.history import CHAOS_LOG, LATE_HEAL, FaultEvent
 
 
@@ -32,6 +37,8 @@ class HealError(Exception):
 class HealResult:
     healed: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
+    #: what went wrong beside healing (chaos.jsonl could not be appended)
+    warnings: list[str] = field(default_factory=list)
 
 
 def newest_report(base: Path, also: tuple[str, ...] = ()) -> Path:
@@ -48,13 +55,19 @@ def newest_report(base: Path, also: tuple[str, ...] = ()) -> Path:
 
 
 def read_state(report_dir: Path) -> list[dict[str, Any]]:
+    """The entries of `report_dir/faults.state`; none when a run's report directory has no
+    such file (a run removes it when a full disk keeps it from writing `[]`)."""
     path = report_dir / STATE_FILE
     if not path.is_file():
+        if (report_dir / CHAOS_LOG).is_file():
+            return []
         raise HealError(f"{path} not found: not a hothot report directory, or nothing was applied")
     try:
         entries = orjson.loads(path.read_bytes())
     except orjson.JSONDecodeError as err:
         raise HealError(f"{path}: not valid JSON ({err})") from None
+    except OSError as err:
+        raise HealError(f"{path}: cannot read: {err.strerror or err}") from None
     if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
         raise HealError(f"{path}: expected a JSON list of applied faults")
     return entries
@@ -64,72 +77,90 @@ def heal_report(report_dir: Path, injectors: dict[str, Injector] | None = None) 
     """Heal every fault in `report_dir/faults.state`. `injectors` overrides, by name, the
     injector used for a kind (tests pass a FIS injector whose client is stubbed)."""
     result = HealResult()
-    remaining: list[dict[str, Any]] = []
     entries = read_state(report_dir)
-    for number, entry in enumerate(entries, 1):
-        _check_applying(number, entry)
-    for entry in entries:
-        label = f"{entry.get('id', '?')} {entry.get('fault', '?')} {entry.get('target', '')}"
-        try:
-            fault = FAULTS[entry["fault"]].model_validate(entry["spec"])
-        except (KeyError, ValueError) as err:
-            result.failed.append(f"{label}: unreadable entry ({err})")
-            remaining.append(entry)
-            continue
-        left = []
-        for part in entry.get("applied", []):
-            name, handle = part.get("injector"), part.get("handle", {})
-            injector = (injectors or {}).get(name) or _for_healing(name, handle)
-            if injector is None:
-                result.healed.append(f"{label} via {name}: nothing to undo, it ended with the run")
-                continue
-            try:
-                if part.get("applying"):
-                    what = f"({injector.heal_pending(fault, entry['id'], handle)})"
-                else:
-                    injector.heal(fault, handle)
-                    what = _where(handle)
-            except FaultGone as gone:
-                result.healed.append(f"{label} via {name}: nothing to undo, {gone}")
-                continue
-            except Exception as err:
-                result.failed.append(f"{label}: {name}: {err}")
-                left.append(part)
-                continue
-            result.healed.append(f"{label} via {name} {what}".rstrip())
+    problems = [p for number, entry in enumerate(entries, 1) for p in check_entry(number, entry)]
+    if problems:
+        raise HealError("; ".join(problems) + " (nothing was healed)")
+    remaining: list[dict[str, Any]] = []
+    for index, entry in enumerate(entries):
+        left = _heal_entry(entry, result, injectors or {})
         if left:
             remaining.append(entry | {"applied": left})
         elif not entry.get("applying"):  # an apply that never returned opened no window
-            _log_heal(report_dir, entry, fault)
-    write_state(report_dir, remaining)
+            try:
+                _log_heal(report_dir, entry, FAULTS[entry["fault"]].model_validate(entry["spec"]))
+            except OSError as err:
+                result.warnings.append(
+                    f"{report_dir / CHAOS_LOG}: the heal of {entry['id']} was not logged "
+                    f"({err.strerror or err})"
+                )
+        try:  # after each entry: a failure further on never repeats this one
+            write_state(report_dir, remaining + entries[index + 1 :])
+        except StateFileError as err:
+            raise HealError(f"{err} (healed so far: {', '.join(result.healed)})") from None
     return result
 
 
-def _for_healing(name: str | None, handle: dict[str, Any]) -> Injector | None:
-    if name not in INJECTORS:
-        raise HealError(f"unknown injector {name!r} in {STATE_FILE}")
-    return INJECTORS[name].for_healing(handle)
-
-
-def _check_applying(number: int, entry: dict[str, Any]) -> None:
-    """An `applying` part is healed by searching (FIS templates by tag, in a region): without
-    the fault id or the region the search could touch what is not this fault's."""
+def _heal_entry(
+    entry: dict[str, Any], result: HealResult, injectors: dict[str, Injector]
+) -> list[dict[str, Any]]:
+    """Undo each part of one checked entry; returns the parts that could not be undone."""
+    label = f"{entry['id']} {entry['fault']} {entry.get('target', '')}"
+    fault = FAULTS[entry["fault"]].model_validate(entry["spec"])
+    left = []
     for part in entry.get("applied", []):
-        if not part.get("applying"):
+        name, handle = part["injector"], part["handle"]
+        injector = injectors.get(name) or INJECTORS[name].for_healing(handle)
+        if injector is None:
+            result.healed.append(f"{label} via {name}: nothing to undo, it ended with the run")
             continue
-        where = (
-            f"{STATE_FILE} entry {number} ({entry.get('id', 'no id')} {entry.get('fault', '?')})"
-        )
-        if not isinstance(entry.get("id"), str) or not entry["id"]:
-            raise HealError(f'{where}: a fault being applied needs its "id" to be found')
-        handle = part.get("handle")
+        try:
+            if part.get("applying"):
+                what = f"({injector.heal_pending(fault, entry['id'], handle)})"
+            else:
+                injector.heal(fault, handle)
+                what = _where(handle)
+        except FaultGone as gone:
+            result.healed.append(f"{label} via {name}: nothing to undo, {gone}")
+            continue
+        except Exception as err:
+            result.failed.append(f"{label}: {name}: {err}")
+            left.append(part)
+            continue
+        result.healed.append(f"{label} via {name} {what}".rstrip())
+    return left
+
+
+def check_entry(number: int, entry: dict[str, Any]) -> list[str]:
+    """What keeps entry `number` from being healed safely, each naming the entry. An
+    `applying` part is healed by searching (FIS templates by tag in a region, emulator faults
+    by label): without the fault id or what the search needs it could touch another fault."""
+    where = f"{STATE_FILE} entry {number} ({entry.get('id', 'no id')} {entry.get('fault', '?')})"
+    if not isinstance(entry.get("id"), str) or not entry["id"]:
+        if entry.get("applying"):
+            return [f'{where}: a fault being applied needs its "id" to be found']
+        return [f'{where}: it has no "id"']
+    kind = entry.get("fault")
+    if kind not in FAULTS:
+        return [f"{where}: unknown fault {kind!r}; known: {', '.join(FAULTS)}"]
+    try:
+        FAULTS[kind].model_validate(entry.get("spec"))
+    except ValueError as err:
+        return [f"{where}: unreadable spec ({' '.join(str(err).split())})"]
+    parts = entry.get("applied", [])
+    if not isinstance(parts, list) or not all(isinstance(p, dict) for p in parts):
+        return [f'{where}: "applied" is not a list of injector parts']
+    problems = []
+    for part in parts:
         name = part.get("injector")
-        known = INJECTORS.get(str(name))
-        for key in known.pending_fields if known else ():
-            if not isinstance(handle, dict) or not handle.get(key):
-                raise HealError(
-                    f'{where}: the {name} part being applied has no "{key}" in its handle'
-                )
+        if name not in INJECTORS:
+            problems.append(f"{where}: unknown injector {name!r} in {STATE_FILE}")
+            continue
+        problems += [
+            f"{where}: {p}"
+            for p in INJECTORS[name].check_handle(part.get("handle"), bool(part.get("applying")))
+        ]
+    return problems
 
 
 def _where(handle: dict[str, Any]) -> str:

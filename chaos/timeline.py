@@ -33,9 +33,8 @@ import orjson
 from chaos.injectors.base import ApplyInterrupted, FaultGone, Handle, Injector
 from chaos.schedule import ScheduledFault
 from chaos.signals import install_signal_healing
+from chaos.state import STATE_FILE, StateFileError, write_state
 from verdict.history import CHAOS_LOG, FaultEvent
-
-STATE_FILE = "faults.state"
 
 log = logging.getLogger("hothot.chaos")
 
@@ -89,6 +88,9 @@ class Timeline:
         self.report_dir = Path(report_dir)
         self.on_change = on_change
         self.errors: list[str] = []
+        #: the first failure to write chaos.jsonl or faults.state (a full or read-only disk):
+        #: no fault is applied after it, and the runner ends the run
+        self.write_error: str | None = None
         self._acting = {
             s.id: [i for i in self.injectors if i.acts_on(s.fault)] for s in self.schedule
         }
@@ -222,6 +224,9 @@ class Timeline:
         with self._lock:
             if self._stopped.is_set() or scheduled.id in self._applied:
                 return
+            if self.write_error is not None:
+                log.error("%s not applied: the report cannot be written", scheduled.id)
+                return
             applied = AppliedFault(scheduled, started=time.time(), requested=requested)
             self._applied[scheduled.id] = applied
             self._in_flight[scheduled.id] = threading.current_thread()
@@ -242,6 +247,7 @@ class Timeline:
             self.heal(scheduled.id)
             return
         with self._lock:
+            # (a failed write here leaves the entry as written above, with an earlier `t`)
             # the window opens once every injector has applied it: an FIS experiment may take
             # a while to run, and anomalies before that are not this fault's
             applied.started = time.time()
@@ -259,7 +265,9 @@ class Timeline:
                 if self._stopped.is_set():
                     return ApplyInterrupted("the run stopped before the fault was applied")
                 applied.pending = (injector, injector.pending(fault, fault_id))
-                self._write_state()
+                if not self._write_state():  # nothing would record it: never apply
+                    applied.pending = None
+                    return StateFileError(f"faults.state cannot be written: {self.write_error}")
             try:
                 handle = injector.apply(fault, fault_id)
             except ApplyInterrupted as err:
@@ -276,7 +284,8 @@ class Timeline:
                     # stop() gave up waiting and healed the rest: this part is left to undo
                     self._applied[fault_id] = applied
                     return ApplyInterrupted("the run stopped while the fault was applied")
-                self._write_state()
+                if not self._write_state():  # recorded only as being applied: undo it now
+                    return StateFileError(f"faults.state cannot be written: {self.write_error}")
         return None
 
     def heal(self, fault_id: str, requested: float | None = None) -> None:
@@ -326,15 +335,28 @@ class Timeline:
             record["requested"] = requested
         if error:
             record["error"] = error
-        with open(self.report_dir / CHAOS_LOG, "ab") as out:
-            out.write(orjson.dumps(record) + b"\n")
+        try:
+            with open(self.report_dir / CHAOS_LOG, "ab") as out:
+                out.write(orjson.dumps(record) + b"\n")
+        except OSError as exc:  # healing goes on; the runner ends the run
+            self._write_failed(f"{self.report_dir / CHAOS_LOG}: {exc.strerror or exc}")
 
-    def _write_state(self) -> None:
-        """Atomically replace faults.state with what is applied (or being healed) now, plus
-        failed heals."""
+    def _write_state(self) -> bool:
+        """Make faults.state hold what is applied now, (or being healed) now, plus failed heals (chaos.state's rules
+        when the disk refuses). False when it could not."""
         live = [*self._applied.values(), *self._healing.values()]
         entries = [a.state_entry(self._regions) for a in live]
-        write_state(self.report_dir, entries + self._unhealed)
+        try:
+            write_state(self.report_dir, entries + self._unhealed)
+        except StateFileError as exc:
+            self._write_failed(str(exc))
+            return False
+        return True
+
+    def _write_failed(self, message: str) -> None:
+        if self.write_error is None:
+            self.write_error = message
+            log.error("the report cannot be written: %s", message)
 
     def _notify(self, scheduled: ScheduledFault, active: bool) -> None:
         if self.on_change is None:
@@ -369,13 +391,6 @@ def _undo(applied: AppliedFault) -> tuple[list[tuple[Injector, Handle]], Any, li
             failed.append((injector, handle))
             reasons.append(f"{injector.name}: {err}")
     return failed, pending, reasons
-
-
-def write_state(report_dir: Path, entries: list[dict[str, Any]]) -> None:
-    path = report_dir / STATE_FILE
-    tmp = path.with_suffix(".tmp")
-    tmp.write_bytes(orjson.dumps(entries, option=orjson.OPT_INDENT_2))
-    os.replace(tmp, path)
 
 
 __all__ = ["STATE_FILE", "AppliedFault", "Timeline", "install_signal_healing", "write_state"]

@@ -4,22 +4,31 @@ wrong."""
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Awaitable
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import SplitResult, parse_qs, urlsplit
 
 import orjson
 
 from globaltable.engine import GlobalTable
 from globaltable.errors import DynamoError
 from globaltable.faults import FaultError
-from globaltable.httpserver import Response
+from globaltable.httpserver import Limits, Response
 from globaltable.metrics import EmulatorCollector, exposition
 from globaltable.replicas import add_replica, remove_replica
 from globaltable.ttl import sweep
 
 JSON = b"application/json"
 METRICS = b"text/plain; version=0.0.4; charset=utf-8"
+#: a control body is a fault or a quiesce request: a few hundred bytes
+MAX_CONTROL_BODY = 64 * 1024
+CONTROL_LIMITS = Limits(
+    MAX_CONTROL_BODY,
+    (413, JSON, orjson.dumps({"error": f"request body above {MAX_CONTROL_BODY} bytes"})),
+)
+#: the headers the control API reads
+CONTROL_HEADERS = frozenset({b"authorization"})
 
 
 class ControlError(ValueError):
@@ -41,9 +50,17 @@ def _body(raw: bytes) -> Any:
         raise ControlError(f"request body is not valid JSON: {exc}") from None
 
 
+#: calls open without the token: liveness, and the aggregate counters Prometheus scrapes
+OPEN_CALLS = frozenset({("GET", "/health"), ("GET", "/metrics")})
+
+
 class ControlApi:
-    def __init__(self, gt: GlobalTable) -> None:
+    """`token`: when set, every call but OPEN_CALLS must carry `Authorization: Bearer
+    <token>` (docs/emulator.md, "Control API security")."""
+
+    def __init__(self, gt: GlobalTable, token: str | None = None) -> None:
         self.gt = gt
+        self.token = token.encode() if token else None
         self.collector = EmulatorCollector(
             gt.stats,
             gt.regions,
@@ -55,12 +72,30 @@ class ControlApi:
         self, method: bytes, url: bytes, headers: dict[bytes, bytes], body: bytes
     ) -> Response | Awaitable[Response]:
         try:
-            return self.route(method.decode(), url.decode("utf-8", "replace"), body)
+            verb, parts = method.decode("latin-1"), urlsplit(url.decode("utf-8", "replace"))
+            if self.token is not None and (verb, parts.path.rstrip("/")) not in OPEN_CALLS:
+                self.authorize(headers.get(b"authorization"))
+            return self.route(verb, parts, body)
         except (ControlError, FaultError) as exc:
             return _json({"error": str(exc)}, getattr(exc, "status", 400))
 
-    def route(self, method: str, url: str, body: bytes) -> Response | Awaitable[Response]:
-        parts = urlsplit(url)
+    def authorize(self, header: bytes | None) -> None:
+        assert self.token is not None
+        scheme, _, sent = (header or b"").partition(b" ")
+        if scheme.lower() != b"bearer" or not hmac.compare_digest(sent.strip(), self.token):
+            raise ControlError(
+                "this emulator's control API needs its token: send 'Authorization: Bearer "
+                "<token>' (hothot reads it from --control-token or HOTHOT_CONTROL_TOKEN)",
+                401,
+            )
+
+    def route(self, method: str, parts: SplitResult, body: bytes) -> Response | Awaitable[Response]:
+        if method == "DELETE" and parts.path.startswith("/faults/"):
+            fault_id = parts.path[len("/faults/") :].strip("/")
+            if not fault_id:  # never read as DELETE /faults, which heals every fault
+                raise ControlError(f"DELETE {parts.path}: the fault id is empty")
+            self.gt.heal(fault_id)
+            return _json({"healed": fault_id})
         path = parts.path.rstrip("/") or "/"
         gt = self.gt
         if (method, path) == ("GET", "/metrics"):
@@ -72,10 +107,6 @@ class ControlApi:
         if (method, path) == ("DELETE", "/faults"):
             gt.heal_all()
             return _json({"healed": "all"})
-        if method == "DELETE" and path.startswith("/faults/"):
-            fault_id = path[len("/faults/") :]
-            gt.heal(fault_id)
-            return _json({"healed": fault_id})
         if (method, path) == ("POST", "/quiesce"):
             return self.quiesce(_body(body))
         if (method, path) == ("GET", "/truth"):

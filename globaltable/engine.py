@@ -19,7 +19,7 @@ from globaltable.errors import unavailable, validation
 from globaltable.faults import Fault, FaultEffects, FaultError, parse_fault
 from globaltable.metrics import LAG_BUCKETS, Stats
 from globaltable.replication import Delivery, Queued, ReplicationLink
-from globaltable.store import Entry, Key, Replica, stored_image
+from globaltable.store import Entry, Key, Replica, divergent_keys, stored_image
 from globaltable.strong import strong_write
 from globaltable.table import Table
 from globaltable.truth import VID, WriteNode, has_attr_vid, node_for
@@ -278,13 +278,21 @@ class GlobalTable:
         return sum(lk.backlog for lk in self.links.values())
 
     async def quiesce(self, timeout_s: float) -> dict[str, Any]:
+        """Wait until nothing is queued or in flight, then check that every region holds the
+        same version of every item: "converged" is never said of regions that differ."""
         start = time.monotonic()
         while self.backlog() or self.inflight:
             if time.monotonic() - start >= timeout_s:
                 return {"converged": False, "waited_s": time.monotonic() - start}
             self._schedule_drain()
             await asyncio.sleep(0.01)
-        return {"converged": True, "waited_s": time.monotonic() - start}
+        divergent = divergent_keys(self.tables.values())
+        answer: dict[str, Any] = {"converged": not divergent, "waited_s": 0.0}
+        if divergent:
+            answer["divergent_keys"] = len(divergent)
+            answer["examples"] = divergent[:10]
+        answer["waited_s"] = time.monotonic() - start
+        return answer
 
     # ---------------------------------------------------------------- reads and reachability
 
@@ -373,9 +381,13 @@ class GlobalTable:
             wanted = fx.clocks.get(region, (0.0, 0.0, 0.0))
             if (clock.offset_s, clock.drift_ppm, clock.strobe_period_s) != wanted:
                 clock.set(*wanted)
+        now = time.monotonic()
         for pair, link in self.links.items():
+            before = link.delay_s + link.jitter_s
             link.delay_s, link.jitter_s = fx.delays.get(pair, link.default)
             link.paused = pair in fx.paused
+            if link.delay_s + link.jitter_s < before:
+                link.retime(now)
         self.outages = fx.outages
         self.latency = fx.latency
         self._schedule_drain()

@@ -1,11 +1,17 @@
 """A minimal HTTP/1.1 server: asyncio Protocol + httptools, keep-alive, pipelining-safe.
-A framework costs several times the work of the emulator itself per request; this does not."""
+A framework costs several times the work of the emulator itself per request; this does not.
+
+Bounded: a request whose body (or whose head and body together) passes the listener's
+`max_body` gets the listener's `too_large` answer (DynamoDB: 413 above 16 MiB) and its bytes
+are dropped as they arrive, never kept; a connection frees everything it held when it closes
+(protocol and parser refer to each other, and the emulator runs with rare full collections)."""
 
 from __future__ import annotations
 
 import asyncio
 from collections import deque
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from functools import lru_cache
 from http import HTTPStatus
 from itertools import count
@@ -20,6 +26,14 @@ Handler = Callable[[bytes, bytes, dict[bytes, bytes], bytes], "Response | Awaita
 
 _REASONS = {s.value: s.phrase.encode() for s in HTTPStatus}
 _request_ids = count(1)
+#: DynamoDB refuses requests above 16 MiB (its BatchWriteItem limit is "up to 16 MB of data")
+MAX_BODY = 16 * 1024 * 1024
+#: what a request line and its headers may add to `max_body` before the connection is refused
+HEAD_ALLOWANCE = 64 * 1024
+#: how much of a refused request is read (and dropped) so its client can read the answer; past
+#: it the connection is closed at once
+LINGER_BYTES = 32 * 1024 * 1024
+TOO_LARGE: Response = (413, b"text/plain", b"request body too large")
 
 
 @lru_cache(maxsize=256)
@@ -66,13 +80,37 @@ class Outbox:
             protocol.send(data, keep_alive)
 
 
+class _Dropped(list[bytes]):
+    """The body of a refused request: what arrives is dropped, not kept."""
+
+    def append(self, _chunk: bytes) -> None:
+        pass
+
+
+_DROPPED = _Dropped()
+
+
+@dataclass(frozen=True)
+class Limits:
+    """A listener's bounds: the largest body, and the answer to a larger one."""
+
+    max_body: int = MAX_BODY
+    too_large: Response = TOO_LARGE
+
+
 class HttpProtocol(asyncio.Protocol):
-    def __init__(self, handler: Handler, wanted: frozenset[bytes], outbox: Outbox) -> None:
+    def __init__(
+        self, handler: Handler, wanted: frozenset[bytes], outbox: Outbox, limits: Limits
+    ) -> None:
         self.handler = handler
         self.outbox = outbox
         self.wanted = wanted
+        self.limits = limits
+        #: bytes of the current request received so far (head and body)
+        self.received = 0
+        self.refused = False
         self.transport: asyncio.Transport | None = None
-        self.parser = httptools.HttpRequestParser(self)
+        self.parser: httptools.HttpRequestParser | None = httptools.HttpRequestParser(self)
         self.url = b""
         self.headers: dict[bytes, bytes] = {}
         self.body: list[bytes] = []
@@ -82,34 +120,70 @@ class HttpProtocol(asyncio.Protocol):
         self.transport = transport  # type: ignore[assignment]
 
     def connection_lost(self, exc: Exception | None) -> None:
+        # drop the half-received request and break the protocol <-> parser cycle, so the
+        # memory goes back now rather than at a full collection
         self.transport = None
+        self.parser = None
+        self.url, self.headers, self.body = b"", {}, []
+        self.pending.clear()
 
     def data_received(self, data: bytes) -> None:
+        parser = self.parser
+        if parser is None:
+            return
+        self.received += len(data)
+        if self.received > self.limits.max_body + HEAD_ALLOWANCE:
+            if self.received > self.limits.max_body + LINGER_BYTES:
+                self._fail(self.limits.too_large)
+                return
+            self._refuse()
         try:
-            self.parser.feed_data(data)
+            parser.feed_data(data)
         except httptools.HttpParserUpgrade:
-            self._fail(b"upgrade not supported")
+            self._fail((400, b"text/plain", b"upgrade not supported"))
         except httptools.HttpParserError as exc:
-            self._fail(f"malformed HTTP request: {exc}".encode())
+            self._fail((400, b"text/plain", f"malformed HTTP request: {exc}".encode()))
 
-    def _fail(self, message: bytes) -> None:
+    def _refuse(self) -> None:
+        """The request is too large: drop what it sent and what it sends; it is answered
+        `too_large` once it ends (so its client, still sending, can read the answer)."""
+        self.refused = True
+        self.url, self.headers, self.body = b"", {}, _DROPPED
+
+    def _fail(self, response: Response) -> None:
+        """Answer at once and close: the stream cannot be parsed (or read) any further."""
         if self.transport is not None:
-            self.transport.write(render(400, b"text/plain", message, close=True))
+            status, content_type, body = response
+            self.transport.write(render(status, content_type, body, close=True))
             self.transport.close()
             self.transport = None
+        self.url, self.headers, self.body = b"", {}, []
 
     # httptools callbacks (only those defined are called: each costs a Python call)
     def on_header(self, name: bytes, value: bytes) -> None:
         name = name.lower()
         if name in self.wanted:
             self.headers[name] = value
+        elif name == b"content-length" and (
+            len(value) > 18 or int(value or 0) > self.limits.max_body
+        ):
+            self._refuse()
 
     def on_body(self, body: bytes) -> None:
         self.body.append(body)
 
     def on_message_complete(self) -> None:
-        keep_alive = self.parser.should_keep_alive()
-        method = self.parser.get_method()
+        parser = self.parser
+        if parser is None:  # cannot happen: only called from data_received's feed_data
+            return
+        self.received = 0
+        if self.refused:
+            self.refused = False
+            self.url, self.headers, self.body = b"", {}, []
+            self._respond(self.limits.too_large, False)
+            return
+        keep_alive = parser.should_keep_alive()
+        method = parser.get_method()
         chunks = self.body
         body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
         url, headers = self.url, self.headers
@@ -118,6 +192,10 @@ class HttpProtocol(asyncio.Protocol):
             result = self.handler(method, url, headers, body)
         except Exception as exc:  # a handler bug must not kill the connection loop
             result = (500, b"text/plain", f"internal error: {exc}".encode())
+        self._respond(result, keep_alive)
+
+    def _respond(self, result: Response | Awaitable[Response], keep_alive: bool) -> None:
+        """Answer in request order: behind any answer still being computed."""
         if type(result) is not tuple:
             task = asyncio.ensure_future(result)
             task.add_done_callback(self._flush)
@@ -125,7 +203,7 @@ class HttpProtocol(asyncio.Protocol):
         elif self.pending:
             self.pending.append((result, keep_alive))
         else:
-            self._write(result, keep_alive)
+            self._write(result, keep_alive)  # type: ignore[arg-type]
 
     def _write(self, response: Response, keep_alive: bool) -> None:
         if self.transport is None:
@@ -161,15 +239,21 @@ class RoutedHttpProtocol(HttpProtocol):
     """Also collects the request URL (the control API routes on it; DynamoDB does not)."""
 
     def on_url(self, url: bytes) -> None:
-        self.url += url
+        if not self.refused:
+            self.url += url
 
 
 async def listen(
-    host: str, port: int, handler: Handler, wanted: frozenset[bytes], routed: bool = False
+    host: str,
+    port: int,
+    handler: Handler,
+    wanted: frozenset[bytes],
+    routed: bool = False,
+    limits: Limits = Limits(),
 ) -> asyncio.Server:
     loop = asyncio.get_running_loop()
     protocol = RoutedHttpProtocol if routed else HttpProtocol
     outbox = Outbox(loop)
     return await loop.create_server(
-        lambda: protocol(handler, wanted, outbox), host, port, backlog=1024
+        lambda: protocol(handler, wanted, outbox, limits), host, port, backlog=1024
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from decimal import Context, Decimal
+from decimal import Context, Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any
 
@@ -25,6 +25,12 @@ _SET_WORDS = {"SS": "string", "NS": "number", "BS": "binary"}
 _NUMBER_TEXT = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 # exact for every storable number (<= 38 digits); the default context would round at 28
 _EXACT = Context(prec=MAX_DIGITS + 2)
+_OVERFLOW = (
+    "Number overflow. Attempting to store a number with magnitude larger than supported range"
+)
+_UNDERFLOW = (
+    "Number underflow. Attempting to store a number with magnitude smaller than supported range"
+)
 
 
 class ItemError(ValueError):
@@ -75,9 +81,22 @@ def parse_number(text: str) -> Decimal:
 def _parse_number_text(text: str) -> Decimal:
     if _NUMBER_TEXT.fullmatch(text) is None:
         raise NumberError(f"The parameter cannot be converted to a numeric value: {text!r}")
-    value = Decimal(text)
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        # an exponent beyond what Decimal itself can hold (|e| > 10^18): far out of range
+        return _beyond_decimal(text)
     check_number(value)
     return value
+
+
+def _beyond_decimal(text: str) -> Decimal:
+    """A number whose exponent Decimal refuses: zero stays zero, anything else is DynamoDB's
+    overflow or underflow (by the exponent's sign)."""
+    mantissa, _, exponent = text.lower().partition("e")
+    if not mantissa.strip("+-.0"):
+        return Decimal(0)
+    raise NumberError(_UNDERFLOW if exponent.startswith("-") else _OVERFLOW)
 
 
 def significant_digits(value: Decimal) -> int:
@@ -100,13 +119,9 @@ def check_number(value: Decimal) -> None:
         raise NumberError("Attempting to store more than 38 significant digits in a Number")
     exponent = value.adjusted()
     if exponent > 125:
-        raise NumberError(
-            "Number overflow. Attempting to store a number with magnitude larger than supported range"
-        )
+        raise NumberError(_OVERFLOW)
     if exponent < -130:
-        raise NumberError(
-            "Number underflow. Attempting to store a number with magnitude smaller than supported range"
-        )
+        raise NumberError(_UNDERFLOW)
 
 
 def format_number(value: Decimal) -> str:

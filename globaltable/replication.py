@@ -104,6 +104,22 @@ class ReplicationLink:
         for (table, key), entry, ack in self.take_due(now):
             apply(self, (table, key, entry, ack), now)
 
+    def retime(self, now: float) -> None:
+        """After the link got faster (a delay fault healed): no queued image stays due later
+        than one sent now would be. Images past that moment move to its bucket in due order,
+        so per-item order holds."""
+        cap = int((now + self.delay_s + self.jitter_s) * TICKS_PER_S) + 1
+        late = sorted(t for t in self._buckets if t > cap)
+        if not late:
+            return
+        bucket = self._buckets.setdefault(cap, [])
+        for tick in late:
+            bucket += self._buckets.pop(tick)
+        self._ticks = sorted(self._buckets)  # a sorted list is a heap
+        for ident, tick in self._last_tick.items():
+            if tick > cap:
+                self._last_tick[ident] = cap
+
     def next_due(self) -> float | None:
         return self._ticks[0] / TICKS_PER_S if self._ticks and not self.paused else None
 

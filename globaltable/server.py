@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import ipaddress
 import signal
 import sys
 from collections.abc import Awaitable
@@ -14,9 +15,10 @@ from typing import Any
 import orjson
 
 from globaltable import api
-from globaltable.control_api import ControlApi
+from globaltable.control_api import CONTROL_HEADERS, CONTROL_LIMITS, ControlApi
 from globaltable.engine import GlobalTable
-from globaltable.httpserver import Handler, Response, listen
+from globaltable.errors import DynamoError
+from globaltable.httpserver import MAX_BODY, Handler, Limits, Response, listen
 
 DEFAULT_REGIONS = ("us-east-1", "us-west-2", "eu-west-1")
 #: eventual mode: "typically within a second or less" (reference) -> 0.4 s .. 1.2 s, mean 0.8 s
@@ -28,6 +30,19 @@ STRONG_DELAY_S = 0.03
 STRONG_JITTER_S = 0.01
 CONTENT_TYPE = b"application/x-amz-json-1.0"
 _WANTED = frozenset({b"x-amz-target", b"x-hothot-vid"})
+#: a region refuses a request body above 16 MiB with HTTP 413, as DynamoDB does
+REGION_LIMITS = Limits(
+    MAX_BODY,
+    (
+        413,
+        CONTENT_TYPE,
+        DynamoError(
+            "RequestEntityTooLarge",
+            f"Request body exceeds the maximum request size of {MAX_BODY} bytes",
+            413,
+        ).body(),
+    ),
+)
 
 
 @dataclass
@@ -40,6 +55,8 @@ class ServeOptions:
     delay_s: float | None = None  # None: the mode's default
     jitter_s: float | None = None
     seed: int | None = None
+    #: the control API's shared token; required unless `host` is a loopback address
+    control_token: str | None = None
     ttl_sweep_s: float = 1.0  # 0: expired items are deleted only by POST /ttl/sweep
 
 
@@ -115,7 +132,31 @@ def _url(host: str, server: asyncio.Server) -> str:
     return f"http://{host}:{port}"
 
 
+def is_loopback(host: str) -> bool:
+    """Only this machine can reach `host` (a name other than localhost counts as not)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class UnsafeOptions(ValueError):
+    """Options the emulator refuses to serve with; the message says why and what to do."""
+
+
+def check_options(options: ServeOptions) -> None:
+    if not is_loopback(options.host) and not options.control_token:
+        raise UnsafeOptions(
+            f"--host {options.host} exposes the control API (faults, ground truth) beyond this "
+            "machine: give it a token with HOTHOT_CONTROL_TOKEN (or --control-token), which "
+            "every control call must then send"
+        )
+
+
 async def start(options: ServeOptions) -> Emulator:
+    check_options(options)
     strong = options.mode == "strong"
     delay = (
         options.delay_s
@@ -135,11 +176,18 @@ async def start(options: ServeOptions) -> Emulator:
     try:
         for i, region in enumerate(gt.regions):
             port = options.port + i if options.port else 0
-            server = await listen(options.host, port, region_handler(gt, region), _WANTED)
+            server = await listen(
+                options.host, port, region_handler(gt, region), _WANTED, limits=REGION_LIMITS
+            )
             servers.append(server)
             regions[region] = _url(options.host, server)
         control = await listen(
-            options.host, options.control_port, ControlApi(gt), frozenset(), routed=True
+            options.host,
+            options.control_port,
+            ControlApi(gt, options.control_token),
+            CONTROL_HEADERS,
+            routed=True,
+            limits=CONTROL_LIMITS,
         )
         servers.append(control)
     except BaseException:
@@ -174,7 +222,11 @@ def serve(options: ServeOptions) -> int:
     except ImportError:  # pragma: no cover - uvloop is a dependency off Windows
         runner = asyncio.run
     try:
+        check_options(options)
         runner(_serve(options))
+    except UnsafeOptions as exc:
+        print(f"hothot emulate: {exc}", file=sys.stderr)
+        return 2
     except OSError as exc:
         print(f"hothot emulate: cannot listen: {exc}", file=sys.stderr)
         return 2

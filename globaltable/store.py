@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-from decimal import Decimal, InvalidOperation
+from collections.abc import Iterable
 from typing import Any
 
 import orjson
 
 from globaltable.errors import validation
+from globaltable.items import NumberError, parse_number
 
 KEY_TYPES = ("S", "N", "B")
 MISMATCH = "The provided key element does not match the schema"
@@ -64,12 +65,9 @@ def canonical(type_: str, raw: Any, name: str) -> Any:
         return raw
     if type_ == "N":
         try:
-            value = Decimal(raw)
-        except InvalidOperation:
-            raise validation(f"Invalid number for key attribute {name}: {raw!r}") from None
-        if not value.is_finite():
-            raise validation(f"Invalid number for key attribute {name}: {raw!r}")
-        return value
+            return parse_number(raw)
+        except NumberError as exc:
+            raise validation(f"Invalid number for key attribute {name}: {exc}") from None
     try:
         data = base64.b64decode(raw, validate=True)
     except (binascii.Error, ValueError):
@@ -240,3 +238,22 @@ class Replica:
                 count += 1
                 size += e.size
         return count, size
+
+
+def divergent_keys(tables: Iterable[Any]) -> list[str]:
+    """`table: key` of every item whose version differs between a table's regions (`tables`:
+    the engine's tables). With nothing left to replicate, last-writer-wins leaves every region
+    the same newest version: anything else is a bug the quiesce answer must not hide."""
+    out: list[str] = []
+    for table in tables:
+        if not table.replicas:
+            continue
+        first, *others = table.replicas.values()
+        versions = {key: entry.order() for key, entry in first.entries()}
+        differ: set[Any] = set()
+        for other in others:
+            theirs = dict(other.entries())
+            differ.update(k for k, e in theirs.items() if versions.get(k) != e.order())
+            differ.update(k for k in versions if k not in theirs)
+        out += [f"{table.name}: {table.schema.label(k)}" for k in differ]
+    return sorted(out)

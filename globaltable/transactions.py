@@ -178,7 +178,10 @@ def remember(gt: GlobalTable, region: str, token: str, print_: bytes, resp: dict
 
 def check_size(actions: list[Any]) -> None:
     """DynamoDB's 4 MB limit on a transaction's aggregate size (here: its actions' JSON)."""
-    size = len(orjson.dumps(actions))
+    try:
+        size = len(orjson.dumps(actions))
+    except TypeError:  # orjson's recursion limit: far deeper than an item may nest
+        raise validation("Nesting Levels have exceeded supported limits") from None
     if size > MAX_TRANSACTION_BYTES:
         raise validation(
             f"Transaction request cannot be larger than 4 MB: the request's items hold {size} bytes"

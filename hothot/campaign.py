@@ -3,7 +3,7 @@ file:line:field errors, `--set` overrides, and a resolved copy for the report di
 
 from __future__ import annotations
 
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 import yaml
@@ -14,28 +14,46 @@ from hothot.target import TargetSpec
 from loadgen.spec import ObserveSpec, WorkloadSpec, WritersSpec
 from loadgen.workloads import build_workloads
 from units import Duration
-from units.yamlpos import PathKey, YamlError, line_of, load_with_lines, loc_text
+from units.yamlpos import PathKey, YamlError, line_of, load_text, load_with_lines, loc_text
 from verdict.cost import CostSpec
 from verdict.spec import BudgetSpec, VerdictOptions
 
+#: counts of a campaign's lists (README "Limits")
+MAX_WORKLOADS = 100
+MAX_BUDGETS = 1000
+
 
 class ReportSpec(BaseModel):
+    """Where reports go: a relative path inside the directory hothot runs in. A campaign file
+    may come from anyone; writing elsewhere is the operator's choice (`--report-dir`)."""
+
     model_config = ConfigDict(extra="forbid")
-    dir: str = "reports"
+    dir: str = Field("reports", min_length=1, max_length=1024)
+
+    @field_validator("dir")
+    @classmethod
+    def _inside_cwd(cls, value: str) -> str:
+        path = PurePath(value)
+        if path.is_absolute() or ".." in path.parts or "\0" in value:
+            raise ValueError(
+                f"{value!r} leaves the working directory; report.dir is a relative path "
+                "inside it (give --report-dir to write elsewhere)"
+            )
+        return value
 
 
 class Campaign(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=100)
     #: what the campaign shows, repeated on the run's last line (e.g. that it fails on purpose)
     description: str = Field("", max_length=300)
-    seed: int = 0
+    seed: int = Field(0, ge=-(2**63), le=2**63 - 1)
     duration: Duration
     target: TargetSpec = Field(default_factory=TargetSpec)
     writers: WritersSpec = Field(default_factory=WritersSpec)
-    workloads: list[WorkloadSpec] = Field(min_length=1)
+    workloads: list[WorkloadSpec] = Field(min_length=1, max_length=MAX_WORKLOADS)
     chaos: ChaosSpec = Field(default_factory=ChaosSpec)
-    budgets: list[BudgetSpec] = Field(default_factory=list)
+    budgets: list[BudgetSpec] = Field(default_factory=list, max_length=MAX_BUDGETS)
     observe: ObserveSpec = Field(default_factory=ObserveSpec)
     report: ReportSpec = Field(default_factory=ReportSpec)
     verdict: VerdictOptions = Field(default_factory=VerdictOptions)
@@ -64,7 +82,7 @@ def _override_path(dotted: str) -> PathKey:
 
 def _set(data: dict[str, Any], dotted: str, raw: str) -> None:
     """`--set writers.client=fast` / `--set workloads.0.keys=10`; the value is YAML."""
-    value = yaml.safe_load(raw) if raw.strip() else ""
+    value = load_text(raw, f"--set {dotted}")[0] if raw.strip() else ""
     parts = list(_override_path(dotted))
     node: Any = data
     for i, part in enumerate(parts[:-1]):
@@ -175,7 +193,7 @@ def load_campaign(path: str | Path, overrides: list[str] | None = None) -> Campa
     try:
         data, lines = load_with_lines(path)
     except YamlError as exc:
-        raise CampaignError([str(exc)]) from None
+        raise CampaignError(exc.problems) from None
     applied: dict[PathKey, str] = {}
     for item in overrides or []:
         key, sep, raw = item.partition("=")
@@ -185,7 +203,9 @@ def load_campaign(path: str | Path, overrides: list[str] | None = None) -> Campa
             data = {}
         try:
             _set(data, key.strip(), raw)
-        except (ValueError, yaml.YAMLError) as exc:
+        except YamlError as exc:
+            raise CampaignError(exc.problems) from None
+        except ValueError as exc:
             raise CampaignError([str(exc)]) from None
         applied[_override_path(key.strip())] = item
     return parse_campaign(data, source=str(path), lines=lines, overrides=applied)

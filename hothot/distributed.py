@@ -36,6 +36,7 @@ import orjson
 from rich.console import Console
 
 from hothot.campaign import Campaign
+from hothot.report_files import write_report_file
 from hothot.runner import EXIT_INTERRUPTED, EXIT_INVALID, CampaignRun, load_plan
 from hothot.target import stop_processes
 from loadgen.conditions import ClientConditions
@@ -240,7 +241,12 @@ class DistributedRun(CampaignRun):
             }
             for name, t in sorted(self.receiver.tallies.items())
         }
-        (self.report_dir / WORKERS_FILE).write_bytes(orjson.dumps(data, option=orjson.OPT_INDENT_2))
+        write_report_file(
+            self.report_dir / WORKERS_FILE, orjson.dumps(data, option=orjson.OPT_INDENT_2)
+        )
+
+    def shard_writers(self) -> list[ShardWriter]:
+        return list(self.receiver.shards.values())
 
     # -- the whole run ---------------------------------------------------------------------
     def execute(self) -> int:
@@ -323,7 +329,12 @@ class DistributedRun(CampaignRun):
             timeline.start(t0)
             probes.start()
             runner.start(users, spawn_rate=plan.writers.spawn_rate)
-            self._watch(t0, self.receiver.stats.snapshot, timeline, lambda: _no_worker_left(runner))
+            self._watch(
+                t0,
+                self.receiver.stats.snapshot,
+                timeline,
+                lambda: self.unwritable() or _no_worker_left(runner),
+            )
             runner.stop()
             lost = self._collect(runner)
             probes.stop()
@@ -334,6 +345,7 @@ class DistributedRun(CampaignRun):
             if not self.interruption.hurried:
                 read_final(plan, self.receiver.touched, sink, workloads=workloads, ids=ids)
             self.receiver.close()
+            self.check_written()
             self._write_workers_file(lost)
             self.fetch_truth()
             code = self.judge(partial=self.interruption.asked or bool(lost))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import shutil
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -144,6 +145,20 @@ def keep_conflicts(clusters: dict[str, Cluster], report_dir: Path) -> None:
         (out / f"{region}{CONFLICTS_SUFFIX}").write_bytes(b"".join(ln + b"\n" for ln in kept))
 
 
+def _made_by_hothot(datadir: Any, report_dir: Path) -> bool:
+    """Where pgtarget.local puts a cluster: `<area>/<region>/data`, the area being the report's
+    tmp/ or a `hothot-pg-*` directory in the system's temporary area (symlinks resolved)."""
+    if not isinstance(datadir, str) or not datadir:
+        return False
+    data = Path(datadir).resolve()
+    area = data.parent.parent
+    in_report = area == (report_dir / TMP_DIR).resolve()
+    in_tmp = area.parent == Path(tempfile.gettempdir()).resolve() and area.name.startswith(
+        "hothot-pg-"
+    )
+    return data.name == "data" and (in_report or in_tmp)
+
+
 @dataclass
 class LeftClusters:
     """What `hothot heal` did to the clusters a killed run left: one line each."""
@@ -165,6 +180,16 @@ def stop_left_clusters(report_dir: Path) -> LeftClusters:
         clusters = {r: Cluster(**fields) for r, fields in json.loads(listed.read_text()).items()}
     except (OSError, ValueError, TypeError, AttributeError) as err:
         result.failed.append(f"{listed}: unreadable ({err})")
+        return result
+    strangers = [
+        f"{listed}: region {region}: {cluster.datadir!r} is not a data directory hothot makes "
+        f"(<home>/data under {report_dir / TMP_DIR} or {tempfile.gettempdir()}/hothot-pg-*); "
+        "nothing was stopped or removed"
+        for region, cluster in clusters.items()
+        if not _made_by_hothot(cluster.datadir, report_dir)
+    ]
+    if strangers:  # a crafted or damaged file: it could name any server, any directory
+        result.failed += strangers
         return result
     for region, cluster in clusters.items():
         pid = running_postmaster(cluster.datadir)

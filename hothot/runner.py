@@ -23,11 +23,12 @@ from rich.markup import escape
 import chaos
 from chaos.injectors import build as build_injectors
 from chaos.timeline import Timeline
-from globaltable.control import ControlClient, ControlError
+from globaltable.control import ControlError
 from hothot.campaign import Campaign, resolved_yaml
 from hothot.earlystop import AllFailing
 from hothot.interruption import Interruption
 from hothot.progress import RegionCounts, RunProgress, Snapshot
+from hothot.report_files import drop_verdict, unwritable, write_report_file
 from hothot.target import (
     AUTO,
     Target,
@@ -132,7 +133,7 @@ class CampaignRun:
     def write_resolved_campaign(self) -> None:
         # random chaos is written out as the explicit schedule it drew, so the run replays
         text = resolved_yaml(self.campaign, chaos=chaos.to_campaign(self.schedule))
-        (self.report_dir / "campaign.yaml").write_text(text, encoding="utf-8")
+        write_report_file(self.report_dir / "campaign.yaml", text.encode())
 
     def begin(self) -> Target | None:
         """The resolved campaign written, the target up and its table ready; None, after
@@ -205,6 +206,7 @@ class CampaignRun:
             self.campaign.target.kind,
             list(self.campaign.target.regions),
             control_url=self.target.control,
+            control_token=self.target.control_token,
             mesh=self.target.mesh.control if self.target.mesh is not None else None,
             conditions=self.conditions,
             aws=self.campaign.chaos.aws,
@@ -251,7 +253,7 @@ class CampaignRun:
             return
         if self.target.control is not None:
             try:
-                answer = ControlClient(self.target.control).quiesce(QUIESCE_TIMEOUT_S)
+                answer = self.target.control_client().quiesce(QUIESCE_TIMEOUT_S)
             except (ControlError, OSError) as exc:
                 self.note(f"quiesce failed: {exc}")
                 return
@@ -271,11 +273,11 @@ class CampaignRun:
         if self.target.control is None:
             return
         try:
-            truth = ControlClient(self.target.control).truth(self.campaign.target.table)
+            truth = self.target.control_client().truth(self.campaign.target.table)
         except (ControlError, OSError) as exc:
             self.note(f"could not fetch the emulator's ground truth: {exc}")
             return
-        (self.report_dir / TRUTH_FILE).write_bytes(orjson.dumps(truth))
+        write_report_file(self.report_dir / TRUTH_FILE, orjson.dumps(truth))
 
     def judge(self, partial: bool) -> int:
         try:
@@ -283,6 +285,9 @@ class CampaignRun:
         except HistoryError as exc:
             self.console.print(f"[red]verdict: {exc}[/red]")
             return EXIT_INVALID
+        except OSError as exc:  # verdict.json, junit.xml, report.html
+            drop_verdict(self.report_dir, exc)
+            raise unwritable(self.report_dir, exc) from None
         self.judged_workloads = set(verdict.data.get("workloads", {}))
         self.metrics.budgets(
             (_budget_name(b), float(b["observed"]), float(b["max"]))
@@ -311,6 +316,23 @@ class CampaignRun:
         for line in never:
             self.console.print(f"[red]{escape(line)}[/red]")
         return EXIT_INVALID if never else code
+
+    def shard_writers(self) -> list[ShardWriter]:
+        return [self.shard] if self.shard is not None else []
+
+    def unwritable(self) -> str | None:
+        """Why the report directory stopped taking the history or the chaos files (full,
+        read-only): the run then ends early, and with exit 2 (`check_written`)."""
+        refused = [s.error for s in self.shard_writers() if s.error is not None]
+        if self.timeline is not None and self.timeline.write_error is not None:
+            refused.append(self.timeline.write_error)
+        return f"the report directory refused a write: {refused[0]}" if refused else None
+
+    def check_written(self) -> None:
+        """Raise ReportUnwritable once the history or the chaos files lost a write."""
+        refused = self.unwritable()
+        if refused is not None:
+            raise unwritable(self.report_dir, refused.split(": ", 1)[1])
 
     def note(self, text: str) -> None:
         self.notes.append(text)
@@ -357,7 +379,7 @@ class CampaignRun:
             t0 = time.time()
             timeline.start(t0)
             session.start()
-            self._watch(t0, session.live, timeline)
+            self._watch(t0, session.live, timeline, self.unwritable)
             session.stop()
             stopped = True
             self.metrics.load_ended()
@@ -368,6 +390,7 @@ class CampaignRun:
                     plan, session.touched_keys(), sink, workloads=session.workloads, ids=session.ids
                 )
             shard.close()
+            self.check_written()
             self.fetch_truth()
             code = self.report_raised(session.raised, self.judge(self.interruption.asked))
             return EXIT_INTERRUPTED if self.interruption.asked else code

@@ -18,7 +18,7 @@ from typing import IO, Any, Literal
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from globaltable.control import ControlClient, ControlError
+from globaltable.control import TOKEN_ENV, ControlClient, ControlError, check_control_url
 from hothot.pgrun import PgMesh, PgTargetError, check_pglogical_spec, open_mesh
 from loadgen.client import Boto3Client, DynamoClient, NoAnswer, StoreError
 from loadgen.endpoints import EndpointError, resolve_endpoint
@@ -28,21 +28,28 @@ from loadgen.replicas import create_global_table
 from loadgen.table import TableUnusable, check_table, create_table
 from units import Duration
 
+#: the emulator's links in a campaign (the control API allows up to an hour)
+MAX_REPLICATION_S = 600.0
+#: AWS has about thirty regions
+MAX_REGIONS = 32
+
 
 class ReplicationSpec(BaseModel):
     """The emulator's links; unset: the emulator's default for its mode (eventual: 800ms
     +- 400ms; strong: a 30ms +- 10ms round trip to the nearest region)."""
 
     model_config = ConfigDict(extra="forbid")
-    delay: Duration | None = None
-    jitter: Duration | None = None
+    delay: Duration | None = Field(None, ge=0, le=MAX_REPLICATION_S)
+    jitter: Duration | None = Field(None, ge=0, le=MAX_REPLICATION_S)
 
 
 class TargetSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
     kind: Literal["emulator", "endpoints", "aws", "pglogical"] = "emulator"
     regions: list[str] = Field(
-        default_factory=lambda: ["us-east-1", "us-west-2", "eu-west-1"], min_length=1
+        default_factory=lambda: ["us-east-1", "us-west-2", "eu-west-1"],
+        min_length=1,
+        max_length=MAX_REGIONS,
     )
     table: str = "hothot-campaign"
     #: emulator only: MREC (eventual) or MRSC (strong, exactly three regions)
@@ -51,6 +58,9 @@ class TargetSpec(BaseModel):
     #: endpoints only: region -> URL, plus the hothot emulator's control URL when there is one
     endpoints: dict[str, str] = Field(default_factory=dict)
     control: str | None = None
+    #: the control API's shared token (an emulator started with one requires it); unset:
+    #: $HOTHOT_CONTROL_TOKEN. Never written to the report's campaign.yaml
+    control_token: str | None = Field(None, min_length=1, max_length=4096, exclude=True)
     #: create the table (pk S, on-demand) when missing; default: yes except on aws
     create_table: bool | None = None
     #: aws only: both guards must pass before any call is made
@@ -95,6 +105,11 @@ class TargetSpec(BaseModel):
                 raise ValueError(f"endpoints names regions not in target.regions: {extra}")
         elif self.endpoints or self.control:
             raise ValueError(f"endpoints/control are only for kind endpoints, not {self.kind}")
+        if self.control is not None:
+            try:
+                check_control_url(self.control)
+            except ControlError as exc:
+                raise ValueError(f"control: {exc}") from None
         if self.kind == "pglogical":
             check_pglogical_spec(list(self.regions), dict(self.dsn), self.port)
         elif self.dsn or self.port:
@@ -154,8 +169,14 @@ class Target:
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
     #: the `/metrics` URL of an emulator this run started (the runner relays it)
     metrics: str | None = None
+    #: the control API's token (None: $HOTHOT_CONTROL_TOKEN, if any)
+    control_token: str | None = field(default=None, repr=False)
     mesh: PgMesh | None = field(default=None, repr=False)
     report_dir: Path | None = None
+
+    def control_client(self, timeout_s: float = 10.0) -> ControlClient:
+        assert self.control is not None
+        return ControlClient(self.control, timeout_s, token=self.control_token)
 
     def close(self) -> None:
         if self.mesh is not None and self.report_dir is not None:
@@ -204,6 +225,8 @@ def start_emulator(spec: TargetSpec, *, seed: int, startup_timeout_s: float = 20
     ):
         if value is not None:
             cmd += [flag, f"{value}s"]
+    # a token of its own: other users of this machine reach its loopback ports too
+    token = secrets.token_urlsafe(24)
     proc = subprocess.Popen(
         cmd,
         stdout=subprocess.PIPE,
@@ -214,7 +237,7 @@ def start_emulator(spec: TargetSpec, *, seed: int, startup_timeout_s: float = 20
         # its own process group: a Ctrl-C at the terminal reaches the runner, which then
         # heals faults through this emulator before stopping it
         start_new_session=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        env={**os.environ, "PYTHONUNBUFFERED": "1", TOKEN_ENV: token},
     )
     banner: list[bytes] = []
     reader = threading.Thread(target=lambda: banner.append(proc.stdout.readline()), daemon=True)  # type: ignore[union-attr]
@@ -228,7 +251,14 @@ def start_emulator(spec: TargetSpec, *, seed: int, startup_timeout_s: float = 20
     # keep draining the pipes so the child never blocks on a full one
     for stream in (proc.stdout, proc.stderr):
         threading.Thread(target=_drain, args=(stream,), daemon=True).start()
-    return Target("emulator", dict(info["regions"]), info.get("control"), proc, info.get("metrics"))
+    return Target(
+        "emulator",
+        dict(info["regions"]),
+        info.get("control"),
+        proc,
+        metrics=info.get("metrics"),
+        control_token=token,
+    )
 
 
 def _drain(stream: IO[bytes] | None) -> None:
@@ -249,7 +279,9 @@ def open_target(
     if spec.kind == "pglogical":
         return open_pglogical(spec, report_dir or Path(tempfile.mkdtemp(prefix="hothot-")))
     if spec.kind == "endpoints":
-        return Target("endpoints", dict(spec.endpoints), spec.control)
+        return Target(
+            "endpoints", dict(spec.endpoints), spec.control, control_token=spec.control_token
+        )
     check_aws_credentials()
     # where both clients will send (boto3's own resolution: AWS_ENDPOINT_URL*, config files,
     # FIPS, partitions), said before anything is sent there
@@ -328,7 +360,7 @@ def check_control_regions(target: Target, regions: list[str]) -> None:
     if target.control is None:
         return
     try:
-        served = list(ControlClient(target.control).state().get("regions", []))
+        served = list(target.control_client().state().get("regions", []))
     except (ControlError, OSError) as exc:
         raise TargetError(f"control API {target.control} is unusable: {exc}") from None
     missing = [r for r in regions if r not in served]

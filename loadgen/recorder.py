@@ -5,11 +5,18 @@ second by a background thread, each flush one zstd frame (the history is ~8x sma
 its JSON lines), so a SIGKILLed run loses at most the unflushed tail, about a second of
 history: a frame torn by the kill reads as far as it goes. A clean `close()` flushes the rest
 and appends a trailer `{"end": true, "records": n}` that tells the reader the shard is complete.
+
+A write the disk refuses (full, read-only) does not raise in the flushing thread: the shard
+cuts the file back to its last whole frame (so every record it kept reads back), stops
+writing, keeps the reason in `error`, and the runner ends the run (exit 2).
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import itertools
+import os
 import threading
 import time
 from pathlib import Path
@@ -51,9 +58,14 @@ class ShardWriter:
         self.path = Path(report_dir) / HISTORY_DIR / name
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._frame = zstandard.ZstdCompressor(level=ZSTD_LEVEL).compress if compress else bytes
-        self._file: IO[bytes] = self.path.open("ab")
-        self._file.write(self._frame(header(worker, time.time())))
-        self._file.flush()
+        # unbuffered: a write reaches the file or fails here, never later from a buffer
+        self._file: IO[bytes] = self.path.open("ab", buffering=0)
+        self._size = self._file.seek(0, os.SEEK_END)  # the end of the last whole frame
+        self.error: str | None = None  # why this shard stopped writing (the disk refused)
+        self._write(self._frame(header(worker, time.time())))
+        if self.error is not None:
+            self._file.close()
+            raise OSError(self.error)
         self._buffer: list[bytes] = []
         self._lock = threading.Lock()
         self._records = 0
@@ -92,9 +104,29 @@ class ShardWriter:
     def flush(self) -> None:
         with self._lock:
             pending, self._buffer = self._buffer, []
-            if pending and not self._file.closed:
-                self._file.write(self._frame(b"".join(pending)))  # one write: one frame
-                self._file.flush()
+            if pending:
+                self._write(self._frame(b"".join(pending)))  # one write: one frame
+
+    def _write(self, frame: bytes) -> None:
+        """Write one whole frame, unless the disk refused before: then drop (the run is
+        ending). A frame the disk refuses part of is cut off again: a torn frame in the middle
+        of a shard would hide every frame after it from the reader, and one at its end would
+        look like a SIGKILL."""
+        if self.error is not None or self._file.closed:
+            return
+        view, kept = memoryview(frame), self._size
+        try:
+            while view:
+                written = self._file.write(view)
+                if not written:  # a regular file never does this; never spin on it
+                    raise OSError(errno.EIO, "the file took no byte")
+                view = view[written:]
+        except OSError as exc:
+            self.error = f"{self.path}: {exc.strerror or exc}"
+            with contextlib.suppress(OSError):  # cutting a file back needs no space
+                os.ftruncate(self._file.fileno(), kept)
+            return
+        self._size += len(frame)
 
     def _flush_loop(self) -> None:
         while not self._closed.wait(self._interval):
@@ -109,7 +141,7 @@ class ShardWriter:
         with self._lock:
             pending, self._buffer = self._buffer, []
             pending.append(orjson.dumps({"end": True, "records": self._records}) + b"\n")
-            self._file.write(self._frame(b"".join(pending)))
+            self._write(self._frame(b"".join(pending)))
             self._file.close()
 
     def __enter__(self) -> ShardWriter:

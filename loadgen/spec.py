@@ -17,22 +17,45 @@ from units import Duration, Size
 
 _REGION_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 
+#: upper bounds (README "Limits"): beyond them a value is a typo, and some would exhaust the
+#: machine before the run says anything (a zipf table of 10^38 keys, 10^23 users)
+MAX_USERS_PER_REGION = 10_000
+MAX_SPAWN_RATE = 10_000.0
+MAX_RETRIES = 10
+MAX_TIMEOUT_S = 600.0
+MAX_THINK_TIME_S = 3600.0
+MAX_WEIGHT = 1_000_000.0
+MAX_KEYS = 1_000_000_000
+#: zipf keeps a cumulative weight per key (8 bytes and more each)
+MAX_ZIPF_KEYS = 1_000_000
+MAX_ZIPF_S = 10.0
+#: DynamoDB's item limit
+MAX_ITEM_SIZE = 400 * 1024
+MIN_PROBE_INTERVAL_S = 0.001
+MAX_PROBE_INTERVAL_S = 3600.0
+
 
 class WritersSpec(BaseModel):
     """Who writes: Locust users pinned to regions."""
 
     model_config = ConfigDict(extra="forbid")
 
-    per_region: int = Field(8, ge=0, description="Locust users per region")
+    per_region: int = Field(8, ge=0, le=MAX_USERS_PER_REGION, description="Locust users per region")
     client: Literal["boto3", "fast"] = "boto3"
     failover: str = Field(
         "none",
         description="where a writer goes when its region is unreachable: none, nearest, or a region",
     )
-    spawn_rate: float = Field(50.0, gt=0, description="users started per second")
-    retries: int = Field(0, ge=0, description="client retries; 0 keeps the history honest")
-    timeout: Duration = Field(5.0, gt=0, description="per-call connect/read timeout")
-    think_time: Duration = Field(0.0, ge=0, description="pause between a user's operations")
+    spawn_rate: float = Field(50.0, gt=0, le=MAX_SPAWN_RATE, description="users started per second")
+    retries: int = Field(
+        0, ge=0, le=MAX_RETRIES, description="client retries; 0 keeps the history honest"
+    )
+    timeout: Duration = Field(
+        5.0, gt=0, le=MAX_TIMEOUT_S, description="per-call connect/read timeout"
+    )
+    think_time: Duration = Field(
+        0.0, ge=0, le=MAX_THINK_TIME_S, description="pause between a user's operations"
+    )
     abort_when_all_fail: Duration = Field(
         30.0,
         ge=0,
@@ -55,11 +78,15 @@ class WorkloadSpec(BaseModel):
 
     kind: str = Field(description="a registered workload name or a dotted path to a class")
     name: str = Field("", description="name in the history and the verdict; default: kind")
-    weight: float = Field(1.0, ge=0)
-    keys: int = Field(100, ge=1, description="number of distinct items")
+    weight: float = Field(1.0, ge=0, le=MAX_WEIGHT)
+    keys: int = Field(100, ge=1, le=MAX_KEYS, description="number of distinct items")
     key_distribution: Literal["uniform", "zipf"] = "uniform"
-    zipf_s: float = Field(1.1, gt=0, description="zipf exponent: larger = hotter hot keys")
-    item_size: Size = Field(0, ge=0, description="pad items to about this size (0: no padding)")
+    zipf_s: float = Field(
+        1.1, gt=0, le=MAX_ZIPF_S, description="zipf exponent: larger = hotter hot keys"
+    )
+    item_size: Size = Field(
+        0, ge=0, le=MAX_ITEM_SIZE, description="pad items to about this size (0: no padding)"
+    )
     options: dict[str, Any] = Field(default_factory=dict, description="kind-specific options")
 
     @model_validator(mode="before")
@@ -83,6 +110,11 @@ class WorkloadSpec(BaseModel):
             self.name = re.split(r"[.:]", self.kind)[-1]
         if "#" in self.name:
             raise ValueError(f"workload name {self.name!r} may not contain '#'")
+        if self.key_distribution == "zipf" and self.keys > MAX_ZIPF_KEYS:
+            raise ValueError(
+                f"keys: {self.keys} is more than {MAX_ZIPF_KEYS:,}, the most a zipf key "
+                "distribution takes (it keeps a weight per key); use uniform for more keys"
+            )
         workload_class = resolve(self.kind)
         try:
             parsed = workload_class.Options.model_validate(self.options)
@@ -102,7 +134,12 @@ class ObserveSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     metrics_port: int | None = Field(9646, ge=0, le=65535, description="None: no endpoint")
-    probe_interval: Duration = Field(0.1, gt=0, description="heartbeat period per region")
+    probe_interval: Duration = Field(
+        0.1,
+        ge=MIN_PROBE_INTERVAL_S,
+        le=MAX_PROBE_INTERVAL_S,
+        description="heartbeat period per region",
+    )
     probe_sample: float = Field(
         0.01, ge=0, le=1, description="fraction of real writes polled until visible elsewhere"
     )

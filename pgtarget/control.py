@@ -15,14 +15,17 @@ import subprocess
 from dataclasses import dataclass, field
 from typing import Any
 
-from pgtarget.clusters import Cluster, ClusterError, RunAs, service_user
+from pgtarget.clusters import Binaries, Cluster, ClusterError, RunAs, find_binaries, service_user
 from pgtarget.mesh import Link, MeshError, _psycopg, connect
 
 __all__ = [
+    "Binaries",
     "Cluster",
+    "ClusterError",
     "Link",
     "MeshControl",
     "RunAs",
+    "find_binaries",
     "link_of",
     "service_user",
     "set_apply_delay",

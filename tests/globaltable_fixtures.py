@@ -89,10 +89,14 @@ class RunningEmulator:
         stop_processes([self.process])
 
 
-def launch(*args: str) -> RunningEmulator:
+def launch(*args: str, stderr: Any = None, env: dict[str, str] | None = None) -> RunningEmulator:
+    """`stderr`: where the emulator's stderr goes (a file, to assert it stayed quiet);
+    `env`: its environment (default: this process's)."""
     process = subprocess.Popen(
         [sys.executable, "-m", "hothot", "emulate", "--port", "0", "--control-port", "0", *args],
         stdout=subprocess.PIPE,
+        stderr=stderr,
+        env=env,
         text=True,
     )
     assert process.stdout is not None

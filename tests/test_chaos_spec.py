@@ -155,7 +155,7 @@ def test_bad_windows(fault: dict[str, Any], message: str) -> None:
         ),
         (
             {"fault": "clock_skew", "region": "us-east-1", "offset": 1, "strobe": "-1s"},
-            "chaos[0].strobe: strobe period must be positive, got -1s",
+            "chaos[0].strobe: strobe period must be within 1ms..24h, got -1s",
         ),
         (
             {"fault": "replication_delay", "from": "us-east-1", "to": "us-east-1", "delay": 1},

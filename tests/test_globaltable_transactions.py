@@ -3,6 +3,9 @@ CancellationReason per action, each item replicated on its own, refused on MRSC 
 
 from __future__ import annotations
 
+import json
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
@@ -141,6 +144,31 @@ def test_invalid_transactions_are_validation_errors(
     assert info.value.response["Error"]["Code"] == "ValidationException"
     assert fragment in info.value.response["Error"]["Message"]
     assert "Item" not in ddb.get_item(TableName=TABLE, Key=key("twice"))
+
+
+def test_an_item_nested_past_the_json_encoders_limit_is_a_validation_error(
+    emu: RunningEmulator,
+) -> None:
+    """Sent raw (botocore's own serializer recurses too deep): was a 500 "Recursion limit
+    reached" from the transaction's size check (found by tests/test_globaltable_wire_fuzz.py)."""
+    deep: dict[str, Any] = {"S": "bottom"}
+    for _ in range(200):
+        deep = {"M": {"x": deep}}
+    body = {"TransactItems": [{"Put": {"TableName": TABLE, "Item": {**key("deep"), "d": deep}}}]}
+    request = urllib.request.Request(
+        emu.regions["us-east-1"],
+        data=json.dumps(body).encode(),
+        headers={
+            "X-Amz-Target": "DynamoDB_20120810.TransactWriteItems",
+            "Content-Type": "application/x-amz-json-1.0",
+        },
+    )
+    with pytest.raises(urllib.error.HTTPError) as info:
+        urllib.request.urlopen(request, timeout=10)
+    assert info.value.code == 400
+    answer = json.loads(info.value.read())
+    assert answer["__type"].endswith("#ValidationException")
+    assert "Nesting Levels have exceeded supported limits" in answer["message"]
 
 
 def test_mrsc_tables_refuse_transactions(start_emulator: Any) -> None:  # noqa: F811

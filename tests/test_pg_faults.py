@@ -65,6 +65,7 @@ def test_a_partition_holds_both_directions_and_its_heal_loses_nothing(mesh, inje
     w = Writer(mesh)
     fault = Partition(regions=[EAST, WEST])
     handle = injector.apply(fault, "f1")
+    assert PglogicalInjector.check_handle(handle, False) == []  # what `hothot heal` checks
     a, b = w.put(EAST), w.put(WEST)
     assert eventually(lambda: w.seen_in(a, EU) and w.seen_in(b, EU))
     time.sleep(0.3)
@@ -97,6 +98,7 @@ def test_replication_delay_slows_one_link(mesh, injector) -> None:
     fault = ReplicationDelay(**{"from": EAST, "to": EU, "delay": 1.0})
     handle = injector.apply(fault, "f4")
     assert handle["delays"][0]["previous_delay_s"] == 0.0
+    assert PglogicalInjector.check_handle(handle, False) == []
     key = w.put(EAST)
     start = time.monotonic()
     assert eventually(lambda: w.seen_in(key, WEST), 2.0)
@@ -112,6 +114,7 @@ def test_clock_skew_moves_the_servers_clock_and_drifts(mesh, injector) -> None:
     dsn = mesh.dsns[EU]
     fault = ClockSkew(region=EU, offset=2.0, drift_ppm=100_000)
     handle = injector.apply(fault, "f5")
+    assert PglogicalInjector.check_handle(handle, False) == []
     first = server_offset(dsn)
     time.sleep(1.0)
     later = server_offset(dsn)
@@ -157,6 +160,7 @@ def test_an_outage_stops_the_cluster_and_its_heal_restarts_it(mesh, injector) ->
     before = cluster.pid
     fault = RegionOutage(region=WEST)
     handle = injector.apply(fault, "f7")
+    assert PglogicalInjector.check_handle(handle, False) == []
     assert postmaster_pid(cluster.datadir) is None
     with pytest.raises(NotSent):  # refused: a stopped server
         PgStore(WEST, mesh.dsns[WEST], TABLE, timeout_s=1.0).perform(Read("x"))

@@ -90,7 +90,7 @@ def _heal_and_check(report: Path) -> None:
 def test_a_listed_pid_that_is_not_the_clusters_postmaster_is_left(tmp_path: Path) -> None:
     """A data directory whose postmaster.pid names a live process that does not serve it
     (the cluster is gone, its PID reused): that process is never signalled."""
-    datadir = tmp_path / "home" / "data"
+    datadir = tmp_path / "tmp" / "home" / "data"  # where a run puts it: <report>/tmp/
     datadir.mkdir(parents=True)
     stranger = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
@@ -106,3 +106,35 @@ def test_a_listed_pid_that_is_not_the_clusters_postmaster_is_left(tmp_path: Path
     finally:
         stranger.kill()
         stranger.wait()
+
+
+@pytest.mark.parametrize(
+    "where",
+    ["victim/data", "tmp/../victim/data", "tmp/home/notdata", "tmp/data", "/etc/x/data", ""],
+)
+def test_a_crafted_clusters_json_stops_and_removes_nothing(
+    tmp_path: Path, where: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """clusters.json may be crafted or damaged: before, heal removed the parent of whatever
+    data directory it named (shutil.rmtree, as root; an empty one named the current
+    directory, which this test runs in a scratch directory of its own) and signalled
+    whatever served it."""
+    victim = tmp_path / "victim"
+    (victim / "data").mkdir(parents=True)
+    (victim / "data" / "PG_VERSION").write_text("15\n")
+    (victim / "precious").write_text("keep me\n")
+    (tmp_path / "tmp" / "home").mkdir(parents=True)
+    scratch = tmp_path / "cwd"
+    (scratch / "inside").mkdir(parents=True)
+    monkeypatch.chdir(scratch)
+    listed = tmp_path / "pglogical" / "clusters.json"
+    listed.parent.mkdir()
+    datadir = where if where.startswith("/") or not where else str(tmp_path / where)
+    cluster = {"region": "r", "port": 1, "datadir": datadir, "clock_file": "c",
+               "server_log": "l", "pg_ctl": "pg_ctl", "faketime": "f"}  # fmt: skip
+    listed.write_text(json.dumps({"r": cluster}))
+    result = stop_left_clusters(tmp_path)
+    assert result.stopped == [] and len(result.failed) == 1, result
+    assert "is not a data directory hothot makes" in result.failed[0]
+    assert (victim / "precious").read_text() == "keep me\n"
+    assert (scratch / "inside").is_dir()

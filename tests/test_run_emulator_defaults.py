@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 
-from globaltable.control import ControlClient
 from hothot.target import TargetSpec, start_emulator
 
 
@@ -21,7 +20,7 @@ def test_link_delays_follow_the_mode_unless_set(target: dict[str, object], delay
     emulator = start_emulator(TargetSpec.model_validate(target), seed=1)
     try:
         assert emulator.control is not None
-        links = ControlClient(emulator.control).state()["links"]
+        links = emulator.control_client().state()["links"]
         assert {round(link["delay_s"], 6) for link in links.values()} == {delay}
     finally:
         emulator.close()

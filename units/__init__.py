@@ -19,17 +19,44 @@ _DURATION = re.compile(DURATION_PATTERN)
 _SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
 
 
+#: no duration of a campaign is longer (each field has its own, tighter bound)
+MAX_DURATION_S = 366 * 24 * 3600.0
+#: no rate of a campaign is higher (each field may have a tighter bound)
+MAX_RATE_PER_S = 1_000_000.0
+
+
 def parse_duration(value: Any) -> float:
-    """'800ms' / '45s' / '2m' / '1h' / 1.5 -> seconds. Bare numbers are seconds."""
-    if isinstance(value, bool):
-        raise ValueError(f"expected a duration like 800ms, 45s or 2m, got {value!r}")
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
+    """'800ms' / '45s' / '2m' / '1h' / 1.5 -> seconds. Bare numbers are seconds. Finite and at
+    most a year either way: more is a typo, and inf or nan breaks every comparison."""
+    seconds: float | None = None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        seconds = _finite(value, "duration")
+    elif isinstance(value, str):
         m = _DURATION.match(value)
         if m:
-            return float(m.group(1)) * _SECONDS[m.group(2)]
-    raise ValueError(f"expected a duration like 800ms, 45s or 2m, got {value!r}")
+            seconds = _finite(m.group(1), "duration") * _SECONDS[m.group(2)]
+    if seconds is None:
+        raise ValueError(f"expected a duration like 800ms, 45s or 2m, got {value!r}")
+    if not abs(seconds) <= MAX_DURATION_S:
+        raise ValueError(f"duration {_shown(value)} is beyond a year")
+    return seconds
+
+
+def _finite(value: Any, what: str) -> float:
+    """float(value), refusing inf, nan and integers too large for a float."""
+    try:
+        number = float(value)
+    except OverflowError:  # an int of hundreds of digits
+        number = float("inf")
+    if not -float("inf") < number < float("inf"):
+        raise ValueError(f"{what} {_shown(value)} is not a finite number")
+    return number
+
+
+def _shown(value: Any) -> str:
+    """A value as messages quote it: a long one (a 400-digit number) cut short."""
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:20]}...({len(text)} characters)"
 
 
 def format_duration(seconds: float) -> str:
@@ -64,12 +91,12 @@ def parse_size(value: Any) -> int:
     if isinstance(value, bool):
         raise ValueError(f"expected a size like 700B or 1.5KB, got {value!r}")
     if isinstance(value, int | float):
-        return int(value)
+        return int(_finite(value, "size"))
     if isinstance(value, str):
         m = _SIZE.match(value)
         if m:
             unit = m.group(2).lower() if m.group(2) else None
-            return int(round(float(m.group(1)) * _BYTES[unit]))
+            return int(round(_finite(m.group(1), "size") * _BYTES[unit]))
     raise ValueError(f"expected a size like 700B or 1.5KB, got {value!r}")
 
 
@@ -81,17 +108,20 @@ _RATE = re.compile(RATE_PATTERN)
 def parse_rate(value: Any) -> float:
     """'200/s' / '600/m' / '50/h' / 200 -> events per second. Bare numbers are per second;
     a negative rate is refused here, its bounds are the field's business."""
-    if isinstance(value, bool):
-        raise ValueError(f"expected a rate like 200/s or 600/m, got {value!r}")
-    if isinstance(value, int | float):
-        if value < 0:
+    rate: float | None = None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        rate = _finite(value, "rate")
+        if rate < 0:
             raise ValueError(f"a rate cannot be negative, got {value!r}")
-        return float(value)
-    if isinstance(value, str):
+    elif isinstance(value, str):
         m = _RATE.match(value)
         if m:
-            return float(m.group(1)) / _SECONDS[m.group(2) or "s"]
-    raise ValueError(f"expected a rate like 200/s or 600/m, got {value!r}")
+            rate = _finite(m.group(1), "rate") / _SECONDS[m.group(2) or "s"]
+    if rate is None:
+        raise ValueError(f"expected a rate like 200/s or 600/m, got {value!r}")
+    if rate > MAX_RATE_PER_S:
+        raise ValueError(f"rate {_shown(value)} is above {MAX_RATE_PER_S:,.0f}/s")
+    return rate
 
 
 def format_rate(per_second: float) -> str:

@@ -99,7 +99,7 @@ class CostSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     #: the campaign ran at 1/N of production traffic: measured rates are multiplied by N
-    production_scale: float = Field(default=1.0, gt=0, allow_inf_nan=False)
+    production_scale: float = Field(default=1.0, gt=0, le=1_000_000, allow_inf_nan=False)
     #: or: production's operations per second in each region; each region's measured traffic
     #: is scaled to it
     production_rate: Annotated[PerSecond | None, BeforeValidator(_per_second)] = None
@@ -107,7 +107,7 @@ class CostSpec(BaseModel):
     #: overrides of verdict/prices.json keys, e.g. {storage_gb_month: 0.285}
     prices: dict[str, float] = Field(default_factory=dict)
     #: table size at production scale; every replica stores all of it
-    storage_gb: float = Field(default=0.0, ge=0, allow_inf_nan=False)
+    storage_gb: float = Field(default=0.0, ge=0, le=1_000_000_000, allow_inf_nan=False)
     free_tier: bool = False
     #: price reads as strong/eventual regardless of how the campaign read (None: as recorded)
     read_consistency: Consistency | None = None

@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import (
     BaseModel,
     ConfigDict,
+    Field,
     PrivateAttr,
     ValidationInfo,
     field_validator,
@@ -57,6 +58,13 @@ class BudgetSpec(BaseModel):
                 raise ValueError(f"not a percentage: {raw!r}") from None
         return raw
 
+    @field_validator("max")
+    @classmethod
+    def _finite(cls, v: float) -> float:
+        if not 0 <= v < float("inf"):  # nan and inf compare with nothing usefully
+            raise ValueError(f"max must be a finite number of at least 0, got {v}")
+        return v
+
     @model_validator(mode="after")
     def _filters(self) -> BudgetSpec:
         allowed = METRICS[self.metric].filters
@@ -85,8 +93,8 @@ class VerdictOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     #: a read older than this (behind the newest version) counts as a stale read
-    staleness_bound: Duration = 1.0
+    staleness_bound: Duration = Field(1.0, ge=0, le=3600)
     #: how many first examples of each anomaly the report keeps
-    examples: int = 10
+    examples: int = Field(10, ge=0, le=10_000)
     #: a budget whose metric has no data fails instead of passing
     fail_on_no_data: bool = False

@@ -27,6 +27,7 @@ def build(
     regions: list[str],
     *,
     control_url: str | None = None,
+    control_token: str | None = None,
     conditions: ClientConditions | None = None,
     aws: AwsChaos | None = None,
     table: str = "",
@@ -40,7 +41,7 @@ def build(
     if mesh is not None:
         out.append(PglogicalInjector(mesh, regions))
     if control_url is not None:
-        out.append(EmulatorInjector(control_url, regions, target_kind))
+        out.append(EmulatorInjector(control_url, regions, target_kind, control_token))
     if conditions is not None:
         out.append(ClientInjector(conditions, regions, target_kind, has_control))
     if target_kind == "aws" and aws is not None and aws.role_arn:

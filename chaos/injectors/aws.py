@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import re
 import time
 import uuid
 from collections.abc import Callable
@@ -80,6 +81,7 @@ class FisError(RuntimeError):
 class AwsFisInjector(Injector):
     name = "aws"
     pending_fields = ("region",)
+    handle_fields = ("region", "template_id", "experiment_id")
     #: how long FIS may take to start (initiating -> running) and to stop an experiment
     start_timeout_s = 120.0
     stop_timeout_s = 120.0
@@ -324,8 +326,19 @@ class AwsFisInjector(Injector):
         )  # fmt: skip
 
     @classmethod
+    def check_handle(cls, handle: Any, applying: bool) -> list[str]:
+        """Also: the region is an AWS region name (botocore would build an endpoint from it)."""
+        problems = super().check_handle(handle, applying)
+        if not problems and not _REGION.fullmatch(handle["region"]):
+            problems.append(f"its region {handle['region']!r} is not an AWS region name")
+        return problems
+
+    @classmethod
     def for_healing(cls, handle: Handle) -> AwsFisInjector:
         return cls(role_arn="", table="", regions=[])
+
+
+_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
 
 
 def _status(answer: dict[str, Any]) -> str:

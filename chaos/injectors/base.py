@@ -31,6 +31,8 @@ class Injector(ABC):
     name: ClassVar[str]
     #: what a `pending` handle must hold for `heal_pending` to search safely
     pending_fields: ClassVar[tuple[str, ...]] = ()
+    #: what a handle `apply` returned must hold for `heal` (read back from faults.state)
+    handle_fields: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, regions: list[str], target_kind: str, has_control: bool) -> None:
         self.regions = list(regions)
@@ -62,6 +64,20 @@ class Injector(ABC):
         was undone (for `hothot heal`'s output). An injector that cannot says so by raising,
         and the fault stays in faults.state."""
         raise RuntimeError(f"the {self.name} injector cannot undo an apply that never returned")
+
+    @classmethod
+    def check_handle(cls, handle: Any, applying: bool) -> list[str]:
+        """What is wrong with a handle read back from faults.state (which anyone may have
+        edited), before anything acts on it: every field it needs, as non-empty text."""
+        if not isinstance(handle, dict):
+            return ["its handle is not a JSON object"]
+        needed = cls.pending_fields if applying else cls.handle_fields
+        return [
+            f'the {cls.name} part{" being applied" if applying else ""} has no "{key}" in its '
+            "handle"
+            for key in needed
+            if not isinstance(handle.get(key), str) or not handle[key]
+        ]
 
     def interrupt(self) -> None:
         """Ask an apply running in another thread to stop waiting (the run is stopping)."""

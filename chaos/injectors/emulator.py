@@ -4,20 +4,29 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from chaos.faults import FaultSpec
 from chaos.injectors.base import FaultGone, Handle, Injector
-from globaltable.control import ControlClient, ControlError
+from globaltable.control import ControlClient, ControlError, check_control_url
 
 
 class EmulatorInjector(Injector):
     name = "emulator"
     pending_fields = ("control", "label")
+    handle_fields = ("control",)
 
-    def __init__(self, control_url: str, regions: list[str], target_kind: str = "emulator") -> None:
+    def __init__(
+        self,
+        control_url: str,
+        regions: list[str],
+        target_kind: str = "emulator",
+        token: str | None = None,
+    ) -> None:
+        """`token`: the control API's (None: $HOTHOT_CONTROL_TOKEN); never in a handle."""
         super().__init__(regions, target_kind, has_control=True)
         self.control_url = control_url
-        self.control = ControlClient(control_url)
+        self.control = ControlClient(control_url, token=token)
         self._instance: str | None = None
         self._run = uuid.uuid4().hex[:12]
 
@@ -91,6 +100,24 @@ class EmulatorInjector(Injector):
         if failures:
             raise ControlError(f"healing on {self.control_url} failed: {'; '.join(failures)}")
         return healed
+
+    @classmethod
+    def check_handle(cls, handle: Any, applying: bool) -> list[str]:
+        """Also: the control URL is http(s) (urllib would follow file:// too) and `ids` is a
+        list of fault ids."""
+        problems = super().check_handle(handle, applying)
+        if problems:
+            return problems
+        try:
+            check_control_url(handle["control"])
+        except ControlError as exc:
+            problems.append(str(exc))
+        ids = handle.get("ids", [])
+        if not applying and (
+            not isinstance(ids, list) or not all(isinstance(i, str) and i for i in ids)
+        ):
+            problems.append('its "ids" is not a list of control fault ids')
+        return problems
 
     @classmethod
     def for_healing(cls, handle: Handle) -> EmulatorInjector:

@@ -15,6 +15,7 @@ from typing import Any
 
 from chaos.faults import ClockSkew, FaultSpec, Partition, RegionOutage, ReplicationDelay
 from chaos.injectors.base import Handle, Injector
+from chaos.injectors.pglogical_handles import check_pglogical_handle
 from pgtarget.control import (
     Cluster,
     Link,
@@ -128,6 +129,13 @@ class PglogicalInjector(Injector):
         if self.control.clusters and region in self.control.clusters:
             return self.control.clusters[region]
         return Cluster(**data)
+
+    @classmethod
+    def check_handle(cls, handle: Any, applying: bool) -> list[str]:
+        """Also: links, delays, the clock file and the cluster are what apply wrote, so a
+        crafted faults.state cannot make `hothot heal` run a program or write a file."""
+        problems = super().check_handle(handle, applying)
+        return problems or check_pglogical_handle(handle)
 
     @classmethod
     def for_healing(cls, handle: Handle) -> PglogicalInjector:

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from hothot.exit_line import exit_line
+from hothot.report_files import drop_verdict
 from verdict.analyze import analyze, load_budgets_file
 from verdict.errors import HistoryError
 from verdict.summary import print_summary
@@ -40,6 +41,11 @@ def run(args: argparse.Namespace) -> int:
         verdict = analyze(args.report_dir, budgets, jobs=args.jobs)
     except HistoryError as e:
         print(f"hothot analyze: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:  # the report directory refused a read or a write (full, read-only)
+        drop_verdict(Path(args.report_dir), e)
+        where = f"{e.filename}: " if e.filename else ""
+        print(f"exit 2: hothot analyze: {args.report_dir}: {where}{e.strerror or e}.", flush=True)
         return 2
     print_summary(verdict, args.report_dir)
     print(exit_line(verdict.exit_code, args.report_dir), flush=True)

@@ -10,7 +10,11 @@ import threading
 import time
 from typing import IO
 
+from globaltable.faults import MAX_DELAY_S
 from units import parse_duration
+
+#: the TTL sweeper runs at least once a day
+MAX_SWEEP_INTERVAL_S = 86_400.0
 
 
 def _regions(text: str) -> list[str]:
@@ -22,14 +26,19 @@ def _regions(text: str) -> list[str]:
     return regions
 
 
-def _duration(text: str) -> float:
+def _duration(text: str, most: float = MAX_DELAY_S) -> float:
+    """A delay, jitter or interval within the control API's bounds (docs/emulator.md)."""
     try:
         seconds = parse_duration(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
-    if seconds < 0:
-        raise argparse.ArgumentTypeError(f"a delay cannot be negative, got {text!r}")
+    if not 0 <= seconds <= most:
+        raise argparse.ArgumentTypeError(f"{text!r} is outside 0..{most:g}s")
     return seconds
+
+
+def _sweep_interval(text: str) -> float:
+    return _duration(text, MAX_SWEEP_INTERVAL_S)
 
 
 def register(parser: argparse.ArgumentParser) -> None:
@@ -72,8 +81,15 @@ def register(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--seed", type=int, default=None, help="seed of the jitter draws")
     parser.add_argument(
+        "--control-token",
+        default=None,
+        help="shared token every control-API call must send (Authorization: Bearer); default "
+        "$HOTHOT_CONTROL_TOKEN; required when --host is not a loopback address. Prefer the "
+        "environment variable: a command line is visible to every user of the machine",
+    )
+    parser.add_argument(
         "--ttl-sweep-interval",
-        type=_duration,
+        type=_sweep_interval,
         default=1.0,
         help="how often expired items are deleted (default 1s; 0: only on POST /ttl/sweep)",
     )
@@ -99,6 +115,7 @@ def _stop_at_eof(stream: IO[bytes]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from globaltable.control import TOKEN_ENV
     from globaltable.server import DEFAULT_REGIONS, ServeOptions, serve
 
     regions = args.regions or list(DEFAULT_REGIONS)
@@ -123,6 +140,7 @@ def run(args: argparse.Namespace) -> int:
         delay_s=args.replication_delay,
         jitter_s=args.replication_jitter,
         seed=args.seed,
+        control_token=args.control_token or os.environ.get(TOKEN_ENV) or None,
         ttl_sweep_s=args.ttl_sweep_interval,
     )
     return serve(options)

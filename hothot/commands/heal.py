@@ -40,6 +40,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"healed {line}")
     for line in result.failed:
         print(f"hothot heal: could not heal {line}", file=sys.stderr)
+    for line in result.warnings:
+        print(f"hothot heal: {line}", file=sys.stderr)
     stopped = _stop_clusters(report_dir) if has_clusters else 0
     if stopped < 0 or result.failed:
         if result.failed:

@@ -17,7 +17,9 @@ from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
 from hothot import __version__  # noqa: E402
+from hothot.campaign import Campaign  # noqa: E402
 from hothot.commands.campaign_args import add_campaign_arguments, load_or_report  # noqa: E402
+from hothot.report_files import ReportUnwritable, unwritable, write_report_file  # noqa: E402
 
 #: beside campaign.yaml in the report directory: the version and command line of the run
 RUN_FILE = "run.json"
@@ -55,7 +57,7 @@ def write_run_file(report_dir: Path) -> None:
     """`run.json`: what ran, for the report's header (the campaign as run is campaign.yaml)."""
     command = "hothot " + shlex.join(sys.argv[1:])
     data = {"hothot_version": __version__, "command": command, "cwd": os.getcwd()}
-    (report_dir / RUN_FILE).write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    write_report_file(report_dir / RUN_FILE, (json.dumps(data, indent=2) + "\n").encode())
 
 
 def run(args: argparse.Namespace) -> int:
@@ -73,9 +75,29 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    try:
+        return _run(args, campaign)
+    except ReportUnwritable as exc:  # raised once the run healed its faults (its `finally`)
+        print(f"exit 2: {exc}.", flush=True)
+        return 2
+
+
+def _run(args: argparse.Namespace, campaign: Campaign) -> int:
     from hothot.exit_line import exit_line
     from hothot.locust_logs import folded_locust_logs
 
+    try:
+        run = _make_run(args, campaign)
+    except OSError as exc:  # the report directory could not be made
+        raise unwritable(args.report_dir or campaign.report.dir, exc) from None
+    write_run_file(run.report_dir)
+    with folded_locust_logs(run.note):
+        code = int(run.execute())
+    print(exit_line(code, run.report_dir, campaign.description), flush=True)
+    return code
+
+
+def _make_run(args: argparse.Namespace, campaign: Campaign) -> Any:
     if args.workers or args.expect_workers:
         from hothot.distributed import DistributedRun
 
@@ -90,8 +112,4 @@ def run(args: argparse.Namespace) -> int:
         from hothot.runner import CampaignRun
 
         run = CampaignRun(campaign, report_dir=args.report_dir)
-    write_run_file(run.report_dir)
-    with folded_locust_logs(run.note):
-        code = int(run.execute())
-    print(exit_line(code, run.report_dir, campaign.description), flush=True)
-    return code
+    return run

@@ -24,7 +24,7 @@ class Counter(Workload):
 
     class Options(BaseModel):
         model_config = ConfigDict(extra="forbid")
-        increment: int = Field(1, ge=1)
+        increment: int = Field(1, ge=1, le=1_000_000_000)
 
     def run(self, calls: RecordingClient, key: str, rng: random.Random) -> None:
         inc = self.options.increment

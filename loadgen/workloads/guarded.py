@@ -23,7 +23,7 @@ class Guarded(Workload):
 
     class Options(BaseModel):
         model_config = ConfigDict(extra="forbid")
-        max_attempts: int = Field(3, ge=1)
+        max_attempts: int = Field(3, ge=1, le=100)
 
     def run(self, calls: RecordingClient, key: str, rng: random.Random) -> None:
         data = {"S": f"g-{rng.randrange(1_000_000)}"}

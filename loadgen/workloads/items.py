@@ -37,7 +37,9 @@ class SplitAttributes(Workload):
 
     class Options(BaseModel):
         model_config = ConfigDict(extra="forbid")
-        attributes: list[str] = Field(default_factory=lambda: ["address", "phone"], min_length=1)
+        attributes: list[str] = Field(
+            default_factory=lambda: ["address", "phone"], min_length=1, max_length=100
+        )
         affinity: float = Field(
             0.8, ge=0, le=1, description="chance a region writes its own attribute"
         )
