@@ -92,14 +92,23 @@ def streaming(seconds: float, rate: float) -> dict[str, float]:
     monkey.patch_all()
     from locust.env import Environment
 
-    from hothot.distributed import HistoryReceiver, free_port
+    from hothot.channel import HistoryReceiver
+    from hothot.distributed import free_port
+    from loadgen.engine import RegionStats
+    from loadgen.hub import RecordHub, WrittenKeys, decoded
     from loadgen.metrics import LiveMetrics
+    from loadgen.recorder import ShardSet
 
     port = free_port()
     env = Environment(user_classes=[])
     runner = env.create_master_runner(master_bind_host="127.0.0.1", master_bind_port=port)
     with tempfile.TemporaryDirectory() as tmp:
-        receiver = HistoryReceiver(Path(tmp), REGIONS, LiveMetrics("bench").observe)
+        hub = RecordHub()  # subscribed as `hothot run --workers` subscribes the master's
+        shards = ShardSet(Path(tmp), "master").subscribe(hub)
+        for listener in (RegionStats(REGIONS).on_batch, WrittenKeys().on_batch):
+            hub.batch.add_listener(listener)
+        hub.batch.add_listener(decoded(LiveMetrics("bench").observe))
+        receiver = HistoryReceiver(hub)
         receiver.register(runner)
         proc = subprocess.Popen(
             [sys.executable, __file__, "--role", "producer", "--master", f"127.0.0.1:{port}",
@@ -123,7 +132,7 @@ def streaming(seconds: float, rate: float) -> dict[str, float]:
             if tally.flushed:
                 break
         proc.wait(timeout=30)
-        receiver.close()
+        shards.close()
         runner.quit()
         total = receiver.tallies["w1"].received
     result = {

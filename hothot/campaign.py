@@ -3,6 +3,7 @@ file:line:field errors, `--set` overrides, and a resolved copy for the report di
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path, PurePath
 from typing import Any
 
@@ -10,10 +11,11 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from chaos.spec import ChaosSpec
-from hothot.target import TargetSpec
+from hothot.target import AUTO, Target, TargetSpec
+from loadgen.plan import LoadPlan
 from loadgen.spec import ObserveSpec, WorkloadSpec, WritersSpec
 from loadgen.workloads import build_workloads
-from units import Duration
+from units import Duration, format_duration
 from units.yamlpos import PathKey, YamlError, line_of, load_text, load_with_lines, loc_text
 from verdict.cost import CostSpec
 from verdict.spec import BudgetSpec, VerdictOptions
@@ -115,14 +117,23 @@ def _cross_checks(c: Campaign) -> list[tuple[PathKey, str]]:
     for i, name in enumerate(names):
         if names.index(name) != i:
             problems.append((("workloads", i, "name"), f"workload name {name!r} is used twice"))
+    built = {}
     if len(set(names)) == len(names):
         try:  # what depends on the regions (reader targets, home_region key counts)
-            build_workloads(c.workloads, regions)
+            built = build_workloads(c.workloads, regions)
         except ValueError as exc:
             problems.append((("workloads",), str(exc)))
     failover = c.writers.failover
     if failover not in ("none", "nearest") and failover not in regions:
         problems.append((("writers", "failover"), f"unknown region {failover!r}"))
+    stages = c.writers.stages
+    if stages and abs(sum(stage.for_ for stage in stages) - c.duration) > 1e-6:
+        total = sum(stage.for_ for stage in stages)
+        problems.append((
+            ("writers", "stages"),
+            f"the stages last {format_duration(total)} and the campaign "
+            f"{format_duration(c.duration)}: together they must last exactly the duration",
+        ))  # fmt: skip
     for i, b in enumerate(c.budgets):
         if b.workload is not None and b.workload not in names:
             problems.append(
@@ -130,6 +141,10 @@ def _cross_checks(c: Campaign) -> list[tuple[PathKey, str]]:
             )
         if b.region is not None and b.region not in regions:
             problems.append((("budgets", i, "region"), f"unknown region {b.region!r}"))
+        issuing = [w for w in built.values() if b.workload in (None, w.name)]
+        if b.op is not None and issuing and not any(b.op in w.ops for w in issuing):
+            made = "; ".join(f"{w.name}: {', '.join(sorted(w.ops))}" for w in issuing)
+            problems.append((("budgets", i, "op"), f"no workload issues {b.op} ({made})"))
     for msg in validate_chaos(
         c.chaos,
         regions=regions,
@@ -219,3 +234,37 @@ def resolved_yaml(campaign: Campaign, *, chaos: Any = None) -> str:
         aws = data.get("chaos", {}).get("aws")
         data["chaos"] = {"faults": chaos, "aws": aws} if aws else chaos
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+
+def new_report_dir(campaign: Campaign, explicit: str | Path | None) -> Path:
+    if explicit is not None:
+        path = Path(explicit)
+    else:
+        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+        path = Path(campaign.report.dir) / f"{campaign.name}-{stamp}"
+        n = 1
+        while path.exists():
+            n += 1
+            path = Path(campaign.report.dir) / f"{campaign.name}-{stamp}-{n}"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def load_plan(campaign: Campaign, target: Target, worker: str = "w0") -> LoadPlan:
+    """The load of a campaign whose key prefix was resolved (`CampaignRun` does it)."""
+    prefix = campaign.target.key_prefix or ""
+    if prefix == AUTO:
+        raise ValueError("target.key_prefix 'auto' must be resolved to the run's prefix first")
+    return LoadPlan(
+        regions=list(campaign.target.regions),
+        endpoints=dict(target.endpoints),
+        table=campaign.target.table,
+        seed=campaign.seed,
+        writers=campaign.writers,
+        workloads=list(campaign.workloads),
+        observe=campaign.observe,
+        worker=worker,
+        store_kind="pglogical" if campaign.target.kind == "pglogical" else "dynamodb",
+        key_prefix=prefix,
+        duration=campaign.duration,
+    )

@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from rich.console import Console, Group
 from rich.live import Live
@@ -24,6 +25,7 @@ class RegionCounts:
     errors: int = 0
     ops_per_s: float = 0.0  # over the recent window the load session keeps
     errors_per_s: float = 0.0
+    dropped: int = 0  # open model: arrivals that found no free slot
 
 
 @dataclass
@@ -67,7 +69,8 @@ class RunProgress:
     def _plain(self, snap: Snapshot) -> str:
         parts = [f"{self.title} {snap.elapsed:5.1f}/{snap.duration:g}s"]
         for region, counts in snap.regions.items():
-            parts.append(f"{region} {counts.ops_per_s:.0f} ops/s ({counts.errors} err)")
+            dropped = f", {counts.dropped} dropped" if counts.dropped else ""
+            parts.append(f"{region} {counts.ops_per_s:.0f} ops/s ({counts.errors} err{dropped})")
         parts.append("faults: " + (", ".join(snap.faults) or "none"))
         return " | ".join(parts)
 
@@ -78,7 +81,9 @@ class RunProgress:
         )
         head = Text(f"{self.title}  {snap.elapsed:5.1f}s / {snap.duration:g}s")
         table = Table(box=None, pad_edge=False)
-        for col in ("region", "ops/s", "errors/s", "ops", "errors"):
+        dropping = any(c.dropped for c in snap.regions.values())
+        cols = ("region", "ops/s", "errors/s", "ops", "errors") + (("dropped",) if dropping else ())
+        for col in cols:
             table.add_column(col, justify="right" if col != "region" else "left")
         for region, counts in snap.regions.items():
             rate, err_rate = counts.ops_per_s, counts.errors_per_s
@@ -89,9 +94,31 @@ class RunProgress:
                 Text(f"{err_rate:,.1f}", style=style),
                 f"{counts.ops:,}",
                 f"{counts.errors:,}",
+                *((Text(f"{counts.dropped:,}", style="red"),) if dropping else ()),
             )
         faults = Text(
             "active faults: " + (", ".join(snap.faults) or "none"),
             style="bold yellow" if snap.faults else "dim",
         )
         return Group(head, bar, table, faults)
+
+
+def snapshot(
+    elapsed: float,
+    duration: float,
+    stats: Mapping[str, Any],
+    faults: list[str],
+    dropped: Mapping[str, int] | None = None,
+) -> Snapshot:
+    """A progress snapshot from a load engine's `live()` figures, its dropped arrivals per
+    region (open model) and the active faults."""
+    dropped = dropped or {}
+    return Snapshot(
+        elapsed=elapsed,
+        duration=duration,
+        regions={
+            r: RegionCounts(s.ops, s.errors, s.ops_per_s, s.errors_per_s, dropped.get(r, 0))
+            for r, s in sorted(stats.items())
+        },
+        faults=faults,
+    )

@@ -1,9 +1,13 @@
-"""`hothot run`: the campaign end to end, in the order DESIGN §2-§7 gives.
+"""`hothot run`: the campaign end to end, in the order DESIGN §2-§7 gives, written once
+(`CampaignRun.phases`) for every way the load runs.
 
-target up → table ready → metrics, history shard, chaos timeline → Locust users for the
-campaign's duration → users stopped → every fault healed → quiesce → final reads → truth →
+target up → table ready → metrics, history shards, chaos timeline → the load engine for the
+campaign's duration → load stopped → every fault healed → quiesce → final reads → truth →
 verdict. Whatever happens in between (Ctrl-C, SIGTERM, a crash), the `finally` path heals the
 faults and flushes the history before anything else; `faults.state` covers SIGKILL.
+
+Every record passes through one `loadgen.hub.RecordHub`: the shards and the live metrics
+subscribe here, the engine's progress counts and written keys subscribe in the engine.
 """
 
 from __future__ import annotations
@@ -12,7 +16,6 @@ import atexit
 import os
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,13 +27,10 @@ import chaos
 from chaos.injectors import build as build_injectors
 from chaos.timeline import Timeline
 from globaltable.control import ControlError
-from hothot.campaign import Campaign, resolved_yaml
-from hothot.earlystop import AllFailing
+from hothot.campaign import Campaign, load_plan, new_report_dir, resolved_yaml
 from hothot.interruption import Interruption
-from hothot.progress import RegionCounts, RunProgress, Snapshot
 from hothot.report_files import drop_verdict, unwritable, write_report_file
 from hothot.target import (
-    AUTO,
     Target,
     TargetError,
     check_control_regions,
@@ -39,17 +39,22 @@ from hothot.target import (
     prepare_table,
     wait_reachable,
 )
+from hothot.watch import LoadWatch
 from loadgen.conditions import ClientConditions
+from loadgen.engine import EngineError, LoadEngine
 from loadgen.existing import run_keys
+from loadgen.hub import RecordHub, decoded
 from loadgen.metrics import LiveBudget, LiveMetrics, budget_label
 from loadgen.plan import LoadPlan
 from loadgen.probes import heartbeat_key
-from loadgen.recorder import ShardWriter
+from loadgen.recorder import ShardSet, ShardWriter
 from loadgen.table import TableUnusable
 from loadgen.workloads import build_workloads
 from verdict.analyze import analyze
+from verdict.budgets import FILTERS
 from verdict.errors import HistoryError
 from verdict.history import TRUTH_FILE
+from verdict.report_dir import CAMPAIGN_FILE
 from verdict.summary import print_summary
 
 if TYPE_CHECKING:
@@ -59,41 +64,11 @@ EXIT_OK, EXIT_BUDGET, EXIT_INVALID, EXIT_INTERRUPTED = 0, 1, 2, 130
 QUIESCE_TIMEOUT_S = 60.0
 
 
-def new_report_dir(campaign: Campaign, explicit: str | Path | None) -> Path:
-    if explicit is not None:
-        path = Path(explicit)
-    else:
-        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-        path = Path(campaign.report.dir) / f"{campaign.name}-{stamp}"
-        n = 1
-        while path.exists():
-            n += 1
-            path = Path(campaign.report.dir) / f"{campaign.name}-{stamp}-{n}"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def load_plan(campaign: Campaign, target: Target, worker: str = "w0") -> LoadPlan:
-    """The load of a campaign whose key prefix was resolved (`CampaignRun` does it)."""
-    prefix = campaign.target.key_prefix or ""
-    if prefix == AUTO:
-        raise ValueError("target.key_prefix 'auto' must be resolved to the run's prefix first")
-    return LoadPlan(
-        regions=list(campaign.target.regions),
-        endpoints=dict(target.endpoints),
-        table=campaign.target.table,
-        seed=campaign.seed,
-        writers=campaign.writers,
-        workloads=list(campaign.workloads),
-        observe=campaign.observe,
-        worker=worker,
-        store_kind="pglogical" if campaign.target.kind == "pglogical" else "dynamodb",
-        key_prefix=prefix,
-    )
-
-
 class CampaignRun:
-    """One run of a campaign in this process (the distributed master reuses the phases)."""
+    """One run of a campaign, its load in this process (`DistributedRun` swaps the engine)."""
+
+    #: the shard this process's own records go to (users here, probes, final reads)
+    own_shard = "w0"
 
     def __init__(
         self,
@@ -101,11 +76,13 @@ class CampaignRun:
         *,
         report_dir: str | Path | None = None,
         console: Console | None = None,
+        accept_partial: bool = False,
     ) -> None:
         # a copy whose key prefix is this run's own (`auto` drawn now), so the resolved
         # campaign.yaml and distributed workers carry the prefix the run really used
         self.campaign = campaign.model_copy(deep=True)
         self.campaign.target.key_prefix = campaign.target.run_key_prefix()
+        self.accept_partial = accept_partial
         if console is None:
             console = Console(stderr=True)
             # a log, not a screen: keep each line whole (the report path, the cost line)
@@ -124,7 +101,9 @@ class CampaignRun:
         self.timeline: Timeline | None = None
         self.metrics = LiveMetrics(campaign.name)
         self.conditions = ClientConditions()
-        self.shard: ShardWriter | None = None
+        self.hub = RecordHub()
+        self.shards: ShardSet | None = None
+        self.engine: LoadEngine | None = None
         self.notes: list[str] = []
         #: the workloads that recorded an operation, per the verdict
         self.judged_workloads: set[str] = set()
@@ -133,7 +112,7 @@ class CampaignRun:
     def write_resolved_campaign(self) -> None:
         # random chaos is written out as the explicit schedule it drew, so the run replays
         text = resolved_yaml(self.campaign, chaos=chaos.to_campaign(self.schedule))
-        write_report_file(self.report_dir / "campaign.yaml", text.encode())
+        write_report_file(self.report_dir / CAMPAIGN_FILE, text.encode())
 
     def begin(self) -> Target | None:
         """The resolved campaign written, the target up and its table ready; None, after
@@ -170,17 +149,18 @@ class CampaignRun:
         """A line about the target (what was created, what is there), dim: not a warning."""
         self.console.print(f"[dim]{escape(text)}[/dim]")
 
-    def live_observer(self) -> Callable[[dict[str, Any]], None]:
-        """What feeds the live metrics each record: nothing when no endpoint serves them (the
+    def subscribe(self) -> None:
+        """The history shards, and the live metrics when an endpoint serves them (the
         provisional conflict tracker is the master's largest per-record cost)."""
-        if self.campaign.observe.metrics_port is None:
-            return _ignore
-        return self.metrics.observe
+        self.shards = ShardSet(self.report_dir, self.own_shard).subscribe(self.hub)
+        if self.campaign.observe.metrics_port is not None:
+            self.hub.record.add_listener(self.metrics.observe)
+            self.hub.batch.add_listener(decoded(self.metrics.observe))
 
     def start_metrics(self) -> None:
         # limits from the start, so alert rules comparing live figures with them work mid-run
         self.metrics.limits(
-            LiveBudget(b.metric, float(b.max), {f: getattr(b, f, None) for f in BUDGET_FILTERS})
+            LiveBudget(b.metric, float(b.max), {f: getattr(b, f, None) for f in FILTERS})
             for b in self.campaign.budgets
         )
         port = self.campaign.observe.metrics_port
@@ -281,7 +261,9 @@ class CampaignRun:
 
     def judge(self, partial: bool) -> int:
         try:
-            verdict = analyze(self.report_dir, partial=partial or None)
+            verdict = analyze(
+                self.report_dir, partial=partial or None, accept_partial=self.accept_partial
+            )
         except HistoryError as exc:
             self.console.print(f"[red]verdict: {exc}[/red]")
             return EXIT_INVALID
@@ -318,7 +300,7 @@ class CampaignRun:
         return EXIT_INVALID if never else code
 
     def shard_writers(self) -> list[ShardWriter]:
-        return [self.shard] if self.shard is not None else []
+        return list(self.shards.shards.values()) if self.shards is not None else []
 
     def unwritable(self) -> str | None:
         """Why the report directory stopped taking the history or the chaos files (full,
@@ -339,117 +321,95 @@ class CampaignRun:
         self.console.print(f"[yellow]note:[/yellow] {text}")
 
     def close(self) -> None:
+        """Load stopped, faults healed, shards flushed: safe at any point, and again."""
+        if self.engine is not None:
+            self.engine.close()
         if self.timeline is not None:
             self.timeline.stop()
-        if self.shard is not None:
-            self.shard.close()
+        if self.shards is not None:
+            self.shards.close()
         self.metrics.close()
         if self.target is not None:
             self.target.close()
 
     # -- the whole run ---------------------------------------------------------------------
-    def execute(self) -> int:
-        """Run the campaign in this process; returns the exit code of DESIGN §7."""
-        from loadgen.session import LoadSession, read_final  # imports Locust (gevent patching)
+    def preflight(self) -> str:
+        """Why the run cannot start before touching anything ("" when it can)."""
+        return ""
 
+    def make_engine(self, plan: LoadPlan, target: Target) -> LoadEngine:
+        from loadgen.session import LoadSession  # imports Locust (gevent patching)
+
+        return LoadSession(plan, self.hub, self.conditions)
+
+    def execute(self) -> int:
+        """Run the campaign; returns the exit code of DESIGN §7."""
+        problem = self.preflight()
+        if problem:
+            self.console.print(f"[red]{escape(problem)}[/red]")
+            return EXIT_INVALID
         self.interruption.install()
-        session: LoadSession | None = None
-        stopped = False
         atexit.register(self.close)  # a crash past the finally below still heals
         try:
-            target = self.begin()
-            if target is None:
-                return EXIT_INVALID
-            plan = load_plan(self.campaign, target)
-            self.shard = ShardWriter(self.report_dir, plan.worker)
-            shard, observe = self.shard, self.live_observer()
-
-            def sink(record: dict[str, Any]) -> None:
-                shard.append(record)
-                observe(record)
-
-            self.start_metrics()
-            timeline = self.build_timeline()
-            session = LoadSession(plan, sink, self.conditions)
-            self.console.print(
-                f"[bold]{self.campaign.name}[/bold]: {session.user_count} users on "
-                f"{target.kind} ({', '.join(plan.regions)}) for {self.campaign.duration:g}s, "
-                f"{len(self.schedule)} faults → {self.report_dir}"
-            )
-            t0 = time.time()
-            timeline.start(t0)
-            session.start()
-            self._watch(t0, session.live, timeline, self.unwritable)
-            session.stop()
-            stopped = True
-            self.metrics.load_ended()
-            timeline.stop()
-            self.settle()
-            if not self.interruption.hurried:
-                read_final(
-                    plan, session.touched_keys(), sink, workloads=session.workloads, ids=session.ids
-                )
-            shard.close()
-            self.check_written()
-            self.fetch_truth()
-            code = self.report_raised(session.raised, self.judge(self.interruption.asked))
-            return EXIT_INTERRUPTED if self.interruption.asked else code
+            return self.phases()
         finally:
-            if session is not None and not stopped:
-                session.stop()
             self.close()
             atexit.unregister(self.close)
             self.interruption.uninstall()
 
-    def _watch(
-        self,
-        t0: float,
-        live: Callable[[], dict[str, Any]],
-        timeline: Timeline,
-        stop_early: Callable[[], str | None] = lambda: None,
-    ) -> None:
-        """Show progress until the campaign's duration has passed, an interruption, or
-        `stop_early` gives a reason (printed) to end the load now."""
-        duration = self.campaign.duration
-        all_failing = AllFailing(self.campaign.writers.abort_when_all_fail)
-        with RunProgress(self.campaign.name, self.console) as progress:
-            while not self.interruption.asked:
-                elapsed = time.time() - t0
-                stats = live()
-                progress.update(
-                    Snapshot(
-                        elapsed=min(elapsed, duration),
-                        duration=duration,
-                        regions={
-                            r: RegionCounts(s.ops, s.errors, s.ops_per_s, s.errors_per_s)
-                            for r, s in sorted(stats.items())
-                        },
-                        faults=timeline.active(),
-                    )
-                )
-                if elapsed >= duration:
-                    break
-                reason = all_failing.check(stats) or stop_early()
-                if reason:
-                    self.notes.append(reason)
-                    self.console.print(f"[red]{escape(reason)}[/red]")
-                    break
-                time.sleep(min(0.25, max(0.0, duration - elapsed)))
-        if self.interruption.asked:
-            self.console.print(
-                f"[yellow]interrupted ({', '.join(self.interruption.signals)}): stopping users,"
-                " healing faults, flushing the history[/yellow]"
-            )
+    def phases(self) -> int:
+        """The phase order, the one place it is written."""
+        from loadgen.session import read_final
 
+        target = self.begin()
+        if target is None:
+            return EXIT_INVALID
+        plan = load_plan(self.campaign, target, worker=self.own_shard)
+        self.subscribe()
+        self.start_metrics()
+        engine = self.engine = self.make_engine(plan, target)
+        try:
+            engine.prepare(lambda: self.interruption.asked)
+        except EngineError as exc:
+            self.console.print(f"[red]{escape(str(exc))}[/red]")
+            return EXIT_INTERRUPTED if self.interruption.asked else EXIT_INVALID
+        from hothot.abort import live_budgets  # imports Locust, as the engines do
 
-def _ignore(_record: dict[str, Any]) -> None:
-    pass
-
-
-#: the budget filters its `budget` label names, in this order
-BUDGET_FILTERS = ("workload", "region", "link")
+        live = live_budgets(self.campaign.budgets, plan, engine, self.hub)
+        watch = LoadWatch(self.campaign, engine, self.console, self.interruption,
+                          self.report_dir, live, unwritable=self.unwritable)  # fmt: skip
+        timeline = self.build_timeline()
+        self.console.print(
+            f"[bold]{self.campaign.name}[/bold]: {engine.describe()} against {target.kind} "
+            f"({', '.join(plan.regions)}) for {self.campaign.duration:g}s, "
+            f"{len(self.schedule)} faults → {self.report_dir}"
+        )
+        t0 = time.time()
+        timeline.start(t0)
+        engine.start()
+        watch.run(t0, timeline)
+        stopped = time.time()  # the load's end: what came due until now was requested
+        if watch.stopped_early:
+            self.notes.append(watch.stopped_early)
+        engine.stop()
+        self.metrics.load_ended()
+        watch.save(stopped - t0, complete=True)
+        timeline.stop()
+        self.settle()
+        if not self.interruption.hurried:
+            keys = engine.written_keys()
+            read_final(plan, keys, self.hub.sink, workloads=engine.workloads, ids=engine.ids)
+        assert self.shards is not None
+        self.shards.close()
+        self.check_written()
+        engine.save(self.report_dir)
+        self.fetch_truth()
+        lost = engine.lost_workers()
+        code = self.judge(partial=self.interruption.asked or bool(lost))
+        code = self.report_raised(engine.raised(), code)
+        return EXIT_INTERRUPTED if self.interruption.asked else code
 
 
 def _budget_name(budget: dict[str, Any]) -> str:
     """The `budget` label: metric plus filters, as the alert rules and the verdict spell it."""
-    return budget_label(budget["metric"], {f: budget.get(f) for f in BUDGET_FILTERS})
+    return budget_label(budget["metric"], {f: budget.get(f) for f in FILTERS})

@@ -1,8 +1,10 @@
 """The worker's side of distributed mode: `hothot worker --master HOST[:PORT]`.
 
 A worker knows nothing until the master sends the resolved campaign; then it builds the same
-user classes, runs the users Locust's master assigns it, and streams every record back in
-paced batches (an unpaced burst of messages starves the master's event loop).
+user classes and runs the users Locust's master assigns it (closed model), or runs its share
+of the arrival schedule between `hothot_start` and `hothot_stop` (open model), and streams
+every record back in paced batches (an unpaced burst of messages starves the master's event
+loop). Messages: `hothot.channel`.
 """
 
 from __future__ import annotations
@@ -14,17 +16,20 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
+import gevent
 import yaml
 from locust.exception import RPCError, RPCSendError
 
-from hothot.campaign import parse_campaign
-from hothot.runner import load_plan
+from hothot.campaign import load_plan, parse_campaign
 from hothot.target import Target
 from loadgen.conditions import ClientConditions
+from loadgen.plan import LoadPlan
 from loadgen.recording import counts_as_error
+from loadgen.tally import LoadTally
 from verdict.history import Op, encode
 
 if TYPE_CHECKING:
+    from loadgen.openload import OpenLoad
     from loadgen.users import WorkloadExceptions
 
 #: records per message, and the pause between messages while a backlog drains
@@ -44,10 +49,17 @@ class HistoryStream:
     worker had not reported before (the final reads) and the exceptions its workloads
     raised so far (so a worker lost later still has them reported)."""
 
-    def __init__(self, runner: Any, worker: str, raised: WorkloadExceptions | None = None) -> None:
+    def __init__(
+        self,
+        runner: Any,
+        worker: str,
+        raised: WorkloadExceptions | None = None,
+        tally: LoadTally | None = None,
+    ) -> None:
         self.runner = runner
         self.worker = worker
         self.raised = raised
+        self.tally = tally
         self.produced = 0
         self._sent = 0  # records handed to the master so far
         self._lines: list[bytes] = []
@@ -83,7 +95,7 @@ class HistoryStream:
                 "hothot_history",
                 {"worker": self.worker, "lines": b"".join(self._lines[:n]),
                  "regions": regions, "keys": keys, "produced": self.produced,
-                 "raised": self.raised_tally()},
+                 **self.totals()},
             )  # fmt: skip
         except (RPCError, RPCSendError):
             return -1
@@ -93,8 +105,13 @@ class HistoryStream:
         self._sent = end
         return n
 
-    def raised_tally(self) -> dict[str, tuple[int, str]]:
-        return self.raised.tally() if self.raised is not None else {}
+    def totals(self) -> dict[str, Any]:
+        """What the worker did so far, sent with every batch (so a worker lost later still
+        has it reported): its workloads' exceptions and its load tally."""
+        return {
+            "raised": self.raised.tally() if self.raised is not None else {},
+            "load": self.tally.snapshot() if self.tally is not None else {},
+        }
 
     def drain(self, patience_s: float = 30.0) -> None:
         deadline = time.monotonic() + patience_s
@@ -126,43 +143,88 @@ class WorkerProcess:
         self.runner = self.env.create_worker_runner(master_host, master_port)
         self.conditions = ClientConditions()
         self.stream: HistoryStream | None = None
-        self.runner.register_message("hothot_plan", self._on_plan)
-        self.runner.register_message("hothot_conditions", self._on_conditions)
+        self.plan: LoadPlan | None = None
+        self.tally: LoadTally | None = None
+        self.open: OpenLoad | None = None
+        for kind, handler in (
+            ("hothot_plan", self._on_plan),
+            ("hothot_conditions", self._on_conditions),
+            ("hothot_start", self._on_start),
+            ("hothot_stop", self._on_stop),
+        ):
+            self.runner.register_message(kind, handler)
         self.env.events.test_stop.add_listener(self._on_test_stop)
         # only now can the plan be handled: ask for it (a plan sent on connect would arrive
         # while the runner is still being built, before these handlers exist)
         self.runner.send_message("hothot_hello", {})
 
     def _on_plan(self, environment: Any, msg: Any, **_: Any) -> None:
+        from loadgen.openload import OpenLoad
         from loadgen.recorder import RecordIds
         from loadgen.users import WorkloadExceptions, user_classes
+        from loadgen.workloads import build_workloads, mix_of
 
         data = msg.data
         campaign = parse_campaign(yaml.safe_load(data["campaign"]), source="(from master)")
         target = Target(campaign.target.kind, dict(data["endpoints"]))
-        plan = load_plan(campaign, target, worker=data["worker"])
-        raised = WorkloadExceptions()
-        self.stream = HistoryStream(self.runner, plan.worker, raised)
-        halted = threading.Event()  # set as the stop begins, before Locust's kills
-        self.env.events.test_stopping.add_listener(lambda **_: halted.set())
-        self.env.user_classes = user_classes(
-            plan, self.stream, self.conditions, ids=RecordIds(plan.worker), raised=raised,
-            halted=halted,
-        )  # fmt: skip
-        import gevent
-
+        self.plan = plan = load_plan(campaign, target, worker=data["worker"])
+        workloads = build_workloads(plan.workloads, plan.regions, plan.key_prefix)
+        ids, raised = RecordIds(plan.worker), WorkloadExceptions()
+        self.tally = tally = LoadTally(plan.regions, workloads)
+        self.stream = HistoryStream(self.runner, plan.worker, raised, tally)
+        profile = plan.rate_profile()
+        if profile is not None:  # clients built now, before the first arrival is due
+            self.open = OpenLoad(
+                plan, profile, self.stream, self.conditions, ids=ids, mix=mix_of(workloads),
+                raised=raised, tally=tally,
+            )  # fmt: skip
+        else:
+            halted = threading.Event()  # set as the stop begins, before Locust's kills
+            self.env.events.test_stopping.add_listener(lambda **_: halted.set())
+            self.env.user_classes = user_classes(
+                plan, self.stream, self.conditions, ids=ids, workloads=workloads,
+                raised=raised, tally=tally, halted=halted,
+            )  # fmt: skip
+            self.env.events.test_start.add_listener(lambda **_: tally.started())
         gevent.spawn(self.stream.pump_forever)
+
+    def _on_start(self, environment: Any, msg: Any, **_: Any) -> None:
+        """Open model: this worker's share of the arrivals, from now on."""
+        if self.open is not None:
+            t0 = time.time() - float(msg.data.get("elapsed_s", 0.0))
+            self.open.start(t0, share=int(msg.data["share"]), of=int(msg.data["of"]))
+
+    def _on_stop(self, environment: Any, msg: Any, **_: Any) -> None:
+        """Open model: stop arriving, let what is in flight finish, hand everything over
+        (in a greenlet of its own: the channel keeps being read meanwhile)."""
+        if self.open is None or self.plan is None:
+            return
+        load, patience = self.open, self.plan.writers.stop_timeout
+        until = msg.data.get("until_s")
+
+        def stop() -> None:
+            load.stop(patience, None if until is None else float(until))
+            self._hand_over()
+
+        gevent.spawn(stop)
 
     def _on_conditions(self, environment: Any, msg: Any, **_: Any) -> None:
         getattr(self.conditions, msg.data["method"])(*msg.data["args"])
 
     def _on_test_stop(self, **_: Any) -> None:
-        """Users have stopped (each finished its operation): hand over every last record.
-        This runs inside the worker's stop; a message from the master would only be read
-        after Locust's post-stop pause, too late. That pause (the users' stop timeout again)
-        is dropped: the users are already stopped, and a worker deaf to the master for it
-        would outlive the run it served (the master's quit read only after ~40 s)."""
+        """Closed model: users have stopped (each finished its operation): hand over every
+        last record. This runs inside the worker's stop; a message from the master would
+        only be read after Locust's post-stop pause, too late. That pause (the users' stop
+        timeout again) is dropped: the users are already stopped, and a worker deaf to the
+        master for it would outlive the run it served (the master's quit read only after
+        ~40 s)."""
         self.env.stop_timeout = 0.0  # the next run's spawn message sets it again
+        if self.tally is not None:
+            self.tally.stopped()
+        self._hand_over()
+
+    def _hand_over(self) -> None:
+        """Every record sent, then `hothot_flushed` (retried while the master is busy)."""
         if self.stream is None:
             return
         self.stream.drain()
@@ -170,12 +232,9 @@ class WorkerProcess:
             try:
                 self.runner.send_message(
                     "hothot_flushed",
-                    {
-                        "worker": self.stream.worker,
-                        "produced": self.stream.produced,
-                        "raised": self.stream.raised_tally(),
-                    },
-                )
+                    {"worker": self.stream.worker, "produced": self.stream.produced,
+                     **self.stream.totals()},
+                )  # fmt: skip
                 return
             except (RPCError, RPCSendError):
                 time.sleep(BACKOFF_S)

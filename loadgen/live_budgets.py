@@ -26,6 +26,8 @@ from units import link_name
 WRITE_OPS = frozenset({"put", "update", "delete"})
 #: relative width of the lag buckets behind the provisional percentiles (1 %)
 _STEP = math.log(1.01)
+#: lags up to this share one bucket (`_SMALL`), read as this
+_TINY, _SMALL = 1e-6, -(10**9)
 
 
 def budget_label(metric: str, filters: dict[str, object] | None = None) -> str:
@@ -59,7 +61,8 @@ class LagQuantiles:
         self.max = 0.0
 
     def add(self, lag: float) -> None:
-        self.buckets[math.ceil(math.log(lag) / _STEP) if lag > 1e-6 else -1389] += 1
+        # lags up to 1 µs share one bucket read as 1 µs: not below any of them
+        self.buckets[math.ceil(math.log(lag) / _STEP) if lag > _TINY else _SMALL] += 1
         self.count += 1
         self.max = max(self.max, lag)
 
@@ -69,6 +72,8 @@ class LagQuantiles:
         for bucket in sorted(self.buckets):
             seen += self.buckets[bucket]
             if seen >= rank:
+                if bucket == _SMALL:
+                    return min(self.max, _TINY)
                 # the nudge keeps a lag on a bucket's very edge under its rounded bound
                 return min(self.max, math.exp(bucket * _STEP) * (1 + 1e-12))
         return self.max

@@ -8,6 +8,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
+from loadgen.arrivals import RateProfile
 from loadgen.client import Boto3Client, DynamoClient
 from loadgen.dynamo import DynamoStore
 from loadgen.endpoints import Endpoint, resolve_endpoint
@@ -41,6 +42,8 @@ class LoadPlan:
     key_prefix: str = ""
     #: region -> where boto3 sends, resolved once per region for the fast client
     _resolved: dict[str, Endpoint] = field(default_factory=dict, repr=False)
+    #: seconds the load lasts (the open model's schedule spans it)
+    duration: float = 0.0
 
     def __post_init__(self) -> None:
         if not self.regions:
@@ -56,6 +59,22 @@ class LoadPlan:
             raise ValueError(f"workload names repeat: {dup}; give each a distinct `name:`")
         for region in self.regions:  # raises naming a failover region outside the campaign
             failover_target(self.writers.failover, region, self.regions)
+
+    def rate_profile(self) -> RateProfile | None:
+        """The open model's rate over the duration; None in the closed model."""
+        writers = self.writers
+        if not writers.open:
+            return None
+        if writers.stages is None:
+            return RateProfile.constant(float(writers.rate or 0.0), self.duration)
+        stages = [(stage.for_, stage.rate) for stage in writers.stages]
+        return RateProfile.staged(float(writers.rate or 0.0), stages)
+
+    @property
+    def slots_per_store(self) -> int:
+        """How many concurrent operations one store client serves (the open model shares
+        them): Boto3Client and FastClient keep 64 connections, a PgStore one."""
+        return 1 if self.store_kind == "pglogical" else 64
 
     def store(self, region: str) -> Store:
         """A new store client for `region`: what workloads, probes and final reads use."""

@@ -25,6 +25,7 @@ from typing import IO, Any
 import orjson
 import zstandard
 
+from loadgen.hub import Batch, RecordHub
 from verdict.history import HISTORY_DIR, ZSTD_LEVEL, Record, encode, header
 
 
@@ -149,3 +150,32 @@ class ShardWriter:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class ShardSet:
+    """Every shard of a run as record-hub listeners: this process's own records (users,
+    probes, final reads) go to the `own` shard, each distributed worker's batches to its own."""
+
+    def __init__(self, report_dir: str | Path, own: str) -> None:
+        self.report_dir = Path(report_dir)
+        self.shards: dict[str, ShardWriter] = {}
+        self.own = self.shard(own)
+
+    def subscribe(self, hub: RecordHub) -> ShardSet:
+        hub.record.add_listener(self.own.append)
+        hub.batch.add_listener(self.on_batch)
+        return self
+
+    def shard(self, worker: str) -> ShardWriter:
+        shard = self.shards.get(worker)
+        if shard is None:
+            shard = self.shards[worker] = ShardWriter(self.report_dir, worker)
+        return shard
+
+    def on_batch(self, batch: Batch) -> None:
+        self.shard(batch.worker).append_lines(batch.lines, batch.count)
+
+    def close(self) -> None:
+        """Every shard flushed and given its trailer (again: a no-op)."""
+        for shard in self.shards.values():
+            shard.close()

@@ -45,6 +45,17 @@ def item_vid(item: dict[str, Any] | None) -> str | None:
     return item[VID].get("S")
 
 
+class HomeDown:
+    """Until when a writer's home region counts as unreachable (monotonic clock). A closed-
+    model user keeps its own; the open model's slots of one region share one, as one
+    application's clients would learn of an outage together."""
+
+    __slots__ = ("until",)
+
+    def __init__(self) -> None:
+        self.until = 0.0
+
+
 class RecordingClient:
     """One writer's calls: `home` is its region, `region` where calls currently go.
     `client_for(region)` makes the writer's own `Store` for a region."""
@@ -58,6 +69,7 @@ class RecordingClient:
         conditions: ClientConditions,
         client_for: Callable[[str], Store],
         failover_to: str | None = None,
+        home_down: HomeDown | None = None,
         table: str = "",
     ) -> None:
         self.home = home
@@ -68,11 +80,11 @@ class RecordingClient:
         self._client_for = client_for
         self._clients: dict[str, Store] = {}
         self.failover_to = failover_to
-        self._home_down_until = 0.0
+        self._home_down = home_down or HomeDown()
 
     @property
     def region(self) -> str:
-        if self.failover_to and time.monotonic() < self._home_down_until:
+        if self.failover_to and time.monotonic() < self._home_down.until:
             return self.failover_to
         return self.home
 
@@ -196,7 +208,7 @@ class RecordingClient:
         rec["outcome"] = outcome.value
         rec["error"] = error
         if unreachable and target == self.home:
-            self._home_down_until = time.monotonic() + FAILOVER_HOLD_S
+            self._home_down.until = time.monotonic() + FAILOVER_HOLD_S
 
     @staticmethod
     def _record_answer(rec: Record, answer: Answer, after: Callable[[Item], Item] | None) -> None:

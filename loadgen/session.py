@@ -6,149 +6,129 @@ Free of campaign and CLI concerns: the runner decides when to start, stop and qu
 
 from __future__ import annotations
 
-import collections
 import threading
-import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from locust.env import Environment
 
 from loadgen.conditions import ClientConditions
+from loadgen.engine import RegionRate, RegionStats
+from loadgen.hub import RecordHub, WrittenKeys
+from loadgen.openload import OpenLoad
 from loadgen.ops import Answer, Read
 from loadgen.plan import LoadPlan
 from loadgen.probes import LagProbes
 from loadgen.recorder import RecordIds
-from loadgen.recording import RecordingClient, Sink, counts_as_error
+from loadgen.recording import RecordingClient, Sink
+from loadgen.tally import LoadTally, describe_load, merge
 from loadgen.users import WorkloadExceptions, user_classes
-from loadgen.workloads import Workload, build_workloads
+from loadgen.workloads import Workload, build_workloads, mix_of
 from verdict.history import Op, Record
-
-#: window of the live ops/s figure
-RATE_WINDOW_S = 5.0
-
-
-@dataclass(frozen=True)
-class RegionRate:
-    """Live figures of one region for the progress display."""
-
-    ops: int  # operations so far (probes excluded)
-    errors: int  # of which fail or unknown
-    ops_per_s: float  # over the last RATE_WINDOW_S
-    errors_per_s: float
-
-
-class RegionStats:
-    """Counts operations per region as records pass by."""
-
-    def __init__(self, regions: Iterable[str]) -> None:
-        self._lock = threading.Lock()
-        self._totals = {r: [0, 0] for r in regions}
-        self._recent: collections.deque[tuple[float, str, int, int]] = collections.deque()
-
-    def count(self, rec: Record) -> None:
-        self.add(rec.get("region", ""), 1, int(counts_as_error(rec)))
-
-    def add(self, region: str, ops: int, errors: int) -> None:
-        """Operations counted elsewhere (a distributed worker's batch), one entry for all."""
-        now = time.monotonic()
-        with self._lock:
-            totals = self._totals.setdefault(region, [0, 0])
-            totals[0] += ops
-            totals[1] += errors
-            self._recent.append((now, region, ops, errors))
-
-    def snapshot(self) -> dict[str, RegionRate]:
-        now = time.monotonic()
-        with self._lock:
-            while self._recent and self._recent[0][0] < now - RATE_WINDOW_S:
-                self._recent.popleft()
-            window: dict[str, list[int]] = collections.defaultdict(lambda: [0, 0])
-            for _, region, ops, errors in self._recent:
-                window[region][0] += ops
-                window[region][1] += errors
-            return {
-                region: RegionRate(
-                    ops=ops,
-                    errors=errors,
-                    ops_per_s=window[region][0] / RATE_WINDOW_S,
-                    errors_per_s=window[region][1] / RATE_WINDOW_S,
-                )
-                for region, (ops, errors) in self._totals.items()
-            }
 
 
 class LoadSession:
-    """Users (per_region x regions) and lag probes. `start()` returns at once; Locust's
-    greenlets run while the caller sleeps (gevent-patched `time.sleep`)."""
+    """The local load engine (`loadgen.engine.LoadEngine`): Locust users (closed model) or
+    the arrival schedule (open model, `loadgen.openload`), and the lag probes, all in this
+    process. `start()` returns at once; the greenlets run while the caller sleeps
+    (gevent-patched `time.sleep`)."""
 
-    def __init__(self, plan: LoadPlan, sink: Sink, conditions: ClientConditions) -> None:
+    def __init__(self, plan: LoadPlan, hub: RecordHub, conditions: ClientConditions) -> None:
         self.plan = plan
         self.conditions = conditions
         self.ids = RecordIds(plan.worker)
         self.workloads = build_workloads(plan.workloads, plan.regions, plan.key_prefix)
-        self.raised = WorkloadExceptions()
+        self._raised = WorkloadExceptions()
         self.halted = threading.Event()
+        self.tally = LoadTally(plan.regions, self.workloads)
         self.stats = RegionStats(plan.regions)
-        self._touched: set[str] = set()
-        self._sink = sink
+        self._written = WrittenKeys()
         self.probes = LagProbes(
             plan.regions,
             plan.store,
             self.ids,
-            sink,
+            hub.sink,
             conditions,
             interval=plan.observe.probe_interval,
             sample=plan.observe.probe_sample,
             key_prefix=plan.key_prefix,
         )
-        classes = user_classes(
-            plan,
-            self._record,
-            conditions,
-            ids=self.ids,
-            workloads=self.workloads,
-            raised=self.raised,
-            halted=self.halted,
-        )
-        # a stopping user finishes its operation so that no sent write goes unrecorded
-        stop_timeout = plan.writers.timeout * 8 + 1.0
-        self.env = Environment(user_classes=classes, stop_timeout=stop_timeout)
+        for listener in (self._written.on_record, self.stats.on_record, self.probes.offer):
+            hub.record.add_listener(listener)
+        profile = plan.rate_profile()
+        self.open = None if profile is None else OpenLoad(
+            plan, profile, hub.sink, conditions, ids=self.ids, mix=mix_of(self.workloads),
+            raised=self._raised, tally=self.tally,
+        )  # fmt: skip
+        classes = [] if self.open else user_classes(
+            plan, hub.sink, conditions, ids=self.ids, workloads=self.workloads,
+            raised=self._raised, tally=self.tally, halted=self.halted,
+        )  # fmt: skip
+        self.env = Environment(user_classes=classes, stop_timeout=plan.writers.stop_timeout)
         self.runner = self.env.create_local_runner()
         self._started = False
-
-    def _record(self, rec: Record) -> None:
-        if rec.get("op") in (Op.PUT, Op.UPDATE, Op.DELETE):
-            self._touched.add(rec["key"])
-        self.stats.count(rec)
-        self._sink(rec)
-        self.probes.offer(rec)
+        self._stopped = False
 
     @property
     def user_count(self) -> int:
-        return self.plan.writers.per_region * len(self.plan.regions)
+        return self.plan.writers.users * len(self.plan.regions)
+
+    def prepare(self, interrupted: Callable[[], bool]) -> None:
+        """Nothing to wait for in one process."""
+
+    def describe(self) -> str:
+        return describe_load(self.plan.writers, len(self.plan.regions))
 
     def start(self) -> None:
         if self._started:
             raise RuntimeError("this load session was already started")
         self._started = True
         self.probes.start()
+        if self.open is not None:
+            self.open.start()
+            return
+        self.tally.started()
         self.runner.start(self.user_count, spawn_rate=self.plan.writers.spawn_rate)
 
     def stop(self) -> None:
-        """Stop users (each finishes its current operation), then the probes."""
+        """Stop the load (each operation in flight finishes), then the probes."""
+        if self._stopped:
+            return
+        self._stopped = True
         self.halted.set()  # before Locust's kills, which may land inside a new operation
-        self.runner.stop()
+        if self.open is not None:
+            self.open.stop(self.plan.writers.stop_timeout)
+        else:
+            self.runner.stop()
+            self.tally.stopped()
         self.runner.quit()
         self.probes.stop()
+
+    close = stop  # stopping twice does nothing
 
     def live(self) -> dict[str, RegionRate]:
         """Per-region ops, errors and rates for a progress display."""
         return self.stats.snapshot()
 
-    def touched_keys(self) -> set[str]:
+    def exhausted(self) -> str | None:
+        return None
+
+    def written_keys(self) -> set[str]:
         """Keys any write was attempted on (failed and unknown ones included)."""
-        return set(self._touched)
+        return set(self._written)
+
+    def raised(self) -> WorkloadExceptions:
+        return self._raised
+
+    def lost_workers(self) -> list[str]:
+        return []
+
+    def load_figures(self) -> dict[str, Any]:
+        return merge({self.plan.worker: self.tally.snapshot()})
+
+    def save(self, report_dir: Path) -> None:
+        """No file of its own: the history says everything."""
 
 
 def _summarize(workload: Workload | None) -> Callable[[Record, Answer], None]:

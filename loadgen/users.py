@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import random
 import threading
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any, ClassVar
@@ -23,7 +24,8 @@ from loadgen.failover import failover_target
 from loadgen.plan import LoadPlan, user_rng
 from loadgen.recorder import RecordIds
 from loadgen.recording import RecordingClient, Sink
-from loadgen.workloads import Workload, build_workloads
+from loadgen.tally import LoadTally
+from loadgen.workloads import Workload, build_workloads, mix_of
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +97,24 @@ def describe_exception(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
+def run_operation(
+    workload: Workload,
+    calls: RecordingClient,
+    rng: random.Random,
+    home: str,
+    raised: WorkloadExceptions,
+) -> None:
+    """One operation of `workload` from `home` (both models): what the workload's own code
+    raises is counted, never allowed to end the run; Locust's control flow passes."""
+    try:
+        key = workload.choose_key(rng, home)
+        workload.run(calls, key, rng)
+    except _CONTROL_FLOW:
+        raise
+    except BaseException as exc:  # SystemExit too: user code must not end the run
+        raised.note(workload.name, exc)
+
+
 class RegionWriter(User):
     """One writer (or reader) pinned to `home`; subclasses per region are made below."""
 
@@ -108,6 +128,7 @@ class RegionWriter(User):
     weights: ClassVar[list[float]]
     indices: ClassVar[itertools.count[int]]
     raised: ClassVar[WorkloadExceptions]
+    tally: ClassVar[LoadTally | None]
     #: set before Locust stops the users: no user starts another operation. Locust kills a
     #: user that is in its think time, and the kill can land after the user woke and sent a
     #: write (the store applied it, the history would not have it)
@@ -130,16 +151,13 @@ class RegionWriter(User):
 
     @task
     def operate(self) -> None:
-        if type(self).halted.is_set():
+        cls = type(self)
+        if cls.halted.is_set():
             return
         workload = self.rng.choices(self.mix, weights=self.weights)[0]
-        try:
-            key = workload.choose_key(self.rng, self.home)
-            workload.run(self.calls, key, self.rng)
-        except _CONTROL_FLOW:
-            raise
-        except BaseException as exc:  # SystemExit too: user code must not end the run
-            type(self).raised.note(workload.name, exc)
+        if cls.tally is not None:
+            cls.tally.delivered(cls.home, workload.name)
+        run_operation(workload, self.calls, self.rng, self.home, cls.raised)
 
 
 def user_classes(
@@ -150,30 +168,30 @@ def user_classes(
     ids: RecordIds | None = None,
     workloads: dict[str, Workload] | None = None,
     raised: WorkloadExceptions | None = None,
+    tally: LoadTally | None = None,
     halted: threading.Event | None = None,
 ) -> list[type[User]]:
-    """One Locust User class per region, `plan.writers.per_region` users each; exceptions
-    the workloads raise are counted in `raised`; once `halted` is set no user starts another
-    operation."""
+    """One Locust User class per region, `plan.writers.users` users each (the closed
+    model); exceptions the workloads raise are counted in `raised`, operations in `tally`;
+    once `halted` is set no user starts another operation."""
     built = (
         workloads
         if workloads is not None
         else build_workloads(plan.workloads, plan.regions, plan.key_prefix)
     )
-    mix = [w for w in built.values() if w.spec.weight > 0]
-    if not mix:
-        raise ValueError("every workload has weight 0: there is nothing to run")
+    mix = mix_of(built)
     shared = {
         "plan": plan,
         "sink": staticmethod(sink),
         "conditions": conditions,
         "ids": ids or RecordIds(plan.worker),
         "raised": raised if raised is not None else WorkloadExceptions(),
+        "tally": tally,
         "halted": halted if halted is not None else threading.Event(),
         "mix": mix,
         "weights": [w.spec.weight for w in mix],
         "wait_time": constant(plan.writers.think_time),
-        "fixed_count": plan.writers.per_region,
+        "fixed_count": plan.writers.users,
     }
     return [
         type(

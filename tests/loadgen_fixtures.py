@@ -70,6 +70,7 @@ def _main(config_path: str) -> None:
     monkey.patch_all()  # before anything imports ssl, as `hothot run` does
     from globaltable.control import ControlClient
     from loadgen.conditions import ClientConditions
+    from loadgen.hub import RecordHub
     from loadgen.plan import LoadPlan
     from loadgen.recorder import ShardWriter
     from loadgen.session import LoadSession, read_final
@@ -90,13 +91,14 @@ def _main(config_path: str) -> None:
         observe=ObserveSpec(probe_sample=config.get("probe_sample", 0.0), probe_interval=0.2),
     )
     create_table(plan.client(regions[0]), plan.table, plan.endpoints[regions[0]])
-    shard = ShardWriter(config["report_dir"], "w0")
-    session = LoadSession(plan, shard, ClientConditions())
+    shard, hub = ShardWriter(config["report_dir"], "w0"), RecordHub()
+    hub.record.add_listener(shard.append)
+    session = LoadSession(plan, hub, ClientConditions())
     session.start()
     time.sleep(config["seconds"])
     session.stop()
     ControlClient(config["control"]).quiesce(30)
-    read_final(plan, session.touched_keys(), shard, workloads=session.workloads, ids=session.ids)
+    read_final(plan, session.written_keys(), hub.sink, workloads=session.workloads, ids=session.ids)
     shard.close()
 
 

@@ -269,7 +269,8 @@ def test_a_run_whose_every_write_is_refused_stops_early(
     aws: Rehearsal, tmp_path: Path, client: str
 ) -> None:
     """AccessDenied on every data call (a load identity without dynamodb:PutItem): each
-    write is `fail`, and the run stops after writers.abort_when_all_fail, not its duration."""
+    write is `fail`, the run stops after writers.abort_when_all_fail, not its duration, and
+    its verdict is untrusted (writes_failed, exit 2)."""
     path = campaign(tmp_path, "denied", create_table=True, table="hothot-denied")
     aws.proxy.refuse_data = True
     try:
@@ -288,3 +289,9 @@ def test_a_run_whose_every_write_is_refused_stops_early(
         ("fail", "AccessDeniedException")
     }
     assert "Traceback" not in out, out
+    # a run that reached nothing is never a pass: untrusted, exit 2, the reason named
+    assert done.returncode == 2, out
+    assert "writes failed or stayed unknown" in out, out
+    verdict = json.loads((tmp_path / "r1" / "verdict.json").read_text())
+    assert verdict["trusted"] is False
+    assert "writes_failed" in {reason["code"] for reason in verdict["untrusted"]}

@@ -19,7 +19,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 FENCE = re.compile(r"^```[^\n]*\n(.*?)^```", re.S | re.M)
-FILTERS = {"workload", "region", "link"}
+FILTERS = {"workload", "region", "link", "op", "error"}
 
 
 def _code_blocks(path: Path) -> list[str]:

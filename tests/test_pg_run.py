@@ -73,6 +73,24 @@ def test_the_shipped_campaign_shows_divergence_skew_inversions_and_its_witness(
     assert "store's witness" in done.stdout + done.stderr
 
 
+@pytest.mark.slow
+def test_the_open_model_drives_pglogical(tmp_path: Path) -> None:
+    """writers.rate on pglogical: the arrivals' slots perform through PostgreSQL stores (one
+    connection each), every region gets its rate, and the run is judged and trusted."""
+    report = tmp_path / "report"
+    done = hothot(
+        "run", str(CAMPAIGN), "--report-dir", str(report), "--set", "observe.metrics_port=0",
+        "--set", "writers={rate: 40/s, max_in_flight: 8}", "--set", "duration=4s",
+        "--set", "chaos=[]", timeout=180,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    data = json.loads((report / "verdict.json").read_text())
+    assert data["trusted"] and data["load"]["model"] == "open"
+    for region, load in data["load"]["regions"].items():
+        assert load["requested"] > 100 and load["delivered"] >= 0.95 * load["requested"], region
+    assert data["totals"]["writes_ok"] > 300
+
+
 def test_sigterm_stops_every_cluster_by_pid(tmp_path: Path) -> None:
     report = tmp_path / "report"
     proc = subprocess.Popen(

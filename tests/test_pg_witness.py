@@ -117,7 +117,8 @@ def test_a_lost_update_the_log_does_not_show_fails_the_gate(history: HistoryBuil
     assert verdict.data["witness_mismatch"] is True
     assert verdict.data["witness"]["examples"] == ["w-eu-west-1:3"]
     assert verdict.exit_code == 2
-    assert 'classname="hothot.witness"' in (root / "junit.xml").read_text()
+    junit = (root / "junit.xml").read_text()
+    assert 'classname="hothot.trust"' in junit and "witness_mismatch: " in junit
     assert "WITNESS MISMATCH" in (root / "report.html").read_text()
 
 

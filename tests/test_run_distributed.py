@@ -65,11 +65,19 @@ def _stream_to_receiver(report_dir: str) -> None:
     from locust.exception import RPCSendError
 
     import hothot.worker
-    from hothot.distributed import HistoryReceiver
+    from hothot.channel import HistoryReceiver
+    from loadgen.engine import RegionStats
+    from loadgen.hub import RecordHub, WrittenKeys
+    from loadgen.recorder import ShardSet
     from verdict.history import encode
 
     hothot.worker.MAX_BATCH = 7  # many batches, so keys and counts cross batch boundaries
-    receiver = HistoryReceiver(Path(report_dir), ["us-east-1", "us-west-2", "eu-west-1"], None)
+    hub = RecordHub()
+    shards = ShardSet(Path(report_dir), "master").subscribe(hub)
+    stats, touched = RegionStats(["us-east-1", "us-west-2", "eu-west-1"]), WrittenKeys()
+    hub.batch.add_listener(stats.on_batch)
+    hub.batch.add_listener(touched.on_batch)
+    receiver = HistoryReceiver(hub)
 
     class Channel:
         """Locust's worker runner as the stream sees it: every third send fails."""
@@ -92,17 +100,17 @@ def _stream_to_receiver(report_dir: str) -> None:
         stream(rec)
     while stream.send_batch() != 0:
         pass
-    receiver.close()
+    shards.close()
     with open_shard(Path(report_dir) / "history" / "w1.jsonl.zst") as f:
         lines = f.read().splitlines(keepends=True)
     assert lines[1:-1] == [encode(r) for r in records]  # header and trailer around them
     assert json.loads(lines[-1]) == {"end": True, "records": 50}
-    assert receiver.touched == {r["key"] for r in records if r["op"] != "get"}
-    stats = receiver.stats.snapshot()
+    assert touched == {r["key"] for r in records if r["op"] != "get"}
+    snapshot = stats.snapshot()
     for region in ("us-east-1", "us-west-2", "eu-west-1"):
         mine = [r for r in records if r["region"] == region]
-        assert stats[region].ops == len(mine)
-        assert stats[region].errors == sum(r["outcome"] != "ok" for r in mine)
+        assert snapshot[region].ops == len(mine)
+        assert snapshot[region].errors == sum(r["outcome"] != "ok" for r in mine)
     tally = receiver.tallies["w1"]
     assert tally.received == tally.produced == 50
 

@@ -104,7 +104,8 @@ def test_master_bind_on_a_taken_port_is_an_unusable_setup(tmp_path: Path) -> Non
 
 def test_the_load_ends_early_when_every_worker_is_lost(tmp_path: Path) -> None:
     """With its only worker gone the master used to print 0 ops/s until the campaign's end:
-    it now ends the load, heals, and judges what was recorded (partial)."""
+    it now ends the load, heals, and judges what was recorded (partial: exit 2, untrusted,
+    since records are missing)."""
     report = tmp_path / "report"
     with remote_run(tmp_path, "120s") as (master, worker):
         deadline = time.monotonic() + 60
@@ -115,7 +116,8 @@ def test_the_load_ends_early_when_every_worker_is_lost(tmp_path: Path) -> None:
         worker.kill()
         out, err = master.communicate(timeout=90)  # far less than the campaign's 120 s
         assert "every worker was lost: ending the load now" in out + err, out + err
-        assert master.returncode in (0, 1), out + err
+        assert master.returncode == 2, out + err
         verdict = json.loads((report / "verdict.json").read_text())
         assert verdict["partial"] is True
+        assert [r["code"] for r in verdict["untrusted"]][0] == "partial_history"
         assert json.loads((report / "faults.state").read_text()) == []

@@ -22,7 +22,8 @@ def _steady(tmp_path: Path, scale: float) -> HistoryBuilder:
     )  # fmt: skip
     for region in ("a", "b"):
         for i in range(20):
-            h.write(region, f"profile#{region}{i}", t=i * 0.5, item_bytes=1500)
+            vid = h.write(region, f"profile#{region}{i}", t=i * 0.5, item_bytes=1500)
+            h.final(f"profile#{region}{i}", {"a": vid, "b": vid})  # every key judged
     return h
 
 

@@ -65,6 +65,12 @@ class HistoryBuilder:
             rec["attrs"] = dict.fromkeys(extra["attrs"], rec["id"])
         return rec["id"]
 
+    def timed_out(self, region: str, key: str, t: float, **extra: Any) -> str:
+        """A write of unknown outcome as the recorder makes it: no answer, so no `pred`."""
+        vid = self.write(region, key, None, t, outcome="unknown", **extra)
+        del self.shards[f"w-{region}"][-1]["pred"]
+        return vid
+
     def read(
         self,
         region: str,

@@ -425,7 +425,8 @@ static const char *FIELD_NAMES[NFIELDS] = {
 enum {
     B_FINAL = 1, B_VID = 2, B_PRED = 4, B_CONSISTENT = 8, B_HARNESS = 16, B_KEY = 32,
     B_LAG = 64, B_TARGET = 128,
-    B_ATTRS = 256 /* a non-empty `attrs` object: attribute-level versions */
+    B_ATTRS = 256, /* a non-empty `attrs` object: attribute-level versions */
+    B_PRED_NAMED = 512 /* a `pred` member, null or not: the writer knew what it replaced */
 };
 enum { OP_PUT, OP_UPDATE, OP_DELETE, OP_GET, OP_PROBE };
 enum { OUT_OK, OUT_UNKNOWN, OUT_FAIL };
@@ -746,6 +747,7 @@ static inline void finish_row(Row *r, uint32_t seen) {
         r->pred.h = hash_bytes(r->pred.s, r->pred.n);
     }
     if (r->target.set && r->target.n) r->bits |= B_TARGET;
+    if (seen & 1u << F_PRED) r->bits |= B_PRED_NAMED;
     if (seen & 1u << F_KEY) {
         r->bits |= B_KEY;
         r->key.h = hash_bytes(r->key.s, r->key.n);
@@ -1372,7 +1374,7 @@ static int add_constants(PyObject *m) {
         {"ROLE_NONE", ROLE_NONE}, {"ROLE_WRITE", ROLE_WRITE}, {"ROLE_FAILED", ROLE_FAILED},
         {"ROLE_READ", ROLE_READ}, {"ROLE_FINAL", ROLE_FINAL}, {"ROLE_PROBE", ROLE_PROBE},
         {"B_FINAL", B_FINAL}, {"B_VID", B_VID}, {"B_CONSISTENT", B_CONSISTENT}, {"B_HARNESS", B_HARNESS},
-        {"B_ATTRS", B_ATTRS}, {"T_REGION", T_REGION}, {"T_WORKLOAD", T_WORKLOAD},
+        {"B_ATTRS", B_ATTRS}, {"B_PRED_NAMED", B_PRED_NAMED}, {"T_REGION", T_REGION}, {"T_WORKLOAD", T_WORKLOAD},
         {"T_KEY", T_KEY}, {"T_VID", T_VID}, {"NO_TARGET", NO_TARGET},
     };
     for (size_t i = 0; i < sizeof(CONSTANTS) / sizeof(CONSTANTS[0]); i++)

@@ -9,41 +9,34 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-import yaml
-from pydantic import ValidationError
 
-from units import link_name, parse_duration
-from units.yamlpos import PathKey, YamlError, line_of, load_with_lines, loc_text
+from units import parse_duration
 from verdict.buckets import BUCKET_BYTES, bucket_count, default_jobs, judge_in_buckets
 from verdict.budgets import METRICS
 from verdict.check import check
-from verdict.cost import CostSpec
 from verdict.cost_campaign import CostAccumulator
-from verdict.errors import HistoryError
-from verdict.figures import totals, truth_check, untrusted_truth, workload_rows
+from verdict.figures import totals, truth_check, workload_rows
 from verdict.findings import Findings, Frame, findings_of
 from verdict.graph import VersionStore
-from verdict.history import (
-    CHAOS_LOG,
-    TRUTH_FILE,
-    FaultFailure,
-    FaultWindow,
-    fault_failures,
-    fault_windows,
-)
 from verdict.junit import junit_xml
+from verdict.load import load_section
 from verdict.native_reader import available, read_history
+from verdict.report_dir import (
+    JUNIT_FILE,
+    REPORT_FILE,
+    VERDICT_FILE,
+    Inputs,
+    check_filters,
+    read_inputs,
+)
 from verdict.shards import ReadStats, shard_paths
 from verdict.skew import replication_horizons
 from verdict.spec import BudgetSpec, VerdictOptions
-from verdict.witness import Witness, read_witness, witness_check
+from verdict.trust import untrusted
+from verdict.witness import witness_check
 
-CAMPAIGN_FILE = "campaign.yaml"
-VERDICT_FILE = "verdict.json"
-JUNIT_FILE = "junit.xml"
-REPORT_FILE = "report.html"
-#: written by the distributed master: per-worker record counts, and which workers were lost
-WORKERS_FILE = "workers.json"
+#: the interval every rate and budget figure carries in verdict.json (`<name>_ci95`)
+CI = 0.95
 
 
 @dataclass
@@ -61,174 +54,49 @@ class Verdict:
         return bool(self.data["partial"])
 
     @property
+    def trusted(self) -> bool:
+        return bool(self.data.get("trusted", True))
+
+    @property
     def exit_code(self) -> int:
-        """2 when the run cannot be trusted: a fault could not be applied or healed (the run
-        did not test what the campaign asked, or left the target faulty), or a complete run's
-        figures disagree with the emulator's ground truth. Else 0 when every budget holds."""
-        if self.data.get("fault_failures") or untrusted_truth(self.data):
+        """2 when the run cannot be trusted (verdict.trust: the reasons are in `untrusted`),
+        whatever the budgets say; else 0 when every budget holds, 1 when one is exceeded."""
+        if not self.trusted:
             return 2
         return 0 if self.passed else 1
 
 
-def _error(where: str, err: ValidationError) -> HistoryError:
-    lines = [
-        f"{where}.{'.'.join(map(str, e['loc']))}: {e['msg']}".rstrip(".:") for e in err.errors()
-    ]
-    return HistoryError("\n".join(lines).replace("Value error, ", ""))
-
-
-def load_campaign(report_dir: Path) -> dict[str, Any]:
-    path = report_dir / CAMPAIGN_FILE
-    if not path.exists():
-        return {}
-    try:
-        data = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as e:
-        raise HistoryError(f"{path}: not valid YAML: {e}") from None
-    if not isinstance(data, dict):
-        raise HistoryError(f"{path}: expected a mapping at the top level")
-    return data
-
-
-def parse_budgets(
-    raw: Any, source: str | Path, lines: dict[PathKey, int] | None = None
-) -> list[BudgetSpec]:
-    """A `budgets:` list -> specs. Every bad entry is reported at once, each as
-    `source:line: budgets[i].field: message` (without `:line` when the lines are unknown)."""
-    if raw is None:
-        return []
-
-    def at(loc: tuple[str | int, ...]) -> str:
-        line = line_of(lines, ("budgets", *loc)) if lines is not None else None
-        return f"{source}{f':{line}' if line else ''}: {loc_text(('budgets', *loc))}"
-
-    if not isinstance(raw, list):
-        raise HistoryError(f"{at(())}: expected a list of budgets")
-    out, problems = [], []
-    for i, item in enumerate(raw):
-        try:
-            spec = BudgetSpec.model_validate(item)
-        except ValidationError as e:
-            for err in e.errors():
-                msg = str(err["msg"]).replace("Value error, ", "")
-                problems.append(f"{at((i, *err['loc']))}: {msg}")
-            continue
-        spec._origin = at((i,))
-        out.append(spec)
-    if problems:
-        raise HistoryError("\n".join(problems))
-    return out
-
-
-def load_budgets_file(path: Path) -> list[BudgetSpec]:
-    """`hothot analyze --budgets FILE`: YAML with a `budgets:` list."""
-    try:
-        data, lines = load_with_lines(path)
-    except YamlError as e:
-        raise HistoryError(str(e)) from None
-    if not isinstance(data, dict) or "budgets" not in data:
-        raise HistoryError(f"{path}: expected a mapping with a `budgets:` list")
-    return parse_budgets(data["budgets"], path, lines)
-
-
-def _check_filters(
-    budgets: list[BudgetSpec], store: VersionStore, campaign: dict[str, Any]
-) -> None:
-    """Budgets naming a workload, region or link the run never had are input errors."""
-    workloads = {n for n in store.workloads.names if n}
-    workloads |= {
-        w.get("name") or w.get("kind")
-        for w in campaign.get("workloads") or []
-        if isinstance(w, dict)
-    }
-    regions = set(store.regions.names) | set((campaign.get("target") or {}).get("regions") or [])
-    links = {link_name(a, b) for a in regions for b in regions if a != b}
-    for i, b in enumerate(budgets):
-        for what, value, known in (
-            ("workload", b.workload, workloads),
-            ("region", b.region, regions),
-            ("link", b.link, links),
-        ):
-            if value is not None and value not in known:
-                raise HistoryError(
-                    f"{b._origin or f'budgets[{i}]'}.{what}: unknown {what} {value!r} for"
-                    f" {b.metric}; the run has: {', '.join(sorted(map(str, known))) or 'none'}"
-                )
-
-
-def _read_json(path: Path) -> Any:
-    try:
-        return orjson.loads(path.read_bytes())
-    except orjson.JSONDecodeError as e:
-        raise HistoryError(f"{path}: not valid JSON: {e}") from None
-
-
 def evaluate(budgets: list[BudgetSpec], f: Findings, opts: VerdictOptions) -> list[dict[str, Any]]:
+    """Each budget's figure, its 95 % interval where the metric has one, and whether it
+    holds (with `confidence`: whether the upper bound at that level is within `max`)."""
     out = []
     for b in budgets:
-        observed = METRICS[b.metric]().observe(f, b)
+        metric = METRICS[b.metric]()
+        observed = metric.observe(f, b)
         no_data = observed is None
-        passed = (not opts.fail_on_no_data) if no_data else observed <= b.max
+        judged = observed
+        result: dict[str, Any] = {"metric": b.metric, "max": b.max, "observed": observed}
+        if metric.has_interval and not no_data:
+            result["observed_ci95"] = metric.interval(f, b, CI)
+        if b.confidence is not None and not no_data:
+            bounds = metric.interval(f, b, b.confidence)
+            upper = bounds[1] if bounds is not None else None
+            result["upper_bound"] = upper  # None: too few samples to bound it at all
+            judged = float("inf") if upper is None else upper
+        passed = (not opts.fail_on_no_data) if judged is None else judged <= b.max
         out.append(
             {
-                "metric": b.metric,
-                "max": b.max,
-                "observed": observed,
+                **result,
                 "passed": passed,
-                "workload": b.workload,
-                "region": b.region,
-                "link": b.link,
+                **b.filter_values,
+                "confidence": b.confidence,
+                "abort_on_fail": b.abort_on_fail,
                 "label": b.label,
                 "unit": METRICS[b.metric].unit,
                 "no_data": no_data,
             }
         )
     return out
-
-
-@dataclass
-class RunFiles:
-    """What a report directory holds beside the history, read and checked."""
-
-    campaign: dict[str, Any]
-    options: VerdictOptions
-    kinds: dict[str, str]  # workload name -> kind, for the value checks
-    cost_spec: CostSpec
-    windows: list[FaultWindow]
-    fault_failures: list[FaultFailure]
-    truth: dict[str, Any] | None
-    workers: dict[str, Any]
-    witness: Witness | None  # the store's own conflict log (pglogical), if the run kept one
-
-    @property
-    def lost_workers(self) -> list[str]:
-        return sorted(name for name, w in self.workers.items() if w.get("lost"))
-
-
-def read_run_files(report_dir: Path) -> RunFiles:
-    """campaign.yaml (verdict options, workload kinds, cost), chaos.jsonl, truth.json and
-    workers.json; bad content raises HistoryError naming the file."""
-    campaign = load_campaign(report_dir)
-    try:
-        options = VerdictOptions.model_validate(campaign.get("verdict") or {})
-    except ValidationError as e:
-        raise _error(f"{report_dir / CAMPAIGN_FILE}: verdict", e) from None
-    try:
-        cost_spec = CostSpec.model_validate(campaign.get("cost") or {})
-    except ValidationError as e:
-        raise _error(f"{report_dir / CAMPAIGN_FILE}: cost", e) from None
-    kinds = {
-        str(w.get("name") or w.get("kind")): str(w.get("kind"))
-        for w in campaign.get("workloads") or []
-        if isinstance(w, dict)
-    }
-    chaos = report_dir / CHAOS_LOG
-    events = chaos.read_bytes().splitlines() if chaos.exists() else []
-    truth = _read_json(report_dir / TRUTH_FILE) if (report_dir / TRUTH_FILE).exists() else None
-    workers_path = report_dir / WORKERS_FILE
-    workers = _read_json(workers_path) if workers_path.exists() else {}
-    return RunFiles(campaign, options, kinds, cost_spec, fault_windows(events),
-                    fault_failures(events), truth, workers, read_witness(report_dir))  # fmt: skip
 
 
 def analyze(
@@ -238,37 +106,29 @@ def analyze(
     partial: bool | None = None,
     write: bool = True,
     reader: str = "native",
+    accept_partial: bool = False,
     jobs: int | None = None,
     bucket_bytes: int = BUCKET_BYTES,
 ) -> Verdict:
     """Judge a report directory. `budgets` None: the campaign's; `partial` None: detected from
-    shard trailers, lost workers and the campaign's `partial:` flag; `reader`: the first of
+    shard trailers, lost workers and the campaign's `partial:` flag; `accept_partial`: a
+    partial history alone does not make the run untrusted; `reader`: the first of
     `verdict.native_reader.READERS` to try ("records" is the reference); a history of more
     than `bucket_bytes` is judged in key buckets by `jobs` processes (None: every core)."""
     report_dir = Path(report_dir)
     started, cpu = time.perf_counter(), time.process_time()
-    run = read_run_files(report_dir)
-    if budgets is None:
-        budgets = parse_budgets(run.campaign.get("budgets"), report_dir / CAMPAIGN_FILE)
-    judged = judge(report_dir, run, reader, jobs or default_jobs(), bucket_bytes)
-    store = judged.findings.store
-    _check_filters(budgets, store, run.campaign)
-    findings = judged.findings
-    regions = (run.campaign.get("target") or {}).get("regions") or store.regions.names
-    duration = _duration_of(run.campaign, findings)
-    # DynamoDB's cost model: meaningless for a store priced otherwise (pglogical)
-    dynamodb = (run.campaign.get("target") or {}).get("kind") != "pglogical"
-    findings.cost = (
-        judged.cost.result(duration, list(regions), run.cost_spec)
-        if duration and dynamodb
-        else None
-    )
-    stats = judged.stats
+    inputs = read_inputs(report_dir, budgets)
+    judged = judge(report_dir, inputs, reader, jobs or default_jobs(), bucket_bytes)
+    findings, stats = judged.findings, judged.stats
+    check_filters(inputs.budgets, findings.store, inputs.campaign)
     if partial is None:
-        partial = bool(stats.unterminated or run.campaign.get("partial") or run.lost_workers)
-    data = verdict_json(report_dir.name, run, budgets, findings, partial)
-    data["history"] = _history_json(stats, store, judged.keys)
-    data["campaign"] = {"duration": run.campaign.get("duration"), "regions": regions}
+        partial = bool(stats.unterminated or inputs.campaign.get("partial") or inputs.lost_workers)
+    data = figures(report_dir.name, inputs, findings, partial)
+    data["history"] = _history_json(stats, findings.store, judged.keys)
+    data["untrusted"] = untrusted(data, accept_partial=accept_partial)
+    data["trusted"] = not data["untrusted"]
+    data["accept_partial"] = accept_partial
+    data["passed"] = all(r["passed"] for r in data["budgets"]) and data["trusted"]
     data["analysis_s"] = round(time.perf_counter() - started, 3)
     # this process's and, judged in buckets, its workers' (docs/performance.md measures it)
     data["analysis_cpu_s"] = round(time.process_time() - cpu + stats.worker_cpu_s, 3)
@@ -282,69 +142,85 @@ def analyze(
 class Judged:
     findings: Findings
     stats: ReadStats
-    cost: CostAccumulator
     keys: int
 
 
-def judge(report_dir: Path, run: RunFiles, reader: str, jobs: int, bucket_bytes: int) -> Judged:
-    """Read and judge the history: in key buckets when it is larger than `bucket_bytes` and
-    the native reader is there, else in memory (the same figures)."""
-    opts = run.options
+def judge(report_dir: Path, inputs: Inputs, reader: str, jobs: int, bucket_bytes: int) -> Judged:
+    """Read and judge the history (in key buckets when it is larger than `bucket_bytes` and
+    the native reader is there, else in memory: the same figures); the bill and the load
+    attached (budgets read them)."""
+    opts = inputs.options
     refusals = []
     buckets = bucket_count(shard_paths(report_dir), bucket_bytes)
+    got: Any = None
     # a store's witness is checked against every key's judgement at once (verdict.witness)
-    if buckets > 1 and reader == "native" and available() and run.witness is None:
-        truth = (run.truth or {}).get("keys") if run.truth else None
+    if buckets > 1 and reader == "native" and available() and inputs.witness is None:
+        truth = (inputs.truth or {}).get("keys") if inputs.truth else None
 
         def frame_of(store: VersionStore, t_min: float, t_max: float, t_comp: float) -> Frame:
             horizons = replication_horizons(store)
             t_comp_max = t_comp if math.isfinite(t_comp) else None
-            return Frame(run.windows, opts.staleness_bound, opts.examples, truth, horizons,
+            return Frame(inputs.windows, opts.staleness_bound, opts.examples, truth, horizons,
                          t_min, t_max, t_comp_max)  # fmt: skip
 
-        got = judge_in_buckets(report_dir, run.kinds, frame_of, buckets, jobs)
-        if not isinstance(got, str):
-            store, stats, cost, merged, frame, keys = got
-            stats.buckets = buckets
-            return Judged(findings_of(merged, store, frame), stats, cost, keys)
-        refusals.append(got)
-    store, stats, cost = read_history(report_dir, run.kinds, reader=reader)
-    stats.refusals = refusals + stats.refusals
-    findings = check(store, run.windows, opts.staleness_bound, run.truth, opts.examples)
-    return Judged(findings, stats, cost, len(store.keys.names))
+        got = judge_in_buckets(report_dir, inputs.kinds, frame_of, buckets, jobs)
+        if isinstance(got, str):
+            refusals.append(got)
+    if got is not None and not isinstance(got, str):
+        store, stats, cost, merged, frame, keys = got
+        stats.buckets = buckets
+        findings = findings_of(merged, store, frame)
+    else:
+        store, stats, cost = read_history(report_dir, inputs.kinds, reader=reader)
+        stats.refusals = refusals + stats.refusals
+        findings = check(store, inputs.windows, opts.staleness_bound, inputs.truth, opts.examples)
+        keys = len(store.keys.names)
+    _attach(inputs, findings, cost)
+    return Judged(findings, stats, keys)
 
 
-def verdict_json(
-    name: str, run: RunFiles, budgets: list[BudgetSpec], findings: Findings, partial: bool
-) -> dict[str, Any]:
-    """verdict.json's figures (docs/verdict.md), but for `history`, `campaign` and timing."""
+def _attach(inputs: Inputs, findings: Findings, cost: CostAccumulator) -> None:
+    regions = (inputs.campaign.get("target") or {}).get("regions") or findings.store.regions.names
+    duration = _duration_of(inputs.campaign, findings)
+    # DynamoDB's cost model: meaningless for a store priced otherwise (pglogical)
+    dynamodb = (inputs.campaign.get("target") or {}).get("kind") != "pglogical"
+    findings.cost = (
+        cost.result(duration, list(regions), inputs.cost) if duration and dynamodb else None
+    )
+    findings.load = inputs.load
+
+
+def figures(name: str, inputs: Inputs, findings: Findings, partial: bool) -> dict[str, Any]:
+    """verdict.json's figures (docs/verdict.md), before `history`, the trust rules, the
+    gate and timing."""
     rows = workload_rows(findings)
     tot = totals(rows)
-    results = evaluate(budgets, findings, run.options)
-    data: dict[str, Any] = {
-        "name": run.campaign.get("name", name),
-        "passed": all(r["passed"] for r in results) and not run.fault_failures,
+    store = findings.store
+    regions = (inputs.campaign.get("target") or {}).get("regions") or store.regions.names
+    duration = _duration_of(inputs.campaign, findings)
+    return {
+        "name": inputs.campaign.get("name", name),
         "partial": partial,
         "totals": tot,
         "workloads": rows,
+        "load": load_section(inputs.load, findings, rows, inputs.key_counts, duration),
         "lag": findings.lag,
-        "budgets": results,
+        "budgets": evaluate(inputs.budgets, findings, inputs.options),
         "faults": findings.attribution.as_json(),
-        "fault_failures": run.fault_failures,
-        **truth_check(run.truth, tot, findings),
-        **witness_check(run.witness, findings.store),
+        "fault_failures": inputs.fault_failures,
+        **truth_check(inputs.truth, tot, findings),
+        **witness_check(inputs.witness, store),
         "stale_reads": {
-            "bound_s": run.options.staleness_bound,
-            "regions": findings.stale.region_summary(findings.store.regions.names),
+            "bound_s": inputs.options.staleness_bound,
+            "regions": findings.stale.region_summary(store.regions.names),
         },
         "convergence": findings.convergence,
         "cost": findings.cost,
-        "workers": {"lost": run.lost_workers, "detail": run.workers},
+        "workers": {"lost": inputs.lost_workers, "detail": inputs.workers},
         "examples": findings.examples,
         "timeline": findings.timeline,
+        "campaign": {"duration": inputs.campaign.get("duration"), "regions": regions},
     }
-    data["passed"] = data["passed"] and not untrusted_truth(data)
-    return data
 
 
 def _history_json(stats: ReadStats, store: VersionStore, keys: int) -> dict[str, Any]:

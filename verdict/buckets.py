@@ -54,6 +54,7 @@ from verdict.store_builder import (
     ROLE_FINAL,
     ROLE_READ,
     ROLE_WRITE,
+    add_latency,
     add_probes,
     charge,
     conditions,
@@ -113,6 +114,7 @@ class Router:
         row = row_reader(body, c["line"])
         self._note_keyless_rejections(c, row)
         charge(self.r.cost, s.regions.names, c, conditions(c, row))
+        add_latency(s, c)
         add_probes(s, c)
         self._times(c)
         keyed = (role == ROLE_WRITE) | (role == ROLE_FAILED) | (role == ROLE_READ)
@@ -170,7 +172,7 @@ class BucketTask:
 class BucketResult:
     findings: KeyFindings
     tally: dict[int, int]
-    failed_errors: dict[tuple[int, str], int]
+    failed_errors: dict[tuple[int, int, str], int]
     keys: int
     #: hashes of the vids this bucket wrote, and of those it named without writing
     written: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint64))

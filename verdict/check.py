@@ -82,6 +82,9 @@ class Checker:
         self.names = store.vid_names()
         self.divergent: Counter[int] = Counter()
         self.unjudged: Counter[int] = Counter()
+        self.undetermined: Counter[int] = Counter()
+        #: the truth's and our counts on undetermined keys, left out of the comparison
+        self.truth_skipped: Counter[str] = Counter()
         self.values: dict[str, Counter[str]] = {}
         self.truth_diff: list[tuple[int, dict[str, Any]]] = []
         self.truth_keys_differing = 0
@@ -141,6 +144,7 @@ class Checker:
             cells=self.cells,
             divergent=self.divergent,
             unjudged=self.unjudged,
+            undetermined=self.undetermined,
             values=self.values,
             attribution=self.attr.counts,
             examples=self.ex.candidates(),
@@ -150,6 +154,7 @@ class Checker:
             stale_examples=[self._stale_example(age, i, by) for age, i, by in stale.beyond],
             truth_differing=self.truth_keys_differing,
             truth_examples=self.truth_diff,
+            truth_skipped=self.truth_skipped,
         )
 
     def _stale_example(self, age: float, i: int, by: int) -> tuple[int, float, dict[str, Any]]:
@@ -227,6 +232,8 @@ class Checker:
                     self.cell(wl, w).unknown_resolved += 1
         if not j.judged and j.counted:
             self.unjudged[wl] += 1
+        if j.undetermined:
+            self.undetermined[wl] += 1
         self._conflicts(j, wl, key)
         self._lost(j, wl, key)
         for loser, winner in skew_inversions(s, j, self.frame.horizons):
@@ -358,6 +365,16 @@ class Checker:
 
     def _truth(self, j: KeyJudgement, key: str) -> None:
         tk = self.truth.get(key) if self.truth else None
+        if j.undetermined or j.unresolved:
+            # left out on both sides: we count no lost update on an undetermined key, and
+            # know nothing of a timed-out write nobody saw (the emulator may have applied it)
+            skipped = self.truth_skipped
+            skipped["keys"] += 1
+            skipped["conflicts"] += int(tk.get("conflicts", 0)) if tk else 0
+            skipped["lost_updates"] += _truth_lost(tk) if tk else 0
+            skipped["our_conflicts"] += j.conflict_count
+            skipped["our_lost_updates"] += len(j.lost)
+            return
         ours_lost = sorted(self.names[self.s.w_vid[w]] for w in j.lost)
         theirs_lost = sorted(tk.get("lost", [])) if tk else []
         theirs_conf = int(tk.get("conflicts", 0)) if tk else 0
@@ -377,6 +394,11 @@ def vid_digest(vids: Iterable[str]) -> int:
     format): the sum modulo 2**64 of each vid's 8-byte BLAKE2b, big-endian."""
     total = sum(int.from_bytes(blake2b(v.encode(), digest_size=8).digest(), "big") for v in vids)
     return total & ((1 << 64) - 1)
+
+
+def _truth_lost(tk: dict[str, Any]) -> int:
+    """How many lost writes the truth counts on a key (named, beyond the names, unlisted)."""
+    return len(tk.get("lost", [])) + int(tk.get("lost_more", 0)) + int(tk.get("lost_unlisted", 0))
 
 
 def _agrees_unnamed(ours: list[str], tk: dict[str, Any]) -> bool:

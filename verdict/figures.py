@@ -6,14 +6,23 @@ from collections import Counter
 from typing import Any
 
 from verdict.findings import Findings
+from verdict.intervals import wilson
 
 COUNT_FIELDS = ("conflicts", "lost_updates", "skew_inverted", "unknown_resolved")
 
 
 def _rates(row: dict[str, Any]) -> dict[str, Any]:
+    """The rates of a row, each with its 95 % Wilson interval (`<name>_ci95`, null without
+    writes): conflicts and lost updates per counted write, refusals per attempted write."""
     counted = row["writes_ok"] + row["unknown_resolved"]
-    row["conflict_rate"] = row["conflicts"] / counted if counted else 0.0
-    row["lost_update_rate"] = row["lost_updates"] / counted if counted else 0.0
+    attempted = row["writes_ok"] + row["writes_unknown"] + row.get("writes_failed", 0)
+    for name, part, whole in (
+        ("conflict_rate", row["conflicts"], counted),
+        ("lost_update_rate", row["lost_updates"], counted),
+        ("failed_write_rate", row.get("writes_failed", 0), attempted),
+    ):
+        row[name] = part / whole if whole else 0.0
+        row[f"{name}_ci95"] = wilson(part, whole)
     return row
 
 
@@ -37,16 +46,24 @@ def workload_rows(f: Findings) -> dict[str, dict[str, Any]]:
         for k, v in figures.items():
             row[k] = row.get(k, 0) + v
     failed: dict[str, Counter[str]] = {}
-    for (wl, error), n in s.failed_errors.items():
-        failed.setdefault(s.workloads.names[wl], Counter())[error] += n
+    for (wl, r, error), n in s.failed_errors.items():
+        name = s.workloads.names[wl]
+        failed.setdefault(name, Counter())[error] += n
+        cell = rows.get(name, {}).get("regions", {}).get(s.regions.names[r])
+        if cell is not None:
+            cell.setdefault("failed_by_error", Counter())[error] += n
     for wl, name in enumerate(s.workloads.names):
         if name not in rows:
             continue
         row = rows[name]
         if name in failed:
             row["failed_by_error"] = top_errors(failed[name])
+            for cell in row["regions"].values():
+                if "failed_by_error" in cell:
+                    cell["failed_by_error"] = top_errors(cell["failed_by_error"])
         row["divergent_keys"] = f.divergent.get(wl, 0)
         row["unjudged_keys"] = f.unjudged.get(wl, 0)
+        row["undetermined_keys"] = f.undetermined.get(wl, 0)
         if name in f.values:
             row["value_check"] = f.values[name]
         _rates(row)
@@ -62,6 +79,7 @@ def totals(rows: dict[str, dict[str, Any]]) -> dict[str, Any]:
         "reads",
         "divergent_keys",
         "unjudged_keys",
+        "undetermined_keys",
         *COUNT_FIELDS,
     )
     errors: Counter[str] = Counter()
@@ -89,6 +107,10 @@ def top_errors(errors: Counter[str]) -> dict[str, int]:
     return out
 
 
+def _minus(a: int | None, b: int) -> int | None:
+    return None if a is None else a - b
+
+
 def truth_check(truth: dict[str, Any] | None, tot: dict[str, Any], f: Findings) -> dict[str, Any]:
     """The emulator's ground truth beside ours; `truth_mismatch` is loud on purpose."""
     if truth is None:
@@ -99,8 +121,17 @@ def truth_check(truth: dict[str, Any] | None, tot: dict[str, Any], f: Findings) 
         "lost_updates": theirs.get("lost_updates"),
         "writes": theirs.get("writes"),
     }
-    mismatch = fig["conflicts"] != tot["conflicts"] or fig["lost_updates"] != tot["lost_updates"]
+    # keys the client side cannot judge as the emulator does are compared on neither side:
+    # undetermined ones (verdict.lost), and those with a timed-out write nobody saw
+    skip = Counter(f.truth_keys.get("skipped") or {})
+    mismatch = (
+        _minus(fig["conflicts"], skip["conflicts"]) != tot["conflicts"] - skip["our_conflicts"]
+        or _minus(fig["lost_updates"], skip["lost_updates"])
+        != tot["lost_updates"] - skip["our_lost_updates"]
+    )
     out: dict[str, Any] = {"truth": fig, "truth_mismatch": mismatch}
+    if skip["keys"]:
+        out["truth"]["keys_left_out"] = skip["keys"]
     if mismatch or f.truth_keys.get("differing"):
         out["truth_diff"] = {
             "verdict": {"conflicts": tot["conflicts"], "lost_updates": tot["lost_updates"]},
@@ -110,12 +141,3 @@ def truth_check(truth: dict[str, Any] | None, tot: dict[str, Any], f: Findings) 
             "unresolved_unknown_writes": tot["writes_unknown"] - tot["unknown_resolved"],
         }
     return out
-
-
-def untrusted_truth(data: dict[str, Any]) -> bool:
-    """A complete run whose conflicts or lost updates differ from the emulator's own count,
-    or whose lost updates the store's own conflict log does not show discarded (pglogical):
-    a bug in hothot or a target that held other writes. A partial run (killed, a lost
-    worker) may legitimately miss writes the target saw, so it is only flagged."""
-    mismatch = data.get("truth_mismatch") or data.get("witness_mismatch")
-    return bool(mismatch) and not data.get("partial")

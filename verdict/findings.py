@@ -105,6 +105,8 @@ class KeyFindings:
     cells: dict[tuple[int, int], Cell] = field(default_factory=dict)
     divergent: Counter[int] = field(default_factory=Counter)  # workload -> divergent keys
     unjudged: Counter[int] = field(default_factory=Counter)  # workload -> keys without final
+    #: workload -> keys whose lost updates cannot be told (verdict.lost: undetermined)
+    undetermined: Counter[int] = field(default_factory=Counter)
     values: dict[str, Counter[str]] = field(default_factory=dict)  # workload -> value checks
     #: fault window id (or OUTSIDE) -> anomaly kind -> count
     attribution: dict[str, Counter[str]] = field(default_factory=dict)
@@ -118,6 +120,10 @@ class KeyFindings:
     stale_examples: list[tuple[int, float, Any]] = field(default_factory=list)
     truth_differing: int = 0
     truth_examples: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    #: keys left out of the truth comparison (undetermined, or with a timed-out write never
+    #: seen): their count, the truth's figures on them (conflicts, lost_updates) and ours
+    #: (our_conflicts, our_lost_updates)
+    truth_skipped: Counter[str] = field(default_factory=Counter)
 
     @classmethod
     def merge(cls, parts: list[KeyFindings]) -> KeyFindings:
@@ -127,6 +133,8 @@ class KeyFindings:
                 out.cells.setdefault(key, Cell()).add(cell)
             out.divergent.update(p.divergent)
             out.unjudged.update(p.unjudged)
+            out.undetermined.update(p.undetermined)
+            out.truth_skipped.update(p.truth_skipped)
             for name, c in p.values.items():
                 out.values.setdefault(name, Counter()).update(c)
             for wid, c in p.attribution.items():
@@ -154,6 +162,7 @@ class Findings:
     cells: dict[tuple[int, int], Cell]
     divergent: Counter[int]  # workload -> divergent keys
     unjudged: Counter[int]  # workload -> keys without a final read
+    undetermined: Counter[int]  # workload -> keys whose lost updates cannot be told
     values: dict[str, dict[str, int]]  # workload -> value-check figures
     attribution: Attribution
     examples: dict[str, list[Any]]
@@ -164,6 +173,8 @@ class Findings:
     truth_keys: dict[str, Any] = field(default_factory=dict)
     #: `verdict.cost_campaign.CostAccumulator.result(...)`, attached by analyze when wired
     cost: dict[str, Any] | None = None
+    #: load.json as the runner wrote it (requested/delivered/dropped), attached by analyze
+    load: dict[str, Any] | None = None
 
 
 def findings_of(kf: KeyFindings, store: VersionStore, frame: Frame) -> Findings:
@@ -180,6 +191,7 @@ def findings_of(kf: KeyFindings, store: VersionStore, frame: Frame) -> Findings:
         cells=kf.cells,
         divergent=kf.divergent,
         unjudged=kf.unjudged,
+        undetermined=kf.undetermined,
         values={wl: dict(c) for wl, c in kf.values.items()},
         attribution=attr,
         examples=ex.items(),
@@ -188,7 +200,8 @@ def findings_of(kf: KeyFindings, store: VersionStore, frame: Frame) -> Findings:
         lag=lag_by_link(store),
         convergence=convergence(store, frame.windows),
         truth_keys={"differing": kf.truth_differing,
-                    "examples": [e for _, e in kf.truth_examples]},
+                    "examples": [e for _, e in kf.truth_examples],
+                    "skipped": dict(kf.truth_skipped)},
     )  # fmt: skip
 
 

@@ -14,10 +14,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from verdict.latency import Latencies
+
 #: w_flags bits
 DELETE = 1
 UNKNOWN = 2  # outcome unknown (timeout): counted only once its vid is seen
 ATTR_LEVEL = 4  # an attribute-level write: judged per attribute
+#: an unknown-outcome write whose record names no pred (no answer told what it replaced):
+#: its pred -1 is not "the item was absent" (verdict.lost: undetermined keys)
+PRED_UNKNOWN = 8
 
 #: workload kinds whose writes carry a value the checker verifies against the final read
 VALUE_KINDS = frozenset({"counter", "cart"})
@@ -139,10 +144,12 @@ class VersionStore:
     duplicates: int = 0
     #: failed writes that name the write that rejected them, in record order
     rejections: list[Rejection] = field(default_factory=list)
-    #: failed writes by (workload, error): what the target said when it refused them
-    failed_errors: Counter[tuple[int, str]] = field(default_factory=Counter)
+    #: failed writes by (workload, region, error): what the target said when it refused them
+    failed_errors: Counter[tuple[int, int, str]] = field(default_factory=Counter)
     #: when each failed write was invoked (the report's timeline plots them)
     failed_t: array = field(default_factory=lambda: array("d"))
+    #: latency of acknowledged workload operations, for latency budgets
+    latency: Latencies = field(default_factory=Latencies)
 
     def vid_names(self) -> Sequence[str]:
         """Reverse map of interned vids (built once, at report time)."""

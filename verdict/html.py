@@ -9,8 +9,7 @@ from typing import Any
 
 from units import format_duration, parse_duration
 from verdict.cost import price_sheet, table_rows
-from verdict.figures import untrusted_truth
-from verdict.junit import fault_failure_text, show
+from verdict.junit import budget_figure, interval_text, show
 from verdict.plots import lag_svg, timeline_svg
 
 CSS = """
@@ -22,6 +21,7 @@ td:first-child,th:first-child{text-align:left}
 .pass{color:#1a7f37;font-weight:600}.fail{color:#cf222e;font-weight:600}
 .banner{padding:12px 16px;border-radius:6px;font-size:20px;font-weight:700;margin:12px 0}
 .banner.pass{background:#dafbe1}.banner.fail{background:#ffebe9}
+.banner.untrusted{background:#fff1c2;color:#7a4b00;border:2px solid #bf8700}
 .warn{background:#fff8c5;border:1px solid #d4a72c;padding:8px 12px;border-radius:6px;margin:8px 0}
 .alarm{background:#ffebe9;border:2px solid #cf222e;padding:8px 12px;border-radius:6px;margin:8px 0}
 .muted{color:#777}.legend{font-size:12px;color:#555;margin-bottom:8px}.legend span{margin-right:14px}
@@ -85,9 +85,46 @@ def _budgets(data: dict[str, Any]) -> str:
         if b["no_data"]:
             status += ' <span class="muted">(no data)</span>'
         rows.append(
-            [escape(b["label"]), show(b["observed"], b["unit"]), show(b["max"], b["unit"]), status]
+            [escape(b["label"]), escape(budget_figure(b)), show(b["max"], b["unit"]), status]
         )
-    return _table(["budget", "observed", "limit", "result"], rows, "budgets")
+    note = (
+        '<p class="muted">Observed figures carry their 95% interval (rates: Wilson; '
+        "percentiles: order statistics); a budget with a confidence holds only when the "
+        "interval's upper bound at that level is within the limit.</p>"
+    )
+    return _table(["budget", "observed", "limit", "result"], rows, "budgets") + note
+
+
+def _load(data: dict[str, Any]) -> str:
+    """Requested, delivered and dropped per region, and the intensity per workload."""
+    load = data.get("load") or {}
+    if load.get("model") == "open":
+        shape = f"{load.get('rate') or 0:g}/s per region" if not load.get("stages") else "stages"
+        head = f"<p>Open model ({escape(shape)}, at most {load.get('max_in_flight')} in flight per region).</p>"
+    elif load.get("model") == "closed":
+        head = (
+            f"<p>Closed model ({load.get('users_per_region')} users per region, each as fast as "
+            "the target answers): the intensity depends on the machine.</p>"
+        )
+    else:
+        head = '<p class="muted">No load.json: requested and dropped operations unknown.</p>'
+    if load.get("aborted"):
+        head += f'<div class="alarm"><b>Load stopped early</b>: {escape(load["aborted"])}</div>'
+    rows = [
+        [escape(r), _t(f.get("requested")), f.get("delivered", 0), f.get("dropped", 0),
+         interval_text(f.get("dropped_rate_ci95"), "rate") or "—", f.get("peak_in_flight", 0),
+         escape(f.get("bottleneck") or "")]
+        for r, f in sorted((load.get("regions") or {}).items())
+    ]  # fmt: skip
+    table = _table(
+        ["region", "requested", "delivered", "dropped", "dropped rate (95%)", "peak in flight",
+         "bottleneck"], rows,
+    ) if rows else ""  # fmt: skip
+    intensity = [
+        [escape(name), _t(w.get("keys")), _t(w.get("writes_per_key_per_s"))]
+        for name, w in sorted((load.get("workloads") or {}).items())
+    ]
+    return head + table + _table(["workload", "keys", "writes per key per second"], intensity)
 
 
 def _workloads(data: dict[str, Any]) -> str:
@@ -106,9 +143,9 @@ def _workloads(data: dict[str, Any]) -> str:
                 w.get("writes_failed", 0),
                 f"{w['writes_unknown']} ({w['unknown_resolved']} seen)",
                 w["conflicts"],
-                f"{w['conflict_rate']:.4%}",
+                _rate(w, "conflict_rate"),
                 w["lost_updates"],
-                f"{w['lost_update_rate']:.4%}",
+                _rate(w, "lost_update_rate"),
                 w["skew_inverted"],
                 w["divergent_keys"],
                 value,
@@ -141,6 +178,13 @@ def _asked(window: dict[str, Any], t0: float) -> str:
         return ""
     asked = [f"+{a - t0:.1f}s" if a is not None else "?" for a, _ in pairs]
     return f" (asked {asked[0]} → {asked[1]})"
+
+
+def _rate(row: dict[str, Any], name: str) -> str:
+    """`2.1000% [1.9%, 2.3%]`: the rate and its 95 % interval."""
+    ci = row.get(f"{name}_ci95")
+    interval = f" [{ci[0]:.2%}, {ci[1]:.2%}]" if ci else ""
+    return f"{row[name]:.4%}{interval}"
 
 
 def _faults(data: dict[str, Any]) -> str:
@@ -295,32 +339,25 @@ def _when(data: dict[str, Any]) -> str:
 
 
 def _banner(data: dict[str, Any]) -> str:
-    """PASSED or FAILED, how many budgets hold, and what makes a pass untrustworthy."""
-    ok = data["passed"]
-    banner = f'<div class="banner {"pass" if ok else "fail"}">{"PASSED" if ok else "FAILED"}: '
-    failed = sum(not b["passed"] for b in data["budgets"])
-    if data["budgets"]:
-        banner += f"{len(data['budgets']) - failed} of {len(data['budgets'])} budgets hold"
-    else:
-        banner += "no budgets set"
-    faulty = data.get("fault_failures") or []
-    if faulty:
-        banner += f", but {len(faulty)} fault{'s' if len(faulty) > 1 else ''} failed"
-    elif untrusted_truth(data):
-        banner += (
-            ", but the store's conflict log does not show every lost update"
-            if data.get("witness_mismatch")
-            else ", but the verdict disagrees with the emulator's ground truth"
+    """UNTRUSTED (never green) with its reasons, else PASSED/FAILED and the budgets held."""
+    if not data.get("trusted", True):
+        reasons = "".join(f"<li>{escape(r['message'])}</li>" for r in data["untrusted"])
+        return (
+            '<div class="banner untrusted">UNTRUSTED: these figures cannot gate a release '
+            f"(exit 2)</div><ul>{reasons}</ul>"
         )
-    return banner + "</div>"
+    ok = data["passed"]
+    failed = sum(not b["passed"] for b in data["budgets"])
+    held = (
+        f"{len(data['budgets']) - failed} of {len(data['budgets'])} budgets hold"
+        if data["budgets"]
+        else "no budgets set"
+    )
+    return f'<div class="banner {"pass" if ok else "fail"}">{"PASSED" if ok else "FAILED"}: {held}</div>'
 
 
 def _warnings(data: dict[str, Any]) -> list[str]:
-    """What the reader must know before trusting the figures below."""
-    warnings = [
-        f'<div class="alarm"><b>FAULT FAILED</b>: {escape(fault_failure_text(f))}</div>'
-        for f in data.get("fault_failures") or []
-    ]
+    warnings = []
     if data["partial"]:
         warnings.append(
             '<div class="warn">Partial history: the run did not end cleanly; figures cover what was recorded.</div>'
@@ -412,6 +449,8 @@ def render_html(data: dict[str, Any]) -> str:
         *_warnings(data),
         "<h2>Budgets</h2>",
         _budgets(data),
+        "<h2>Load</h2>",
+        _load(data),
         "<h2>Per workload</h2>",
         f"<p>{tot['writes_ok']} acknowledged writes ({tot.get('writes_failed', 0)} failed"
         f"{_failed_why(tot)}), "

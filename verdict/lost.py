@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from verdict.graph import ATTR_LEVEL, DELETE, VersionStore
+from verdict.graph import ATTR_LEVEL, DELETE, PRED_UNKNOWN, VersionStore
 
 ABSENT = -1
 
@@ -31,6 +31,10 @@ class KeyJudgement:
     divergent: bool
     kept: set[int] = field(default_factory=set)  # writes on the final chain(s)
     flagged: bool = False  # some write is a delete, attribute-level or of unknown outcome
+    #: a write of unknown outcome that happened, whose predecessor no answer told, could
+    #: have replaced another counted write (`_undetermined`): nothing is counted lost
+    #: (`lost` stays empty), its conflicts leave that write out, the key is reported apart
+    undetermined: bool = False
 
     @property
     def judged(self) -> bool:
@@ -50,7 +54,7 @@ def _parents(store: VersionStore, counted: list[int]) -> dict[int, int]:
     if not deletes:
         return parent
     for w in counted:
-        if parent[w] != ABSENT or store.w_flags[w] & DELETE:
+        if parent[w] != ABSENT or store.w_flags[w] & (DELETE | PRED_UNKNOWN):
             continue
         before = [d for d in deletes if store.w_tcomp[d] <= store.w_tinv[w]]
         same = [d for d in before if store.w_region[d] == store.w_region[w]]
@@ -58,6 +62,40 @@ def _parents(store: VersionStore, counted: list[int]) -> dict[int, int]:
         if pick:
             parent[w] = store.w_vid[max(pick, key=store.w_tcomp.__getitem__)]
     return parent
+
+
+def pred_unknown(store: VersionStore, w: int) -> bool:
+    """A write of unknown outcome (a timeout) whose record names no pred: no answer said what
+    it replaced, so its pred -1 is not "the item was absent"."""
+    return bool(store.w_flags[w] & PRED_UNKNOWN)
+
+
+def _undetermined(
+    store: VersionStore, counted: list[int], parent: dict[int, int], unknown: list[int]
+) -> bool:
+    """Whether a write whose predecessor is unknown leaves the key's figures undecided: it
+    could have replaced any counted write that is not its own descendant (that write would
+    then be its ancestor, not lost; and it could be its sibling). Decided when every other
+    counted write descends from it (by the preds the answers told): then it replaced nothing
+    recorded and has no sibling."""
+    if len(unknown) > 1:  # neither can descend from the other
+        return True
+    if len(counted) == 1:
+        return False
+    root, vid_write = unknown[0], store.vid_write
+    children: dict[int, list[int]] = {}
+    for w in counted:
+        p = parent[w]
+        pw = vid_write[p] if p >= 0 else -1
+        if pw >= 0:
+            children.setdefault(pw, []).append(w)
+    below, todo = {root}, [root]
+    while todo:
+        for c in children.get(todo.pop(), ()):
+            if c not in below:
+                below.add(c)
+                todo.append(c)
+    return len(below) < len(counted)
 
 
 def _chain(store: VersionStore, k: int, vid: int, parent: dict[int, int], kept: set[int]) -> None:
@@ -97,11 +135,13 @@ def judge_key(store: VersionStore, k: int) -> KeyJudgement:
     else:  # the common case: acknowledged item-level writes only; parents are the preds
         counted, unresolved, parent = writes, [], {}
     preds = list(parent.values()) if parent else [w_pred[w] for w in writes]
+    unknown = [w for w in counted if pred_unknown(store, w)] if flagged else []
     conflicts: list[list[int]] = []
     if len(set(preds)) < len(counted):
         siblings: dict[int, list[int]] = {}
         for w, p in zip(counted, preds, strict=True):
-            siblings.setdefault(p, []).append(w)
+            if not (unknown and w in unknown):  # what it replaced is not known
+                siblings.setdefault(p, []).append(w)
         conflicts = [g for g in siblings.values() if len(g) > 1]
     finals = store.finals.get(k, [])
     final_vids = {f.vid for f in finals}
@@ -120,6 +160,9 @@ def judge_key(store: VersionStore, k: int) -> KeyJudgement:
         if leaves:
             last = max(leaves, key=store.w_tcomp.__getitem__)
             _chain(store, k, store.w_vid[last], parent, kept)
+    if unknown and _undetermined(store, counted, parent, unknown):
+        judgement.undetermined = True  # nothing counted lost: any could be an ancestor
+        return judgement
     lost = judgement.lost
     if not any(f.attrs for f in finals) and not store.w_attrs:
         lost.extend(w for w in counted if w not in kept)

@@ -29,6 +29,7 @@ from verdict.graph import (
     EVIDENCE_KINDS,
     MIXED_FINAL,
     NO_FINAL,
+    PRED_UNKNOWN,
     UNKNOWN,
     FinalRead,
     VersionStore,
@@ -150,6 +151,7 @@ class RecordIngester:
         s = self.s
         seen_vid, key_of, key_ids, tally = self.seen_vid, self.key, s.keys.ids.get, s.tally
         r_key, r_vid, r_region, r_t = s.r_key, s.r_vid, s.r_region, s.r_t
+        latency = s.latency.add
 
         def read(rec: dict[str, Any], workload: int, region: int, code: int) -> None:
             vname = rec.get("vid")
@@ -164,6 +166,9 @@ class RecordIngester:
                 r_vid.append(v)
                 r_region.append(region)
             tally[code | 3] += 1
+            t_inv, t_comp = rec.get("t_invoke"), rec.get("t_complete")
+            if t_inv is not None and t_comp is not None and t_comp > 0:
+                latency("get", region, workload, t_inv, t_comp)
             if "attrs" in rec and rec["attrs"]:
                 for x in rec["attrs"].values():
                     if x:
@@ -175,7 +180,7 @@ class RecordIngester:
         s = self.s
         vids, vid_write, seen, tally, key_ids = s.vids, s.vid_write, s.seen, s.tally, s.keys.ids
         valued = {w for w, kind in s.value_kinds.items() if kind in EVIDENCE_KINDS}
-        failed, append = self.failed, self._append_write()
+        failed, append, latency = self.failed, self._append_write(), s.latency.add
 
         def write(rec: dict[str, Any], op: str, outcome: str, wname: str, workload: int,
                   region: int, code: int) -> None:  # fmt: skip
@@ -185,7 +190,7 @@ class RecordIngester:
             if outcome == "ok":
                 flags, kind = 0, 0
             elif outcome == "unknown":
-                flags, kind = UNKNOWN, 1
+                flags, kind = UNKNOWN if "pred" in rec else UNKNOWN | PRED_UNKNOWN, 1
             else:
                 failed(rec, workload, region, code, t_inv, t_comp)
                 return
@@ -209,6 +214,8 @@ class RecordIngester:
             if valued and wname in valued and "value" in rec:
                 s.w_value[w] = rec["value"]
             tally[code | kind] += 1
+            if not kind and t_comp > 0:
+                latency(op, region, workload, t_inv, t_comp)
 
         return write
 
@@ -248,7 +255,7 @@ class RecordIngester:
         s = self.s
         s.tally[code | 2] += 1
         s.failed_t.append(t_inv)
-        s.failed_errors[workload, error_name(rec.get("error"))] += 1
+        s.failed_errors[workload, region, error_name(rec.get("error"))] += 1
         if "blocked_by" in rec:
             r = rejection(workload, region, rec.get("key"), t_inv, t_comp, rec["blocked_by"])
             if r is not None:

@@ -14,8 +14,8 @@ from typing import Any
 
 import yaml
 
-RUN_FILE = "run.json"
-CAMPAIGN_FILE = "campaign.yaml"
+from verdict.report_dir import CAMPAIGN_FILE, RUN_FILE
+
 #: the campaign text kept in verdict.json at most (a huge random-chaos schedule is cut)
 MAX_CAMPAIGN_CHARS = 20_000
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -15,11 +15,12 @@ from pydantic import (
 )
 
 from units import Duration, format_duration, parse_duration
-from verdict.budgets import METRICS
+from verdict.budgets import FILTERS, METRICS
 
 
 class BudgetSpec(BaseModel):
-    """`{metric, max, workload?, region?, link?}`: the budget holds while observed <= max."""
+    """`{metric, max, <filters>, confidence?, abort_on_fail?}`: the budget holds while the
+    observed figure (with `confidence`: its interval's upper bound) is at most `max`."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -28,6 +29,12 @@ class BudgetSpec(BaseModel):
     workload: str | None = None
     region: str | None = None
     link: str | None = None
+    op: Literal["put", "update", "delete", "get"] | None = None
+    error: str | None = None
+    #: holds only when the upper bound of the figure's interval at this level is within max
+    confidence: float | None = None
+    #: stop the load as soon as the budget can no longer hold (k6's abortOnFail)
+    abort_on_fail: bool = False
 
     @field_validator("metric")
     @classmethod
@@ -65,10 +72,36 @@ class BudgetSpec(BaseModel):
             raise ValueError(f"max must be a finite number of at least 0, got {v}")
         return v
 
+    @field_validator("confidence")
+    @classmethod
+    def _confidence(cls, value: float | None, info: ValidationInfo) -> float | None:
+        if value is None:
+            return None
+        if not 0 < value < 1:
+            raise ValueError(f"a confidence is strictly between 0 and 1 (e.g. 0.95), got {value:g}")
+        metric = info.data.get("metric")
+        if metric in METRICS and not METRICS[metric].has_interval:
+            raise ValueError(
+                f"{metric} has no interval: confidence applies to rates and latency percentiles"
+            )
+        return value
+
+    @field_validator("abort_on_fail")
+    @classmethod
+    def _live(cls, value: bool, info: ValidationInfo) -> bool:
+        metric = info.data.get("metric")
+        if value and metric in METRICS and not METRICS[metric].live:
+            live = ", ".join(sorted(n for n, m in METRICS.items() if m.live))
+            raise ValueError(
+                f"{metric} is only known once the run is over, so it cannot stop the load "
+                f"(abort_on_fail works on {live})"
+            )
+        return value
+
     @model_validator(mode="after")
     def _filters(self) -> BudgetSpec:
         allowed = METRICS[self.metric].filters
-        used = {f for f in ("workload", "region", "link") if getattr(self, f) is not None}
+        used = {f for f in FILTERS if getattr(self, f) is not None}
         if used - allowed:
             bad = ", ".join(sorted(used - allowed))
             ok = ", ".join(sorted(allowed)) or "none"
@@ -77,14 +110,19 @@ class BudgetSpec(BaseModel):
 
     @property
     def label(self) -> str:
-        """`lost_update_rate{workload=home_region} <= 0`: the budget's name in reports."""
-        filters = ",".join(
-            f"{f}={getattr(self, f)}" for f in ("workload", "region", "link") if getattr(self, f)
-        )
+        """`lost_update_rate{workload=home_region} <= 0`: the budget's name in reports (with
+        `@95%` when it holds on an interval's upper bound)."""
+        filters = ",".join(f"{f}={getattr(self, f)}" for f in FILTERS if getattr(self, f))
         limit = (
             format_duration(self.max) if METRICS[self.metric].unit == "seconds" else f"{self.max:g}"
         )
-        return f"{self.metric}{{{filters}}} <= {limit}" if filters else f"{self.metric} <= {limit}"
+        name = f"{self.metric}{{{filters}}}" if filters else self.metric
+        sure = f" @{self.confidence:.0%}" if self.confidence is not None else ""
+        return f"{name} <= {limit}{sure}"
+
+    @property
+    def filter_values(self) -> dict[str, str | None]:
+        return {f: getattr(self, f) for f in FILTERS}
 
 
 class VerdictOptions(BaseModel):

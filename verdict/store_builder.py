@@ -26,6 +26,7 @@ from verdict.graph import (
     EVIDENCE_KINDS,
     MIXED_FINAL,
     NO_FINAL,
+    PRED_UNKNOWN,
     UNKNOWN,
     FinalRead,
     VersionStore,
@@ -36,7 +37,7 @@ from verdict.graph import (
 #: the scanner's row roles and bits (verdict/_scan.c exports them; mirrored here so this
 #: module imports without the extension)
 ROLE_WRITE, ROLE_FAILED, ROLE_READ, ROLE_FINAL, ROLE_PROBE = 1, 2, 3, 4, 5
-B_FINAL, B_CONSISTENT, B_HARNESS, B_ATTRS = 1, 8, 16, 256
+B_FINAL, B_CONSISTENT, B_HARNESS, B_ATTRS, B_PRED_NAMED = 1, 8, 16, 256, 512
 _DELETE, _UNKNOWN = 2, 1  # op and outcome codes
 #: a block's columns by name, and row(i) -> the record of its i-th line (decoded when asked)
 Columns = dict[str, np.ndarray]
@@ -106,7 +107,8 @@ class StoreBuilder:
         vid_number: Callable[[str], int],
     ) -> None:  # fmt: skip
         """`vid_number(name)`: the scanner's number of a vid it has met; `cost` None: the
-        bill is drawn up elsewhere (a key bucket's rows were charged when routed)."""
+        bill and the latencies are drawn up elsewhere (a key bucket's rows were charged and
+        timed when routed)."""
         self.s, self.cost, self.vid_number = store, cost, vid_number
         self.valued = {w for w, kind in store.value_kinds.items() if kind in EVIDENCE_KINDS}
         self.key_head = Growable(np.int32, -1)
@@ -144,6 +146,7 @@ class StoreBuilder:
         add_probes(self.s, c)
         if self.cost is not None:
             charge(self.cost, self.s.regions.names, c, condition)
+            add_latency(self.s, c)
         if (c["bits"] & B_ATTRS).any():
             self._attributes(c, row, writes, finals)
 
@@ -171,7 +174,9 @@ class StoreBuilder:
         number = np.arange(self.writes, self.writes + nw, dtype=np.int32)
         workload = c["workload"][w]
         flags = np.where(c["op"][w] == _DELETE, DELETE, 0)
-        flags |= np.where(c["outcome"][w] == _UNKNOWN, UNKNOWN, 0)
+        unknown = c["outcome"][w] == _UNKNOWN
+        flags |= np.where(unknown, UNKNOWN, 0)
+        flags |= np.where(unknown & ((c["bits"][w] & B_PRED_NAMED) == 0), PRED_UNKNOWN, 0)
         k = c["key"][w]
         order = np.argsort(k, kind="stable")
         ks, ws = k[order], number[order]
@@ -229,7 +234,7 @@ class StoreBuilder:
         for i in failed.tolist():
             rec = row(i)
             error = rec.get("error")
-            errors[int(c["workload"][i]), error_name(error)] += 1
+            errors[int(c["workload"][i]), int(c["region"][i]), error_name(error)] += 1
             condition[i] = "ConditionalCheck" in str(error)
             if "blocked_by" in rec:
                 r = rejection(int(c["workload"][i]), int(c["region"][i]), rec.get("key"),
@@ -327,6 +332,17 @@ def add_probes(store: VersionStore, c: Columns) -> None:
             store.probe_t[link] = array("d")
         store.lags[link].append(float(c["lag"][i]))
         store.probe_t[link].append(float(c["t_inv"][i]))
+
+
+def add_latency(store: VersionStore, c: Columns) -> None:
+    """The block's acknowledged workload operations for latency budgets (verdict.latency):
+    writes that succeeded and reads that are not final reads (probes are no role here)."""
+    role = c["role"]
+    acknowledged = ((role == ROLE_WRITE) & (c["outcome"] != _UNKNOWN)) | (role == ROLE_READ)
+    acknowledged &= np.isfinite(c["t_inv"])
+    store.latency.add_block(
+        c["op"], acknowledged, c["region"], c["workload"], c["t_inv"], c["t_comp"]
+    )
 
 
 def conditions(c: Columns, row: RowOf) -> np.ndarray:

@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from verdict.junit import fault_failure_text, show
+from verdict.junit import budget_figure, show
 
 
 def _print_unclipped(console: Console, table: Table) -> None:
@@ -43,7 +43,30 @@ def _workload_row(name: str, w: dict[str, Any]) -> list[str]:
     ]
 
 
-def _budgets(console: Console, data: dict[str, Any]) -> None:
+def print_summary(verdict: Any, report_dir: Path, console: Console | None = None) -> None:
+    """Budgets first (the gate), then per-workload figures and the load, then whether the run
+    can be trusted, then where the report is. `verdict` is a `verdict.analyze.Verdict` (or
+    anything with its `data`)."""
+    data: dict[str, Any] = verdict.data
+    console = console or Console()
+    if data["budgets"]:
+        _print_unclipped(console, _budget_table(data))
+    _print_unclipped(console, _workload_table(data))
+    for line in [*_rate_lines(data), *_load_lines(data), *_other_lines(data)]:
+        console.print(line, soft_wrap=not console.is_terminal)
+    if data["partial"]:
+        console.print("[yellow]partial history[/]: the run did not end cleanly")
+    for reason in data.get("untrusted") or []:
+        console.print(f"[bold red]UNTRUSTED[/]: {escape(reason['message'])}", soft_wrap=True)
+    if not data.get("trusted", True):
+        verdict_line = "[bold red reverse]UNTRUSTED[/]"
+    else:
+        verdict_line = "[bold green]PASSED[/]" if data["passed"] else "[bold red]FAILED[/]"
+    # soft_wrap: the path stays on one line, whole, for copy-paste (and for log scrapers)
+    console.print(f"{verdict_line}  report: {Path(report_dir) / 'report.html'}", soft_wrap=True)
+
+
+def _budget_table(data: dict[str, Any]) -> Table:
     budgets = Table(title="Budgets", title_justify="left")
     for col in ("budget", "observed", "limit", "result"):
         budgets.add_column(col, justify="left" if col == "budget" else "right")
@@ -51,14 +74,11 @@ def _budgets(console: Console, data: dict[str, Any]) -> None:
         result = "[green]PASS[/]" if b["passed"] else "[bold red]FAIL[/]"
         if b["no_data"]:
             result += " [dim](no data)[/]"
-        budgets.add_row(
-            b["label"], show(b["observed"], b["unit"]), show(b["max"], b["unit"]), result
-        )
-    if data["budgets"]:
-        _print_unclipped(console, budgets)
+        budgets.add_row(escape(b["label"]), budget_figure(b), show(b["max"], b["unit"]), result)
+    return budgets
 
 
-def _workloads(console: Console, data: dict[str, Any]) -> None:
+def _workload_table(data: dict[str, Any]) -> Table:
     work = Table(title="Workloads", title_justify="left")
     head = (
         "workload", "writes", "failed", "unknown", "confl", "c-rate", "lost", "l-rate", "skew",
@@ -71,22 +91,62 @@ def _workloads(console: Console, data: dict[str, Any]) -> None:
     if len(data["workloads"]) > 1:  # the budgets' unfiltered figures, to check them against
         work.add_section()
         work.add_row(*_workload_row("all", data["totals"]))
-    _print_unclipped(console, work)
+    return work
 
 
-def _figures(data: dict[str, Any]) -> list[str]:
-    """One line each: the worst link's lag, stale reads, failed writes, the bill."""
-    lines = []
+def _rate_lines(data: dict[str, Any]) -> list[str]:
+    """The overall rates with their 95 % intervals: how sure the figures are."""
+    tot = data["totals"]
+    parts = [
+        f"{label} {tot[name]:.2%} [{tot[f'{name}_ci95'][0]:.2%}, {tot[f'{name}_ci95'][1]:.2%}]"
+        for label, name in (("conflicts", "conflict_rate"), ("lost updates", "lost_update_rate"))
+        if tot.get(f"{name}_ci95")
+    ]
+    return [f"rates (95% Wilson intervals): {', '.join(parts)}"] if parts else []
+
+
+def _load_lines(data: dict[str, Any]) -> list[str]:
+    """What the load requested and delivered per region, and how hard each workload's keys
+    were written (conflict rates scale with it)."""
+    load = data.get("load") or {}
+    out = []
+    regions = load.get("regions") or {}
+    if load.get("model") == "open" and regions:
+        parts = [
+            f"{r} {f['delivered']}/{f['requested']}"
+            + (f" ({f['dropped']} dropped)" if f.get("dropped") else "")
+            for r, f in sorted(regions.items())
+        ]
+        out.append(f"load (open model, delivered/requested): {', '.join(parts)}")
+    elif load.get("model") == "closed":
+        out.append(
+            f"load (closed model, {load.get('users_per_region')} users per region): the "
+            "intensity depends on this machine; set writers.rate for a machine-independent gate"
+        )
+    if load.get("aborted"):
+        out.append(f"[bold red]load stopped early[/]: {escape(load['aborted'])}")
+    intensity = [
+        f"{name} {w['writes_per_key_per_s']:.3g}"
+        for name, w in sorted((load.get("workloads") or {}).items())
+        if w.get("writes_per_key_per_s") is not None
+    ]
+    if intensity:
+        out.append(f"writes per key per second: {', '.join(intensity)}")
+    return out
+
+
+def _other_lines(data: dict[str, Any]) -> list[str]:
+    out = []
     if data["lag"]:
         worst = max(data["lag"].items(), key=lambda kv: kv[1]["p99"])
-        lines.append(
+        out.append(
             f"replication lag p99, worst link {worst[0]}: {show(worst[1]['p99'], 'seconds')}"
         )
     stale = data.get("stale_reads") or {}
     reads = {r: v for r, v in (stale.get("regions") or {}).items() if v.get("count")}
     if reads:
         worst = max(reads.items(), key=lambda kv: kv[1].get("p99", 0.0))
-        lines.append(
+        out.append(
             f"stale reads: {sum(v.get('stale', 0) for v in reads.values())} of "
             f"{sum(v['count'] for v in reads.values())} reads more than "
             f"{show(stale['bound_s'], 'seconds')} stale; worst region {worst[0]}: p99 staleness "
@@ -95,59 +155,38 @@ def _figures(data: dict[str, Any]) -> list[str]:
     failed = data["totals"].get("failed_by_error") or {}
     if failed:
         reasons = ", ".join(f"{error} {n}" for error, n in failed.items())
-        lines.append(f"failed writes: {data['totals']['writes_failed']} ({escape(reasons)})")
-    lines += cost_lines(data)
-    return lines
-
-
-def _alarms(data: dict[str, Any]) -> list[str]:
-    """What makes the figures above incomplete or untrustworthy."""
-    lines = []
+        out.append(f"failed writes: {data['totals']['writes_failed']} ({escape(reasons)})")
+    out.extend(cost_lines(data))
     lost_workers = (data.get("workers") or {}).get("lost") or []
     if lost_workers:
-        lines.append(f"[yellow]lost workers[/]: {', '.join(lost_workers)} (see verdict.json)")
+        out.append(f"[yellow]lost workers[/]: {', '.join(lost_workers)} (see verdict.json)")
     if data.get("truth_mismatch"):
         t = data["truth"]
-        lines.append(
+        out.append(
             f"[bold red]TRUTH MISMATCH[/]: emulator says conflicts={t['conflicts']} "
-            f"lost_updates={t['lost_updates']}; the verdict says conflicts={data['totals']['conflicts']} "
-            f"lost_updates={data['totals']['lost_updates']}"
-            + ("" if data["partial"] else ": a bug in hothot or a table that held other writes")
+            f"lost_updates={t['lost_updates']}; the verdict says conflicts="
+            f"{data['totals']['conflicts']} lost_updates={data['totals']['lost_updates']}"
         )
+    return out + _witness_lines(data)
+
+
+def _witness_lines(data: dict[str, Any]) -> list[str]:
+    """The store's own account (pglogical's conflict log) beside the verdict's."""
     witness = data.get("witness")
-    if witness:
-        lines.append(
-            f"store's witness (conflict log): {witness['resolved_conflicts']} resolved conflicts, "
-            f"{witness['discarded_versions']} discarded versions; "
-            f"{witness['lost_on_discarded_branch']} of {witness['lost_updates']} lost updates on a "
-            f"discarded branch ({witness['lost_found_discarded']} discarded themselves)"
-        )
+    if not witness:
+        return []
+    out = [
+        f"store's witness (conflict log): {witness['resolved_conflicts']} resolved conflicts, "
+        f"{witness['discarded_versions']} discarded versions; "
+        f"{witness['lost_on_discarded_branch']} of {witness['lost_updates']} lost updates on a "
+        f"discarded branch ({witness['lost_found_discarded']} discarded themselves)"
+    ]
     if data.get("witness_mismatch"):
-        lines.append(
+        out.append(
             f"[bold red]WITNESS MISMATCH[/]: {witness['lost_not_in_log']} lost updates are on no "
             f"branch the conflict log shows discarded (e.g. {witness['examples'][:3]})"
-            + ("" if data["partial"] else ": a bug in hothot or a log that missed entries")
         )
-    for failure in data.get("fault_failures") or []:
-        lines.append(f"[bold red]FAULT FAILED[/]: {fault_failure_text(failure)}")
-    if data["partial"]:
-        lines.append("[yellow]partial history[/]: the run did not end cleanly")
-    return lines
-
-
-def print_summary(verdict: Any, report_dir: Path, console: Console | None = None) -> None:
-    """Budgets first (the gate), then per-workload figures, then where the report is.
-    `verdict` is a `verdict.analyze.Verdict` (or anything with its `data`)."""
-    data: dict[str, Any] = verdict.data
-    console = console or Console()
-    _budgets(console, data)
-    _workloads(console, data)
-    for line in _figures(data) + _alarms(data):
-        # off a terminal a line stays whole (log scrapers); on one it wraps to the screen
-        console.print(line, soft_wrap=not console.is_terminal)
-    verdict_line = "[bold green]PASSED[/]" if data["passed"] else "[bold red]FAILED[/]"
-    # soft_wrap: the path stays on one line, whole, for copy-paste (and for log scrapers)
-    console.print(f"{verdict_line}  report: {Path(report_dir) / 'report.html'}", soft_wrap=True)
+    return out
 
 
 def cost_lines(data: dict[str, Any]) -> list[str]:

@@ -32,8 +32,11 @@ def _int(x: Any) -> int:
 
 
 def check_values(store: VersionStore, j: KeyJudgement, kind: str) -> ValueCheck | None:
-    """None when the key cannot be judged by value (no final read, divergent, deletes)."""
-    if not j.judged or j.divergent or any(store.w_flags[w] & DELETE for w in j.counted):
+    """None when the key cannot be judged by value (no final read, divergent, deletes, its
+    graph undetermined: no lost write to compare with)."""
+    if not j.judged or j.divergent or j.undetermined:
+        return None
+    if any(store.w_flags[w] & DELETE for w in j.counted):
         return None
     final = store.finals[j.key][0].value
     vals = store.w_value

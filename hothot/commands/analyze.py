@@ -6,10 +6,12 @@ import argparse
 import sys
 from pathlib import Path
 
+from hothot.commands.campaign_args import add_accept_partial
 from hothot.exit_line import exit_line
 from hothot.report_files import drop_verdict
-from verdict.analyze import analyze, load_budgets_file
+from verdict.analyze import analyze
 from verdict.errors import HistoryError
+from verdict.report_dir import load_budgets_file
 from verdict.summary import print_summary
 
 
@@ -23,6 +25,7 @@ def register(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="YAML file with a `budgets:` list, used instead of the campaign's",
     )
+    add_accept_partial(parser)
     parser.add_argument(
         "--jobs",
         type=int,
@@ -33,12 +36,15 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """0 budgets hold, 1 a budget is exceeded, 2 the report cannot be analysed."""
+    """0 budgets hold, 1 a budget is exceeded, 2 the report cannot be analysed or its run
+    cannot be trusted (verdict.trust)."""
     try:
         budgets = load_budgets_file(args.budgets) if args.budgets else None
         if args.jobs is not None and args.jobs < 1:
             raise HistoryError(f"--jobs: at least 1, not {args.jobs}")
-        verdict = analyze(args.report_dir, budgets, jobs=args.jobs)
+        verdict = analyze(
+            args.report_dir, budgets, jobs=args.jobs, accept_partial=args.accept_partial
+        )
     except HistoryError as e:
         print(f"hothot analyze: {e}", file=sys.stderr)
         return 2

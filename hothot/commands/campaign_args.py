@@ -28,3 +28,12 @@ def load_or_report(args: argparse.Namespace) -> Campaign | None:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
         return None
+
+
+def add_accept_partial(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--accept-partial",
+        action="store_true",
+        help="judge a partial history (a killed run, a lost worker) instead of refusing to "
+        "trust it; keys without a final read still make the run untrusted",
+    )

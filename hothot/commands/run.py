@@ -18,11 +18,13 @@ from typing import Any  # noqa: E402
 
 from hothot import __version__  # noqa: E402
 from hothot.campaign import Campaign  # noqa: E402
-from hothot.commands.campaign_args import add_campaign_arguments, load_or_report  # noqa: E402
+from hothot.commands.campaign_args import (  # noqa: E402
+    add_accept_partial,
+    add_campaign_arguments,
+    load_or_report,
+)
 from hothot.report_files import ReportUnwritable, unwritable, write_report_file  # noqa: E402
-
-#: beside campaign.yaml in the report directory: the version and command line of the run
-RUN_FILE = "run.json"
+from verdict.report_dir import RUN_FILE  # noqa: E402
 
 
 def register(parser: argparse.ArgumentParser) -> None:
@@ -50,6 +52,7 @@ def register(parser: argparse.ArgumentParser) -> None:
         help="wait for this many workers in total (remote ones included) before the load starts; "
         "alone, it runs the master with no local worker",
     )
+    add_accept_partial(parser)
     parser.set_defaults(func=run)
 
 
@@ -107,9 +110,10 @@ def _make_run(args: argparse.Namespace, campaign: Campaign) -> Any:
             local_workers=args.workers,
             expect_workers=args.expect_workers,
             bind=args.master_bind or "127.0.0.1:5557",
+            accept_partial=args.accept_partial,
         )
     else:
         from hothot.runner import CampaignRun
 
-        run = CampaignRun(campaign, report_dir=args.report_dir)
+        run = CampaignRun(campaign, report_dir=args.report_dir, accept_partial=args.accept_partial)
     return run

@@ -8,9 +8,7 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Gauge, push_to_gateway
 
 from loadgen.metrics import budget_label
-
-#: a budget's filters in verdict.json, in the order the verdict's own labels spell them
-BUDGET_FILTERS = ("workload", "region", "link")
+from verdict.budgets import FILTERS as BUDGET_FILTERS
 
 
 def _number(value: Any, where: str) -> float:

@@ -17,7 +17,7 @@ WORKLOADS: dict[str, type[Workload]] = {
     for w in (Profile, SplitAttributes, Counter, Cart, Guarded, HomeRegion, ClientLww, Reader)
 }
 
-__all__ = ["WORKLOADS", "KeyChooser", "Workload", "build_workloads", "resolve"]
+__all__ = ["WORKLOADS", "KeyChooser", "Workload", "build_workloads", "mix_of", "resolve"]
 
 
 def resolve(kind: str) -> type[Workload]:
@@ -48,3 +48,11 @@ def build_workloads(
         workload.key_prefix = key_prefix
         workload.bind(built)
     return built
+
+
+def mix_of(workloads: dict[str, Workload]) -> list[Workload]:
+    """The workloads that run (weight above 0), in campaign order."""
+    mix = [w for w in workloads.values() if w.spec.weight > 0]
+    if not mix:
+        raise ValueError("every workload has weight 0: there is nothing to run")
+    return mix

@@ -21,6 +21,8 @@ class Counter(Workload):
     """`ADD n :inc` — a like counter or balance incremented in every region."""
 
     kind = "counter"
+    ops = frozenset({"update"})
+    per_run = (1, 1)
 
     class Options(BaseModel):
         model_config = ConfigDict(extra="forbid")
@@ -40,6 +42,8 @@ class Cart(Workload):
     """`list_append` of a unique element id (the record id) — a shopping cart."""
 
     kind = "cart"
+    ops = frozenset({"update"})
+    per_run = (1, 1)
 
     def run(self, calls: RecordingClient, key: str, rng: random.Random) -> None:
         rec = calls.record(self.name, key, Op.UPDATE)

@@ -56,6 +56,11 @@ class Workload:
     writes: ClassVar[bool] = True
     #: put before every key (`build_workloads` sets the run's; `key` adds it)
     key_prefix: str = ""
+    #: the operations a run may make: a latency budget on another op is refused; a user's
+    #: own workload may make any
+    ops: ClassVar[frozenset[str]] = frozenset({"put", "update", "delete", "get"})
+    #: at most (operations, of which writes) one run makes; None: unknown (a user's own)
+    per_run: ClassVar[tuple[int, int] | None] = None
 
     class Options(BaseModel):
         model_config = ConfigDict(extra="forbid")
@@ -79,6 +84,11 @@ class Workload:
 
     def run(self, calls: RecordingClient, key: str, rng: random.Random) -> None:
         raise NotImplementedError
+
+    def most_calls(self) -> tuple[int, int] | None:
+        """`per_run`, or what this instance's options allow: abort_on_fail bounds what the
+        rest of an open-model run can still do with it."""
+        return self.per_run
 
     def summarize(self, item: dict[str, Any]) -> Any:
         """A final read's `value` for this workload's item (counters: the count)."""

@@ -20,10 +20,15 @@ class Guarded(Workload):
     each try's record carrying its `attempt`."""
 
     kind = "guarded"
+    ops = frozenset({"get", "update"})
 
     class Options(BaseModel):
         model_config = ConfigDict(extra="forbid")
         max_attempts: int = Field(3, ge=1, le=100)
+
+    def most_calls(self) -> tuple[int, int] | None:
+        """A read and a write per attempt."""
+        return 2 * self.options.max_attempts, self.options.max_attempts
 
     def run(self, calls: RecordingClient, key: str, rng: random.Random) -> None:
         data = {"S": f"g-{rng.randrange(1_000_000)}"}

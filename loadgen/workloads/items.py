@@ -23,6 +23,8 @@ class Profile(Workload):
     """PutItem of the whole item: a user profile saved from whichever region served the user."""
 
     kind = "profile"
+    ops = frozenset({"put"})
+    per_run = (1, 1)
 
     def run(self, calls: RecordingClient, key: str, rng: random.Random) -> None:
         self.put(calls, key, _profile_fields(rng))
@@ -34,6 +36,8 @@ class SplitAttributes(Workload):
     of two concurrent attribute updates."""
 
     kind = "split_attributes"
+    ops = frozenset({"update"})
+    per_run = (1, 1)
 
     class Options(BaseModel):
         model_config = ConfigDict(extra="forbid")
@@ -67,6 +71,8 @@ class HomeRegion(Workload):
     classic way to avoid conflicts, until a failover sends writers elsewhere."""
 
     kind = "home_region"
+    ops = frozenset({"put"})
+    per_run = (1, 1)
 
     def __init__(self, spec: WorkloadSpec, regions: Sequence[str]) -> None:
         super().__init__(spec, regions)
@@ -98,6 +104,8 @@ class ClientLww(Workload):
     checks against the harness clock."""
 
     kind = "client_lww"
+    ops = frozenset({"update"})
+    per_run = (1, 1)
 
     def run(self, calls: RecordingClient, key: str, rng: random.Random) -> None:
         rec = calls.record(self.name, key, Op.UPDATE)

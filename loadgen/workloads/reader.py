@@ -17,6 +17,8 @@ class Reader(Workload):
     other regions, from the reader's own region."""
 
     kind = "reader"
+    ops = frozenset({"get"})
+    per_run = (1, 0)
     writes = False
 
     class Options(BaseModel):
