@@ -210,6 +210,43 @@ def memory_per_item(items: int) -> float:
         proc.wait()
 
 
+def print_report(
+    connections: int,
+    duration: int,
+    null_rate: float,
+    null_per_cpu: float,
+    rows: list[tuple[str, float, float, int, int, bool, float]],
+    consumed: tuple[int, int, bool],
+    per_item: float,
+    items: int,
+) -> None:
+    """The figures, each rate beside the null responder's (the ratio is what is compared)."""
+    print(
+        f"wrk -t1 -c{connections} -d{duration}s, 3 regions (us-east-1 -> 2 replicas), ~500 B items"
+    )
+    print(f"load average {os.getloadavg()[0]:.2f}; rates per wall-clock second and per CPU-second")
+    print("of the server process (replication drain included), which is what 'one core' means")
+    print(
+        f"null responder      {null_rate:>10,.0f} req/s   {null_per_cpu:>10,.0f} per CPU-s  (1.00)"
+    )
+    for op, rate, per_cpu, errors, backlog, converged, waited in rows:
+        name = {"put": "PutItem", "update": "UpdateItem", "put_gsi": "Put+1 GSI",
+                "put_stream": "Put+stream"}[op]  # fmt: skip
+        print(
+            f"emulator {name:<10} {rate:>10,.0f} acked/s {per_cpu:>10,.0f} per CPU-s  "
+            f"({rate / null_rate:.2f} of null)  errors {errors}, backlog after run {backlog}, "
+            f"drained={converged} in {waited:.1f}s"
+        )
+    records, calls, finished = consumed
+    print(
+        f"stream consumer (us-west-2, replicated writes, GetRecords Limit 1000): {records:,} "
+        f"records in {calls:,} calls while the Put+stream writes ran, caught up={finished}"
+    )
+    print(
+        f"memory: {per_item:,.0f} bytes per stored item ({items:,} items of ~500 B, each held in 3 regions, RSS delta)"
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=int, default=5, help="seconds per wrk run")
@@ -256,31 +293,8 @@ def main() -> int:
         proc.terminate()
         null.wait()
         proc.wait()
-    per_item = memory_per_item(args.items)
-    print(
-        f"wrk -t1 -c{args.connections} -d{args.duration}s, 3 regions (us-east-1 -> 2 replicas), ~500 B items"
-    )
-    print(f"load average {os.getloadavg()[0]:.2f}; rates per wall-clock second and per CPU-second")
-    print("of the server process (replication drain included), which is what 'one core' means")
-    print(
-        f"null responder      {null_rate:>10,.0f} req/s   {null_per_cpu:>10,.0f} per CPU-s  (1.00)"
-    )
-    for op, rate, per_cpu, errors, backlog, converged, waited in rows:
-        name = {"put": "PutItem", "update": "UpdateItem", "put_gsi": "Put+1 GSI",
-                "put_stream": "Put+stream"}[op]  # fmt: skip
-        print(
-            f"emulator {name:<10} {rate:>10,.0f} acked/s {per_cpu:>10,.0f} per CPU-s  "
-            f"({rate / null_rate:.2f} of null)  errors {errors}, backlog after run {backlog}, "
-            f"drained={converged} in {waited:.1f}s"
-        )
-    records, calls, finished = consumed
-    print(
-        f"stream consumer (us-west-2, replicated writes, GetRecords Limit 1000): {records:,} "
-        f"records in {calls:,} calls while the Put+stream writes ran, caught up={finished}"
-    )
-    print(
-        f"memory: {per_item:,.0f} bytes per stored item ({args.items:,} items of ~500 B, each held in 3 regions, RSS delta)"
-    )
+    print_report(args.connections, args.duration, null_rate, null_per_cpu, rows, consumed,
+                 memory_per_item(args.items), args.items)  # fmt: skip
     return 0
 
 

@@ -1,132 +1,49 @@
-"""The faults: one pydantic class each, registered in `FAULTS`, placed by `PLACEMENT`.
+"""The faults: one pydantic class each, registered in `FAULTS`.
 
-A fault class knows everything about itself: its campaign-file fields, its sanity limits, the
-control-API bodies that apply it on a hothot emulator, what it does to the writers'
+A fault class knows everything about itself: its campaign-file fields, its sanity limits, where
+it acts (`acts`: which injectors apply it on which target) and what those injectors cannot do
+of it, the control-API bodies that apply it on a hothot emulator, what it does to the writers'
 `ClientConditions`, the "slots" it occupies (two faults holding one slot at once contradict
 each other) and how random mode fills in what a template leaves out. Adding a fault is one
-class here, one line in `FAULTS` and one row in `PLACEMENT`.
-
-Fields are optional at parse time so that random-mode templates may omit them; `chaos.validate`
-says which ones an explicit fault still lacks.
+class here and one entry in `FAULTS`.
 """
 
 from __future__ import annotations
 
 import random
-from typing import Any, ClassVar, Literal, Protocol
+from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from chaos.fault_base import (
+    MAX_DELAY_S,
+    MAX_DRIFT_PPM,
+    MAX_LATENCY_S,
+    MAX_OFFSET_S,
+    MAX_WINDOW_S,
+    MIN_STROBE_S,
+    ClientConditions,
+    FaultSpec,
+    Problem,
+    limit,
+    placement,
+)
 from units import Duration, format_duration
 
-#: sanity limits: beyond these a value is a typo, not an experiment
-MAX_WINDOW_S = 24 * 3600.0
-MAX_OFFSET_S = 3600.0
-MAX_DELAY_S = 600.0
-MAX_LATENCY_S = 60.0
-MAX_DRIFT_PPM = 100_000.0
-#: a clock strobing faster than this is noise, not a clock (and the emulator's own minimum)
-MIN_STROBE_S = 0.001
-
-
-class ClientConditions(Protocol):
-    """What chaos needs of the writers' client-side fault state (loadgen implements it)."""
-
-    def set_clock(
-        self, region: str, offset_s: float, drift_ppm: float = 0.0, strobe_period_s: float = 0.0
-    ) -> None: ...
-
-    def clear_clock(self, region: str) -> None: ...
-
-    def set_outage(self, region: str, on: bool) -> None: ...
-
-    def set_partition(self, regions: list[str], on: bool) -> None: ...
-
-    def set_latency(self, region: str, seconds: float) -> None: ...
-
-
-Problem = tuple[str, str]  # (field path below the fault, message)
-
-
-class FaultSpec(BaseModel):
-    """Fields and behaviour shared by every fault."""
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
-
-    at: Duration | None = None
-    for_: Duration | None = Field(default=None, alias="for")
-
-    name: ClassVar[str]
-
-    # -- description ------------------------------------------------------------------
-    def target_label(self) -> str:
-        """Human-readable target for chaos.jsonl and the `target` metric label."""
-        return getattr(self, "region", None) or "?"
-
-    def params(self) -> dict[str, Any]:
-        """The fault's own parameters (no at/for), as in the campaign file."""
-        return self.model_dump(by_alias=True, exclude={"at", "for_", "fault"}, exclude_none=True)
-
-    def campaign_form(self) -> dict[str, Any]:
-        """The DESIGN §6 form, durations spelled out: what the resolved campaign.yaml holds."""
-        out: dict[str, Any] = {"at": format_duration(self.at or 0.0)}
-        out["for"] = format_duration(self.for_ or 0.0)
-        out["fault"] = self.name
-        own = self.model_dump(
-            by_alias=True, exclude={"at", "for_", "fault"}, exclude_none=True, exclude_defaults=True
-        )
-        for key, value in own.items():
-            out[key] = format_duration(value) if key in self.durations else value
-        return out
-
-    #: fields (by their campaign-file name) holding durations, spelled "2s" when written out
-    durations: ClassVar[tuple[str, ...]] = ()
-
-    # -- checks -----------------------------------------------------------------------
-    def named_regions(self) -> list[tuple[str, str]]:
-        """(field path, region) for every region the fault names."""
-        region = getattr(self, "region", None)
-        return [("region", region)] if region else []
-
-    def required(self) -> list[str]:
-        """Fields an explicit (non-template) fault must set."""
-        return ["region"] if "region" in type(self).model_fields else []
-
-    def problems(self, regions: list[str]) -> list[Problem]:
-        """Fault-specific checks beyond types: limits and contradictions within the fault."""
-        return []
-
-    def slots(self, regions: list[str]) -> set[str]:
-        """What the fault holds while active; two faults holding one slot at once contradict."""
-        return {f"{self.name}:{self.target_label()}"}
-
-    # -- application ------------------------------------------------------------------
-    def control_bodies(self, regions: list[str]) -> list[dict[str, Any]]:
-        """`POST /faults` bodies applying this fault on a hothot emulator (docs/architecture.md)."""
-        raise NotImplementedError
-
-    def apply_client(self, conditions: ClientConditions, regions: list[str]) -> None:
-        raise NotImplementedError
-
-    def heal_client(self, conditions: ClientConditions, regions: list[str]) -> None:
-        raise NotImplementedError
-
-    # -- random mode ------------------------------------------------------------------
-    def draw(self, rng: random.Random, regions: list[str]) -> dict[str, Any]:
-        """Values for the fields this template leaves out, drawn from `rng`."""
-        return {"region": rng.choice(regions)} if getattr(self, "region", 1) is None else {}
-
-
-def _limit(field: str, value: float | None, low: float, high: float, what: str) -> list[Problem]:
-    if value is None or low <= value <= high:
-        return []
-    return [(field, f"{what} {format_duration(value)} is outside {low:g}s..{high:g}s")]
+#: a libfaketime jump beyond wal_sender_timeout (60 s by default) drops pglogical's links
+MAX_PG_OFFSET_S = 30.0
 
 
 class ClockSkew(FaultSpec):
     """The region's clock runs `offset` ahead (or behind), optionally drifting or strobing."""
 
     name: ClassVar[str] = "clock_skew"
+    acts: ClassVar[dict[str, tuple[str, ...]]] = {
+        "control": ("emulator", "client"),
+        "endpoints": ("client",),
+        "aws": ("client",),
+        "pglogical": ("pglogical", "client"),
+    }
     durations: ClassVar[tuple[str, ...]] = ("offset", "strobe")
     fault: Literal["clock_skew"] = "clock_skew"
     region: str | None = None
@@ -138,12 +55,25 @@ class ClockSkew(FaultSpec):
         return ["region", "offset"]
 
     def problems(self, regions: list[str]) -> list[Problem]:
-        out = _limit("offset", self.offset, -MAX_OFFSET_S, MAX_OFFSET_S, "clock offset")
+        out = limit("offset", self.offset, -MAX_OFFSET_S, MAX_OFFSET_S, "clock offset")
         if not abs(self.drift_ppm) <= MAX_DRIFT_PPM:  # nan too
             out.append(("drift_ppm", f"{self.drift_ppm:g} ppm exceeds ±{MAX_DRIFT_PPM:g} ppm"))
         if self.strobe is not None and not MIN_STROBE_S <= self.strobe <= MAX_WINDOW_S:
             out.append(("strobe", f"strobe period must be within 1ms..24h, got {self.strobe:g}s"))
         return out
+
+    def placement_problems(
+        self, acting: tuple[str, ...], regions: list[str], target: str
+    ) -> list[Problem]:
+        if "pglogical" in acting and self.offset is not None and abs(self.offset) > MAX_PG_OFFSET_S:
+            return [
+                (
+                    "offset",
+                    f"{format_duration(self.offset)} is beyond ±{MAX_PG_OFFSET_S:g}s on a "
+                    "pglogical mesh: a clock jump past wal_sender_timeout (60s) drops its links",
+                )
+            ]
+        return []
 
     def control_bodies(self, regions: list[str]) -> list[dict[str, Any]]:
         return [
@@ -175,6 +105,12 @@ class ReplicationDelay(FaultSpec):
     """Replication on the link `from` -> `to` (and back, with `both_ways`) is slowed."""
 
     name: ClassVar[str] = "replication_delay"
+    acts: ClassVar[dict[str, tuple[str, ...]]] = {
+        "control": ("emulator",),
+        "pglogical": ("pglogical",),
+        "pglogical_dsn": ("pglogical",),
+    }
+    on_links: ClassVar[bool] = True
     durations: ClassVar[tuple[str, ...]] = ("delay", "jitter")
     fault: Literal["replication_delay"] = "replication_delay"
     from_: str | None = Field(default=None, alias="from")
@@ -197,11 +133,18 @@ class ReplicationDelay(FaultSpec):
         return [(a, b), (b, a)] if self.both_ways else [(a, b)]
 
     def problems(self, regions: list[str]) -> list[Problem]:
-        out = _limit("delay", self.delay, 0.0, MAX_DELAY_S, "replication delay")
-        out += _limit("jitter", self.jitter, 0.0, MAX_DELAY_S, "jitter")
+        out = limit("delay", self.delay, 0.0, MAX_DELAY_S, "replication delay")
+        out += limit("jitter", self.jitter, 0.0, MAX_DELAY_S, "jitter")
         if self.from_ and self.from_ == self.to:
             out.append(("to", f"a link needs two regions, got {self.from_} -> {self.to}"))
         return out
+
+    def placement_problems(
+        self, acting: tuple[str, ...], regions: list[str], target: str
+    ) -> list[Problem]:
+        if "pglogical" in acting and self.jitter:
+            return [("jitter", "pglogical's apply delay is one fixed value per link; no jitter")]
+        return []
 
     def slots(self, regions: list[str]) -> set[str]:
         return {f"replication_delay:{a}->{b}" for a, b in self.links()}
@@ -235,6 +178,14 @@ class Partition(FaultSpec):
     stops (queues are held and catch up after healing); `one_way` holds only A -> B."""
 
     name: ClassVar[str] = "partition"
+    acts: ClassVar[dict[str, tuple[str, ...]]] = {
+        "control": ("emulator",),
+        "endpoints": ("client",),
+        "aws": ("aws",),
+        "pglogical": ("pglogical",),
+        "pglogical_dsn": ("pglogical",),
+    }
+    on_links: ClassVar[bool] = True
     fault: Literal["partition"] = "partition"
     regions: list[str] | None = None
     region: str | None = None
@@ -250,8 +201,10 @@ class Partition(FaultSpec):
         named = [(f"regions[{i}]", r) for i, r in enumerate(self.regions or [])]
         return named + super().named_regions()
 
-    def required(self) -> list[str]:
-        return []
+    def missing(self) -> list[Problem]:
+        if self.region or self.regions:
+            return []
+        return [("regions", "missing; partition needs regions: [A, B] or region: A")]
 
     def pairs(self, all_regions: list[str]) -> list[tuple[str, str]]:
         """The (A, B) region pairs cut: A -> B held, and B -> A too unless one-way."""
@@ -266,6 +219,31 @@ class Partition(FaultSpec):
             len(self.regions) != 2 or self.regions[0] == self.regions[1]
         ):
             return [("regions", f"needs two different regions, got {self.regions}")]
+        return []
+
+    def placement_problems(
+        self, acting: tuple[str, ...], regions: list[str], target: str
+    ) -> list[Problem]:
+        """A client-side partition and AWS FIS cut both directions; FIS pauses a whole
+        replica, so on more than two regions it can only isolate one."""
+        if "client" in acting and self.one_way:
+            return [
+                (
+                    "one_way",
+                    f"a client-side partition (on {target}) cuts both directions; "
+                    "one_way needs an emulator or a control URL",
+                )
+            ]
+        if "aws" in acting and self.one_way:
+            return [("one_way", "AWS FIS pauses replication both ways; one_way is not possible")]
+        if "aws" in acting and self.regions and len(regions) > 2:
+            return [
+                (
+                    "regions",
+                    f"AWS FIS pauses a whole replica, so on a {len(regions)}-region table a "
+                    "partition must isolate one region: use region: A",
+                )
+            ]
         return []
 
     def slots(self, regions: list[str]) -> set[str]:
@@ -303,6 +281,12 @@ class RegionOutage(FaultSpec):
     """The region refuses every request and stops replicating."""
 
     name: ClassVar[str] = "region_outage"
+    acts: ClassVar[dict[str, tuple[str, ...]]] = {
+        "control": ("emulator",),
+        "endpoints": ("client",),
+        "aws": ("client",),
+        "pglogical": ("pglogical",),
+    }
     fault: Literal["region_outage"] = "region_outage"
     region: str | None = None
 
@@ -320,6 +304,13 @@ class RegionLatency(FaultSpec):
     """Every request to the region takes `latency` longer."""
 
     name: ClassVar[str] = "region_latency"
+    acts: ClassVar[dict[str, tuple[str, ...]]] = {
+        "control": ("emulator",),
+        "endpoints": ("client",),
+        "aws": ("client",),
+        "pglogical": ("client",),
+        "pglogical_dsn": ("client",),
+    }
     durations: ClassVar[tuple[str, ...]] = ("latency",)
     fault: Literal["region_latency"] = "region_latency"
     region: str | None = None
@@ -329,7 +320,7 @@ class RegionLatency(FaultSpec):
         return ["region", "latency"]
 
     def problems(self, regions: list[str]) -> list[Problem]:
-        return _limit("latency", self.latency, 0.0, MAX_LATENCY_S, "latency")
+        return limit("latency", self.latency, 0.0, MAX_LATENCY_S, "latency")
 
     def control_bodies(self, regions: list[str]) -> list[dict[str, Any]]:
         return [{"fault": "region_latency", "region": self.region, "latency_s": self.latency}]
@@ -352,56 +343,8 @@ FAULTS: dict[str, type[FaultSpec]] = {
     cls.name: cls for cls in (ClockSkew, ReplicationDelay, Partition, RegionOutage, RegionLatency)
 }
 
-#: Where each fault acts: fault -> placement -> the injectors that apply it, in order.
-#: Placements: "control" (emulator targets, and endpoints targets naming a control URL),
-#: "endpoints" (plain DynamoDB-compatible endpoints), "aws" (a real global table),
-#: "pglogical" (a pglogical mesh of clusters hothot started), "pglogical_dsn" (a mesh reached
-#: through DSNs only: what SQL can do). A missing placement means the fault cannot be applied
-#: there (refused at validation).
-PLACEMENT: dict[str, dict[str, tuple[str, ...]]] = {
-    "clock_skew": {
-        "control": ("emulator", "client"),
-        "endpoints": ("client",),
-        "aws": ("client",),
-        "pglogical": ("pglogical", "client"),
-    },
-    "replication_delay": {
-        "control": ("emulator",),
-        "pglogical": ("pglogical",),
-        "pglogical_dsn": ("pglogical",),
-    },
-    "partition": {
-        "control": ("emulator",),
-        "endpoints": ("client",),
-        "aws": ("aws",),
-        "pglogical": ("pglogical",),
-        "pglogical_dsn": ("pglogical",),
-    },
-    "region_outage": {
-        "control": ("emulator",),
-        "endpoints": ("client",),
-        "aws": ("client",),
-        "pglogical": ("pglogical",),
-    },
-    "region_latency": {
-        "control": ("emulator",),
-        "endpoints": ("client",),
-        "aws": ("client",),
-        "pglogical": ("client",),
-        "pglogical_dsn": ("client",),
-    },
-}
-
-
-def placement(target_kind: str, has_control: bool) -> str:
-    """The PLACEMENT column for a target: emulators and controlled endpoints act alike; a
-    pglogical mesh is under control when hothot started its clusters."""
-    if target_kind == "emulator" or (target_kind == "endpoints" and has_control):
-        return "control"
-    if target_kind == "pglogical" and not has_control:
-        return "pglogical_dsn"
-    return target_kind
-
 
 def injectors_for(fault: str, target_kind: str, has_control: bool) -> tuple[str, ...]:
-    return PLACEMENT.get(fault, {}).get(placement(target_kind, has_control), ())
+    """The injectors that apply `fault` on a target, in order; () where it cannot act."""
+    cls = FAULTS.get(fault)
+    return cls.acts.get(placement(target_kind, has_control), ()) if cls else ()

@@ -22,7 +22,8 @@ from typing import Any
 
 import orjson
 
-from chaos.faults import FAULTS, FaultSpec
+from chaos.fault_base import FaultSpec
+from chaos.faults import FAULTS
 from chaos.injectors import INJECTORS, Injector
 from chaos.injectors.base import FaultGone
 from chaos.state import STATE_FILE, StateFileError, write_state

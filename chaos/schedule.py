@@ -10,7 +10,8 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
-from chaos.faults import FAULTS, FaultSpec
+from chaos.fault_base import FaultSpec
+from chaos.faults import FAULTS
 from chaos.spec import ChaosSpec
 
 #: random windows shorter than this are not worth applying

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 
-from chaos.faults import MAX_WINDOW_S, PLACEMENT, FaultSpec, injectors_for, placement
+from chaos.fault_base import MAX_WINDOW_S, FaultSpec, placement
+from chaos.faults import FAULTS, injectors_for
 from chaos.schedule import contradiction
 from chaos.spec import ChaosSpec
 from units import format_duration
@@ -22,8 +23,6 @@ _WHERE = {
     "pglogical": "pglogical targets whose clusters hothot starts",
     "pglogical_dsn": "pglogical targets given by dsn:",
 }
-#: a libfaketime jump beyond wal_sender_timeout (60 s by default) drops replication links
-MAX_PG_OFFSET_S = 30.0
 _ROLE_ARN = re.compile(r"^arn:aws[\w-]*:iam::\d{12}:role/\S+$")
 
 
@@ -88,16 +87,9 @@ def _fault(
     has_control: bool,
     template: bool,
 ) -> list[str]:
-    errors: list[str] = []
-    if not template:
-        data = fault.model_dump(by_alias=True)
-        errors += [
-            f"{path}.{field}: missing; {fault.name} needs it"
-            for field in fault.required()
-            if data.get(field) is None
-        ]
-        if fault.name == "partition" and not (data.get("region") or data.get("regions")):
-            errors.append(f"{path}.regions: missing; partition needs regions: [A, B] or region: A")
+    errors = (
+        [] if template else [f"{path}.{field}: {message}" for field, message in fault.missing()]
+    )
     known = ", ".join(regions)
     errors += [
         f"{path}.{field}: unknown region {region!r}; the target's regions are {known}"
@@ -112,7 +104,8 @@ def _fault(
 def _placement(
     path: str, fault: FaultSpec, regions: list[str], target_kind: str, has_control: bool
 ) -> list[str]:
-    """Refuse what the target's injectors cannot apply, naming fault and target."""
+    """Refuse what the target's injectors cannot apply, naming fault and target; what they
+    cannot do of an applicable fault, the fault says (`placement_problems`)."""
     where = placement(target_kind, has_control)
     target = {
         "endpoints": "an endpoints target without a control URL",
@@ -128,29 +121,12 @@ def _placement(
     if not acting:
         able = _able(fault.name)
         return [f"{path}.fault: {fault.name} cannot be applied on {target}; only on {able}"]
-    if "pglogical" in acting:
-        return _pglogical(path, fault)
-    if fault.name != "partition":
-        return []
-    named = list(getattr(fault, "regions", None) or [])
-    if "client" in acting and getattr(fault, "one_way", False):
-        return [
-            f"{path}.one_way: a client-side partition (on {target}) cuts both directions; "
-            "one_way needs an emulator or a control URL"
-        ]
-    if "aws" in acting and getattr(fault, "one_way", False):
-        return [f"{path}.one_way: AWS FIS pauses replication both ways; one_way is not possible"]
-    if "aws" in acting and named and len(regions) > 2:
-        return [
-            f"{path}.regions: AWS FIS pauses a whole replica, so on a {len(regions)}-region "
-            f"table a partition must isolate one region: use region: A"
-        ]
-    return []
+    return [f"{path}.{f}: {m}" for f, m in fault.placement_problems(acting, regions, target)]
 
 
 def _able(fault: str) -> str:
     """Where `fault` can be applied, in words (both pglogical placements: all of them)."""
-    places = PLACEMENT.get(fault, {})
+    places = FAULTS[fault].acts
     both = "pglogical" in places and "pglogical_dsn" in places
     words = [
         "pglogical targets" if both and p == "pglogical" else _WHERE[p]
@@ -158,19 +134,6 @@ def _able(fault: str) -> str:
         if not (both and p == "pglogical_dsn")
     ]
     return " or ".join(words)
-
-
-def _pglogical(path: str, fault: FaultSpec) -> list[str]:
-    """What pglogical cannot do, or survives badly."""
-    if fault.name == "replication_delay" and getattr(fault, "jitter", 0.0):
-        return [f"{path}.jitter: pglogical's apply delay is one fixed value per link; no jitter"]
-    offset = getattr(fault, "offset", None) if fault.name == "clock_skew" else None
-    if offset is not None and abs(offset) > MAX_PG_OFFSET_S:
-        return [
-            f"{path}.offset: {format_duration(offset)} is beyond ±{MAX_PG_OFFSET_S:g}s on a "
-            "pglogical mesh: a clock jump past wal_sender_timeout (60s) drops its links"
-        ]
-    return []
 
 
 def _contradictions(faults: list[FaultSpec], regions: list[str]) -> list[tuple[int, int, str]]:
@@ -201,9 +164,7 @@ def _random(
         errors += _fault(path, template, regions, target_kind, has_control, template=True)
         if "aws" in injectors_for(template.name, target_kind, has_control):
             uses_fis.append(path)
-    if len(regions) < 2 and any(
-        t.name in ("partition", "replication_delay") for t in spec.random.faults
-    ):
+    if len(regions) < 2 and any(t.on_links for t in spec.random.faults):
         errors.append("chaos.random.faults: links need at least two regions")
     return errors
 

@@ -23,9 +23,6 @@ class RegionClock:
         self.strobe_period_s = strobe_period_s
         self.since = time.time()
 
-    def reset(self) -> None:
-        self.set(0.0)
-
     def current_offset(self, wall: float | None = None) -> float:
         wall = time.time() if wall is None else wall
         if not (self.offset_s or self.drift_ppm):

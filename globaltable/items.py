@@ -18,7 +18,6 @@ from typing import Any
 MAX_ITEM_BYTES = 400 * 1024
 MAX_NESTING = 32
 MAX_DIGITS = 38
-SCALAR_TYPES = frozenset({"S", "N", "B", "BOOL", "NULL"})
 SET_TYPES = {"SS": "S", "NS": "N", "BS": "B"}
 ALL_TYPES = frozenset({"S", "N", "B", "BOOL", "NULL", "SS", "NS", "BS", "L", "M"})
 _SET_WORDS = {"SS": "string", "NS": "number", "BS": "binary"}

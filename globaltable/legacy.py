@@ -40,7 +40,6 @@ VALUE_TYPES = {
     "NE": (*_SCALAR, "SS", "NS", "BS"),
     "BEGINS_WITH": ("S", "B"),
 }
-KEY_OPERATORS = ("EQ", "LE", "LT", "GE", "GT", "BEGINS_WITH", "BETWEEN")
 _INVALID = "One or more parameter values were invalid: "
 Test = Callable[[dict[str, Any]], bool]
 

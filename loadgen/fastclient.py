@@ -21,7 +21,7 @@ from __future__ import annotations
 import base64
 import random
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 import gevent
 import orjson
@@ -132,6 +132,22 @@ def error_of(body: bytes, status: int) -> tuple[str, str, Any]:
 # ---------------------------------------------------------------------------------------
 
 
+def _checked_endpoint(url: str, region: str) -> SplitResult:
+    """`url` split, or a ValueError naming the region: the fast client posts to / of an
+    http(s) host only."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(
+            f"endpoint_url for region {region} must look like http://host:port, got {url!r}"
+        )
+    if parts.path not in ("", "/"):
+        raise ValueError(
+            f"endpoint {url} of region {region} has a path; the fast client "
+            "posts to / only (writers.client: boto3 sends to any path)"
+        )
+    return parts
+
+
 class FastClient:
     """geventhttpclient + orjson DynamoDB client for one region (`writers.client: fast`).
 
@@ -162,17 +178,7 @@ class FastClient:
             resolved = resolve_endpoint(region, credentials=credentials)
         self.endpoint_url = resolved.url if resolved is not None else str(endpoint_url)
         self.signing_region = resolved.signing_region if resolved is not None else region
-        parts = urlsplit(self.endpoint_url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(
-                f"endpoint_url for region {region} must look like http://host:port, "
-                f"got {self.endpoint_url!r}"
-            )
-        if parts.path not in ("", "/"):
-            raise ValueError(
-                f"endpoint {self.endpoint_url} of region {region} has a path; the fast client "
-                "posts to / only (writers.client: boto3 sends to any path)"
-            )
+        parts = _checked_endpoint(self.endpoint_url, region)
         self.retries = retries
         self.host = request_host(self.endpoint_url)
         self._source: Any = None  # botocore credentials to re-read, when taken from the chain
@@ -185,20 +191,25 @@ class FastClient:
             "connection_timeout": timeout_s,
             "network_timeout": timeout_s,
         }
+        assert parts.hostname is not None
         self._pool: ConnectionPool = (
             SSLConnectionPool(parts.hostname, port, parts.hostname, port, **pool_kw)
             if parts.scheme == "https"
             else ConnectionPool(parts.hostname, port, parts.hostname, port, **pool_kw)
         )
-        # unsigned targets still get a well-formed Authorization header: DynamoDB Local keys
-        # its databases by access key and region, and some endpoints require the header
+        self._heads = self._request_heads(credentials)
+
+    def _request_heads(self, credentials: dict[str, str] | None) -> dict[str, bytes]:
+        """Each operation's request head up to `Content-Length: `, made once. Unsigned
+        targets still get a well-formed Authorization header: DynamoDB Local keys its
+        databases by access key and region, and some endpoints require the header."""
         access_key = (credentials or {}).get("aws_access_key_id", "hothot")
         placeholder = (
             f"Authorization: AWS4-HMAC-SHA256 Credential={access_key}/20000101/"
             f"{self.signing_region}/"
             f"{SERVICE}/aws4_request, SignedHeaders=host, Signature=0\r\n"
         )
-        self._heads: dict[str, bytes] = {
+        return {
             op: (
                 f"POST / HTTP/1.1\r\nHost: {self.host}\r\nContent-Type: {CONTENT_TYPE}\r\n"
                 f"X-Amz-Target: {TARGET_PREFIX}{op}\r\n"

@@ -168,26 +168,7 @@ class LiveMetrics:
         # figures were set read every metric after them too
         self.scrapes = ScrapeClock()
         r.register(self.scrapes)  # type: ignore[arg-type]
-        self._operations = Counter(
-            "hothot_operations_total",
-            "Operations by region, workload, op and outcome (ok, fail, unknown).",
-            ["campaign", "region", "workload", "op", "outcome"],
-            registry=r,
-        )
-        self._duration = Histogram(
-            "hothot_operation_duration_seconds",
-            "Latency of acknowledged operations as the writer saw it.",
-            ["campaign", "region", "workload", "op"],
-            buckets=DURATION_BUCKETS,
-            registry=r,
-        )
-        self._lag = Histogram(
-            "hothot_replication_lag_seconds",
-            "Black-box replication lag per link from lag probes (one monotonic clock).",
-            ["campaign", "source", "target"],
-            buckets=LAG_BUCKETS,
-            registry=r,
-        )
+        self._operation_metrics(r)
         self._conflicts, self._lost, self._skew = (
             Counter(name, help_text, ["campaign", "workload"], registry=r)
             for name, help_text in PROVISIONAL_COUNTERS
@@ -216,6 +197,29 @@ class LiveMetrics:
             self._per_workload(self._lost, "lost_updates"),
             self._per_workload(self._skew, "skew_inverted"),
             max_keys=max_keys,
+        )
+
+    def _operation_metrics(self, r: CollectorRegistry) -> None:
+        """What every history record feeds: counts, latency, black-box lag."""
+        self._operations = Counter(
+            "hothot_operations_total",
+            "Operations by region, workload, op and outcome (ok, fail, unknown).",
+            ["campaign", "region", "workload", "op", "outcome"],
+            registry=r,
+        )
+        self._duration = Histogram(
+            "hothot_operation_duration_seconds",
+            "Latency of acknowledged operations as the writer saw it.",
+            ["campaign", "region", "workload", "op"],
+            buckets=DURATION_BUCKETS,
+            registry=r,
+        )
+        self._lag = Histogram(
+            "hothot_replication_lag_seconds",
+            "Black-box replication lag per link from lag probes (one monotonic clock).",
+            ["campaign", "source", "target"],
+            buckets=LAG_BUCKETS,
+            registry=r,
         )
 
     def _per_workload(self, counter: Counter, kind: str) -> Any:

@@ -217,7 +217,7 @@ class WorkloadSpec(BaseModel):
 
     @model_validator(mode="after")
     def _check_kind_and_options(self) -> WorkloadSpec:
-        from loadgen.workloads import resolve  # late: the registry imports this module
+        from loadgen.workloads import resolve  # late: workloads load when a kind is checked
 
         if not self.name:  # a dotted kind (`pkg.mod.Class` or `pkg.mod:Class`): the class name
             self.name = re.split(r"[.:]", self.kind)[-1]

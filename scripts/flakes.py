@@ -2,7 +2,7 @@
 the failures: a timing margin that a busy machine can eat shows up here, not in CI.
 
     python scripts/flakes.py [--runs 20] [--burners 2] [--lock FILE] [MODULE ...]
-    flock /work/suite.lock python scripts/flakes.py   # as measured in docs/performance.md
+    python scripts/flakes.py --runs 20 --burners 2   # as measured in docs/performance.md
 
 Each round starts `--burners` processes spinning on a core, runs every module once in its own
 `python -m pytest` (in order), then stops them. With `--lock FILE` each round holds an

@@ -1,5 +1,8 @@
 """Fixtures for the chaos tests: a separately started `hothot emulate` process (as an
-`endpoints` + `control` target would be), boto3 clients for its regions, small waits."""
+`endpoints` + `control` target would be), boto3 clients for its regions, small waits.
+
+Fixtures (`chaos_emulator`, `clean_emulator`, `stubbed_fis`) reach every test through
+tests/conftest.py; import only the helpers (`Emulator`, `wait_for`, `driver`, ...)."""
 
 from __future__ import annotations
 
@@ -68,16 +71,18 @@ def running_emulator(delay: str = "100ms") -> Iterator[Emulator]:
 
 
 @pytest.fixture(scope="module")
-def emulator() -> Iterator[Emulator]:
+def chaos_emulator() -> Iterator[Emulator]:
+    """A module's emulator replicating in 100 ms, holding the chaos tests' table."""
     with running_emulator() as emu:
         yield emu
 
 
 @pytest.fixture
-def clean_emulator(emulator: Emulator) -> Iterator[Emulator]:
-    emulator.control.heal_all()
-    yield emulator
-    emulator.control.heal_all()
+def clean_emulator(chaos_emulator: Emulator) -> Iterator[Emulator]:
+    """`chaos_emulator` with nothing applied before and after the test."""
+    chaos_emulator.control.heal_all()
+    yield chaos_emulator
+    chaos_emulator.control.heal_all()
 
 
 def wait_for(condition: Callable[[], Any], timeout: float = 15.0, every: float = 0.02) -> Any:

@@ -1,22 +1,24 @@
-"""Suite-wide settings. Each part's fixtures live in tests/<part>_fixtures.py."""
+"""Suite-wide settings, and every part's fixtures.
+
+Each part's fixtures live in tests/<part>_fixtures.py and reach every test module through
+`pytest_plugins` below: a test names a fixture as a parameter and imports only plain helpers
+(classes, functions, constants), never a fixture and never another test module
+(tests/test_imports.py checks both).
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
 from hypothesis import HealthCheck, settings
 
-from tests.verdict_fixtures import HistoryBuilder
+pytest_plugins = [
+    "tests.globaltable_fixtures",  # emulator, fast_emu, east_ddb, east_table, start_emulator
+    "tests.chaos_fixtures",  # chaos_emulator, clean_emulator, stubbed_fis
+    "tests.verdict_fixtures",  # history
+    "tests.disk_fixtures",  # small_disk
+]
 
 # A shared 2-core machine: timing-based health checks and deadlines only add flakiness.
 settings.register_profile(
     "hothot", deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True
 )
 settings.load_profile("hothot")
-
-
-@pytest.fixture
-def history(tmp_path: Path) -> HistoryBuilder:
-    """A report directory to build by hand (tests/verdict_fixtures.py)."""
-    return HistoryBuilder(tmp_path / "report")

@@ -1,8 +1,6 @@
 """A small tmpfs for tests of what happens when the disk is full (ENOSPC) or read-only
 (EROFS). Mounting needs root (or CAP_SYS_ADMIN): where it cannot mount, the test is skipped
-with a message saying so.
-
-    from tests.disk_fixtures import small_disk  # noqa: F401
+with a message saying so. `small_disk` reaches every test through tests/conftest.py:
 
     def test_something(small_disk):
         report = small_disk.path / "report"

@@ -1,8 +1,6 @@
 """A running `hothot emulate` for tests, as a real subprocess.
 
-Use it from any part's tests:
-
-    from tests.globaltable_fixtures import emulator, start_emulator  # noqa: F401
+Its fixtures reach every test through tests/conftest.py (no import needed):
 
     def test_something(emulator):                       # 3 regions, default delays
         ddb = emulator.client("us-east-1")              # boto3 client, dummy credentials

@@ -13,9 +13,7 @@ from chaos import ChaosSpec, expand
 from chaos.injectors import build
 from chaos.timeline import Timeline
 from loadgen.conditions import ClientConditions
-from tests.chaos_fixtures import REGIONS, TABLE, Emulator, clean_emulator, emulator, wait_for
-
-__all__ = ["clean_emulator", "emulator"]  # fixtures
+from tests.chaos_fixtures import REGIONS, TABLE, Emulator, wait_for
 
 pytestmark = pytest.mark.slow
 

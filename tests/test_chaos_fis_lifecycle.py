@@ -15,10 +15,7 @@ from chaos import ChaosSpec, expand
 from chaos.injectors import AwsFisInjector, build
 from chaos.injectors.aws import FisError
 from chaos.timeline import Timeline
-from tests.chaos_fixtures import stubbed_fis
 from verdict.history import CHAOS_LOG
-
-__all__ = ["stubbed_fis"]  # a fixture
 
 ROLE = "arn:aws:iam::123456789012:role/hothot-fis"
 REGIONS = ["us-east-1", "eu-west-1"]

@@ -20,10 +20,8 @@ from chaos import ChaosSpec, expand
 from chaos.heal import HealError, heal_report
 from chaos.injectors import AwsFisInjector, EmulatorInjector, build
 from chaos.timeline import AppliedFault, Timeline, write_state
-from tests.chaos_fixtures import Emulator, clean_emulator, emulator, stubbed_fis
+from tests.chaos_fixtures import Emulator
 from verdict.history import CHAOS_LOG
-
-__all__ = ["clean_emulator", "emulator", "stubbed_fis"]  # fixtures
 
 ROLE = "arn:aws:iam::123456789012:role/hothot-fis"
 REGIONS = ["us-east-1", "eu-west-1"]

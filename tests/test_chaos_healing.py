@@ -13,10 +13,8 @@ from pathlib import Path
 import pytest
 
 from hothot.cli import main
-from tests.chaos_fixtures import REPO, Emulator, clean_emulator, driver, emulator
+from tests.chaos_fixtures import REPO, Emulator, driver
 from verdict.history import CHAOS_LOG, fault_windows
-
-__all__ = ["clean_emulator", "emulator"]  # fixtures
 
 SCHEDULE = [
     {"at": 0, "for": "60s", "fault": "partition", "regions": ["us-east-1", "eu-west-1"]},

@@ -17,9 +17,7 @@ from chaos import ChaosSpec, expand
 from chaos.injectors import build
 from chaos.timeline import Timeline
 from loadgen.conditions import ClientConditions
-from tests.chaos_fixtures import REGIONS, TABLE, Emulator, clean_emulator, emulator, wait_for
-
-__all__ = ["clean_emulator", "emulator"]  # fixtures
+from tests.chaos_fixtures import REGIONS, TABLE, Emulator, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -141,5 +139,6 @@ def test_stop_mid_window_leaves_nothing_applied(clean_emulator: Emulator, tmp_pa
     assert not untouched(emu)
     timeline.stop()
     assert untouched(emu)
-    assert abs(conditions.now(EU) - time.time()) < 0.05  # the writers' clock too
+    # the writers' clock too: back from 2 s ahead (0.5 s leaves a busy machine's scheduling room)
+    assert abs(conditions.now(EU) - time.time()) < 0.5
     assert json.loads((tmp_path / "faults.state").read_text()) == []

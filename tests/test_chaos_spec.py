@@ -314,3 +314,28 @@ def test_random_mode_checks() -> None:
     ].startswith(
         "chaos.random.faults[0].fault: replication_delay cannot be applied on an aws target"
     )
+
+
+def test_what_a_pglogical_mesh_cannot_do_of_a_fault() -> None:
+    """Each fault states what its injectors cannot do (`placement_problems`): pglogical's apply
+    delay has no jitter, and a server clock jump past wal_sender_timeout drops the links."""
+    faults = [
+        {"at": 0, "for": 5, "fault": "replication_delay", "from": "us-east-1",
+         "to": "eu-west-1", "delay": "1s", "jitter": "200ms"},
+        {"at": 0, "for": 5, "fault": "clock_skew", "region": "us-east-1", "offset": "-31s"},
+        {"at": 0, "for": 5, "fault": "clock_skew", "region": "eu-west-1", "offset": "30s"},
+    ]  # fmt: skip
+    assert check(faults, kind="pglogical", control=True) == [
+        "chaos[0].jitter: pglogical's apply delay is one fixed value per link; no jitter",
+        "chaos[1].offset: -31s is beyond ±30s on a pglogical mesh: a clock jump past "
+        "wal_sender_timeout (60s) drops its links",
+    ]
+    assert check(faults[1:2], kind="emulator") == []  # the emulator's clock jumps freely
+
+
+def test_faults_on_links_need_two_regions() -> None:
+    for fault in ("partition", "replication_delay"):
+        assert check({"random": {"faults": [fault]}}, regions=["us-east-1"]) == [
+            "chaos.random.faults: links need at least two regions"
+        ]
+    assert check({"random": {"faults": ["region_latency"]}}, regions=["us-east-1"]) == []

@@ -17,11 +17,8 @@ from chaos.heal import HealError, heal_report
 from chaos.injectors import EmulatorInjector
 from chaos.state import STATE_FILE, StateFileError, write_state
 from chaos.timeline import Timeline
-from tests.chaos_fixtures import REGIONS, Emulator, clean_emulator, emulator
-from tests.disk_fixtures import small_disk
+from tests.chaos_fixtures import REGIONS, Emulator
 from verdict.history import CHAOS_LOG
-
-__all__ = ["clean_emulator", "emulator", "small_disk"]  # fixtures
 
 PARTITION = {"at": 0, "for": "60s", "fault": "partition", "regions": ["us-east-1", "eu-west-1"]}
 

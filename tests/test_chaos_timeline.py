@@ -15,10 +15,8 @@ from chaos import ChaosSpec, expand
 from chaos.injectors import ClientInjector, EmulatorInjector, build
 from chaos.timeline import Timeline
 from loadgen.conditions import ClientConditions, ClientFault
-from tests.chaos_fixtures import REGIONS, Emulator, clean_emulator, emulator, wait_for
+from tests.chaos_fixtures import REGIONS, Emulator, wait_for
 from verdict.history import CHAOS_LOG, fault_windows
-
-__all__ = ["clean_emulator", "emulator"]  # fixtures
 
 LATENCY = {
     "at": 0,

@@ -50,7 +50,7 @@ def test_the_timeline_heals_before_applying_the_touching_fault(tmp_path: Path) -
         wait_for(lambda: timeline.active() == ["f2-clock_skew"], timeout=5)
         time.sleep(0.1)  # past any heal of f1 that came late
         # the writers' clock runs 1 s behind: the first heal did not clear the second skew
-        assert conditions.now("eu-west-1") - time.time() == pytest.approx(-1.0, abs=0.05)
+        assert conditions.now("eu-west-1") - time.time() == pytest.approx(-1.0, abs=0.4)
     events = [json.loads(line) for line in (tmp_path / "chaos.jsonl").read_text().splitlines()]
     order = [(e["event"], e["id"]) for e in events]
     assert order[:3] == [

@@ -113,7 +113,6 @@ def _budget_table() -> dict[str, set[str]]:
 
 
 def test_every_budget_metric_is_in_the_budget_table_with_its_filters() -> None:
-    import verdict.cost  # noqa: F401  (registers cost_per_month)
     from verdict.budgets import METRICS
 
     table = _budget_table()

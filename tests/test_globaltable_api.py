@@ -9,8 +9,6 @@ import pytest
 from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
 
-from tests.globaltable_fixtures import emulator  # noqa: F401
-
 REGION = "us-east-1"
 _names = itertools.count()
 

@@ -13,9 +13,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.globaltable_fixtures import RunningEmulator, client_error, east_ddb, east_table, fast_emu
-
-__all__ = ["east_ddb", "east_table", "fast_emu"]  # fixtures
+from tests.globaltable_fixtures import RunningEmulator, client_error
 
 EAST = "us-east-1"
 _names = itertools.count()

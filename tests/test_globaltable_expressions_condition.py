@@ -5,105 +5,10 @@ from __future__ import annotations
 import pytest
 
 from globaltable.expressions import ExpressionError, condition
-from tests.test_globaltable_expressions_fixtures import ITEM, NAMES, VALUES
-
-CASES = [
-    # comparators: numbers by value, strings, type mismatches are false
-    ("n = :five", True),
-    ("n = :five0", True),
-    ("n <> :five", False),
-    ("n <> :one", True),
-    ("n < :ten", True),
-    ("n <= :five", True),
-    ("n > :five", False),
-    ("n >= :five0", True),
-    ("price = :ten", False),
-    ("title = :hello", True),
-    ("title > :he", True),
-    ("title < :he", False),
-    ("n < :hello", False),  # N vs S: not comparable, false
-    ("n = :hello", False),
-    ("flag = :true", True),
-    ("tags = :tags", True),  # sets compare ignoring order
-    ("absent = :one", False),
-    ("absent <> :one", True),  # a absent attribute differs from any value
-    ("absent < :one", False),
-    (":one < n", True),
-    ("n = n", True),
-    # BETWEEN and IN
-    ("n BETWEEN :one AND :ten", True),
-    ("n BETWEEN :five AND :five", True),
-    ("price BETWEEN :one AND :five", False),
-    ("title BETWEEN :a AND :z", True),
-    ("absent BETWEEN :one AND :ten", False),
-    ("n IN (:one, :two, :five0)", True),
-    ("n IN (:one, :two)", False),
-    ("title IN (:hello)", True),
-    # functions
-    ("attribute_exists(n)", True),
-    ("attribute_exists(absent)", False),
-    ("attribute_not_exists(absent)", True),
-    ("attribute_exists(m.b.c)", True),
-    ("attribute_exists(m.b.q)", False),
-    ("attribute_exists(l[2].deep)", True),
-    ("attribute_exists(l[3])", False),
-    ("attribute_exists(n[0])", False),
-    ("attribute_exists(n.x)", False),
-    ("attribute_type(tags, :SS)", True),
-    ("attribute_type(tags, :S)", False),
-    ("attribute_type(m, :M)", True),
-    ("attribute_type(nothing, :NULL)", True),
-    ("attribute_type(absent, :S)", False),
-    ("begins_with(title, :he)", True),
-    ("begins_with(title, :wo)", False),
-    ("begins_with(b, :b12)", True),
-    ("begins_with(n, :he)", False),
-    ("contains(title, :wo)", True),
-    ("contains(title, :red)", False),
-    ("contains(tags, :red)", True),
-    ("contains(tags, :x)", False),
-    ("contains(nums, :twofive)", True),
-    ("contains(nums, :two)", False),
-    ("contains(l, :x)", True),
-    ("contains(l, :two)", True),
-    ("contains(l, :red)", False),
-    ("contains(absent, :x)", False),
-    ("contains(b, :b12)", True),
-    # size
-    ("size(title) = :ten", False),
-    ("size(title) > :ten", True),  # 11 characters
-    ("size(tags) = :two", True),
-    ("size(l) BETWEEN :two AND :ten", True),
-    ("size(m) = :two", False),  # 3 entries
-    ("size(b) < :five", True),
-    ("size(n) = :one", False),  # numbers have no size: false
-    ("size(absent) = :one", False),
-    # boolean logic and precedence: NOT > AND > OR
-    ("n = :one OR n = :five AND title = :hello", True),
-    ("n = :five OR n = :one AND title = :he", True),
-    ("(n = :five OR n = :one) AND title = :he", False),
-    ("NOT n = :one", True),
-    ("NOT n = :five AND title = :hello", False),
-    ("NOT (n = :five AND title = :he)", True),
-    ("not attribute_exists(absent) and NOT NOT flag = :true", True),
-    ("n = :one OR n = :two OR n = :five", True),
-    ("(n = :five)", True),
-    ("(n = :five) AND (title = :hello)", True),
-    # names, dots and nesting
-    ("#n = :five", True),
-    ("#dt = :x", False),
-    ("attribute_exists(#dt)", True),  # "dot.ted" is one top-level name
-    ("attribute_exists(#m.#dt)", True),
-    ("attribute_exists(m.#dt)", True),
-    ("#m.b.c = :z", True),
-    ("l[0] = :x", True),
-    ("l[1] = :two", True),
-    ("attribute_exists(#size)", False),  # reserved words work through placeholders
-    ("begins_with(#t, :he)", True),
-]
+from tests.expression_fixtures import CONDITION_CASES, ITEM, NAMES, VALUES
 
 
-@pytest.mark.parametrize(("expression", "expected"), CASES)
+@pytest.mark.parametrize(("expression", "expected"), CONDITION_CASES)
 def test_condition_case(expression: str, expected: bool) -> None:
     assert condition(expression).evaluate(ITEM, NAMES, VALUES) is expected
 

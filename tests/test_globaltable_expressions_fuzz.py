@@ -10,14 +10,12 @@ import contextlib
 import re
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from globaltable.expressions import Condition, ExpressionError, KeyCondition, Projection, Update
 from globaltable.items import ItemError, ItemSerializationError, validate_item, validate_value
-from tests.test_globaltable_expressions_condition import CASES
-from tests.test_globaltable_expressions_fixtures import ITEM, VALUES
-from tests.test_globaltable_expressions_update import V as UPDATE_VALUES
+from tests.expression_fixtures import CONDITION_CASES, ITEM, UPDATE_VALUES, VALUES
 
 TOKENS = [
     "a",
@@ -86,7 +84,7 @@ TOKENS = [
     "\t",
     "\n",
 ]
-VALID = [expr for expr, _ in CASES] + [
+VALID = [expr for expr, _ in CONDITION_CASES] + [
     "SET n = n + :one, title = :s REMOVE m.b ADD tags :tags",
     "SET l = list_append(if_not_exists(l, :list), :list) DELETE tags :tags",
     "REMOVE l[1], l[0], #n",
@@ -205,6 +203,7 @@ def use(parsed: Condition | Update | KeyCondition, names: dict, values: dict) ->
 @pytest.mark.timeout(120)
 @settings(max_examples=400)
 @given(st.sampled_from(VALID), wire_ish)
+@example("SET n = n + :one, title = :s REMOVE m.b ADD tags :tags", {"SS": None})  # found by it
 def test_malformed_values_are_expression_errors(expression: str, value: object) -> None:
     """A value the expression uses that is no valid AttributeValue is refused with
     DynamoDB's ExpressionAttributeValues error before any evaluation (a JSON type its

@@ -12,7 +12,7 @@ from globaltable.expressions import (
     projection,
     update,
 )
-from tests.test_globaltable_expressions_fixtures import ITEM, NAMES
+from tests.expression_fixtures import ITEM, NAMES
 
 
 @pytest.mark.parametrize(

@@ -7,28 +7,14 @@ import copy
 import pytest
 
 from globaltable.expressions import ExpressionError, update
-from tests.test_globaltable_expressions_fixtures import ITEM, NAMES, VALUES
-
-V = {
-    **VALUES,
-    ":s": {"S": "new"},
-    ":list": {"L": [{"S": "q"}]},
-    ":empty": {"L": []},
-    ":more": {"SS": ["green", "red"]},
-    ":drop": {"SS": ["red"]},
-    ":all": {"SS": ["red", "blue"]},
-    ":nums": {"NS": ["2.50", "7"]},
-    ":big": {"N": "99999999999999999999999999999999999999"},
-    ":neg": {"N": "-0.5"},
-    ":map": {"M": {"k": {"S": "v"}}},
-}
+from tests.expression_fixtures import ITEM, NAMES, UPDATE_VALUES
 
 
 def apply(
     expression: str, item: dict | None = None, names: dict | None = None
 ) -> tuple[dict, set[str]]:
     return update(expression).apply(
-        copy.deepcopy(ITEM if item is None else item), names or NAMES, V
+        copy.deepcopy(ITEM if item is None else item), names or NAMES, UPDATE_VALUES
     )
 
 
@@ -114,7 +100,7 @@ def test_clauses_combine_in_any_order_and_see_the_old_item() -> None:
 def test_input_item_is_untouched() -> None:
     original = copy.deepcopy(ITEM)
     item = copy.deepcopy(ITEM)
-    update("SET m.b.c = :s, l[0] = :s REMOVE m.a ADD tags :more").apply(item, NAMES, V)
+    update("SET m.b.c = :s, l[0] = :s REMOVE m.a ADD tags :more").apply(item, NAMES, UPDATE_VALUES)
     assert item == original
 
 

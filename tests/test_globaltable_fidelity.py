@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.globaltable_fixtures import RunningEmulator, emulator  # noqa: F401
+from tests.globaltable_fixtures import RunningEmulator
 
 TABLE = "qa_fidelity"
 OLD = {"pk": {"S": "lock"}, "version": {"N": "7"}, "owner": {"S": "us-east-1"}}

@@ -10,9 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.globaltable_fixtures import RunningEmulator, client_error, fast_emu
-
-__all__ = ["fast_emu"]  # a fixture
+from tests.globaltable_fixtures import RunningEmulator, client_error
 
 EAST, WEST, EU = "us-east-1", "us-west-2", "eu-west-1"
 _names = itertools.count()

@@ -10,9 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.globaltable_fixtures import RunningEmulator, client_error, east_ddb, east_table, fast_emu
-
-__all__ = ["east_ddb", "east_table", "fast_emu"]  # fixtures
+from tests.globaltable_fixtures import RunningEmulator, client_error
 
 EAST, WEST = "us-east-1", "us-west-2"
 _names = itertools.count()

@@ -17,9 +17,7 @@ from pynamodb.indexes import (
 )
 from pynamodb.models import Model
 
-from tests.globaltable_fixtures import CREDENTIALS, RunningEmulator, fast_emu
-
-__all__ = ["fast_emu"]  # a fixture
+from tests.globaltable_fixtures import CREDENTIALS, RunningEmulator
 
 EAST, WEST = "us-east-1", "us-west-2"
 _names = itertools.count()

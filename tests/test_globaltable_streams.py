@@ -13,9 +13,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.globaltable_fixtures import CREDENTIALS, RunningEmulator, fast_emu
-
-__all__ = ["fast_emu"]  # a fixture
+from tests.globaltable_fixtures import CREDENTIALS, RunningEmulator
 
 EAST, WEST, EU = "us-east-1", "us-west-2", "eu-west-1"
 _names = itertools.count()

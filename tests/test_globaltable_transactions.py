@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.globaltable_fixtures import RunningEmulator, launch, start_emulator  # noqa: F401
+from tests.globaltable_fixtures import RunningEmulator, launch
 
 TABLE = "qa_transactions"
 

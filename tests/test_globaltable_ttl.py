@@ -14,9 +14,7 @@ from botocore.exceptions import ClientError
 from pynamodb.attributes import TTLAttribute, UnicodeAttribute
 from pynamodb.models import Model
 
-from tests.globaltable_fixtures import CREDENTIALS, RunningEmulator, fast_emu
-
-__all__ = ["fast_emu"]  # a fixture
+from tests.globaltable_fixtures import CREDENTIALS, RunningEmulator
 
 EAST, WEST, EU = "us-east-1", "us-west-2", "eu-west-1"
 _names = itertools.count()

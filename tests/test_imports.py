@@ -89,15 +89,13 @@ def _modules_of(name: str) -> str | None:
 
 
 #: import cycles known and left to the part's owners; strict: fixing one fails until removed
-KNOWN_CYCLES = {
-    "loadgen": "loadgen.spec resolves a workload kind from loadgen.workloads, which imports it",
-}
+KNOWN_CYCLES: dict[str, str] = {}
 
 
 @pytest.mark.parametrize(
     "part",
     [pytest.param(p, marks=pytest.mark.xfail(reason=KNOWN_CYCLES[p], strict=True))
-     if p in KNOWN_CYCLES else p for p in PARTS if p != "hothot"],
+     if p in KNOWN_CYCLES else p for p in PARTS],
 )  # fmt: skip
 def test_no_two_modules_of_a_part_import_each_other(part: str) -> None:
     edges = {
@@ -120,3 +118,47 @@ def test_no_two_modules_of_a_part_import_each_other(part: str) -> None:
         if module in reach(module):
             cycles.add(module)
     assert not cycles, f"modules on an import cycle: {sorted(cycles)}"
+
+
+def _fixture_names(path: Path) -> set[str]:
+    """Functions of a module decorated with `@pytest.fixture` (called or not)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return {
+        node.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.FunctionDef)
+        and any("pytest.fixture" in ast.unparse(d) for d in node.decorator_list)
+    }
+
+
+def test_tests_get_fixtures_from_conftest_and_import_no_test_module() -> None:
+    """Fixtures reach tests through tests/conftest.py's `pytest_plugins`; importing one by
+    name (with `# noqa: F401`) shadows it silently, and a test module imported by another
+    runs its tests' module-level code twice and ties the two together."""
+    tests = ROOT / "tests"
+    fixtures = {
+        f"tests.{p.stem}": _fixture_names(p) for p in tests.glob("*.py") if _fixture_names(p)
+    }
+    wrong = []
+    for path in sorted(tests.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.ImportFrom) and (node.module or "").startswith("tests.")):
+                continue
+            where = f"{path.name}:{node.lineno}"
+            if node.module.rpartition(".")[2].startswith("test_"):
+                wrong.append(f"{where} imports the test module {node.module}")
+            named = {a.name for a in node.names} & fixtures.get(node.module, set())
+            if named:
+                wrong.append(f"{where} imports the fixtures {sorted(named)}")
+    assert fixtures, "no fixture found in tests/: is the scan stale?"
+    assert not wrong, "\n".join(wrong)
+
+
+def test_every_fixture_module_is_a_conftest_plugin() -> None:
+    from tests import conftest
+
+    with_fixtures = {
+        f"tests.{p.stem}" for p in (ROOT / "tests").glob("*_fixtures.py") if _fixture_names(p)
+    }
+    assert with_fixtures, "no tests/*_fixtures.py defines a fixture: is the scan stale?"
+    assert with_fixtures <= set(conftest.pytest_plugins), "add them to conftest.pytest_plugins"

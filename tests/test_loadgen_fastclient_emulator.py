@@ -8,7 +8,7 @@ import pytest
 
 from loadgen.client import Boto3Client, ConditionFailed, DynamoClient, StoreError
 from loadgen.fastclient import FastClient
-from tests.globaltable_fixtures import RunningEmulator, start_emulator  # noqa: F401
+from tests.globaltable_fixtures import RunningEmulator
 
 REGION = "us-east-1"
 

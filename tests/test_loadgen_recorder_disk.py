@@ -12,10 +12,7 @@ from typing import Any
 import zstandard
 
 from loadgen.recorder import ShardWriter
-from tests.disk_fixtures import small_disk
 from verdict.history import open_shard
-
-__all__ = ["small_disk"]  # fixture
 
 
 def whole_frames(data: bytes) -> list[bytes]:

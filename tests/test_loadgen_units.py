@@ -79,7 +79,7 @@ def test_plan_rejects_a_failover_region_outside_the_campaign() -> None:
 def test_clock_offset_drift_and_strobe() -> None:
     c = ClientConditions()
     c.set_clock("eu-west-1", 2.0)
-    assert c.now("eu-west-1") - c.now("us-east-1") == pytest.approx(2.0, abs=0.05)
+    assert c.now("eu-west-1") - c.now("us-east-1") == pytest.approx(2.0, abs=0.5)
     c.set_clock("eu-west-1", 0.0, drift_ppm=1e6)  # one extra second per second
     t0 = c.now("eu-west-1") - time.time()
     time.sleep(0.05)
@@ -91,7 +91,7 @@ def test_clock_offset_drift_and_strobe() -> None:
         time.sleep(0.02)
     assert offsets == {0, 5}
     c.clear_clock("eu-west-1")
-    assert c.now("eu-west-1") == pytest.approx(time.time(), abs=0.05)
+    assert c.now("eu-west-1") == pytest.approx(time.time(), abs=0.5)  # 5 s skew gone
 
 
 def test_outage_and_partition_refuse_calls_client_side() -> None:

@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 
-from tests.globaltable_fixtures import start_emulator  # noqa: F401
 from tests.run_fixtures import REGIONS, campaign, hothot, start_hothot, write_campaign
 from verdict.history import open_shard, shard_files
 

@@ -13,11 +13,8 @@ from typing import Any
 
 import pytest
 
-from tests.disk_fixtures import small_disk
 from tests.globaltable_fixtures import RunningEmulator, launch
 from tests.run_fixtures import campaign, hothot, write_campaign
-
-__all__ = ["small_disk"]  # fixture
 
 
 @pytest.fixture(scope="module")

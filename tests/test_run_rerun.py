@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from hothot.target import Target, TargetSpec, prepare_table
-from tests.globaltable_fixtures import RunningEmulator, emulator  # noqa: F401
+from tests.globaltable_fixtures import RunningEmulator
 
 
 def test_second_run_on_a_hand_started_emulator_starts_from_an_empty_table(

@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tests.globaltable_fixtures import emulator  # noqa: F401
 from tests.run_fixtures import campaign, hothot, write_campaign
 
 

@@ -1,5 +1,6 @@
 """A user workload whose own code raises (SystemExit included) is counted and reported, never
-ends the run; one that never recorded an operation fails the run with exit 2."""
+ends the run; one that never recorded an operation fails the run with exit 2. Distributed mode
+reports them as a single run does: one line per workload, summed over the workers."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pytest
 
 from tests.run_fixtures import campaign, history_records, hothot, verdict, write_campaign
 
-pytestmark = pytest.mark.slow  # a whole run, ~7 s
+pytestmark = pytest.mark.slow  # whole runs: ~7 s alone, ~12 s with a master and two workers
 
 WORKLOADS = '''
 import random
@@ -79,3 +80,18 @@ def test_raising_workloads_are_counted_and_one_that_never_ran_fails(tmp_path: Pa
     check_raising_run(done, tmp_path / "report")
     # logged once per kind: one traceback for each of the two kinds, however many calls
     assert done.stderr.count("Traceback (most recent call last)") == 2, done.stderr[-3000:]
+
+
+def test_two_workers_report_raised_exceptions_on_the_master(tmp_path: Path) -> None:
+    done = run_raising_campaign(tmp_path, "--workers", "2", "--master-bind", "127.0.0.1:0")
+    check_raising_run(done, tmp_path / "report")
+    err = done.stderr
+    # each worker logs each kind once: the summary counts every call of both workers
+    tracebacks = err.count("Traceback (most recent call last)")
+    assert 2 <= tracebacks <= 4, err[-3000:]
+    # each raise follows a recorded put: a count above them was summed more than once
+    raised = int(re.findall(r"^workload Flaky raised (\d+) exception", err, re.MULTILINE)[0])
+    records = history_records(tmp_path / "report")
+    flaky = [r for r in records if r["workload"] == "Flaky" and r["op"] == "put"]
+    assert {r["worker"] for r in flaky} == {"w1", "w2"}
+    assert 0 < raised <= len(flaky), err[-3000:]

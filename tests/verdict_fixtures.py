@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import pytest
 import yaml
 from hypothesis import strategies as st
 
@@ -331,3 +332,9 @@ def eventful(h: HistoryBuilder) -> Path:
     h.fault("f1", "partition", "us-east-1<->eu-west-1", 105.0, 112.0)
     h.campaign = {"name": "html <check>", "target": {"regions": ["us-east-1", "eu-west-1"]}}
     return h.save()
+
+
+@pytest.fixture
+def history(tmp_path: Path) -> HistoryBuilder:
+    """A report directory to build by hand."""
+    return HistoryBuilder(tmp_path / "report")

@@ -176,45 +176,19 @@ def bill(loads: list[RegionLoad], spec: CostSpec, mode: Mode | None = None) -> d
     rate (100% use, no headroom): the floor; `advice` says what real peaks do to it."""
     mode = mode or spec.mode
     p = spec.price_table()
-    free = p["storage_free_gb"] if spec.free_tier else 0.0
-    others = len(loads) - 1
     total_out = sum(ld.replicated_units for ld in loads)
     index_out = sum(ld.replicated_index_units for ld in loads)
-    regions: dict[str, dict[str, Any]] = {}
-    for ld in loads:
-        received = total_out - ld.replicated_units
-        index = ld.index_units + index_out - ld.replicated_index_units
-        transfer_gb = ld.replicated_bytes * others * 3600 * p["hours_per_month"] / GB
-        usd = {
-            "writes": _monthly(
-                ld.write_units, p, mode, "on_demand_write_per_million", "provisioned_wcu_hour"
-            ),
-            "replicated_writes": _monthly(
-                received,
-                p,
-                mode,
-                "on_demand_replicated_write_per_million",
-                "provisioned_replicated_wcu_hour",
-            ),
-            "index_writes": _monthly(
-                index, p, mode, "on_demand_write_per_million", "provisioned_wcu_hour"
-            ),
-            "reads": _monthly(
-                ld.read_units, p, mode, "on_demand_read_per_million", "provisioned_rcu_hour"
-            ),
-            "storage": max(0.0, spec.storage_gb - free) * p["storage_gb_month"],
-            "transfer": transfer_gb * p["transfer_gb"],
-        }
-        usd["total"] = sum(usd.values())
-        regions[ld.region] = {
-            "write_units_per_s": ld.write_units,
-            "replicated_write_units_per_s": received,
-            "index_write_units_per_s": index,
-            "read_units_per_s": ld.read_units,
-            "storage_gb": spec.storage_gb,
-            "transfer_gb_per_month": transfer_gb,
-            "monthly_usd": usd,
-        }
+    regions = {
+        ld.region: _region_bill(
+            ld,
+            received=total_out - ld.replicated_units,
+            index=ld.index_units + index_out - ld.replicated_index_units,
+            others=len(loads) - 1,
+            spec=spec,
+            mode=mode,
+        )
+        for ld in loads
+    }
     total: dict[str, Any] = {
         k: sum(r[k] for r in regions.values())
         for k in (
@@ -238,6 +212,39 @@ def bill(loads: list[RegionLoad], spec: CostSpec, mode: Mode | None = None) -> d
             "(cost.prices.transfer_gb, or --price transfer_gb=...) to include it."
         )
     return out
+
+
+def _region_bill(
+    ld: RegionLoad, received: float, index: float, others: int, spec: CostSpec, mode: Mode
+) -> dict[str, Any]:
+    """One region's units and dollars: its own writes and reads, the writes it receives
+    from the `others` replicas (`received` units/s, `index` GSI units/s in all)."""
+    p = spec.price_table()
+    free = p["storage_free_gb"] if spec.free_tier else 0.0
+    transfer_gb = ld.replicated_bytes * others * 3600 * p["hours_per_month"] / GB
+    write, replicated = "on_demand_write_per_million", "on_demand_replicated_write_per_million"
+    usd = {
+        "writes": _monthly(ld.write_units, p, mode, write, "provisioned_wcu_hour"),
+        "replicated_writes": _monthly(
+            received, p, mode, replicated, "provisioned_replicated_wcu_hour"
+        ),
+        "index_writes": _monthly(index, p, mode, write, "provisioned_wcu_hour"),
+        "reads": _monthly(
+            ld.read_units, p, mode, "on_demand_read_per_million", "provisioned_rcu_hour"
+        ),
+        "storage": max(0.0, spec.storage_gb - free) * p["storage_gb_month"],
+        "transfer": transfer_gb * p["transfer_gb"],
+    }
+    usd["total"] = sum(usd.values())
+    return {
+        "write_units_per_s": ld.write_units,
+        "replicated_write_units_per_s": received,
+        "index_write_units_per_s": index,
+        "read_units_per_s": ld.read_units,
+        "storage_gb": spec.storage_gb,
+        "transfer_gb_per_month": transfer_gb,
+        "monthly_usd": usd,
+    }
 
 
 #: the lines of the bill table (CLI and HTML): title, units key of a region entry, dollars key

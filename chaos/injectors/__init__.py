@@ -1,13 +1,13 @@
 """Injectors: one class per way of applying faults, registered in `INJECTORS`.
 
-Which injectors act for a (fault, target kind) is the `PLACEMENT` table in `chaos.faults`;
+Which injectors act for a (fault, target kind) is each fault class's `acts` (`chaos.faults`);
 `build` makes the injectors a run needs from what the runner has (a control URL, loadgen's
 `ClientConditions`, the campaign's `chaos.aws`).
 """
 
 from __future__ import annotations
 
-from chaos.faults import ClientConditions
+from chaos.fault_base import ClientConditions
 from chaos.injectors.aws import AwsFisInjector, FisFactory, default_fis
 from chaos.injectors.base import Handle, Injector
 from chaos.injectors.client import ClientInjector
@@ -16,7 +16,7 @@ from chaos.injectors.pglogical import PglogicalInjector
 from chaos.spec import AwsChaos
 from pgtarget.control import MeshControl
 
-#: injector name (as in PLACEMENT and faults.state) -> class
+#: injector name (as in a fault's `acts` and faults.state) -> class
 INJECTORS: dict[str, type[Injector]] = {
     cls.name: cls for cls in (EmulatorInjector, ClientInjector, AwsFisInjector, PglogicalInjector)
 }

@@ -30,7 +30,7 @@ from typing import Any
 from botocore import xform_name
 from botocore.exceptions import ClientError
 
-from chaos.faults import FaultSpec
+from chaos.fault_base import FaultSpec
 from chaos.injectors.base import ApplyInterrupted, FaultGone, Handle, Injector
 
 ACTION_ID = "aws:dynamodb:global-table-pause-replication"

@@ -13,7 +13,8 @@ import threading
 from abc import ABC, abstractmethod
 from typing import Any, ClassVar
 
-from chaos.faults import FaultSpec, injectors_for
+from chaos.fault_base import FaultSpec
+from chaos.faults import injectors_for
 
 Handle = dict[str, Any]
 
@@ -42,7 +43,7 @@ class Injector(ABC):
         self.interrupted = threading.Event()
 
     def acts_on(self, fault: FaultSpec) -> bool:
-        """Whether PLACEMENT makes this injector act for `fault` on this run's target."""
+        """Whether the fault's `acts` make this injector act for it on this run's target."""
         return self.name in injectors_for(fault.name, self.target_kind, self.has_control)
 
     @abstractmethod

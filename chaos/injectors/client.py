@@ -4,7 +4,7 @@ AWS included; what it changes lives in the run's process, so a killed run leaves
 
 from __future__ import annotations
 
-from chaos.faults import ClientConditions, FaultSpec
+from chaos.fault_base import ClientConditions, FaultSpec
 from chaos.injectors.base import Handle, Injector
 
 

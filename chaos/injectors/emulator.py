@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from chaos.faults import FaultSpec
+from chaos.fault_base import FaultSpec
 from chaos.injectors.base import FaultGone, Handle, Injector
 from globaltable.control import ControlClient, ControlError, check_control_url
 

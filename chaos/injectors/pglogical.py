@@ -13,7 +13,8 @@ import threading
 import time
 from typing import Any
 
-from chaos.faults import ClockSkew, FaultSpec, Partition, RegionOutage, ReplicationDelay
+from chaos.fault_base import FaultSpec
+from chaos.faults import ClockSkew, Partition, RegionOutage, ReplicationDelay
 from chaos.injectors.base import Handle, Injector
 from chaos.injectors.pglogical_handles import check_pglogical_handle
 from pgtarget.control import (

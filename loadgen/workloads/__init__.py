@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from loadgen.spec import WorkloadSpec
 from loadgen.workloads.accumulate import Cart, Counter
 from loadgen.workloads.base import KeyChooser, Workload
 from loadgen.workloads.guarded import Guarded
 from loadgen.workloads.items import ClientLww, HomeRegion, Profile, SplitAttributes
 from loadgen.workloads.reader import Reader
+
+if TYPE_CHECKING:  # hints only: loadgen.spec imports this package to check a kind
+    from loadgen.spec import WorkloadSpec
 
 WORKLOADS: dict[str, type[Workload]] = {
     w.kind: w

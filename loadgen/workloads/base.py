@@ -15,15 +15,17 @@ import itertools
 import random
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
 from loadgen.ops import PAD, Answer, Item, Overwrite, Write
 from loadgen.recording import RecordingClient
-from loadgen.spec import WorkloadSpec
 from units.items import item_size
 from verdict.history import Op, Record
+
+if TYPE_CHECKING:  # hints only: loadgen.spec imports this package to check a kind
+    from loadgen.spec import WorkloadSpec
 
 W = TypeVar("W", bound=Write)
 

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from loadgen.ops import VID, NewerThan, SetAttributes
 from loadgen.recording import RecordingClient
-from loadgen.spec import WorkloadSpec
 from loadgen.workloads.base import KeyChooser, Workload
 from verdict.history import Op
+
+if TYPE_CHECKING:  # hints only: loadgen.spec imports this package to check a kind
+    from loadgen.spec import WorkloadSpec
 
 
 def _profile_fields(rng: random.Random) -> dict[str, dict[str, str]]:
