@@ -1,7 +1,7 @@
 """Distributed mode, measured side by side in one run (issue 8).
 
     python bench/distributed.py [--section streaming|workers|all] [--seconds 10]
-        [--repeat 1] [--responder c|python] [--coalesce-ms 1]
+        [--repeat 1] [--responder c|python] [--coalesce-ms 0.2]
 
 streaming: a real Locust master with hothot's HistoryReceiver (shards + live metrics + counts)
   and one producer process that pushes synthetic records through hothot's HistoryStream as
@@ -40,8 +40,10 @@ sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != 
 from verdict.history import open_shard, shard_files  # noqa: E402
 
 REGIONS = ["us-east-1", "us-west-2", "eu-west-1"]
-#: the null responder answers in rounds at most this far apart (see bench/nullserver.py)
-COALESCE_MS = 1.0
+#: the null responder answers in rounds at most this far apart (see bench/nullserver.py), by
+#: responder: a 1 ms pause left a worker with 12 users all waiting on it (its hub idle 29-38 %
+#: of the load, py-spy); the C responder's wake-ups cost little, the Python one's do not
+COALESCE_MS = {"c": 0.2, "python": 1.0}
 #: cores stolen by the hypervisor beyond which a pair is flagged: a run that lost CPU to other
 #: tenants is slower for reasons of its own, and its pair's ratio is off by that much
 MAX_STEAL = 0.05
@@ -372,8 +374,9 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=8, help="workers: users per region")
     parser.add_argument("--repeat", type=int, default=1, help="workers: pairs of runs")
     parser.add_argument(
-        "--coalesce-ms", type=float, default=COALESCE_MS,
-        help="workers: the null responder's coalescing pause (bench/nullserver.py)",
+        "--coalesce-ms", type=float, default=None,
+        help="workers: the null responder's coalescing pause (bench/nullserver.py; default "
+        "0.2 for the C responder, 1 for the Python one)",
     )  # fmt: skip
     parser.add_argument(
         "--responder", choices=["c", "python"], default="c",
@@ -390,7 +393,10 @@ def main() -> None:
         return
     print(f"machine: {os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}")
     if args.section in ("workers", "all"):
-        workers(args.seconds, args.users, args.repeat, args.coalesce_ms, args.responder)
+        coalesce_ms = args.coalesce_ms
+        if coalesce_ms is None:
+            coalesce_ms = COALESCE_MS[args.responder]
+        workers(args.seconds, args.users, args.repeat, coalesce_ms, args.responder)
     if args.section in ("streaming", "all"):
         streaming(args.seconds, args.rate)
     sys.stdout.flush()

@@ -92,10 +92,10 @@ def main() -> None:
         finally:
             if runner.poll() is None:
                 runner.kill()
-        if runner.returncode not in (0, 1):
+        if not (report / "verdict.json").exists():
             sys.exit(f"hothot run exited {runner.returncode}: {err.decode()[-2000:]}")
         report_growth(series, args.warmup * 60)
-        report_history(report, seconds)
+        report_history(report, seconds, runner.returncode)
 
 
 def report_growth(series: dict[str, list[tuple[float, int]]], warmup: float) -> None:
@@ -111,13 +111,23 @@ def report_growth(series: dict[str, list[tuple[float, int]]], warmup: float) -> 
               "  (target <= 5 %/h)")  # fmt: skip
 
 
-def report_history(report: Path, seconds: float) -> None:
+def report_history(report: Path, seconds: float, code: int | None) -> None:
+    """The history's size per operation, and the run's own figures: its exit code (2 with
+    the reasons when the verdict is untrusted, e.g. a shared machine that could not keep the
+    rate), the operations delivered and the anomalies its faults made."""
     data = json.loads((report / "verdict.json").read_text())
     records = data["history"]["records"]
     size = sum(p.stat().st_size for p in (report / "history").iterdir())
     print(f"history: {records:,} records, {size / 2**20:.1f} MiB on disk, {size / records:.1f} B/op"
           f" (target <= 60); {records / seconds:,.0f} operations/s delivered; verdict"
           f" {data['analysis_s']:.1f}s, {data['history']['buckets']} bucket(s)")  # fmt: skip
+    totals = data.get("totals", {})
+    print(
+        f"run: exit {code}; {len(data.get('faults', []))} faults; "
+        + ", ".join(f"{k} {v:,}" for k, v in totals.items() if isinstance(v, int))
+    )
+    for reason in data.get("untrusted") or []:
+        print(f"  untrusted: {reason}")
 
 
 if __name__ == "__main__":

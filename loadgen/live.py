@@ -15,9 +15,11 @@ seen holding, and reports:
 
 Figures are provisional: replication still in flight may yet revive a branch, and
 attribute-level and by-value checks (counters, carts) are left to the verdict, which confirms
-or corrects them. Memory is bounded: at most `max_keys` keys (oldest first out) and
-`max_versions` versions per key; evicted history is never guessed at, so the walk that decides
-"superseded" stops as undecided when it meets a version it no longer knows. A candidate still
+or corrects them. Memory is bounded: at most `max_versions` versions per key and
+`max_total` versions in all (~350 B each: a soak's hours cannot grow it past ~90 MB, however
+many keys it touches; the least recently written key goes first, as does the oldest of
+`max_keys` keys); evicted history is never guessed at, so the walk that decides "superseded"
+stops as undecided when it meets a version it no longer knows. A candidate still
 undecided `horizon` versions later (some region never touched the key again) is given up and
 counted in `undecided`, which keeps each record's work to a few short walks.
 
@@ -48,7 +50,9 @@ class _Version:
         "seen",
     )
 
-    def __init__(self, parent: str | None, depth: int | None, record: dict[str, Any]) -> None:
+    def __init__(
+        self, parent: str | None, depth: int | None, record: dict[str, Any], bit: int
+    ) -> None:
         self.parent = parent
         #: edges from the root; None while some ancestor was unknown when this one arrived
         self.depth = depth
@@ -57,7 +61,8 @@ class _Version:
         self.t_invoke: float = record.get("t_invoke", 0.0)
         self.t_complete: float = record.get("t_complete", 0.0)
         self.deleted = record.get("op") == "delete"
-        self.seen: set[str] = {self.region}
+        #: the regions it was seen in, one bit each (a set cost 216 B a version)
+        self.seen = bit
 
 
 class _KeyGraph:
@@ -144,22 +149,33 @@ class ProvisionalAnomalies:
         *,
         max_keys: int = 50_000,
         max_versions: int = 64,
+        max_total: int = 262_144,
         horizon: int = 16,
     ) -> None:
-        if max_keys < 1 or max_versions < 2:
+        if max_keys < 1 or max_versions < 2 or max_total < max_versions:
             raise ValueError(
-                f"max_keys must be >= 1 and max_versions >= 2, got {max_keys}, {max_versions}"
+                f"max_keys must be >= 1, max_versions >= 2 and max_total >= max_versions, got "
+                f"{max_keys}, {max_versions}, {max_total}"
             )
         self._on_conflict = on_conflict
         self._on_lost = on_lost
         self._on_skew = on_skew
         self._max_keys = max_keys
         self._max_versions = max_versions
+        self._max_total = max_total
+        self._total = 0  # versions kept over all keys
         self._horizon = horizon
         #: candidates given up on: still undecided `horizon` versions later (left to the verdict)
         self.undecided = 0
-        self._keys: dict[str, _KeyGraph] = {}
+        self._keys: dict[str, _KeyGraph] = {}  # least recently written first
         self.regions: set[str] = set()
+        self._bits: dict[str, int] = {}  # region -> its bit in _Version.seen
+
+    def _bit(self, region: str) -> int:
+        bit = self._bits.get(region)
+        if bit is None:
+            bit = self._bits[region] = 1 << len(self._bits)
+        return bit
 
     def __len__(self) -> int:
         return len(self._keys)
@@ -192,12 +208,18 @@ class ProvisionalAnomalies:
             self._settle(graph)
 
     def _graph(self, key: str) -> _KeyGraph:
-        graph = self._keys.get(key)
+        """The key's graph, moved to the most recently written end."""
+        graph = self._keys.pop(key, None)
         if graph is None:
             if len(self._keys) >= self._max_keys:
-                del self._keys[next(iter(self._keys))]
-            graph = self._keys[key] = _KeyGraph()
+                self._evict_oldest()
+            graph = _KeyGraph()
+        self._keys[key] = graph
         return graph
+
+    def _evict_oldest(self) -> None:
+        oldest = next(iter(self._keys))
+        self._total -= len(self._keys.pop(oldest).versions)
 
     def _add_write(self, graph: _KeyGraph, vid: str, region: str, record: dict[str, Any]) -> None:
         parent = record.get("pred")
@@ -211,14 +233,18 @@ class ProvisionalAnomalies:
             return  # the same record twice (a resent batch): count it once
         if len(graph.versions) >= self._max_versions:
             graph.forget_oldest()
+        else:
+            self._total += 1
+            while self._total > self._max_total:  # never this key: it was written last
+                self._evict_oldest()
         depth: int | None = 0
         if parent is not None:
             known = graph.versions.get(parent)
             depth = None
             if known is not None:
-                known.seen.add(region)
+                known.seen |= self._bit(region)
                 depth = None if known.depth is None else known.depth + 1
-        version = graph.versions[vid] = _Version(parent, depth, record)
+        version = graph.versions[vid] = _Version(parent, depth, record, self._bit(region))
         if depth is not None and depth > graph.deepest:
             graph.deepest = depth
         siblings = graph.children.setdefault(parent or _ROOT, [])
@@ -241,7 +267,7 @@ class ProvisionalAnomalies:
         """Note what a read saw; True when it moved the region's head."""
         version = graph.versions.get(vid)
         if version is not None:
-            version.seen.add(region)
+            version.seen |= self._bit(region)
         head = graph.heads.get(region)
         # only a read that began after the last known change moves the region's head
         if (head is None or t_invoke > head[1]) and (head is None or head[0] != vid):
@@ -266,6 +292,9 @@ class ProvisionalAnomalies:
             for region, (vid, _) in graph.heads.items()
         }
         complete = all(done for _, done in lines.values())
+        looked = 0  # the regions whose heads were walked, as bits
+        for region in lines:
+            looked |= self._bit(region)
         for vid in list(graph.candidates):
             version = graph.versions[vid]
             holders = sum(1 for line, _ in lines.values() if vid in line)
@@ -275,7 +304,7 @@ class ProvisionalAnomalies:
                 continue
             # no region holds it nor anything built on it, and every region where it was
             # seen has moved on: last-writer-wins discarded the whole branch
-            if not complete or any(r not in lines for r in version.seen):
+            if not complete or version.seen & ~looked:
                 continue
             graph.candidates.discard(vid)
             depth = version.depth if version.depth is not None else graph.deepest

@@ -164,9 +164,31 @@ def test_memory_is_bounded_in_keys_and_versions() -> None:
     assert max(len(g.versions) for g in tracker._keys.values()) <= 8
 
 
+def test_versions_in_all_keys_are_bounded_and_the_least_recently_written_key_goes() -> None:
+    """A soak touching ever more keys: the versions kept stay under `max_total` (what memory
+    follows), and a key written all along is never the one forgotten."""
+    tracker = ProvisionalAnomalies(ignore, ignore, ignore, max_versions=8, max_total=64)
+    rec = RecordFactory()
+    hot = None
+    for i in range(2000):
+        cold = rec.write("us", f"k{i % 300}", pred=None, t=float(i))
+        tracker.observe(cold)
+        w = rec.write("eu", "hot", pred=hot, t=float(i))
+        tracker.observe(w)
+        hot = w["id"]
+        kept = sum(len(g.versions) for g in tracker._keys.values())
+        assert kept == tracker._total <= 64
+    assert len(tracker._keys["hot"].versions) == 8
+    assert len(tracker) < 300
+
+
 def test_bad_bounds_are_refused_with_the_values() -> None:
-    with pytest.raises(ValueError, match="max_versions >= 2, got 100, 1"):
+    with pytest.raises(
+        ValueError, match="max_versions >= 2 and max_total >= max_versions, got 100, 1, "
+    ):
         ProvisionalAnomalies(ignore, ignore, ignore, max_keys=100, max_versions=1)
+    with pytest.raises(ValueError, match="got 100, 8, 4"):
+        ProvisionalAnomalies(ignore, ignore, ignore, max_keys=100, max_versions=8, max_total=4)
 
 
 @given(st.lists(st.sampled_from(["us", "eu", "ap"]), min_size=1, max_size=40))

@@ -4,6 +4,9 @@ in memory and say why."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -110,3 +113,38 @@ def test_analyze_refuses_a_job_count_below_one(history: HistoryBuilder, capsys: 
     root = history.save()
     assert hothot(["analyze", str(root), "--jobs", "0"]) == 2
     assert "--jobs: at least 1" in capsys.readouterr().err
+
+
+GEVENT_ANALYZE = """
+from gevent import monkey
+
+monkey.patch_all()  # as in `hothot run`, where Locust patches at import
+import sys
+from pathlib import Path
+
+from verdict.analyze import analyze
+
+print(analyze(Path(sys.argv[1]), jobs=2, bucket_bytes=600).data["totals"]["lost_updates"])
+"""
+
+
+def test_buckets_are_judged_in_a_process_gevent_patched(history: HistoryBuilder) -> None:
+    """`hothot run` judges a soak's history in buckets beside gevent's hub: with
+    multiprocessing.Pool's helper threads turned into greenlets it hung after two buckets."""
+    h = history
+    h.campaign = dict(CAMPAIGN)
+    for k in range(12):
+        key = f"profile#{k}"
+        v0 = h.write("r1", key, None, k)
+        win = h.write("r1", key, v0, k + 0.5)
+        h.write("r2", key, v0, k + 0.501)  # lost
+        h.final(key, {"r1": win, "r2": win})
+    h.save()
+    done = subprocess.run(
+        [sys.executable, "-c", GEVENT_ANALYZE, str(h.root)],
+        capture_output=True, text=True, timeout=90, cwd=Path(__file__).resolve().parent.parent,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split()[-1] == "12"
+    data = json.loads((h.root / "verdict.json").read_text())
+    assert data["history"]["buckets"] > 2  # more buckets than processes at once

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 import multiprocessing
+import multiprocessing.connection
 import os
 import tempfile
 import time
@@ -299,13 +300,59 @@ def _task(
 def _run(tasks: list[BucketTask], jobs: int) -> list[BucketResult]:
     """Each bucket judged in a fresh process (its memory returned when it ends), forked
     from a clean server process: `hothot run` analyses in a process with gevent's hub and
-    Locust's threads, which a fork of it would inherit mid-flight."""
+    Locust's threads, which a fork of it would inherit mid-flight. No multiprocessing.Pool:
+    under gevent its helper threads are greenlets, and the one blocked reading results kept
+    the others from handing out tasks (a soak's run hung after its first two buckets); this
+    waits on the processes' pipes from the calling thread alone."""
     if jobs <= 1:
         return [judge_bucket(t) for t in tasks]
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["verdict.buckets"])
-    with context.Pool(min(jobs, len(tasks)), maxtasksperchild=1) as pool:
-        return pool.map(judge_bucket, tasks, chunksize=1)
+    results: list[BucketResult | None] = [None] * len(tasks)
+    waiting = list(enumerate(tasks))[::-1]
+    running: dict[Any, tuple[int, Any]] = {}  # result pipe -> (task number, its process)
+    try:
+        while waiting or running:
+            while waiting and len(running) < jobs:
+                number, task = waiting.pop()
+                reader, writer = context.Pipe(duplex=False)
+                process = context.Process(target=_judge_into, args=(task, writer), daemon=True)
+                process.start()
+                writer.close()
+                running[reader] = (number, process)
+            for reader in multiprocessing.connection.wait(list(running)):
+                number, process = running.pop(reader)
+                results[number] = _answer(reader, process, number)
+    finally:
+        for reader, (_, process) in running.items():
+            process.kill()
+            reader.close()
+    return [r for r in results if r is not None]
+
+
+def _judge_into(task: BucketTask, out: Any) -> None:
+    """In a bucket's process: its findings, or what went wrong, sent back."""
+    try:
+        answer: Any = judge_bucket(task)
+    except BaseException as exc:  # the analysing process raises it
+        answer = exc
+    try:
+        out.send(answer)
+    except Exception as exc:  # an exception that does not pickle
+        out.send(RuntimeError(f"{type(answer).__name__}: {answer} ({exc})"))
+
+
+def _answer(reader: Any, process: Any, number: int) -> BucketResult:
+    try:
+        answer = reader.recv()
+    except EOFError:
+        answer = RuntimeError(f"bucket {number}'s process ended without an answer")
+    finally:
+        reader.close()
+        process.join()
+    if isinstance(answer, BaseException):
+        raise answer
+    return answer  # type: ignore[no-any-return]
 
 
 def _tied(results: list[BucketResult]) -> bool:
