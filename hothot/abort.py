@@ -1,5 +1,7 @@
-"""`abort_on_fail`: wires the live budgets (verdict.live) to a run — the records from the hub,
-what the load did so far from the engine, what it can still do from the arrival schedule."""
+"""The live budgets (verdict.live) wired to a run: the records from the hub, the provisional
+anomalies from the live metrics, what the load did so far from the engine and, for
+`abort_on_fail`, what it can still do from the arrival schedule. The same figures feed the
+`hothot_budget_observed` gauge and the decision to stop the load."""
 
 from __future__ import annotations
 
@@ -12,35 +14,42 @@ from loadgen.engine import LoadEngine
 from loadgen.hub import RecordHub, decoded
 from loadgen.plan import LoadPlan
 from loadgen.workloads import build_workloads, mix_of
-from verdict.live import LiveFigures
+from verdict.live import Anomalies, LiveFigures
 from verdict.spec import BudgetSpec
 
 
 def live_budgets(
-    budgets: list[BudgetSpec], plan: LoadPlan, engine: LoadEngine, hub: RecordHub
-) -> LiveFigures | None:
-    """None when no budget asks to stop the load. In the open model the whole schedule is
-    counted once here (a walk of every arrival, a few seconds per million), so what the
-    rest of the run can still do is known exactly."""
-    if not any(b.abort_on_fail for b in budgets):
-        return None
-    totals = _schedule_totals(plan)
+    budgets: list[BudgetSpec],
+    plan: LoadPlan,
+    engine: LoadEngine,
+    hub: RecordHub,
+    anomalies: Anomalies | None = None,
+) -> LiveFigures:
+    """When a budget asks to stop the load, in the open model, the whole schedule is counted
+    once here (a walk of every arrival, a few seconds per million), so what the rest of the
+    run can still do is known exactly."""
+    aborting = any(b.abort_on_fail for b in budgets)
+    totals = _schedule_totals(plan) if aborting else None
     figures: Callable[[], dict[str, Any]] = engine.load_figures
 
     def arrivals() -> dict[tuple[str, str], tuple[int, int, int, int]] | None:
-        if totals is None:
+        """Per (region, workload): requested so far, delivered, dropped, and the whole run's
+        arrivals (0 unless counted for abort_on_fail); None in the closed model."""
+        if not plan.writers.open:
             return None
-        regions = figures()["regions"]
         out = {}
-        for (region, workload), total in totals.items():
-            cell = regions.get(region, {}).get("workloads", {}).get(workload, [0, 0, 0])
-            out[region, workload] = (int(cell[0]), int(cell[1]), int(cell[2]), total)
+        for region, f in figures()["regions"].items():
+            for workload, cell in f.get("workloads", {}).items():
+                total = totals.get((region, workload), 0) if totals is not None else 0
+                out[region, workload] = (int(cell[0]), int(cell[1]), int(cell[2]), total)
+        for (region, workload), total in (totals or {}).items():
+            out.setdefault((region, workload), (0, 0, 0, total))
         return out
 
     most = {w.name: w.most_calls() for w in mix_of(engine.workloads)}
 
     def outlook() -> dict[tuple[str, str], tuple[int, int | None, int | None]] | None:
-        done = arrivals()
+        done = arrivals() if totals is not None else None
         if done is None:
             return None
         return {
@@ -48,7 +57,7 @@ def live_budgets(
             for key, (requested, _, _, total) in done.items()
         }
 
-    live = LiveFigures(budgets, outlook, arrivals)
+    live = LiveFigures(budgets, outlook, arrivals, anomalies)
     hub.record.add_listener(live.on_record)
     hub.batch.add_listener(decoded(live.on_record))
     return live

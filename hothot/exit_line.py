@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from units import plural
 from verdict.junit import show
 from verdict.report_dir import VERDICT_FILE
 
@@ -35,9 +36,7 @@ def _failed_budgets(data: dict[str, Any]) -> str:
     named = [f"{b.get('label', b['metric']).split(' <= ')[0]} {_judged(b)}" for b in failed[:SHOWN]]
     more = f" and {len(failed) - SHOWN} more" if len(failed) > SHOWN else ""
     total = len(data.get("budgets", []))
-    return f"{len(failed)} of {total} budget{'s' if total != 1 else ''} failed: " + (
-        "; ".join(named) + more
-    )
+    return f"{len(failed)} of {plural(total, 'budget')} failed: " + ("; ".join(named) + more)
 
 
 def _untrusted(data: dict[str, Any]) -> str:

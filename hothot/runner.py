@@ -50,6 +50,7 @@ from loadgen.probes import heartbeat_key
 from loadgen.recorder import ShardSet, ShardWriter
 from loadgen.table import TableUnusable
 from loadgen.workloads import build_workloads
+from units import plural
 from verdict.analyze import analyze
 from verdict.budgets import FILTERS
 from verdict.errors import HistoryError
@@ -375,14 +376,17 @@ class CampaignRun:
             return EXIT_INTERRUPTED if self.interruption.asked else EXIT_INVALID
         from hothot.abort import live_budgets  # imports Locust, as the engines do
 
-        live = live_budgets(self.campaign.budgets, plan, engine, self.hub)
+        live = live_budgets(
+            self.campaign.budgets, plan, engine, self.hub, self.metrics.anomaly_cells
+        )
+        self.metrics.provisional(live.provisional)  # the gauge reads what abort_on_fail reads
         watch = LoadWatch(self.campaign, engine, self.console, self.interruption,
                           self.report_dir, live, unwritable=self.unwritable)  # fmt: skip
         timeline = self.build_timeline()
         self.console.print(
             f"[bold]{self.campaign.name}[/bold]: {engine.describe()} against {target.kind} "
             f"({', '.join(plan.regions)}) for {self.campaign.duration:g}s, "
-            f"{len(self.schedule)} faults → {self.report_dir}"
+            f"{plural(len(self.schedule), 'fault')} → {self.report_dir}"
         )
         t0 = time.time()
         timeline.start(t0)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import os
 import time
+from collections import Counter as CounterOf
 from collections.abc import Iterable
 from typing import Any
 from wsgiref.simple_server import WSGIServer
@@ -23,7 +24,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, star
 from prometheus_client.core import GaugeMetricFamily
 
 from loadgen.live import ProvisionalAnomalies
-from loadgen.live_budgets import BudgetGauges, LagQuantiles, LiveBudget, LiveCounts, budget_label
+from loadgen.live_budgets import BudgetGauges, LiveBudget, Provisional, budget_label
 
 __all__ = ["LiveBudget", "LiveMetrics", "budget_label"]
 
@@ -179,8 +180,12 @@ class LiveMetrics:
             ["campaign", "fault", "target"],
             registry=r,
         )
-        self.counts = LiveCounts()
-        self._budget_observed = BudgetGauges(campaign, self.counts)
+        #: anomaly kind -> (workload, region) -> provisional count, for the live budget
+        #: figures (verdict.live.LiveFigures reads it)
+        self.anomaly_cells: dict[str, CounterOf[tuple[str, str]]] = {
+            k: CounterOf() for k in ("conflicts", "lost_updates", "skew_inverted")
+        }
+        self._budget_observed = BudgetGauges(campaign)
         r.register(self._budget_observed)  # type: ignore[arg-type]
         self._budget_limit = Gauge(
             "hothot_budget_limit", "A budget's limit.", ["campaign", "budget"], registry=r
@@ -226,7 +231,7 @@ class LiveMetrics:
         """The counter per workload (DESIGN §8), and per (workload, region) for the live
         budget figures."""
         children: dict[str, Any] = {}
-        cells = self.counts.anomalies[kind]
+        cells = self.anomaly_cells[kind]
 
         def inc(workload: str, region: str) -> None:
             child = children.get(workload)
@@ -249,9 +254,7 @@ class LiveMetrics:
             child = self._lag_children.get(link)
             if child is None:
                 child = self._lag_children[link] = self._lag.labels(self.campaign, *link)
-                self.counts.lags[link] = LagQuantiles()
             child.observe(lag)
-            self.counts.lags[link].add(lag)
             if record.get("probe") == "heartbeat":
                 self.heartbeats.seen(*link, lag)
             return
@@ -262,7 +265,6 @@ class LiveMetrics:
         if child is None:
             child = self._new_operation(key)
         child.inc()
-        self.counts.ops[key] += 1
         if outcome != "ok":
             return
         dkey = (region, workload, op)
@@ -312,12 +314,15 @@ class LiveMetrics:
         self._budget_observed.set_final(final)
 
     def limits(self, budgets: Iterable[LiveBudget]) -> None:
-        """The campaign's budgets at the start: their limits, and their provisional figures
-        at every scrape (`loadgen.live_budgets`), so alert rules can fire during the run."""
-        budgets = list(budgets)
+        """The campaign's budgets' limits, from the start, so that alert rules comparing
+        live figures with them work mid-run."""
         for budget in budgets:
             self._budget_limit.labels(self.campaign, budget.label).set(budget.limit)
-        self._budget_observed.watch(budgets)
+
+    def provisional(self, figures: Provisional) -> None:
+        """The budgets' provisional figures (label -> figure), read at every scrape until
+        the verdict is in (`verdict.live.LiveFigures.provisional`, wired by the runner)."""
+        self._budget_observed.provide(figures)
 
     def serve(self, port: int, host: str | None = None) -> int:
         """Serve `/metrics` in a daemon thread; returns the bound port (`port=0` picks one).

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 from globaltable.metrics import LAG_BUCKETS as EMULATOR_LAG_BUCKETS
-from loadgen.live_budgets import LagQuantiles
 from loadgen.metrics import LAG_BUCKETS, LiveBudget, LiveMetrics
 from tests.observe_fixtures import RecordFactory
-from verdict.stats import nearest_rank
+from verdict.live import LiveFigures
+from verdict.spec import BudgetSpec
+from verdict.stats import LogQuantiles, nearest_rank
 
 
 def observed(live: LiveMetrics, budget: str, state: str = "provisional") -> float | None:
@@ -27,17 +29,33 @@ def probe(source: str, target: str, lag: float, kind: str = "heartbeat") -> dict
     }  # fmt: skip
 
 
-def test_budgets_have_provisional_figures_during_the_run_and_final_ones_after() -> None:
+def budget(metric: str, limit: float, **fields: object) -> BudgetSpec:
+    return BudgetSpec.model_validate({"metric": metric, "max": limit, **fields})
+
+
+def run_metrics(*budgets: BudgetSpec) -> tuple[LiveMetrics, LiveFigures, Callable[[dict], None]]:
+    """The live metrics and the live budget figures wired as the runner wires them, and a
+    function handing a record to both (as the run's hub does)."""
     live = LiveMetrics("demo")
-    live.limits(
-        [
-            LiveBudget("conflict_rate", 0.05),
-            LiveBudget("lost_update_rate", 0.0, {"workload": "profile", "region": "eu"}),
-            LiveBudget("unknown_rate", 0.5),
-            LiveBudget("replication_lag_p99", 3.0, {"link": "us->eu"}),
-            LiveBudget("replication_lag_max", 3.0, {"region": "eu"}),
-            LiveBudget("divergent_keys", 0),
-        ]
+    live.limits(LiveBudget(b.metric, b.max, b.filter_values) for b in budgets)
+    figures = LiveFigures(budgets, anomalies=live.anomaly_cells)
+    live.provisional(figures.provisional)
+
+    def feed(record: dict) -> None:
+        live.observe(record)
+        figures.on_record(record)
+
+    return live, figures, feed
+
+
+def test_budgets_have_provisional_figures_during_the_run_and_final_ones_after() -> None:
+    live, _, feed = run_metrics(
+        budget("conflict_rate", 0.05),
+        budget("lost_update_rate", 0.0, workload="profile", region="eu"),
+        budget("unknown_rate", 0.5),
+        budget("replication_lag_p99", 3.0, link="us->eu"),
+        budget("replication_lag_max", 3.0, region="eu"),
+        budget("divergent_keys", 0),
     )
     assert observed(live, "conflict_rate") is None  # no write yet: no sample, not a 0
     rec = RecordFactory()
@@ -45,17 +63,17 @@ def test_budgets_have_provisional_figures_during_the_run_and_final_ones_after() 
     winner = rec.write("us", "k", pred=base["id"], t=10.0)
     loser = rec.write("eu", "k", pred=base["id"], t=10.0)
     for record in (base, winner, loser, rec.write("us", "j", pred=None, outcome="unknown")):
-        live.observe(record)
+        feed(record)
     assert observed(live, "conflict_rate") == 1 / 3  # one conflict per acknowledged write
     label = "lost_update_rate{workload=profile,region=eu}"
     assert observed(live, label) == 0.0
-    live.observe(rec.write("eu", "k", pred=winner["id"], t=20.0))  # eu moved on: loser lost
+    feed(rec.write("eu", "k", pred=winner["id"], t=20.0))  # eu moved on: loser lost
     assert observed(live, label) == 1 / 2  # one of eu's two acknowledged writes
     assert observed(live, "unknown_rate") == 1 / 5
     lags = [0.1 * n for n in range(1, 101)]
     for lag in lags:
-        live.observe(probe("us", "eu", lag))
-    live.observe(probe("ap", "eu", 12.5, kind="sample"))
+        feed(probe("us", "eu", lag))
+    feed(probe("ap", "eu", 12.5, kind="sample"))
     p99 = observed(live, "replication_lag_p99{link=us->eu}")
     exact = nearest_rank(lags, 0.99)
     assert p99 is not None and exact <= p99 <= exact * 1.01
@@ -72,11 +90,33 @@ def test_budgets_have_provisional_figures_during_the_run_and_final_ones_after() 
     assert live.registry.get_sample_value("hothot_budget_limit", limit) == 0.0
 
 
+def test_the_gauge_shows_what_abort_on_fail_judges() -> None:
+    """Refusals and latencies: the provisional figure and the abort decision are read from
+    the same counts (verdict.live.LiveFigures)."""
+    live, figures, feed = run_metrics(
+        budget("failed_write_rate", 0.0, region="us", abort_on_fail=True),
+        budget("latency_max", 0.5, op="put", abort_on_fail=True),
+        budget("latency_p99", 1.0),
+    )
+    rec = RecordFactory()
+    feed(rec.write("us", "a", pred=None, duration=0.2))
+    feed(rec.write("eu", "b", pred=None, duration=0.1))
+    assert observed(live, "failed_write_rate{region=us}") == 0.0
+    assert observed(live, "latency_max{op=put}") == 0.2
+    assert observed(live, "latency_p99") == 0.2
+    assert figures.broken() is None
+    feed(rec.write("us", "c", pred=None, outcome="fail"))
+    assert observed(live, "failed_write_rate{region=us}") == 1 / 2
+    assert "failed_write_rate{region=us} <= 0 can no longer hold" in str(figures.broken())
+    feed(rec.write("eu", "d", pred=None, duration=0.75))
+    assert observed(live, "latency_max{op=put}") == 0.75
+
+
 @given(st.lists(st.floats(min_value=0.0, max_value=600.0), min_size=1, max_size=300))
 def test_lag_percentiles_are_never_below_the_exact_figure_and_at_most_one_percent_above(
     lags: list[float],
 ) -> None:
-    q = LagQuantiles()
+    q = LogQuantiles()
     for lag in lags:
         q.add(lag)
     ranked = sorted(lags)

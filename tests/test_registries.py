@@ -19,7 +19,7 @@ REGISTRIES = [
     ("chaos.faults", "FAULTS"),
     ("chaos.injectors", "INJECTORS"),
     ("verdict.budgets", "METRICS"),
-    ("loadgen.live_budgets", "LIVE_FIGURES"),
+    ("verdict.live", "PROVISIONAL"),
 ]
 
 

@@ -22,7 +22,8 @@ pytestmark = [
     pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (Debian package chromium)"),
 ]
 #: what the probe reports: the frame's layout width, elements past its right edge that no
-#: scrolling box holds, and every error or console.error of the page
+#: scrolling box holds, every error or console.error of the page, and how far the budget
+#: table scrolls (its PASS/FAIL column must show without scrolling, on a phone too)
 PROBE = """<script>
 window.__errors=[];window.addEventListener('error',e=>__errors.push(String(e.message)));
 const _ce=console.error;console.error=(...a)=>{__errors.push(a.join(' '));_ce(...a)};
@@ -31,8 +32,9 @@ for(const el of document.body.querySelectorAll('*')){const r=el.getBoundingClien
 if(r.right<=w+1)continue;let p=el.parentElement,held=false;
 while(p){const x=getComputedStyle(p).overflowX;if(x==='auto'||x==='scroll'){held=true;break}
 p=p.parentElement}if(!held)wide.push(el.tagName+'.'+el.className+' '+Math.round(r.right))}
+const b=document.querySelector('table.budgets');
 parent.postMessage(JSON.stringify({width:w,scroll:document.documentElement.scrollWidth,
-wide:wide.slice(0,20),errors:__errors}),'*')});
+wide:wide.slice(0,20),errors:__errors,budgets_scroll:b.scrollWidth-b.clientWidth}),'*')});
 </script>"""
 #: a frame exactly as wide as the device (headless windows have a minimum width)
 FRAME = """<!DOCTYPE html><html><body style="margin:0">
@@ -59,7 +61,9 @@ def test_the_report_fits_the_screen_without_errors(
     history: HistoryBuilder, tmp_path: Path, width: int
 ) -> None:
     report = eventful(history)
-    analyze(report, [BudgetSpec(metric="lost_updates", max=0)])
+    budgets = [BudgetSpec(metric="lost_updates", max=0)]
+    budgets.append(BudgetSpec(metric="lost_update_rate", max=0, workload="profile"))
+    analyze(report, budgets)
     html = (report / "report.html").read_text()
     probed = report / "probed.html"
     probed.write_text(html.replace("<head>", "<head>" + PROBE, 1))
@@ -73,6 +77,7 @@ def test_the_report_fits_the_screen_without_errors(
     assert page["width"] == width
     assert page["wide"] == [] and page["scroll"] <= width, page
     assert page["errors"] == []
+    assert page["budgets_scroll"] <= 1, page
     console = [line for line in proc.stderr.splitlines() if "CONSOLE" in line or "Uncaught" in line]
     assert console == []
     shot = tmp_path / f"report-{width}.png"

@@ -9,7 +9,14 @@ from hypothesis import strategies as st
 
 from tests.verdict_fixtures import HistoryBuilder
 from verdict.analyze import analyze
-from verdict.plots import _per_second, lag_svg, latency_svg, nice_ticks, timeline_svg
+from verdict.plots import (
+    _per_second,
+    lag_svg,
+    latency_svg,
+    load_timeline,
+    nice_ticks,
+    timeline_svg,
+)
 
 
 @given(st.floats(min_value=1e-6, max_value=1e9, allow_nan=False))
@@ -25,6 +32,30 @@ def test_the_last_partial_bucket_is_a_rate_over_what_it_covers_not_a_dive() -> N
     # 10 ops/s throughout; the history ends 0.5 s into a 1 s bucket
     assert _per_second([10, 10, 5], 1.0, 2.5) == [10, 10, 10]
     assert _per_second([10, 10, 1], 1.0, 2.1) == [10, 10]  # a sliver: left out
+
+
+def test_the_plots_end_with_the_load_not_with_its_stragglers(history: HistoryBuilder) -> None:
+    """A 4 s load at 8 ops/s, then two calls that were in flight at its stop completing
+    0.6 s later: the plots stop at 4 s instead of diving to 2/0.6 ops/s at the end."""
+    h = history
+    v = None
+    for i in range(32):
+        v = h.write("us", "profile#1", v, i * 0.125)
+    for t in (4.0, 4.1):
+        v = h.write("us", "profile#1", v, t, dur=0.5)
+    h.final("profile#1", {"us": v})
+    h.campaign = {"name": "t", "duration": "4s", "target": {"regions": ["us"]}}
+    data = analyze(h.save(), write=False).data
+    assert len(data["timeline"]["ops"]) == 5  # the verdict keeps every bucket
+    cut = load_timeline(data)
+    assert cut["ops"] == [8, 8, 8, 8] and cut["span_s"] == 4.0
+    assert _per_second(cut["ops"], 1.0, cut["span_s"]) == [8.0] * 4
+    assert len(cut["write_latency_p99"]) == 4
+    data["load"] = {"elapsed_s": 3.0}  # load.json's measured length comes first (an abort)
+    assert load_timeline(data)["ops"] == [8, 8, 8]
+    data["load"] = {}
+    data["campaign"]["duration"] = "10s"  # a load that ran its whole time: nothing to cut
+    assert load_timeline(data) is data["timeline"]
 
 
 def test_the_timeline_plots_failed_and_unknown_writes_with_labelled_axes(

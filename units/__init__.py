@@ -74,10 +74,15 @@ def show_duration(seconds: float) -> str:
     return f"{seconds:.3g}s" if abs(seconds) < 1000 else f"{seconds:,.0f}s"
 
 
-def show_percent(fraction: float) -> str:
-    """A rate as a report shows it, in percent with up to four significant digits: 0.16052
-    -> 16.05%, 0.001 -> 0.1%, 0 -> 0%."""
-    return f"{fraction * 100:.4g}%"
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """`1 fault`, `2 faults`, `0 keys`: the count and the word agreeing with it."""
+    return f"{n:,} {word if n == 1 else many or word + 's'}"
+
+
+def show_percent(fraction: float, digits: int = 4) -> str:
+    """A rate as a report shows it, in percent with up to `digits` significant digits:
+    0.16052 -> 16.05%, 0.001 -> 0.1%, 0 -> 0%."""
+    return f"{fraction * 100:.{digits}g}%"
 
 
 #: what a size may be written as, any case (also the campaign JSON Schema's pattern)

@@ -29,6 +29,7 @@ from verdict.report_dir import (
     check_filters,
     read_inputs,
 )
+from verdict.run_info import run_info
 from verdict.shards import ReadStats, shard_paths
 from verdict.skew import replication_horizons
 from verdict.spec import BudgetSpec, VerdictOptions
@@ -125,6 +126,7 @@ def analyze(
         partial = bool(stats.unterminated or inputs.campaign.get("partial") or inputs.lost_workers)
     data = figures(report_dir.name, inputs, findings, partial)
     data["history"] = _history_json(stats, findings.store, judged.keys)
+    data["run"] = run_info(report_dir)  # the report header: version, seed, command line
     data["untrusted"] = untrusted(data, accept_partial=accept_partial)
     data["trusted"] = not data["untrusted"]
     data["accept_partial"] = accept_partial
@@ -219,6 +221,7 @@ def figures(name: str, inputs: Inputs, findings: Findings, partial: bool) -> dic
         "workers": {"lost": inputs.lost_workers, "detail": inputs.workers},
         "examples": findings.examples,
         "timeline": findings.timeline,
+        "latency": store.latency.by_op_region(store.regions.names),
         "campaign": {"duration": inputs.campaign.get("duration"), "regions": regions},
     }
 

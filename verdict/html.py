@@ -7,10 +7,12 @@ from datetime import UTC, datetime
 from html import escape
 from typing import Any
 
-from units import format_duration, parse_duration
+from units import format_duration, parse_duration, plural, show_percent
 from verdict.cost import price_sheet, table_rows
-from verdict.junit import budget_figure, interval_text, show
-from verdict.plots import lag_svg, timeline_svg
+from verdict.junit import budget_figure, budget_name, interval_text, show
+from verdict.latency_report import render_latency
+from verdict.plots import lag_svg, latency_svg, load_timeline, timeline_svg
+from verdict.run_info import render_header
 
 CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:24px auto;max-width:960px;color:#222}
@@ -29,7 +31,8 @@ svg.plot{width:100%;height:auto;border:1px solid #eee}
 details{margin:6px 0}summary{cursor:pointer}code{font-size:12px}
 body{padding:0 12px}p,li,summary,pre,code{overflow-wrap:anywhere}
 @media (max-width:720px){table{display:block;overflow-x:auto;width:auto;max-width:100%}
-th,td{white-space:nowrap}body{margin:12px auto}.banner{font-size:17px}}
+th,td{white-space:nowrap}table.budgets td:nth-child(-n+2){white-space:normal;overflow-wrap:anywhere}
+body{margin:12px auto}.banner{font-size:17px}}
 """
 
 KIND_TITLES = {
@@ -42,16 +45,23 @@ KIND_TITLES = {
 }
 
 
+def _cell(c: Any) -> str:
+    """Counts with thousands separators, as the terminal prints them."""
+    return f"{c:,}" if isinstance(c, int) and not isinstance(c, bool) else str(c)
+
+
 def _table(head: list[str], rows: list[list[Any]], cls: str = "") -> str:
     th = "".join(f"<th>{escape(h)}</th>" for h in head)
-    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
+    body = "".join("<tr>" + "".join(f"<td>{_cell(c)}</td>" for c in row) + "</tr>" for row in rows)
     return f'<table class="{cls}"><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>'
 
 
 def _t(x: Any) -> str:
     if x is None:  # e.g. the pred of a write that found no item
         return "—"
-    return f"{x:.3f}" if isinstance(x, float) else escape(str(x))
+    if isinstance(x, float):
+        return f"{x:.3f}"
+    return _cell(x) if isinstance(x, int) else escape(str(x))
 
 
 def _facts(rest: dict[str, Any]) -> str:
@@ -85,7 +95,7 @@ def _budgets(data: dict[str, Any]) -> str:
         if b["no_data"]:
             status += ' <span class="muted">(no data)</span>'
         rows.append(
-            [escape(b["label"]), escape(budget_figure(b)), show(b["max"], b["unit"]), status]
+            [escape(budget_name(b)), escape(budget_figure(b)), show(b["max"], b["unit"]), status]
         )
     note = (
         '<p class="muted">Observed figures carry their 95% interval (rates: Wilson; '
@@ -127,6 +137,12 @@ def _load(data: dict[str, Any]) -> str:
     return head + table + _table(["workload", "keys", "writes per key per second"], intensity)
 
 
+def _unknown(w: dict[str, Any]) -> str:
+    """Unknown outcomes, and how many of them the history showed happened after all."""
+    n, seen = w["writes_unknown"], w["unknown_resolved"]
+    return f"{n} ({seen} seen since)" if seen else str(n)
+
+
 def _workloads(data: dict[str, Any]) -> str:
     rows = []
     for name, w in sorted(data["workloads"].items()):
@@ -135,13 +151,15 @@ def _workloads(data: dict[str, Any]) -> str:
         if vc:
             value = f"{vc.get('lost_by_value', 0)} by value / {vc.get('lost_by_graph', 0)} by graph"
             if vc.get("disagreements"):
-                value += f' <span class="fail">({vc["disagreements"]} keys disagree)</span>'
+                value += (
+                    f' <span class="fail">({plural(vc["disagreements"], "key")} disagree)</span>'
+                )
         rows.append(
             [
                 escape(name or "(none)"),
                 w["writes_ok"],
                 w.get("writes_failed", 0),
-                f"{w['writes_unknown']} ({w['unknown_resolved']} seen)",
+                _unknown(w),
                 w["conflicts"],
                 _rate(w, "conflict_rate"),
                 w["lost_updates"],
@@ -181,10 +199,10 @@ def _asked(window: dict[str, Any], t0: float) -> str:
 
 
 def _rate(row: dict[str, Any], name: str) -> str:
-    """`2.1000% [1.9%, 2.3%]`: the rate and its 95 % interval."""
+    """`2.1% [1.9%, 2.3%]`: the rate and its 95 % interval, in percent as every rate."""
     ci = row.get(f"{name}_ci95")
-    interval = f" [{ci[0]:.2%}, {ci[1]:.2%}]" if ci else ""
-    return f"{row[name]:.4%}{interval}"
+    interval = f" [{show_percent(ci[0], 3)}, {show_percent(ci[1], 3)}]" if ci else ""
+    return f"{show_percent(row[name])}{interval}"
 
 
 def _faults(data: dict[str, Any]) -> str:
@@ -216,6 +234,20 @@ def _faults(data: dict[str, Any]) -> str:
     return table
 
 
+def _written(value: Any) -> str | None:
+    """What a write put in, as its workload recorded it (DESIGN §4 `value`): a counter's
+    increment (+1), a cart's element, the attributes of an attribute-level write."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int | float):
+        return f"{value:+g}"
+    if isinstance(value, dict):
+        return ", ".join(f"{k} = {v}" for k, v in value.items())
+    return str(value)
+
+
 def _evidence(ex: dict[str, Any], t0: float, is_open: bool = False) -> str:
     """One anomaly with its writes; times are seconds from the run's first operation."""
     summary = escape(f"{ex['key']} at +{ex['t'] - t0:.3f}s")
@@ -226,11 +258,13 @@ def _evidence(ex: dict[str, Any], t0: float, is_open: bool = False) -> str:
     if exposed is not None:
         body += f"<p>exposed until +{exposed - t0:.3f}s</p>"
     if ex.get("writes"):
-        keys = ["role", "vid", "region", "op", "pred", "t_invoke", "t_complete", "outcome"]
+        keys = ["role", "vid", "region", "op", "written", "pred", "t_invoke", "t_complete"]
+        keys.append("outcome")
         rel = [
-            {**w, "t_invoke": w["t_invoke"] - t0, "t_complete": w["t_complete"] - t0}
+            {**w, "t_invoke": w["t_invoke"] - t0, "t_complete": w["t_complete"] - t0,
+             "written": _written(w.get("value"))}
             for w in ex["writes"]
-        ]
+        ]  # fmt: skip
         body += _table(keys, [[_t(w.get(k)) for k in keys] for w in rel])
     if "regions" in ex:
         body += _table(
@@ -349,7 +383,7 @@ def _banner(data: dict[str, Any]) -> str:
     ok = data["passed"]
     failed = sum(not b["passed"] for b in data["budgets"])
     held = (
-        f"{len(data['budgets']) - failed} of {len(data['budgets'])} budgets hold"
+        f"budgets held: {len(data['budgets']) - failed} of {len(data['budgets'])}"
         if data["budgets"]
         else "no budgets set"
     )
@@ -443,8 +477,9 @@ def render_html(data: dict[str, Any]) -> str:
     sections = [
         f"<h1>hothot verdict: {escape(str(data['name']))}</h1>",
         f'<p class="muted">{_when(data)}regions '
-        f"{escape(', '.join(map(str, data['campaign']['regions'])))} · {hist['records']} records "
-        f"in {hist['shards']} shard{'s' if hist['shards'] != 1 else ''} · {hist['keys']} keys</p>",
+        f"{escape(', '.join(map(str, data['campaign']['regions'])))} · {plural(hist['records'], 'record')} "
+        f"in {plural(hist['shards'], 'shard')} · {plural(hist['keys'], 'key')}</p>",
+        render_header(data.get("run") or {}),
         _banner(data),
         *_warnings(data),
         "<h2>Budgets</h2>",
@@ -452,14 +487,18 @@ def render_html(data: dict[str, Any]) -> str:
         "<h2>Load</h2>",
         _load(data),
         "<h2>Per workload</h2>",
-        f"<p>{tot['writes_ok']} acknowledged writes ({tot.get('writes_failed', 0)} failed"
-        f"{_failed_why(tot)}), "
-        f"{tot['conflicts']} conflicts, "
-        f"<b>{tot['lost_updates']} lost updates</b>, {tot['skew_inverted']} skew-inverted wins, "
-        f"{tot['divergent_keys']} divergent keys.</p>",
+        f"<p>{tot['writes_ok']:,} acknowledged writes ({tot.get('writes_failed', 0):,} failed"
+        f"{_failed_why(tot)}), {plural(tot['conflicts'], 'conflict')}, "
+        f"<b>{plural(tot['lost_updates'], 'lost update')}</b>, "
+        f"{plural(tot['skew_inverted'], 'skew-inverted win')}, "
+        f"{plural(tot['divergent_keys'], 'divergent key')}.</p>",
         _workloads(data),
+        "<h2>Client latency per operation and region</h2>",
+        render_latency(data.get("latency") or {}),
         "<h2>Timeline</h2>",
-        timeline_svg(data["timeline"], data["faults"]),
+        timeline_svg(load_timeline(data), data["faults"]),
+        "<h2>Write latency over time</h2>",
+        latency_svg(load_timeline(data), data["faults"]),
         "<h2>Faults and what happened inside them</h2>",
         _faults(data),
         *_lag(data),

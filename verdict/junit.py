@@ -74,7 +74,19 @@ def interval_text(interval: Any, unit: str) -> str:
     if not interval:
         return ""
     lo, hi = interval
-    return f"[{'?' if lo is None else show(lo, unit)}, {'?' if hi is None else show(hi, unit)}]"
+
+    def bound(v: float | None) -> str:  # a rate's bounds to 3 significant digits
+        if v is None:
+            return "?"
+        return show_percent(v, 3) if unit == "rate" else show(v, unit)
+
+    return f"[{bound(lo)}, {bound(hi)}]"
+
+
+def budget_name(b: dict[str, Any]) -> str:
+    """A budget's label without its `<= max`: the limit has its own column, and a
+    confidence's `@90%` shows beside the upper bound in the observed one."""
+    return b["label"].split(" <= ")[0]
 
 
 def budget_figure(b: dict[str, Any]) -> str:

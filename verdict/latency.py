@@ -15,6 +15,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from verdict.stats import QUANTILES, nearest_rank
+
 #: op names in the native scanner's code order (verdict/_scan.c: OP_PUT, ...)
 OP_NAMES = ("put", "update", "delete", "get")
 _CODES = {name: code for code, name in enumerate(OP_NAMES)}
@@ -73,3 +75,27 @@ class Latencies:
         if workloads is not None:
             mask &= np.isin(workload, workloads)
         return np.sort(np.maximum(seconds[mask], 0.0))
+
+    def by_op_region(
+        self, region_names: Sequence[str]
+    ) -> dict[str, dict[str, dict[str, float | int]]]:
+        """verdict.json `latency`: op -> region -> {count, p50, p95, p99, max} in seconds,
+        nearest-rank like every percentile of the verdict (an op outside OP_NAMES is left
+        out; the region is the one the client was pinned to)."""
+        op, region, _, seconds = self.columns()
+        valid = (op >= 0) & (op < len(OP_NAMES))
+        op, region, seconds = op[valid], region[valid], np.maximum(seconds[valid], 0.0)
+        order = np.lexsort((seconds, region, op))
+        op, region, seconds = op[order], region[order], seconds[order]
+        out: dict[str, dict[str, dict[str, float | int]]] = {}
+        if not len(op):
+            return out
+        edges = np.flatnonzero(np.r_[True, (op[1:] != op[:-1]) | (region[1:] != region[:-1])])
+        for lo, hi in zip(edges.tolist(), [*edges[1:].tolist(), len(op)], strict=True):
+            ranked = seconds[lo:hi]
+            figures: dict[str, float | int] = {"count": hi - lo}
+            for name, q in QUANTILES.items():
+                figures[name] = round(float(nearest_rank(ranked, q)), 6)  # type: ignore[arg-type]
+            figures["max"] = round(float(ranked[-1]), 6)
+            out.setdefault(OP_NAMES[int(op[lo])], {})[region_names[int(region[lo])]] = figures
+        return out

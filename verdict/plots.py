@@ -7,7 +7,7 @@ import math
 from html import escape
 from typing import Any
 
-from units import show_duration
+from units import parse_duration, show_duration
 
 WIDTH, HEIGHT, PAD_L, PAD_R, PAD_T, PAD_B = 900, 280, 64, 64, 16, 44
 COLORS = {
@@ -46,6 +46,25 @@ def _per_second(values: list[int], width: float, span: float) -> list[float]:
             return rates[:-1]
         rates[-1] = values[-1] / last
     return rates
+
+
+def load_timeline(data: dict[str, Any]) -> dict[str, Any]:
+    """verdict.json's timeline up to the load's end (its measured length, load.json's, else
+    the campaign's duration, after the first operation): the calls in flight when the load
+    stopped complete a moment later, and a bucket of those few stragglers looked like an
+    outage at the end of every plot."""
+    timeline = data["timeline"]
+    try:
+        elapsed = (data.get("load") or {}).get("elapsed_s")
+        duration = parse_duration(elapsed or (data.get("campaign") or {}).get("duration"))
+    except (TypeError, ValueError):
+        return timeline
+    width, span = timeline["bucket_s"], timeline.get("span_s") or 0.0
+    if not duration or span <= duration or width <= 0:
+        return timeline
+    keep = max(1, math.ceil(duration / width - 1e-9))
+    cut = {k: v[:keep] for k, v in timeline.items() if isinstance(v, list)}
+    return {**timeline, **cut, "span_s": duration}
 
 
 def _line(values: list[float], y_of: Any, x_of: Any, color: str, dash: str = "") -> str:
@@ -185,7 +204,10 @@ def timeline_svg(timeline: dict[str, Any], faults: list[dict[str, Any]]) -> str:
         f'<span style="color:{COLORS[key]}">&#9632; {label}{" (right axis)" if axis == "right" else ""}</span> '
         for key, label, axis, _ in SERIES
     )
-    note = f"averaged over {width:g}-second buckets (the last one over what the run reached)"
+    note = (
+        f"averaged over {width:g}-second buckets up to the load's end (the last one over what "
+        "it covers)"
+    )
     return (
         "".join(parts)
         + f'<div class="legend">{spans}<span style="color:#999">&#9632; fault windows</span> · {note}</div>'

@@ -109,16 +109,21 @@ class BudgetSpec(BaseModel):
         return self
 
     @property
+    def name(self) -> str:
+        """`lost_update_rate{workload=home_region}`: the metric and its filters, the `budget`
+        label of the live metrics (loadgen.metrics.budget_label spells it alike)."""
+        filters = ",".join(f"{f}={getattr(self, f)}" for f in FILTERS if getattr(self, f))
+        return f"{self.metric}{{{filters}}}" if filters else self.metric
+
+    @property
     def label(self) -> str:
         """`lost_update_rate{workload=home_region} <= 0`: the budget's name in reports (with
         `@95%` when it holds on an interval's upper bound)."""
-        filters = ",".join(f"{f}={getattr(self, f)}" for f in FILTERS if getattr(self, f))
         limit = (
             format_duration(self.max) if METRICS[self.metric].unit == "seconds" else f"{self.max:g}"
         )
-        name = f"{self.metric}{{{filters}}}" if filters else self.metric
         sure = f" @{self.confidence:.0%}" if self.confidence is not None else ""
-        return f"{name} <= {limit}{sure}"
+        return f"{self.name} <= {limit}{sure}"
 
     @property
     def filter_values(self) -> dict[str, str | None]:

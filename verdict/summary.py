@@ -5,11 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from rich import box
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from verdict.junit import budget_figure, show
+from units import show_percent
+from verdict.junit import budget_figure, budget_name, interval_text, show
 
 
 def _print_unclipped(console: Console, table: Table) -> None:
@@ -27,19 +29,22 @@ def _print_unclipped(console: Console, table: Table) -> None:
         console.width = width
 
 
+def _count_rate(n: int, rate: float, style: str = "") -> str:
+    """`453 31.1%`: a count and its rate in one narrow column."""
+    text = f"{n:,} {show_percent(rate, 3)}"
+    return f"[{style}]{text}[/]" if style and n else text
+
+
 def _workload_row(name: str, w: dict[str, Any]) -> list[str]:
-    lost = f"[red]{w['lost_updates']}[/]" if w["lost_updates"] else "0"
     return [
         name,
-        str(w["writes_ok"]),
-        f"[yellow]{w['writes_failed']}[/]" if w.get("writes_failed") else "0",
-        str(w["writes_unknown"] - w["unknown_resolved"]),
-        str(w["conflicts"]),
-        f"{w['conflict_rate']:.2%}",
-        lost,
-        f"{w['lost_update_rate']:.2%}",
-        str(w["skew_inverted"]),
-        str(w["divergent_keys"]),
+        f"{w['writes_ok']:,}",
+        f"[yellow]{w['writes_failed']:,}[/]" if w.get("writes_failed") else "0",
+        f"{w['writes_unknown'] - w['unknown_resolved']:,}",
+        _count_rate(w["conflicts"], w["conflict_rate"]),
+        _count_rate(w["lost_updates"], w["lost_update_rate"], "red"),
+        f"{w['skew_inverted']:,}",
+        f"{w['divergent_keys']:,}",
     ]
 
 
@@ -67,25 +72,35 @@ def print_summary(verdict: Any, report_dir: Path, console: Console | None = None
 
 
 def _budget_table(data: dict[str, Any]) -> Table:
-    budgets = Table(title="Budgets", title_justify="left")
-    for col in ("budget", "observed", "limit", "result"):
-        budgets.add_column(col, justify="left" if col == "budget" else "right")
+    budgets = Table(
+        title="Budgets", title_justify="left", box=box.SIMPLE_HEAD, padding=(0, 1),
+        show_edge=False, pad_edge=False,
+    )  # fmt: skip
+    for col in ("budget", "observed", "limit", "result"):  # a long label folds, never "…"
+        budgets.add_column(
+            col, justify="left" if col == "budget" else "right",
+            overflow="fold" if col == "budget" else "ellipsis", min_width=len(col),
+        )  # fmt: skip
     for b in data["budgets"]:
         result = "[green]PASS[/]" if b["passed"] else "[bold red]FAIL[/]"
         if b["no_data"]:
             result += " [dim](no data)[/]"
-        budgets.add_row(escape(b["label"]), budget_figure(b), show(b["max"], b["unit"]), result)
+        budgets.add_row(escape(budget_name(b)), budget_figure(b), show(b["max"], b["unit"]), result)
     return budgets
 
 
 def _workload_table(data: dict[str, Any]) -> Table:
-    work = Table(title="Workloads", title_justify="left")
-    head = (
-        "workload", "writes", "failed", "unknown", "confl", "c-rate", "lost", "l-rate", "skew",
-        "diverg",
+    # readable in an 80-column terminal: no vertical rules, one space between columns, counts
+    # beside their rates; a count and its rate that do not fit go on two lines (never "…")
+    work = Table(
+        title="Workloads", title_justify="left", box=box.SIMPLE_HEAD, padding=0,
+        show_edge=False, pad_edge=False,
     )  # fmt: skip
-    for col in head:
-        work.add_column(col, justify="left" if col == "workload" else "right")
+    for col in ("workload", "writes", "failed", "unknown", "conflicts", "lost", "skew", "diverg"):
+        work.add_column(
+            col, justify="left" if col == "workload" else "right",
+            no_wrap=col not in ("conflicts", "lost"), min_width=len(col),
+        )  # fmt: skip
     for name, w in sorted(data["workloads"].items()):
         work.add_row(*_workload_row(name or "(none)", w))
     if len(data["workloads"]) > 1:  # the budgets' unfiltered figures, to check them against
@@ -98,7 +113,7 @@ def _rate_lines(data: dict[str, Any]) -> list[str]:
     """The overall rates with their 95 % intervals: how sure the figures are."""
     tot = data["totals"]
     parts = [
-        f"{label} {tot[name]:.2%} [{tot[f'{name}_ci95'][0]:.2%}, {tot[f'{name}_ci95'][1]:.2%}]"
+        f"{label} {show_percent(tot[name], 3)} {interval_text(tot[f'{name}_ci95'], 'rate')}"
         for label, name in (("conflicts", "conflict_rate"), ("lost updates", "lost_update_rate"))
         if tot.get(f"{name}_ci95")
     ]
@@ -113,8 +128,8 @@ def _load_lines(data: dict[str, Any]) -> list[str]:
     regions = load.get("regions") or {}
     if load.get("model") == "open" and regions:
         parts = [
-            f"{r} {f['delivered']}/{f['requested']}"
-            + (f" ({f['dropped']} dropped)" if f.get("dropped") else "")
+            f"{r} {f['delivered']:,}/{f['requested']:,}"
+            + (f" ({f['dropped']:,} dropped)" if f.get("dropped") else "")
             for r, f in sorted(regions.items())
         ]
         out.append(f"load (open model, delivered/requested): {', '.join(parts)}")

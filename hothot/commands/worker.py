@@ -35,6 +35,7 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from hothot.distributed import parse_hostport
+    from hothot.locust_logs import folded_locust_logs
     from hothot.worker import WorkerProcess
 
     try:
@@ -56,17 +57,22 @@ def run(args: argparse.Namespace) -> int:
         print(f"--master: cannot resolve host {host!r}: {exc}", file=sys.stderr)
         return 2
     print(f"joining the master at {host}:{port}", file=sys.stderr)
-    try:
-        worker = WorkerProcess(host, port, patience_s)
-    except ConnectionError:
-        print(
-            f"no master answered at {host}:{port} within {format_duration(patience_s)} "
-            "(is `hothot run … --master-bind` listening there?)",
-            file=sys.stderr,
-        )
-        return 2
-    try:
-        worker.wait()
-    except KeyboardInterrupt:
-        return 130
+    with folded_locust_logs(_note):
+        try:
+            worker = WorkerProcess(host, port, patience_s)
+        except ConnectionError:
+            print(
+                f"no master answered at {host}:{port} within {format_duration(patience_s)} "
+                "(is `hothot run … --master-bind` listening there?)",
+                file=sys.stderr,
+            )
+            return 2
+        try:
+            worker.wait()
+        except KeyboardInterrupt:
+            return 130
     return 0
+
+
+def _note(text: str) -> None:
+    print(f"hothot worker: note: {text}", file=sys.stderr, flush=True)
