@@ -125,7 +125,9 @@ def test_create_table_makes_one_global_table_and_both_clients_run_with_an_fis_fa
 ) -> None:
     path = campaign(tmp_path, "create", create_table=True)
     fault = fis_fault("200ms", "1s", "eu-west-1")
-    done = run(aws, tmp_path, path, "r1", fault)
+    # 6 s of load, not 2: on a loaded machine the experiment was still initiating when a 2 s
+    # load ended, and a fault cut off before it applied fails the run
+    done = run(aws, tmp_path, path, "r1", fault, "duration=6s")
     out = done.stdout + done.stderr
     assert done.returncode == 0, out
     assert "aws endpoints, as boto3 resolves them: us-east-1 " + aws.proxy.url in out
