@@ -67,6 +67,19 @@ def hothot(*args: str, timeout: float = 120, **kw: Any) -> subprocess.CompletedP
     )
 
 
+def run_with_two_workers(
+    tmp_path: Path, data: dict[str, Any]
+) -> tuple[subprocess.CompletedProcess[str], Path]:
+    """`hothot run` of `data` with two local workers, the master on a free port: the run and
+    its report directory."""
+    report = tmp_path / "report"
+    proc = hothot(
+        "run", str(write_campaign(tmp_path, data)), "--workers", "2",
+        "--master-bind", "127.0.0.1:0", "--report-dir", str(report), timeout=180,
+    )  # fmt: skip
+    return proc, report
+
+
 def start_hothot(*args: str, **kw: Any) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "hothot", *args],

@@ -11,7 +11,12 @@ from typing import Any
 
 import pytest
 
-from tests.run_fixtures import campaign, history_records, hothot, verdict, write_campaign
+from tests.run_fixtures import (
+    campaign,
+    history_records,
+    run_with_two_workers,
+    verdict,
+)
 from verdict.history import open_shard, shard_files, shard_name
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,11 +31,7 @@ def test_two_workers_every_operation_once(tmp_path: Path) -> None:
             {"at": "1s", "for": "3s", "fault": "clock_skew", "region": "eu-west-1", "offset": "2s"}
         ],
     )
-    report = tmp_path / "report"
-    proc = hothot(
-        "run", str(write_campaign(tmp_path, data)), "--workers", "2",
-        "--master-bind", "127.0.0.1:0", "--report-dir", str(report), timeout=180,
-    )  # fmt: skip
+    proc, report = run_with_two_workers(tmp_path, data)
     assert proc.returncode in (0, 1), proc.stdout + proc.stderr
     shards = [shard_name(p) for p in shard_files(report / "history")]
     assert shards == ["master", "w1", "w2"]

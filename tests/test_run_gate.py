@@ -14,7 +14,15 @@ from pathlib import Path
 import pytest
 
 from loadgen.arrivals import RateProfile, schedule
-from tests.run_fixtures import REGIONS, campaign, hothot, start_hothot, verdict, write_campaign
+from tests.run_fixtures import (
+    REGIONS,
+    campaign,
+    hothot,
+    run_with_two_workers,
+    start_hothot,
+    verdict,
+    write_campaign,
+)
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent
@@ -124,11 +132,7 @@ def test_two_workers_share_one_schedule(tmp_path: Path) -> None:
     """--workers 2: each worker runs every other arrival; together they deliver what the
     seeded schedule requested up to the stop, each operation once."""
     data = campaign("open-dist", duration="5s", writers=OPEN)
-    report = tmp_path / "report"
-    proc = hothot(
-        "run", str(write_campaign(tmp_path, data)), "--workers", "2",
-        "--master-bind", "127.0.0.1:0", "--report-dir", str(report), timeout=180,
-    )  # fmt: skip
+    proc, report = run_with_two_workers(tmp_path, data)
     assert proc.returncode in (0, 1), proc.stdout + proc.stderr
     load = json.loads((report / "load.json").read_text())
     assert set(load["cpu_busy"]) == {"w1", "w2"}
