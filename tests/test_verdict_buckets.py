@@ -47,6 +47,19 @@ def same_but_buckets(whole: dict[str, Any], parts: dict[str, Any]) -> None:
     assert parts == whole
 
 
+def lost_update_keys(h: HistoryBuilder, keys: int, stale_reads: bool = False) -> None:
+    """`keys` profile keys, one a second, each with one lost update (r2's sibling of r1's
+    winning write) and, if asked, a stale read in r2."""
+    for k in range(keys):
+        key = f"profile#{k}"
+        v0 = h.write("r1", key, None, k)
+        win = h.write("r1", key, v0, k + 0.5)
+        h.write("r2", key, v0, k + 0.501)  # lost
+        if stale_reads:
+            h.read("r2", key, v0, k + 3)
+        h.final(key, {"r1": win, "r2": win})
+
+
 @settings(max_examples=40, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
 @given(plan=plans, extra=extras, windows=st.lists(st.floats(0, 1), max_size=3),
@@ -75,13 +88,7 @@ def test_buckets_give_the_verdict_of_the_whole(
 def test_buckets_in_parallel_processes(history: HistoryBuilder) -> None:
     h = history
     h.campaign = dict(CAMPAIGN)
-    for k in range(40):
-        key = f"profile#{k}"
-        v0 = h.write("r1", key, None, k)
-        win = h.write("r1", key, v0, k + 0.5)
-        h.write("r2", key, v0, k + 0.501)  # lost
-        h.read("r2", key, v0, k + 3)  # stale
-        h.final(key, {"r1": win, "r2": win})
+    lost_update_keys(h, 40, stale_reads=True)
     h.probe("r1", "r2", 1.0, 0.3)
     h.fault("f1", "partition", "r1<->r2", 10.0, 20.0)
     h.save()
@@ -133,12 +140,7 @@ def test_buckets_are_judged_in_a_process_gevent_patched(history: HistoryBuilder)
     multiprocessing.Pool's helper threads turned into greenlets it hung after two buckets."""
     h = history
     h.campaign = dict(CAMPAIGN)
-    for k in range(12):
-        key = f"profile#{k}"
-        v0 = h.write("r1", key, None, k)
-        win = h.write("r1", key, v0, k + 0.5)
-        h.write("r2", key, v0, k + 0.501)  # lost
-        h.final(key, {"r1": win, "r2": win})
+    lost_update_keys(h, 12)
     h.save()
     done = subprocess.run(
         [sys.executable, "-c", GEVENT_ANALYZE, str(h.root)],
