@@ -7,6 +7,8 @@ from typing import Any
 import orjson
 
 _PREFIX = "com.amazonaws.dynamodb.v20120810#"
+#: how DynamoDB begins the ValidationException of a request parameter it refuses
+INVALID = "One or more parameter values were invalid: "
 
 
 class DynamoError(Exception):

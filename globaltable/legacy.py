@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from globaltable.errors import validation
+from globaltable.errors import INVALID, validation
 from globaltable.expressions import values as semantics
 from globaltable.items import (
     ALL_TYPES,
@@ -49,7 +49,6 @@ VALUE_TYPES = {
     "BEGINS_WITH": ("S", "B"),
 }
 KEY_OPERATORS = ("EQ", "LE", "LT", "GE", "GT", "BEGINS_WITH", "BETWEEN")
-INVALID = "One or more parameter values were invalid: "
 Test = Callable[[dict[str, Any]], bool]
 
 

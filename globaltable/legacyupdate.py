@@ -7,10 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from globaltable.errors import validation
+from globaltable.errors import INVALID, validation
 from globaltable.expressions.update import add_value, delete_value
 from globaltable.legacy import (
-    INVALID,
     check_attribute_name,
     checked_value,
     parameter_map,

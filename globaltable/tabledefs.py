@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from globaltable.errors import validation
+from globaltable.errors import INVALID, validation
 from globaltable.indexes import MAX_GSIS, MAX_LSIS, MAX_PROJECTED, PROJECTIONS, IndexSpec
 from globaltable.request import check_name, field, lower_first
 from globaltable.store import KEY_TYPES, KeySchema
 
-_INVALID = "One or more parameter values were invalid: "
 MAX_UNITS = 1_000_000_000_000
 BILLING_MODES = ("PROVISIONED", "PAY_PER_REQUEST")
 
@@ -30,7 +29,7 @@ def attribute_types(req: dict[str, Any]) -> dict[str, str]:
         _check_key_name(d["AttributeName"], f"attributeDefinitions.{i + 1}.member.attributeName")
         if d["AttributeName"] in types:
             raise validation(
-                f"{_INVALID}Duplicate AttributeName in AttributeDefinitions: {d['AttributeName']}"
+                f"{INVALID}Duplicate AttributeName in AttributeDefinitions: {d['AttributeName']}"
             )
         types[d["AttributeName"]] = d["AttributeType"]
     return types
@@ -112,7 +111,7 @@ def key_schema(
         _check_key_name(n, f"{where}.{i + 1}.member.attributeName")
     if any(n not in types for n in names):
         raise validation(
-            f"{_INVALID}Some index key attributes are not defined in AttributeDefinitions. "
+            f"{INVALID}Some index key attributes are not defined in AttributeDefinitions. "
             f"Keys: [{', '.join(names)}], AttributeDefinitions: [{', '.join(types)}]"
         )
     if len(names) == 2 and names[0] == names[1]:
@@ -139,11 +138,11 @@ def throughput(raw: Any, billing: str, what: str = "") -> dict[str, int] | None:
         if raw is not None:
             if what:
                 raise validation(
-                    f"{_INVALID}ProvisionedThroughput should not be specified for index: {what} "
+                    f"{INVALID}ProvisionedThroughput should not be specified for index: {what} "
                     "when BillingMode is PAY_PER_REQUEST"
                 )
             raise validation(
-                f"{_INVALID}Neither ReadCapacityUnits nor WriteCapacityUnits can be specified "
+                f"{INVALID}Neither ReadCapacityUnits nor WriteCapacityUnits can be specified "
                 "when BillingMode is PAY_PER_REQUEST"
             )
         return None
@@ -153,7 +152,7 @@ def throughput(raw: Any, billing: str, what: str = "") -> dict[str, int] | None:
         or not raw.get("WriteCapacityUnits")
     ):
         raise validation(
-            f"{_INVALID}ReadCapacityUnits and WriteCapacityUnits must both be specified when "
+            f"{INVALID}ReadCapacityUnits and WriteCapacityUnits must both be specified when "
             "BillingMode is PROVISIONED"
         )
     out = {}
@@ -179,7 +178,7 @@ def projection(raw: Any) -> dict[str, Any]:
         )
     kind = raw.get("ProjectionType")
     if kind is None:
-        raise validation(f"{_INVALID}Unknown ProjectionType: null")
+        raise validation(f"{INVALID}Unknown ProjectionType: null")
     if kind not in PROJECTIONS:
         raise validation(
             f"1 validation error detected: Value '{kind}' at 'projection.projectionType' failed to "
@@ -187,11 +186,11 @@ def projection(raw: Any) -> dict[str, Any]:
         )
     extra = raw.get("NonKeyAttributes")
     if extra is not None and kind != "INCLUDE":
-        raise validation(f"{_INVALID}ProjectionType is {kind}, but NonKeyAttributes is specified")
+        raise validation(f"{INVALID}ProjectionType is {kind}, but NonKeyAttributes is specified")
     if kind == "INCLUDE":
         if not isinstance(extra, list) or not extra or not all(isinstance(a, str) for a in extra):
             raise validation(
-                f"{_INVALID}NonKeyAttributes must be specified when ProjectionType is INCLUDE"
+                f"{INVALID}NonKeyAttributes must be specified when ProjectionType is INCLUDE"
             )
         return {"ProjectionType": kind, "NonKeyAttributes": list(extra)}
     return {"ProjectionType": kind}
@@ -214,11 +213,11 @@ def index_spec(
     if not is_global:
         if len(keys) != 2:
             raise validation(
-                f"{_INVALID}Index KeySchema does not have a range key for index: {name}"
+                f"{INVALID}Index KeySchema does not have a range key for index: {name}"
             )
         if keys[0][0] != schema.hash_name:
             raise validation(
-                f"{_INVALID}Index KeySchema does not have the same leading hash key as table "
+                f"{INVALID}Index KeySchema does not have the same leading hash key as table "
                 f"KeySchema for index: {name}. index hash key: {keys[0][0]}, table hash key: "
                 f"{schema.hash_name}"
             )
@@ -240,16 +239,16 @@ def secondary_indexes(
         if raw is None:
             continue
         if not raw:
-            raise validation(f"{_INVALID}List of {option} is empty")
+            raise validation(f"{INVALID}List of {option} is empty")
         if not is_global and schema.range_name is None:
             raise validation(
-                f"{_INVALID}Table KeySchema does not have a range key, which is required when "
+                f"{INVALID}Table KeySchema does not have a range key, which is required when "
                 "specifying a LocalSecondaryIndex"
             )
         for element in raw:
             spec = index_spec(element, is_global, types, schema, billing)
             if any(s.name == spec.name for s in specs):
-                raise validation(f"{_INVALID}Duplicate index name: {spec.name}")
+                raise validation(f"{INVALID}Duplicate index name: {spec.name}")
             specs.append(spec)
         if len(raw) > limit:
             what = (
@@ -257,13 +256,13 @@ def secondary_indexes(
                 if not is_global
                 else ("GlobalSecondaryIndex count exceeds the per-table limit of 20")
             )
-            raise validation(f"{_INVALID}{what}")
+            raise validation(f"{INVALID}{what}")
     check_projected(specs)
     used = set(schema.names) | {n for s in specs for n in (s.hash_name, s.range_name) if n}
     unused = sorted(set(types) - used)
     if unused:
         raise validation(
-            f"{_INVALID}Number of attributes in KeySchema does not exactly match number of "
+            f"{INVALID}Number of attributes in KeySchema does not exactly match number of "
             "attributes defined in AttributeDefinitions"
         )
     return specs
@@ -274,6 +273,6 @@ def check_projected(specs: list[IndexSpec]) -> None:
     total = sum(len(s.projection.get("NonKeyAttributes", ())) for s in specs)
     if total > MAX_PROJECTED:
         raise validation(
-            f"{_INVALID}The sum of the number of projected attributes in all the secondary "
+            f"{INVALID}The sum of the number of projected attributes in all the secondary "
             f"indexes exceeds the limit of {MAX_PROJECTED}"
         )

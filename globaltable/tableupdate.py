@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from globaltable.engine import GlobalTable
-from globaltable.errors import DynamoError, validation
+from globaltable.errors import INVALID, DynamoError, validation
 from globaltable.indexes import MAX_GSIS
 from globaltable.replicas import add_replica, check_replica_update, remove_replica
 from globaltable.request import check_name, field, table_of
@@ -26,7 +26,6 @@ from globaltable.tabledefs import (
 )
 from globaltable.tableops import describe
 
-_INVALID = "One or more parameter values were invalid: "
 UPDATES = (
     "ProvisionedThroughput",
     "BillingMode",
@@ -78,18 +77,18 @@ def _gsi_updates(req: dict[str, Any]) -> list[dict[str, Any]]:
             update.get(k) for k in ("Create", "Update", "Delete")
         ):
             raise validation(
-                f"{_INVALID}One of GlobalSecondaryIndexUpdate.Update, "
+                f"{INVALID}One of GlobalSecondaryIndexUpdate.Update, "
                 "GlobalSecondaryIndexUpdate.Create, GlobalSecondaryIndexUpdate.Delete must not be null"
             )
         if sum(update.get(k) is not None for k in ("Create", "Update", "Delete")) > 1:
             raise validation(
-                f"{_INVALID}A GlobalSecondaryIndexUpdate holds only one of Create, Update, Delete"
+                f"{INVALID}A GlobalSecondaryIndexUpdate holds only one of Create, Update, Delete"
             )
         action = next(k for k in ("Create", "Update", "Delete") if update.get(k))
         name = update[action].get("IndexName") if isinstance(update[action], dict) else None
         if name in seen:
             raise validation(
-                f"{_INVALID}Only one global secondary index update per index is allowed "
+                f"{INVALID}Only one global secondary index update per index is allowed "
                 f"simultaneously. Index: {name}"
             )
         seen.add(name)
@@ -118,7 +117,7 @@ def _billing(
     raw = req.get("ProvisionedThroughput")
     if wanted == "PROVISIONED" and current != "PROVISIONED" and raw is None:
         raise validation(
-            f"{_INVALID}ProvisionedThroughput must be specified when BillingMode is PROVISIONED"
+            f"{INVALID}ProvisionedThroughput must be specified when BillingMode is PROVISIONED"
         )
     units = throughput(raw, wanted) if raw is not None or wanted != current else None
     if wanted == "PROVISIONED" and current != "PROVISIONED":
@@ -128,7 +127,7 @@ def _billing(
         missing = [s.name for s in table.indexes.values() if s.is_global and s.name not in updated]
         if missing:
             raise validation(
-                f"{_INVALID}ProvisionedThroughput must be specified for index: {','.join(missing)}"
+                f"{INVALID}ProvisionedThroughput must be specified for index: {','.join(missing)}"
             )
     same = units is not None and all(
         units[k] == definition["ProvisionedThroughput"].get(k) for k in units
@@ -175,7 +174,7 @@ def _plan_index(table: Table, req: dict[str, Any], update: dict[str, Any], billi
         for name, type_ in types.items():
             if defined.get(name, type_) != type_:
                 raise validation(
-                    f"{_INVALID}Attributes cannot be redefined. Please check that your attribute "
+                    f"{INVALID}Attributes cannot be redefined. Please check that your attribute "
                     f"has the same type as previously defined. Existing type of {name}: "
                     f"{defined[name]}, new type: {type_}"
                 )
@@ -226,12 +225,12 @@ def _replica_updates(req: dict[str, Any]) -> list[tuple[str, str]]:
             or next(iter(update)) not in ("Create", "Delete", "Update")
         ):
             raise validation(
-                f"{_INVALID}Each ReplicaUpdates element holds one of Create, Update, Delete"
+                f"{INVALID}Each ReplicaUpdates element holds one of Create, Update, Delete"
             )
         ((action, body),) = update.items()
         region = body.get("RegionName") if isinstance(body, dict) else None
         if not isinstance(region, str):
-            raise validation(f"{_INVALID}ReplicaUpdates.{action}.RegionName must be a region name")
+            raise validation(f"{INVALID}ReplicaUpdates.{action}.RegionName must be a region name")
         if action != "Update":
             out.append((action, region))
     return out
