@@ -80,14 +80,20 @@ class ScrapeClock:
     """A collector that adds no metric and notes when it is collected: each time is a
     scrape of `/metrics` (the registry is collected once per scrape)."""
 
+    #: scrape times kept: the newest few are all `wait_for_next` reads
+    KEEP = 16
+
     def __init__(self) -> None:
-        self.times: list[float] = []
+        self.times: list[float] = []  # the newest KEEP
+        self.count = 0  # every scrape so far
 
     def describe(self) -> list[Any]:
         return []
 
     def collect(self) -> Iterable[Any]:
         self.times.append(time.monotonic())
+        self.count += 1
+        del self.times[: -self.KEEP]  # in place: a soak scrapes for hours
         return ()
 
     def wait_for_next(self, max_wait_s: float, scrapes: int = 2) -> bool:
@@ -98,6 +104,7 @@ class ScrapeClock:
         times = self.times
         if not times:
             return False
+        scrapes = min(scrapes, self.KEEP)
         mark = time.monotonic()
         interval = times[-1] - times[-2] if len(times) > 1 else max_wait_s
         deadline = mark + min(max_wait_s, (scrapes + 1) * interval + 0.5)

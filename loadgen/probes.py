@@ -75,7 +75,10 @@ class LagProbes:
         self._pending = threading.BoundedSemaphore(max_pending)
         self._acks: dict[str, dict[int, tuple[float, float]]] = {r: {} for r in self.regions}
         self._stop = threading.Event()
-        self._threads: list[threading.Thread] = []
+        #: the running threads: heartbeats for the whole run, sample pollers until they end
+        #: (a finished poller leaves the set; kept, they were ~7 threads a second of a soak)
+        self._threads: set[threading.Thread] = set()
+        self._threads_lock = threading.Lock()
         self._rng = random.Random()
         self._clients: dict[str, Store] = {}
         self._clients_lock = threading.Lock()
@@ -92,8 +95,15 @@ class LagProbes:
 
     def stop(self) -> None:
         self._stop.set()
-        for thread in self._threads:
+        with self._threads_lock:
+            running = list(self._threads)
+        for thread in running:
             thread.join(timeout=2.0)
+
+    def running(self) -> int:
+        """Threads still running: a soak's hours must not keep one per sampled write."""
+        with self._threads_lock:
+            return len(self._threads)
 
     def _shared_client(self, region: str) -> Store:
         """Sample pollers share one client per region (clients are costly to build)."""
@@ -103,9 +113,17 @@ class LagProbes:
             return self._clients[region]
 
     def _spawn(self, fn: Callable[..., None], *args: Any) -> None:
-        thread = threading.Thread(target=fn, args=args, daemon=True, name=f"probe-{fn.__name__}")
+        def run() -> None:
+            try:
+                fn(*args)
+            finally:
+                with self._threads_lock:
+                    self._threads.discard(thread)
+
+        thread = threading.Thread(target=run, daemon=True, name=f"probe-{fn.__name__}")
+        with self._threads_lock:
+            self._threads.add(thread)
         thread.start()
-        self._threads.append(thread)
 
     # -- calls -------------------------------------------------------------------------------
     def _get(self, client: Store, region: str, key: str) -> dict[str, Any] | None:

@@ -41,7 +41,7 @@ def test_the_last_scrape_sees_the_final_figures() -> None:
         before = len(seen)
         assert live.last_scrape() is True
         # last_scrape returns once the server collected; the scraper stores the answer later
-        waited_for = len(live.scrapes.times)
+        waited_for = live.scrapes.count
         wait_until(lambda: len(seen) >= waited_for, "stored answer of the awaited scrape")
         final = 'hothot_budget_observed{budget="lost_update_rate",campaign="scraped",state="final"}'
         # held for two scrapes: a rule evaluated between any two of them sees the verdict
@@ -72,5 +72,19 @@ def test_nothing_scraping_or_not_serving_means_no_wait() -> None:
     live.serve(0)
     try:
         assert live.last_scrape() is False  # serving, but no scraper ever came
+    finally:
+        live.close()
+
+
+def test_a_soak_keeps_only_the_newest_scrape_times() -> None:
+    """Prometheus scrapes a soak for hours: the clock keeps what `wait_for_next` reads."""
+    live = LiveMetrics("soak")
+    port = live.serve(0)
+    try:
+        for _ in range(3 * live.scrapes.KEEP):
+            scrape(port)
+        assert live.scrapes.count == 3 * live.scrapes.KEEP
+        assert len(live.scrapes.times) == live.scrapes.KEEP
+        assert live.scrapes.times == sorted(live.scrapes.times)
     finally:
         live.close()

@@ -202,3 +202,32 @@ def test_heartbeats_held_by_a_partition_show_its_length(slow_link: RunningEmulat
     assert max(held) >= 2.0  # 2 s held + the 500 ms link
     assert max(free) < 1.2
     assert len(held) >= 0.8 * len(free)  # every held heartbeat is observed, not just the last
+
+
+def test_finished_sample_pollers_are_not_kept(slow_link: RunningEmulator) -> None:
+    """A soak samples ~7 writes a second: each poller's thread used to stay in a list for the
+    whole run (the runner grew ~3 MiB a minute)."""
+    regions = list(slow_link.regions)
+    records: list[dict[str, Any]] = []
+    ids = RecordIds("p2")
+    conditions = ClientConditions()
+    probes = LagProbes(regions, _client_for(slow_link), ids, records.append, conditions, sample=1.0)
+    writer = RecordingClient(
+        home=regions[0], table=TABLE, ids=ids, sink=probes.offer, conditions=conditions,
+        client_for=_client_for(slow_link),
+    )  # fmt: skip
+    probes.start()
+    try:
+        heartbeats = probes.running()
+        assert heartbeats == 3 + 6  # a writer per region, an observer per link
+        for i in range(12):
+            rec = writer.record("profile", f"poll#{i}", Op.PUT)
+            writer.send(
+                rec, "PutItem", {"Item": {"pk": {"S": rec["key"]}, "hh_vid": {"S": rec["id"]}}}
+            )
+        assert probes.running() > heartbeats
+        sampled = lambda: sum(r["probe"] == "sample" for r in list(records)) >= 2 * 12  # noqa: E731
+        wait_until(sampled, "every sampled write seen in both other regions")
+        wait_until(lambda: probes.running() == heartbeats, "the pollers gone", timeout=5.0)
+    finally:
+        probes.stop()
