@@ -38,10 +38,13 @@ def validation(message: str) -> DynamoError:
     return DynamoError("ValidationException", message)
 
 
+def resource_not_found(what: str) -> DynamoError:
+    """`what`: "Table: t not found", "Stream: arn not found", ... as DynamoDB words it."""
+    return DynamoError("ResourceNotFoundException", f"Requested resource not found: {what}")
+
+
 def not_found(table: str) -> DynamoError:
-    return DynamoError(
-        "ResourceNotFoundException", f"Requested resource not found: Table: {table} not found"
-    )
+    return resource_not_found(f"Table: {table} not found")
 
 
 def condition_failed(item: dict[str, Any] | None = None) -> DynamoError:

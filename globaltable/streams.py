@@ -17,7 +17,7 @@ import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from globaltable.errors import DynamoError, validation
+from globaltable.errors import validation
 from globaltable.store import Entry, Key
 
 if TYPE_CHECKING:
@@ -222,7 +222,3 @@ def describe_section(table: Table, region: str) -> dict[str, Any]:
         out["LatestStreamArn"] = latest.arn
         out["LatestStreamLabel"] = latest.label
     return out
-
-
-def not_found(what: str) -> DynamoError:
-    return DynamoError("ResourceNotFoundException", f"Requested resource not found: {what}")

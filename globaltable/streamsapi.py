@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from globaltable.errors import DynamoError, validation
+from globaltable.errors import DynamoError, resource_not_found, validation
 from globaltable.request import choice, field
-from globaltable.streams import RegionStream, not_found, seq_text
+from globaltable.streams import RegionStream, seq_text
 
 if TYPE_CHECKING:
     from globaltable.engine import GlobalTable
@@ -51,7 +51,7 @@ def _stream(gt: GlobalTable, region: str, arn: Any) -> RegionStream:
     for stream in _streams(gt, region):
         if stream.arn == arn:
             return stream
-    raise not_found(f"Stream: {arn} not found")
+    raise resource_not_found(f"Stream: {arn} not found")
 
 
 def list_streams(gt: GlobalTable, region: str, req: dict[str, Any]) -> dict[str, Any]:
@@ -137,7 +137,7 @@ def get_shard_iterator(gt: GlobalTable, region: str, req: dict[str, Any]) -> dic
             "constraint: Member must not be null"
         )
     if shard != stream.shard_id:
-        raise not_found(f"Shard: {shard} in Stream: {stream.arn} not found")
+        raise resource_not_found(f"Shard: {shard} in Stream: {stream.arn} not found")
     if kind in ("TRIM_HORIZON", "LATEST") and req.get("SequenceNumber") is not None:
         raise validation(f"SequenceNumber is not allowed when ShardIteratorType is {kind}")
     if kind == "TRIM_HORIZON":
