@@ -28,6 +28,7 @@ Single-threaded by design: the caller (the runner's master) feeds records from o
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -56,8 +57,9 @@ class _Version:
         self.parent = parent
         #: edges from the root; None while some ancestor was unknown when this one arrived
         self.depth = depth
-        self.region: str = record.get("region", "")
-        self.workload: str = record.get("workload", "")
+        # one string per region and workload, not one per record (~110 B a version)
+        self.region: str = sys.intern(record.get("region", ""))
+        self.workload: str = sys.intern(record.get("workload", ""))
         self.t_invoke: float = record.get("t_invoke", 0.0)
         self.t_complete: float = record.get("t_complete", 0.0)
         self.deleted = record.get("op") == "delete"
@@ -73,7 +75,9 @@ class _KeyGraph:
     def __init__(self) -> None:
         self.deepest = 0  # the largest known depth
         self.versions: dict[str, _Version] = {}
-        self.children: dict[str, list[str]] = {}
+        #: parent -> its child, or its children once it has several (a list per version
+        #: cost ~130 B each: most versions have one child)
+        self.children: dict[str, str | list[str]] = {}
         self.heads: dict[str, tuple[str, float]] = {}
         #: conflict siblings (branch roots) whose fate is not yet decided
         self.candidates: set[str] = set()
@@ -124,10 +128,27 @@ class _KeyGraph:
         # keep replacing one version (every write a create, say) grows a list scanned per record
         parent = version.parent or _ROOT
         siblings = self.children.get(parent)
-        if siblings is not None and vid in siblings:
+        if siblings == vid:
+            del self.children[parent]
+        elif isinstance(siblings, list) and vid in siblings:
             siblings.remove(vid)
-            if not siblings:
-                del self.children[parent]
+            if len(siblings) == 1:
+                self.children[parent] = siblings[0]
+
+    def add_child(self, parent: str, vid: str) -> list[str] | None:
+        """Note `vid` under `parent`; its siblings with it when it has any (a conflict)."""
+        siblings = self.children.get(parent)
+        if siblings is None:
+            self.children[parent] = vid
+            return None
+        if isinstance(siblings, str):
+            siblings = self.children[parent] = [siblings]
+        siblings.append(vid)
+        return siblings
+
+    def siblings(self, parent: str) -> tuple[str, ...] | list[str]:
+        found = self.children.get(parent)
+        return () if found is None else (found,) if isinstance(found, str) else found
 
 
 #: called with the anomalous write's (workload, region)
@@ -247,9 +268,8 @@ class ProvisionalAnomalies:
         version = graph.versions[vid] = _Version(parent, depth, record, self._bit(region))
         if depth is not None and depth > graph.deepest:
             graph.deepest = depth
-        siblings = graph.children.setdefault(parent or _ROOT, [])
-        siblings.append(vid)
-        if len(siblings) > 1:
+        siblings = graph.add_child(parent or _ROOT, vid)
+        if siblings is not None:
             self._on_conflict(version.workload, version.region)
             graph.candidates.update(
                 s for s in siblings if s in graph.versions and s not in graph.lost
@@ -321,7 +341,7 @@ class ProvisionalAnomalies:
     def _winning_sibling(
         graph: _KeyGraph, vid: str, version: _Version, line: set[str]
     ) -> _Version | None:
-        for sibling in graph.children.get(version.parent or _ROOT, ()):
+        for sibling in graph.siblings(version.parent or _ROOT):
             if sibling != vid and sibling in line:
                 return graph.versions.get(sibling)
         return None
