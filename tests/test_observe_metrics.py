@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import gc
 import subprocess
+import tracemalloc
 import urllib.request
 from collections.abc import Callable
 
+import orjson
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -226,3 +229,29 @@ def test_served_exposition_passes_promtool_check_metrics() -> None:
         [PROMTOOL, "check", "metrics"], input=text, capture_output=True, timeout=30
     )
     assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_a_version_costs_the_tracker_under_400_bytes() -> None:
+    """What a soak's runner holds for its 262,144 versions: records come decoded from JSON (a
+    new string per field), so a version kept its own region and workload strings and a list
+    per parent (555 B a version here, 148 MiB in a soak; now ~360 B with the vid strings)."""
+    tracker = ProvisionalAnomalies(ignore, ignore, ignore, max_versions=64, max_total=20_000)
+    rec = RecordFactory()
+    heads: dict[str, str | None] = {}
+    lines = []
+    for i in range(40_000):
+        key = f"profile#{i % 1_000}"
+        w = rec.write(("us-east-1", "us-west-2", "eu-west-1")[i % 3], key, pred=heads.get(key))
+        heads[key] = w["id"]
+        lines.append(orjson.dumps(w))
+    gc.collect()
+    tracemalloc.start()
+    try:
+        for line in lines:
+            tracker.observe(orjson.loads(line))
+        gc.collect()
+        held = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert tracker._total > 19_000  # full: a key evicted whole leaves a little room
+    assert held / tracker._total < 400, f"{held / tracker._total:.0f} B a version"
