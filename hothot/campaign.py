@@ -11,7 +11,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from chaos.spec import ChaosSpec
-from hothot.target import AUTO, Target, TargetSpec
+from hothot.target import Target
+from hothot.targetspec import AUTO, TargetSpec
 from loadgen.plan import LoadPlan
 from loadgen.spec import ObserveSpec, WorkloadSpec, WritersSpec
 from loadgen.workloads import build_workloads

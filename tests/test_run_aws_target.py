@@ -17,11 +17,11 @@ import hothot.target as target_module
 from hothot.target import (
     Target,
     TargetError,
-    TargetSpec,
     check_replicas,
     open_target,
     prepare_table,
 )
+from hothot.targetspec import TargetSpec
 from loadgen.client import Boto3Client
 
 AWS_ENV = (

@@ -13,7 +13,8 @@ import pytest
 import yaml
 
 from globaltable.control import ControlClient, ControlError
-from hothot.target import TargetSpec, start_emulator, stop_processes
+from hothot.target import start_emulator, stop_processes
+from hothot.targetspec import TargetSpec
 from tests.globaltable_fixtures import RunningEmulator, launch
 from tests.run_fixtures import campaign, hothot, verdict, write_campaign
 

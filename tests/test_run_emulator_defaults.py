@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from hothot.target import TargetSpec, start_emulator
+from hothot.target import start_emulator
+from hothot.targetspec import TargetSpec
 
 
 @pytest.mark.parametrize(

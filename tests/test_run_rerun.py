@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from hothot.target import Target, TargetSpec, prepare_table
+from hothot.target import Target, prepare_table
+from hothot.targetspec import TargetSpec
 from tests.globaltable_fixtures import RunningEmulator
 
 
