@@ -35,6 +35,7 @@ TIMING_MODULES = [
     "tests/test_globaltable_scenarios.py",
     "tests/test_observe_campaign.py",
     "tests/test_loadgen_client_lww.py",
+    "tests/test_chaos_windows.py",
 ]
 
 
