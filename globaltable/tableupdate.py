@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from globaltable.engine import GlobalTable
-from globaltable.errors import INVALID, DynamoError, validation
+from globaltable.errors import INVALID, DynamoError, resource_not_found, validation
 from globaltable.indexes import MAX_GSIS
 from globaltable.replicas import add_replica, check_replica_update, remove_replica
 from globaltable.request import check_name, field, table_of
@@ -203,9 +203,7 @@ def _plan_index(table: Table, req: dict[str, Any], update: dict[str, Any], billi
     name = body.get("IndexName") if isinstance(body, dict) else None
     spec = table.indexes.get(name)  # type: ignore[arg-type]
     if spec is None or not spec.is_global:
-        raise DynamoError(
-            "ResourceNotFoundException", f"Requested resource not found: Index: {name} not found"
-        )
+        raise resource_not_found(f"Index: {name} not found")
     if action == "Delete":
         return lambda: table.drop_index(spec.name)
     units = throughput(body.get("ProvisionedThroughput"), billing, spec.name)

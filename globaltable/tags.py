@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from globaltable.errors import DynamoError, validation
+from globaltable.errors import DynamoError, resource_not_found, validation
 from globaltable.request import field
 
 if TYPE_CHECKING:
@@ -41,10 +41,7 @@ def _table(gt: GlobalTable, region: str, req: dict[str, Any], action: str) -> Ta
         raise validation(f"Invalid TableArn: Invalid ResourceArn provided as input {arn}")
     table = gt.tables.get(match.group(2))
     if table is None or match.group(1) != region or region not in table.replicas:
-        raise DynamoError(
-            "ResourceNotFoundException",
-            f"Requested resource not found: ResourcArn: {arn} not found",
-        )
+        raise resource_not_found(f"ResourcArn: {arn} not found")
     return table
 
 
