@@ -95,14 +95,8 @@ def _listening(p: psutil.Process) -> list[Any]:
 
 
 def slope(points: list[tuple[float, int]]) -> float:
-    """Least-squares bytes per second."""
-    n = len(points)
-    if n < 2:
-        return 0.0
-    mt = sum(t for t, _ in points) / n
-    mv = sum(v for _, v in points) / n
-    var = sum((t - mt) ** 2 for t, _ in points)
-    return sum((t - mt) * (v - mv) for t, v in points) / var if var else 0.0
+    """Least-squares bytes per second (one stretch)."""
+    return (within_slope([points]) if points else None) or 0.0
 
 
 def main() -> None:

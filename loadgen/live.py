@@ -18,8 +18,8 @@ attribute-level and by-value checks (counters, carts) are left to the verdict, w
 or corrects them. Memory is bounded: at most `max_versions` versions per key and
 `max_total` versions in all (~360 B each with its vid: a soak's hours cannot grow it past
 ~100 MB, however many keys it touches; the least recently written key goes first, as does
-the oldest of `max_keys` keys); evicted history is never guessed at, so the walk that decides "superseded"
-stops as undecided when it meets a version it no longer knows. A candidate still
+the oldest of `max_keys` keys); evicted history is never guessed at, so the walk that
+decides "superseded" stops as undecided when it meets a version it no longer knows. A candidate still
 undecided `horizon` versions later (some region never touched the key again) is given up and
 counted in `undecided`, which keeps each record's work to a few short walks.
 
