@@ -304,7 +304,11 @@ class FastClient:
         except OSError as exc:
             raise NotSent(type(exc).__name__, f"connect to {self.endpoint_url}: {exc}") from exc
         try:
-            sock.sendall(wire)
+            # one send() carries a request whole in practice; gevent's sendall would first
+            # ask the kernel for the socket's send buffer size (a syscall per request)
+            sent = sock.send(wire)
+            if sent < len(wire):
+                sock.sendall(memoryview(wire)[sent:])
         except OSError as exc:
             pool.release_socket(sock)
             raise OutcomeUnknown(f"send to {self.endpoint_url}: {exc}") from exc

@@ -306,3 +306,40 @@ def test_credentials_from_the_chain_are_reread_when_botocore_refreshes_them(
     source.now = Credentials("ASIA2", "secret2", "token2")  # botocore refreshed them
     assert client.call("GetItem", REQUESTS["GetItem"])["Item"]["pk"] == {"S": "profile#1"}
     assert client.signer.identity == ("ASIA2", "secret2", "token2")
+
+
+def test_a_request_larger_than_the_socket_buffers_arrives_whole() -> None:
+    """The client sends a request with one send() and the rest only if the kernel took less:
+    a server that reads late must still get every byte (a lost tail would hang the call)."""
+    import hashlib
+    import threading
+    import time
+
+    body = orjson.dumps({"TableName": TABLE, "Item": {"pk": {"S": "x" * (12 << 20)}}})
+    got: dict[str, Any] = {}
+
+    def serve(listener: socket.socket) -> None:
+        conn, _ = listener.accept()
+        with conn:
+            time.sleep(0.3)  # let the client fill both sockets' buffers first
+            data = b""
+            while b"\r\n\r\n" not in data:
+                data += conn.recv(65536)
+            head, _, rest = data.partition(b"\r\n\r\n")
+            length = int(head.lower().split(b"content-length: ")[1].split(b"\r\n")[0])
+            while len(rest) < length:
+                rest += conn.recv(1 << 20)
+            got["sha"] = hashlib.sha256(rest).hexdigest()
+            answer = b"{}"
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/x-amz-json-1.0\r\n"
+                         b"Content-Length: %d\r\n\r\n%s" % (len(answer), answer))  # fmt: skip
+
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        server = threading.Thread(target=serve, args=(listener,), daemon=True)
+        server.start()
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+        assert FastClient(REGION, url, timeout_s=10).call("PutItem", orjson.loads(body)) == {}
+        server.join(timeout=10)
+    assert got["sha"] == hashlib.sha256(body).hexdigest()
