@@ -1,7 +1,7 @@
 """Distributed mode, measured side by side in one run (issue 8).
 
     python bench/distributed.py [--section streaming|workers|all] [--seconds 10]
-        [--repeat 1] [--responder c|python] [--coalesce-ms 0.2]
+        [--repeat 1] [--responder c|python] [--responder-policy batch|normal] [--coalesce-ms 0]
 
 streaming: a real Locust master with hothot's HistoryReceiver (shards + live metrics + counts)
   and one producer process that pushes synthetic records through hothot's HistoryStream as
@@ -11,7 +11,10 @@ workers: `hothot run` against a null DynamoDB responder (so the target is never 
   `--workers 1` and then `--workers 2` (`--repeat` pairs), fast client; prints writes/s, the
   ratio, and each process's cores during the load window (with the machine's busy and stolen
   time), and beside each pair the machine's own scaling: two CPU-bound Python processes against
-  one (no 2-against-1 ratio can beat it). The responder is bench/nullserver.c when a C compiler builds it, else nullserver.py.
+  one (no 2-against-1 ratio can beat it). The responder is bench/nullserver.c when a C compiler
+  builds it, else nullserver.py; it runs SCHED_BATCH (Linux), so that its wake-ups do not
+  preempt the workers: a store on other machines never does (the bench prints how often the
+  workers were preempted).
 Bounded: every section stops by itself after --seconds (plus start-up and final reads).
 """
 
@@ -41,9 +44,12 @@ from verdict.history import open_shard, shard_files  # noqa: E402
 
 REGIONS = ["us-east-1", "us-west-2", "eu-west-1"]
 #: the null responder answers in rounds at most this far apart (see bench/nullserver.py), by
-#: responder: a 1 ms pause left a worker with 12 users all waiting on it (its hub idle 29-38 %
-#: of the load, py-spy); the C responder's wake-ups cost little, the Python one's do not
-COALESCE_MS = {"c": 0.2, "python": 1.0}
+#: responder and scheduling policy. SCHED_BATCH (Linux): no pause, since a batch responder
+#: that wakes waits for a free core or the scheduler's tick and so gathers requests by itself,
+#: where a pause left the 2-worker machine 0.12 cores idle. Otherwise the responder preempts a
+#: worker at each wake-up, so it pauses: 0.2 ms in C (1 ms left a worker with 12 users all
+#: waiting on it, its hub idle 29-38 % of the load), 1 ms in Python (its wake-ups cost ~25 us)
+COALESCE_MS = {("c", True): 0.0, ("c", False): 0.2, ("python", True): 1.0, ("python", False): 1.0}
 #: cores stolen by the hypervisor beyond which a pair is flagged: a run that lost CPU to other
 #: tenants is slower for reasons of its own, and its pair's ratio is off by that much
 MAX_STEAL = 0.05
@@ -166,6 +172,7 @@ class CpuWatch:
     def __init__(self, master: psutil.Process, responder: psutil.Process) -> None:
         self.master, self.responder = master, responder
         self.workers: dict[int, float] = {}  # pid -> last CPU seconds seen (they exit first)
+        self.preempted: dict[int, int] = {}  # pid -> involuntary context switches so far
         self.samples: list[tuple[float, dict[str, float]]] = []
 
     def sample(self) -> None:
@@ -173,12 +180,15 @@ class CpuWatch:
             for child in self.master.children(recursive=True):
                 with contextlib.suppress(psutil.Error):
                     self.workers[child.pid] = _cpu_s(child)
+                    self.preempted[child.pid] = child.num_ctx_switches().involuntary
             self.samples.append((time.time(), {
                 "workers": sum(self.workers.values()), "master": _cpu_s(self.master),
+                "preempted": sum(self.preempted.values()),
                 "responder": _cpu_s(self.responder), **_machine_s()}))  # fmt: skip
 
     def cores(self, start: float, end: float) -> dict[str, float]:
-        """Each role's CPU use in cores between the samples closest inside [start, end]."""
+        """Each role's CPU use in cores between the samples closest inside [start, end]
+        (`preempted`: the workers' involuntary context switches per second)."""
         inside = [s for s in self.samples if start <= s[0] <= end]
         if len(inside) < 2:
             return {}
@@ -319,14 +329,21 @@ def _split(pair: list[dict[str, Any]]) -> str:
 
 
 def workers(
-    seconds: float, users: int, repeat: int, coalesce_ms: float, kind: str
+    seconds: float, users: int, repeat: int, coalesce_ms: float, kind: str, batch: bool
 ) -> dict[str, Any]:
     """1 and 2 workers in turn, `repeat` times, against one responder."""
     with tempfile.TemporaryDirectory() as tmp:
         argv = responder_argv(kind, coalesce_ms, Path(tmp))
         name = "nullserver.py" if argv[0] == sys.executable else "nullserver.c"
-        print(f"workers: responder {name}, coalescing {coalesce_ms:g} ms, {users} users per region")
+        print(f"workers: responder {name}, coalescing {coalesce_ms:g} ms, "
+              f"{'SCHED_BATCH' if batch else 'SCHED_OTHER'}, {users} users per region")  # fmt: skip
         null = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
+        if batch:
+            # a waking SCHED_BATCH process does not preempt the running one: the responder
+            # then answers when a worker waits or at the scheduler's tick, as a store on
+            # other machines never preempts the workers (normal: ~3,400 preemptions a second
+            # at 0.2 ms rounds, each costing the preempted worker its warm caches)
+            os.sched_setscheduler(null.pid, os.SCHED_BATCH, os.sched_param(0))
         ratios: list[float] = []
         ceilings: list[float] = []  # the machine's own 2-against-1 scaling beside each pair
         clean: list[float] = []  # pairs the hypervisor left alone
@@ -341,9 +358,11 @@ def workers(
                 runs = [one_run(url, n, seconds, users, Path(tmp), responder) for n in order]
                 pair = sorted(runs, key=lambda run: run["workers"])
                 for run in pair:
+                    preempted = run["cores"].pop("preempted", 0.0)
                     cores = ", ".join(f"{k} {v:.2f}" for k, v in run["cores"].items())
                     print(f"workers: {run['workers']} worker(s) {run['writes_per_s']:,.0f} "
-                          f"writes/s   cores: {cores}   load {os.getloadavg()[0]:.2f}")  # fmt: skip
+                          f"writes/s   cores: {cores}   workers preempted {preempted:,.0f}/s"
+                          f"   load {os.getloadavg()[0]:.2f}")  # fmt: skip
                 one, two = (run["writes_per_s"] for run in pair)
                 ratios.append(two / one if one else 0.0)
                 stolen = max(run["cores"].get("steal", 0.0) for run in pair)
@@ -376,11 +395,17 @@ def main() -> None:
     parser.add_argument(
         "--coalesce-ms", type=float, default=None,
         help="workers: the null responder's coalescing pause (bench/nullserver.py; default "
-        "0.2 for the C responder, 1 for the Python one)",
+        "0 for the C responder under SCHED_BATCH, 0.2 otherwise, 1 for the Python one)",
     )  # fmt: skip
     parser.add_argument(
         "--responder", choices=["c", "python"], default="c",
         help="workers: bench/nullserver.c (built with $CC, default cc) or bench/nullserver.py",
+    )  # fmt: skip
+    parser.add_argument(
+        "--responder-policy", choices=["batch", "normal"],
+        default="batch" if hasattr(os, "SCHED_BATCH") else "normal",
+        help="workers: the responder's scheduling policy (batch: its wake-ups do not preempt "
+        "the workers; Linux only)",
     )  # fmt: skip
     parser.add_argument("--role", choices=["bench", "producer"], default="bench")
     parser.add_argument("--master", default="")
@@ -393,10 +418,11 @@ def main() -> None:
         return
     print(f"machine: {os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}")
     if args.section in ("workers", "all"):
+        batch = args.responder_policy == "batch"
         coalesce_ms = args.coalesce_ms
         if coalesce_ms is None:
-            coalesce_ms = COALESCE_MS[args.responder]
-        workers(args.seconds, args.users, args.repeat, coalesce_ms, args.responder)
+            coalesce_ms = COALESCE_MS[args.responder, batch]
+        workers(args.seconds, args.users, args.repeat, coalesce_ms, args.responder, batch)
     if args.section in ("streaming", "all"):
         streaming(args.seconds, args.rate)
     sys.stdout.flush()
