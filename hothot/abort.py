@@ -11,7 +11,7 @@ from typing import Any
 
 from loadgen.arrivals import schedule
 from loadgen.engine import LoadEngine
-from loadgen.hub import RecordHub, decoded
+from loadgen.hub import RecordHub
 from loadgen.plan import LoadPlan
 from loadgen.workloads import build_workloads, mix_of
 from verdict.live import Anomalies, LiveFigures
@@ -24,10 +24,13 @@ def live_budgets(
     engine: LoadEngine,
     hub: RecordHub,
     anomalies: Anomalies | None = None,
+    *,
+    served: bool = True,
 ) -> LiveFigures:
     """When a budget asks to stop the load, in the open model, the whole schedule is counted
     once here (a walk of every arrival, a few seconds per million), so what the rest of the
-    run can still do is known exactly."""
+    run can still do is known exactly. The figures count records only when someone reads
+    them: the gauge (`served`, a metrics endpoint) or an `abort_on_fail` budget."""
     aborting = any(b.abort_on_fail for b in budgets)
     totals = _schedule_totals(plan) if aborting else None
     figures: Callable[[], dict[str, Any]] = engine.load_figures
@@ -58,8 +61,8 @@ def live_budgets(
         }
 
     live = LiveFigures(budgets, outlook, arrivals, anomalies)
-    hub.record.add_listener(live.on_record)
-    hub.batch.add_listener(decoded(live.on_record))
+    if served or aborting:
+        hub.every_record(live.on_record)
     return live
 
 

@@ -43,7 +43,7 @@ from hothot.watch import LoadWatch
 from loadgen.conditions import ClientConditions
 from loadgen.engine import EngineError, LoadEngine
 from loadgen.existing import run_keys
-from loadgen.hub import RecordHub, decoded
+from loadgen.hub import RecordHub
 from loadgen.metrics import LiveBudget, LiveMetrics, budget_label
 from loadgen.plan import LoadPlan
 from loadgen.probes import heartbeat_key
@@ -155,8 +155,7 @@ class CampaignRun:
         provisional conflict tracker is the master's largest per-record cost)."""
         self.shards = ShardSet(self.report_dir, self.own_shard).subscribe(self.hub)
         if self.campaign.observe.metrics_port is not None:
-            self.hub.record.add_listener(self.metrics.observe)
-            self.hub.batch.add_listener(decoded(self.metrics.observe))
+            self.hub.every_record(self.metrics.observe)
 
     def start_metrics(self) -> None:
         # limits from the start, so alert rules comparing live figures with them work mid-run
@@ -377,8 +376,9 @@ class CampaignRun:
         from hothot.abort import live_budgets  # imports Locust, as the engines do
 
         live = live_budgets(
-            self.campaign.budgets, plan, engine, self.hub, self.metrics.anomaly_cells
-        )
+            self.campaign.budgets, plan, engine, self.hub, self.metrics.anomaly_cells,
+            served=self.campaign.observe.metrics_port is not None,
+        )  # fmt: skip
         self.metrics.provisional(live.provisional)  # the gauge reads what abort_on_fail reads
         watch = LoadWatch(self.campaign, engine, self.console, self.interruption,
                           self.report_dir, live, unwritable=self.unwritable)  # fmt: skip

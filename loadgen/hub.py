@@ -57,10 +57,21 @@ class RecordHub:
     def __init__(self) -> None:
         self.record: Event[Record | dict[str, Any]] = Event()
         self.batch: Event[Batch] = Event()
+        self._each: Event[dict[str, Any]] | None = None  # batches' records, decoded once
 
     def sink(self, record: Record | dict[str, Any]) -> None:
         """The hub as the plain `sink(record)` callable users and probes are given."""
         self.record.fire(record)
+
+    def every_record(self, listener: Callable[[dict[str, Any]], None]) -> None:
+        """`listener` gets every record, this process's and each distributed worker's: the
+        workers' lines are decoded once however many listeners want them (decoding is most
+        of what the master spends on a record)."""
+        self.record.add_listener(listener)
+        if self._each is None:
+            self._each = Event()
+            self.batch.add_listener(decoded(self._each.fire))
+        self._each.add_listener(listener)
 
 
 class WrittenKeys(set[str]):

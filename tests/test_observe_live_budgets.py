@@ -156,3 +156,45 @@ def test_probe_and_emulator_lag_histograms_fit_multi_second_lags_alike() -> None
     # histogram_quantile interpolates inside a bucket: neighbours at most a third apart
     assert all(hi / lo <= 4 / 3 + 1e-9 for lo, hi in zip(bounds, bounds[1:], strict=False))
     assert LAG_BUCKETS[-1] >= 300
+
+
+def test_live_figures_count_records_only_when_something_reads_them() -> None:
+    """No metrics endpoint and no abort_on_fail: nobody reads the live figures, so the hub
+    must not hand them (or a master's decoder) a single record."""
+    from types import SimpleNamespace
+
+    from hothot.abort import live_budgets
+    from loadgen.hub import Batch, RecordHub
+    from loadgen.spec import WorkloadSpec
+    from loadgen.workloads import build_workloads
+
+    engine = SimpleNamespace(
+        load_figures=lambda: {"regions": {}},
+        workloads=build_workloads([WorkloadSpec(kind="profile")], ["r-a", "r-b"]),
+    )
+    plan = SimpleNamespace(rate_profile=lambda: None, writers=SimpleNamespace(open=False))
+    line = b'{"op":"put","region":"r-a","workload":"profile","outcome":"ok","key":"k"}\n'
+    counted = {}
+    for served, aborting in ((False, False), (True, False), (False, True)):
+        hub = RecordHub()
+        budgets = [budget("failed_write_rate", 0.5, abort_on_fail=aborting)]
+        live = live_budgets(budgets, plan, engine, hub, served=served)  # type: ignore[arg-type]
+        hub.sink({"op": "put", "region": "r-b", "workload": "profile", "outcome": "fail"})
+        hub.batch.fire(Batch("w1", line * 3, 3, {}))
+        counted[served, aborting] = sum(live.ops.values())
+    assert counted == {(False, False): 0, (True, False): 4, (False, True): 4}
+
+
+def test_every_record_listener_shares_one_decoding_of_a_workers_batch() -> None:
+    from loadgen.hub import Batch, RecordHub
+
+    hub = RecordHub()
+    first: list[dict] = []
+    second: list[dict] = []
+    hub.every_record(first.append)
+    hub.every_record(second.append)
+    own = {"op": "get", "key": "k0"}
+    hub.sink(own)
+    hub.batch.fire(Batch("w1", b'{"op":"put","key":"k1"}\n{"op":"put","key":"k2"}\n', 2, {}))
+    assert [r["key"] for r in first] == ["k0", "k1", "k2"] == [r["key"] for r in second]
+    assert all(a is b for a, b in zip(first, second, strict=True))  # decoded once, not twice
