@@ -262,6 +262,14 @@ def test_update_table_creates_gsi_with_backfill_and_deletes_it(ddb: Any) -> None
     )
     code, message = client_error(ddb.scan, TableName=name, IndexName="by_zone")
     assert message == "The table does not have the specified index: by_zone"
+    code, message = client_error(
+        ddb.update_table, TableName=name,
+        GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": "by_zone"}}],
+    )  # fmt: skip
+    assert (code, message) == (
+        "ResourceNotFoundException",
+        "Requested resource not found: Index: by_zone not found",
+    )
 
 
 def test_index_read_in_a_partitioned_region_is_stale(fast_emu: RunningEmulator) -> None:

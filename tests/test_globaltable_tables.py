@@ -102,8 +102,11 @@ def test_tags_per_replica(fast_emu: RunningEmulator) -> None:
     assert west.list_tags_of_resource(ResourceArn=west_arn)["Tags"] == [
         {"Key": "team", "Value": "sre"}
     ]
-    code, _ = client_error(west.list_tags_of_resource, ResourceArn=arn)  # us-east-1's ARN
+    code, message = client_error(west.list_tags_of_resource, ResourceArn=arn)  # us-east-1's ARN
     assert code == "ResourceNotFoundException"
+    # the service's wording, misspelt "ResourcArn" included (quoted from real accounts in
+    # github.com/turbot/steampipe-plugin-aws/issues/1516 and cloud-custodian issue 3514)
+    assert message == f"Requested resource not found: ResourcArn: {arn} not found"
     code, message = client_error(
         ddb.tag_resource, ResourceArn="arn:aws:dynamodb:x:1:nope/t", Tags=[]
     )
