@@ -110,7 +110,12 @@ def main() -> None:
     ap.add_argument("--settle", type=float, default=30, help="seconds after a heal left out")
     args = ap.parse_args()
     seconds = args.minutes * 60
-    with tempfile.TemporaryDirectory(prefix="hothot-soak-") as tmp:
+    # the runner's stderr to a file, not a pipe: a pipe nobody reads until the end fills (64 KiB
+    # of progress, ~34 minutes) and then blocks the runner, its load and its chaos timeline
+    with (
+        tempfile.TemporaryDirectory(prefix="hothot-soak-") as tmp,
+        open(Path(tmp) / "runner.log", "w+b") as log,
+    ):
         report = Path(tmp) / "report"
         cmd = [sys.executable, "-m", "hothot", "run", args.campaign, "--report-dir", str(report),
                "--set", f"duration={int(seconds)}s"]  # fmt: skip
@@ -118,7 +123,7 @@ def main() -> None:
             cmd += ["--set", s]
         if args.workers:
             cmd += ["--workers", str(args.workers)]
-        runner = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        runner = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log)
         proc = psutil.Process(runner.pid)
         start, start_wall = time.monotonic(), time.time()
         series: dict[str, list[tuple[float, int]]] = {}
@@ -133,12 +138,13 @@ def main() -> None:
                     f"{n.split()[0]} {v[-1][1] / 2**20:.0f} MiB" for n, v in sorted(series.items())
                     if v[-1][0] == elapsed), flush=True)  # fmt: skip
                 time.sleep(min(args.every, max(seconds - elapsed, 0.1)))
-            err = runner.communicate(timeout=seconds + 900)[1]
+            runner.wait(timeout=seconds + 900)
         finally:
             if runner.poll() is None:
                 runner.kill()
         if not (report / "verdict.json").exists():
-            sys.exit(f"hothot run exited {runner.returncode}: {err.decode()[-2000:]}")
+            log.seek(0)
+            sys.exit(f"hothot run exited {runner.returncode}: {log.read()[-2000:].decode()}")
         report_growth(series, args.warmup * 60)
         faults = json.loads((report / "verdict.json").read_text()).get("faults") or []
         windows = [(f["start"] - start_wall, f["heal"] - start_wall + args.settle)
