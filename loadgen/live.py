@@ -19,9 +19,9 @@ or corrects them. Memory is bounded: at most `max_versions` versions per key and
 `max_total` versions in all (~360 B each with its vid: a soak's hours cannot grow it past
 ~100 MB, however many keys it touches; the least recently written key goes first, as does
 the oldest of `max_keys` keys); evicted history is never guessed at, so the walk that
-decides "superseded" stops as undecided when it meets a version it no longer knows. A candidate still
-undecided `horizon` versions later (some region never touched the key again) is given up and
-counted in `undecided`, which keeps each record's work to a few short walks.
+decides "superseded" stops as undecided when it meets a version it no longer knows. A
+candidate still undecided `horizon` versions later (some region never touched the key again)
+is given up and counted in `undecided`, which keeps each record's work to a few short walks.
 
 Single-threaded by design: the caller (the runner's master) feeds records from one loop.
 """
@@ -126,7 +126,9 @@ class _KeyGraph:
         self.children.pop(vid, None)
         # forgotten versions leave their sibling lists too: otherwise a key whose writes
         # keep replacing one version (every write a create, say) grows a list scanned per record
-        parent = version.parent or _ROOT
+        self.remove_child(version.parent or _ROOT, vid)
+
+    def remove_child(self, parent: str, vid: str) -> None:
         siblings = self.children.get(parent)
         if siblings == vid:
             del self.children[parent]
