@@ -328,6 +328,15 @@ def _split(pair: list[dict[str, Any]]) -> str:
     return f" = workers' cores x{cores:.2f} / CPU per write x{cost:.2f}"
 
 
+def _ratio(two: float, one: float) -> float:
+    return two / one if one else 0.0
+
+
+def _tag(policy: str, policies: list[str]) -> str:
+    """How a line names its responder: only when the run has more than one."""
+    return f" [{policy}]" if len(policies) > 1 else ""
+
+
 def start_responder(
     kind: str, policy: str, coalesce_ms: float | None, tmp: Path
 ) -> tuple[subprocess.Popen[str], str]:
@@ -365,12 +374,12 @@ def run_pair(
               f"   load {os.getloadavg()[0]:.2f}")  # fmt: skip
     one, two = (run["writes_per_s"] for run in pair)
     stolen = max(run["cores"].get("steal", 0.0) for run in pair)
-    print(f"workers:{tag} ratio {two / one if one else 0.0:.2f} (target >= 1.7){_split(pair)}"
+    print(f"workers:{tag} ratio {_ratio(two, one):.2f} (target >= 1.7){_split(pair)}"
           + (f"   [hypervisor stole {stolen:.2f} cores]" if stolen > MAX_STEAL else ""))  # fmt: skip
     return one, two, stolen
 
 
-def workers(args: Any, policies: list[str]) -> dict[str, Any]:
+def workers(args: Any, policies: list[str]) -> None:
     """1 and 2 workers in turn, `--repeat` times, against the responder of each policy; with
     two policies, also each side against the responder that served it best (the strictest
     reading: a stand-in that favours one side cannot make the ratio)."""
@@ -394,17 +403,17 @@ def workers(args: Any, policies: list[str]) -> dict[str, Any]:
                 pairs = {}
                 for policy in policies if i % 2 == 0 else policies[::-1]:
                     null, url = nulls[policy]
-                    tag = f" [{policy}]" if len(policies) > 1 else ""
                     one, two, stolen = pairs[policy] = run_pair(
-                        url, psutil.Process(null.pid), Path(tmp) / policy, order, tag, args
-                    )
-                    ratios[policy].append(two / one if one else 0.0)
+                        url, psutil.Process(null.pid), Path(tmp) / policy, order,
+                        _tag(policy, policies), args,
+                    )  # fmt: skip
+                    ratios[policy].append(_ratio(two, one))
                     if stolen <= MAX_STEAL:
                         clean[policy].append(ratios[policy][-1])
                 if len(policies) > 1:
                     one = max(pair[0] for pair in pairs.values())
                     two = max(pair[1] for pair in pairs.values())
-                    best.append(two / one if one else 0.0)
+                    best.append(_ratio(two, one))
                     print(f"workers: each side against the responder that served it best: "
                           f"{two:,.0f} / {one:,.0f} writes/s = ratio {best[-1]:.2f}")  # fmt: skip
                 print(f"workers: the machine itself: 2 CPU-bound Python processes do "
@@ -414,7 +423,7 @@ def workers(args: Any, policies: list[str]) -> dict[str, Any]:
                 null.terminate()
     if args.repeat > 1:
         for policy in policies:
-            tag = f" [{policy}]" if len(policies) > 1 else ""
+            tag = _tag(policy, policies)
             print(f"workers:{tag} ratios {', '.join(f'{r:.2f}' for r in ratios[policy])}; "
                   f"median {statistics.median(ratios[policy]):.2f} (target >= 1.7)")  # fmt: skip
             if clean[policy] and len(clean[policy]) < len(ratios[policy]):
@@ -425,7 +434,6 @@ def workers(args: Any, policies: list[str]) -> dict[str, Any]:
                   f"median {statistics.median(best):.2f} (target >= 1.7)")  # fmt: skip
         print(f"workers: the machine's own 2-process scaling {', '.join(f'{c:.2f}' for c in ceilings)}; "
               f"median {statistics.median(ceilings):.2f}")  # fmt: skip
-    return {"ratios": ratios, "clean": clean, "best": best, "machine": ceilings}
 
 
 def main() -> None:
